@@ -1,0 +1,801 @@
+/*
+ * main.c: the vigil-agent command line.
+ *
+ *   vigil-agent [-c FILE] [--data-dir DIR] [-v] COMMAND [options]
+ *
+ * Commands: run (the daemon), enroll, emit (test events into the spool),
+ * status. Global options are accepted before and after the command word.
+ * Exit status: 0 success or help, 2 usage error, 1 runtime failure. The
+ * command and option names are a contract used by scripts.
+ *
+ * Privileges: the daemon will run as root once capture (pcap, fanotify)
+ * exists; today it needs nothing of root, and the split into privileged
+ * parent and unprivileged children (docs/) comes with those features.
+ * Load: the CLI commands are one-shot; run hands over to uplink.c.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <jansson.h>
+#include <sodium.h>
+
+#include "config.h"
+#include "enroll.h"
+#include "err.h"
+#include "event.h"
+#include "log.h"
+#include "spool.h"
+#include "uplink.h"
+#include "version.h"
+
+#define PROG		"vigil-agent"
+#define EXIT_USAGE	2
+#define EMIT_MAX	10000000ULL
+#define EMIT_CHUNK	10000
+#define EMIT_NOTE	"injected by vigil-agent emit"
+
+enum {
+	OPT_DATA_DIR = 256,
+	OPT_COLLECTOR,
+	OPT_TOKEN,
+	OPT_FINGERPRINT,
+	OPT_TYPE,
+	OPT_COUNT,
+	OPT_SEVERITY,
+	OPT_JSON,
+};
+
+struct opts {
+	const char	*config;	/* -c, NULL: the default path */
+	const char	*data_dir;	/* --data-dir, NULL: from config */
+	int		 verbose;
+	int		 help;
+	const char	*collector;	/* enroll */
+	const char	*token;
+	const char	*fingerprint;
+	const char	*type;		/* emit */
+	uint64_t	 count;
+	int		 severity;
+	int		 json;		/* status */
+};
+
+struct command {
+	const char		*name;
+	const char		*help;
+	const char		*shortopts;
+	const struct option	*longopts;
+	int			(*run)(struct opts *, struct agent_config *);
+};
+
+#define GLOBAL_LONGOPTS							\
+	{ "config",	required_argument,	NULL, 'c' },		\
+	{ "data-dir",	required_argument,	NULL, OPT_DATA_DIR },	\
+	{ "verbose",	no_argument,		NULL, 'v' },		\
+	{ "help",	no_argument,		NULL, 'h' }
+
+#define GLOBAL_HELP							\
+	"global options (before or after COMMAND):\n"			\
+	"  -c, --config FILE     configuration file (default "		\
+	CONFIG_AGENT_DEFAULT ")\n"					\
+	"  --data-dir DIR        data directory (overrides the file)\n"	\
+	"  -v, --verbose         debug logging\n"			\
+	"  -h, --help            this help\n"
+
+static const struct option global_opts[] = { GLOBAL_LONGOPTS, { 0 } };
+static const struct option run_opts[] = { GLOBAL_LONGOPTS, { 0 } };
+static const struct option enroll_opts[] = {
+	GLOBAL_LONGOPTS,
+	{ "collector",	 required_argument, NULL, OPT_COLLECTOR },
+	{ "token",	 required_argument, NULL, OPT_TOKEN },
+	{ "fingerprint", required_argument, NULL, OPT_FINGERPRINT },
+	{ 0 }
+};
+static const struct option emit_opts[] = {
+	GLOBAL_LONGOPTS,
+	{ "type",	required_argument, NULL, OPT_TYPE },
+	{ "count",	required_argument, NULL, OPT_COUNT },
+	{ "severity",	required_argument, NULL, OPT_SEVERITY },
+	{ 0 }
+};
+static const struct option status_opts[] = {
+	GLOBAL_LONGOPTS,
+	{ "json",	no_argument, NULL, OPT_JSON },
+	{ 0 }
+};
+
+static const char main_help[] =
+	"usage: " PROG " [-c FILE] [--data-dir DIR] [-v] COMMAND [options]\n"
+	"\n"
+	"commands:\n"
+	"  run        run the agent in the foreground\n"
+	"  enroll     enroll this agent with a collector (once)\n"
+	"  emit       queue test events in the spool\n"
+	"  status     show the link, the spool and the drops\n"
+	"\n"
+	GLOBAL_HELP
+	"\n"
+	"'" PROG " COMMAND --help' describes each command.\n";
+
+static const char run_help[] =
+	"usage: " PROG " [global options] run\n"
+	"\n"
+	"Run the agent in the foreground until SIGTERM or SIGINT. SIGHUP\n"
+	"reloads the configuration file. The agent must be enrolled.\n"
+	"\n"
+	GLOBAL_HELP;
+
+static const char enroll_help[] =
+	"usage: " PROG " [global options] enroll --collector HOST:PORT\n"
+	"           --token TOKEN --fingerprint FP\n"
+	"\n"
+	"Enroll this agent with a collector, using a one-time token from\n"
+	"'vigil-collector enroll-token'. Creates the agent key if needed.\n"
+	"\n"
+	"  --collector HOST:PORT  the collector ([v6addr]:PORT for IPv6)\n"
+	"  --token TOKEN          the enrollment token (32 hex digits)\n"
+	"  --fingerprint FP       the collector key fingerprint (64 hex)\n"
+	"\n"
+	GLOBAL_HELP;
+
+static const char emit_help[] =
+	"usage: " PROG " [global options] emit [--type TYPE] [--count N]\n"
+	"           [--severity S]\n"
+	"\n"
+	"Queue N test events in the spool, whether or not the agent runs.\n"
+	"\n"
+	"  --type TYPE            event_type, [a-z0-9_]{1,32} (default test;\n"
+	"                         'alert' builds an EVE alert)\n"
+	"  --count N              how many, 1..10000000 (default 1)\n"
+	"  --severity S           alert severity, 1..255 (default 3)\n"
+	"\n"
+	GLOBAL_HELP;
+
+static const char status_help[] =
+	"usage: " PROG " [global options] status [--json]\n"
+	"\n"
+	"Show the agent's identity, the link to the collector, the spool and\n"
+	"the dropped events.\n"
+	"\n"
+	"  --json                 one JSON object\n"
+	"\n"
+	GLOBAL_HELP;
+
+static int	cmd_run(struct opts *, struct agent_config *);
+static int	cmd_enroll(struct opts *, struct agent_config *);
+static int	cmd_emit(struct opts *, struct agent_config *);
+static int	cmd_status(struct opts *, struct agent_config *);
+
+static const struct command commands[] = {
+	{ "run",	run_help,	"+c:vh", run_opts,	cmd_run },
+	{ "enroll",	enroll_help,	"+c:vh", enroll_opts,	cmd_enroll },
+	{ "emit",	emit_help,	"+c:vh", emit_opts,	cmd_emit },
+	{ "status",	status_help,	"+c:vh", status_opts,	cmd_status },
+};
+
+static int
+usage_hint(const char *cmd)
+{
+	fprintf(stderr, "try '%s%s%s --help'\n", PROG, cmd ? " " : "",
+	    cmd ? cmd : "");
+	return ERR_USAGE;
+}
+
+static int __attribute__((format(printf, 2, 3)))
+usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list	ap;
+
+	fprintf(stderr, "%s: ", PROG);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return usage_hint(cmd);
+}
+
+/* Decimal in [min, max]. */
+static int
+parse_num(uint64_t *out, const char *s, uint64_t min, uint64_t max)
+{
+	uint64_t	v;
+
+	if (enroll_parse_u64(&v, s, max) != 0 || v < min)
+		return ERR_USAGE;
+	*out = v;
+	return 0;
+}
+
+static int
+valid_type(const char *s)
+{
+	size_t	i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (i >= EVENT_TYPE_MAX || !((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return 0;
+	return i > 0;
+}
+
+static int
+set_opt(struct opts *o, const char *cmd, int ch, const char *arg)
+{
+	uint64_t	v;
+
+	switch (ch) {
+	case 'c':		o->config = arg; break;
+	case OPT_DATA_DIR:	o->data_dir = arg; break;
+	case 'v':		o->verbose = 1; break;
+	case 'h':		o->help = 1; break;
+	case OPT_COLLECTOR:	o->collector = arg; break;
+	case OPT_TOKEN:		o->token = arg; break;
+	case OPT_FINGERPRINT:	o->fingerprint = arg; break;
+	case OPT_JSON:		o->json = 1; break;
+	case OPT_TYPE:
+		if (!valid_type(arg))
+			return usage_error(cmd, "--type '%s': want "
+			    "[a-z0-9_]{1,32}", arg);
+		o->type = arg;
+		break;
+	case OPT_COUNT:
+		if (parse_num(&o->count, arg, 1, EMIT_MAX) != 0)
+			return usage_error(cmd, "--count '%s': want 1.."
+			    "10000000", arg);
+		break;
+	case OPT_SEVERITY:
+		if (parse_num(&v, arg, 1, 255) != 0)
+			return usage_error(cmd, "--severity '%s': want 1..255",
+			    arg);
+		o->severity = (int)v;
+		break;
+	default:	/* getopt has said what was wrong */
+		return usage_hint(cmd);
+	}
+	return 0;
+}
+
+/* Options in argv[1..argc), stopping at the first non-option word. */
+static int
+parse_opts(struct opts *o, const char *cmd, int argc, char **argv,
+    const char *shortopts, const struct option *longopts)
+{
+	int	ch, rc;
+
+	optind = 0;		/* GNU: full reset, scanning starts at 1 */
+	while ((ch = getopt_long(argc, argv, shortopts, longopts,
+	    NULL)) != -1)
+		if ((rc = set_opt(o, cmd, ch, optarg)) != 0)
+			return rc;
+	return 0;
+}
+
+static int
+exit_code(int rc)
+{
+	if (rc == 0)
+		return 0;
+	return rc == ERR_USAGE ? EXIT_USAGE : 1;
+}
+
+static int
+open_spool(struct spool **sp, const struct agent_config *cfg, int create_dir)
+{
+	char	path[PATH_MAX];
+	int	rc;
+
+	*sp = NULL;
+	if (create_dir && (rc = enroll_make_dir(cfg->data_dir)) != 0)
+		return rc;
+	if ((rc = enroll_path(path, sizeof(path), cfg->data_dir,
+	    ENROLL_SPOOL_FILE)) != 0)
+		return rc;
+	if ((rc = spool_open(sp, path, cfg->spool_max)) != 0)
+		log_warnx("spool %s: %s", path, vigil_strerror(rc));
+	return rc;
+}
+
+/* run */
+
+struct daemon {
+	struct agent_config	*cfg;
+	const struct opts	*opts;
+	struct event_base	*base;
+	struct spool		*spool;
+	struct uplink		*uplink;
+};
+
+static void
+stop_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon	*d = arg;
+
+	log_info("signal %d: stopping", (int)sig);
+	event_base_loopbreak(d->base);
+}
+
+static void
+reload_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon		*d = arg;
+	struct agent_config	 nc;
+
+	if (config_load_agent(&nc, d->opts->config) != 0) {
+		log_warnx("configuration not reloaded; keeping the old one");
+		return;
+	}
+	/* the spool and the socket are open: these need a restart */
+	if (d->opts->data_dir == NULL &&
+	    strcmp(nc.data_dir, d->cfg->data_dir) != 0)
+		log_warnx("data_dir changed: takes effect at restart");
+	if (strcmp(nc.collector, d->cfg->collector) != 0)
+		log_warnx("collector changed: takes effect at restart");
+	memcpy(nc.data_dir, d->cfg->data_dir, sizeof(nc.data_dir));
+	memcpy(nc.collector, d->cfg->collector, sizeof(nc.collector));
+	nc.syslog = d->cfg->syslog;
+	if (d->opts->verbose)
+		nc.log_level = LOG_LVL_DEBUG;
+	*d->cfg = nc;
+	log_setlevel(nc.log_level);
+	spool_set_max(d->spool, nc.spool_max);
+	uplink_reload(d->uplink);
+	log_info("configuration reloaded");
+}
+
+static int
+add_signal(struct daemon *d, struct event **ev, int sig,
+    event_callback_fn cb)
+{
+	if ((*ev = evsignal_new(d->base, sig, cb, d)) == NULL ||
+	    event_add(*ev, NULL) != 0)
+		return ERR_NOMEM;
+	return 0;
+}
+
+static int
+cmd_run(struct opts *o, struct agent_config *cfg)
+{
+	struct daemon	 d;
+	struct event	*sigs[3] = { NULL, NULL, NULL };
+	struct stat	 st;
+	size_t		 i;
+	int		 rc;
+
+	memset(&d, 0, sizeof(d));
+	d.cfg = cfg;
+	d.opts = o;
+	log_init(PROG, cfg->log_level, cfg->syslog);
+	if (stat(cfg->data_dir, &st) == -1 && errno == ENOENT) {
+		rc = ERR_NOTFOUND;
+		goto fail;
+	}
+	if ((rc = open_spool(&d.spool, cfg, 0)) != 0)
+		goto fail;
+	rc = ERR_NOMEM;
+	if (evthread_use_pthreads() != 0 ||
+	    (d.base = event_base_new()) == NULL)
+		goto fail;
+	if ((rc = uplink_new(&d.uplink, d.base, d.spool, cfg)) != 0)
+		goto fail;
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR ||
+	    (rc = add_signal(&d, &sigs[0], SIGTERM, stop_cb)) != 0 ||
+	    (rc = add_signal(&d, &sigs[1], SIGINT, stop_cb)) != 0 ||
+	    (rc = add_signal(&d, &sigs[2], SIGHUP, reload_cb)) != 0)
+		goto fail;
+	log_info("vigil-agent %s started (data dir %s)", VIGIL_VERSION,
+	    cfg->data_dir);
+	if ((rc = uplink_start(d.uplink)) != 0)
+		goto fail;
+	if (event_base_dispatch(d.base) == -1) {
+		log_warnx("event loop failed");
+		rc = ERR_IO;
+	}
+fail:
+	if (rc == ERR_NOTFOUND)
+		log_warnx("not enrolled: run %s enroll --collector HOST:PORT "
+		    "--token TOKEN --fingerprint FP", PROG);
+	else if (rc != 0)
+		log_warnx("cannot run: %s", vigil_strerror(rc));
+	uplink_free(d.uplink);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigs[i] != NULL)
+			event_free(sigs[i]);
+	if (d.base != NULL)
+		event_base_free(d.base);
+	spool_close(d.spool);
+	return rc;
+}
+
+/* enroll */
+
+static int
+cmd_enroll(struct opts *o, struct agent_config *cfg)
+{
+	if (o->collector == NULL || o->token == NULL || o->fingerprint == NULL)
+		return usage_error("enroll", "enroll needs --collector, "
+		    "--token and --fingerprint");
+	return enroll_run(cfg, o->collector, o->token, o->fingerprint);
+}
+
+/* emit */
+
+static json_t *
+emit_event(const char *type, uint64_t n, int severity)
+{
+	json_t	*ev, *sub;
+
+	if ((ev = event_build(type)) == NULL)
+		return NULL;
+	if (strcmp(type, "alert") == 0)
+		sub = json_pack("{s:s, s:i, s:i, s:i, s:s, s:s, s:i}",
+		    "action", "allowed", "gid", 1, "signature_id", 9000001,
+		    "rev", 1, "signature", "VIGIL test alert",
+		    "category", "Test", "severity", severity);
+	else
+		sub = json_pack("{s:I, s:s}", "n", (json_int_t)n,
+		    "note", EMIT_NOTE);
+	if (sub == NULL || json_object_set_new(ev, type, sub) != 0) {
+		json_decref(ev);
+		return NULL;
+	}
+	return ev;
+}
+
+/* Build n events numbered from first and append them in one call. */
+static int
+emit_chunk(struct spool *sp, struct spool_in *in, const struct opts *o,
+    uint64_t first, size_t n, uint64_t *first_seq, uint64_t *dropped)
+{
+	json_t	*ev;
+	size_t	 i, built = 0;
+	int	 rc = ERR_NOMEM, prio = event_prio(o->type, o->severity);
+
+	for (built = 0; built < n; built++) {
+		if ((ev = emit_event(o->type, first + built, o->severity)) ==
+		    NULL)
+			goto done;
+		in[built].json = event_dump(ev, &in[built].len);
+		json_decref(ev);
+		if (in[built].json == NULL)
+			goto done;
+		in[built].type = o->type;
+		in[built].prio = prio;
+	}
+	if ((rc = spool_append(sp, in, n, first_seq, dropped)) != 0)
+		log_warnx("spool: append: %s", vigil_strerror(rc));
+done:
+	for (i = 0; i < built; i++)
+		free((char *)in[i].json);
+	return rc;
+}
+
+static int
+cmd_emit(struct opts *o, struct agent_config *cfg)
+{
+	struct spool		*sp = NULL;
+	struct spool_in		*in = NULL;
+	struct spool_stats	 st;
+	uint64_t		 done = 0, first, dropped, drops = 0;
+	uint64_t		 seq_a = 0, seq_b = 0;
+	size_t			 n;
+	int			 rc;
+
+	if ((rc = open_spool(&sp, cfg, 1)) != 0)
+		goto fail;
+	rc = ERR_NOMEM;
+	if ((in = calloc(EMIT_CHUNK, sizeof(*in))) == NULL)
+		goto fail;
+	while (done < o->count) {
+		n = o->count - done > EMIT_CHUNK ? EMIT_CHUNK :
+		    (size_t)(o->count - done);
+		if ((rc = emit_chunk(sp, in, o, done + 1, n, &first,
+		    &dropped)) != 0)
+			goto fail;
+		if (seq_a == 0)
+			seq_a = first;
+		if (dropped == 0)
+			seq_b = first + n - 1;
+		else if ((rc = spool_stats(sp, &st)) == 0)
+			seq_b = st.last_seq;	/* some have no number */
+		else
+			goto fail;
+		drops += dropped;
+		done += n;
+	}
+	if (seq_a == 0)
+		printf("queued %" PRIu64 " events (none kept)\n", o->count);
+	else
+		printf("queued %" PRIu64 " events (seq %" PRIu64 "..%" PRIu64
+		    ")\n", o->count, seq_a, seq_b);
+	if (drops > 0)
+		printf("dropped %" PRIu64 " (spool full)\n", drops);
+	if (fflush(stdout) == EOF)
+		rc = ERR_IO;
+fail:
+	free(in);
+	spool_close(sp);
+	return rc;
+}
+
+/* status */
+
+struct status {
+	struct enroll_identity	 id;
+	int			 enrolled;
+	struct spool_stats	 st;
+	json_t			*by_type;
+	char			*state, *since, *error, *pid;
+	int64_t			 since_s;
+	int64_t			 pid_n;
+	int			 running;
+};
+
+static void
+status_clear(struct status *s)
+{
+	json_decref(s->by_type);
+	free(s->state);
+	free(s->since);
+	free(s->error);
+	free(s->pid);
+}
+
+/* Optional meta value: NULL if absent. */
+static int
+meta_opt(struct spool *sp, const char *key, char **out)
+{
+	int	rc;
+
+	*out = NULL;
+	rc = spool_meta_get(sp, key, out);
+	return rc == ERR_NOTFOUND ? 0 : rc;
+}
+
+static int
+status_load(struct spool *sp, struct status *s)
+{
+	uint64_t	v;
+	int		rc;
+
+	rc = enroll_identity_load(sp, &s->id);
+	if (rc != 0 && rc != ERR_NOTFOUND)
+		return rc;
+	s->enrolled = rc == 0;
+	if ((rc = spool_stats(sp, &s->st)) != 0 ||
+	    (rc = uplink_drops_json(sp, &s->by_type)) != 0 ||
+	    (rc = meta_opt(sp, "link_state", &s->state)) != 0 ||
+	    (rc = meta_opt(sp, "link_since", &s->since)) != 0 ||
+	    (rc = meta_opt(sp, "last_error", &s->error)) != 0 ||
+	    (rc = meta_opt(sp, "daemon_pid", &s->pid)) != 0)
+		return rc;
+	s->since_s = -1;
+	if (s->since != NULL && enroll_parse_u64(&v, s->since, INT64_MAX) == 0)
+		s->since_s = (int64_t)v;
+	s->pid_n = -1;
+	if (s->pid != NULL && enroll_parse_u64(&v, s->pid, INT32_MAX) == 0 &&
+	    v > 0) {
+		s->pid_n = (int64_t)v;
+		s->running = kill((pid_t)v, 0) == 0 || errno == EPERM;
+	}
+	return 0;
+}
+
+static json_t *
+jstr(const char *s)
+{
+	return s != NULL && s[0] != '\0' ? json_string(s) : json_null();
+}
+
+static json_t *
+jint(int64_t v)
+{
+	return v >= 0 ? json_integer(v) : json_null();
+}
+
+static int
+status_print_json(const struct status *s)
+{
+	json_t	*o;
+	int	 rc = ERR_NOMEM;
+
+	o = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o,"
+	    " s:{s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:O}, s:o, s:b}",
+	    "agent_id", jstr(s->enrolled ? s->id.agent_id : NULL),
+	    "name", jstr(s->enrolled ? s->id.name : NULL),
+	    "office", jstr(s->enrolled ? s->id.office : NULL),
+	    "collector", jstr(s->enrolled ? s->id.collector : NULL),
+	    "link_state", jstr(s->state),
+	    "link_since", jint(s->since_s),
+	    "last_error", jstr(s->error),
+	    "spool", "depth", (json_int_t)s->st.depth,
+	    "bytes", (json_int_t)s->st.bytes,
+	    "max_bytes", (json_int_t)s->st.max_bytes,
+	    "last_seq", (json_int_t)s->st.last_seq,
+	    "acked_seq", (json_int_t)s->st.acked_seq,
+	    "drops", "total", (json_int_t)s->st.dropped,
+	    "by_type", s->by_type,
+	    "daemon_pid", jint(s->pid_n),
+	    "daemon_running", s->running);
+	if (o == NULL)
+		return rc;
+	if (json_dumpf(o, stdout, JSON_COMPACT) == 0 && putchar('\n') != EOF)
+		rc = 0;
+	else
+		rc = ERR_IO;
+	json_decref(o);
+	return rc;
+}
+
+static void
+fmt_time(char *out, size_t len, int64_t t)
+{
+	time_t		tt = (time_t)t;
+	struct tm	tm;
+
+	if (t < 0 || gmtime_r(&tt, &tm) == NULL ||
+	    strftime(out, len, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+		snprintf(out, len, "?");
+}
+
+static int
+drop_line(void *arg, const char *type, uint64_t n)
+{
+	int	*first = arg;
+
+	printf("%s%s %" PRIu64, *first ? " (" : ", ", type, n);
+	*first = 0;
+	return 0;
+}
+
+static int
+status_print_text(struct spool *sp, const struct status *s)
+{
+	char	since[64];
+	int	first = 1, rc;
+
+	if (s->enrolled) {
+		printf("agent:      %s (%s, office %s)\n", s->id.agent_id,
+		    s->id.name, s->id.office);
+		printf("collector:  %s\n", s->id.collector);
+	} else
+		printf("agent:      not enrolled\n");
+	fmt_time(since, sizeof(since), s->since_s);
+	printf("link:       %s", s->state ? s->state : "unknown");
+	if (s->state != NULL)
+		printf(" since %s", since);
+	printf("\n");
+	if (s->error != NULL && s->error[0] != '\0')
+		printf("last error: %s\n", s->error);
+	if (s->pid_n > 0)
+		printf("daemon:     pid %" PRId64 " (%s)\n", s->pid_n,
+		    s->running ? "running" : "not running");
+	else
+		printf("daemon:     never started\n");
+	printf("spool:      %" PRIu64 " events, %" PRIu64 " of %" PRIu64
+	    " bytes\n", s->st.depth, s->st.bytes, s->st.max_bytes);
+	printf("seq:        last %" PRIu64 ", acknowledged %" PRIu64 "\n",
+	    s->st.last_seq, s->st.acked_seq);
+	printf("drops:      %" PRIu64, s->st.dropped);
+	if ((rc = spool_drops(sp, drop_line, &first)) != 0)
+		return rc;
+	printf("%s\n", first ? "" : ")");
+	return fflush(stdout) == EOF ? ERR_IO : 0;
+}
+
+static int
+cmd_status(struct opts *o, struct agent_config *cfg)
+{
+	struct status	 s;
+	struct spool	*sp = NULL;
+	struct stat	 st;
+	int		 rc;
+
+	memset(&s, 0, sizeof(s));
+	if (stat(cfg->data_dir, &st) == -1) {
+		log_warn("data directory %s", cfg->data_dir);
+		rc = ERR_IO;
+		goto fail;
+	}
+	if ((rc = open_spool(&sp, cfg, 0)) != 0)
+		goto fail;
+	if ((rc = status_load(sp, &s)) != 0) {
+		log_warnx("spool: %s", vigil_strerror(rc));
+		goto fail;
+	}
+	rc = o->json ? status_print_json(&s) : status_print_text(sp, &s);
+fail:
+	status_clear(&s);
+	spool_close(sp);
+	return rc;
+}
+
+/* main */
+
+static const struct command *
+find_command(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static int
+setup(struct agent_config *cfg, const struct opts *o)
+{
+	int	n, rc;
+
+	if ((rc = config_load_agent(cfg, o->config)) != 0)
+		return rc;
+	if (o->data_dir != NULL) {
+		n = snprintf(cfg->data_dir, sizeof(cfg->data_dir), "%s",
+		    o->data_dir);
+		if (n < 0 || (size_t)n >= sizeof(cfg->data_dir)) {
+			log_warnx("--data-dir: path too long");
+			return ERR_USAGE;
+		}
+	}
+	if (o->verbose)
+		cfg->log_level = LOG_LVL_DEBUG;
+	log_init(PROG, cfg->log_level, 0);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct agent_config	 cfg;
+	struct opts		 o;
+	const struct command	*cmd;
+	int			 rc, first;
+
+	memset(&o, 0, sizeof(o));
+	o.type = "test";
+	o.count = 1;
+	o.severity = 3;
+	log_init(PROG, LOG_LVL_INFO, 0);
+	if ((rc = parse_opts(&o, NULL, argc, argv, "+c:vh", global_opts)) != 0)
+		return exit_code(rc);
+	first = optind;
+	if (first >= argc) {
+		if (o.help) {
+			fputs(main_help, stdout);
+			return 0;
+		}
+		return exit_code(usage_error(NULL, "missing command"));
+	}
+	if ((cmd = find_command(argv[first])) == NULL)
+		return exit_code(usage_error(NULL, "unknown command '%s'",
+		    argv[first]));
+	/* argv[first] plays argv[0]: getopt names it in its messages */
+	if ((rc = parse_opts(&o, cmd->name, argc - first, argv + first,
+	    cmd->shortopts, cmd->longopts)) != 0)
+		return exit_code(rc);
+	if (o.help) {
+		fputs(cmd->help, stdout);
+		return 0;
+	}
+	if (first + optind < argc)
+		return exit_code(usage_error(cmd->name, "unexpected argument "
+		    "'%s'", argv[first + optind]));
+	if (sodium_init() < 0) {
+		log_warnx("libsodium: cannot initialise");
+		return 1;
+	}
+	if ((rc = setup(&cfg, &o)) != 0)
+		return exit_code(rc);
+	return exit_code(cmd->run(&o, &cfg));
+}

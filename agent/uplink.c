@@ -1,0 +1,974 @@
+/*
+ * uplink.c: the agent daemon's link to its collector.
+ *
+ * States:  CONNECTING -> HANDSHAKE -> STREAM -> OPEN, and BACKOFF after
+ * any failure, from which the retry timer starts CONNECTING again.
+ *   CONNECTING  TCP connect (names resolved through evdns)
+ *   HANDSHAKE   HS_INIT sent, waiting for HS_RESP
+ *   STREAM      our STREAM_HDR sent, waiting for the collector's
+ *   OPEN        only DATA records, each one inner message (ACK expected)
+ * Connect and handshake together must finish within connect_timeout;
+ * while OPEN, a batch unacknowledged for UPLINK_ACK_TIMEOUT_S or output
+ * that does not drain for as long means a dead link. Every failure goes
+ * through link_lost(), which logs one line, tears the connection down and
+ * arms the jittered exponential backoff.
+ *
+ * Invariants: in OPEN, inflight[] holds the batches sent and not yet
+ * fully acknowledged, in send order, with strictly increasing max_seq,
+ * and last_sent is the highest seq sent on this connection (0 at OPEN:
+ * all that is still spooled is unacknowledged and is sent again; the
+ * collector drops duplicates). Events are deleted from the spool only on
+ * an ACK, never on send. Records from the collector are decoded only
+ * after wire_record_header() accepted their header and the whole body is
+ * buffered; DATA bodies only after chan_open() authenticated them.
+ *
+ * Load: one spool read, one zstd compression and one secretstream frame
+ * per batch (up to batch_events events or batch_bytes, at most 1 MiB of
+ * plaintext), a window of window_batches batches; one spool_ack
+ * transaction per ACK; a heartbeat every heartbeat_s seconds.
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/dns.h>
+#include <event2/util.h>
+#include <sodium.h>
+
+#include "enroll.h"
+#include "err.h"
+#include "event.h"
+#include "log.h"
+#include "uplink.h"
+#include "version.h"
+#include "wire.h"
+
+#define EVENTS_HDR_LEN	10	/* u8 type, u8 flags, u32 count, u32 rawlen */
+#define EVENT_HDR_LEN	12	/* u64 seq, u32 len */
+#define BATCH_RAW_MAX	(WIRE_MAX_FRAME - EVENTS_HDR_LEN)
+#define BATCH_FULL	1	/* spool_read callback: stop, batch is full */
+#define ATTEMPT_MAX	64	/* the backoff ceiling is reached long before */
+
+enum link_state {
+	LINK_IDLE,
+	LINK_CONNECTING,
+	LINK_HANDSHAKE,
+	LINK_STREAM,
+	LINK_OPEN,
+	LINK_BACKOFF,
+};
+
+struct inflight {
+	uint64_t	 max_seq;
+	int64_t		 sent_ms;	/* monotonic */
+};
+
+struct uplink {
+	struct event_base		*base;
+	struct evdns_base		*dns;
+	struct spool			*spool;
+	const struct agent_config	*cfg;
+	struct enroll_identity		 id;
+	uint8_t				 pub[KEY_LEN];
+	uint8_t				 priv[KEY_LEN];
+	char				 addr[CONFIG_ADDR_MAX];	/* HOST:PORT */
+	char				 host[CONFIG_ADDR_MAX];
+	uint16_t			 port;
+	int64_t				 started_ms;
+
+	enum link_state			 state;
+	unsigned			 attempt;	/* failures since OPEN */
+	char				 why[256];	/* reason of a failure */
+	struct bufferevent		*bev;
+	struct noise_hs			*hs;
+	struct chan			*chan;
+
+	struct event			*ev_retry;	/* backoff over */
+	struct event			*ev_deadline;	/* connect+handshake */
+	struct event			*ev_poll;	/* spool poll, ack watchdog */
+	struct event			*ev_hb;		/* heartbeat */
+	struct event			*ev_status;	/* last_ack_seq, <= 1/s */
+
+	struct inflight			*inflight;	/* window, oldest first */
+	size_t				 ninflight;
+	size_t				 capinflight;
+	uint64_t			 last_sent;
+	uint64_t			 acked;
+
+	/* the batch being built: evs[i].len bytes of arena each, in order */
+	struct wire_event		*evs;
+	size_t				 nevs;
+	size_t				 rawlen;
+	uint64_t			 batch_last;	/* highest seq looked at */
+	struct wbuf			 arena;
+	struct wbuf			 plain;		/* inner message */
+	struct wbuf			 out;		/* records to send */
+	struct wbuf			 rx;		/* opened DATA plaintext */
+};
+
+static void	link_connect(struct uplink *);
+static void	link_lost(struct uplink *);
+
+static int64_t
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Record why the link failed (for the log and status); returns rc. */
+static int __attribute__((format(printf, 3, 4)))
+failed(struct uplink *u, int rc, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(u->why, sizeof(u->why), fmt, ap);	/* truncation is fine */
+	va_end(ap);
+	return rc;
+}
+
+/* A timer period from a configured value; never 0, so an EV_PERSIST
+ * timer cannot spin. */
+static void
+tv_ms(struct timeval *tv, int64_t ms)
+{
+	if (ms < 1)
+		ms = 1;
+	tv->tv_sec = (time_t)(ms / 1000);
+	tv->tv_usec = (suseconds_t)(ms % 1000) * 1000;
+}
+
+uint32_t
+uplink_backoff_ceiling(int min_ms, int max_ms, unsigned k)
+{
+	uint64_t	d, max;
+
+	if (max_ms < 1)
+		max_ms = 1;
+	if (min_ms < 1)
+		min_ms = 1;
+	max = (uint64_t)max_ms;
+	d = (uint64_t)min_ms;
+	/* d < max <= INT_MAX before each doubling, so d stays < 2^32 and
+	 * the loop runs at most 31 times whatever k is */
+	while (k-- > 0 && d < max)
+		d *= 2;
+	return (uint32_t)(d < max ? d : max);
+}
+
+uint32_t
+uplink_backoff_ms(int min_ms, int max_ms, unsigned k)
+{
+	uint32_t	d = uplink_backoff_ceiling(min_ms, max_ms, k);
+
+	return d / 2 + randombytes_uniform(d - d / 2 + 1);
+}
+
+/* Link status for `vigil-agent status`; failures are logged, not fatal:
+ * the link matters more than its mirror. */
+static void
+status_set(struct uplink *u, const char *key, const char *val)
+{
+	int	rc;
+
+	if ((rc = spool_meta_set(u->spool, key, val)) != 0)
+		log_warnx("spool: cannot record %s: %s", key,
+		    vigil_strerror(rc));
+}
+
+static void
+status_num(struct uplink *u, const char *key, uint64_t v)
+{
+	char	num[32];
+
+	snprintf(num, sizeof(num), "%" PRIu64, v);	/* always fits */
+	status_set(u, key, num);
+}
+
+static void
+set_state(struct uplink *u, enum link_state st)
+{
+	static const char *const names[] = {
+		[LINK_IDLE] = "stopped",
+		[LINK_CONNECTING] = "connecting",
+		[LINK_HANDSHAKE] = "handshake",
+		[LINK_STREAM] = "handshake",
+		[LINK_OPEN] = "connected",
+		[LINK_BACKOFF] = "backoff",
+	};
+	int	same = strcmp(names[u->state], names[st]) == 0;
+
+	u->state = st;
+	if (same)
+		return;
+	status_set(u, "link_state", names[st]);
+	status_num(u, "link_since", (uint64_t)time(NULL));
+}
+
+/* Send the records in u->out. */
+static int
+flush_out(struct uplink *u)
+{
+	if (u->out.err != 0)
+		return failed(u, u->out.err, "encoding: %s",
+		    vigil_strerror(u->out.err));
+	if (bufferevent_write(u->bev, u->out.p, u->out.len) != 0)
+		return failed(u, ERR_NOMEM, "cannot queue output");
+	wbuf_reset(&u->out);
+	return 0;
+}
+
+/* Seal u->plain as one DATA record and send it. */
+static int
+send_plain(struct uplink *u)
+{
+	int	rc;
+
+	if (u->plain.err != 0)
+		return failed(u, u->plain.err, "encoding: %s",
+		    vigil_strerror(u->plain.err));
+	wbuf_reset(&u->out);
+	if ((rc = chan_seal(u->chan, &u->out, u->plain.p, u->plain.len)) != 0)
+		return failed(u, rc, "sealing a frame: %s", vigil_strerror(rc));
+	return flush_out(u);
+}
+
+static int
+drop_cb(void *arg, const char *type, uint64_t n)
+{
+	json_t	*obj = arg;
+
+	if (json_object_set_new(obj, type,
+	    json_integer(n > INT64_MAX ? INT64_MAX : (json_int_t)n)) != 0)
+		return ERR_NOMEM;
+	return 0;
+}
+
+int
+uplink_drops_json(struct spool *sp, json_t **out)
+{
+	json_t	*obj;
+	int	 rc;
+
+	*out = NULL;
+	if ((obj = json_object()) == NULL)
+		return ERR_NOMEM;
+	if ((rc = spool_drops(sp, drop_cb, obj)) != 0) {
+		json_decref(obj);
+		return rc;
+	}
+	*out = obj;
+	return 0;
+}
+
+static json_int_t
+ji(uint64_t v)
+{
+	return v > INT64_MAX ? INT64_MAX : (json_int_t)v;
+}
+
+json_t *
+uplink_heartbeat_json(int64_t uptime_s, const struct spool_stats *st,
+    json_t *by_type)
+{
+	json_t	*ev = NULL, *hb = NULL;
+
+	if (by_type == NULL && (by_type = json_object()) == NULL)
+		return NULL;
+	if ((ev = event_build("heartbeat")) == NULL)
+		goto fail;
+	hb = json_pack("{s:s, s:I, s:{s:I, s:I, s:I, s:I, s:I},"
+	    " s:{s:I, s:O}, s:{}}",
+	    "version", VIGIL_VERSION,
+	    "uptime", (json_int_t)uptime_s,
+	    "spool", "depth", ji(st->depth), "bytes", ji(st->bytes),
+	    "max_bytes", ji(st->max_bytes), "last_seq", ji(st->last_seq),
+	    "acked_seq", ji(st->acked_seq),
+	    "drops", "total", ji(st->dropped), "by_type", by_type,
+	    "rules");
+	if (hb == NULL || json_object_set_new(ev, "heartbeat", hb) != 0)
+		goto fail;
+	json_decref(by_type);
+	return ev;
+fail:
+	json_decref(by_type);
+	json_decref(ev);
+	return NULL;
+}
+
+/* The heartbeat as compact JSON that fits WIRE_MAX_HEARTBEAT: with very
+ * many dropped event types, the per-type counts give way to the total. */
+static char *
+heartbeat_text(struct uplink *u, size_t *len)
+{
+	struct spool_stats	 st;
+	json_t			*ev = NULL, *by_type = NULL, *drops;
+	char			*s = NULL;
+	int			 rc;
+
+	if ((rc = spool_stats(u->spool, &st)) != 0 ||
+	    (rc = uplink_drops_json(u->spool, &by_type)) != 0) {
+		failed(u, rc, "spool: %s", vigil_strerror(rc));
+		return NULL;
+	}
+	ev = uplink_heartbeat_json((now_ms() - u->started_ms) / 1000, &st,
+	    by_type);
+	if (ev == NULL || (s = json_dumps(ev, JSON_COMPACT)) == NULL)
+		goto fail;
+	*len = strlen(s);
+	if (*len > WIRE_MAX_HEARTBEAT) {
+		free(s);
+		s = NULL;
+		drops = json_object_get(json_object_get(ev, "heartbeat"),
+		    "drops");
+		if (json_object_set_new(drops, "by_type", json_object()) != 0 ||
+		    json_object_set_new(drops, "by_type_truncated",
+		    json_true()) != 0 ||
+		    (s = json_dumps(ev, JSON_COMPACT)) == NULL)
+			goto fail;
+		*len = strlen(s);
+	}
+	json_decref(ev);
+	return s;
+fail:
+	json_decref(ev);
+	failed(u, ERR_NOMEM, "building the heartbeat: out of memory");
+	return NULL;
+}
+
+static int
+send_heartbeat(struct uplink *u)
+{
+	char	*s;
+	size_t	 len;
+	int	 rc;
+
+	if ((s = heartbeat_text(u, &len)) == NULL)
+		return ERR_NOMEM;
+	wbuf_reset(&u->plain);
+	rc = wire_heartbeat_encode(&u->plain, s, len);
+	free(s);
+	if (rc != 0)
+		return failed(u, rc, "heartbeat: %s", vigil_strerror(rc));
+	return send_plain(u);
+}
+
+/* spool_read callback: copy one event into the batch unless it is full. */
+static int
+batch_add(void *arg, uint64_t seq, const char *json, size_t len)
+{
+	struct uplink	*u = arg;
+
+	if (u->nevs >= WIRE_MAX_BATCH_EVENTS)
+		return BATCH_FULL;
+	if (len > EVENT_MAX_LEN) {
+		/* The collector would refuse it and it could never leave;
+		 * the next acknowledged batch deletes it from the spool. */
+		log_warnx("spool: event %" PRIu64 " is %zu bytes, over the "
+		    "%d byte limit; not sent", seq, len, EVENT_MAX_LEN);
+		u->batch_last = seq;
+		return 0;
+	}
+	if (u->nevs > 0 && u->rawlen + EVENT_HDR_LEN + len > BATCH_RAW_MAX)
+		return BATCH_FULL;
+	if (wbuf_bytes(&u->arena, json, len) != 0)
+		return u->arena.err;
+	u->evs[u->nevs].seq = seq;
+	u->evs[u->nevs].json = NULL;	/* set once the arena stops moving */
+	u->evs[u->nevs].len = len;
+	u->nevs++;
+	u->rawlen += EVENT_HDR_LEN + len;
+	u->batch_last = seq;
+	return 0;
+}
+
+/* Read the next batch after last_sent into evs[0..nevs). */
+static int
+batch_read(struct uplink *u)
+{
+	const struct agent_config	*cfg = u->cfg;
+	size_t				 max, nread, i, off = 0;
+	int				 rc;
+
+	max = cfg->batch_events > 0 ? (size_t)cfg->batch_events : 1;
+	if (max > WIRE_MAX_BATCH_EVENTS)
+		max = WIRE_MAX_BATCH_EVENTS;
+	do {
+		u->nevs = 0;
+		u->rawlen = 0;
+		u->batch_last = u->last_sent;
+		wbuf_reset(&u->arena);
+		rc = spool_read(u->spool, u->last_sent, max, cfg->batch_bytes,
+		    batch_add, u, &nread);
+		if (rc < 0)
+			return failed(u, rc, "spool: %s", vigil_strerror(rc));
+		/* only oversized events: step over them and read on */
+		if (u->nevs == 0 && u->batch_last > u->last_sent)
+			u->last_sent = u->batch_last;
+		else
+			break;
+	} while (1);
+	for (i = 0; i < u->nevs; i++) {
+		u->evs[i].json = (const char *)u->arena.p + off;
+		off += u->evs[i].len;
+	}
+	return 0;
+}
+
+static int
+inflight_push(struct uplink *u, uint64_t max_seq)
+{
+	struct inflight	*p;
+	size_t		 cap;
+
+	if (u->ninflight == u->capinflight) {
+		cap = u->capinflight ? u->capinflight * 2 : 8;
+		p = reallocarray(u->inflight, cap, sizeof(*p));
+		if (p == NULL)
+			return failed(u, ERR_NOMEM, "out of memory");
+		u->inflight = p;
+		u->capinflight = cap;
+	}
+	u->inflight[u->ninflight].max_seq = max_seq;
+	u->inflight[u->ninflight].sent_ms = now_ms();
+	u->ninflight++;
+	return 0;
+}
+
+/* Send batches until the window is full or the spool has nothing new. */
+static int
+fill_window(struct uplink *u)
+{
+	size_t	window;
+	int	rc;
+
+	window = u->cfg->window_batches > 0 ? (size_t)u->cfg->window_batches : 1;
+	while (u->state == LINK_OPEN && u->ninflight < window) {
+		int64_t t1 = now_ms();
+		if ((rc = batch_read(u)) != 0)
+			return rc;
+		log_debug("TIMING read %lld ms", (long long)(now_ms() - t1));
+		if (u->nevs == 0)
+			break;
+		wbuf_reset(&u->plain);
+		if ((rc = wire_events_encode(&u->plain, u->evs, u->nevs,
+		    u->cfg->compress)) != 0)
+			return failed(u, rc, "encoding a batch: %s",
+			    vigil_strerror(rc));
+		if ((rc = send_plain(u)) != 0 ||
+		    (rc = inflight_push(u, u->evs[u->nevs - 1].seq)) != 0)
+			return rc;
+		u->last_sent = u->evs[u->nevs - 1].seq;
+		log_debug("sent %zu events up to seq %" PRIu64 " (%zu bytes)",
+		    u->nevs, u->last_sent, u->plain.len);
+	}
+	return 0;
+}
+
+static int
+on_ack(struct uplink *u, uint64_t seq)
+{
+	size_t	n = 0;
+	int	rc;
+
+	if (seq > u->last_sent)
+		return failed(u, ERR_MALFORMED, "acknowledgement of seq %"
+		    PRIu64 ", never sent (last sent %" PRIu64 ")", seq,
+		    u->last_sent);
+	if (seq <= u->acked)
+		return 0;	/* old news: a resent batch */
+	int64_t t0 = now_ms();
+	if ((rc = spool_ack(u->spool, seq)) != 0)
+		return failed(u, rc, "spool: %s", vigil_strerror(rc));
+	log_debug("TIMING ack %" PRIu64 " latency %lld ms, spool_ack %lld ms", seq, (long long)(t0 - u->inflight[0].sent_ms), (long long)(now_ms() - t0));
+	u->acked = seq;
+	while (n < u->ninflight && u->inflight[n].max_seq <= seq)
+		n++;
+	memmove(u->inflight, u->inflight + n,
+	    (u->ninflight - n) * sizeof(*u->inflight));
+	u->ninflight -= n;
+	if (!evtimer_pending(u->ev_status, NULL)) {
+		struct timeval	tv = { 1, 0 };
+
+		evtimer_add(u->ev_status, &tv);
+	}
+	return fill_window(u);
+}
+
+static int
+on_message(struct uplink *u)
+{
+	uint64_t	seq;
+
+	if (u->rx.len < 1)
+		return failed(u, ERR_MALFORMED, "empty message");
+	switch (u->rx.p[0]) {
+	case WIRE_MSG_ACK:
+		if (wire_ack_decode(&seq, u->rx.p, u->rx.len) != 0)
+			return failed(u, ERR_MALFORMED, "malformed ACK");
+		return on_ack(u, seq);
+	default:
+		return failed(u, ERR_MALFORMED, "unexpected message type %u",
+		    u->rx.p[0]);
+	}
+}
+
+static void
+link_open(struct uplink *u)
+{
+	struct spool_stats	st;
+	struct timeval		tv_write = { UPLINK_ACK_TIMEOUT_S, 0 };
+	struct timeval		tv_hb;
+	int			rc;
+
+	evtimer_del(u->ev_deadline);
+	/* from now on only a write that stalls is a timeout; the collector
+	 * may stay silent while it has nothing to acknowledge */
+	bufferevent_set_timeouts(u->bev, NULL, &tv_write);
+	set_state(u, LINK_OPEN);
+	u->attempt = 0;
+	u->last_sent = 0;
+	u->ninflight = 0;
+	if (spool_stats(u->spool, &st) == 0)
+		u->acked = st.acked_seq;
+	log_info("connected to collector %s as %s", u->addr, u->id.agent_id);
+	tv_ms(&tv_hb, (int64_t)u->cfg->heartbeat_s * 1000);
+	evtimer_add(u->ev_hb, &tv_hb);
+	if ((rc = send_heartbeat(u)) != 0 || (rc = fill_window(u)) != 0)
+		link_lost(u);
+}
+
+/* HS_RESP: authenticate the collector, key the channel, send our
+ * stream header. */
+static int
+on_hs_resp(struct uplink *u, const uint8_t *body, size_t len)
+{
+	struct wire_resp_payload	 resp;
+	uint8_t				 tx[32], rx[32];
+	uint8_t				 hdr[WIRE_STREAM_HDR_LEN];
+	const char			*why;
+	int				 rc;
+
+	if ((rc = enroll_hs_resp(&resp, u->hs, body, len, u->pub, &why)) != 0)
+		return failed(u, rc, "%s", why);
+	rc = noise_split(u->hs, tx, rx);
+	if (rc == 0)
+		rc = chan_new(&u->chan, tx, rx, hdr);
+	sodium_memzero(tx, sizeof(tx));
+	sodium_memzero(rx, sizeof(rx));
+	noise_free(u->hs);
+	u->hs = NULL;
+	if (rc != 0)
+		return failed(u, rc, "keying the channel: %s",
+		    vigil_strerror(rc));
+	/* the collector's registry is authoritative for name and office */
+	if (strcmp(resp.name, u->id.name) != 0) {
+		status_set(u, "name", resp.name);
+		memcpy(u->id.name, resp.name, sizeof(u->id.name));
+	}
+	if (strcmp(resp.office, u->id.office) != 0) {
+		status_set(u, "office", resp.office);
+		memcpy(u->id.office, resp.office, sizeof(u->id.office));
+	}
+	wbuf_reset(&u->out);
+	wire_record_put(&u->out, WIRE_STREAM_HDR, hdr, sizeof(hdr));
+	if ((rc = flush_out(u)) != 0)
+		return rc;
+	u->state = LINK_STREAM;
+	return 0;
+}
+
+static int
+on_record(struct uplink *u, uint8_t type, const uint8_t *body, size_t len)
+{
+	int	rc;
+
+	switch (u->state) {
+	case LINK_HANDSHAKE:
+		if (type == WIRE_HS_RESP)
+			return on_hs_resp(u, body, len);
+		break;
+	case LINK_STREAM:
+		if (type != WIRE_STREAM_HDR)
+			break;
+		if ((rc = chan_accept(u->chan, body)) != 0)
+			return failed(u, rc, "bad stream header");
+		link_open(u);
+		return 0;
+	case LINK_OPEN:
+		if (type != WIRE_DATA)
+			break;
+		if ((rc = chan_open(u->chan, &u->rx, body, len)) != 0)
+			return failed(u, rc, "DATA record: %s",
+			    vigil_strerror(rc));
+		return on_message(u);
+	default:
+		break;
+	}
+	return failed(u, ERR_MALFORMED, "unexpected record type %u", type);
+}
+
+static void
+read_cb(struct bufferevent *bev, void *arg)
+{
+	struct uplink	*u = arg;
+	struct evbuffer	*in = bufferevent_get_input(bev);
+	uint8_t		 hdr[WIRE_HDR_LEN], type;
+	const uint8_t	*body;
+	size_t		 blen;
+	int		 rc;
+
+	/* link_open() may lose the link, which frees bev: check u->bev */
+	while (u->bev == bev && evbuffer_get_length(in) >= WIRE_HDR_LEN) {
+		evbuffer_copyout(in, hdr, sizeof(hdr));
+		if ((rc = wire_record_header(hdr, &type, &blen)) != 0) {
+			failed(u, rc, "malformed record header");
+			link_lost(u);
+			return;
+		}
+		if (evbuffer_get_length(in) - WIRE_HDR_LEN < blen)
+			return;		/* wait for the rest */
+		evbuffer_drain(in, WIRE_HDR_LEN);
+		if ((body = evbuffer_pullup(in, (ssize_t)blen)) == NULL) {
+			failed(u, ERR_NOMEM, "out of memory");
+			link_lost(u);
+			return;
+		}
+		rc = on_record(u, type, body, blen);
+		if (u->bev != bev)
+			return;
+		evbuffer_drain(in, blen);
+		if (rc != 0) {
+			link_lost(u);
+			return;
+		}
+	}
+}
+
+static void
+on_connected(struct uplink *u)
+{
+	uint8_t	msg[WIRE_HS_INIT_LEN];
+	int	rc;
+
+	set_state(u, LINK_HANDSHAKE);
+	if ((rc = enroll_hs_init(&u->hs, msg, u->spool, u->pub, u->priv,
+	    u->id.collector_pub, WIRE_HS_CONNECT, NULL)) != 0) {
+		failed(u, rc, "handshake: %s", vigil_strerror(rc));
+		link_lost(u);
+		return;
+	}
+	wbuf_reset(&u->out);
+	wire_record_put(&u->out, WIRE_HS_INIT, msg, sizeof(msg));
+	if (flush_out(u) != 0)
+		link_lost(u);
+}
+
+static void
+event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct uplink	*u = arg;
+	int		 dnserr;
+
+	if (what & BEV_EVENT_CONNECTED) {
+		on_connected(u);
+		return;
+	}
+	if (what & BEV_EVENT_EOF) {
+		failed(u, ERR_IO, "connection closed by the collector%s",
+		    u->state == LINK_HANDSHAKE ? " during the handshake "
+		    "(agent unknown or revoked?)" : "");
+	} else if (what & BEV_EVENT_TIMEOUT) {
+		failed(u, ERR_IO, "output stalled for %d s",
+		    UPLINK_ACK_TIMEOUT_S);
+	} else if ((dnserr = bufferevent_socket_get_dns_error(bev)) != 0) {
+		failed(u, ERR_IO, "%s: %s", u->host,
+		    evutil_gai_strerror(dnserr));
+	} else {
+		failed(u, ERR_IO, "%s", evutil_socket_error_to_string(
+		    EVUTIL_SOCKET_ERROR()));
+	}
+	link_lost(u);
+}
+
+static void
+teardown(struct uplink *u)
+{
+	if (u->bev != NULL)
+		bufferevent_free(u->bev);
+	u->bev = NULL;
+	noise_free(u->hs);
+	u->hs = NULL;
+	chan_free(u->chan);
+	u->chan = NULL;
+	u->ninflight = 0;
+	u->last_sent = 0;
+	evtimer_del(u->ev_deadline);
+	evtimer_del(u->ev_hb);
+}
+
+/* The one way down: log once, record, tear down, schedule the retry. */
+static void
+link_lost(struct uplink *u)
+{
+	struct timeval	tv;
+	uint32_t	delay;
+
+	if (u->state == LINK_BACKOFF || u->state == LINK_IDLE)
+		return;
+	if (u->why[0] == '\0')
+		snprintf(u->why, sizeof(u->why), "link failed");
+	teardown(u);
+	delay = uplink_backoff_ms(u->cfg->backoff_min_ms,
+	    u->cfg->backoff_max_ms, u->attempt);
+	if (u->attempt < ATTEMPT_MAX)
+		u->attempt++;
+	log_warnx("collector %s: %s; retry in %" PRIu32 " ms", u->addr,
+	    u->why, delay);
+	status_set(u, "last_error", u->why);
+	set_state(u, LINK_BACKOFF);
+	u->why[0] = '\0';
+	tv_ms(&tv, delay);
+	evtimer_add(u->ev_retry, &tv);
+}
+
+static void
+link_connect(struct uplink *u)
+{
+	struct timeval	tv;
+
+	tv_ms(&tv, (int64_t)u->cfg->connect_timeout_s * 1000);
+	if (u->attempt == 0)
+		log_info("connecting to collector %s", u->addr);
+	else
+		log_debug("connecting to collector %s (attempt %u)", u->addr,
+		    u->attempt + 1);
+	set_state(u, LINK_CONNECTING);
+	u->why[0] = '\0';
+	u->bev = bufferevent_socket_new(u->base, -1, BEV_OPT_CLOSE_ON_FREE |
+	    BEV_OPT_DEFER_CALLBACKS);
+	if (u->bev == NULL) {
+		failed(u, ERR_NOMEM, "out of memory");
+		link_lost(u);
+		return;
+	}
+	bufferevent_setcb(u->bev, read_cb, NULL, event_cb, u);
+	evtimer_add(u->ev_deadline, &tv);
+	/* errors, even immediate ones, arrive through event_cb */
+	if (bufferevent_enable(u->bev, EV_READ) != 0 ||
+	    bufferevent_socket_connect_hostname(u->bev, u->dns, AF_UNSPEC,
+	    u->host, u->port) != 0) {
+		failed(u, ERR_IO, "cannot start connecting");
+		link_lost(u);
+	}
+}
+
+static void
+retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	link_connect(arg);
+}
+
+static void
+deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct uplink	*u = arg;
+
+	failed(u, ERR_IO, "%s timed out after %d s", u->state ==
+	    LINK_CONNECTING ? "connect" : "handshake", u->cfg->connect_timeout_s);
+	link_lost(u);
+}
+
+static void
+poll_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct uplink	*u = arg;
+
+	if (u->state != LINK_OPEN)
+		return;
+	if (u->ninflight > 0 && now_ms() - u->inflight[0].sent_ms >
+	    UPLINK_ACK_TIMEOUT_S * 1000) {
+		failed(u, ERR_IO, "no acknowledgement for %d s",
+		    UPLINK_ACK_TIMEOUT_S);
+		link_lost(u);
+		return;
+	}
+	if (fill_window(u) != 0)
+		link_lost(u);
+}
+
+static void
+heartbeat_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct uplink	*u = arg;
+
+	if (u->state == LINK_OPEN && send_heartbeat(u) != 0)
+		link_lost(u);
+}
+
+static void
+status_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct uplink	*u = arg;
+
+	status_num(u, "last_ack_seq", u->acked);
+}
+
+static int
+load_identity(struct uplink *u)
+{
+	char	path[PATH_MAX];
+	int	rc;
+
+	if ((rc = enroll_identity_load(u->spool, &u->id)) != 0) {
+		if (rc != ERR_NOTFOUND)
+			log_warnx("spool: enrollment record: %s",
+			    vigil_strerror(rc));
+		return rc;
+	}
+	if (u->cfg->collector[0] != '\0')
+		snprintf(u->addr, sizeof(u->addr), "%s", u->cfg->collector);
+	else
+		snprintf(u->addr, sizeof(u->addr), "%s", u->id.collector);
+	if (config_parse_hostport(u->host, sizeof(u->host), &u->port,
+	    u->addr) != 0 || u->host[0] == '\0' || u->port == 0) {
+		log_warnx("collector address %s: want HOST:PORT", u->addr);
+		return ERR_CONFIG;
+	}
+	if ((rc = enroll_path(path, sizeof(path), u->cfg->data_dir,
+	    ENROLL_KEY_FILE)) != 0)
+		return rc;
+	if ((rc = keys_load(u->pub, u->priv, path)) != 0) {
+		log_warnx("key %s: %s", path, vigil_strerror(rc));
+		return rc == ERR_NOTFOUND ? ERR_IO : rc;
+	}
+	return 0;
+}
+
+int
+uplink_new(struct uplink **out, struct event_base *base, struct spool *sp,
+    const struct agent_config *cfg)
+{
+	struct uplink		*u;
+	struct spool_stats	 st;
+	int			 rc = ERR_NOMEM;
+
+	*out = NULL;
+	if ((u = calloc(1, sizeof(*u))) == NULL)
+		return ERR_NOMEM;
+	u->base = base;
+	u->spool = sp;
+	u->cfg = cfg;
+	u->started_ms = now_ms();
+	wbuf_init(&u->arena, 0);
+	wbuf_init(&u->plain, 0);
+	wbuf_init(&u->out, 0);
+	wbuf_init(&u->rx, WIRE_MAX_FRAME);
+	if ((rc = load_identity(u)) != 0)
+		goto fail;
+	if ((rc = spool_stats(sp, &st)) != 0)
+		goto fail;
+	u->acked = st.acked_seq;
+	rc = ERR_NOMEM;
+	u->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
+	    EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+	if (u->dns == NULL) {
+		log_warnx("resolver: cannot read /etc/resolv.conf; only "
+		    "numeric collector addresses will work");
+		u->dns = evdns_base_new(base, EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+	}
+	if (u->dns == NULL ||
+	    (u->evs = calloc(WIRE_MAX_BATCH_EVENTS, sizeof(*u->evs))) == NULL ||
+	    (u->ev_retry = evtimer_new(base, retry_cb, u)) == NULL ||
+	    (u->ev_deadline = evtimer_new(base, deadline_cb, u)) == NULL ||
+	    (u->ev_poll = event_new(base, -1, EV_PERSIST, poll_cb, u)) == NULL ||
+	    (u->ev_hb = event_new(base, -1, EV_PERSIST, heartbeat_cb,
+	    u)) == NULL ||
+	    (u->ev_status = evtimer_new(base, status_cb, u)) == NULL)
+		goto fail;
+	*out = u;
+	return 0;
+fail:
+	uplink_free(u);
+	return rc;
+}
+
+int
+uplink_start(struct uplink *u)
+{
+	struct timeval	tv;
+
+	if (u->state != LINK_IDLE)
+		return ERR_STATE;
+	status_num(u, "daemon_pid", (uint64_t)getpid());
+	tv_ms(&tv, u->cfg->poll_ms);
+	if (evtimer_add(u->ev_poll, &tv) != 0)
+		return ERR_NOMEM;
+	link_connect(u);
+	return 0;
+}
+
+void
+uplink_kick(struct uplink *u)
+{
+	if (u->state == LINK_OPEN && fill_window(u) != 0)
+		link_lost(u);
+}
+
+void
+uplink_reload(struct uplink *u)
+{
+	struct timeval	tv;
+
+	tv_ms(&tv, u->cfg->poll_ms);
+	evtimer_add(u->ev_poll, &tv);
+	if (u->state == LINK_OPEN) {
+		tv_ms(&tv, (int64_t)u->cfg->heartbeat_s * 1000);
+		evtimer_add(u->ev_hb, &tv);
+	}
+	uplink_kick(u);
+}
+
+void
+uplink_free(struct uplink *u)
+{
+	if (u == NULL)
+		return;
+	if (u->state != LINK_IDLE) {
+		teardown(u);
+		status_num(u, "last_ack_seq", u->acked);
+		set_state(u, LINK_IDLE);
+	}
+	if (u->ev_retry != NULL)
+		event_free(u->ev_retry);
+	if (u->ev_deadline != NULL)
+		event_free(u->ev_deadline);
+	if (u->ev_poll != NULL)
+		event_free(u->ev_poll);
+	if (u->ev_hb != NULL)
+		event_free(u->ev_hb);
+	if (u->ev_status != NULL)
+		event_free(u->ev_status);
+	if (u->dns != NULL)
+		evdns_base_free(u->dns, 0);
+	free(u->inflight);
+	free(u->evs);
+	wbuf_free(&u->arena);
+	wbuf_free(&u->plain);
+	wbuf_free(&u->out);
+	wbuf_free(&u->rx);
+	sodium_memzero(u->priv, sizeof(u->priv));
+	free(u);
+}

@@ -1,0 +1,71 @@
+/*
+ * ingest.h: the collector's writer thread.
+ *
+ * The event loop decodes and validates events and hands them here as
+ * batches; one thread owns a store handle and commits whatever has queued
+ * in one transaction (group commit), then tells the event loop which
+ * batches are durable so it can acknowledge them to their agents. Socket
+ * reading never waits for an fsync.
+ *
+ * Batches of one connection are committed in submission order, so an
+ * acknowledgement of a batch's highest sequence number covers all the
+ * earlier batches of that connection. Called from the event-loop thread
+ * only; the done callback runs on the event-loop thread.
+ */
+#ifndef VIGIL_INGEST_H
+#define VIGIL_INGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "store.h"
+
+enum ingest_kind {
+	INGEST_EVENTS,		/* store events */
+	INGEST_HEARTBEAT,	/* store_agent_heartbeat */
+};
+
+struct ingest_batch {
+	enum ingest_kind	 kind;
+	void			*owner;		/* passed back to done_cb */
+	int64_t			 agent_rowid;
+	uint64_t		 max_seq;	/* highest seq in the batch */
+	size_t			 n, cap;
+	struct store_event	*evs;		/* json points into arena */
+	char			*arena;		/* copies of the JSON texts */
+	size_t			 arena_len, arena_cap;
+	char			 version[STORE_VERSION_MAX + 1]; /* heartbeat */
+	int64_t			 now;
+	int			 rc;		/* result, set by the writer */
+	size_t			 inserted;	/* new rows (rest duplicates) */
+	struct ingest_batch	*next;
+};
+
+typedef void	(*ingest_done_cb)(void *arg, struct ingest_batch *);
+
+struct ingest;
+
+/* Opens its own store at dbpath. commit_events: soft cap on events per
+ * transaction; commit_ms: how long to wait for more when fewer queued. */
+int	ingest_new(struct ingest **out, struct event_base *, const char *dbpath,
+	    int commit_events, int commit_ms, ingest_done_cb cb, void *arg);
+/* Commits everything queued, stops the thread. Takes NULL. */
+void	ingest_free(struct ingest *);
+
+struct ingest_batch *ingest_batch_new(enum ingest_kind, void *owner,
+	    int64_t agent_rowid);
+/* Copy an event into the batch. ERR_NOMEM. */
+int	ingest_batch_add(struct ingest_batch *, uint64_t seq, int64_t ts_us,
+	    const char *type, int severity, const char *json, size_t len);
+/* A heartbeat job: copies version and json. NULL on allocation failure. */
+struct ingest_batch *ingest_heartbeat_new(void *owner, int64_t agent_rowid,
+	    int64_t now, const char *version, const char *json, size_t len);
+void	ingest_batch_free(struct ingest_batch *);
+/* Takes ownership of b; it comes back through done_cb. */
+void	ingest_submit(struct ingest *, struct ingest_batch *b);
+/* Events queued but not yet committed (for flow control). */
+size_t	ingest_backlog(struct ingest *);
+
+#endif

@@ -1,0 +1,833 @@
+/*
+ * server.c: agents' connections to the collector.
+ *
+ * Per connection: HELLO (KEYREQ and HS_INIT accepted) -> STREAM_HDR (the
+ * agent's secretstream header expected) -> OPEN (DATA only) -> closed.
+ * A connection that breaks the protocol in any way is closed with one log
+ * line naming the peer and the reason; nothing it sent is acknowledged
+ * unless it was committed, so the agent resends it on its next link.
+ *
+ * Invariants: a struct conn lives until its socket is closed AND every
+ * batch it handed to the writer has come back (inflight == 0); the ACK
+ * for a batch is sent only after the writer committed it. Events are
+ * validated here (event_parse) and stored as received. A malformed event
+ * from an authenticated agent is not dropped: it is replaced by a
+ * "malformed" event that records why, so stored == sent still holds.
+ *
+ * Load: thousands of mostly idle connections; tens of thousands of
+ * events per second in batches of up to 4096. Memory per connection: the
+ * bufferevent, three reusable buffers (grow to one frame) and a chan.
+ */
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/listener.h>
+#include <jansson.h>
+#include <sodium.h>
+
+#include "enroll.h"
+#include "err.h"
+#include "event.h"
+#include "ingest.h"
+#include "log.h"
+#include "noise.h"
+#include "server.h"
+#include "store.h"
+#include "wire.h"
+
+#define CONN_MAX_INFLIGHT	8	/* batches at the writer per agent */
+#define BACKLOG_MAX		200000	/* events queued for the writer */
+#define REVOKE_CHECK_SECS	2
+
+enum conn_state { C_HELLO, C_STREAM_HDR, C_OPEN, C_DEAD };
+
+struct conn {
+	TAILQ_ENTRY(conn)	 entry;
+	struct server		*srv;
+	struct bufferevent	*bev;
+	struct event		*deadline;
+	enum conn_state		 state;
+	char			 peer[STORE_ADDR_MAX + 1];
+	struct chan		*ch;
+	int64_t			 rowid;
+	char			 id[AGENT_ID_STRLEN];
+	char			 name[STORE_NAME_MAX + 1];
+	unsigned		 inflight;
+	int			 paused;
+	int			 keyreqs;
+	uint64_t		 events;
+	struct wbuf		 plain, scratch, out;
+};
+
+TAILQ_HEAD(connlist, conn);
+
+struct server {
+	struct event_base	*base;
+	struct collector_config	 cfg;
+	struct store		*store;		/* event-loop thread's handle */
+	struct ingest		*ingest;
+	struct evconnlistener	*listener;
+	struct event		*revoke_timer;
+	struct connlist		 conns;
+	struct connlist		 dead;		/* closed, waiting for reap */
+	struct event		*reap_ev;
+	size_t			 nconns;
+	time_t			 last_full_log;
+	uint8_t			 pub[KEY_LEN];
+	uint8_t			 priv[KEY_LEN];
+};
+
+static void	conn_read(struct bufferevent *, void *);
+
+static void
+conn_free(struct conn *c)
+{
+	wbuf_free(&c->plain);
+	wbuf_free(&c->scratch);
+	wbuf_free(&c->out);
+	chan_free(c->ch);
+	free(c);
+}
+
+/* Free closed connections whose batches have all come back. Runs as its
+ * own event, so no callback ever sees its struct conn freed under it. */
+static void
+reap(evutil_socket_t fd, short what, void *arg)
+{
+	struct server	*srv = arg;
+	struct conn	*c, *next;
+
+	for (c = TAILQ_FIRST(&srv->dead); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (c->inflight == 0) {
+			TAILQ_REMOVE(&srv->dead, c, entry);
+			conn_free(c);
+		}
+	}
+}
+
+/* Close the socket now; the struct is freed later by reap(), once the
+ * writer has returned every batch of this connection. */
+static void
+conn_close(struct conn *c, int warn, const char *fmt, ...)
+{
+	char	reason[256];
+	va_list	ap;
+
+	if (c->state == C_DEAD)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	if (c->id[0] != '\0' && warn)
+		log_warnx("agent %s (%s) at %s: %s; connection closed", c->name,
+		    c->id, c->peer, reason);
+	else if (c->id[0] != '\0')
+		log_info("agent %s (%s) at %s: %s", c->name, c->id, c->peer,
+		    reason);
+	else if (warn)
+		log_warnx("peer %s: %s; connection closed", c->peer, reason);
+	else
+		log_debug("peer %s: %s", c->peer, reason);
+	c->state = C_DEAD;
+	if (c->deadline != NULL) {
+		event_free(c->deadline);
+		c->deadline = NULL;
+	}
+	bufferevent_free(c->bev);
+	c->bev = NULL;
+	TAILQ_REMOVE(&c->srv->conns, c, entry);
+	c->srv->nconns--;
+	TAILQ_INSERT_TAIL(&c->srv->dead, c, entry);
+	event_active(c->srv->reap_ev, 0, 0);
+}
+
+/* Send one inner message (in c->plain) as a DATA record. */
+static int
+conn_send_plain(struct conn *c)
+{
+	int	rc;
+
+	wbuf_reset(&c->out);
+	if ((rc = chan_seal(c->ch, &c->out, c->plain.p, c->plain.len)) != 0)
+		return rc;
+	if (bufferevent_write(c->bev, c->out.p, c->out.len) != 0)
+		return ERR_IO;
+	return 0;
+}
+
+static int
+conn_send_record(struct conn *c, uint8_t type, const void *body, size_t len)
+{
+	int	rc;
+
+	wbuf_reset(&c->out);
+	if ((rc = wire_record_put(&c->out, type, body, len)) != 0)
+		return rc;
+	return bufferevent_write(c->bev, c->out.p, c->out.len) == 0 ? 0 :
+	    ERR_IO;
+}
+
+static void
+conn_maybe_resume(struct conn *c)
+{
+	if (!c->paused || c->state == C_DEAD)
+		return;
+	if (c->inflight >= CONN_MAX_INFLIGHT ||
+	    ingest_backlog(c->srv->ingest) > BACKLOG_MAX)
+		return;
+	c->paused = 0;
+	bufferevent_enable(c->bev, EV_READ);
+	conn_read(c->bev, c);	/* records already buffered */
+}
+
+static void
+on_committed(void *arg, struct ingest_batch *b)
+{
+	struct conn	*c = b->owner;
+	int		 rc;
+
+	c->inflight--;
+	if (c->state == C_DEAD) {
+		if (c->inflight == 0)
+			event_active(c->srv->reap_ev, 0, 0);
+		ingest_batch_free(b);
+		return;
+	}
+	if (b->kind == INGEST_EVENTS) {
+		if (b->rc != 0) {
+			conn_close(c, 1, "store failed (%s); events not "
+			    "acknowledged, the agent will resend",
+			    vigil_strerror(b->rc));
+			ingest_batch_free(b);
+			return;
+		}
+		wbuf_reset(&c->plain);
+		if ((rc = wire_ack_encode(&c->plain, b->max_seq)) != 0 ||
+		    (rc = conn_send_plain(c)) != 0) {
+			conn_close(c, 1, "sending ack: %s", vigil_strerror(rc));
+			ingest_batch_free(b);
+			return;
+		}
+	}
+	ingest_batch_free(b);
+	conn_maybe_resume(c);
+}
+
+/* Close any older connection of the same agent: the new one supersedes it
+ * (its unacknowledged events will be resent on the new link). */
+static void
+replace_older(struct server *srv, struct conn *c)
+{
+	struct conn	*o, *next;
+
+	for (o = TAILQ_FIRST(&srv->conns); o != NULL; o = next) {
+		next = TAILQ_NEXT(o, entry);
+		if (o != c && o->rowid == c->rowid && o->id[0] != '\0')
+			conn_close(o, 0, "replaced by a new connection");
+	}
+}
+
+static int
+hs_lookup(struct conn *c, const struct wire_init_payload *ip,
+    const uint8_t rs[static KEY_LEN], struct store_agent *ag)
+{
+	struct server	*srv = c->srv;
+	uint8_t		 hash[TOKEN_HASH_LEN];
+	char		 name[STORE_NAME_MAX + 1], office[STORE_NAME_MAX + 1];
+	int64_t		 rowid, now = (int64_t)time(NULL);
+	int		 rc;
+
+	rc = store_agent_get(srv->store, ag, c->id);
+	if (rc == 0) {
+		if (sodium_memcmp(ag->pub, rs, KEY_LEN) != 0) {
+			conn_close(c, 1, "agent id collision for %s", c->id);
+			return ERR_AUTH;
+		}
+		if (ag->revoked) {
+			conn_close(c, 1, "agent %s (%s) is revoked", ag->name,
+			    c->id);
+			return ERR_REVOKED;
+		}
+		return 0;
+	}
+	if (rc != ERR_NOTFOUND) {
+		conn_close(c, 1, "registry lookup failed: %s", vigil_strerror(rc));
+		return rc;
+	}
+	if (ip->kind != WIRE_HS_ENROLL) {
+		conn_close(c, 1, "unknown agent key %s", c->id);
+		return ERR_AUTH;
+	}
+	enroll_token_hash(hash, ip->token);
+	rc = store_token_consume(srv->store, hash, now, name, office);
+	if (rc != 0) {
+		conn_close(c, 1, "enrollment refused: token %s", rc ==
+		    ERR_EXPIRED ? "expired" : rc == ERR_EXISTS ? "already used" :
+		    rc == ERR_NOTFOUND ? "unknown" : vigil_strerror(rc));
+		return rc;
+	}
+	if ((rc = store_agent_add(srv->store, &rowid, c->id, rs, name, office,
+	    now)) != 0 || (rc = store_agent_get(srv->store, ag, c->id)) != 0) {
+		conn_close(c, 1, "enrollment failed: %s", vigil_strerror(rc));
+		return rc;
+	}
+	log_info("enrolled agent %s (%s), office %s, from %s", name, c->id,
+	    office, c->peer);
+	return 0;
+}
+
+static int
+on_hs_init(struct conn *c, const uint8_t *body, size_t len)
+{
+	struct server			*srv = c->srv;
+	struct noise_hs			*hs = NULL;
+	struct wire_init_payload	 ip;
+	struct wire_resp_payload	 rp;
+	struct store_agent		 ag;
+	uint8_t				 payload[WIRE_INIT_PAYLOAD_LEN];
+	uint8_t				 resp[WIRE_RESP_PAYLOAD_LEN];
+	uint8_t				 msg[WIRE_HS_RESP_LEN];
+	uint8_t				 tx[32], rx[32], hdr[WIRE_STREAM_HDR_LEN];
+	int				 rc;
+
+	memset(&ag, 0, sizeof(ag));
+	if ((rc = noise_responder_new(&hs, srv->pub, srv->priv)) != 0)
+		goto fail;
+	if ((rc = noise_read_init(hs, payload, sizeof(payload), body,
+	    len)) != 0) {
+		conn_close(c, 1, "handshake failed: %s (not enrolled with this "
+		    "collector's key?)", vigil_strerror(rc));
+		goto out;
+	}
+	if ((rc = wire_init_decode(&ip, payload)) != 0)
+		goto fail;
+	keys_agent_id(c->id, noise_remote_static(hs));
+	if ((rc = hs_lookup(c, &ip, noise_remote_static(hs), &ag)) != 0)
+		goto out;
+	snprintf(c->name, sizeof(c->name), "%s", ag.name);
+	c->rowid = ag.rowid;
+	if (ip.ts_ns <= ag.last_hs_ts) {
+		rc = ERR_REPLAY;
+		conn_close(c, 1, "replayed or stale handshake (timestamp %llu "
+		    "not after %llu)", (unsigned long long)ip.ts_ns,
+		    (unsigned long long)ag.last_hs_ts);
+		goto out;
+	}
+	if ((rc = store_agent_seen(srv->store, ag.rowid, ip.ts_ns,
+	    (int64_t)time(NULL), c->peer)) != 0)
+		goto fail;
+
+	memset(&rp, 0, sizeof(rp));
+	snprintf(rp.agent_id, sizeof(rp.agent_id), "%s", ag.id);
+	snprintf(rp.name, sizeof(rp.name), "%s", ag.name);
+	snprintf(rp.office, sizeof(rp.office), "%s", ag.office);
+	wire_resp_encode(resp, &rp);
+	if ((rc = noise_write_resp(hs, msg, sizeof(msg), resp,
+	    sizeof(resp))) != 0 || (rc = noise_split(hs, tx, rx)) != 0 ||
+	    (rc = chan_new(&c->ch, tx, rx, hdr)) != 0)
+		goto fail;
+	if ((rc = conn_send_record(c, WIRE_HS_RESP, msg, sizeof(msg))) != 0 ||
+	    (rc = conn_send_record(c, WIRE_STREAM_HDR, hdr, sizeof(hdr))) != 0)
+		goto fail;
+	c->state = C_STREAM_HDR;
+	replace_older(srv, c);
+	log_info("agent %s (%s, office %s) connected from %s, version %s",
+	    ag.name, ag.id, ag.office, c->peer, ip.version);
+	rc = 0;
+	goto out;
+fail:
+	conn_close(c, 1, "handshake: %s", vigil_strerror(rc));
+out:
+	sodium_memzero(tx, sizeof(tx));
+	sodium_memzero(rx, sizeof(rx));
+	store_agent_clear(&ag);
+	noise_free(hs);
+	return rc;
+}
+
+struct decode_ctx {
+	struct conn		*c;
+	struct ingest_batch	*b;
+	size_t			 malformed;
+};
+
+static int
+on_event(void *arg, uint64_t seq, const char *json, size_t len)
+{
+	struct decode_ctx	*d = arg;
+	struct event_meta	 m;
+	const char		*why = NULL;
+	json_t			*ev;
+	char			*text;
+	size_t			 tlen;
+	int			 rc;
+
+	if (event_parse(&m, json, len, &why) == 0)
+		return ingest_batch_add(d->b, seq, m.ts_us, m.type, m.severity,
+		    json, len);
+	/* Keep the place of the bad event, not its content. */
+	d->malformed++;
+	if ((ev = event_build("malformed")) == NULL)
+		return ERR_NOMEM;
+	if (json_object_set_new(ev, "malformed", json_pack("{s:s, s:I}",
+	    "reason", why ? why : "invalid", "length", (json_int_t)len)) != 0 ||
+	    (text = event_dump(ev, &tlen)) == NULL) {
+		json_decref(ev);
+		return ERR_NOMEM;
+	}
+	json_decref(ev);
+	if ((rc = event_parse(&m, text, tlen, NULL)) == 0)
+		rc = ingest_batch_add(d->b, seq, m.ts_us, m.type, 0, text, tlen);
+	free(text);
+	return rc;
+}
+
+static int
+on_events(struct conn *c)
+{
+	struct decode_ctx	d = { .c = c };
+	int			rc;
+
+	if ((d.b = ingest_batch_new(INGEST_EVENTS, c, c->rowid)) == NULL)
+		return ERR_NOMEM;
+	rc = wire_events_decode(c->plain.p, c->plain.len, &c->scratch, on_event,
+	    &d);
+	if (rc != 0) {
+		ingest_batch_free(d.b);
+		conn_close(c, 1, "bad events message: %s", vigil_strerror(rc));
+		return rc;
+	}
+	if (d.malformed > 0)
+		log_warnx("agent %s (%s): %zu malformed events stored as "
+		    "\"malformed\"", c->name, c->id, d.malformed);
+	if (d.b->n == 0) {
+		ingest_batch_free(d.b);
+		return 0;
+	}
+	c->events += d.b->n;
+	c->inflight++;
+	ingest_submit(c->srv->ingest, d.b);
+	return 0;
+}
+
+static int
+on_heartbeat(struct conn *c)
+{
+	const char		*json, *ver = "";
+	size_t			 len;
+	json_t			*root, *hb, *v;
+	struct ingest_batch	*b;
+	int			 rc;
+
+	if ((rc = wire_heartbeat_decode(&json, &len, c->plain.p,
+	    c->plain.len)) != 0) {
+		conn_close(c, 1, "bad heartbeat: %s", vigil_strerror(rc));
+		return rc;
+	}
+	root = json_loadb(json, len, JSON_REJECT_DUPLICATES, NULL);
+	if (!json_is_object(root)) {
+		json_decref(root);
+		conn_close(c, 1, "bad heartbeat: not a JSON object");
+		return ERR_MALFORMED;
+	}
+	hb = json_object_get(root, "heartbeat");
+	v = json_object_get(hb, "version");
+	if (json_is_string(v) && json_string_length(v) <= STORE_VERSION_MAX &&
+	    wire_text_valid(json_string_value(v), json_string_length(v)))
+		ver = json_string_value(v);
+	b = ingest_heartbeat_new(c, c->rowid, (int64_t)time(NULL), ver, json,
+	    len);
+	json_decref(root);
+	if (b == NULL) {
+		conn_close(c, 1, "out of memory");
+		return ERR_NOMEM;
+	}
+	c->inflight++;
+	ingest_submit(c->srv->ingest, b);
+	return 0;
+}
+
+static int
+on_data(struct conn *c, const uint8_t *body, size_t len)
+{
+	int	rc;
+
+	if ((rc = chan_open(c->ch, &c->plain, body, len)) != 0) {
+		conn_close(c, 1, "bad frame: %s", rc == ERR_AUTH ?
+		    "authentication failed (forged, replayed or reordered)" :
+		    vigil_strerror(rc));
+		return rc;
+	}
+	if (c->plain.len == 0) {
+		conn_close(c, 1, "empty message");
+		return ERR_MALFORMED;
+	}
+	switch (c->plain.p[0]) {
+	case WIRE_MSG_EVENTS:
+		return on_events(c);
+	case WIRE_MSG_HEARTBEAT:
+		return on_heartbeat(c);
+	default:
+		conn_close(c, 1, "unexpected message type %u", c->plain.p[0]);
+		return ERR_MALFORMED;
+	}
+}
+
+static int
+on_record(struct conn *c, uint8_t type, const uint8_t *body, size_t len)
+{
+	struct timeval	tv;
+	int		rc;
+
+	switch (c->state) {
+	case C_HELLO:
+		if (type == WIRE_KEYREQ) {
+			if (body[0] != WIRE_VERSION || ++c->keyreqs > 2) {
+				conn_close(c, 1, "bad key request");
+				return ERR_MALFORMED;
+			}
+			return conn_send_record(c, WIRE_KEYRESP, c->srv->pub,
+			    KEY_LEN);
+		}
+		if (type == WIRE_HS_INIT)
+			return on_hs_init(c, body, len);
+		break;
+	case C_STREAM_HDR:
+		if (type != WIRE_STREAM_HDR)
+			break;
+		if ((rc = chan_accept(c->ch, body)) != 0) {
+			conn_close(c, 1, "bad stream header");
+			return rc;
+		}
+		c->state = C_OPEN;
+		event_free(c->deadline);
+		c->deadline = NULL;
+		tv.tv_sec = c->srv->cfg.idle_timeout_s;
+		tv.tv_usec = 0;
+		bufferevent_set_timeouts(c->bev, &tv, NULL);
+		return 0;
+	case C_OPEN:
+		if (type == WIRE_DATA)
+			return on_data(c, body, len);
+		break;
+	case C_DEAD:
+		return ERR_STATE;
+	}
+	conn_close(c, 1, "unexpected record type %u", type);
+	return ERR_MALFORMED;
+}
+
+static void
+conn_read(struct bufferevent *bev, void *arg)
+{
+	struct conn	*c = arg;
+	struct evbuffer	*in = bufferevent_get_input(bev);
+	uint8_t		 hdr[WIRE_HDR_LEN], type;
+	const uint8_t	*rec;
+	size_t		 avail, blen;
+	int		 rc;
+
+	for (;;) {
+		avail = evbuffer_get_length(in);
+		if (avail < WIRE_HDR_LEN)
+			return;
+		evbuffer_copyout(in, hdr, WIRE_HDR_LEN);
+		if ((rc = wire_record_header(hdr, &type, &blen)) != 0) {
+			conn_close(c, 1, "bad record header (%s)",
+			    rc == ERR_TOOBIG ? "length over the limit" :
+			    "unknown type or wrong length");
+			return;
+		}
+		if (avail < WIRE_HDR_LEN + blen) {
+			bufferevent_setwatermark(bev, EV_READ,
+			    WIRE_HDR_LEN + blen, 2 * (WIRE_MAX_RECORD + 4));
+			return;
+		}
+		bufferevent_setwatermark(bev, EV_READ, 0,
+		    2 * (WIRE_MAX_RECORD + 4));
+		rec = evbuffer_pullup(in, (ssize_t)(WIRE_HDR_LEN + blen));
+		if (rec == NULL) {
+			conn_close(c, 1, "out of memory");
+			return;
+		}
+		rc = on_record(c, type, rec + WIRE_HDR_LEN, blen);
+		if (c->state == C_DEAD)
+			return;		/* freed later by reap() */
+		evbuffer_drain(in, WIRE_HDR_LEN + blen);
+		if (rc != 0) {
+			conn_close(c, 1, "%s", vigil_strerror(rc));
+			return;
+		}
+		if (c->inflight >= CONN_MAX_INFLIGHT ||
+		    ingest_backlog(c->srv->ingest) > BACKLOG_MAX) {
+			c->paused = 1;
+			bufferevent_disable(bev, EV_READ);
+			return;
+		}
+	}
+}
+
+static void
+conn_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn	*c = arg;
+
+	if (what & BEV_EVENT_TIMEOUT)
+		conn_close(c, 1, c->state == C_OPEN ? "idle timeout" :
+		    "handshake timeout");
+	else if (what & BEV_EVENT_EOF)
+		conn_close(c, 0, "disconnected");
+	else if ((what & BEV_EVENT_ERROR) && EVUTIL_SOCKET_ERROR() == ECONNRESET)
+		conn_close(c, 0, "connection reset by peer");
+	else if (what & BEV_EVENT_ERROR)
+		conn_close(c, 1, "socket error: %s",
+		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+}
+
+static void
+conn_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c = arg;
+
+	conn_close(c, 1, "handshake timeout");
+}
+
+static void
+format_peer(char *out, size_t outlen, const struct sockaddr *sa)
+{
+	char	host[INET6_ADDRSTRLEN];
+
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)sa;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
+		snprintf(out, outlen, "[%s]:%u", host, ntohs(s6->sin6_port));
+	} else if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)sa;
+
+		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
+		snprintf(out, outlen, "%s:%u", host, ntohs(s4->sin_port));
+	} else {
+		snprintf(out, outlen, "?");
+	}
+}
+
+static void
+on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+    int salen, void *arg)
+{
+	struct server	*srv = arg;
+	struct conn	*c;
+	struct timeval	 tv;
+	time_t		 now;
+	int		 one = 1;
+
+	if (srv->nconns >= (size_t)srv->cfg.max_connections) {
+		now = time(NULL);
+		if (now != srv->last_full_log) {
+			log_warnx("connection limit (%d) reached; refusing "
+			    "new connections", srv->cfg.max_connections);
+			srv->last_full_log = now;
+		}
+		evutil_closesocket(fd);
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		evutil_closesocket(fd);
+		return;
+	}
+	c->srv = srv;
+	format_peer(c->peer, sizeof(c->peer), sa);
+	wbuf_init(&c->plain, WIRE_MAX_BATCH_RAW + 64);
+	wbuf_init(&c->scratch, WIRE_MAX_BATCH_RAW);
+	wbuf_init(&c->out, WIRE_MAX_RECORD + 64);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->deadline = evtimer_new(srv->base, conn_deadline, c);
+	if (c->bev == NULL || c->deadline == NULL) {
+		if (c->bev == NULL)
+			evutil_closesocket(fd);
+		else
+			bufferevent_free(c->bev);
+		if (c->deadline != NULL)
+			event_free(c->deadline);
+		conn_free(c);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
+	srv->nconns++;
+	tv.tv_sec = srv->cfg.handshake_timeout_s;
+	tv.tv_usec = 0;
+	evtimer_add(c->deadline, &tv);
+	bufferevent_set_timeouts(c->bev, &tv, NULL);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, 2 * (WIRE_MAX_RECORD + 4));
+	bufferevent_setcb(c->bev, conn_read, NULL, conn_event, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	log_debug("peer %s: connected", c->peer);
+}
+
+static void
+on_listen_error(struct evconnlistener *l, void *arg)
+{
+	log_warnx("accept: %s",
+	    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+}
+
+static void
+revoke_check(evutil_socket_t fd, short what, void *arg)
+{
+	struct server		*srv = arg;
+	struct conn		*c, *next;
+	struct store_agent	 ag;
+
+	if (store_changed(srv->store) <= 0)
+		return;
+	for (c = TAILQ_FIRST(&srv->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (c->id[0] == '\0' || c->state == C_DEAD)
+			continue;
+		if (store_agent_get_rowid(srv->store, &ag, c->rowid) == 0) {
+			if (ag.revoked)
+				conn_close(c, 1, "revoked by the operator");
+			store_agent_clear(&ag);
+		}
+	}
+}
+
+int
+server_new(struct server **out, struct event_base *base,
+    const struct collector_config *cfg, const char *dbpath,
+    const uint8_t pub[static KEY_LEN], const uint8_t priv[static KEY_LEN])
+{
+	struct server	*srv;
+	struct timeval	 tv = { REVOKE_CHECK_SECS, 0 };
+	int		 rc = ERR_NOMEM;
+
+	*out = NULL;
+	if ((srv = calloc(1, sizeof(*srv))) == NULL)
+		return ERR_NOMEM;
+	srv->base = base;
+	srv->cfg = *cfg;
+	TAILQ_INIT(&srv->conns);
+	TAILQ_INIT(&srv->dead);
+	memcpy(srv->pub, pub, KEY_LEN);
+	memcpy(srv->priv, priv, KEY_LEN);
+	if ((srv->reap_ev = event_new(base, -1, 0, reap, srv)) == NULL)
+		goto fail;
+	if ((rc = store_open(&srv->store, dbpath)) != 0)
+		goto fail;
+	if ((rc = ingest_new(&srv->ingest, base, dbpath, cfg->commit_events,
+	    cfg->commit_ms, on_committed, srv)) != 0)
+		goto fail;
+	rc = ERR_NOMEM;
+	srv->revoke_timer = event_new(base, -1, EV_PERSIST, revoke_check, srv);
+	if (srv->revoke_timer == NULL || event_add(srv->revoke_timer, &tv) != 0)
+		goto fail;
+	store_changed(srv->store);	/* arm the change detector */
+	*out = srv;
+	return 0;
+fail:
+	server_free(srv);
+	return rc;
+}
+
+int
+server_parse_listen(struct sockaddr_storage *ss, int *sslen, const char *s)
+{
+	char		 buf[CONFIG_ADDR_MAX + 2];
+	const char	*colon = strrchr(s, ':');
+	int		 zero = colon != NULL && strcmp(colon, ":0") == 0;
+	int		 n;
+
+	/* libevent's parser refuses port 0; "ADDR:0" (any free port, for
+	 * tests) is parsed as ADDR:1 and the port cleared afterwards. */
+	n = snprintf(buf, sizeof(buf), "%.*s%s", (int)(colon ? colon - s :
+	    (ptrdiff_t)strlen(s)), s, zero ? ":1" : colon ? colon : "");
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return ERR_CONFIG;
+	memset(ss, 0, sizeof(*ss));
+	*sslen = sizeof(*ss);
+	if (evutil_parse_sockaddr_port(buf, (struct sockaddr *)ss, sslen) != 0)
+		return ERR_CONFIG;
+	if (zero && ss->ss_family == AF_INET)
+		((struct sockaddr_in *)ss)->sin_port = 0;
+	else if (zero && ss->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)ss)->sin6_port = 0;
+	return 0;
+}
+
+int
+server_listen(struct server *srv, char *addr, size_t addrlen)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	int			 len = sizeof(ss);
+
+	if (server_parse_listen(&ss, &len, srv->cfg.listen) != 0) {
+		log_warnx("listen address '%s' is not ADDR:PORT", srv->cfg.listen);
+		return ERR_CONFIG;
+	}
+	srv->listener = evconnlistener_new_bind(srv->base, on_accept, srv,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+	    4096, (struct sockaddr *)&ss, len);
+	if (srv->listener == NULL) {
+		log_warn("listen on %s", srv->cfg.listen);
+		return ERR_IO;
+	}
+	evconnlistener_set_error_cb(srv->listener, on_listen_error);
+	sslen = sizeof(ss);
+	if (getsockname(evconnlistener_get_fd(srv->listener),
+	    (struct sockaddr *)&ss, &sslen) == 0)
+		format_peer(addr, addrlen, (struct sockaddr *)&ss);
+	else
+		snprintf(addr, addrlen, "%s", srv->cfg.listen);
+	return 0;
+}
+
+void
+server_reconfigure(struct server *srv, const struct collector_config *cfg)
+{
+	/* Only limits and timeouts change at run time; the listen address
+	 * and the store need a restart. */
+	srv->cfg.max_connections = cfg->max_connections;
+	srv->cfg.handshake_timeout_s = cfg->handshake_timeout_s;
+	srv->cfg.idle_timeout_s = cfg->idle_timeout_s;
+}
+
+void
+server_free(struct server *srv)
+{
+	struct conn	*c;
+
+	if (srv == NULL)
+		return;
+	if (srv->listener != NULL)
+		evconnlistener_free(srv->listener);
+	while ((c = TAILQ_FIRST(&srv->conns)) != NULL)
+		conn_close(c, 0, "collector shutting down");
+	ingest_free(srv->ingest);	/* returns the last batches */
+	srv->ingest = NULL;
+	reap(-1, 0, srv);
+	if (srv->reap_ev != NULL)
+		event_free(srv->reap_ev);
+	if (srv->revoke_timer != NULL)
+		event_free(srv->revoke_timer);
+	store_close(srv->store);
+	sodium_memzero(srv->priv, sizeof(srv->priv));
+	free(srv);
+}

@@ -1,0 +1,985 @@
+/*
+ * store.c: the collector's durable store on SQLite (see store.h).
+ *
+ * Three tables: tokens (BLAKE2b hashes of enrollment tokens), agents (the
+ * registry) and events. PRAGMA user_version holds STORE_SCHEMA; a file
+ * from a newer build is refused rather than guessed at.
+ *
+ * Invariants:
+ * - events are unique by (agent, seq). agents.events is the number of
+ *   stored rows of that agent and agents.last_seq the highest stored seq;
+ *   both change in the transaction that stores the rows, so they never
+ *   disagree with the events table.
+ * - Every integer we store fits int64_t (seq and hs_ts are checked), so
+ *   SQLite's signed comparisons (MAX, ORDER BY) are right.
+ * - A token's used flag goes 0 -> 1 only inside BEGIN IMMEDIATE, after
+ *   reading it under the same write lock: one token, one enrollment.
+ * - Every statement is reset as soon as its caller is done with it, so no
+ *   connection keeps a read transaction open and blocks checkpoints.
+ *
+ * Expected load: the writer thread inserts ~50,000 events/s in batches of
+ * 1000-5000, one fsync (WAL, synchronous=FULL) per batch. Per row that is
+ * one near-append into the table and into each of three indexes
+ * ((agent, seq), ts, (type, ts)); the per-agent counters are updated
+ * once per agent per batch. The hot statements are prepared once in
+ * store_open. Agents number in the thousands, tokens in the tens. Queries
+ * come from the CLI; they stream rows in index order, so memory stays
+ * flat, and they are prepared per call so a callback may use the store.
+ */
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "db.h"
+#include "err.h"
+#include "event.h"
+#include "log.h"
+#include "store.h"
+
+#define STORE_SCHEMA		1
+#define STORE_CACHE_KIB		16384	/* page cache per connection */
+
+static const char schema_sql[] =
+	"CREATE TABLE IF NOT EXISTS tokens ("
+	" hash BLOB PRIMARY KEY NOT NULL,"
+	" name TEXT NOT NULL,"
+	" office TEXT NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" expires INTEGER NOT NULL,"
+	" used INTEGER NOT NULL DEFAULT 0,"
+	" used_at INTEGER);"
+	"CREATE TABLE IF NOT EXISTS agents ("
+	" rowid INTEGER PRIMARY KEY,"
+	" id TEXT NOT NULL UNIQUE,"
+	" pub BLOB NOT NULL UNIQUE,"
+	" name TEXT NOT NULL,"
+	" office TEXT NOT NULL,"
+	" revoked INTEGER NOT NULL DEFAULT 0,"
+	" enrolled INTEGER NOT NULL,"
+	" first_seen INTEGER NOT NULL DEFAULT 0,"
+	" last_seen INTEGER NOT NULL DEFAULT 0,"
+	" last_hs_ts INTEGER NOT NULL DEFAULT 0,"
+	" addr TEXT NOT NULL DEFAULT '',"
+	" version TEXT NOT NULL DEFAULT '',"
+	" events INTEGER NOT NULL DEFAULT 0,"
+	" last_seq INTEGER NOT NULL DEFAULT 0,"
+	" heartbeat TEXT);"
+	"CREATE INDEX IF NOT EXISTS agents_name ON agents(name);"
+	/* No foreign key on agent: the per-batch counter update already
+	 * catches an unknown agent, without a lookup per row. */
+	"CREATE TABLE IF NOT EXISTS events ("
+	" id INTEGER PRIMARY KEY,"
+	" agent INTEGER NOT NULL,"
+	" seq INTEGER NOT NULL,"
+	" ts INTEGER NOT NULL,"
+	" received INTEGER NOT NULL,"
+	" type TEXT NOT NULL,"
+	" severity INTEGER NOT NULL DEFAULT 0,"
+	" body TEXT NOT NULL,"
+	" UNIQUE(agent, seq));"
+	"CREATE INDEX IF NOT EXISTS events_ts ON events(ts);"
+	"CREATE INDEX IF NOT EXISTS events_type_ts ON events(type, ts);"
+	"PRAGMA user_version = 1;";	/* STORE_SCHEMA */
+
+#define AGENT_COLS \
+	"SELECT rowid, id, pub, name, office, revoked, enrolled, first_seen," \
+	" last_seen, last_hs_ts, addr, version, events, last_seq, heartbeat"
+/* The agent an id or name means: the id, else the newest live agent of
+ * that name, else the newest of that name. Binds ?1. */
+#define AGENT_PICK \
+	" FROM agents WHERE id = ?1 OR name = ?1" \
+	" ORDER BY id = ?1 DESC, revoked != 0, enrolled DESC, rowid DESC" \
+	" LIMIT 1"
+
+enum {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_DATA_VERSION,
+	ST_TOKEN_ADD,
+	ST_TOKEN_GET,
+	ST_TOKEN_USE,
+	ST_AGENT_ADD,
+	ST_AGENT_GET,
+	ST_AGENT_GET_ROWID,
+	ST_AGENT_MATCH,
+	ST_AGENT_REVOKE,
+	ST_AGENT_SEEN,
+	ST_AGENT_HEARTBEAT,
+	ST_AGENT_COUNT,
+	ST_EVENT_ADD,
+	ST_COUNT
+};
+
+static const char *const st_sql[ST_COUNT] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_DATA_VERSION] = "PRAGMA data_version",
+	[ST_TOKEN_ADD] = "INSERT INTO tokens(hash, name, office, created,"
+	    " expires) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_TOKEN_GET] = "SELECT name, office, expires, used FROM tokens"
+	    " WHERE hash = ?1",
+	[ST_TOKEN_USE] = "UPDATE tokens SET used = 1, used_at = ?2"
+	    " WHERE hash = ?1",
+	[ST_AGENT_ADD] = "INSERT INTO agents(id, pub, name, office, enrolled)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_AGENT_GET] = AGENT_COLS AGENT_PICK,
+	[ST_AGENT_GET_ROWID] = AGENT_COLS " FROM agents WHERE rowid = ?1",
+	[ST_AGENT_MATCH] = "SELECT 1 FROM agents WHERE id = ?1 OR name = ?1"
+	    " LIMIT 1",
+	[ST_AGENT_REVOKE] = "UPDATE agents SET revoked = 1"
+	    " WHERE rowid = (SELECT rowid" AGENT_PICK ")",
+	[ST_AGENT_SEEN] = "UPDATE agents SET last_hs_ts = MAX(last_hs_ts, ?2),"
+	    " last_seen = ?3, addr = ?4,"
+	    " first_seen = COALESCE(NULLIF(first_seen, 0), ?3)"
+	    " WHERE rowid = ?1",
+	[ST_AGENT_HEARTBEAT] = "UPDATE agents SET version = ?2,"
+	    " heartbeat = ?3, last_seen = ?4 WHERE rowid = ?1",
+	[ST_AGENT_COUNT] = "UPDATE agents SET events = events + ?2,"
+	    " last_seq = MAX(last_seq, ?3) WHERE rowid = ?1",
+	[ST_EVENT_ADD] = "INSERT INTO events(agent, seq, ts, received, type,"
+	    " severity, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+	    " ON CONFLICT(agent, seq) DO NOTHING",
+};
+
+struct store {
+	sqlite3		*db;
+	char		*path;			/* for log lines */
+	sqlite3_stmt	*st[ST_COUNT];		/* all prepared, reset when idle */
+	int64_t		 data_version;		/* last seen by store_changed */
+};
+
+/* One agent's share of an insert batch; an open-addressing table keyed by
+ * rowid, sized to at least twice the batch so probes stay short. */
+struct agg {
+	int64_t		 rowid;
+	uint64_t	 added;			/* new rows in this batch */
+	uint64_t	 max_seq;		/* highest new seq */
+	int		 used;
+};
+
+static int
+store_sqlerr(struct store *s, const char *what)
+{
+	log_warnx("store %s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+	return ERR_IO;
+}
+
+/* Map a failed step: a uniqueness violation is ERR_EXISTS (the caller
+ * knows whom to blame), anything else is logged. */
+static int
+store_steperr(struct store *s, int rc, const char *what)
+{
+	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		return ERR_EXISTS;
+	return store_sqlerr(s, what);
+}
+
+static void
+st_done(sqlite3_stmt *st)
+{
+	/* reset reports the last step's error, which was handled there */
+	(void)sqlite3_reset(st);
+	(void)sqlite3_clear_bindings(st);
+}
+
+/* Run a cached statement that returns no rows. */
+static int
+st_run(struct store *s, int which, const char *what)
+{
+	sqlite3_stmt	*st = s->st[which];
+	int		 rc;
+
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		rc = store_steperr(s, rc, what);
+	else
+		rc = 0;
+	st_done(st);
+	return rc;
+}
+
+static int
+tx_begin(struct store *s)
+{
+	return st_run(s, ST_BEGIN, "begin");
+}
+
+static int
+tx_commit(struct store *s)
+{
+	return st_run(s, ST_COMMIT, "commit");
+}
+
+static void
+tx_rollback(struct store *s)
+{
+	/* SQLite may already have rolled back after an I/O error */
+	if (!sqlite3_get_autocommit(s->db))
+		(void)st_run(s, ST_ROLLBACK, "rollback");
+}
+
+static int
+bind_text(sqlite3_stmt *st, int i, const char *str)
+{
+	return sqlite3_bind_text(st, i, str ? str : "", -1, SQLITE_STATIC);
+}
+
+/* strlen(str) <= max, or ERR_TOOBIG. NULL counts as "". */
+static int
+check_len(const char *str, size_t max)
+{
+	if (str != NULL && strnlen(str, max + 1) > max)
+		return ERR_TOOBIG;
+	return 0;
+}
+
+static int
+check_agent_id(const char *id)
+{
+	if (id == NULL || strlen(id) != AGENT_ID_STRLEN - 1 ||
+	    strspn(id, "0123456789abcdef") != AGENT_ID_STRLEN - 1)
+		return ERR_MALFORMED;
+	return 0;
+}
+
+/* Copy a text column into dst[dstsize]. A stored value that does not fit
+ * means the file was not written by us: ERR_MALFORMED. */
+static int
+col_str(char *dst, size_t dstsize, sqlite3_stmt *st, int col)
+{
+	const unsigned char	*p;
+	int			 n;
+
+	dst[0] = '\0';
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		return 0;
+	if ((p = sqlite3_column_text(st, col)) == NULL)
+		return ERR_NOMEM;
+	n = sqlite3_column_bytes(st, col);
+	if (n < 0 || (size_t)n >= dstsize)
+		return ERR_MALFORMED;
+	memcpy(dst, p, (size_t)n);
+	dst[n] = '\0';
+	return 0;
+}
+
+static int
+schema_init(struct store *s)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 rc, version;
+
+	if ((rc = db_exec(s->db, "BEGIN IMMEDIATE")) != 0)
+		return rc;
+	if ((rc = db_prepare(s->db, &st, "PRAGMA user_version")) != 0)
+		goto fail;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		rc = store_sqlerr(s, "user_version");
+		goto fail;
+	}
+	version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (version > STORE_SCHEMA) {
+		log_warnx("store %s: schema version %d is newer than this "
+		    "build's %d", s->path, version, STORE_SCHEMA);
+		rc = ERR_IO;
+		goto fail;
+	}
+	if (version < STORE_SCHEMA && (rc = db_exec(s->db, schema_sql)) != 0)
+		goto fail;
+	return db_exec(s->db, "COMMIT");
+fail:
+	sqlite3_finalize(st);
+	if (!sqlite3_get_autocommit(s->db))
+		(void)db_exec(s->db, "ROLLBACK");
+	return rc;
+}
+
+static int
+read_data_version(struct store *s, int64_t *out)
+{
+	sqlite3_stmt	*st = s->st[ST_DATA_VERSION];
+	int		 rc = 0;
+
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	else
+		rc = store_sqlerr(s, "data_version");
+	st_done(st);
+	return rc;
+}
+
+int
+store_open(struct store **out, const char *path)
+{
+	struct store	*s;
+	int		 i, rc = ERR_NOMEM;
+
+	*out = NULL;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		goto fail;
+	if ((s->path = strdup(path)) == NULL)
+		goto fail;
+	if ((rc = db_open(&s->db, path, 0)) != 0)
+		goto fail;
+	/* the three event indexes stay hot during ingest */
+	if ((rc = db_exec(s->db, "PRAGMA cache_size = -16384")) != 0)
+		goto fail;
+	if ((rc = schema_init(s)) != 0)
+		goto fail;
+	for (i = 0; i < ST_COUNT; i++)
+		if ((rc = db_prepare(s->db, &s->st[i], st_sql[i])) != 0)
+			goto fail;
+	if ((rc = read_data_version(s, &s->data_version)) != 0)
+		goto fail;
+	*out = s;
+	return 0;
+fail:
+	store_close(s);
+	return rc;
+}
+
+void
+store_close(struct store *s)
+{
+	int	i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(s->st[i]);
+	db_close(s->db);
+	free(s->path);
+	free(s);
+}
+
+int
+store_changed(struct store *s)
+{
+	int64_t	v;
+	int	rc;
+
+	if ((rc = read_data_version(s, &v)) != 0)
+		return rc;
+	rc = v != s->data_version;
+	s->data_version = v;
+	return rc;
+}
+
+int
+store_token_add(struct store *s, const uint8_t hash[static TOKEN_HASH_LEN],
+    const char *name, const char *office, int64_t created, int64_t expires)
+{
+	sqlite3_stmt	*st = s->st[ST_TOKEN_ADD];
+	int		 rc;
+
+	if ((rc = check_len(name, STORE_NAME_MAX)) != 0 ||
+	    (rc = check_len(office, STORE_NAME_MAX)) != 0)
+		return rc;
+	if (sqlite3_bind_blob(st, 1, hash, TOKEN_HASH_LEN, SQLITE_STATIC) ||
+	    bind_text(st, 2, name) || bind_text(st, 3, office) ||
+	    sqlite3_bind_int64(st, 4, created) ||
+	    sqlite3_bind_int64(st, 5, expires)) {
+		rc = store_sqlerr(s, "token add");
+		goto done;
+	}
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE)
+		rc = store_steperr(s, rc, "token add");
+	else
+		rc = 0;
+done:
+	st_done(st);
+	return rc;
+}
+
+/* Called under BEGIN IMMEDIATE: the row cannot change between this read
+ * and the UPDATE that follows. */
+static int
+token_check(struct store *s, const uint8_t hash[static TOKEN_HASH_LEN],
+    int64_t now, char name[static STORE_NAME_MAX + 1],
+    char office[static STORE_NAME_MAX + 1])
+{
+	sqlite3_stmt	*st = s->st[ST_TOKEN_GET];
+	int		 rc;
+
+	if (sqlite3_bind_blob(st, 1, hash, TOKEN_HASH_LEN, SQLITE_STATIC)) {
+		rc = store_sqlerr(s, "token get");
+		goto done;
+	}
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		break;
+	case SQLITE_DONE:
+		rc = ERR_NOTFOUND;
+		goto done;
+	default:
+		rc = store_sqlerr(s, "token get");
+		goto done;
+	}
+	if (sqlite3_column_int64(st, 3) != 0)
+		rc = ERR_EXISTS;
+	else if (sqlite3_column_int64(st, 2) <= now)
+		rc = ERR_EXPIRED;
+	else if ((rc = col_str(name, STORE_NAME_MAX + 1, st, 0)) != 0 ||
+	    (rc = col_str(office, STORE_NAME_MAX + 1, st, 1)) != 0)
+		log_warnx("store %s: bad token row: %s", s->path,
+		    vigil_strerror(rc));
+done:
+	st_done(st);
+	return rc;
+}
+
+int
+store_token_consume(struct store *s,
+    const uint8_t hash[static TOKEN_HASH_LEN], int64_t now,
+    char name[static STORE_NAME_MAX + 1],
+    char office[static STORE_NAME_MAX + 1])
+{
+	sqlite3_stmt	*st = s->st[ST_TOKEN_USE];
+	int		 rc;
+
+	name[0] = office[0] = '\0';
+	if ((rc = tx_begin(s)) != 0)
+		return rc;
+	if ((rc = token_check(s, hash, now, name, office)) != 0)
+		goto fail;
+	if (sqlite3_bind_blob(st, 1, hash, TOKEN_HASH_LEN, SQLITE_STATIC) ||
+	    sqlite3_bind_int64(st, 2, now)) {
+		rc = store_sqlerr(s, "token use");
+		st_done(st);
+		goto fail;
+	}
+	if ((rc = st_run(s, ST_TOKEN_USE, "token use")) != 0)
+		goto fail;
+	if ((rc = tx_commit(s)) != 0)
+		goto fail;
+	return 0;
+fail:
+	tx_rollback(s);
+	name[0] = office[0] = '\0';
+	return rc;
+}
+
+int
+store_agent_add(struct store *s, int64_t *rowid, const char *id,
+    const uint8_t pub[static KEY_LEN], const char *name, const char *office,
+    int64_t now)
+{
+	sqlite3_stmt	*st = s->st[ST_AGENT_ADD];
+	int		 rc;
+
+	if (rowid != NULL)
+		*rowid = 0;
+	if ((rc = check_agent_id(id)) != 0 ||
+	    (rc = check_len(name, STORE_NAME_MAX)) != 0 ||
+	    (rc = check_len(office, STORE_NAME_MAX)) != 0)
+		return rc;
+	if (bind_text(st, 1, id) ||
+	    sqlite3_bind_blob(st, 2, pub, KEY_LEN, SQLITE_STATIC) ||
+	    bind_text(st, 3, name) || bind_text(st, 4, office) ||
+	    sqlite3_bind_int64(st, 5, now)) {
+		rc = store_sqlerr(s, "agent add");
+		goto done;
+	}
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
+		rc = store_steperr(s, rc, "agent add");
+		goto done;
+	}
+	rc = 0;
+	if (rowid != NULL)
+		*rowid = sqlite3_last_insert_rowid(s->db);
+done:
+	st_done(st);
+	return rc;
+}
+
+/* Fill a from one AGENT_COLS row. */
+static int
+agent_read(struct store_agent *a, sqlite3_stmt *st)
+{
+	const void	*pub;
+	const char	*hb;
+	int		 rc, n;
+
+	memset(a, 0, sizeof(*a));
+	a->rowid = sqlite3_column_int64(st, 0);
+	if ((rc = col_str(a->id, sizeof(a->id), st, 1)) != 0 ||
+	    (rc = col_str(a->name, sizeof(a->name), st, 3)) != 0 ||
+	    (rc = col_str(a->office, sizeof(a->office), st, 4)) != 0 ||
+	    (rc = col_str(a->addr, sizeof(a->addr), st, 10)) != 0 ||
+	    (rc = col_str(a->version, sizeof(a->version), st, 11)) != 0)
+		return rc;
+	pub = sqlite3_column_blob(st, 2);
+	if (pub == NULL || sqlite3_column_bytes(st, 2) != KEY_LEN)
+		return ERR_MALFORMED;
+	memcpy(a->pub, pub, KEY_LEN);
+	a->revoked = sqlite3_column_int64(st, 5) != 0;
+	a->enrolled = sqlite3_column_int64(st, 6);
+	a->first_seen = sqlite3_column_int64(st, 7);
+	a->last_seen = sqlite3_column_int64(st, 8);
+	a->last_hs_ts = (uint64_t)sqlite3_column_int64(st, 9);
+	a->events = (uint64_t)sqlite3_column_int64(st, 12);
+	a->last_seq = (uint64_t)sqlite3_column_int64(st, 13);
+	if (sqlite3_column_type(st, 14) == SQLITE_NULL)
+		return 0;
+	if ((hb = (const char *)sqlite3_column_text(st, 14)) == NULL)
+		return ERR_NOMEM;
+	n = sqlite3_column_bytes(st, 14);
+	if ((a->heartbeat = malloc((size_t)n + 1)) == NULL)
+		return ERR_NOMEM;
+	memcpy(a->heartbeat, hb, (size_t)n);
+	a->heartbeat[n] = '\0';
+	return 0;
+}
+
+/* Step a bound single-row agent query and read its row. */
+static int
+agent_fetch(struct store *s, struct store_agent *out, sqlite3_stmt *st)
+{
+	int	rc;
+
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		if ((rc = agent_read(out, st)) != 0) {
+			if (rc != ERR_NOMEM)
+				log_warnx("store %s: bad agent row: %s",
+				    s->path, vigil_strerror(rc));
+			store_agent_clear(out);
+		}
+		break;
+	case SQLITE_DONE:
+		rc = ERR_NOTFOUND;
+		break;
+	default:
+		rc = store_sqlerr(s, "agent get");
+		break;
+	}
+	st_done(st);
+	return rc;
+}
+
+int
+store_agent_get(struct store *s, struct store_agent *out,
+    const char *id_or_name)
+{
+	sqlite3_stmt	*st = s->st[ST_AGENT_GET];
+
+	memset(out, 0, sizeof(*out));
+	if (id_or_name == NULL)
+		return ERR_USAGE;
+	if (bind_text(st, 1, id_or_name)) {
+		st_done(st);
+		return store_sqlerr(s, "agent get");
+	}
+	return agent_fetch(s, out, st);
+}
+
+int
+store_agent_get_rowid(struct store *s, struct store_agent *out, int64_t rowid)
+{
+	sqlite3_stmt	*st = s->st[ST_AGENT_GET_ROWID];
+
+	memset(out, 0, sizeof(*out));
+	if (sqlite3_bind_int64(st, 1, rowid)) {
+		st_done(st);
+		return store_sqlerr(s, "agent get");
+	}
+	return agent_fetch(s, out, st);
+}
+
+void
+store_agent_clear(struct store_agent *a)
+{
+	if (a == NULL)
+		return;
+	free(a->heartbeat);
+	memset(a, 0, sizeof(*a));
+}
+
+/* Run a bound cached UPDATE that must hit one row. */
+static int
+st_update(struct store *s, int which, const char *what)
+{
+	int	rc;
+
+	if ((rc = st_run(s, which, what)) != 0)
+		return rc;
+	return sqlite3_changes(s->db) > 0 ? 0 : ERR_NOTFOUND;
+}
+
+int
+store_agent_revoke(struct store *s, const char *id_or_name)
+{
+	sqlite3_stmt	*st = s->st[ST_AGENT_REVOKE];
+
+	if (id_or_name == NULL)
+		return ERR_USAGE;
+	if (bind_text(st, 1, id_or_name)) {
+		st_done(st);
+		return store_sqlerr(s, "agent revoke");
+	}
+	return st_update(s, ST_AGENT_REVOKE, "agent revoke");
+}
+
+int
+store_agent_seen(struct store *s, int64_t rowid, uint64_t hs_ts, int64_t now,
+    const char *addr)
+{
+	sqlite3_stmt	*st = s->st[ST_AGENT_SEEN];
+	int		 rc;
+
+	if (hs_ts > INT64_MAX)
+		return ERR_MALFORMED;
+	if ((rc = check_len(addr, STORE_ADDR_MAX)) != 0)
+		return rc;
+	if (sqlite3_bind_int64(st, 1, rowid) ||
+	    sqlite3_bind_int64(st, 2, (int64_t)hs_ts) ||
+	    sqlite3_bind_int64(st, 3, now) || bind_text(st, 4, addr)) {
+		st_done(st);
+		return store_sqlerr(s, "agent seen");
+	}
+	return st_update(s, ST_AGENT_SEEN, "agent seen");
+}
+
+int
+store_agent_heartbeat(struct store *s, int64_t rowid, int64_t now,
+    const char *version, const char *json, size_t len)
+{
+	sqlite3_stmt	*st = s->st[ST_AGENT_HEARTBEAT];
+	int		 rc, bad;
+
+	if ((rc = check_len(version, STORE_VERSION_MAX)) != 0)
+		return rc;
+	if (json == NULL && len != 0)
+		return ERR_USAGE;
+	if (len > STORE_HEARTBEAT_MAX)
+		return ERR_TOOBIG;
+	/* it comes back as a C string */
+	if (json != NULL && memchr(json, '\0', len) != NULL)
+		return ERR_MALFORMED;
+	if (json != NULL)
+		bad = sqlite3_bind_text(st, 3, json, (int)len, SQLITE_STATIC);
+	else
+		bad = sqlite3_bind_null(st, 3);
+	if (bad || sqlite3_bind_int64(st, 1, rowid) ||
+	    bind_text(st, 2, version) || sqlite3_bind_int64(st, 4, now)) {
+		st_done(st);
+		return store_sqlerr(s, "agent heartbeat");
+	}
+	return st_update(s, ST_AGENT_HEARTBEAT, "agent heartbeat");
+}
+
+int
+store_agent_each(struct store *s, store_agent_cb cb, void *arg)
+{
+	struct store_agent	 a;
+	sqlite3_stmt		*st = NULL;
+	int			 rc, step;
+
+	memset(&a, 0, sizeof(a));
+	if ((rc = db_prepare(s->db, &st, AGENT_COLS
+	    " FROM agents ORDER BY enrolled, rowid")) != 0)
+		goto done;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((rc = agent_read(&a, st)) != 0) {
+			if (rc != ERR_NOMEM)
+				log_warnx("store %s: bad agent row: %s",
+				    s->path, vigil_strerror(rc));
+			goto done;
+		}
+		rc = cb(arg, &a);
+		store_agent_clear(&a);
+		if (rc != 0)
+			goto done;
+	}
+	if (step != SQLITE_DONE)
+		rc = store_sqlerr(s, "agent list");
+done:
+	store_agent_clear(&a);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+event_check(const struct store_event *ev)
+{
+	if (ev->type == NULL || ev->json == NULL)
+		return ERR_USAGE;
+	if (ev->seq > INT64_MAX)
+		return ERR_MALFORMED;
+	if (strnlen(ev->type, EVENT_TYPE_MAX + 1) > EVENT_TYPE_MAX ||
+	    ev->len > EVENT_MAX_LEN)
+		return ERR_TOOBIG;
+	return 0;
+}
+
+static struct agg *
+agg_slot(struct agg *t, size_t mask, int64_t rowid)
+{
+	size_t	i;
+
+	/* Fibonacci hashing: rowids are small and dense */
+	i = (size_t)(((uint64_t)rowid * 0x9e3779b97f4a7c15ULL) >> 32) & mask;
+	while (t[i].used && t[i].rowid != rowid)
+		i = (i + 1) & mask;
+	return &t[i];
+}
+
+/* Insert one event; *added is 1 if it was new, 0 for a duplicate. */
+static int
+event_put(struct store *s, const struct store_event *ev, int64_t received,
+    int *added)
+{
+	sqlite3_stmt	*st = s->st[ST_EVENT_ADD];
+	int		 rc;
+
+	if (sqlite3_bind_int64(st, 1, ev->agent_rowid) ||
+	    sqlite3_bind_int64(st, 2, (int64_t)ev->seq) ||
+	    sqlite3_bind_int64(st, 3, ev->ts_us) ||
+	    sqlite3_bind_int64(st, 4, received) ||
+	    sqlite3_bind_text(st, 5, ev->type, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_int(st, 6, ev->severity) ||
+	    sqlite3_bind_text(st, 7, ev->json, (int)ev->len, SQLITE_STATIC)) {
+		rc = store_sqlerr(s, "event insert");
+		goto done;
+	}
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
+		rc = store_sqlerr(s, "event insert");
+		goto done;
+	}
+	rc = 0;
+	*added = sqlite3_changes(s->db) > 0;
+done:
+	/* every parameter is rebound per row: no clear_bindings here */
+	(void)sqlite3_reset(st);
+	return rc;
+}
+
+/* Add one batch's counts to its agents' rows. */
+static int
+agg_flush(struct store *s, const struct agg *t, size_t cap)
+{
+	sqlite3_stmt	*st = s->st[ST_AGENT_COUNT];
+	size_t		 i;
+	int		 rc;
+
+	for (i = 0; i < cap; i++) {
+		if (!t[i].used || t[i].added == 0)
+			continue;
+		if (sqlite3_bind_int64(st, 1, t[i].rowid) ||
+		    sqlite3_bind_int64(st, 2, (int64_t)t[i].added) ||
+		    sqlite3_bind_int64(st, 3, (int64_t)t[i].max_seq)) {
+			st_done(st);
+			return store_sqlerr(s, "agent count");
+		}
+		if ((rc = st_update(s, ST_AGENT_COUNT, "agent count")) != 0) {
+			if (rc == ERR_NOTFOUND)
+				log_warnx("store %s: events for unknown agent "
+				    "%lld", s->path, (long long)t[i].rowid);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+int
+store_events_insert(struct store *s, const struct store_event *evs, size_t n,
+    size_t *inserted)
+{
+	struct agg	*t = NULL, *a;
+	size_t		 i, cap = 16, total = 0;
+	int64_t		 received;
+	int		 rc, added, intx = 0;
+
+	*inserted = 0;
+	if (n == 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((rc = event_check(&evs[i])) != 0)
+			return rc;
+	if (n > SIZE_MAX / 4 / sizeof(*t))	/* Catch size_t overflow */
+		return ERR_TOOBIG;
+	while (cap < 2 * n)
+		cap *= 2;
+	if ((t = calloc(cap, sizeof(*t))) == NULL)
+		return ERR_NOMEM;
+	received = (int64_t)time(NULL);
+	if ((rc = tx_begin(s)) != 0)
+		goto fail;
+	intx = 1;
+	for (i = 0; i < n; i++) {
+		if ((rc = event_put(s, &evs[i], received, &added)) != 0)
+			goto fail;
+		if (!added)
+			continue;
+		a = agg_slot(t, cap - 1, evs[i].agent_rowid);
+		a->used = 1;
+		a->rowid = evs[i].agent_rowid;
+		a->added++;
+		if (evs[i].seq > a->max_seq)
+			a->max_seq = evs[i].seq;
+		total++;
+	}
+	if ((rc = agg_flush(s, t, cap)) != 0)
+		goto fail;
+	if ((rc = tx_commit(s)) != 0)
+		goto fail;
+	free(t);
+	*inserted = total;
+	return 0;
+fail:
+	if (intx)
+		tx_rollback(s);
+	free(t);
+	return rc;
+}
+
+/*
+ * Build the query for q from fixed fragments; values are only ever bound
+ * (:agent, :type, :since, :limit). Rows are walked in an index's order so
+ * nothing is sorted but runs of equal ts: events_type_ts with a type,
+ * else events_ts, with events as the outer loop (CROSS JOIN). An agent
+ * filter alone therefore scans the ts index, O(events) in time but flat
+ * in memory; a fourth index would cost every insert for a rare query.
+ */
+static int
+query_prepare(struct store *s, sqlite3_stmt **out, const struct store_query *q,
+    int count)
+{
+	char		 sql[768];
+	sqlite3_stmt	*st = NULL;
+	int		 n, rc;
+
+	*out = NULL;
+	n = snprintf(sql, sizeof(sql), "%s%s%s%s%s%s",
+	    count ? "SELECT count(*) FROM (SELECT 1 FROM events e" :
+	    "SELECT a.id, a.name, a.office, e.seq, e.ts, e.received, e.type,"
+	    " e.body FROM events e",
+	    count ? "" : q->type ? " INDEXED BY events_type_ts"
+	    " CROSS JOIN agents a ON a.rowid = e.agent" :
+	    " INDEXED BY events_ts CROSS JOIN agents a ON a.rowid = e.agent",
+	    q->agent ? " WHERE e.agent IN (SELECT rowid FROM agents"
+	    " WHERE id = :agent OR name = :agent)" : " WHERE 1",
+	    q->type ? " AND e.type = :type" : "",
+	    q->since_us ? " AND e.ts >= :since" : "",
+	    count ? " LIMIT :limit)" :
+	    " ORDER BY e.ts, e.agent, e.seq LIMIT :limit");
+	if (n < 0 || (size_t)n >= sizeof(sql))
+		fatalx("%s: query buffer too small", __func__);
+	if ((rc = db_prepare(s->db, &st, sql)) != 0)
+		return rc;
+	if ((q->agent && sqlite3_bind_text(st, sqlite3_bind_parameter_index(st,
+	    ":agent"), q->agent, -1, SQLITE_STATIC)) ||
+	    (q->type && sqlite3_bind_text(st, sqlite3_bind_parameter_index(st,
+	    ":type"), q->type, -1, SQLITE_STATIC)) ||
+	    (q->since_us && sqlite3_bind_int64(st,
+	    sqlite3_bind_parameter_index(st, ":since"), q->since_us)) ||
+	    sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":limit"),
+	    q->limit > 0 ? q->limit : -1)) {
+		rc = store_sqlerr(s, "query bind");
+		sqlite3_finalize(st);
+		return rc;
+	}
+	*out = st;
+	return 0;
+}
+
+/* ERR_NOTFOUND if the query names an agent that does not exist. */
+static int
+query_check(struct store *s, const struct store_query *q)
+{
+	sqlite3_stmt	*st = s->st[ST_AGENT_MATCH];
+	int		 rc;
+
+	if (q->limit < 0)
+		return ERR_USAGE;
+	if (q->agent == NULL)
+		return 0;
+	if (bind_text(st, 1, q->agent)) {
+		rc = store_sqlerr(s, "agent match");
+		goto done;
+	}
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		rc = 0;
+		break;
+	case SQLITE_DONE:
+		rc = ERR_NOTFOUND;
+		break;
+	default:
+		rc = store_sqlerr(s, "agent match");
+		break;
+	}
+done:
+	st_done(st);
+	return rc;
+}
+
+int
+store_events_count(struct store *s, const struct store_query *q,
+    uint64_t *count)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 rc;
+
+	*count = 0;
+	if ((rc = query_check(s, q)) != 0 ||
+	    (rc = query_prepare(s, &st, q, 1)) != 0)
+		return rc;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*count = (uint64_t)sqlite3_column_int64(st, 0);
+	else
+		rc = store_sqlerr(s, "event count");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static void
+row_read(struct store_row *r, sqlite3_stmt *st)
+{
+	r->agent_id = (const char *)sqlite3_column_text(st, 0);
+	r->agent_name = (const char *)sqlite3_column_text(st, 1);
+	r->office = (const char *)sqlite3_column_text(st, 2);
+	r->seq = (uint64_t)sqlite3_column_int64(st, 3);
+	r->ts_us = sqlite3_column_int64(st, 4);
+	r->received = sqlite3_column_int64(st, 5);
+	r->type = (const char *)sqlite3_column_text(st, 6);
+	r->json = (const char *)sqlite3_column_text(st, 7);
+	r->len = (size_t)sqlite3_column_bytes(st, 7);
+}
+
+int
+store_events_each(struct store *s, const struct store_query *q,
+    store_row_cb cb, void *arg)
+{
+	struct store_row	 r;
+	sqlite3_stmt		*st = NULL;
+	int			 rc, step;
+
+	if ((rc = query_check(s, q)) != 0 ||
+	    (rc = query_prepare(s, &st, q, 0)) != 0)
+		return rc;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		row_read(&r, st);
+		/* NULL only when SQLite ran out of memory converting */
+		if (r.agent_id == NULL || r.agent_name == NULL ||
+		    r.office == NULL || r.type == NULL || r.json == NULL) {
+			rc = ERR_NOMEM;
+			goto done;
+		}
+		if ((rc = cb(arg, &r)) != 0)
+			goto done;
+	}
+	if (step != SQLITE_DONE)
+		rc = store_sqlerr(s, "event query");
+done:
+	sqlite3_finalize(st);
+	return rc;
+}

@@ -1,0 +1,156 @@
+/*
+ * store.h: the collector's durable store (SQLite today; the interface is
+ * kept narrow so a PostgreSQL twin can sit behind it later).
+ *
+ * Holds enrollment tokens (only their BLAKE2b hash), the agent registry
+ * and the events. Events are unique by (agent, seq): inserting a
+ * duplicate is not an error, it is counted and ignored, which makes the
+ * at-least-once wire exactly-once in the store.
+ *
+ * One struct store per thread. The collector daemon uses one for its
+ * event loop and one for its writer thread; CLI commands open their own
+ * while the daemon runs (WAL + busy timeout). Times are Unix seconds
+ * except event timestamps, which are microseconds.
+ *
+ * Strings that come from the network or the operator (name, office,
+ * version, addr, heartbeat JSON, event type) are refused with ERR_TOOBIG
+ * when longer than their STORE_*_MAX / EVENT_TYPE_MAX, never truncated;
+ * a NULL string is stored as "". Sequence numbers and handshake
+ * timestamps must be below 2^63 (SQLite integers are signed):
+ * ERR_MALFORMED otherwise. Database failures are logged and return ERR_IO.
+ * A callback that returns non-zero stops a walk; the walk returns that
+ * value.
+ */
+#ifndef VIGIL_STORE_H
+#define VIGIL_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "keys.h"
+
+#define STORE_NAME_MAX		64	/* agent name, office name: bytes */
+#define STORE_VERSION_MAX	32
+#define STORE_ADDR_MAX		64
+#define STORE_HEARTBEAT_MAX	(16 * 1024)	/* heartbeat JSON: bytes */
+#define TOKEN_HASH_LEN		32
+
+struct store;
+
+struct store_agent {
+	int64_t	 rowid;
+	char	 id[AGENT_ID_STRLEN];
+	uint8_t	 pub[KEY_LEN];
+	char	 name[STORE_NAME_MAX + 1];
+	char	 office[STORE_NAME_MAX + 1];
+	int	 revoked;
+	int64_t	 enrolled;		/* when the token was used */
+	int64_t	 first_seen;		/* first authenticated connection, 0 */
+	int64_t	 last_seen;		/* last handshake or heartbeat, 0 */
+	uint64_t last_hs_ts;		/* newest handshake timestamp (ns) */
+	char	 addr[STORE_ADDR_MAX + 1];	/* last peer address */
+	char	 version[STORE_VERSION_MAX + 1];
+	uint64_t events;		/* stored events (maintained on insert) */
+	uint64_t last_seq;		/* highest stored seq */
+	char	*heartbeat;		/* last heartbeat JSON, malloc'd or NULL */
+};
+
+struct store_event {
+	int64_t		 agent_rowid;
+	uint64_t	 seq;
+	int64_t		 ts_us;		/* event timestamp */
+	const char	*type;		/* event_type */
+	int		 severity;	/* alert severity, 0 if none */
+	const char	*json;		/* as received and validated */
+	size_t		 len;
+};
+
+struct store_query {
+	const char	*agent;		/* id or name (every agent with that
+					   name), NULL for all */
+	const char	*type;		/* event_type, NULL for all */
+	int64_t		 since_us;	/* 0 for all */
+	int64_t		 limit;		/* 0 for no limit, not negative */
+};
+
+/* A stored event with its agent's registry fields, for output. */
+struct store_row {
+	const char	*agent_id;
+	const char	*agent_name;
+	const char	*office;
+	uint64_t	 seq;
+	int64_t		 ts_us;
+	int64_t		 received;	/* unix seconds */
+	const char	*type;
+	const char	*json;
+	size_t		 len;
+};
+
+typedef int	(*store_agent_cb)(void *arg, const struct store_agent *);
+typedef int	(*store_row_cb)(void *arg, const struct store_row *);
+
+/* Create or open path (mode 0600), creating the schema. ERR_IO. */
+int	store_open(struct store **out, const char *path);
+void	store_close(struct store *);
+/* 1 if another connection changed the file since the last call, else 0;
+ * negative on error. Cheap (PRAGMA data_version): for a polling timer. */
+int	store_changed(struct store *);
+
+/* Tokens. add: ERR_EXISTS if the hash is known. consume: atomically marks
+ * the token used and copies its name and office; ERR_NOTFOUND (unknown),
+ * ERR_EXPIRED (expires <= now), ERR_EXISTS (already used). */
+int	store_token_add(struct store *, const uint8_t hash[static TOKEN_HASH_LEN],
+	    const char *name, const char *office, int64_t created,
+	    int64_t expires);
+int	store_token_consume(struct store *,
+	    const uint8_t hash[static TOKEN_HASH_LEN], int64_t now,
+	    char name[static STORE_NAME_MAX + 1],
+	    char office[static STORE_NAME_MAX + 1]);
+
+/* Agents. add: ERR_EXISTS if the key or the id is already enrolled,
+ * ERR_MALFORMED if id is not 16 lowercase hex digits (keys_agent_id). */
+int	store_agent_add(struct store *, int64_t *rowid, const char *id,
+	    const uint8_t pub[static KEY_LEN], const char *name,
+	    const char *office, int64_t now);
+/* By id, by name (the newest enrolled with that name that is not revoked,
+ * else the newest), or by rowid.
+ * out->heartbeat is malloc'd: free with store_agent_clear. ERR_NOTFOUND. */
+int	store_agent_get(struct store *, struct store_agent *out,
+	    const char *id_or_name);
+int	store_agent_get_rowid(struct store *, struct store_agent *out,
+	    int64_t rowid);
+void	store_agent_clear(struct store_agent *);
+/* Picks the agent as store_agent_get does (so revoking a shared name
+ * again revokes the next older live agent of that name). ERR_NOTFOUND.
+ * Revoking a revoked agent by id is not an error. */
+int	store_agent_revoke(struct store *, const char *id_or_name);
+/* Record an authenticated handshake: last_hs_ts (never lowered), last_seen,
+ * addr, and first_seen if unset. ERR_NOTFOUND, ERR_TOOBIG. */
+int	store_agent_seen(struct store *, int64_t rowid, uint64_t hs_ts,
+	    int64_t now, const char *addr);
+/* Record a heartbeat: version, JSON (at most STORE_HEARTBEAT_MAX bytes,
+ * no NUL; NULL clears it), last_seen. ERR_NOTFOUND, ERR_TOOBIG. */
+int	store_agent_heartbeat(struct store *, int64_t rowid, int64_t now,
+	    const char *version, const char *json, size_t len);
+/* Every agent, in enrollment order (heartbeat included). */
+int	store_agent_each(struct store *, store_agent_cb cb, void *arg);
+
+/* Insert n events in one transaction. *inserted gets how many were new
+ * (the rest were duplicates). Updates each agent's events/last_seq.
+ * All or nothing: the batch is checked first (ERR_TOOBIG, ERR_MALFORMED,
+ * ERR_USAGE for NULL type or json) and an unknown agent_rowid rolls it
+ * back with ERR_NOTFOUND. */
+int	store_events_insert(struct store *, const struct store_event *evs,
+	    size_t n, size_t *inserted);
+/* Matching events, capped at limit. ERR_NOTFOUND if q->agent names no
+ * agent, ERR_USAGE for a negative limit. */
+int	store_events_count(struct store *, const struct store_query *,
+	    uint64_t *count);
+/* Matching events, oldest first (by agent, then seq within equal time).
+ * Rows are streamed: memory does not grow with the result. Fields point
+ * into the store and are valid only during the callback. Errors as for
+ * store_events_count. */
+int	store_events_each(struct store *, const struct store_query *,
+	    store_row_cb cb, void *arg);
+
+#endif

@@ -1,0 +1,822 @@
+/*
+ * config.c: the agent's and the collector's INI configuration files.
+ *
+ * Every option is one row of a table: section, key, parser, field, unit
+ * and range. Adding an option is one row here, its default in the
+ * initializer below the table and its paragraph in etc/agent.conf or
+ * etc/collector.conf. inih splits the file into [section]s and
+ * key = value pairs; the row's parser checks the value and stores it.
+ *
+ * Invariants:
+ * - We feed inih through our own line reader. It counts lines (Debian's
+ *   inih 55 is built without INI_HANDLER_LINENO) and stops at a line
+ *   longer than inih's buffer or at a NUL byte, so inih never silently
+ *   splits a long line into two.
+ * - The first error stops parsing. It is logged once, as
+ *   "file:line: key = 'value': reason", and the caller's struct is only
+ *   written when the whole file was good.
+ * - A key/value line that starts with a blank is an error: inih would
+ *   take it as the continuation of the previous key's value.
+ * - A key given twice: the later one wins, as in most INI readers.
+ *
+ * Load: read once at start-up, a few dozen lines. Nothing here is on a
+ * hot path; clarity of the error messages is what matters.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <ini.h>
+
+#include "config.h"
+#include "err.h"
+#include "log.h"
+
+#define KIB		(1ULL << 10)
+#define MIB		(1ULL << 20)
+#define GIB		(1ULL << 30)
+#define TIB		(1ULL << 40)
+#define DAY_S		86400ULL
+#define TEN_YEARS_S	(3650 * DAY_S)
+#define WHY_MAX		160		/* reason part of an error message */
+#define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* The unit suffixes a number may carry, largest first; "" is the bare
+ * number. Also used backwards to print a range ("between 1s and 1h"). */
+struct scale {
+	const char	*hint;		/* error message for a bad unit */
+	int		 icase;		/* "k" as good as "K" */
+	struct {
+		const char	*name;
+		uint64_t	 mult;
+	}		 unit[16];	/* ends at name NULL */
+};
+
+static const struct scale secs = { "unknown unit; use s, m, h or d", 0, {
+	{ "d", DAY_S }, { "h", 3600 }, { "m", 60 }, { "s", 1 }, { "", 1 } } };
+static const struct scale msecs = { "unknown unit; use ms, s or m", 0, {
+	{ "m", 60000 }, { "s", 1000 }, { "ms", 1 }, { "", 1 } } };
+static const struct scale bytes = { "unknown unit; use K, M, G or T", 1, {
+	{ "T", TIB }, { "TB", TIB }, { "TiB", TIB },
+	{ "G", GIB }, { "GB", GIB }, { "GiB", GIB },
+	{ "M", MIB }, { "MB", MIB }, { "MiB", MIB },
+	{ "K", KIB }, { "KB", KIB }, { "KiB", KIB },
+	{ "B", 1 }, { "", 1 } } };
+static const struct scale plain = {
+	"must be a plain number, without a unit", 0, { { "", 1 } } };
+
+struct option {
+	const char		*section;
+	const char		*key;
+	int			(*parse)(void *field, const struct option *,
+				    const char *value, char *why, size_t whylen);
+	size_t			 offset;	/* of the field in the struct */
+	size_t			 size;		/* of the field */
+	const struct scale	*scale;		/* numbers: units */
+	uint64_t		 min, max;	/* numbers: range, base unit */
+};
+
+static int	parse_number(void *, const struct option *, const char *,
+		    char *, size_t);
+static int	parse_flag(void *, const struct option *, const char *,
+		    char *, size_t);
+static int	parse_level(void *, const struct option *, const char *,
+		    char *, size_t);
+static int	parse_path(void *, const struct option *, const char *,
+		    char *, size_t);
+static int	parse_collector(void *, const struct option *, const char *,
+		    char *, size_t);
+static int	parse_listen(void *, const struct option *, const char *,
+		    char *, size_t);
+static int	parse_user(void *, const struct option *, const char *,
+		    char *, size_t);
+
+#define OPT(T, sec, key, fn, f, sc, lo, hi)				\
+	{ sec, key, fn, offsetof(T, f), sizeof(((T *)0)->f), sc, lo, hi }
+#define A(...)	OPT(struct agent_config, __VA_ARGS__)
+#define C(...)	OPT(struct collector_config, __VA_ARGS__)
+
+static const struct option agent_opts[] = {
+	A("agent", "data_dir", parse_path, data_dir, NULL, 0, 0),
+	A("agent", "log_level", parse_level, log_level, NULL, 0, 0),
+	A("agent", "syslog", parse_flag, syslog, NULL, 0, 0),
+	A("uplink", "collector", parse_collector, collector, NULL, 0, 0),
+	A("uplink", "heartbeat", parse_number, heartbeat_s, &secs, 1, 3600),
+	A("uplink", "backoff_min", parse_number, backoff_min_ms, &msecs,
+	    10, 600000),
+	A("uplink", "backoff_max", parse_number, backoff_max_ms, &msecs,
+	    10, 3600000),
+	A("uplink", "connect_timeout", parse_number, connect_timeout_s, &secs,
+	    1, 300),
+	A("uplink", "batch_events", parse_number, batch_events, &plain,
+	    1, 4096),
+	A("uplink", "batch_bytes", parse_number, batch_bytes, &bytes,
+	    4 * KIB, 768 * KIB),
+	A("uplink", "window", parse_number, window_batches, &plain, 1, 64),
+	A("uplink", "compress", parse_flag, compress, NULL, 0, 0),
+	A("spool", "max_size", parse_number, spool_max, &bytes, MIB, TIB),
+	A("spool", "poll", parse_number, poll_ms, &msecs, 10, 10000),
+};
+
+static const struct option collector_opts[] = {
+	C("collector", "data_dir", parse_path, data_dir, NULL, 0, 0),
+	C("collector", "listen", parse_listen, listen, NULL, 0, 0),
+	C("collector", "log_level", parse_level, log_level, NULL, 0, 0),
+	C("collector", "syslog", parse_flag, syslog, NULL, 0, 0),
+	C("collector", "user", parse_user, user, NULL, 0, 0),
+	C("collector", "max_connections", parse_number, max_connections,
+	    &plain, 1, 1000000),
+	C("collector", "handshake_timeout", parse_number, handshake_timeout_s,
+	    &secs, 1, 300),
+	C("collector", "idle_timeout", parse_number, idle_timeout_s, &secs,
+	    10, DAY_S),
+	C("store", "commit_events", parse_number, commit_events, &plain,
+	    1, 100000),
+	C("store", "commit_interval", parse_number, commit_ms, &msecs,
+	    1, 10000),
+	C("enroll", "token_ttl", parse_number, token_ttl_s, &secs,
+	    60, 365 * DAY_S),
+};
+
+#undef A
+#undef C
+#undef OPT
+
+static const struct agent_config agent_defaults = {
+	.data_dir = "/var/lib/vigil-agent",
+	.log_level = LOG_LVL_INFO,
+	.syslog = 0,
+	.collector = "",
+	.heartbeat_s = 30,
+	.backoff_min_ms = 1000,
+	.backoff_max_ms = 60000,
+	.connect_timeout_s = 10,
+	.batch_events = 1000,
+	.batch_bytes = 512 * KIB,
+	.window_batches = 4,
+	.compress = 1,
+	.spool_max = 512 * MIB,
+	.poll_ms = 200,
+};
+
+static const struct collector_config collector_defaults = {
+	.data_dir = "/var/lib/vigil-collector",
+	.listen = "0.0.0.0:7414",
+	.log_level = LOG_LVL_INFO,
+	.syslog = 0,
+	.user = "",
+	.max_connections = 10000,
+	.handshake_timeout_s = 10,
+	.idle_timeout_s = 120,
+	.commit_events = 5000,
+	.commit_ms = 20,
+	.token_ttl_s = 24 * 3600,
+};
+
+/* One file being parsed: inih's user pointer for the reader and handler. */
+struct loader {
+	const char		*file;		/* for messages */
+	FILE			*fp;
+	const struct option	*opts;
+	size_t			 nopts;
+	char			*cfg;		/* the struct being filled */
+	int			 lineno;	/* line inih is working on */
+	int			 indented;	/* it starts with a blank */
+	int			 rc;		/* first error, sticky */
+	int			 errline;	/* its line */
+	char			 msg[512];	/* its message */
+};
+
+/* "123" plus an optional unit from sc; 0 or ERR_CONFIG with a reason. */
+static int
+scaled_parse(uint64_t *out, const char *s, const struct scale *sc,
+    const char **why)
+{
+	unsigned long long	 n;
+	uint64_t		 v;
+	char			*end;
+	size_t			 i;
+	int			 match;
+
+	if (!isdigit((unsigned char)*s)) {
+		*why = *s == '\0' ? "empty value" : "not a number";
+		return ERR_CONFIG;
+	}
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (errno == ERANGE) {
+		*why = "number too large";
+		return ERR_CONFIG;
+	}
+	for (i = 0; sc->unit[i].name != NULL; i++) {
+		match = sc->icase ? strcasecmp(end, sc->unit[i].name) :
+		    strcmp(end, sc->unit[i].name);
+		if (match == 0)
+			break;
+	}
+	if (sc->unit[i].name == NULL) {
+		*why = *end == '.' || *end == ',' ? "must be a whole number" :
+		    sc->hint;
+		return ERR_CONFIG;
+	}
+	if (__builtin_mul_overflow(n, sc->unit[i].mult, &v)) {
+		*why = "number too large";
+		return ERR_CONFIG;
+	}
+	*out = v;
+	return 0;
+}
+
+/* The largest unit that divides v evenly: 3600 -> "1h", 10 -> "10ms". */
+static void
+scaled_fmt(char *buf, size_t len, uint64_t v, const struct scale *sc)
+{
+	size_t	i;
+
+	for (i = 0; sc->unit[i].name != NULL; i++) {
+		if (v >= sc->unit[i].mult && v % sc->unit[i].mult == 0)
+			break;
+	}
+	if (sc->unit[i].name == NULL)	/* only 0 gets here */
+		snprintf(buf, len, "%llu", (unsigned long long)v);
+	else
+		snprintf(buf, len, "%llu%s",
+		    (unsigned long long)(v / sc->unit[i].mult),
+		    sc->unit[i].name);
+}
+
+static int
+flag_parse(int *out, const char *s)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+	size_t			 i;
+
+	for (i = 0; i < NITEMS(yes); i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = 1;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = 0;
+			return 0;
+		}
+	}
+	return ERR_CONFIG;
+}
+
+static int
+port_parse(uint16_t *out, const char *s, const char **why)
+{
+	unsigned long	 v;
+	char		*end;
+
+	if (!isdigit((unsigned char)*s)) {
+		*why = *s == '\0' ? "missing port number after ':'" :
+		    "port is not a number";
+		return ERR_CONFIG;
+	}
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (*end != '\0') {
+		*why = "port is not a number";
+		return ERR_CONFIG;
+	}
+	if (errno == ERANGE || v < 1 || v > 65535) {
+		*why = "port must be between 1 and 65535";
+		return ERR_CONFIG;
+	}
+	*out = (uint16_t)v;
+	return 0;
+}
+
+/* "fe80::1" or "fe80::1%eth0", without the brackets. */
+static int
+v6_ok(const char *h, size_t len)
+{
+	struct in6_addr	 a;
+	char		 buf[INET6_ADDRSTRLEN];
+	const char	*pct;
+	size_t		 alen, i;
+
+	pct = memchr(h, '%', len);
+	alen = pct != NULL ? (size_t)(pct - h) : len;
+	if (alen >= sizeof(buf))
+		return 0;
+	memcpy(buf, h, alen);
+	buf[alen] = '\0';
+	if (inet_pton(AF_INET6, buf, &a) != 1)
+		return 0;
+	if (pct == NULL)
+		return 1;
+	if (len - alen < 2 || len - alen > 16)	/* "%" + IFNAMSIZ-1 */
+		return 0;
+	for (i = alen + 1; i < len; i++) {
+		if (!isalnum((unsigned char)h[i]) && !strchr("._-", h[i]))
+			return 0;
+	}
+	return 1;
+}
+
+/* A DNS name or an IPv4 address. */
+static int
+name_ok(const char *h, size_t len)
+{
+	size_t	i;
+
+	if (len == 0 || len > 253 || h[0] == '-' || h[0] == '.')
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (!isalnum((unsigned char)h[i]) && !strchr("._-", h[i]))
+			return 0;
+	}
+	return 1;
+}
+
+static int
+hostport_parse(char *host, size_t hostlen, uint16_t *port, const char *s,
+    const char **why)
+{
+	const char	*h, *colon;
+	size_t		 hlen;
+	uint16_t	 pn;
+
+	if (*s == '[') {
+		h = s + 1;
+		if ((colon = strchr(h, ']')) == NULL || colon[1] != ':') {
+			*why = "expected [IPv6 address]:PORT";
+			return ERR_CONFIG;
+		}
+		hlen = (size_t)(colon - h);
+		colon++;
+		if (!v6_ok(h, hlen)) {
+			*why = "not an IPv6 address inside the [ ]";
+			return ERR_CONFIG;
+		}
+	} else {
+		if ((colon = strrchr(s, ':')) == NULL) {
+			*why = "expected HOST:PORT (the usual port is 7414)";
+			return ERR_CONFIG;
+		}
+		if (strchr(s, ':') != colon) {
+			*why = "an IPv6 address goes in brackets, as in "
+			    "[::1]:7414";
+			return ERR_CONFIG;
+		}
+		h = s;
+		hlen = (size_t)(colon - s);
+		if (hlen == 1 && *h == '*')
+			hlen = 0;		/* "*" is any, like "" */
+		else if (hlen > 0 && !name_ok(h, hlen)) {
+			*why = "not a host name or IP address";
+			return ERR_CONFIG;
+		}
+	}
+	if (port_parse(&pn, colon + 1, why) != 0)
+		return ERR_CONFIG;
+	if (hlen >= hostlen) {
+		*why = "host name too long";
+		return ERR_CONFIG;
+	}
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	*port = pn;
+	return 0;
+}
+
+/* The row's max keeps v in range of its field: int, size_t or uint64_t.
+ * Nonnegative values are stored the same way in an int and an unsigned
+ * of its size, which covers a 32-bit size_t too. */
+static void
+store_number(void *field, size_t size, uint64_t v)
+{
+	int	i = (int)v;
+
+	if (size == sizeof(i))
+		memcpy(field, &i, sizeof(i));
+	else if (size == sizeof(v))
+		memcpy(field, &v, sizeof(v));
+	else
+		fatalx("config: no number fits a field of %zu bytes", size);
+}
+
+/* Too long is an error: a truncated path or address is a wrong one. */
+static int
+store_string(void *field, size_t size, const char *s, char *why,
+    size_t whylen)
+{
+	size_t	len = strlen(s);
+
+	if (len >= size) {
+		snprintf(why, whylen, "longer than %zu characters", size - 1);
+		return ERR_CONFIG;
+	}
+	memcpy(field, s, len + 1);
+	return 0;
+}
+
+static int
+parse_number(void *field, const struct option *o, const char *s, char *why,
+    size_t whylen)
+{
+	const char	*reason;
+	char		 lo[32], hi[32];
+	uint64_t	 v;
+
+	if (scaled_parse(&v, s, o->scale, &reason) != 0) {
+		snprintf(why, whylen, "%s", reason);
+		return ERR_CONFIG;
+	}
+	if (v < o->min || v > o->max) {
+		scaled_fmt(lo, sizeof(lo), o->min, o->scale);
+		scaled_fmt(hi, sizeof(hi), o->max, o->scale);
+		snprintf(why, whylen, "must be between %s and %s", lo, hi);
+		return ERR_CONFIG;
+	}
+	store_number(field, o->size, v);
+	return 0;
+}
+
+static int
+parse_flag(void *field, const struct option *o, const char *s, char *why,
+    size_t whylen)
+{
+	int	v;
+
+	(void)o;
+
+	if (flag_parse(&v, s) != 0) {
+		snprintf(why, whylen, "must be yes or no");
+		return ERR_CONFIG;
+	}
+	memcpy(field, &v, sizeof(v));
+	return 0;
+}
+
+static int
+parse_level(void *field, const struct option *o, const char *s, char *why,
+    size_t whylen)
+{
+	int	v;
+
+	(void)o;
+
+	if (log_parse_level(&v, s) != 0) {
+		snprintf(why, whylen, "must be error, warn, info or debug");
+		return ERR_CONFIG;
+	}
+	memcpy(field, &v, sizeof(v));
+	return 0;
+}
+
+static int
+parse_path(void *field, const struct option *o, const char *s, char *why,
+    size_t whylen)
+{
+	const char	*p;
+
+	if (*s != '/') {
+		snprintf(why, whylen, "must be a full path, starting with /");
+		return ERR_CONFIG;
+	}
+	for (p = s; *p != '\0'; p++) {
+		if (iscntrl((unsigned char)*p)) {
+			snprintf(why, whylen, "contains a control character");
+			return ERR_CONFIG;
+		}
+	}
+	return store_string(field, o->size, s, why, whylen);
+}
+
+/* "" means the address the agent got at enrollment. */
+static int
+parse_collector(void *field, const struct option *o, const char *s,
+    char *why, size_t whylen)
+{
+	char		 host[CONFIG_ADDR_MAX];
+	const char	*reason;
+	uint16_t	 port;
+
+	if (*s != '\0') {
+		if (hostport_parse(host, sizeof(host), &port, s,
+		    &reason) != 0) {
+			snprintf(why, whylen, "%s", reason);
+			return ERR_CONFIG;
+		}
+		if (*host == '\0') {
+			snprintf(why, whylen, "needs the collector's host "
+			    "name or IP address before the ':'");
+			return ERR_CONFIG;
+		}
+	}
+	return store_string(field, o->size, s, why, whylen);
+}
+
+static int
+parse_listen(void *field, const struct option *o, const char *s, char *why,
+    size_t whylen)
+{
+	char		 host[CONFIG_ADDR_MAX];
+	const char	*reason;
+	uint16_t	 port;
+
+	if (hostport_parse(host, sizeof(host), &port, s, &reason) != 0) {
+		snprintf(why, whylen, "%s", reason);
+		return ERR_CONFIG;
+	}
+	return store_string(field, o->size, s, why, whylen);
+}
+
+/* "" means stay the user we were started as. */
+static int
+parse_user(void *field, const struct option *o, const char *s, char *why,
+    size_t whylen)
+{
+	const char	*p;
+
+	for (p = s; *p != '\0'; p++) {
+		if (!(islower((unsigned char)*p) || *p == '_' ||
+		    (p > s && (isdigit((unsigned char)*p) || *p == '-')))) {
+			snprintf(why, whylen, "not a user name (lower-case "
+			    "letters, digits, _ and -, not starting with a "
+			    "digit or -)");
+			return ERR_CONFIG;
+		}
+	}
+	return store_string(field, o->size, s, why, whylen);
+}
+
+static int	loader_fail(struct loader *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+/* Records the first error with its file:line; returns inih's "error". */
+static int
+loader_fail(struct loader *l, const char *fmt, ...)
+{
+	va_list	ap;
+	int	n;
+
+	if (l->rc != 0)
+		return 0;
+	l->rc = ERR_CONFIG;
+	l->errline = l->lineno;
+	n = snprintf(l->msg, sizeof(l->msg), "%s:%d: ", l->file, l->lineno);
+	if (n < 0 || (size_t)n >= sizeof(l->msg))
+		return 0;	/* the file name alone fills it */
+	va_start(ap, fmt);
+	vsnprintf(l->msg + n, sizeof(l->msg) - (size_t)n, fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+/* inih's fgets: one whole line or nothing. Returning NULL ends parsing,
+ * so an error here also stops inih after the handler's first error. */
+static char *
+read_line(char *str, int num, void *arg)
+{
+	struct loader	*l = arg;
+	int		 c = EOF, n = 0;
+
+	if (l->rc != 0 || num < 2)
+		return NULL;
+	while (n < num - 1 && (c = getc(l->fp)) != EOF) {
+		if (c == '\0') {
+			l->lineno++;
+			loader_fail(l, "NUL byte: not a text file");
+			return NULL;
+		}
+		str[n++] = (char)c;
+		if (c == '\n')
+			break;
+	}
+	if (n == 0)
+		return NULL;
+	str[n] = '\0';
+	l->lineno++;
+	l->indented = isspace((unsigned char)str[0]);
+	/* A full buffer: fine if the line ends right here. */
+	if (n == num - 1 && c != '\n' && (c = getc(l->fp)) != EOF &&
+	    c != '\n') {
+		loader_fail(l, "line longer than %d characters", num - 1);
+		return NULL;
+	}
+	return str;
+}
+
+static int
+unknown_key(struct loader *l, const char *section, const char *key)
+{
+	size_t	i;
+
+	if (*section == '\0')
+		return loader_fail(l, "'%s' is not inside a [section]", key);
+	for (i = 0; i < l->nopts; i++) {
+		if (strcmp(l->opts[i].section, section) == 0)
+			return loader_fail(l, "unknown key '%s' in [%s]", key,
+			    section);
+	}
+	return loader_fail(l, "unknown section [%s] (key '%s')", section,
+	    key);
+}
+
+static int
+on_pair(void *arg, const char *section, const char *key, const char *value)
+{
+	struct loader		*l = arg;
+	const struct option	*o = NULL;
+	char			 why[WHY_MAX];
+	size_t			 i;
+
+	if (l->indented)
+		return loader_fail(l, "line starts with a space or tab; "
+		    "remove them (an indented line continues the value "
+		    "above it)");
+	for (i = 0; i < l->nopts; i++) {
+		o = &l->opts[i];
+		if (strcmp(o->section, section) == 0 &&
+		    strcmp(o->key, key) == 0)
+			break;
+	}
+	if (i == l->nopts)
+		return unknown_key(l, section, key);
+	if (o->parse(l->cfg + o->offset, o, value, why, sizeof(why)) != 0)
+		return loader_fail(l, "%s = '%s': %s", key, value, why);
+	return 1;
+}
+
+/* Parses fp into cfg over whatever it holds; logs the first error. */
+static int
+config_parse_fp(void *cfg, const struct option *opts, size_t nopts,
+    const char *file, FILE *fp)
+{
+	struct loader	l;
+	int		n;
+
+	memset(&l, 0, sizeof(l));
+	l.file = file;
+	l.fp = fp;
+	l.opts = opts;
+	l.nopts = nopts;
+	l.cfg = cfg;
+	n = ini_parse_stream(read_line, &l, on_pair, &l);
+	/* inih's own errors (no '=', no ']') reach us only as a line number */
+	if (n > 0 && (l.rc == 0 || n < l.errline)) {
+		log_warnx("%s:%d: expected [section], key = value, or a "
+		    "comment starting with #", file, n);
+		return ERR_CONFIG;
+	}
+	if (l.rc != 0) {
+		log_warnx("%s", l.msg);
+		return l.rc;
+	}
+	if (ferror(fp)) {
+		log_warn("config %s", file);
+		return ERR_IO;
+	}
+	if (n < 0) {
+		log_warnx("config %s: out of memory", file);
+		return ERR_NOMEM;
+	}
+	return 0;
+}
+
+/* The agent's options from fp (named file in messages); *cfg is written
+ * only on success. The fuzzer calls this on memory via fmemopen. */
+static int
+agent_load_fp(struct agent_config *cfg, const char *file, FILE *fp)
+{
+	struct agent_config	c = agent_defaults;
+	int			rc;
+
+	rc = config_parse_fp(&c, agent_opts, NITEMS(agent_opts), file, fp);
+	if (rc != 0)
+		return rc;
+	if (c.backoff_max_ms < c.backoff_min_ms) {
+		log_warnx("%s: backoff_max (%dms) must not be less than "
+		    "backoff_min (%dms)", file, c.backoff_max_ms,
+		    c.backoff_min_ms);
+		return ERR_CONFIG;
+	}
+	*cfg = c;
+	return 0;
+}
+
+static int
+collector_load_fp(struct collector_config *cfg, const char *file, FILE *fp)
+{
+	struct collector_config	c = collector_defaults;
+	int			rc;
+
+	rc = config_parse_fp(&c, collector_opts, NITEMS(collector_opts), file,
+	    fp);
+	if (rc != 0)
+		return rc;
+	*cfg = c;
+	return 0;
+}
+
+/* *out NULL and 0: the default file is absent, use the defaults. */
+static int
+config_open(FILE **out, const char *path, const char *deflt)
+{
+	const char	*file = path != NULL ? path : deflt;
+	int		 saved;
+
+	if ((*out = fopen(file, "re")) != NULL)
+		return 0;
+	saved = errno;
+	if (saved == ENOENT && path == NULL)
+		return 0;
+	log_warn("config %s", file);
+	return saved == ENOENT ? ERR_NOTFOUND : ERR_IO;
+}
+
+int
+config_load_agent(struct agent_config *cfg, const char *path)
+{
+	FILE	*fp;
+	int	 rc;
+
+	if ((rc = config_open(&fp, path, CONFIG_AGENT_DEFAULT)) != 0)
+		return rc;
+	if (fp == NULL) {
+		*cfg = agent_defaults;
+		return 0;
+	}
+	rc = agent_load_fp(cfg, path != NULL ? path : CONFIG_AGENT_DEFAULT,
+	    fp);
+	fclose(fp);
+	return rc;
+}
+
+int
+config_load_collector(struct collector_config *cfg, const char *path)
+{
+	FILE	*fp;
+	int	 rc;
+
+	if ((rc = config_open(&fp, path, CONFIG_COLLECTOR_DEFAULT)) != 0)
+		return rc;
+	if (fp == NULL) {
+		*cfg = collector_defaults;
+		return 0;
+	}
+	rc = collector_load_fp(cfg, path != NULL ? path :
+	    CONFIG_COLLECTOR_DEFAULT, fp);
+	fclose(fp);
+	return rc;
+}
+
+int
+config_parse_duration(int64_t *out, const char *s)
+{
+	const char	*why;
+	uint64_t	 v;
+
+	if (scaled_parse(&v, s, &secs, &why) != 0 || v > TEN_YEARS_S)
+		return ERR_CONFIG;
+	*out = (int64_t)v;
+	return 0;
+}
+
+int
+config_parse_duration_ms(int64_t *out, const char *s)
+{
+	const char	*why;
+	uint64_t	 v;
+
+	if (scaled_parse(&v, s, &msecs, &why) != 0 ||
+	    v > TEN_YEARS_S * 1000)
+		return ERR_CONFIG;
+	*out = (int64_t)v;
+	return 0;
+}
+
+int
+config_parse_size(uint64_t *out, const char *s)
+{
+	const char	*why;
+
+	return scaled_parse(out, s, &bytes, &why);
+}
+
+int
+config_parse_bool(int *out, const char *s)
+{
+	return flag_parse(out, s);
+}
+
+int
+config_parse_hostport(char *host, size_t hostlen, uint16_t *port,
+    const char *s)
+{
+	const char	*why;
+
+	return hostport_parse(host, hostlen, port, s, &why);
+}

@@ -1,0 +1,99 @@
+/*
+ * config.h: the agent's and the collector's configuration files.
+ *
+ * INI files parsed by inih (Debian's libinih); each value has its own
+ * parse function with range checks, and a bad value or unknown key is an
+ * error that names file:line, the key and the bad value. Defaults are set
+ * first, so an empty or absent file gives a working configuration.
+ * Command-line overrides (--data-dir, --listen) are applied by the caller
+ * after loading. etc/agent.conf and etc/collector.conf document every
+ * option with its unit, range and default.
+ *
+ * File format: [section] lines, "key = value" lines, and comments on lines
+ * of their own starting with # or ;. A " ;" inside a value starts a
+ * comment. Keys and sections are lower case. A key given twice: the later
+ * one wins. A key line may not start with a space or tab (inih would
+ * read it as the continuation of the previous value), and no line may be
+ * longer than 199 characters (inih's line buffer); both are errors, never
+ * silently reinterpreted.
+ *
+ * For start-up and reload, from any one thread; errors go through log.h.
+ */
+#ifndef VIGIL_CONFIG_H
+#define VIGIL_CONFIG_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_AGENT_DEFAULT		"/etc/vigil/agent.conf"
+#define CONFIG_COLLECTOR_DEFAULT	"/etc/vigil/collector.conf"
+#define CONFIG_ADDR_MAX			256
+#define CONFIG_DEFAULT_PORT		7414
+
+struct agent_config {
+	char		 data_dir[PATH_MAX];	/* [agent] data_dir */
+	int		 log_level;		/* [agent] log_level */
+	int		 syslog;		/* [agent] syslog = yes|no */
+	char		 collector[CONFIG_ADDR_MAX]; /* [uplink] collector, "" =
+						  * the address from enrollment */
+	int		 heartbeat_s;		/* [uplink] heartbeat, 30s */
+	int		 backoff_min_ms;	/* [uplink] backoff_min, 1s */
+	int		 backoff_max_ms;	/* [uplink] backoff_max, 60s */
+	int		 connect_timeout_s;	/* [uplink] connect_timeout, 10s */
+	int		 batch_events;		/* [uplink] batch_events, 1000 */
+	size_t		 batch_bytes;		/* [uplink] batch_bytes, 512KiB */
+	int		 window_batches;	/* [uplink] window, 4 in flight */
+	int		 compress;		/* [uplink] compress = yes */
+	uint64_t	 spool_max;		/* [spool] max_size, 512MiB */
+	int		 poll_ms;		/* [spool] poll, 200ms */
+};
+
+struct collector_config {
+	char		 data_dir[PATH_MAX];	/* [collector] data_dir */
+	char		 listen[CONFIG_ADDR_MAX]; /* [collector] listen */
+	int		 log_level;
+	int		 syslog;
+	char		 user[64];		/* [collector] user, "" = stay */
+	int		 max_connections;	/* [collector] max_connections */
+	int		 handshake_timeout_s;	/* [collector] handshake_timeout */
+	int		 idle_timeout_s;	/* [collector] idle_timeout */
+	int		 commit_events;		/* [store] commit_events, 5000 */
+	int		 commit_ms;		/* [store] commit_interval, 20ms */
+	int		 token_ttl_s;		/* [enroll] token_ttl, 24h */
+};
+
+/* Defaults, then path if it exists. path NULL: the default path, which
+ * may be absent. A named path that is absent is ERR_NOTFOUND (logged as
+ * "config FILE: No such file or directory"); one that cannot be read is
+ * ERR_IO. Errors in the file are logged once, as
+ * "file:line: key = 'value': reason", and returned as ERR_CONFIG; the
+ * first error stops parsing. *cfg is written only on success. */
+int	config_load_agent(struct agent_config *, const char *path);
+int	config_load_collector(struct collector_config *, const char *path);
+
+/* Value parsers, shared with the command line. Each returns 0 or
+ * ERR_CONFIG and leaves its outputs alone on error. Numbers are decimal
+ * digits only: no sign, no spaces, no fractions. */
+/* "30", "30s", "5m", "2h", "7d" -> seconds (0 .. 10 years = 3650d); a
+ * bare number is seconds. Units are lower case. */
+int	config_parse_duration(int64_t *out, const char *s);
+/* "250ms", "2s", "1m" -> milliseconds (0 .. 10 years); a bare number is
+ * milliseconds. */
+int	config_parse_duration_ms(int64_t *out, const char *s);
+/* "512", "64K", "512M", "2G", "1T" -> bytes. Units are powers of 1024,
+ * any case, optionally followed by B or iB ("64KB", "64KiB"); "512B" is
+ * bytes. Overflow of 64 bits is ERR_CONFIG. */
+int	config_parse_size(uint64_t *out, const char *s);
+/* yes/no, true/false, on/off, 1/0, any case */
+int	config_parse_bool(int *out, const char *s);
+/* "HOST:PORT", "[v6]:PORT"; the port (1..65535) is required. HOST is a
+ * host name or IPv4 address; an IPv6 address (optionally with %zone) goes
+ * in brackets, which are stripped from host. The host part may be empty
+ * or "*" (both mean all addresses, for the listen address): host gets "".
+ * host gets at most hostlen-1 bytes; a longer host is ERR_CONFIG, never
+ * truncated. */
+int	config_parse_hostport(char *host, size_t hostlen, uint16_t *port,
+	    const char *s);
+
+#endif

@@ -1,0 +1,123 @@
+/*
+ * db.c: opening vigil's SQLite files the one safe way.
+ *
+ * The file is created (or tightened) to mode 0600 before SQLite touches
+ * it, so events, keys-adjacent state and tokens are never world-readable,
+ * even for a moment. WAL lets the CLI read while the daemon writes;
+ * synchronous=FULL makes a commit durable before we acknowledge it.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "err.h"
+#include "log.h"
+
+/*
+ * Never open() a database file that SQLite may already hold open in this
+ * process: closing any descriptor of a file drops every POSIX lock the
+ * process has on it, SQLite's included, and another process could then
+ * checkpoint and delete a WAL that is still in use. So an existing file is
+ * only stat()ed and chmod()ed by path; a new one is created (O_EXCL) and
+ * closed before SQLite opens it. SQLite gives -wal and -shm the same mode.
+ */
+static int
+db_secure_file(const char *path, int readonly)
+{
+	struct stat	st;
+	int		fd;
+
+	if (lstat(path, &st) == -1) {
+		if (errno != ENOENT || readonly) {
+			log_warn("database %s", path);
+			return ERR_IO;
+		}
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC |
+		    O_NOFOLLOW, 0600);
+		if (fd == -1 && errno != EEXIST) {
+			log_warn("database %s", path);
+			return ERR_IO;
+		}
+		if (fd != -1)
+			close(fd);
+		if (lstat(path, &st) == -1) {
+			log_warn("database %s", path);
+			return ERR_IO;
+		}
+	}
+	if (!S_ISREG(st.st_mode)) {
+		log_warnx("database %s: not a regular file", path);
+		return ERR_IO;
+	}
+	if (!readonly && (st.st_mode & 077) != 0 && chmod(path, 0600) == -1) {
+		log_warn("database %s: chmod", path);
+		return ERR_IO;
+	}
+	return 0;
+}
+
+int
+db_open(sqlite3 **out, const char *path, int readonly)
+{
+	sqlite3	*db = NULL;
+	int	 flags, rc;
+
+	*out = NULL;
+	if ((rc = db_secure_file(path, readonly)) != 0)
+		return rc;
+	flags = SQLITE_OPEN_NOMUTEX | (readonly ? SQLITE_OPEN_READONLY :
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+	if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
+		log_warnx("database %s: %s", path, db ? sqlite3_errmsg(db) :
+		    "out of memory");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(db, 1);
+	if (sqlite3_busy_timeout(db, DB_BUSY_TIMEOUT_MS) != SQLITE_OK)
+		goto fail;
+	if (!readonly && db_exec(db, "PRAGMA journal_mode=WAL") != 0)
+		goto fail;
+	if (db_exec(db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+	    "PRAGMA temp_store=MEMORY") != 0)
+		goto fail;
+	*out = db;
+	return 0;
+fail:
+	sqlite3_close(db);
+	return ERR_IO;
+}
+
+void
+db_close(sqlite3 *db)
+{
+	if (db != NULL && sqlite3_close(db) != SQLITE_OK)
+		log_warnx("database close: %s", sqlite3_errmsg(db));
+}
+
+int
+db_exec(sqlite3 *db, const char *sql)
+{
+	char	*msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		log_warnx("database: %s: %s", sql, msg ? msg : "?");
+		sqlite3_free(msg);
+		return ERR_IO;
+	}
+	return 0;
+}
+
+int
+db_prepare(sqlite3 *db, sqlite3_stmt **out, const char *sql)
+{
+	if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, out,
+	    NULL) != SQLITE_OK) {
+		log_warnx("database: prepare %s: %s", sql, sqlite3_errmsg(db));
+		*out = NULL;
+		return ERR_IO;
+	}
+	return 0;
+}

@@ -1,0 +1,154 @@
+# lib.sh: shared helpers for the integration tests (sourced, not run).
+#
+# Environment: VIGIL_BIN = the cmake build directory (programs at
+# $VIGIL_BIN/vigil-collector, $VIGIL_BIN/vigil-agent, tools at
+# $VIGIL_BIN/tests/<tool>); VIGIL_SRC = the source directory.
+#
+#   T                    this test's scratch directory (removed on exit)
+#   start_collector D [ARGS]   start a collector with data dir D on
+#                        127.0.0.1 (port 0, or ARGS' --listen); sets CPID and
+#                        CADDR; its stderr goes to D.log
+#   stop_collector [SIG] stop it (default TERM) and wait
+#   enroll_agent D NAME OFFICE  enroll an agent with data dir D to the
+#                        running collector
+#   start_agent D        run the agent with data dir D (stderr to D.log);
+#                        sets APID_<basename D>
+#   count [ARGS]         vigil-collector events --count ARGS
+#   wait_for DESC SECS CMD...   retry CMD every 0.2 s until it succeeds
+#   check DESC CMD...    run CMD: print PASS/FAIL; failures make the test fail
+#   finish               print the summary and exit with the right status
+
+set -u
+BIN=${VIGIL_BIN:?set VIGIL_BIN to the build directory}
+SRC=${VIGIL_SRC:?set VIGIL_SRC to the source directory}
+COLLECTOR=$BIN/vigil-collector
+AGENT=$BIN/vigil-agent
+PEER=$BIN/tests/vigil-peer
+T=$(mktemp -d "${TMPDIR:-/tmp}/vigil-it.XXXXXX")
+FAILS=0
+PASSES=0
+CD=""
+CPID=""
+CADDR=""
+declare -A APIDS=()
+
+cleanup() {
+	local p
+	for p in "${APIDS[@]}" $CPID; do
+		kill -9 "$p" 2>/dev/null || true
+	done
+	wait 2>/dev/null || true
+	if [ "$FAILS" -eq 0 ]; then
+		rm -rf "$T"
+	else
+		echo "scratch directory kept: $T"
+	fi
+}
+trap cleanup EXIT
+
+log() { printf '%s %s\n' "$(date +%T.%N | cut -c1-12)" "$*"; }
+
+check() {
+	local desc=$1
+	shift
+	if "$@"; then
+		PASSES=$((PASSES + 1))
+		log "PASS: $desc"
+	else
+		FAILS=$((FAILS + 1))
+		log "FAIL: $desc"
+	fi
+}
+
+finish() {
+	log "$PASSES passed, $FAILS failed"
+	[ "$FAILS" -eq 0 ]
+	exit $?
+}
+
+wait_for() {
+	local desc=$1 secs=$2 i
+	shift 2
+	for ((i = 0; i < secs * 5; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	log "timed out after ${secs}s waiting for: $desc"
+	return 1
+}
+
+# A config file for quick tests: short timeouts and backoff.
+write_collector_conf() {
+	cat >"$1" <<EOC
+[collector]
+handshake_timeout = ${HS_TIMEOUT:-5s}
+idle_timeout = ${IDLE_TIMEOUT:-60s}
+EOC
+}
+
+write_agent_conf() {
+	cat >"$1" <<EOC
+[uplink]
+heartbeat = ${HEARTBEAT:-2s}
+backoff_min = 1s
+backoff_max = ${BACKOFF_MAX:-2s}
+[spool]
+poll = 50ms
+EOC
+}
+
+start_collector() {
+	local d=$1
+	shift
+	CD=$d
+	mkdir -p "$d"
+	[ -f "$T/collector.conf" ] || write_collector_conf "$T/collector.conf"
+	rm -f "$d/listen.addr"
+	local listen=127.0.0.1:0
+	[ -n "$CADDR" ] && listen=$CADDR
+	"$COLLECTOR" -c "$T/collector.conf" --data-dir "$d" --listen "$listen" "$@" run 2>>"$d.log" &
+	CPID=$!
+	wait_for "collector listening" 20 test -s "$d/listen.addr" || return 1
+	CADDR=$(cat "$d/listen.addr")
+}
+
+stop_collector() {
+	[ -n "$CPID" ] || return 0
+	kill -"${1:-TERM}" "$CPID" 2>/dev/null || true
+	wait "$CPID" 2>/dev/null || true
+	CPID=""
+}
+
+coll() { "$COLLECTOR" -c "$T/collector.conf" --data-dir "$CD" "$@"; }
+
+enroll_agent() {
+	local d=$1 name=$2 office=$3 tok token fpr
+	mkdir -p "$d"
+	[ -f "$T/agent.conf" ] || write_agent_conf "$T/agent.conf"
+	tok=$(coll enroll-token --name "$name" --office "$office" --json) || return 1
+	token=$(sed -n 's/.*"token":"\([0-9a-f]*\)".*/\1/p' <<<"$tok")
+	fpr=$(sed -n 's/.*"fingerprint":"\([0-9a-f]*\)".*/\1/p' <<<"$tok")
+	"$AGENT" -c "$T/agent.conf" --data-dir "$d" enroll --collector "$CADDR" \
+		--token "$token" --fingerprint "$fpr" >/dev/null
+}
+
+agent() { local d=$1; shift; "$AGENT" -c "$T/agent.conf" --data-dir "$d" "$@"; }
+
+start_agent() {
+	local d=$1
+	"$AGENT" -c "$T/agent.conf" --data-dir "$d" run 2>>"$d.log" &
+	APIDS[$d]=$!
+}
+
+stop_agent() {
+	local d=$1
+	[ -n "${APIDS[$d]:-}" ] || return 0
+	kill -"${2:-TERM}" "${APIDS[$d]}" 2>/dev/null || true
+	wait "${APIDS[$d]}" 2>/dev/null || true
+	unset "APIDS[$d]"
+}
+
+count() { coll events --count "$@"; }
+
+# count_is N [ARGS]: the store holds exactly N matching events.
+count_is() { local n=$1; shift; [ "$(count "$@")" = "$n" ]; }

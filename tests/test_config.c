@@ -1,0 +1,1166 @@
+/*
+ * test_config.c: the configuration parsers and loaders (common/config.c).
+ *
+ * The value parsers are checked against tables of good and bad input,
+ * including the edges of every range and 64-bit overflow. The loaders
+ * are checked through real files in a temporary directory, with stderr
+ * captured so the error messages ("file:line: key = 'value': reason")
+ * can be checked too. The expected defaults are spelled out here a
+ * second time, on purpose: the test is the naive model of config.c's
+ * tables, and the shipped etc/agent.conf and etc/collector.conf must
+ * load to exactly them.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "err.h"
+#include "log.h"
+
+#define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
+
+struct fixture {
+	char	dir[PATH_MAX - 32];	/* temporary directory */
+	char	conf[PATH_MAX];		/* dir/test.conf */
+	char	logf[PATH_MAX];		/* dir/stderr */
+	char	log[8192];		/* what the last load logged */
+};
+
+enum kind { AGENT, COLLECTOR };
+
+/* ---- helpers ---- */
+
+static int
+group_setup(void **state)
+{
+	struct fixture	*f;
+	const char	*base = getenv("VIGIL_TEST_TMP");
+
+	if (base == NULL || *base == '\0')
+		base = "/tmp";
+	if (mkdir(base, 0700) != 0 && errno != EEXIST)
+		return -1;
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "%s/config.XXXXXX", base);
+	if (mkdtemp(f->dir) == NULL) {
+		free(f);
+		return -1;
+	}
+	snprintf(f->conf, sizeof(f->conf), "%s/test.conf", f->dir);
+	snprintf(f->logf, sizeof(f->logf), "%s/stderr", f->dir);
+	*state = f;
+	return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+	struct fixture	*f = *state;
+
+	unlink(f->conf);
+	unlink(f->logf);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static void
+write_file(const char *path, const char *text, size_t len)
+{
+	FILE	*fp;
+
+	assert_non_null(fp = fopen(path, "w"));
+	assert_int_equal(fwrite(text, 1, len, fp), len);
+	assert_int_equal(fclose(fp), 0);
+}
+
+/* Load path as kind into cfg, with stderr going to f->log. */
+static int
+load_path(struct fixture *f, enum kind kind, void *cfg, const char *path)
+{
+	FILE	*fp;
+	size_t	 n;
+	int	 saved, fd, rc;
+
+	fflush(stderr);
+	assert_true((saved = dup(STDERR_FILENO)) >= 0);
+	assert_true((fd = open(f->logf, O_WRONLY | O_CREAT | O_TRUNC,
+	    0600)) >= 0);
+	assert_true(dup2(fd, STDERR_FILENO) >= 0);
+	close(fd);
+	if (kind == AGENT)
+		rc = config_load_agent(cfg, path);
+	else
+		rc = config_load_collector(cfg, path);
+	assert_true(dup2(saved, STDERR_FILENO) >= 0);
+	close(saved);
+	assert_non_null(fp = fopen(f->logf, "r"));
+	n = fread(f->log, 1, sizeof(f->log) - 1, fp);
+	f->log[n] = '\0';
+	fclose(fp);
+	return rc;
+}
+
+static int
+load_text(struct fixture *f, enum kind kind, void *cfg, const char *text)
+{
+	write_file(f->conf, text, strlen(text));
+	return load_path(f, kind, cfg, f->conf);
+}
+
+/* The last load logged "<our file>:<rest>". */
+static void
+assert_logged(struct fixture *f, const char *rest)
+{
+	char	want[PATH_MAX + 512];
+
+	snprintf(want, sizeof(want), "%s:%s", f->conf, rest);
+	if (strstr(f->log, want) == NULL)
+		fail_msg("log lacks \"%s\"; got \"%s\"", want, f->log);
+}
+
+static void
+agent_expected(struct agent_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->data_dir, sizeof(c->data_dir), "/var/lib/vigil-agent");
+	c->log_level = LOG_LVL_INFO;
+	c->syslog = 0;
+	c->collector[0] = '\0';
+	c->heartbeat_s = 30;
+	c->backoff_min_ms = 1000;
+	c->backoff_max_ms = 60000;
+	c->connect_timeout_s = 10;
+	c->batch_events = 1000;
+	c->batch_bytes = 512 * 1024;
+	c->window_batches = 4;
+	c->compress = 1;
+	c->spool_max = 512ULL * 1024 * 1024;
+	c->poll_ms = 200;
+}
+
+static void
+collector_expected(struct collector_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->data_dir, sizeof(c->data_dir), "/var/lib/vigil-collector");
+	snprintf(c->listen, sizeof(c->listen), "0.0.0.0:7414");
+	c->log_level = LOG_LVL_INFO;
+	c->syslog = 0;
+	c->user[0] = '\0';
+	c->max_connections = 10000;
+	c->handshake_timeout_s = 10;
+	c->idle_timeout_s = 120;
+	c->commit_events = 5000;
+	c->commit_ms = 20;
+	c->token_ttl_s = 24 * 3600;
+}
+
+/* Field by field: string buffers may hold old bytes past their NUL. */
+static void
+assert_agent_eq(const struct agent_config *a, const struct agent_config *b)
+{
+	assert_string_equal(a->data_dir, b->data_dir);
+	assert_int_equal(a->log_level, b->log_level);
+	assert_int_equal(a->syslog, b->syslog);
+	assert_string_equal(a->collector, b->collector);
+	assert_int_equal(a->heartbeat_s, b->heartbeat_s);
+	assert_int_equal(a->backoff_min_ms, b->backoff_min_ms);
+	assert_int_equal(a->backoff_max_ms, b->backoff_max_ms);
+	assert_int_equal(a->connect_timeout_s, b->connect_timeout_s);
+	assert_int_equal(a->batch_events, b->batch_events);
+	assert_int_equal(a->batch_bytes, b->batch_bytes);
+	assert_int_equal(a->window_batches, b->window_batches);
+	assert_int_equal(a->compress, b->compress);
+	assert_int_equal(a->spool_max, b->spool_max);
+	assert_int_equal(a->poll_ms, b->poll_ms);
+}
+
+static void
+assert_collector_eq(const struct collector_config *a,
+    const struct collector_config *b)
+{
+	assert_string_equal(a->data_dir, b->data_dir);
+	assert_string_equal(a->listen, b->listen);
+	assert_int_equal(a->log_level, b->log_level);
+	assert_int_equal(a->syslog, b->syslog);
+	assert_string_equal(a->user, b->user);
+	assert_int_equal(a->max_connections, b->max_connections);
+	assert_int_equal(a->handshake_timeout_s, b->handshake_timeout_s);
+	assert_int_equal(a->idle_timeout_s, b->idle_timeout_s);
+	assert_int_equal(a->commit_events, b->commit_events);
+	assert_int_equal(a->commit_ms, b->commit_ms);
+	assert_int_equal(a->token_ttl_s, b->token_ttl_s);
+}
+
+/* ---- value parsers ---- */
+
+struct num_case {
+	const char	*in;
+	int		 ok;
+	uint64_t	 want;
+};
+
+#define TEN_YEARS_S	(3650ULL * 86400)
+
+static const struct num_case duration_cases[] = {
+	{ "0", 1, 0 }, { "30", 1, 30 }, { "30s", 1, 30 }, { "5m", 1, 300 },
+	{ "2h", 1, 7200 }, { "7d", 1, 7 * 86400 }, { "007", 1, 7 },
+	{ "3650d", 1, TEN_YEARS_S }, { "315360000", 1, TEN_YEARS_S },
+	{ "3651d", 0, 0 }, { "315360001", 0, 0 },
+	{ "", 0, 0 }, { "s", 0, 0 }, { "-1", 0, 0 }, { "+1", 0, 0 },
+	{ " 1", 0, 0 }, { "1 s", 0, 0 }, { "1x", 0, 0 }, { "1.5h", 0, 0 },
+	{ "1S", 0, 0 }, { "1ms", 0, 0 }, { "1h30m", 0, 0 }, { "0x10", 0, 0 },
+	{ "99999999999999999999", 0, 0 }, { "18446744073709551615d", 0, 0 },
+	{ "213503982334601d", 0, 0 },	/* * 86400 overflows 64 bits */
+};
+
+static const struct num_case duration_ms_cases[] = {
+	{ "0", 1, 0 }, { "250", 1, 250 }, { "250ms", 1, 250 },
+	{ "2s", 1, 2000 }, { "1m", 1, 60000 },
+	{ "315360000000", 1, TEN_YEARS_S * 1000 },
+	{ "315360000s", 1, TEN_YEARS_S * 1000 },
+	{ "315360001s", 0, 0 }, { "1h", 0, 0 }, { "1d", 0, 0 },
+	{ "ms", 0, 0 }, { "", 0, 0 }, { "-5ms", 0, 0 }, { "5MS", 0, 0 },
+	{ "5 ms", 0, 0 }, { "1.5s", 0, 0 },
+	{ "99999999999999999999", 0, 0 }, { "18446744073709551615s", 0, 0 },
+};
+
+static const struct num_case size_cases[] = {
+	{ "0", 1, 0 }, { "512", 1, 512 }, { "512B", 1, 512 },
+	{ "64K", 1, 64 << 10 }, { "64k", 1, 64 << 10 },
+	{ "64KB", 1, 64 << 10 }, { "64KiB", 1, 64 << 10 },
+	{ "64kib", 1, 64 << 10 }, { "512M", 1, 512ULL << 20 },
+	{ "2G", 1, 2ULL << 30 }, { "2GiB", 1, 2ULL << 30 },
+	{ "1T", 1, 1ULL << 40 }, { "16777215T", 1, 16777215ULL << 40 },
+	{ "18446744073709551615", 1, UINT64_MAX },
+	{ "18446744073709551616", 0, 0 }, { "16777216T", 0, 0 },
+	{ "99999999999999999999G", 0, 0 }, { "17179869184G", 0, 0 },
+	{ "1P", 0, 0 }, { "1.5G", 0, 0 }, { "", 0, 0 }, { "K", 0, 0 },
+	{ "-1", 0, 0 }, { "+1K", 0, 0 }, { "1 K", 0, 0 }, { "1Kb ", 0, 0 },
+	{ "1KiBB", 0, 0 }, { "1iB", 0, 0 },
+};
+
+static void
+test_duration(void **state)
+{
+	int64_t	v;
+	size_t	i;
+
+	for (i = 0; i < NITEMS(duration_cases); i++) {
+		const struct num_case *c = &duration_cases[i];
+
+		v = -42;
+		if (config_parse_duration(&v, c->in) != (c->ok ? 0 :
+		    ERR_CONFIG))
+			fail_msg("duration \"%s\"", c->in);
+		assert_int_equal(v, c->ok ? (int64_t)c->want : -42);
+	}
+}
+
+static void
+test_duration_ms(void **state)
+{
+	int64_t	v;
+	size_t	i;
+
+	for (i = 0; i < NITEMS(duration_ms_cases); i++) {
+		const struct num_case *c = &duration_ms_cases[i];
+
+		v = -42;
+		if (config_parse_duration_ms(&v, c->in) != (c->ok ? 0 :
+		    ERR_CONFIG))
+			fail_msg("duration_ms \"%s\"", c->in);
+		assert_int_equal(v, c->ok ? (int64_t)c->want : -42);
+	}
+}
+
+static void
+test_size(void **state)
+{
+	uint64_t	v;
+	size_t		i;
+
+	for (i = 0; i < NITEMS(size_cases); i++) {
+		const struct num_case *c = &size_cases[i];
+
+		v = 42;
+		if (config_parse_size(&v, c->in) != (c->ok ? 0 : ERR_CONFIG))
+			fail_msg("size \"%s\"", c->in);
+		assert_true(v == (c->ok ? c->want : 42));
+	}
+}
+
+static void
+test_bool(void **state)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1", "YES",
+	    "True", "On" };
+	static const char *const no[] = { "no", "false", "off", "0", "NO",
+	    "False", "oFF" };
+	static const char *const bad[] = { "", "2", "y", "n", "yess", " yes",
+	    "yes ", "enabled", "00", "-1" };
+	size_t	i;
+	int	v;
+
+	for (i = 0; i < NITEMS(yes); i++) {
+		v = 7;
+		assert_int_equal(config_parse_bool(&v, yes[i]), 0);
+		assert_int_equal(v, 1);
+	}
+	for (i = 0; i < NITEMS(no); i++) {
+		v = 7;
+		assert_int_equal(config_parse_bool(&v, no[i]), 0);
+		assert_int_equal(v, 0);
+	}
+	for (i = 0; i < NITEMS(bad); i++) {
+		v = 7;
+		if (config_parse_bool(&v, bad[i]) != ERR_CONFIG)
+			fail_msg("bool \"%s\"", bad[i]);
+		assert_int_equal(v, 7);
+	}
+}
+
+static void
+test_hostport_good(void **state)
+{
+	static const struct {
+		const char	*in, *host;
+		uint16_t	 port;
+	} good[] = {
+		{ "1.2.3.4:7414", "1.2.3.4", 7414 },
+		{ "collector.example.lan:1", "collector.example.lan", 1 },
+		{ "Host-1_a:65535", "Host-1_a", 65535 },
+		{ ":7414", "", 7414 },
+		{ "*:7414", "", 7414 },
+		{ "0.0.0.0:07414", "0.0.0.0", 7414 },
+		{ "[::1]:7414", "::1", 7414 },
+		{ "[::]:80", "::", 80 },
+		{ "[2001:db8::10]:443", "2001:db8::10", 443 },
+		{ "[::ffff:1.2.3.4]:1", "::ffff:1.2.3.4", 1 },
+		{ "[fe80::1%eth0]:7414", "fe80::1%eth0", 7414 },
+	};
+	char		host[CONFIG_ADDR_MAX];
+	uint16_t	port;
+	size_t		i;
+
+	for (i = 0; i < NITEMS(good); i++) {
+		port = 0;
+		if (config_parse_hostport(host, sizeof(host), &port,
+		    good[i].in) != 0)
+			fail_msg("hostport \"%s\"", good[i].in);
+		assert_string_equal(host, good[i].host);
+		assert_int_equal(port, good[i].port);
+	}
+}
+
+static void
+test_hostport_bad(void **state)
+{
+	static const char *const bad[] = {
+		"", "host", "host:", "host:0", "host:65536", "host:-1",
+		"host:+1", "host: 1", "host:1x", "host:0x10",
+		"host:99999999999999999999", "host:18446744073709551617",
+		"::1:7414", "::1", "1:2:3", "[::1]", "[::1]7414", "[::1:7414",
+		"[::1]:", "[::1]:0", "[1.2.3.4]:7414", "[]:1", "[host]:1",
+		"[fe80::1%]:1", "[fe80::1%eth 0]:1",
+		"[fe80::1%abcdefghijklmnopq]:1", "ho st:1", "-host:1",
+		".host:1", "host/x:1", "**:1", "h\tx:1", "[::1]]:1",
+	};
+	char		host[CONFIG_ADDR_MAX];
+	uint16_t	port;
+	size_t		i;
+
+	for (i = 0; i < NITEMS(bad); i++) {
+		snprintf(host, sizeof(host), "untouched");
+		port = 9;
+		if (config_parse_hostport(host, sizeof(host), &port,
+		    bad[i]) != ERR_CONFIG)
+			fail_msg("hostport \"%s\" accepted", bad[i]);
+		assert_string_equal(host, "untouched");
+		assert_int_equal(port, 9);
+	}
+}
+
+static void
+test_hostport_hostlen(void **state)
+{
+	char		host[8];
+	uint16_t	port = 9;
+
+	/* host gets at most hostlen-1 bytes; longer is an error, not cut */
+	assert_int_equal(config_parse_hostport(host, 5, &port, "abcd:1"), 0);
+	assert_string_equal(host, "abcd");
+	assert_int_equal(config_parse_hostport(host, 4, &port, "wxyz:2"),
+	    ERR_CONFIG);
+	assert_string_equal(host, "abcd");
+	assert_int_equal(port, 1);
+	assert_int_equal(config_parse_hostport(host, 1, &port, "*:3"), 0);
+	assert_string_equal(host, "");
+	assert_int_equal(port, 3);
+	assert_int_equal(config_parse_hostport(host, 0, &port, ":4"),
+	    ERR_CONFIG);
+	assert_int_equal(config_parse_hostport(host, 4, &port, "[::1]:5"), 0);
+	assert_string_equal(host, "::1");
+	assert_int_equal(config_parse_hostport(host, 3, &port, "[::1]:6"),
+	    ERR_CONFIG);
+	assert_int_equal(port, 5);
+}
+
+/* ---- loading ---- */
+
+static void
+test_empty_file_defaults(void **state)
+{
+	struct fixture		*f = *state;
+	struct agent_config	 a, wa;
+	struct collector_config	 c, wc;
+
+	agent_expected(&wa);
+	collector_expected(&wc);
+	memset(&a, 0x5a, sizeof(a));
+	assert_int_equal(load_text(f, AGENT, &a, ""), 0);
+	assert_agent_eq(&a, &wa);
+	memset(&c, 0x5a, sizeof(c));
+	assert_int_equal(load_text(f, COLLECTOR, &c, ""), 0);
+	assert_collector_eq(&c, &wc);
+	/* comments, blank lines and empty sections only */
+	assert_int_equal(load_text(f, AGENT, &a,
+	    "# hello\n\n; there\n[agent]\n[uplink]\n[spool]\n"), 0);
+	assert_agent_eq(&a, &wa);
+}
+
+static void
+test_agent_every_option(void **state)
+{
+	struct fixture		*f = *state;
+	struct agent_config	 a;
+
+	assert_int_equal(load_text(f, AGENT, &a,
+	    "[agent]\n"
+	    "data_dir = /srv/agent\n"
+	    "log_level = debug\n"
+	    "syslog = yes\n"
+	    "[uplink]\n"
+	    "collector = [2001:db8::1]:9000\n"
+	    "heartbeat = 2m\n"
+	    "backoff_min = 250ms\n"
+	    "backoff_max = 2m\n"
+	    "connect_timeout = 45\n"
+	    "batch_events = 4096\n"
+	    "batch_bytes = 64K\n"
+	    "window = 64\n"
+	    "compress = no\n"
+	    "[spool]\n"
+	    "max_size = 2G\n"
+	    "poll = 1s\n"), 0);
+	assert_string_equal(a.data_dir, "/srv/agent");
+	assert_int_equal(a.log_level, LOG_LVL_DEBUG);
+	assert_int_equal(a.syslog, 1);
+	assert_string_equal(a.collector, "[2001:db8::1]:9000");
+	assert_int_equal(a.heartbeat_s, 120);
+	assert_int_equal(a.backoff_min_ms, 250);
+	assert_int_equal(a.backoff_max_ms, 120000);
+	assert_int_equal(a.connect_timeout_s, 45);
+	assert_int_equal(a.batch_events, 4096);
+	assert_int_equal(a.batch_bytes, 64 * 1024);
+	assert_int_equal(a.window_batches, 64);
+	assert_int_equal(a.compress, 0);
+	assert_int_equal(a.spool_max, 2ULL << 30);
+	assert_int_equal(a.poll_ms, 1000);
+}
+
+static void
+test_collector_every_option(void **state)
+{
+	struct fixture		*f = *state;
+	struct collector_config	 c;
+
+	assert_int_equal(load_text(f, COLLECTOR, &c,
+	    "[collector]\n"
+	    "data_dir = /srv/collector\n"
+	    "listen = [::]:7500\n"
+	    "log_level = warn\n"
+	    "syslog = on\n"
+	    "user = _vigil-1\n"
+	    "max_connections = 1000000\n"
+	    "handshake_timeout = 1m\n"
+	    "idle_timeout = 1d\n"
+	    "[store]\n"
+	    "commit_events = 1\n"
+	    "commit_interval = 1s\n"
+	    "[enroll]\n"
+	    "token_ttl = 7d\n"), 0);
+	assert_string_equal(c.data_dir, "/srv/collector");
+	assert_string_equal(c.listen, "[::]:7500");
+	assert_int_equal(c.log_level, LOG_LVL_WARN);
+	assert_int_equal(c.syslog, 1);
+	assert_string_equal(c.user, "_vigil-1");
+	assert_int_equal(c.max_connections, 1000000);
+	assert_int_equal(c.handshake_timeout_s, 60);
+	assert_int_equal(c.idle_timeout_s, 86400);
+	assert_int_equal(c.commit_events, 1);
+	assert_int_equal(c.commit_ms, 1000);
+	assert_int_equal(c.token_ttl_s, 7 * 86400);
+}
+
+/* One line "[section] key = value" into a fresh config, then the field:
+ * an int or a 64-bit number, found by offset and size. */
+#define AF(f)	AGENT, offsetof(struct agent_config, f), \
+		sizeof(((struct agent_config *)0)->f)
+#define CF(f)	COLLECTOR, offsetof(struct collector_config, f), \
+		sizeof(((struct collector_config *)0)->f)
+#define OK	0
+#define BAD	ERR_CONFIG
+
+static uint64_t
+field_value(const void *cfg, size_t off, size_t size)
+{
+	const char	*p = (const char *)cfg + off;
+	uint64_t	 v64;
+	int		 v;
+
+	if (size == sizeof(v)) {
+		memcpy(&v, p, sizeof(v));
+		return (uint64_t)v;
+	}
+	assert_int_equal(size, sizeof(v64));
+	memcpy(&v64, p, sizeof(v64));
+	return v64;
+}
+
+static void
+run_field_case(struct fixture *f, const char *sec, const char *key,
+    const char *val, int rc, enum kind kind, size_t off, size_t size,
+    uint64_t want)
+{
+	struct agent_config	 a;
+	struct collector_config	 c;
+	void			*cfg = kind == AGENT ? (void *)&a : (void *)&c;
+	char			 text[512];
+	const char		*pre = "";
+	int			 got;
+
+	/* backoff_max may not be below backoff_min: test each alone */
+	if (strcmp(key, "backoff_min") == 0)
+		pre = "backoff_max = 60m\n";
+	else if (strcmp(key, "backoff_max") == 0)
+		pre = "backoff_min = 10ms\n";
+	snprintf(text, sizeof(text), "[%s]\n%s%s = %s\n", sec, pre, key,
+	    val);
+	got = load_text(f, kind, cfg, text);
+	if (got != rc)
+		fail_msg("[%s] %s = '%s': got %d, want %d (log: %s)", sec, key,
+		    val, got, rc, f->log);
+	if (rc == 0 && field_value(cfg, off, size) != want)
+		fail_msg("[%s] %s = '%s': got %llu, want %llu", sec, key, val,
+		    (unsigned long long)field_value(cfg, off, size),
+		    (unsigned long long)want);
+}
+
+static void
+test_number_ranges(void **state)
+{
+	static const struct {
+		const char	*sec, *key, *val;
+		int		 rc;
+		enum kind	 kind;
+		size_t		 off, size;
+		uint64_t	 want;
+	} cases[] = {
+		{ "uplink", "heartbeat", "1", OK, AF(heartbeat_s), 1 },
+		{ "uplink", "heartbeat", "1h", OK, AF(heartbeat_s), 3600 },
+		{ "uplink", "heartbeat", "0", BAD, AF(heartbeat_s), 0 },
+		{ "uplink", "heartbeat", "3601", BAD, AF(heartbeat_s), 0 },
+		{ "uplink", "heartbeat", "30ms", BAD, AF(heartbeat_s), 0 },
+		{ "uplink", "backoff_min", "10", OK, AF(backoff_min_ms), 10 },
+		{ "uplink", "backoff_min", "10m", OK, AF(backoff_min_ms),
+		    600000 },
+		{ "uplink", "backoff_min", "9ms", BAD, AF(backoff_min_ms), 0 },
+		{ "uplink", "backoff_min", "600001", BAD, AF(backoff_min_ms),
+		    0 },
+		{ "uplink", "backoff_max", "10ms", OK, AF(backoff_max_ms), 10 },
+		{ "uplink", "backoff_max", "60m", OK, AF(backoff_max_ms),
+		    3600000 },
+		{ "uplink", "backoff_max", "9", BAD, AF(backoff_max_ms), 0 },
+		{ "uplink", "backoff_max", "3600001", BAD, AF(backoff_max_ms),
+		    0 },
+		{ "uplink", "connect_timeout", "1s", OK,
+		    AF(connect_timeout_s), 1 },
+		{ "uplink", "connect_timeout", "5m", OK,
+		    AF(connect_timeout_s), 300 },
+		{ "uplink", "connect_timeout", "0", BAD,
+		    AF(connect_timeout_s), 0 },
+		{ "uplink", "connect_timeout", "301", BAD,
+		    AF(connect_timeout_s), 0 },
+		{ "uplink", "batch_events", "1", OK, AF(batch_events), 1 },
+		{ "uplink", "batch_events", "4096", OK, AF(batch_events),
+		    4096 },
+		{ "uplink", "batch_events", "0", BAD, AF(batch_events), 0 },
+		{ "uplink", "batch_events", "4097", BAD, AF(batch_events), 0 },
+		{ "uplink", "batch_events", "4K", BAD, AF(batch_events), 0 },
+		{ "uplink", "batch_events", "99999999999999999999", BAD,
+		    AF(batch_events), 0 },
+		{ "uplink", "batch_bytes", "4K", OK, AF(batch_bytes), 4096 },
+		{ "uplink", "batch_bytes", "4096", OK, AF(batch_bytes), 4096 },
+		{ "uplink", "batch_bytes", "768KiB", OK, AF(batch_bytes),
+		    768 * 1024 },
+		{ "uplink", "batch_bytes", "4095", BAD, AF(batch_bytes), 0 },
+		{ "uplink", "batch_bytes", "786433", BAD, AF(batch_bytes), 0 },
+		{ "uplink", "batch_bytes", "1M", BAD, AF(batch_bytes), 0 },
+		{ "uplink", "batch_bytes", "99999999999999999999G", BAD,
+		    AF(batch_bytes), 0 },
+		{ "uplink", "window", "1", OK, AF(window_batches), 1 },
+		{ "uplink", "window", "64", OK, AF(window_batches), 64 },
+		{ "uplink", "window", "0", BAD, AF(window_batches), 0 },
+		{ "uplink", "window", "65", BAD, AF(window_batches), 0 },
+		{ "spool", "max_size", "1M", OK, AF(spool_max), 1 << 20 },
+		{ "spool", "max_size", "1T", OK, AF(spool_max), 1ULL << 40 },
+		{ "spool", "max_size", "1048575", BAD, AF(spool_max), 0 },
+		{ "spool", "max_size", "1025G", BAD, AF(spool_max), 0 },
+		{ "spool", "max_size", "16777216T", BAD, AF(spool_max), 0 },
+		{ "spool", "max_size", "99999999999999999999G", BAD,
+		    AF(spool_max), 0 },
+		{ "spool", "poll", "10", OK, AF(poll_ms), 10 },
+		{ "spool", "poll", "10s", OK, AF(poll_ms), 10000 },
+		{ "spool", "poll", "9ms", BAD, AF(poll_ms), 0 },
+		{ "spool", "poll", "10001", BAD, AF(poll_ms), 0 },
+		{ "collector", "max_connections", "1", OK,
+		    CF(max_connections), 1 },
+		{ "collector", "max_connections", "1000000", OK,
+		    CF(max_connections), 1000000 },
+		{ "collector", "max_connections", "0", BAD,
+		    CF(max_connections), 0 },
+		{ "collector", "max_connections", "1000001", BAD,
+		    CF(max_connections), 0 },
+		{ "collector", "handshake_timeout", "1", OK,
+		    CF(handshake_timeout_s), 1 },
+		{ "collector", "handshake_timeout", "300s", OK,
+		    CF(handshake_timeout_s), 300 },
+		{ "collector", "handshake_timeout", "0", BAD,
+		    CF(handshake_timeout_s), 0 },
+		{ "collector", "handshake_timeout", "301", BAD,
+		    CF(handshake_timeout_s), 0 },
+		{ "collector", "idle_timeout", "10", OK,
+		    CF(idle_timeout_s), 10 },
+		{ "collector", "idle_timeout", "24h", OK,
+		    CF(idle_timeout_s), 86400 },
+		{ "collector", "idle_timeout", "9s", BAD,
+		    CF(idle_timeout_s), 0 },
+		{ "collector", "idle_timeout", "86401", BAD,
+		    CF(idle_timeout_s), 0 },
+		{ "store", "commit_events", "1", OK, CF(commit_events), 1 },
+		{ "store", "commit_events", "100000", OK, CF(commit_events),
+		    100000 },
+		{ "store", "commit_events", "0", BAD, CF(commit_events), 0 },
+		{ "store", "commit_events", "100001", BAD, CF(commit_events),
+		    0 },
+		{ "store", "commit_interval", "1", OK, CF(commit_ms), 1 },
+		{ "store", "commit_interval", "10s", OK, CF(commit_ms),
+		    10000 },
+		{ "store", "commit_interval", "0ms", BAD, CF(commit_ms), 0 },
+		{ "store", "commit_interval", "10001ms", BAD, CF(commit_ms),
+		    0 },
+		{ "enroll", "token_ttl", "1m", OK, CF(token_ttl_s), 60 },
+		{ "enroll", "token_ttl", "60", OK, CF(token_ttl_s), 60 },
+		{ "enroll", "token_ttl", "365d", OK, CF(token_ttl_s),
+		    365 * 86400 },
+		{ "enroll", "token_ttl", "59s", BAD, CF(token_ttl_s), 0 },
+		{ "enroll", "token_ttl", "366d", BAD, CF(token_ttl_s), 0 },
+		{ "enroll", "token_ttl", "", BAD, CF(token_ttl_s), 0 },
+		{ "agent", "log_level", "error", OK, AF(log_level),
+		    LOG_LVL_ERROR },
+		{ "agent", "log_level", "warn", OK, AF(log_level),
+		    LOG_LVL_WARN },
+		{ "agent", "log_level", "info", OK, AF(log_level),
+		    LOG_LVL_INFO },
+		{ "agent", "log_level", "debug", OK, AF(log_level),
+		    LOG_LVL_DEBUG },
+		{ "agent", "log_level", "verbose", BAD, AF(log_level), 0 },
+		{ "agent", "log_level", "", BAD, AF(log_level), 0 },
+		{ "collector", "log_level", "error", OK, CF(log_level),
+		    LOG_LVL_ERROR },
+		{ "collector", "log_level", "2", BAD, CF(log_level), 0 },
+		{ "agent", "syslog", "yes", OK, AF(syslog), 1 },
+		{ "agent", "syslog", "maybe", BAD, AF(syslog), 0 },
+		{ "uplink", "compress", "off", OK, AF(compress), 0 },
+		{ "uplink", "compress", "", BAD, AF(compress), 0 },
+		{ "collector", "syslog", "true", OK, CF(syslog), 1 },
+		{ "collector", "syslog", "2", BAD, CF(syslog), 0 },
+	};
+	struct fixture	*f = *state;
+	size_t		 i;
+
+	for (i = 0; i < NITEMS(cases); i++)
+		run_field_case(f, cases[i].sec, cases[i].key, cases[i].val,
+		    cases[i].rc, cases[i].kind, cases[i].off, cases[i].size,
+		    cases[i].want);
+}
+
+/* One string option set to value: rc, and on success the stored text. */
+static void
+run_string_case(struct fixture *f, enum kind kind, const char *sec,
+    const char *key, const char *val, int rc)
+{
+	struct agent_config	 a;
+	struct collector_config	 c;
+	char			 text[512];
+	const char		*got;
+	int			 r;
+
+	snprintf(text, sizeof(text), "[%s]\n%s = %s\n", sec, key, val);
+	if (kind == AGENT)
+		r = load_text(f, AGENT, &a, text);
+	else
+		r = load_text(f, COLLECTOR, &c, text);
+	if (r != rc)
+		fail_msg("[%s] %s = '%s': got %d, want %d (log: %s)", sec, key,
+		    val, r, rc, f->log);
+	if (rc != 0)
+		return;
+	if (strcmp(key, "data_dir") == 0)
+		got = kind == AGENT ? a.data_dir : c.data_dir;
+	else if (strcmp(key, "collector") == 0)
+		got = a.collector;
+	else if (strcmp(key, "listen") == 0)
+		got = c.listen;
+	else
+		got = c.user;
+	assert_string_equal(got, val);
+}
+
+static void
+test_string_options(void **state)
+{
+	static const struct {
+		enum kind	 kind;
+		const char	*sec, *key, *val;
+		int		 rc;
+	} cases[] = {
+		{ AGENT, "agent", "data_dir", "/", OK },
+		{ AGENT, "agent", "data_dir", "/var/lib/x y/é", OK },
+		{ AGENT, "agent", "data_dir", "relative/dir", BAD },
+		{ AGENT, "agent", "data_dir", "", BAD },
+		{ AGENT, "agent", "data_dir", "/a\x01" "b", BAD },
+		{ COLLECTOR, "collector", "data_dir", "/srv/c", OK },
+		{ COLLECTOR, "collector", "data_dir", "~/c", BAD },
+		{ AGENT, "uplink", "collector", "", OK },
+		{ AGENT, "uplink", "collector", "c.example.lan:7414", OK },
+		{ AGENT, "uplink", "collector", "10.0.0.1:1", OK },
+		{ AGENT, "uplink", "collector", "[fe80::1%eth0]:7414", OK },
+		{ AGENT, "uplink", "collector", "c.example.lan", BAD },
+		{ AGENT, "uplink", "collector", ":7414", BAD },
+		{ AGENT, "uplink", "collector", "*:7414", BAD },
+		{ AGENT, "uplink", "collector", "c.example.lan:0", BAD },
+		{ AGENT, "uplink", "collector", "::1:7414", BAD },
+		{ COLLECTOR, "collector", "listen", "0.0.0.0:7414", OK },
+		{ COLLECTOR, "collector", "listen", "*:7414", OK },
+		{ COLLECTOR, "collector", "listen", ":1", OK },
+		{ COLLECTOR, "collector", "listen", "[::]:65535", OK },
+		{ COLLECTOR, "collector", "listen", "", BAD },
+		{ COLLECTOR, "collector", "listen", "0.0.0.0", BAD },
+		{ COLLECTOR, "collector", "listen", "0.0.0.0:65536", BAD },
+		{ COLLECTOR, "collector", "user", "", OK },
+		{ COLLECTOR, "collector", "user", "vigil", OK },
+		{ COLLECTOR, "collector", "user", "_v1-x", OK },
+		{ COLLECTOR, "collector", "user", "u"
+		    "23456789012345678901234567890123456789012345678901234567890"
+		    "123", OK },			/* 63 characters */
+		{ COLLECTOR, "collector", "user", "u"
+		    "23456789012345678901234567890123456789012345678901234567890"
+		    "1234", BAD },			/* 64 characters */
+		{ COLLECTOR, "collector", "user", "Vigil", BAD },
+		{ COLLECTOR, "collector", "user", "1vigil", BAD },
+		{ COLLECTOR, "collector", "user", "-vigil", BAD },
+		{ COLLECTOR, "collector", "user", "vi gil", BAD },
+		{ COLLECTOR, "collector", "user", "vigil$", BAD },
+		{ COLLECTOR, "collector", "user", "root:x", BAD },
+	};
+	struct fixture	*f = *state;
+	size_t		 i;
+
+	for (i = 0; i < NITEMS(cases); i++)
+		run_string_case(f, cases[i].kind, cases[i].sec, cases[i].key,
+		    cases[i].val, cases[i].rc);
+}
+
+static void
+test_messages(void **state)
+{
+	struct fixture		*f = *state;
+	struct agent_config	 a;
+	struct collector_config	 c;
+
+	assert_int_equal(load_text(f, AGENT, &a,
+	    "# comment\n[uplink]\nheartbeat = 0\n"), ERR_CONFIG);
+	assert_logged(f, "3: heartbeat = '0': must be between 1s and 1h");
+	assert_int_equal(load_text(f, AGENT, &a,
+	    "[uplink]\nbatch_bytes = 1M\n"), ERR_CONFIG);
+	assert_logged(f, "2: batch_bytes = '1M': must be between 4K and "
+	    "768K");
+	assert_int_equal(load_text(f, AGENT, &a,
+	    "[spool]\npoll = 5 ms\n"), ERR_CONFIG);
+	assert_logged(f, "2: poll = '5 ms': unknown unit; use ms, s or m");
+	assert_int_equal(load_text(f, AGENT, &a,
+	    "[uplink]\nheartbeat = 1.5m\n"), ERR_CONFIG);
+	assert_logged(f, "2: heartbeat = '1.5m': must be a whole number");
+	assert_int_equal(load_text(f, COLLECTOR, &c,
+	    "[collector]\nmax_connections = 1e6\n"), ERR_CONFIG);
+	assert_logged(f, "2: max_connections = '1e6': must be a plain "
+	    "number, without a unit");
+	assert_int_equal(load_text(f, AGENT, &a,
+	    "[spool]\nmax_size = 99999999999999999999G\n"), ERR_CONFIG);
+	assert_logged(f, "2: max_size = '99999999999999999999G': number too "
+	    "large");
+	assert_int_equal(load_text(f, AGENT, &a,
+	    "[uplink]\nwindow =\n"), ERR_CONFIG);
+	assert_logged(f, "2: window = '': empty value");
+	assert_int_equal(load_text(f, COLLECTOR, &c,
+	    "[collector]\nlisten = ::1:7414\n"), ERR_CONFIG);
+	assert_logged(f, "2: listen = '::1:7414': an IPv6 address goes in "
+	    "brackets");
+	assert_int_equal(load_text(f, COLLECTOR, &c,
+	    "[collector]\nuser = u23456789012345678901234567890123456789012"
+	    "34567890123456789012345\n"), ERR_CONFIG);
+	assert_logged(f, "2: user = 'u2345678901234567890123456789012345678"
+	    "901234567890123456789012345': longer than 63 characters");
+	/* inline comments after " ;" are not part of the value */
+	assert_int_equal(load_text(f, AGENT, &a,
+	    "[uplink]\nheartbeat = 0 ; too small\n"), ERR_CONFIG);
+	assert_logged(f, "2: heartbeat = '0': must be");
+}
+
+static void
+test_unknown_keys(void **state)
+{
+	struct fixture		*f = *state;
+	struct agent_config	 a;
+	struct collector_config	 c;
+
+	assert_int_equal(load_text(f, AGENT, &a, "[uplink]\nbogus = 1\n"),
+	    ERR_CONFIG);
+	assert_logged(f, "2: unknown key 'bogus' in [uplink]");
+	assert_int_equal(load_text(f, AGENT, &a,
+	    "[agent]\nlog_level = info\n[nope]\nx = 1\n"), ERR_CONFIG);
+	assert_logged(f, "4: unknown section [nope] (key 'x')");
+	assert_int_equal(load_text(f, AGENT, &a, "heartbeat = 30\n"),
+	    ERR_CONFIG);
+	assert_logged(f, "1: 'heartbeat' is not inside a [section]");
+	/* keys and sections are case-sensitive */
+	assert_int_equal(load_text(f, AGENT, &a, "[uplink]\nHeartbeat = 1\n"),
+	    ERR_CONFIG);
+	assert_logged(f, "2: unknown key 'Heartbeat' in [uplink]");
+	assert_int_equal(load_text(f, AGENT, &a, "[Uplink]\nheartbeat = 1\n"),
+	    ERR_CONFIG);
+	assert_logged(f, "2: unknown section [Uplink]");
+	/* an option in the wrong section, or of the other program */
+	assert_int_equal(load_text(f, AGENT, &a, "[agent]\nheartbeat = 1\n"),
+	    ERR_CONFIG);
+	assert_logged(f, "2: unknown key 'heartbeat' in [agent]");
+	assert_int_equal(load_text(f, COLLECTOR, &c,
+	    "[collector]\ncollector = x:1\n"), ERR_CONFIG);
+	assert_logged(f, "2: unknown key 'collector' in [collector]");
+	assert_int_equal(load_text(f, AGENT, &a, "[collector]\nuser = x\n"),
+	    ERR_CONFIG);
+	assert_logged(f, "2: unknown section [collector]");
+}
+
+static void
+test_syntax_errors(void **state)
+{
+	struct fixture		*f = *state;
+	struct agent_config	 a;
+
+	assert_int_equal(load_text(f, AGENT, &a, "[uplink\nheartbeat = 1\n"),
+	    ERR_CONFIG);
+	assert_logged(f, "1: expected [section]");
+	assert_int_equal(load_text(f, AGENT, &a,
+	    "[uplink]\nheartbeat 30\n"), ERR_CONFIG);
+	assert_logged(f, "2: expected [section]");
+	/* the first error is the one reported, whichever kind it is */
+	assert_int_equal(load_text(f, AGENT, &a,
+	    "[uplink]\ngarbage\nheartbeat = 0\n"), ERR_CONFIG);
+	assert_logged(f, "2: expected [section]");
+	assert_int_equal(load_text(f, AGENT, &a,
+	    "[uplink]\nheartbeat = 0\ngarbage\nwindow = 0\n"), ERR_CONFIG);
+	assert_logged(f, "2: heartbeat = '0'");
+	assert_null(strstr(f->log, "window"));
+	assert_null(strstr(f->log, ":3:"));
+}
+
+static void
+test_indented_lines(void **state)
+{
+	struct fixture		*f = *state;
+	struct agent_config	 a;
+
+	/* inih would make the second line part of heartbeat's value */
+	assert_int_equal(load_text(f, AGENT, &a,
+	    "[uplink]\nheartbeat = 30\n  window = 8\n"), ERR_CONFIG);
+	assert_logged(f, "3: line starts with a space or tab; remove them");
+	assert_int_equal(load_text(f, AGENT, &a,
+	    "[uplink]\n\twindow = 8\n"), ERR_CONFIG);
+	assert_logged(f, "2: line starts with a space or tab; remove them");
+	/* indented comments and blank lines are fine */
+	assert_int_equal(load_text(f, AGENT, &a,
+	    "[uplink]\nwindow = 8\n   # note\n \t \n  ; note\nheartbeat = 5\n"),
+	    0);
+	assert_int_equal(a.window_batches, 8);
+	assert_int_equal(a.heartbeat_s, 5);
+}
+
+static void
+test_duplicates_later_wins(void **state)
+{
+	struct fixture		*f = *state;
+	struct agent_config	 a;
+
+	assert_int_equal(load_text(f, AGENT, &a,
+	    "[uplink]\nwindow = 8\nwindow = 16\n[spool]\npoll = 1s\n"
+	    "[uplink]\nwindow = 32\n"), 0);
+	assert_int_equal(a.window_batches, 32);
+	assert_int_equal(a.poll_ms, 1000);
+}
+
+static void
+test_line_length(void **state)
+{
+	struct fixture		*f = *state;
+	struct agent_config	 a;
+	char			 text[1024], dir[256];
+	int			 n;
+
+	/* "data_dir = " is 11 characters: a 199-character line loads */
+	memset(dir, 'a', sizeof(dir));
+	dir[0] = '/';
+	dir[188] = '\0';
+	n = snprintf(text, sizeof(text), "[agent]\ndata_dir = %s\n", dir);
+	assert_true(n > 0 && (size_t)n < sizeof(text));
+	assert_int_equal(load_text(f, AGENT, &a, text), 0);
+	assert_int_equal(strlen(a.data_dir), 188);
+	/* also without the final newline, and with \r\n */
+	text[n - 1] = '\0';
+	assert_int_equal(load_text(f, AGENT, &a, text), 0);
+	assert_int_equal(strlen(a.data_dir), 188);
+	dir[187] = '\0';
+	snprintf(text, sizeof(text), "[agent]\r\ndata_dir = %s\r\n", dir);
+	assert_int_equal(load_text(f, AGENT, &a, text), 0);
+	assert_int_equal(strlen(a.data_dir), 187);
+
+	/* one more is an error, never a silently shortened path */
+	dir[187] = dir[188] = 'a';
+	dir[189] = '\0';
+	snprintf(text, sizeof(text), "[agent]\ndata_dir = %s\n", dir);
+	assert_int_equal(load_text(f, AGENT, &a, text), ERR_CONFIG);
+	assert_logged(f, "2: line longer than 199 characters");
+	/* even when the rest would look like a comment to inih */
+	dir[188] = '#';
+	snprintf(text, sizeof(text), "[agent]\ndata_dir = %s\n", dir);
+	assert_int_equal(load_text(f, AGENT, &a, text), ERR_CONFIG);
+	/* and long comment lines too */
+	memset(text, '#', 300);
+	text[300] = '\0';
+	assert_int_equal(load_text(f, AGENT, &a, text), ERR_CONFIG);
+	assert_logged(f, "1: line longer than 199 characters");
+}
+
+static void
+test_odd_bytes(void **state)
+{
+	static const char	 nul[] = "[uplink]\nwindow = 8\0\nheartbeat = 1\n";
+	struct fixture		*f = *state;
+	struct agent_config	 a;
+
+	write_file(f->conf, nul, sizeof(nul) - 1);
+	assert_int_equal(load_path(f, AGENT, &a, f->conf), ERR_CONFIG);
+	assert_logged(f, "2: NUL byte");
+	/* a UTF-8 byte order mark, CRLF and an inline comment are fine */
+	assert_int_equal(load_text(f, AGENT, &a,
+	    "\xEF\xBB\xBF[uplink]\r\nheartbeat = 5s ; five\r\n# c\r\n\r\n"
+	    "window: 3\r\n"), 0);
+	assert_int_equal(a.heartbeat_s, 5);
+	assert_int_equal(a.window_batches, 3);
+}
+
+static void
+test_backoff_order(void **state)
+{
+	struct fixture		*f = *state;
+	struct agent_config	 a;
+
+	assert_int_equal(load_text(f, AGENT, &a,
+	    "[uplink]\nbackoff_min = 2s\nbackoff_max = 1s\n"), ERR_CONFIG);
+	assert_logged(f, " backoff_max (1000ms) must not be less than "
+	    "backoff_min (2000ms)");
+	/* against the default backoff_max of 60s */
+	assert_int_equal(load_text(f, AGENT, &a,
+	    "[uplink]\nbackoff_min = 61s\n"), ERR_CONFIG);
+	assert_int_equal(load_text(f, AGENT, &a,
+	    "[uplink]\nbackoff_min = 5s\nbackoff_max = 5000\n"), 0);
+	assert_int_equal(a.backoff_min_ms, 5000);
+	assert_int_equal(a.backoff_max_ms, 5000);
+}
+
+static void
+test_failed_load_untouched(void **state)
+{
+	struct fixture		*f = *state;
+	struct agent_config	 a, a0;
+	struct collector_config	 c, c0;
+
+	memset(&a, 0x5a, sizeof(a));
+	a0 = a;
+	assert_int_equal(load_text(f, AGENT, &a,
+	    "[uplink]\nwindow = 8\nheartbeat = 0\n"), ERR_CONFIG);
+	assert_memory_equal(&a, &a0, sizeof(a));
+	assert_int_equal(load_path(f, AGENT, &a, "/nonexistent/agent.conf"),
+	    ERR_NOTFOUND);
+	assert_memory_equal(&a, &a0, sizeof(a));
+	memset(&c, 0x5a, sizeof(c));
+	c0 = c;
+	assert_int_equal(load_text(f, COLLECTOR, &c,
+	    "[collector]\nuser = vigil\n[x]\n"
+	    "y = 1\n"), ERR_CONFIG);
+	assert_memory_equal(&c, &c0, sizeof(c));
+}
+
+static void
+test_missing_and_unreadable(void **state)
+{
+	struct fixture		*f = *state;
+	struct agent_config	 a;
+	struct collector_config	 c;
+	char			 path[PATH_MAX + 16];
+
+	snprintf(path, sizeof(path), "%s/absent.conf", f->dir);
+	assert_int_equal(load_path(f, AGENT, &a, path), ERR_NOTFOUND);
+	assert_non_null(strstr(f->log, "config "));
+	assert_non_null(strstr(f->log, "absent.conf: No such file"));
+	assert_int_equal(load_path(f, COLLECTOR, &c, path), ERR_NOTFOUND);
+	assert_non_null(strstr(f->log, "absent.conf: No such file"));
+	/* a directory opens but does not read */
+	assert_int_equal(load_path(f, AGENT, &a, f->dir), ERR_IO);
+	assert_int_equal(load_path(f, COLLECTOR, &c, f->dir), ERR_IO);
+}
+
+static void
+test_null_path(void **state)
+{
+	struct fixture		*f = *state;
+	struct agent_config	 a, wa;
+	struct collector_config	 c, wc;
+	int			 tested = 0;
+
+	agent_expected(&wa);
+	collector_expected(&wc);
+	if (access(CONFIG_AGENT_DEFAULT, F_OK) != 0 && errno == ENOENT) {
+		memset(&a, 0x5a, sizeof(a));
+		assert_int_equal(load_path(f, AGENT, &a, NULL), 0);
+		assert_agent_eq(&a, &wa);
+		assert_string_equal(f->log, "");
+		tested++;
+	}
+	if (access(CONFIG_COLLECTOR_DEFAULT, F_OK) != 0 && errno == ENOENT) {
+		memset(&c, 0x5a, sizeof(c));
+		assert_int_equal(load_path(f, COLLECTOR, &c, NULL), 0);
+		assert_collector_eq(&c, &wc);
+		tested++;
+	}
+	if (tested == 0)
+		skip();		/* this machine has both default files */
+}
+
+/* etc/NAME of this source tree: $VIGIL_SRC, else next to this file. */
+static int
+shipped_path(char *buf, size_t len, const char *name)
+{
+	const char	*src = getenv("VIGIL_SRC");
+	const char	*slash = strrchr(__FILE__, '/');
+	int		 n;
+
+	if (src != NULL && *src != '\0')
+		n = snprintf(buf, len, "%s/etc/%s", src, name);
+	else if (slash != NULL)
+		n = snprintf(buf, len, "%.*s/../etc/%s",
+		    (int)(slash - __FILE__), __FILE__, name);
+	else
+		n = snprintf(buf, len, "../etc/%s", name);
+	if (n < 0 || (size_t)n >= len)
+		return -1;
+	return access(buf, R_OK);
+}
+
+static void
+test_shipped_files(void **state)
+{
+	struct fixture		*f = *state;
+	struct agent_config	 a, wa;
+	struct collector_config	 c, wc;
+	char			 ap[PATH_MAX], cp[PATH_MAX];
+
+	if (shipped_path(ap, sizeof(ap), "agent.conf") != 0 ||
+	    shipped_path(cp, sizeof(cp), "collector.conf") != 0)
+		skip();		/* built away from its source tree */
+	agent_expected(&wa);
+	collector_expected(&wc);
+	memset(&a, 0x5a, sizeof(a));
+	if (load_path(f, AGENT, &a, ap) != 0)
+		fail_msg("%s: %s", ap, f->log);
+	assert_agent_eq(&a, &wa);
+	memset(&c, 0x5a, sizeof(c));
+	if (load_path(f, COLLECTOR, &c, cp) != 0)
+		fail_msg("%s: %s", cp, f->log);
+	assert_collector_eq(&c, &wc);
+	/* and each is rejected as the other program's file */
+	assert_int_equal(load_path(f, AGENT, &a, cp), ERR_CONFIG);
+	assert_non_null(strstr(f->log, "unknown section [collector]"));
+	assert_int_equal(load_path(f, COLLECTOR, &c, ap), ERR_CONFIG);
+	assert_non_null(strstr(f->log, "unknown section [agent]"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_duration),
+		cmocka_unit_test(test_duration_ms),
+		cmocka_unit_test(test_size),
+		cmocka_unit_test(test_bool),
+		cmocka_unit_test(test_hostport_good),
+		cmocka_unit_test(test_hostport_bad),
+		cmocka_unit_test(test_hostport_hostlen),
+		cmocka_unit_test(test_empty_file_defaults),
+		cmocka_unit_test(test_agent_every_option),
+		cmocka_unit_test(test_collector_every_option),
+		cmocka_unit_test(test_number_ranges),
+		cmocka_unit_test(test_string_options),
+		cmocka_unit_test(test_messages),
+		cmocka_unit_test(test_unknown_keys),
+		cmocka_unit_test(test_syntax_errors),
+		cmocka_unit_test(test_indented_lines),
+		cmocka_unit_test(test_duplicates_later_wins),
+		cmocka_unit_test(test_line_length),
+		cmocka_unit_test(test_odd_bytes),
+		cmocka_unit_test(test_backoff_order),
+		cmocka_unit_test(test_failed_load_untouched),
+		cmocka_unit_test(test_missing_and_unreadable),
+		cmocka_unit_test(test_null_path),
+		cmocka_unit_test(test_shipped_files),
+	};
+
+	log_init("test_config", LOG_LVL_INFO, 0);
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
