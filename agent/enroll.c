@@ -38,7 +38,8 @@
 #include "version.h"
 
 /* Largest fixed-size record body the client reads. */
-#define BODY_MAX	(WIRE_HS_RESP_LEN > KEY_LEN ? WIRE_HS_RESP_LEN : KEY_LEN)
+#define BODY_MAX \
+	(WIRE_HS_RESP_LEN > KEY_LEN ? WIRE_HS_RESP_LEN : KEY_LEN)
 
 int
 enroll_path(char *out, size_t outlen, const char *dir, const char *name)
@@ -516,7 +517,8 @@ enroll_run(const struct agent_config *cfg, const char *collector,
 {
 	struct wire_resp_payload	 resp;
 	struct spool			*sp = NULL;
-	char				 host[CONFIG_ADDR_MAX], path[PATH_MAX];
+	char				 host[CONFIG_ADDR_MAX];
+	char				 path[PATH_MAX];
 	uint8_t				 token[WIRE_TOKEN_LEN], fpr[32];
 	uint8_t				 pub[KEY_LEN], priv[KEY_LEN];
 	uint8_t				 cpub[KEY_LEN];

@@ -36,7 +36,7 @@ struct enroll_identity {
 	char	 agent_id[AGENT_ID_STRLEN];
 	char	 name[64 + 1];
 	char	 office[64 + 1];
-	int64_t	 enrolled_at;			/* unix s, 0 if unknown */
+	int64_t	 enrolled_at;		/* unix s, 0 if unknown */
 };
 
 /* Run `vigil-agent enroll`: cfg->data_dir holds the key and the spool.
@@ -68,7 +68,8 @@ int	enroll_next_ts(struct spool *, uint64_t *ts_ns);
 /* Client handshake message 1. Creates *hs (caller frees with noise_free)
  * and writes the Noise message into msg. token may be NULL (all zero,
  * for WIRE_HS_CONNECT). */
-int	enroll_hs_init(struct noise_hs **hs, uint8_t msg[static WIRE_HS_INIT_LEN],
+int	enroll_hs_init(struct noise_hs **hs,
+	    uint8_t msg[static WIRE_HS_INIT_LEN],
 	    struct spool *, const uint8_t pub[static KEY_LEN],
 	    const uint8_t priv[static KEY_LEN],
 	    const uint8_t collector_pub[static KEY_LEN], uint8_t kind,

@@ -86,6 +86,7 @@ enum spool_stmt {
 	ST_META_GET,
 	ST_META_SET,
 	ST_DATA_VERSION,
+	ST_RECOUNT,
 	ST_COUNT
 };
 
@@ -118,6 +119,9 @@ static const char *const spool_sql[ST_COUNT] = {
 	[ST_META_SET] = "INSERT INTO meta (key, value) VALUES (?1, ?2)"
 	    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
 	[ST_DATA_VERSION] = "PRAGMA data_version",
+	/* a full scan, only after the counters were found wrong */
+	[ST_RECOUNT] = "SELECT count(*), ifnull(sum(length(body)), 0),"
+	    " ifnull(max(seq), 0) FROM events",
 };
 
 struct spool_state {
@@ -131,11 +135,13 @@ struct spool {
 	sqlite3			*db;
 	char			*path;		/* for log lines */
 	uint64_t		 max_bytes;	/* >= 1 */
+	uint64_t		 max_len;	/* longest blob SQLite takes */
 	sqlite3_stmt		*st[ST_COUNT];
 	struct spool_state	 cur;		/* valid inside spool_tx_* */
 	struct spool_state	 loaded;	/* cur as read at BEGIN */
 	int64_t			 data_version;	/* last seen by spool_changed */
 	uint64_t		 burst;		/* drops since a clean append */
+	int			 recount;	/* counters out of step */
 };
 
 /* What one spool_append call did, for its outputs and its log line. */
@@ -161,6 +167,15 @@ spool_done(sqlite3_stmt *st)
 {
 	sqlite3_reset(st);	/* repeats the step's error, already handled */
 	sqlite3_clear_bindings(st);
+}
+
+/* After a failure; SQLite may have rolled back already. A failing
+ * ROLLBACK is logged by db_exec and leaves nothing more to do. */
+static void
+spool_rollback(struct spool *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		(void)db_exec(s->db, "ROLLBACK");
 }
 
 static uint64_t
@@ -205,7 +220,7 @@ spool_schema(struct spool *s)
 	return db_exec(s->db, "COMMIT");
 fail:
 	sqlite3_finalize(st);
-	(void)db_exec(s->db, "ROLLBACK");	/* logged; rc says it all */
+	spool_rollback(s);
 	return rc;
 }
 
@@ -237,6 +252,7 @@ spool_open(struct spool **out, const char *path, uint64_t max_bytes)
 	spool_set_max(s, max_bytes);
 	if ((rc = db_open(&s->db, path, 0)) != 0)
 		goto fail;
+	s->max_len = (uint64_t)sqlite3_limit(s->db, SQLITE_LIMIT_LENGTH, -1);
 	if ((rc = spool_schema(s)) != 0)
 		goto fail;
 	for (i = 0; i < ST_COUNT; i++)
@@ -272,6 +288,38 @@ spool_set_max(struct spool *s, uint64_t max_bytes)
 }
 
 /*
+ * The counters can be wrong only if the file was changed behind our back.
+ * The operation that notices fails with ERR_IO and sets s->recount; the
+ * next transaction rebuilds them from the events table, so the spool does
+ * not stay wedged. last_seq only ever moves up, past every stored seq.
+ */
+static int
+spool_recount(struct spool *s)
+{
+	sqlite3_stmt	*st = s->st[ST_RECOUNT];
+	uint64_t	 max_seq;
+	int		 rc = 0;
+
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		rc = spool_sqlerr(s, "recount");
+		goto done;
+	}
+	s->cur.depth = col_u64(st, 0);
+	s->cur.bytes = col_u64(st, 1);
+	max_seq = col_u64(st, 2);
+	if (max_seq > s->cur.last_seq)
+		s->cur.last_seq = max_seq;
+	if (s->cur.acked_seq > s->cur.last_seq)
+		s->cur.acked_seq = s->cur.last_seq;
+	log_warnx("spool %s: counters rebuilt: %" PRIu64 " events, %" PRIu64
+	    " bytes, last seq %" PRIu64, s->path, s->cur.depth, s->cur.bytes,
+	    s->cur.last_seq);
+done:
+	spool_done(st);
+	return rc;
+}
+
+/*
  * Write transactions. BEGIN IMMEDIATE takes the write lock first, so the
  * counters read next are the ones this transaction will change; no other
  * process can commit in between, and there is no read-to-write upgrade
@@ -281,24 +329,26 @@ static int
 spool_tx_begin(struct spool *s)
 {
 	sqlite3_stmt	*st = s->st[ST_STATE_GET];
-	int		 rc;
+	int		 step, rc = 0;
 
 	if ((rc = db_exec(s->db, "BEGIN IMMEDIATE")) != 0)
 		return rc;
-	if (sqlite3_step(st) != SQLITE_ROW) {
+	if ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		s->cur.last_seq = col_u64(st, 0);
+		s->cur.acked_seq = col_u64(st, 1);
+		s->cur.bytes = col_u64(st, 2);
+		s->cur.depth = col_u64(st, 3);
+		s->loaded = s->cur;
+	} else if (step == SQLITE_DONE) {
+		log_warnx("spool %s: state row missing", s->path);
+		rc = ERR_IO;
+	} else
 		rc = spool_sqlerr(s, "read state");
-		goto fail;
-	}
-	s->cur.last_seq = col_u64(st, 0);
-	s->cur.acked_seq = col_u64(st, 1);
-	s->cur.bytes = col_u64(st, 2);
-	s->cur.depth = col_u64(st, 3);
-	s->loaded = s->cur;
 	spool_done(st);
-	return 0;
-fail:
-	spool_done(st);
-	(void)db_exec(s->db, "ROLLBACK");	/* logged; rc says it all */
+	if (rc == 0 && s->recount)
+		rc = spool_recount(s);
+	if (rc != 0)
+		spool_rollback(s);
 	return rc;
 }
 
@@ -320,10 +370,11 @@ spool_tx_end(struct spool *s, int rc)
 			rc = spool_sqlerr(s, "write state");
 		spool_done(st);
 	}
-	if (rc == 0 && (rc = db_exec(s->db, "COMMIT")) == 0)
+	if (rc == 0 && (rc = db_exec(s->db, "COMMIT")) == 0) {
+		s->recount = 0;
 		return 0;
-	if (!sqlite3_get_autocommit(s->db))
-		(void)db_exec(s->db, "ROLLBACK");	/* logged */
+	}
+	spool_rollback(s);
 	return rc;
 }
 
@@ -348,10 +399,11 @@ spool_count_drop(struct spool *s, const char *type, uint64_t n)
  * bytes. If all candidates together free too little, there are no
  * victims: evicting them would lose events and still not make room.
  *
- * Three steps, none with RETURNING (which runs a trigger program per
- * statement and doubled the cost of a flood): walk to find the prefix,
- * walk it again to count drops by type, delete it as two index ranges.
- * Under a flood into a full spool the prefix is one row per new event.
+ * Three steps, none with RETURNING (which builds a trigger program and
+ * a temporary table per execution, and doubled the CPU cost of a flood):
+ * walk to find the prefix, walk it again to count drops by type, delete
+ * it as two index ranges. Under a flood into a full spool the prefix is
+ * one row per new event.
  */
 struct spool_victims {
 	uint64_t	 rows;
@@ -427,6 +479,7 @@ spool_forget(struct spool *s, uint64_t rows, uint64_t bytes, uint64_t deleted)
 	if (deleted != rows || rows > s->cur.depth || bytes > s->cur.bytes) {
 		log_warnx("spool %s: counters out of step with the events"
 		    " table", s->path);
+		s->recount = 1;
 		return ERR_IO;
 	}
 	s->cur.depth -= rows;
@@ -489,6 +542,10 @@ spool_insert(struct spool *s, const struct spool_in *ev,
 		brc = sqlite3_bind_blob64(st, 4, ev->json, ev->len,
 		    SQLITE_STATIC);
 	if (brc != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE) {
+		/* a taken seq: last_seq is behind the table */
+		if (sqlite3_extended_errcode(s->db) ==
+		    SQLITE_CONSTRAINT_PRIMARYKEY)
+			s->recount = 1;
 		rc = spool_sqlerr(s, "insert");
 		goto done;
 	}
@@ -511,7 +568,8 @@ spool_append_one(struct spool *s, const struct spool_in *ev,
 	uint64_t	 room, need;
 	int		 fits, rc;
 
-	if (ev->len > s->max_bytes) {
+	/* one that SQLite cannot store would fail every batch it is in */
+	if (ev->len > s->max_bytes || ev->len > s->max_len) {
 		t->oversized++;
 		goto drop;
 	}

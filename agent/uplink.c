@@ -8,8 +8,9 @@
  *   STREAM      our STREAM_HDR sent, waiting for the collector's
  *   OPEN        only DATA records, each one inner message (ACK expected)
  * Connect and handshake together must finish within connect_timeout;
- * while OPEN, a batch unacknowledged for UPLINK_ACK_TIMEOUT_S or output
- * that does not drain for as long means a dead link. Every failure goes
+ * while OPEN, a batch unacknowledged for UPLINK_ACK_TIMEOUT_S with no ACK
+ * at all in that time, or output that does not drain for as long, means
+ * a dead link. Every failure goes
  * through link_lost(), which logs one line, tears the connection down and
  * arms the jittered exponential backoff.
  *
@@ -52,11 +53,11 @@
 #include "version.h"
 #include "wire.h"
 
-#define EVENTS_HDR_LEN	10	/* u8 type, u8 flags, u32 count, u32 rawlen */
+#define EVENTS_HDR_LEN	10	/* type, flags, u32 count, u32 rawlen */
 #define EVENT_HDR_LEN	12	/* u64 seq, u32 len */
 #define BATCH_RAW_MAX	(WIRE_MAX_FRAME - EVENTS_HDR_LEN)
-#define BATCH_FULL	1	/* spool_read callback: stop, batch is full */
-#define ATTEMPT_MAX	64	/* the backoff ceiling is reached long before */
+#define BATCH_FULL	1	/* spool_read callback: batch is full */
+#define ATTEMPT_MAX	64	/* the ceiling is reached long before */
 
 enum link_state {
 	LINK_IDLE,
@@ -73,46 +74,47 @@ struct inflight {
 };
 
 struct uplink {
-	struct event_base		*base;
-	struct evdns_base		*dns;
-	struct spool			*spool;
-	const struct agent_config	*cfg;
-	struct enroll_identity		 id;
-	uint8_t				 pub[KEY_LEN];
-	uint8_t				 priv[KEY_LEN];
-	char				 addr[CONFIG_ADDR_MAX];	/* HOST:PORT */
-	char				 host[CONFIG_ADDR_MAX];
-	uint16_t			 port;
-	int64_t				 started_ms;
+	struct event_base	*base;
+	struct evdns_base	*dns;
+	struct spool		*spool;
+	const struct agent_config *cfg;
+	struct enroll_identity	 id;
+	uint8_t			 pub[KEY_LEN];
+	uint8_t			 priv[KEY_LEN];
+	char			 addr[CONFIG_ADDR_MAX]; /* HOST:PORT */
+	char			 host[CONFIG_ADDR_MAX];
+	uint16_t		 port;
+	int64_t			 started_ms;
 
-	enum link_state			 state;
-	unsigned			 attempt;	/* failures since OPEN */
-	char				 why[256];	/* reason of a failure */
-	struct bufferevent		*bev;
-	struct noise_hs			*hs;
-	struct chan			*chan;
+	enum link_state		 state;
+	unsigned		 attempt;	/* failures since OPEN */
+	char			 why[256];	/* reason of a failure */
+	struct bufferevent	*bev;
+	struct noise_hs		*hs;
+	struct chan		*chan;
 
-	struct event			*ev_retry;	/* backoff over */
-	struct event			*ev_deadline;	/* connect+handshake */
-	struct event			*ev_poll;	/* spool poll, ack watchdog */
-	struct event			*ev_hb;		/* heartbeat */
-	struct event			*ev_status;	/* last_ack_seq, <= 1/s */
+	struct event		*ev_retry;	/* backoff over */
+	struct event		*ev_deadline;	/* connect+handshake */
+	struct event		*ev_poll;	/* spool poll, watchdog */
+	struct event		*ev_hb;		/* heartbeat */
+	struct event		*ev_status;	/* last_ack_seq <= 1/s */
 
-	struct inflight			*inflight;	/* window, oldest first */
-	size_t				 ninflight;
-	size_t				 capinflight;
-	uint64_t			 last_sent;
-	uint64_t			 acked;
+	struct inflight		*inflight;	/* oldest first */
+	size_t			 ninflight;
+	size_t			 capinflight;
+	uint64_t		 last_sent;
+	uint64_t		 acked;
+	int64_t			 acked_ms;	/* last ACK, monotonic */
 
 	/* the batch being built: evs[i].len bytes of arena each, in order */
-	struct wire_event		*evs;
-	size_t				 nevs;
-	size_t				 rawlen;
-	uint64_t			 batch_last;	/* highest seq looked at */
-	struct wbuf			 arena;
-	struct wbuf			 plain;		/* inner message */
-	struct wbuf			 out;		/* records to send */
-	struct wbuf			 rx;		/* opened DATA plaintext */
+	struct wire_event	*evs;
+	size_t			 nevs;
+	size_t			 rawlen;
+	uint64_t		 batch_last;	/* highest seq looked at */
+	struct wbuf		 arena;
+	struct wbuf		 plain;		/* inner message */
+	struct wbuf		 out;		/* records to send */
+	struct wbuf		 rx;		/* opened DATA */
 };
 
 static void	link_connect(struct uplink *);
@@ -134,7 +136,8 @@ failed(struct uplink *u, int rc, const char *fmt, ...)
 	va_list	ap;
 
 	va_start(ap, fmt);
-	vsnprintf(u->why, sizeof(u->why), fmt, ap);	/* truncation is fine */
+	/* a truncated reason is still a reason */
+	vsnprintf(u->why, sizeof(u->why), fmt, ap);
 	va_end(ap);
 	return rc;
 }
@@ -386,7 +389,7 @@ batch_add(void *arg, uint64_t seq, const char *json, size_t len)
 	if (wbuf_bytes(&u->arena, json, len) != 0)
 		return u->arena.err;
 	u->evs[u->nevs].seq = seq;
-	u->evs[u->nevs].json = NULL;	/* set once the arena stops moving */
+	u->evs[u->nevs].json = NULL;	/* set when the arena is final */
 	u->evs[u->nevs].len = len;
 	u->nevs++;
 	u->rawlen += EVENT_HDR_LEN + len;
@@ -454,12 +457,11 @@ fill_window(struct uplink *u)
 	size_t	window;
 	int	rc;
 
-	window = u->cfg->window_batches > 0 ? (size_t)u->cfg->window_batches : 1;
+	window = u->cfg->window_batches > 0 ?
+	    (size_t)u->cfg->window_batches : 1;
 	while (u->state == LINK_OPEN && u->ninflight < window) {
-		int64_t t1 = now_ms();
 		if ((rc = batch_read(u)) != 0)
 			return rc;
-		log_debug("TIMING read %lld ms", (long long)(now_ms() - t1));
 		if (u->nevs == 0)
 			break;
 		wbuf_reset(&u->plain);
@@ -489,11 +491,10 @@ on_ack(struct uplink *u, uint64_t seq)
 		    u->last_sent);
 	if (seq <= u->acked)
 		return 0;	/* old news: a resent batch */
-	int64_t t0 = now_ms();
 	if ((rc = spool_ack(u->spool, seq)) != 0)
 		return failed(u, rc, "spool: %s", vigil_strerror(rc));
-	log_debug("TIMING ack %" PRIu64 " latency %lld ms, spool_ack %lld ms", seq, (long long)(t0 - u->inflight[0].sent_ms), (long long)(now_ms() - t0));
 	u->acked = seq;
+	u->acked_ms = now_ms();
 	while (n < u->ninflight && u->inflight[n].max_seq <= seq)
 		n++;
 	memmove(u->inflight, u->inflight + n,
@@ -583,7 +584,9 @@ on_hs_resp(struct uplink *u, const uint8_t *body, size_t len)
 		memcpy(u->id.office, resp.office, sizeof(u->id.office));
 	}
 	wbuf_reset(&u->out);
-	wire_record_put(&u->out, WIRE_STREAM_HDR, hdr, sizeof(hdr));
+	if ((rc = wire_record_put(&u->out, WIRE_STREAM_HDR, hdr,
+	    sizeof(hdr))) != 0)
+		return failed(u, rc, "out of memory");
 	if ((rc = flush_out(u)) != 0)
 		return rc;
 	u->state = LINK_STREAM;
@@ -634,7 +637,8 @@ read_cb(struct bufferevent *bev, void *arg)
 	while (u->bev == bev && evbuffer_get_length(in) >= WIRE_HDR_LEN) {
 		evbuffer_copyout(in, hdr, sizeof(hdr));
 		if ((rc = wire_record_header(hdr, &type, &blen)) != 0) {
-			failed(u, rc, "malformed record header");
+			failed(u, rc, "bad record header (type %u): %s",
+			    hdr[4], vigil_strerror(rc));
 			link_lost(u);
 			return;
 		}
@@ -671,8 +675,10 @@ on_connected(struct uplink *u)
 		return;
 	}
 	wbuf_reset(&u->out);
-	wire_record_put(&u->out, WIRE_HS_INIT, msg, sizeof(msg));
-	if (flush_out(u) != 0)
+	if ((rc = wire_record_put(&u->out, WIRE_HS_INIT, msg,
+	    sizeof(msg))) != 0)
+		failed(u, rc, "out of memory");
+	if (rc != 0 || flush_out(u) != 0)
 		link_lost(u);
 }
 
@@ -694,7 +700,7 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 		failed(u, ERR_IO, "output stalled for %d s",
 		    UPLINK_ACK_TIMEOUT_S);
 	} else if ((dnserr = bufferevent_socket_get_dns_error(bev)) != 0) {
-		failed(u, ERR_IO, "%s: %s", u->host,
+		failed(u, ERR_IO, "name lookup: %s",
 		    evutil_gai_strerror(dnserr));
 	} else {
 		failed(u, ERR_IO, "%s", evutil_socket_error_to_string(
@@ -786,8 +792,9 @@ deadline_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct uplink	*u = arg;
 
-	failed(u, ERR_IO, "%s timed out after %d s", u->state ==
-	    LINK_CONNECTING ? "connect" : "handshake", u->cfg->connect_timeout_s);
+	failed(u, ERR_IO, "%s timed out after %d s",
+	    u->state == LINK_CONNECTING ? "connect" : "handshake",
+	    u->cfg->connect_timeout_s);
 	link_lost(u);
 }
 
@@ -795,10 +802,16 @@ static void
 poll_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct uplink	*u = arg;
+	int64_t		 since;
 
 	if (u->state != LINK_OPEN)
 		return;
-	if (u->ninflight > 0 && now_ms() - u->inflight[0].sent_ms >
+	/* dead: the oldest batch has waited that long and no ACK came in
+	 * the meantime (a slow collector still makes progress) */
+	since = u->ninflight > 0 ? u->inflight[0].sent_ms : 0;
+	if (u->acked_ms > since)
+		since = u->acked_ms;
+	if (u->ninflight > 0 && now_ms() - since >
 	    UPLINK_ACK_TIMEOUT_S * 1000) {
 		failed(u, ERR_IO, "no acknowledgement for %d s",
 		    UPLINK_ACK_TIMEOUT_S);
@@ -893,7 +906,8 @@ uplink_new(struct uplink **out, struct event_base *base, struct spool *sp,
 	    (u->evs = calloc(WIRE_MAX_BATCH_EVENTS, sizeof(*u->evs))) == NULL ||
 	    (u->ev_retry = evtimer_new(base, retry_cb, u)) == NULL ||
 	    (u->ev_deadline = evtimer_new(base, deadline_cb, u)) == NULL ||
-	    (u->ev_poll = event_new(base, -1, EV_PERSIST, poll_cb, u)) == NULL ||
+	    (u->ev_poll = event_new(base, -1, EV_PERSIST, poll_cb,
+	    u)) == NULL ||
 	    (u->ev_hb = event_new(base, -1, EV_PERSIST, heartbeat_cb,
 	    u)) == NULL ||
 	    (u->ev_status = evtimer_new(base, status_cb, u)) == NULL)
@@ -961,8 +975,10 @@ uplink_free(struct uplink *u)
 		event_free(u->ev_hb);
 	if (u->ev_status != NULL)
 		event_free(u->ev_status);
+	/* fail pending lookups, so a freed bufferevent waiting on one gets
+	 * its callback and drops its last reference */
 	if (u->dns != NULL)
-		evdns_base_free(u->dns, 0);
+		evdns_base_free(u->dns, 1);
 	free(u->inflight);
 	free(u->evs);
 	wbuf_free(&u->arena);

@@ -25,7 +25,8 @@
 #include "config.h"
 #include "spool.h"
 
-#define UPLINK_ACK_TIMEOUT_S	60	/* oldest unacked batch: link dead */
+/* no ACK for this long while a batch waits: the link is dead */
+#define UPLINK_ACK_TIMEOUT_S	60
 
 struct uplink;
 
@@ -53,8 +54,8 @@ uint32_t uplink_backoff_ms(int min_ms, int max_ms, unsigned k);
  * {"version", "uptime", "spool": {depth, bytes, max_bytes, last_seq,
  * acked_seq}, "drops": {"total", "by_type"}, "rules": {}}.
  * Takes ownership of by_type (an object, or NULL for {}). NULL on ENOMEM. */
-json_t	*uplink_heartbeat_json(int64_t uptime_s, const struct spool_stats *,
-	    json_t *by_type);
+json_t	*uplink_heartbeat_json(int64_t uptime_s,
+	    const struct spool_stats *, json_t *by_type);
 /* Drop counts by type as a JSON object {TYPE: N}. ERR_NOMEM, ERR_IO. */
 int	uplink_drops_json(struct spool *, json_t **out);
 

@@ -30,7 +30,7 @@
 #include <sodium.h>
 
 #include "config.h"
-#include "enroll.h"
+#include "token.h"
 #include "err.h"
 #include "event.h"
 #include "keys.h"
@@ -335,9 +335,9 @@ cmd_enroll_token(struct cli *cli, int argc, char **argv)
 		fputs(usage, stderr);
 		return EXIT_USAGE;
 	}
-	if (!enroll_valid_name(name) || !enroll_valid_name(office))
+	if (!token_valid_name(name) || !token_valid_name(office))
 		return usage_err("names are 1 to 64 bytes of printable text: "
-		    "'%s'", enroll_valid_name(name) ? office : name);
+		    "'%s'", token_valid_name(name) ? office : name);
 	if ((rc = setup(cli)) != 0)
 		return rc;
 	ttl = cli->cfg.token_ttl_s;
@@ -351,7 +351,7 @@ cmd_enroll_token(struct cli *cli, int argc, char **argv)
 	keys_fingerprint(fpr, pub);
 	if (open_store(cli, &st) != 0)
 		return 1;
-	rc = enroll_token_create(st, token, name, office, ttl);
+	rc = token_create(st, token, name, office, ttl);
 	store_close(st);
 	if (rc != 0) {
 		fprintf(stderr, "vigil-collector: creating the token failed: "

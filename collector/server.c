@@ -39,7 +39,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
-#include "enroll.h"
+#include "token.h"
 #include "err.h"
 #include "event.h"
 #include "ingest.h"
@@ -92,6 +92,8 @@ struct server {
 };
 
 static void	conn_read(struct bufferevent *, void *);
+static void	conn_close(struct conn *, int, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
 
 static void
 conn_free(struct conn *c)
@@ -273,7 +275,7 @@ hs_lookup(struct conn *c, const struct wire_init_payload *ip,
 		conn_close(c, 1, "unknown agent key %s", c->id);
 		return ERR_AUTH;
 	}
-	enroll_token_hash(hash, ip->token);
+	token_hash(hash, ip->token);
 	rc = store_token_consume(srv->store, hash, now, name, office);
 	if (rc != 0) {
 		conn_close(c, 1, "enrollment refused: token %s", rc ==

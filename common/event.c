@@ -161,6 +161,16 @@ digits(const char **p, int n, int *v)
 }
 
 static int
+days_in_month(int y, int mo)
+{
+	static const int	days[12] = { 31, 28, 31, 30, 31, 30, 31, 31,
+	    30, 31, 30, 31 };
+
+	return days[mo - 1] + (mo == 2 &&
+	    ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
+}
+
+static int
 expect(const char **p, char c)
 {
 	if (**p != c)
@@ -183,8 +193,9 @@ event_parse_ts(int64_t *out, const char *s)
 	    digits(&p, 2, &h) || expect(&p, ':') || digits(&p, 2, &mi) ||
 	    expect(&p, ':') || digits(&p, 2, &se))
 		return ERR_MALFORMED;
-	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
-	    mi > 59 || se > 60)
+	/* timegm would quietly move Feb 30 to March */
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 ||
+	    d > days_in_month(y, mo) || h > 23 || mi > 59 || se > 60)
 		return ERR_MALFORMED;
 	if (*p == '.') {
 		p++;

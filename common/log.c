@@ -61,6 +61,9 @@ log_parse_level(int *out, const char *name)
 	return ERR_CONFIG;
 }
 
+static void vlog(int, int, const char *, va_list)
+    __attribute__((format(printf, 3, 0)));
+
 static void
 vlog(int level, int with_errno, const char *fmt, va_list ap)
 {

@@ -93,8 +93,10 @@ wire_text_valid(const char *s, size_t len)
 		for (j = 1; j <= need; j++)
 			if ((p[i + j] & 0xc0) != 0x80)
 				return 0;
-		/* overlong 3/4-byte forms, surrogates, > U+10FFFF */
-		if ((c == 0xe0 && p[i + 1] < 0xa0) ||
+		/* C1 controls, overlong 3/4-byte forms, surrogates,
+		 * > U+10FFFF */
+		if ((c == 0xc2 && p[i + 1] < 0xa0) ||
+		    (c == 0xe0 && p[i + 1] < 0xa0) ||
 		    (c == 0xed && p[i + 1] > 0x9f) ||
 		    (c == 0xf0 && p[i + 1] < 0x90) ||
 		    (c == 0xf4 && p[i + 1] > 0x8f))
@@ -399,12 +401,13 @@ chan_seal(struct chan *c, struct wbuf *out, const uint8_t *m, size_t mlen)
 
 	if (mlen == 0 || mlen > WIRE_MAX_FRAME)
 		return ERR_TOOBIG;
+	if ((p = wbuf_extend(out, WIRE_HDR_LEN + mlen + ABYTES)) == NULL)
+		return out->err;
+	/* count only frames that go out, or a failed seal eats the rekey */
 	if (++c->tx_frames >= CHAN_REKEY_FRAMES) {
 		tag = crypto_secretstream_xchacha20poly1305_TAG_REKEY;
 		c->tx_frames = 0;
 	}
-	if ((p = wbuf_extend(out, WIRE_HDR_LEN + mlen + ABYTES)) == NULL)
-		return out->err;
 	p[0] = (uint8_t)((1 + mlen + ABYTES) >> 24);
 	p[1] = (uint8_t)((1 + mlen + ABYTES) >> 16);
 	p[2] = (uint8_t)((1 + mlen + ABYTES) >> 8);

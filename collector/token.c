@@ -1,5 +1,5 @@
 /*
- * enroll.c: creating and hashing enrollment tokens.
+ * token.c: creating and hashing enrollment tokens.
  *
  * Tokens are created by `vigil-collector enroll-token`, possibly while the
  * daemon runs; the daemon consumes them through the store when an agent
@@ -11,11 +11,11 @@
 
 #include <sodium.h>
 
-#include "enroll.h"
+#include "token.h"
 #include "err.h"
 
 void
-enroll_token_hash(uint8_t hash[static TOKEN_HASH_LEN],
+token_hash(uint8_t hash[static TOKEN_HASH_LEN],
     const uint8_t token[static WIRE_TOKEN_LEN])
 {
 	static const char	 ctx[] = "vigil enrollment token";
@@ -28,7 +28,7 @@ enroll_token_hash(uint8_t hash[static TOKEN_HASH_LEN],
 }
 
 int
-enroll_valid_name(const char *s)
+token_valid_name(const char *s)
 {
 	size_t	len = strlen(s);
 
@@ -36,18 +36,18 @@ enroll_valid_name(const char *s)
 }
 
 int
-enroll_token_create(struct store *st, char out[static TOKEN_STRLEN],
+token_create(struct store *st, char out[static TOKEN_STRLEN],
     const char *name, const char *office, int64_t ttl_s)
 {
 	uint8_t	token[WIRE_TOKEN_LEN], hash[TOKEN_HASH_LEN];
 	int64_t	now = (int64_t)time(NULL);
 	int	rc;
 
-	if (!enroll_valid_name(name) || !enroll_valid_name(office) ||
+	if (!token_valid_name(name) || !token_valid_name(office) ||
 	    ttl_s <= 0)
 		return ERR_USAGE;
 	randombytes_buf(token, sizeof(token));
-	enroll_token_hash(hash, token);
+	token_hash(hash, token);
 	rc = store_token_add(st, hash, name, office, now, now + ttl_s);
 	if (rc == 0)
 		sodium_bin2hex(out, TOKEN_STRLEN, token, sizeof(token));

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Agent at rest with an idle link: resident memory and CPU share.
+# Targets (issue 3): under 10 MB RSS and under 0.5% of one core.
+#
+#   tests/bench/agent_idle.sh [BUILD_DIR] [SECONDS]
+#
+# BUILD_DIR defaults to build-bench (a Release build made if missing).
+# Starts a collector and an enrolled agent on 127.0.0.1 with the shipped
+# defaults (30 s heartbeat, 200 ms spool poll), waits for the link, then
+# reads the agent's CPU time from /proc before and after SECONDS (default
+# 60) and its VmRSS / VmHWM at the end.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+B=${1:-build-bench}
+S=${2:-60}
+if [ ! -x "$B/vigil-agent" ]; then
+	cmake -S . -B "$B" -DCMAKE_BUILD_TYPE=Release >/dev/null
+	cmake --build "$B" -j"$(nproc)" >/dev/null
+fi
+D=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$D"' EXIT
+"$B/vigil-collector" --data-dir "$D/c" --listen 127.0.0.1:0 run 2>"$D/c.log" &
+for _ in $(seq 50); do [ -s "$D/c/listen.addr" ] && break; sleep 0.1; done
+J=$("$B/vigil-collector" --data-dir "$D/c" enroll-token --name idle --json)
+TOK=$(sed -n 's/.*"token":"\([0-9a-f]*\)".*/\1/p' <<<"$J")
+FPR=$(sed -n 's/.*"fingerprint":"\([0-9a-f]*\)".*/\1/p' <<<"$J")
+"$B/vigil-agent" --data-dir "$D/a" enroll --collector "$(cat "$D/c/listen.addr")" \
+	--token "$TOK" --fingerprint "$FPR" >/dev/null
+"$B/vigil-agent" --data-dir "$D/a" run 2>"$D/a.log" &
+APID=$!
+for _ in $(seq 50); do
+	"$B/vigil-agent" --data-dir "$D/a" status --json | grep -q '"link_state":"connected"' && break
+	sleep 0.1
+done
+sleep 2
+TCK=$(getconf CLK_TCK)
+cpu() { awk '{print $14 + $15}' "/proc/$APID/stat"; }
+c0=$(cpu)
+sleep "$S"
+c1=$(cpu)
+rss=$(awk '/^VmRSS/ {print $2}' "/proc/$APID/status")
+hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$APID/status")
+awk -v c0="$c0" -v c1="$c1" -v t="$TCK" -v s="$S" -v rss="$rss" -v hwm="$hwm" 'BEGIN {
+	pct = (c1 - c0) / t / s * 100
+	printf "agent idle for %d s: cpu %.3f%% of a core (target < 0.5%%), rss %.1f MB, peak rss %.1f MB (target < 10 MB)\n",
+		s, pct, rss / 1024, hwm / 1024
+	printf "{\"seconds\":%d,\"cpu_pct\":%.3f,\"rss_kb\":%d,\"hwm_kb\":%d}\n", s, pct, rss, hwm
+}'
