@@ -40,7 +40,9 @@ keys_load(uint8_t pub[static KEY_LEN], uint8_t priv[static KEY_LEN],
 	size_t		 binlen, tlen;
 	int		 fd, rc = ERR_MALFORMED;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+	/* O_NONBLOCK: a FIFO planted at the path must not hang us. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+	    O_NONBLOCK)) == -1) {
 		if (errno == ENOENT)
 			return ERR_NOTFOUND;
 		log_warn("key %s", path);
@@ -67,7 +69,8 @@ keys_load(uint8_t pub[static KEY_LEN], uint8_t priv[static KEY_LEN],
 	while (tlen > 0 && (text[tlen - 1] == '\n' || text[tlen - 1] == '\r'))
 		tlen--;
 	text[tlen] = '\0';
-	if (sodium_base642bin(priv, KEY_LEN, text, tlen, NULL, &binlen, NULL,
+	if ((size_t)n == sizeof(text) - 1 ||	/* more than key and newlines */
+	    sodium_base642bin(priv, KEY_LEN, text, tlen, NULL, &binlen, NULL,
 	    sodium_base64_VARIANT_ORIGINAL) != 0 || binlen != KEY_LEN) {
 		log_warnx("key %s: not a base64 X25519 key", path);
 		goto done;

@@ -138,15 +138,14 @@ void
 wire_init_encode(uint8_t out[static WIRE_INIT_PAYLOAD_LEN],
     const struct wire_init_payload *p)
 {
-	struct wbuf	w;
+	size_t	i;
 
-	wbuf_init(&w, WIRE_INIT_PAYLOAD_LEN);
-	wbuf_u8(&w, p->kind);
-	wbuf_u64(&w, p->ts_ns);
-	wbuf_bytes(&w, p->token, WIRE_TOKEN_LEN);
-	put_text(wbuf_extend(&w, 32), 32, p->version);
-	memcpy(out, w.p, WIRE_INIT_PAYLOAD_LEN);
-	wbuf_free(&w);
+	/* Fixed layout, written in place: no allocation that could fail. */
+	out[0] = p->kind;
+	for (i = 0; i < 8; i++)
+		out[1 + i] = (uint8_t)(p->ts_ns >> (56 - 8 * i));
+	memcpy(out + 9, p->token, WIRE_TOKEN_LEN);
+	put_text(out + 9 + WIRE_TOKEN_LEN, 32, p->version);
 }
 
 int
@@ -211,7 +210,8 @@ wire_events_encode(struct wbuf *out, const struct wire_event *evs, size_t n,
 		return ERR_TOOBIG;
 	wbuf_init(&raw, WIRE_MAX_BATCH_RAW);
 	for (i = 0; i < n; i++) {
-		if (i > 0 && evs[i].seq <= evs[i - 1].seq) {
+		if (evs[i].seq == 0 || evs[i].seq > INT64_MAX ||
+		    (i > 0 && evs[i].seq <= evs[i - 1].seq)) {
 			wbuf_free(&raw);
 			return ERR_USAGE;
 		}

@@ -212,7 +212,7 @@ test_save_exists(void **state)
 	assert_int_equal(keys_save(f->path, priv), ERR_EXISTS);
 	assert_int_equal(access(f->other, F_OK), -1);
 
-	/* a directory that is not there */
+	/* a directory, and a directory that is not there */
 	unlink(f->path);
 	assert_int_equal(keys_save(f->dir, priv), ERR_EXISTS);
 	snprintf(text, sizeof(text), "%s", "/nonexistent-vigil-dir/key");
@@ -330,7 +330,8 @@ test_load_malformed(void **state)
 	assert_int_equal(keys_load(pub, priv, f->path), 0);
 }
 
-/* A large file is not read whole and does not load. */
+/* A key followed by more than newlines, however far away, is not one
+ * base64 key. */
 static void
 test_load_large(void **state)
 {
@@ -346,7 +347,11 @@ test_load_large(void **state)
 	assert_int_equal(keys_load(pub, priv, f->path), ERR_MALFORMED);
 	memset(big, '\n', n);
 	memcpy(big, ALICE_PRIV_B64, strlen(ALICE_PRIV_B64));
+	memcpy(big + n - 8, "garbage\n", 8);
 	write_file(f->path, big, n, 0600);
+	assert_int_equal(keys_load(pub, priv, f->path), ERR_MALFORMED);
+	memcpy(big + strlen(ALICE_PRIV_B64) + 8, "garbage\n", 8);
+	write_file(f->path, big, strlen(ALICE_PRIV_B64) + 16, 0600);
 	assert_int_equal(keys_load(pub, priv, f->path), ERR_MALFORMED);
 	free(big);
 }
@@ -390,7 +395,8 @@ test_load_or_create(void **state)
 	/* a place it cannot create the file: error, and no key handed out */
 	snprintf(text, sizeof(text), "%s", "/nonexistent-vigil-dir/key");
 	memset(priv2, 0xaa, sizeof(priv2));
-	assert_int_equal(keys_load_or_create(pub2, priv2, text), ERR_NOTFOUND);
+	assert_int_equal(keys_load_or_create(pub2, priv2, text), ERR_IO);
+	assert_memory_equal(priv2, zero, KEY_LEN);
 }
 
 /* ---- names ---- */

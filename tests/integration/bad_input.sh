@@ -7,10 +7,11 @@
 # attack stored exactly what it should (one event for replay-frame, else
 # none), the log names the peer and the reason, the collector still runs,
 # and the good key still delivers 100 events that are stored exactly once.
-# Then malformed events (stored as "malformed"), a compressed stream, no
-# duplicates or gaps for the good key, no sanitizer report, and a clean
-# exit on SIGTERM. Bounded: every command has a timeout, attacks stop
-# being started after BUDGET seconds.
+# Then malformed events (stored as "malformed"), a compressed stream, an
+# empty EVENTS message (the link goes on), no duplicates or gaps for the
+# good key, no sanitizer report, and a clean exit on SIGTERM. Bounded:
+# every command has a timeout, and attacks stop being started after
+# BUDGET seconds.
 . "$(dirname "$0")/lib.sh"
 
 BUDGET=100
@@ -151,6 +152,12 @@ check "3 of them stored as \"malformed\"" count_is $((MAL + 3)) \
     --type malformed
 check "1000 compressed events in batches of 250" \
     deliver 1000 --batch 250 --compress
+out=$(timeout -k 5 30 "$PEER" attack empty-batch --collector "$CADDR" \
+    --key "$KEY" --start "$NEXT" --timeout 10 2>&1)
+rc=$?
+indent "$out"
+NEXT=$((NEXT + 1))
+check "an empty EVENTS message does not stall the link" [ $rc -eq 0 ]
 check "the good key's events: $((NEXT - 1)), no duplicates, no gaps" \
     sh -c "\"$COLLECTOR\" -c \"$T/collector.conf\" --data-dir \"$CD\" \
     agents --json | grep '\"name\":\"good\"' | \

@@ -104,7 +104,7 @@ _stop() {
 		sleep 0.1
 	done
 	kill -KILL "$pid" 2>/dev/null
-	wait "$pid"
+	wait "$pid" 2>/dev/null		# no "Killed" job notice
 }
 
 start_collector() {

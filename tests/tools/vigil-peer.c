@@ -1444,6 +1444,48 @@ atk_badmsg(struct attack *a)
 	return bad;
 }
 
+/* Not a close check: after --seconds, an EVENTS message with no events
+ * (legal: nothing to store, no ACK), then one event whose ACK must come.
+ * Sent while the collector's writer backlog is high, this catches a
+ * connection that is paused with nothing in flight and never resumed. */
+static int
+atk_empty_batch(struct attack *a)
+{
+	struct wbuf	m;
+	uint64_t	seq;
+	int64_t		t0;
+	int		rc = 1;
+
+	wbuf_init(&m, 0);
+	if (attack_session(a, "empty-batch") != 0)
+		goto done;
+	if (a->o->seconds > 0)
+		sleep((unsigned)a->o->seconds);
+	t0 = mono_ms();
+	wbuf_reset(&a->l.out);
+	if (wire_events_encode(&m, NULL, 0, 0) != 0 ||
+	    seal_into(&a->l, &a->l.out, m.p, m.len) != 0 ||
+	    seal_event(&a->l, &a->l.out, a->o->start) != 0 ||
+	    link_flush(&a->l) != 0)
+		goto done;
+	if ((rc = link_ack(&a->l, &seq, t0 + a->timeout_ms)) == 0 &&
+	    seq == a->o->start) {
+		printf("empty-batch: conn %s: the event after an empty batch "
+		    "was acknowledged in %.2f s -> ok\n", a->l.local,
+		    secs_since(t0));
+		rc = 0;
+	} else {
+		printf("empty-batch: conn %s: no ACK for the event after an "
+		    "empty batch within %.2f s (%s) -> WRONG\n", a->l.local,
+		    secs_since(t0), rc ? read_failure(&a->l, rc) : "wrong seq");
+		rc = 1;
+	}
+done:
+	link_close(&a->l);
+	wbuf_free(&m);
+	return rc;
+}
+
 static int
 atk_idle(struct attack *a)
 {
@@ -1630,6 +1672,7 @@ static const struct attack_mode {
 	{ "idle",		atk_idle,		0, 0 },
 	{ "slow",		atk_slow,		0, 1 },
 	{ "flood",		atk_flood,		0, 0 },
+	{ "empty-batch",	atk_empty_batch,	1, 1 },
 };
 
 static int
@@ -1906,7 +1949,10 @@ static const char usage_text[] =
 "Attack modes (each checks that the collector closes the connection):\n"
 "  random truncated oversize badtype keyreqs wrongkey unknownkey badtoken\n"
 "  oldts* replay-handshake* replay-frame* reorder* badmac* badmsg* idle\n"
-"  slow flood       (* needs --key, an enrolled key)\n"
+"  slow flood\n"
+"  empty-batch*     (not a close check: an empty EVENTS message, then one\n"
+"                   event that must be acknowledged; --seconds S waits first)\n"
+"  (* needs --key, an enrolled key)\n"
 "Defaults: --batch 100 (load: 1000), --start 1, --conns 1000,\n"
 "  --timeout 30 (send), 15 (enroll, attack), 120 (load, per ACK).\n"
 "FILE.ts keeps the key's last handshake timestamp.\n"
