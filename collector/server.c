@@ -57,6 +57,7 @@ enum conn_state { C_HELLO, C_STREAM_HDR, C_OPEN, C_DEAD };
 
 struct conn {
 	TAILQ_ENTRY(conn)	 entry;
+	TAILQ_ENTRY(conn)	 pentry;	/* on srv->paused while paused */
 	struct server		*srv;
 	struct bufferevent	*bev;
 	struct event		*deadline;
@@ -84,6 +85,7 @@ struct server {
 	struct event		*revoke_timer;
 	struct connlist		 conns;
 	struct connlist		 dead;		/* closed, waiting for reap */
+	TAILQ_HEAD(, conn)	 paused;	/* reading stopped: flow control */
 	struct event		*reap_ev;
 	size_t			 nconns;
 	time_t			 last_full_log;
@@ -146,6 +148,10 @@ conn_close(struct conn *c, int warn, const char *fmt, ...)
 	else
 		log_debug("peer %s: %s", c->peer, reason);
 	c->state = C_DEAD;
+	if (c->paused) {
+		TAILQ_REMOVE(&c->srv->paused, c, pentry);
+		c->paused = 0;
+	}
 	if (c->deadline != NULL) {
 		event_free(c->deadline);
 		c->deadline = NULL;
@@ -184,50 +190,75 @@ conn_send_record(struct conn *c, uint8_t type, const void *body, size_t len)
 	    ERR_IO;
 }
 
-static void
-conn_maybe_resume(struct conn *c)
+static int
+conn_must_pause(struct conn *c)
 {
-	if (!c->paused || c->state == C_DEAD)
+	return c->inflight >= CONN_MAX_INFLIGHT ||
+	    ingest_backlog(c->srv->ingest) > BACKLOG_MAX;
+}
+
+static void
+conn_pause(struct conn *c)
+{
+	if (c->paused)
 		return;
-	if (c->inflight >= CONN_MAX_INFLIGHT ||
-	    ingest_backlog(c->srv->ingest) > BACKLOG_MAX)
-		return;
-	c->paused = 0;
-	bufferevent_enable(c->bev, EV_READ);
-	conn_read(c->bev, c);	/* records already buffered */
+	c->paused = 1;
+	TAILQ_INSERT_TAIL(&c->srv->paused, c, pentry);
+	bufferevent_disable(c->bev, EV_READ);
+}
+
+/* After any commit: let paused connections read again where they may.
+ * Every paused connection is rechecked, not only the one whose batch
+ * committed: one paused on the global backlog may have nothing in flight.
+ * O(paused connections) per commit, and only while some are paused. */
+static void
+resume_paused(struct server *srv)
+{
+	TAILQ_HEAD(, conn)	 todo = TAILQ_HEAD_INITIALIZER(todo);
+	struct conn		*c;
+
+	/* Take the list as it is now; a connection that pauses again while
+	 * reading goes back on srv->paused for the next commit. */
+	TAILQ_CONCAT(&todo, &srv->paused, pentry);
+	while ((c = TAILQ_FIRST(&todo)) != NULL) {
+		TAILQ_REMOVE(&todo, c, pentry);
+		if (conn_must_pause(c)) {
+			TAILQ_INSERT_TAIL(&srv->paused, c, pentry);
+			continue;
+		}
+		c->paused = 0;
+		bufferevent_enable(c->bev, EV_READ);
+		conn_read(c->bev, c);	/* records already buffered */
+	}
 }
 
 static void
 on_committed(void *arg, struct ingest_batch *b)
 {
+	struct server	*srv = arg;
 	struct conn	*c = b->owner;
 	int		 rc;
 
 	c->inflight--;
 	if (c->state == C_DEAD) {
 		if (c->inflight == 0)
-			event_active(c->srv->reap_ev, 0, 0);
-		ingest_batch_free(b);
-		return;
+			event_active(srv->reap_ev, 0, 0);
+		goto out;
 	}
-	if (b->kind == INGEST_EVENTS) {
-		if (b->rc != 0) {
-			conn_close(c, 1, "store failed (%s); events not "
-			    "acknowledged, the agent will resend",
-			    vigil_strerror(b->rc));
-			ingest_batch_free(b);
-			return;
-		}
-		wbuf_reset(&c->plain);
-		if ((rc = wire_ack_encode(&c->plain, b->max_seq)) != 0 ||
-		    (rc = conn_send_plain(c)) != 0) {
-			conn_close(c, 1, "sending ack: %s", vigil_strerror(rc));
-			ingest_batch_free(b);
-			return;
-		}
+	if (b->kind != INGEST_EVENTS)
+		goto out;
+	if (b->rc != 0) {
+		conn_close(c, 1, "store failed (%s); events not acknowledged, "
+		    "the agent will resend", vigil_strerror(b->rc));
+		goto out;
 	}
+	wbuf_reset(&c->plain);
+	if ((rc = wire_ack_encode(&c->plain, b->max_seq)) != 0 ||
+	    (rc = conn_send_plain(c)) != 0)
+		conn_close(c, 1, "sending ack: %s", vigil_strerror(rc));
+out:
 	ingest_batch_free(b);
-	conn_maybe_resume(c);
+	resume_paused(srv);
 }
 
 /* Close any older connection of the same agent: the new one supersedes it
@@ -244,8 +275,10 @@ replace_older(struct server *srv, struct conn *c)
 	}
 }
 
+/* The registry entry for the key rs (id derived from it), enrolling it
+ * if it is new and came with a valid token. Closes c on any refusal. */
 static int
-hs_lookup(struct conn *c, const struct wire_init_payload *ip,
+hs_lookup(struct conn *c, const char *id, const struct wire_init_payload *ip,
     const uint8_t rs[static KEY_LEN], struct store_agent *ag)
 {
 	struct server	*srv = c->srv;
@@ -254,15 +287,20 @@ hs_lookup(struct conn *c, const struct wire_init_payload *ip,
 	int64_t		 rowid, now = (int64_t)time(NULL);
 	int		 rc;
 
-	rc = store_agent_get(srv->store, ag, c->id);
+	rc = store_agent_get(srv->store, ag, id);
+	if (rc == 0 && strcmp(ag->id, id) != 0) {
+		/* store_agent_get also matches names; only the id counts */
+		store_agent_clear(ag);
+		rc = ERR_NOTFOUND;
+	}
 	if (rc == 0) {
 		if (sodium_memcmp(ag->pub, rs, KEY_LEN) != 0) {
-			conn_close(c, 1, "agent id collision for %s", c->id);
+			conn_close(c, 1, "agent id collision for %s", id);
 			return ERR_AUTH;
 		}
 		if (ag->revoked) {
 			conn_close(c, 1, "agent %s (%s) is revoked", ag->name,
-			    c->id);
+			    id);
 			return ERR_REVOKED;
 		}
 		return 0;
@@ -272,7 +310,7 @@ hs_lookup(struct conn *c, const struct wire_init_payload *ip,
 		return rc;
 	}
 	if (ip->kind != WIRE_HS_ENROLL) {
-		conn_close(c, 1, "unknown agent key %s", c->id);
+		conn_close(c, 1, "unknown agent key %s", id);
 		return ERR_AUTH;
 	}
 	token_hash(hash, ip->token);
@@ -283,12 +321,12 @@ hs_lookup(struct conn *c, const struct wire_init_payload *ip,
 		    rc == ERR_NOTFOUND ? "unknown" : vigil_strerror(rc));
 		return rc;
 	}
-	if ((rc = store_agent_add(srv->store, &rowid, c->id, rs, name, office,
-	    now)) != 0 || (rc = store_agent_get(srv->store, ag, c->id)) != 0) {
+	if ((rc = store_agent_add(srv->store, &rowid, id, rs, name, office,
+	    now)) != 0 || (rc = store_agent_get(srv->store, ag, id)) != 0) {
 		conn_close(c, 1, "enrollment failed: %s", vigil_strerror(rc));
 		return rc;
 	}
-	log_info("enrolled agent %s (%s), office %s, from %s", name, c->id,
+	log_info("enrolled agent %s (%s), office %s, from %s", name, id,
 	    office, c->peer);
 	return 0;
 }
@@ -305,6 +343,7 @@ on_hs_init(struct conn *c, const uint8_t *body, size_t len)
 	uint8_t				 resp[WIRE_RESP_PAYLOAD_LEN];
 	uint8_t				 msg[WIRE_HS_RESP_LEN];
 	uint8_t				 tx[32], rx[32], hdr[WIRE_STREAM_HDR_LEN];
+	char				 id[AGENT_ID_STRLEN];
 	int				 rc;
 
 	memset(&ag, 0, sizeof(ag));
@@ -318,9 +357,10 @@ on_hs_init(struct conn *c, const uint8_t *body, size_t len)
 	}
 	if ((rc = wire_init_decode(&ip, payload)) != 0)
 		goto fail;
-	keys_agent_id(c->id, noise_remote_static(hs));
-	if ((rc = hs_lookup(c, &ip, noise_remote_static(hs), &ag)) != 0)
+	keys_agent_id(id, noise_remote_static(hs));
+	if ((rc = hs_lookup(c, id, &ip, noise_remote_static(hs), &ag)) != 0)
 		goto out;
+	memcpy(c->id, id, sizeof(c->id));
 	snprintf(c->name, sizeof(c->name), "%s", ag.name);
 	c->rowid = ag.rowid;
 	if (ip.ts_ns <= ag.last_hs_ts) {
@@ -575,10 +615,8 @@ conn_read(struct bufferevent *bev, void *arg)
 			conn_close(c, 1, "%s", vigil_strerror(rc));
 			return;
 		}
-		if (c->inflight >= CONN_MAX_INFLIGHT ||
-		    ingest_backlog(c->srv->ingest) > BACKLOG_MAX) {
-			c->paused = 1;
-			bufferevent_disable(bev, EV_READ);
+		if (conn_must_pause(c)) {
+			conn_pause(c);
 			return;
 		}
 	}
@@ -727,6 +765,7 @@ server_new(struct server **out, struct event_base *base,
 	srv->cfg = *cfg;
 	TAILQ_INIT(&srv->conns);
 	TAILQ_INIT(&srv->dead);
+	TAILQ_INIT(&srv->paused);
 	memcpy(srv->pub, pub, KEY_LEN);
 	memcpy(srv->priv, priv, KEY_LEN);
 	if ((srv->reap_ev = event_new(base, -1, 0, reap, srv)) == NULL)

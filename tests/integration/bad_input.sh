@@ -42,14 +42,8 @@ declare -A REASON=(
 	[slow]='handshake timeout'
 )
 
-cat >"$T/collector.conf" <<'EOF'
-[collector]
-log_level = info
-handshake_timeout = 2s
-idle_timeout = 10s
-[store]
-commit_interval = 20ms
-EOF
+HS_TIMEOUT=2s		# lib.sh's collector.conf: idle tests are quick
+IDLE_TIMEOUT=10s
 
 indent() {
 	sed 's/^/    /' <<<"$1"
@@ -125,15 +119,40 @@ attack() {
 	    deliver 100
 }
 
-check "vigil-peer is built" test -x "$PEER" || finish
-start_collector "$T/coll" || { FAILS=$((FAILS + 1)); finish; }
+# The collector's exit status on SIGTERM (lib.sh's stop_collector
+# discards it).
+stop_status() {
+	local pid=$CPID
+
+	CPID=""
+	kill -TERM "$pid" && wait "$pid"
+}
+
+# A check the rest depends on: on failure, record it and stop.
+must() {
+	"$@" && return 0
+	check "$*" false
+	finish
+}
+
+must test -x "$PEER"
+must start_collector "$T/coll"
 log "collector at $CADDR"
 
 j=$(coll enroll-token --name good --office lab --json)
 tok=$(sed -n 's/.*"token":"\([0-9a-f]*\)".*/\1/p' <<<"$j")
 fpr=$(sed -n 's/.*"fingerprint":"\([0-9a-f]*\)".*/\1/p' <<<"$j")
-check "a good peer enrolls" timeout 20 "$PEER" enroll --collector "$CADDR" \
-    --token "$tok" --fingerprint "$fpr" --key "$KEY" || finish
+enroll_peer() {
+	local out rc
+
+	out=$(timeout 20 "$PEER" enroll --collector "$CADDR" --token "$tok" \
+	    --fingerprint "$fpr" --key "$KEY" 2>&1)
+	rc=$?
+	indent "$out"
+	return $rc
+}
+must enroll_peer
+check "a good peer enrolled" true
 check "it delivers 100 events" deliver 100
 
 for mode in "${MODES[@]}"; do
@@ -164,7 +183,7 @@ check "the good key's events: $((NEXT - 1)), no duplicates, no gaps" \
     grep -q '\"events\":$((NEXT - 1)),\"last_seq\":$((NEXT - 1)),'"
 
 check "collector still running at the end" kill -0 "$CPID"
-check "collector exits cleanly on SIGTERM" stop_collector TERM
+check "collector exits cleanly on SIGTERM" stop_status
 check "no sanitizer report in the collector log" \
     sh -c "! grep -E 'AddressSanitizer|LeakSanitizer|runtime error:' \
     \"$CD.log\""

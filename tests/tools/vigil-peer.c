@@ -1877,7 +1877,8 @@ load_report(const struct load *ld, struct worker *ws, double secs)
 	    "events_per_s", secs > 0 ? (double)events / secs : 0.0,
 	    "bytes_sent", (json_int_t)bytes,
 	    "json_bytes", (json_int_t)(events * ld->jlen));
-	if (j == NULL || json_dumpf(j, stdout, JSON_COMPACT | JSON_REAL_PRECISION(6)) != 0)
+	if (j == NULL || json_dumpf(j, stdout, JSON_COMPACT |
+	    JSON_REAL_PRECISION(6)) != 0)
 		failed++;
 	json_decref(j);
 	putchar('\n');
@@ -1937,13 +1938,15 @@ done:
  */
 
 static const char usage_text[] =
-"usage: vigil-peer enroll --collector ADDR --token HEX --fingerprint HEX --key FILE\n"
+"usage: vigil-peer enroll --collector ADDR --token HEX --fingerprint HEX\n"
+"                  --key FILE\n"
 "       vigil-peer send --collector ADDR --key FILE --count N [--batch B]\n"
 "                  [--start SEQ] [--compress] [--malformed K] [--pad P]\n"
 "       vigil-peer attack MODE --collector ADDR [--key FILE] [--conns N]\n"
 "                  [--start SEQ]\n"
 "       vigil-peer load --collector ADDR --keys DIR --agents N --events M\n"
-"                  [--batch B] [--seconds S] [--start SEQ] [--pad P] [--compress]\n"
+"                  [--batch B] [--seconds S] [--start SEQ] [--pad P]\n"
+"                  [--compress]\n"
 "       every command takes --timeout S\n"
 "\n"
 "Attack modes (each checks that the collector closes the connection):\n"
@@ -1958,23 +1961,27 @@ static const char usage_text[] =
 "FILE.ts keeps the key's last handshake timestamp.\n"
 "Exit: 0 expected behaviour seen, 1 not, 2 usage.\n";
 
+static int
+usage_help(void)
+{
+	fputs(usage_text, stderr);
+	return EXIT_USAGE;
+}
+
 static int	usage(const char *, ...) __attribute__((format(printf, 1, 2)));
 
-/* A message (fmt "" for none) and the usage text; EXIT_USAGE. */
+/* A message, then the usage text; EXIT_USAGE. */
 static int
 usage(const char *fmt, ...)
 {
 	va_list	ap;
 
-	if (fmt[0] != '\0') {
-		fputs("vigil-peer: ", stderr);
-		va_start(ap, fmt);
-		vfprintf(stderr, fmt, ap);
-		va_end(ap);
-		fputc('\n', stderr);
-	}
-	fputs(usage_text, stderr);
-	return EXIT_USAGE;
+	fputs("vigil-peer: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return usage_help();
 }
 
 static int
@@ -2045,7 +2052,7 @@ parse_opts(struct opts *o, int argc, char **argv)
 		    86400); break;
 		case 'z': o->compress = 1; break;
 		case 'h': fputs(usage_text, stdout); exit(0);
-		default: return usage("%s", "");
+		default: return usage_help();
 		}
 	}
 	if (rc != 0)
@@ -2110,7 +2117,7 @@ main(int argc, char **argv)
 		fatalx("libsodium failed to start");
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 2)
-		return usage("%s", "");
+		return usage_help();
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
 		fputs(usage_text, stdout);
 		return 0;
