@@ -50,7 +50,8 @@
 #include "wire.h"
 
 #define CONN_MAX_INFLIGHT	8	/* batches at the writer per agent */
-#define BACKLOG_MAX		200000	/* events queued for the writer */
+#define BACKLOG_MAX		50000	/* events queued for the writer */
+#define IDLE_BUF_MAX		(64 * 1024)	/* keep at most this per idle conn */
 #define REVOKE_CHECK_SECS	2
 
 enum conn_state { C_HELLO, C_STREAM_HDR, C_OPEN, C_DEAD };
@@ -574,6 +575,20 @@ on_record(struct conn *c, uint8_t type, const uint8_t *body, size_t len)
 	return ERR_MALFORMED;
 }
 
+/* Nothing buffered: give back frame-sized buffers, so that thousands of
+ * mostly idle agents cost little memory. */
+static void
+conn_trim(struct conn *c)
+{
+	/* their contents are only used while one record is handled */
+	wbuf_reset(&c->plain);
+	wbuf_reset(&c->scratch);
+	wbuf_reset(&c->out);
+	wbuf_shrink(&c->plain, IDLE_BUF_MAX);
+	wbuf_shrink(&c->scratch, IDLE_BUF_MAX);
+	wbuf_shrink(&c->out, IDLE_BUF_MAX);
+}
+
 static void
 conn_read(struct bufferevent *bev, void *arg)
 {
@@ -586,6 +601,8 @@ conn_read(struct bufferevent *bev, void *arg)
 
 	for (;;) {
 		avail = evbuffer_get_length(in);
+		if (avail == 0)
+			conn_trim(c);
 		if (avail < WIRE_HDR_LEN)
 			return;
 		evbuffer_copyout(in, hdr, WIRE_HDR_LEN);

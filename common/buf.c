@@ -129,6 +129,17 @@ wbuf_reset(struct wbuf *w)
 	w->err = 0;
 }
 
+void
+wbuf_shrink(struct wbuf *w, size_t keep)
+{
+	if (w->len != 0 || w->cap <= keep)
+		return;
+	free(w->p);
+	w->p = NULL;
+	w->cap = 0;
+	w->err = 0;
+}
+
 int
 wbuf_reserve(struct wbuf *w, size_t n)
 {

@@ -47,6 +47,9 @@ void	wbuf_init(struct wbuf *, size_t limit);
 void	wbuf_free(struct wbuf *);		/* wipes nothing; see below */
 void	wbuf_reset(struct wbuf *);		/* len = 0, err = 0 */
 int	wbuf_reserve(struct wbuf *, size_t n);	/* room for n more bytes */
+/* If empty and holding more than keep bytes of storage, release it (the
+ * limit stays). For buffers that are large only while busy. */
+void	wbuf_shrink(struct wbuf *, size_t keep);
 int	wbuf_u8(struct wbuf *, uint8_t);
 int	wbuf_u16(struct wbuf *, uint16_t);
 int	wbuf_u32(struct wbuf *, uint32_t);

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Collector ingest: 200 simulated agents over loopback, counted as
+# committed rows, beside its ceiling measured in the same run: the same
+# rows written by a bare loop of prepared inserts in batched SQLite
+# transactions (bench_ceiling). Targets (issue 3): >= 50,000 events/s
+# sustained with nothing lost, and >= half of the ceiling.
+#
+#   tests/bench/ingest.sh [BUILD_DIR] [AGENTS] [EVENTS_PER_AGENT] [BATCH] [PAD]
+#
+# Defaults: build-bench (Release, built if missing), 200 agents, 5,000
+# events each (1,000,000 events), batches of 1,000, events padded to about
+# 300 bytes of JSON (PAD 220). The agents are vigil-peer load threads on
+# the same 2 cores: real handshakes, real secretstream frames, uncompressed
+# EVENTS messages.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+B=${1:-build-bench}
+N=${2:-200}
+M=${3:-5000}
+BATCH=${4:-1000}
+PAD=${5:-220}
+if [ ! -x "$B/tests/vigil-peer" ] || [ ! -x "$B/tests/bench_ceiling" ]; then
+	cmake -S . -B "$B" -DCMAKE_BUILD_TYPE=Release >/dev/null
+	cmake --build "$B" -j"$(nproc)" >/dev/null
+fi
+C=$B/vigil-collector
+P=$B/tests/vigil-peer
+D=$(mktemp -d "${BENCH_DIR:-/var/tmp}/vigil-bench.XXXXXX")
+trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$D"' EXIT
+
+"$C" --data-dir "$D/c" --listen 127.0.0.1:0 run 2>"$D/c.log" &
+CPID=$!
+for _ in $(seq 50); do [ -s "$D/c/listen.addr" ] && break; sleep 0.1; done
+ADDR=$(cat "$D/c/listen.addr")
+mkdir -p "$D/keys"
+echo "enrolling $N simulated agents..." >&2
+for ((i = 0; i < N; i++)); do
+	J=$("$C" --data-dir "$D/c" enroll-token --name "sim$i" --office "Xã $((i % 20))" --json)
+	"$P" enroll --collector "$ADDR" --key "$D/keys/key$i" \
+		--token "$(sed -n 's/.*"token":"\([0-9a-f]*\)".*/\1/p' <<<"$J")" \
+		--fingerprint "$(sed -n 's/.*"fingerprint":"\([0-9a-f]*\)".*/\1/p' <<<"$J")" >/dev/null
+done
+
+echo "sending $((N * M)) events..." >&2
+t0=$(date +%s.%N)
+LOAD=$("$P" load --collector "$ADDR" --keys "$D/keys" --agents "$N" --events "$M" --batch "$BATCH" --pad "$PAD")
+t1=$(date +%s.%N)
+STORED=$("$C" --data-dir "$D/c" events --count)
+HWM=$(awk '/^VmHWM/ {print $2}' "/proc/$CPID/status")
+kill -TERM "$CPID"; wait "$CPID" || true
+
+CEIL=$("$B/tests/bench_ceiling" "$D/c/collector.db" "$D/ceiling.db" 5000)
+
+python3 - "$LOAD" "$CEIL" "$STORED" "$HWM" "$t0" "$t1" "$N" "$M" <<'PY'
+import json, sys
+load, ceil = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+stored, hwm, t0, t1, n, m = int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6]), int(sys.argv[7]), int(sys.argv[8])
+rate = stored / (t1 - t0)
+print(f"collector: {stored} of {n*m} events committed ({'nothing lost' if stored == n*m else 'LOST ' + str(n*m - stored)}) "
+      f"in {t1-t0:.2f} s = {rate:,.0f} events/s from {n} agents (target >= 50,000)")
+print(f"ceiling:   bare prepared inserts, same rows, batches of {ceil['batch']}: {ceil['rows_per_s']:,.0f} rows/s")
+print(f"ratio:     collector / ceiling = {rate / ceil['rows_per_s']:.2f} (target >= 0.5)")
+print(f"memory:    collector peak RSS {hwm/1024:.1f} MB")
+print(f"wire:      {load['bytes_sent']/stored:.1f} bytes sent per event for {load['json_bytes']/stored:.1f} bytes of JSON (uncompressed batches)")
+print(json.dumps({"agents": n, "events": n*m, "stored": stored, "seconds": round(t1-t0, 3),
+                  "events_per_s": round(rate), "ceiling_rows_per_s": ceil["rows_per_s"],
+                  "ratio": round(rate / ceil["rows_per_s"], 3), "collector_hwm_kb": hwm}))
+PY
