@@ -43,8 +43,9 @@ token_create(struct store *st, char out[static TOKEN_STRLEN],
 	int64_t	now = (int64_t)time(NULL);
 	int	rc;
 
+	/* expires = now + ttl_s must not overflow */
 	if (!token_valid_name(name) || !token_valid_name(office) ||
-	    ttl_s <= 0)
+	    ttl_s <= 0 || (now > 0 && ttl_s > INT64_MAX - now))
 		return ERR_USAGE;
 	randombytes_buf(token, sizeof(token));
 	token_hash(hash, token);
