@@ -773,6 +773,7 @@ main(int argc, char **argv)
 	const struct command	*cmd;
 	int			 rc, first;
 
+	umask(077);	/* key, spool, state: never readable by others */
 	memset(&o, 0, sizeof(o));
 	o.type = "test";
 	o.count = 1;

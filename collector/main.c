@@ -225,6 +225,29 @@ write_listen_file(const struct cli *cli, const char *addr)
 	return 0;
 }
 
+/* Before dropping root: the data directory and its files go to the
+ * configured user, so the daemon keeps working after the drop and after a
+ * restart. (SQLite, run as root by a CLI command, gives new -wal/-shm
+ * files the database file's owner.) */
+static int
+own_data_dir(const struct cli *cli)
+{
+	static const char *const names[] = { "collector.db",
+	    "collector.db-wal", "collector.db-shm", "collector.key",
+	    "listen.addr" };
+	char	path[PATH_MAX];
+	size_t	i;
+
+	if (priv_chown(cli->cfg.data_dir, cli->cfg.user) != 0)
+		return ERR_IO;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (path_join(path, sizeof(path), cli->cfg.data_dir,
+		    names[i]) != 0 || priv_chown(path, cli->cfg.user) != 0)
+			return ERR_IO;
+	}
+	return 0;
+}
+
 static int
 cmd_run(struct cli *cli)
 {
@@ -252,7 +275,7 @@ cmd_run(struct cli *cli)
 	    server_listen(srv, addr, sizeof(addr)) != 0)
 		goto done;
 	if (cli->cfg.user[0] != '\0' && geteuid() == 0 &&
-	    priv_drop(cli->cfg.user) != 0)
+	    (own_data_dir(cli) != 0 || priv_drop(cli->cfg.user) != 0))
 		goto done;
 	if (write_listen_file(cli, addr) != 0)
 		log_warnx("could not write %s/listen.addr", cli->cfg.data_dir);
@@ -704,6 +727,7 @@ main(int argc, char **argv)
 	int		ch;
 
 	memset(&cli, 0, sizeof(cli));
+	umask(077);	/* keys, stores, state: never readable by others */
 	/* Global options before the command; '+' stops at the command. */
 	while ((ch = getopt_long(argc, argv, "+c:vh", opts, NULL)) != -1) {
 		if (global_opt(&cli, ch, optarg))

@@ -34,3 +34,19 @@ priv_drop(const char *user)
 	log_info("running as %s (uid %u)", user, (unsigned)pw->pw_uid);
 	return 0;
 }
+
+int
+priv_chown(const char *path, const char *user)
+{
+	struct passwd	*pw;
+
+	if ((pw = getpwnam(user)) == NULL) {
+		log_warnx("user %s: no such user", user);
+		return ERR_IO;
+	}
+	if (lchown(path, pw->pw_uid, pw->pw_gid) == -1 && errno != ENOENT) {
+		log_warn("chown %s to %s", path, user);
+		return ERR_IO;
+	}
+	return 0;
+}

@@ -9,5 +9,8 @@
 #define VIGIL_PRIV_H
 
 int	priv_drop(const char *user);
+/* Give path (if it exists) to user, so that it can still be used once
+ * privileges are dropped. ERR_IO, logged. */
+int	priv_chown(const char *path, const char *user);
 
 #endif

@@ -356,6 +356,8 @@ test_bad_names(void **state)
 	char		 tok[TOKEN_STRLEN];
 	size_t		 i;
 
+	assert_int_equal(strlen(bad_names[1]), 65);
+	assert_int_equal(strlen(bad_names[2]), 65);
 	for (i = 0; i < sizeof(bad_names) / sizeof(bad_names[0]); i++) {
 		if (token_valid_name(bad_names[i]))
 			fail_msg("bad_names[%zu] accepted", i);
@@ -369,6 +371,11 @@ test_bad_names(void **state)
 	assert_int_equal(tokens_count(f), 0);
 }
 
+/* 64 bytes each: the longest names allowed */
+#define LONG_ASCII \
+	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define LONG_UTF8	"ãããããããããããããããããããããããããããããããã"	/* 32 x U+00E3 */
+
 static void
 test_good_names(void **state)
 {
@@ -377,9 +384,7 @@ test_good_names(void **state)
 		"web1", "a", "~", " ", "host name with spaces",
 		"Ủy ban nhân dân", "東京", "\xf0\x9f\x98\x80",	/* U+1F600 */
 		"\xc2\xa0", "\xef\xbf\xbd", "\xf4\x8f\xbf\xbf",	/* U+10FFFF */
-		/* 64 bytes: ASCII, and 32 x "ã" */
-		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-		"ãããããããããããããããããããããããããããããããã",
+		LONG_ASCII, LONG_UTF8,
 	};
 	struct fixture	*f = *state;
 	char		 tok[TOKEN_STRLEN];
@@ -387,18 +392,18 @@ test_good_names(void **state)
 	uint8_t		 raw[WIRE_TOKEN_LEN], h[TOKEN_HASH_LEN];
 	size_t		 i;
 
-	assert_int_equal(strlen(good[13]), 64);
-	assert_int_equal(strlen(good[14]), 64);
+	assert_int_equal(strlen(LONG_ASCII), 64);
+	assert_int_equal(strlen(LONG_UTF8), 64);
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
 		if (!token_valid_name(good[i]))
 			fail_msg("good[%zu] '%s' refused", i, good[i]);
 	/* the longest names survive the round trip through the store */
-	create_ok(f, tok, raw, good[13], good[14], 60);
+	create_ok(f, tok, raw, LONG_ASCII, LONG_UTF8, 60);
 	token_hash(h, raw);
 	assert_int_equal(store_token_consume(f->s, h, (int64_t)time(NULL),
 	    name, office), 0);
-	assert_string_equal(name, good[13]);
-	assert_string_equal(office, good[14]);
+	assert_string_equal(name, LONG_ASCII);
+	assert_string_equal(office, LONG_UTF8);
 }
 
 static void

@@ -33,9 +33,16 @@ CADDR=""
 declare -A APIDS=()
 
 cleanup() {
-	local p
+	local p i
 	for p in "${APIDS[@]}" $CPID; do
-		kill -9 "$p" 2>/dev/null || true
+		kill -TERM "$p" 2>/dev/null || true
+	done
+	for ((i = 0; i < 50; i++)); do
+		[ -z "$(jobs -pr)" ] && break
+		sleep 0.1
+	done
+	for p in $(jobs -pr); do
+		kill -KILL "$p" 2>/dev/null || true
 	done
 	wait 2>/dev/null || true
 	if [ "$FAILS" -eq 0 ]; then
