@@ -430,6 +430,23 @@ fmt_time(char *out, size_t len, int64_t t)
 		strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* Print s left-aligned in width columns, counting UTF-8 code points, not
+ * bytes, so "Xã Tân Phú" lines up with ASCII names. */
+static void
+print_col(const char *s, int width)
+{
+	int		 cols = 0;
+	const char	*p;
+
+	for (p = s; *p != '\0'; p++)
+		if (((unsigned char)*p & 0xc0) != 0x80)
+			cols++;
+	fputs(s, stdout);
+	fputs("  ", stdout);		/* at least two spaces, even if too long */
+	for (; cols < width; cols++)
+		putchar(' ');
+}
+
 static int
 print_agent(void *arg, const struct store_agent *a)
 {
@@ -441,10 +458,12 @@ print_agent(void *arg, const struct store_agent *a)
 	fmt_time(enrolled, sizeof(enrolled), a->enrolled);
 	ctx->n++;
 	if (!ctx->json) {
-		printf("%-16s  %-20s  %-20s  %-10s  %-20s  %-22s  %-8s  %" PRIu64
-		    "\n", a->id, a->name, a->office, agent_status(a, ctx->now),
-		    seen, a->addr[0] ? a->addr : "-", a->version[0] ?
-		    a->version : "-", a->events);
+		print_col(a->id, 16);
+		print_col(a->name, 20);
+		print_col(a->office, 20);
+		printf("%-10s  %-20s  %-22s  %-8s  %" PRIu64 "\n",
+		    agent_status(a, ctx->now), seen, a->addr[0] ? a->addr : "-",
+		    a->version[0] ? a->version : "-", a->events);
 		return 0;
 	}
 	if (a->heartbeat != NULL)
@@ -595,8 +614,10 @@ print_event(void *arg, const struct store_row *r)
 		return 0;
 	}
 	event_format_ts(ts, r->ts_us);
-	printf("%s  %-16s  %-20s  %-12s  seq %-8" PRIu64 "  %.*s\n", ts,
-	    r->agent_name, r->office, r->type, r->seq,
+	printf("%s  ", ts);
+	print_col(r->agent_name, 16);
+	print_col(r->office, 20);
+	printf("%-12s  seq %-8" PRIu64 "  %.*s\n", r->type, r->seq,
 	    (int)(r->len > 120 ? 120 : r->len), r->json);
 	return 0;
 }
