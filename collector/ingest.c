@@ -171,6 +171,8 @@ commit_list(struct ingest *ing, struct ingest_batch *list)
 			    b->arena_len - 1 : 0);
 			continue;
 		}
+		if (b->n == 0)		/* b->evs is NULL: nothing to copy */
+			continue;
 		if (n + b->n > ing->all_cap) {
 			cap = ing->all_cap ? ing->all_cap : 1024;
 			while (cap < n + b->n)
