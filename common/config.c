@@ -96,6 +96,12 @@ static int	parse_listen(void *, const struct option *, const char *,
 		    char *, size_t);
 static int	parse_user(void *, const struct option *, const char *,
 		    char *, size_t);
+static int	parse_path_list(void *, const struct option *, const char *,
+		    char *, size_t);
+static int	parse_glob_list(void *, const struct option *, const char *,
+		    char *, size_t);
+static int	parse_watcher(void *, const struct option *, const char *,
+		    char *, size_t);
 
 #define OPT(T, sec, key, fn, f, sc, lo, hi)				\
 	{ sec, key, fn, offsetof(T, f), sizeof(((T *)0)->f), sc, lo, hi }
@@ -122,7 +128,26 @@ static const struct option agent_opts[] = {
 	A("uplink", "compress", parse_flag, compress, NULL, 0, 0),
 	A("spool", "max_size", parse_number, spool_max, &bytes, MIB, TIB),
 	A("spool", "poll", parse_number, poll_ms, &msecs, 10, 10000),
+	A("files", "enabled", parse_flag, files_enabled, NULL, 0, 0),
+	A("files", "watch", parse_path_list, watch, NULL, 0, 0),
+	A("files", "exclude", parse_glob_list, watch_exclude, NULL, 0, 0),
+	A("files", "rules", parse_path_list, rules, NULL, 0, 0),
+	A("files", "max_size", parse_number, scan_max_size, &bytes,
+	    KIB, 4 * GIB),
+	A("files", "timeout", parse_number, scan_timeout_s, &secs, 1, 3600),
+	A("files", "workers", parse_number, scan_workers, &plain, 1, 64),
+	A("files", "debounce", parse_number, debounce_ms, &msecs, 0, 60000),
+	A("files", "watcher", parse_watcher, watcher, NULL, 0, 0),
+	A("integrity", "enabled", parse_flag, fim_enabled, NULL, 0, 0),
+	A("integrity", "path", parse_path_list, fim_paths, NULL, 0, 0),
+	A("integrity", "exclude", parse_glob_list, fim_exclude, NULL, 0, 0),
+	A("integrity", "interval", parse_number, fim_interval_s, &secs,
+	    60, 30 * DAY_S),
+	A("integrity", "threads", parse_number, fim_threads, &plain, 0, 64),
 };
+
+_Static_assert(sizeof(agent_opts) / sizeof(agent_opts[0]) <= 64,
+    "lists_seen is a 64-bit mask");
 
 static const struct option collector_opts[] = {
 	C("collector", "data_dir", parse_path, data_dir, NULL, 0, 0),
@@ -163,6 +188,23 @@ static const struct agent_config agent_defaults = {
 	.compress = 1,
 	.spool_max = 512 * MIB,
 	.poll_ms = 200,
+	.files_enabled = 1,
+	.watch = { 6, { "/home", "/root", "/tmp", "/media", "/run/media",
+	    "/mnt" } },
+	.watch_exclude = { 3, { "/home/*/.cache/*", "*.part", "*.crdownload" } },
+	.rules = { 0, { "" } },
+	.scan_max_size = 64 * MIB,
+	.scan_timeout_s = 30,
+	.scan_workers = 2,
+	.debounce_ms = 500,
+	.watcher = WATCHER_AUTO,
+	.fim_enabled = 1,
+	.fim_paths = { 6, { "/etc", "/usr/bin", "/usr/sbin", "/usr/lib",
+	    "/boot", "/var/lib/vigil-agent/agent.key" } },
+	.fim_exclude = { 4, { "/etc/mtab", "/etc/adjtime", "*.swp",
+	    "/etc/ld.so.cache" } },
+	.fim_interval_s = 12 * 3600,
+	.fim_threads = 0,
 };
 
 static const struct collector_config collector_defaults = {
@@ -187,6 +229,7 @@ struct loader {
 	size_t			 nopts;
 	char			*cfg;		/* the struct being filled */
 	int			 lineno;	/* line inih is working on */
+	uint64_t		 lists_seen;	/* list options met, by index */
 	int			 indented;	/* it starts with a blank */
 	int			 rc;		/* first error, sticky */
 	int			 errline;	/* its line */
@@ -494,6 +537,72 @@ parse_path(void *field, const struct option *o, const char *s, char *why,
 	return store_string(field, o->size, s, why, whylen);
 }
 
+static int
+list_add(void *field, const char *s, char *why, size_t whylen)
+{
+	struct config_list	*l = field;
+	const char		*p;
+
+	if (*s == '\0') {
+		snprintf(why, whylen, "is empty");
+		return ERR_CONFIG;
+	}
+	for (p = s; *p != '\0'; p++) {
+		if (iscntrl((unsigned char)*p)) {
+			snprintf(why, whylen, "contains a control character");
+			return ERR_CONFIG;
+		}
+	}
+	if (l->n >= CONFIG_LIST_MAX) {
+		snprintf(why, whylen, "more than %d lines of this key",
+		    CONFIG_LIST_MAX);
+		return ERR_CONFIG;
+	}
+	if (store_string(l->item[l->n], CONFIG_ITEM_MAX, s, why, whylen) != 0)
+		return ERR_CONFIG;
+	l->n++;
+	return 0;
+}
+
+static int
+parse_path_list(void *field, const struct option *o, const char *s,
+    char *why, size_t whylen)
+{
+	(void)o;
+
+	if (*s != '/') {
+		snprintf(why, whylen, "must be a full path, starting with /");
+		return ERR_CONFIG;
+	}
+	return list_add(field, s, why, whylen);
+}
+
+static int
+parse_glob_list(void *field, const struct option *o, const char *s,
+    char *why, size_t whylen)
+{
+	(void)o;
+	return list_add(field, s, why, whylen);
+}
+
+static int
+parse_watcher(void *field, const struct option *o, const char *s, char *why,
+    size_t whylen)
+{
+	static const char *const names[] = { "auto", "fanotify", "inotify" };
+	int	i;
+
+	(void)o;
+	for (i = 0; i < (int)NITEMS(names); i++) {
+		if (strcmp(s, names[i]) == 0) {
+			memcpy(field, &i, sizeof(i));
+			return 0;
+		}
+	}
+	snprintf(why, whylen, "must be auto, fanotify or inotify");
+	return ERR_CONFIG;
+}
+
 /* "" means the address the agent got at enrollment. */
 static int
 parse_collector(void *field, const struct option *o, const char *s,
@@ -645,6 +754,12 @@ on_pair(void *arg, const char *section, const char *key, const char *value)
 	}
 	if (i == l->nopts)
 		return unknown_key(l, section, key);
+	if ((o->parse == parse_path_list || o->parse == parse_glob_list) &&
+	    i < 64 && !(l->lists_seen & (1ULL << i))) {
+		/* the file's first line of a list replaces the default */
+		((struct config_list *)(void *)(l->cfg + o->offset))->n = 0;
+		l->lists_seen |= 1ULL << i;
+	}
 	if (o->parse(l->cfg + o->offset, o, value, why, sizeof(why)) != 0)
 		return loader_fail(l, "%s = '%s': %s", key, value, why);
 	return 1;

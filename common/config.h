@@ -31,6 +31,17 @@
 #define CONFIG_ADDR_MAX			256
 #define CONFIG_DEFAULT_PORT		7414
 
+/* A repeatable option: each line of the key adds one item; the first line
+ * of it in a file replaces the built-in default list. */
+#define CONFIG_LIST_MAX		64
+#define CONFIG_ITEM_MAX		256
+struct config_list {
+	int	 n;
+	char	 item[CONFIG_LIST_MAX][CONFIG_ITEM_MAX];
+};
+
+enum config_watcher { WATCHER_AUTO = 0, WATCHER_FANOTIFY, WATCHER_INOTIFY };
+
 struct agent_config {
 	char		 data_dir[PATH_MAX];	/* [agent] data_dir */
 	int		 log_level;		/* [agent] log_level */
@@ -47,6 +58,23 @@ struct agent_config {
 	int		 compress;		/* [uplink] compress = yes */
 	uint64_t	 spool_max;		/* [spool] max_size, 512MiB */
 	int		 poll_ms;		/* [spool] poll, 200ms */
+
+	int		 files_enabled;		/* [files] enabled, yes */
+	struct config_list watch;		/* [files] watch (paths) */
+	struct config_list watch_exclude;	/* [files] exclude (globs) */
+	struct config_list rules;		/* [files] rules, empty = the
+						 * shipped rules directory */
+	uint64_t	 scan_max_size;		/* [files] max_size, 64M */
+	int		 scan_timeout_s;	/* [files] timeout, 30s */
+	int		 scan_workers;		/* [files] workers, 2 */
+	int		 debounce_ms;		/* [files] debounce, 500ms */
+	int		 watcher;		/* [files] watcher, auto */
+
+	int		 fim_enabled;		/* [integrity] enabled, yes */
+	struct config_list fim_paths;		/* [integrity] path */
+	struct config_list fim_exclude;		/* [integrity] exclude */
+	int		 fim_interval_s;	/* [integrity] interval, 12h */
+	int		 fim_threads;		/* [integrity] threads, 0 = cores */
 };
 
 struct collector_config {

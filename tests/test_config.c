@@ -132,6 +132,30 @@ assert_logged(struct fixture *f, const char *rest)
 		fail_msg("log lacks \"%s\"; got \"%s\"", want, f->log);
 }
 
+/* The items, then NULL. */
+static void
+set_list(struct config_list *l, ...)
+{
+	va_list		 ap;
+	const char	*item;
+
+	memset(l, 0, sizeof(*l));
+	va_start(ap, l);
+	while ((item = va_arg(ap, const char *)) != NULL)
+		snprintf(l->item[l->n++], CONFIG_ITEM_MAX, "%s", item);
+	va_end(ap);
+}
+
+static void
+assert_list_eq(const struct config_list *a, const struct config_list *b)
+{
+	int	i;
+
+	assert_int_equal(a->n, b->n);
+	for (i = 0; i < a->n; i++)
+		assert_string_equal(a->item[i], b->item[i]);
+}
+
 static void
 agent_expected(struct agent_config *c)
 {
@@ -150,6 +174,24 @@ agent_expected(struct agent_config *c)
 	c->compress = 1;
 	c->spool_max = 512ULL * 1024 * 1024;
 	c->poll_ms = 200;
+	c->files_enabled = 1;
+	set_list(&c->watch, "/home", "/root", "/tmp", "/media", "/run/media",
+	    "/mnt", NULL);
+	set_list(&c->watch_exclude, "/home/*/.cache/*", "*.part",
+	    "*.crdownload", NULL);
+	set_list(&c->rules, NULL);
+	c->scan_max_size = 64ULL * 1024 * 1024;
+	c->scan_timeout_s = 30;
+	c->scan_workers = 2;
+	c->debounce_ms = 500;
+	c->watcher = WATCHER_AUTO;
+	c->fim_enabled = 1;
+	set_list(&c->fim_paths, "/etc", "/usr/bin", "/usr/sbin", "/usr/lib",
+	    "/boot", "/var/lib/vigil-agent/agent.key", NULL);
+	set_list(&c->fim_exclude, "/etc/mtab", "/etc/adjtime", "*.swp",
+	    "/etc/ld.so.cache", NULL);
+	c->fim_interval_s = 12 * 3600;
+	c->fim_threads = 0;
 }
 
 static void
@@ -187,6 +229,20 @@ assert_agent_eq(const struct agent_config *a, const struct agent_config *b)
 	assert_int_equal(a->compress, b->compress);
 	assert_int_equal(a->spool_max, b->spool_max);
 	assert_int_equal(a->poll_ms, b->poll_ms);
+	assert_int_equal(a->files_enabled, b->files_enabled);
+	assert_list_eq(&a->watch, &b->watch);
+	assert_list_eq(&a->watch_exclude, &b->watch_exclude);
+	assert_list_eq(&a->rules, &b->rules);
+	assert_int_equal(a->scan_max_size, b->scan_max_size);
+	assert_int_equal(a->scan_timeout_s, b->scan_timeout_s);
+	assert_int_equal(a->scan_workers, b->scan_workers);
+	assert_int_equal(a->debounce_ms, b->debounce_ms);
+	assert_int_equal(a->watcher, b->watcher);
+	assert_int_equal(a->fim_enabled, b->fim_enabled);
+	assert_list_eq(&a->fim_paths, &b->fim_paths);
+	assert_list_eq(&a->fim_exclude, &b->fim_exclude);
+	assert_int_equal(a->fim_interval_s, b->fim_interval_s);
+	assert_int_equal(a->fim_threads, b->fim_threads);
 }
 
 static void
@@ -936,6 +992,46 @@ test_duplicates_later_wins(void **state)
 }
 
 static void
+test_lists(void **state)
+{
+	struct fixture		*f = *state;
+	struct agent_config	 a;
+	char			 text[8192];
+	size_t			 len = 0;
+	int			 i;
+
+	/* the first line replaces the default list, later lines append */
+	assert_int_equal(load_text(f, AGENT, &a,
+	    "[files]\nwatch = /srv/share\nwatch = /home\nexclude = *.tmp\n"
+	    "watcher = inotify\n[integrity]\npath = /etc\n"), 0);
+	assert_int_equal(a.watch.n, 2);
+	assert_string_equal(a.watch.item[0], "/srv/share");
+	assert_string_equal(a.watch.item[1], "/home");
+	assert_int_equal(a.watch_exclude.n, 1);
+	assert_string_equal(a.watch_exclude.item[0], "*.tmp");
+	assert_int_equal(a.watcher, WATCHER_INOTIFY);
+	assert_int_equal(a.fim_paths.n, 1);
+	assert_int_equal(a.fim_exclude.n, 4);	/* untouched: default */
+	assert_int_equal(a.rules.n, 0);
+	/* paths must be absolute; excludes may be patterns */
+	assert_int_equal(load_text(f, AGENT, &a, "[files]\nwatch = home\n"),
+	    ERR_CONFIG);
+	assert_logged(f, "2: watch = 'home': must be a full path, starting "
+	    "with /");
+	assert_int_equal(load_text(f, AGENT, &a, "[files]\nwatcher = yes\n"),
+	    ERR_CONFIG);
+	assert_logged(f, "2: watcher = 'yes': must be auto, fanotify or "
+	    "inotify");
+	/* at most CONFIG_LIST_MAX lines */
+	len = (size_t)snprintf(text, sizeof(text), "[files]\n");
+	for (i = 0; i <= CONFIG_LIST_MAX; i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+		    "watch = /d%d\n", i);
+	assert_int_equal(load_text(f, AGENT, &a, text), ERR_CONFIG);
+	assert_logged(f, "66: watch = '/d64': more than 64 lines of this key");
+}
+
+static void
 test_line_length(void **state)
 {
 	struct fixture		*f = *state;
@@ -1152,6 +1248,7 @@ main(void)
 		cmocka_unit_test(test_syntax_errors),
 		cmocka_unit_test(test_indented_lines),
 		cmocka_unit_test(test_duplicates_later_wins),
+		cmocka_unit_test(test_lists),
 		cmocka_unit_test(test_line_length),
 		cmocka_unit_test(test_odd_bytes),
 		cmocka_unit_test(test_backoff_order),

@@ -342,7 +342,7 @@ static const char *const bad_names[] = {
 	/* 32 x "ã" (64 bytes) and one more byte */
 	"ããããããããããããããããããããããããããããããããa",
 	"web\t1", "web\n1", "web\r1", "\x01", "\x1b[31mred", "web\x7f",
-	"web\xc2\x80", "web\xc2\x85", "\xc2\x9b" "31m", "web\xc2\x9f",
+	"web\xc2\x80", "web\xc2\x85", "\xc2\x9b[31m", "web\xc2\x9f",
 	"\xff", "web\xfe", "\x80", "web\xc3", "\xe1\x80", "\xc3\x28",
 	"\xc0\xaf", "\xc1\xbf", "\xe0\x80\xaf", "\xf0\x80\x80\xaf",
 	"\xed\xa0\x80", "\xed\xbf\xbf", "\xf4\x90\x80\x80", "\xf5\x80\x80\x80",
