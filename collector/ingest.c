@@ -165,14 +165,14 @@ commit_list(struct ingest *ing, struct ingest_batch *list)
 	int			 rc = 0;
 
 	for (b = list; b != NULL; b = b->next) {
-		if (b->kind == INGEST_HEARTBEAT) {
+		if (b->kind == INGEST_HEARTBEAT)
 			b->rc = store_agent_heartbeat(ing->store, b->agent_rowid,
 			    b->now, b->version, b->arena, b->arena_len ?
 			    b->arena_len - 1 : 0);
-			continue;
-		}
-		if (b->n == 0)		/* b->evs is NULL: nothing to copy */
-			continue;
+	}
+	for (b = list; b != NULL; b = b->next) {
+		if (b->kind != INGEST_EVENTS || b->n == 0)
+			continue;	/* an empty batch's evs is NULL */
 		if (n + b->n > ing->all_cap) {
 			cap = ing->all_cap ? ing->all_cap : 1024;
 			while (cap < n + b->n)

@@ -39,7 +39,6 @@ struct ingest_batch {
 	char			 version[STORE_VERSION_MAX + 1]; /* heartbeat */
 	int64_t			 now;
 	int			 rc;		/* result, set by the writer */
-	size_t			 inserted;	/* new rows (rest duplicates) */
 	struct ingest_batch	*next;
 };
 

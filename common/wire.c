@@ -101,6 +101,12 @@ wire_text_valid(const char *s, size_t len)
 		    (c == 0xf0 && p[i + 1] < 0x90) ||
 		    (c == 0xf4 && p[i + 1] > 0x8f))
 			return 0;
+		/* bidirectional overrides and isolates, line and paragraph
+		 * separators: they make names display as something else */
+		if (c == 0xe2 && ((p[i + 1] == 0x80 && ((p[i + 2] >= 0xaa &&
+		    p[i + 2] <= 0xae) || p[i + 2] == 0xa8 || p[i + 2] == 0xa9)) ||
+		    (p[i + 1] == 0x81 && p[i + 2] >= 0xa6 && p[i + 2] <= 0xa9)))
+			return 0;
 		i += need + 1;
 	}
 	return 1;
