@@ -35,7 +35,10 @@
 #include "enroll.h"
 #include "err.h"
 #include "event.h"
+#include "filemon.h"
+#include "fim_cmd.h"
 #include "log.h"
+#include "scan_cmd.h"
 #include "spool.h"
 #include "uplink.h"
 #include "version.h"
@@ -123,6 +126,8 @@ static const char main_help[] =
 	"  enroll     enroll this agent with a collector (once)\n"
 	"  emit       queue test events in the spool\n"
 	"  status     show the link, the spool and the drops\n"
+	"  scan       scan files and folders with the YARA rules, once\n"
+	"  integrity  record files' state (baseline) or check them against it\n"
 	"\n"
 	GLOBAL_HELP
 	"\n"
@@ -322,7 +327,22 @@ struct daemon {
 	struct event_base	*base;
 	struct spool		*spool;
 	struct uplink		*uplink;
+	struct filemon		*filemon;
 };
+
+/* The shipped rules: installed, else those of the source tree. */
+static const char *
+default_rules(void)
+{
+	return access(VIGIL_RULES_INSTALLED, R_OK) == 0 ?
+	    VIGIL_RULES_INSTALLED : VIGIL_RULES_SOURCE;
+}
+
+static void
+kick_uplink(void *arg)
+{
+	uplink_kick(arg);
+}
 
 static void
 stop_cb(evutil_socket_t sig, short what, void *arg)
@@ -358,6 +378,7 @@ reload_cb(evutil_socket_t sig, short what, void *arg)
 	log_setlevel(nc.log_level);
 	spool_set_max(d->spool, nc.spool_max);
 	uplink_reload(d->uplink);
+	filemon_reload(d->filemon, &nc);
 	log_info("configuration reloaded");
 }
 
@@ -396,6 +417,13 @@ cmd_run(struct opts *o, struct agent_config *cfg)
 		goto fail;
 	if ((rc = uplink_new(&d.uplink, d.base, d.spool, cfg)) != 0)
 		goto fail;
+	if ((cfg->files_enabled || cfg->fim_enabled) &&
+	    filemon_new(&d.filemon, d.base, d.spool, cfg, cfg->data_dir,
+	    default_rules(), kick_uplink, d.uplink) != 0)
+		log_warnx("file activity monitoring is off (see above); "
+		    "events still flow");
+	if (d.filemon != NULL)
+		uplink_set_health(d.uplink, filemon_health, d.filemon);
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR ||
 	    (rc = add_signal(&d, &sigs[0], SIGTERM, stop_cb)) != 0 ||
 	    (rc = add_signal(&d, &sigs[1], SIGINT, stop_cb)) != 0 ||
@@ -415,6 +443,7 @@ fail:
 		    "--token TOKEN --fingerprint FP", PROG);
 	else if (rc != 0)
 		log_warnx("cannot run: %s", vigil_strerror(rc));
+	filemon_free(d.filemon);	/* its last events still reach the spool */
 	uplink_free(d.uplink);
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		if (sigs[i] != NULL)
@@ -733,6 +762,78 @@ fail:
 
 /* main */
 
+/*
+ * scan and integrity parse their own options (scan_cmd.c, fim_cmd.c);
+ * the global options may still stand after the command word, so they are
+ * taken out here first.
+ */
+static int
+take_globals(struct opts *o, int *argcp, char **argv)
+{
+	int	i, j, argc = *argcp;
+
+	for (i = j = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--") == 0) {
+			while (i < argc)
+				argv[j++] = argv[i++];
+			break;
+		}
+		if ((strcmp(a, "--data-dir") == 0 || strcmp(a, "-c") == 0 ||
+		    strcmp(a, "--config") == 0)) {
+			if (i + 1 >= argc)
+				return usage_error(argv[0], "%s needs a value",
+				    a);
+			if (a[1] == 'c' || a[2] == 'c')
+				o->config = argv[++i];
+			else
+				o->data_dir = argv[++i];
+		} else if (strncmp(a, "--data-dir=", 11) == 0) {
+			o->data_dir = a + 11;
+		} else if (strncmp(a, "--config=", 9) == 0) {
+			o->config = a + 9;
+		} else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+			o->verbose = 1;
+		} else {
+			argv[j++] = argv[i];
+		}
+	}
+	argv[j] = NULL;
+	*argcp = j;
+	return 0;
+}
+
+static int
+run_scan(int argc, char **argv, const struct agent_config *cfg)
+{
+	char		 cache[PATH_MAX];
+	const char	*rules = cfg->rules.n > 0 ? cfg->rules.item[0] :
+			    default_rules();
+	int		 n;
+
+	/* compiled rules are cached in the data directory when there is one
+	 * (the scan works without it) */
+	n = snprintf(cache, sizeof(cache), "%s/rules-cache", cfg->data_dir);
+	return scan_cmd_run(argc, argv, rules, n > 0 &&
+	    (size_t)n < sizeof(cache) && access(cfg->data_dir, W_OK) == 0 ?
+	    cache : NULL);
+}
+
+static int
+run_integrity(int argc, char **argv, const struct agent_config *cfg)
+{
+	return fim_cmd_run(argc, argv, cfg->data_dir);
+}
+
+static const struct {
+	const char	*name;
+	int		(*run)(int, char **, const struct agent_config *);
+} passthrough[] = {
+	{ "scan", run_scan },
+	{ "integrity", run_integrity },
+};
+
 static const struct command *
 find_command(const char *name)
 {
@@ -788,6 +889,23 @@ main(int argc, char **argv)
 			return 0;
 		}
 		return exit_code(usage_error(NULL, "missing command"));
+	}
+	for (size_t i = 0; i < sizeof(passthrough) / sizeof(passthrough[0]);
+	    i++) {
+		int	pargc = argc - first;
+
+		if (strcmp(argv[first], passthrough[i].name) != 0)
+			continue;
+		if ((rc = take_globals(&o, &pargc, argv + first)) != 0)
+			return exit_code(rc);
+		if (sodium_init() < 0) {
+			log_warnx("libsodium: cannot initialise");
+			return 1;
+		}
+		if ((rc = setup(&cfg, &o)) != 0)
+			return exit_code(rc);
+		optind = 0;	/* the command runs getopt afresh */
+		return passthrough[i].run(pargc, argv + first, &cfg);
 	}
 	if ((cmd = find_command(argv[first])) == NULL)
 		return exit_code(usage_error(NULL, "unknown command '%s'",

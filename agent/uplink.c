@@ -85,6 +85,8 @@ struct uplink {
 	char			 host[CONFIG_ADDR_MAX];
 	uint16_t		 port;
 	int64_t			 started_ms;
+	uplink_health_cb	 health_cb;
+	void			*health_arg;
 
 	enum link_state		 state;
 	unsigned		 attempt;	/* failures since OPEN */
@@ -317,7 +319,7 @@ static char *
 heartbeat_text(struct uplink *u, size_t *len)
 {
 	struct spool_stats	 st;
-	json_t			*ev = NULL, *by_type = NULL, *drops;
+	json_t			*ev = NULL, *by_type = NULL, *drops, *extra;
 	char			*s = NULL;
 	int			 rc;
 
@@ -328,6 +330,15 @@ heartbeat_text(struct uplink *u, size_t *len)
 	}
 	ev = uplink_heartbeat_json((now_ms() - u->started_ms) / 1000, &st,
 	    by_type);
+	if (ev != NULL && u->health_cb != NULL &&
+	    (extra = u->health_cb(u->health_arg)) != NULL) {
+		if (json_object_update(json_object_get(ev, "heartbeat"),
+		    extra) != 0) {
+			json_decref(extra);
+			goto fail;
+		}
+		json_decref(extra);
+	}
 	if (ev == NULL || (s = json_dumps(ev, JSON_COMPACT)) == NULL)
 		goto fail;
 	*len = strlen(s);
@@ -349,6 +360,13 @@ fail:
 	json_decref(ev);
 	failed(u, ERR_NOMEM, "building the heartbeat: out of memory");
 	return NULL;
+}
+
+void
+uplink_set_health(struct uplink *u, uplink_health_cb cb, void *arg)
+{
+	u->health_cb = cb;
+	u->health_arg = arg;
 }
 
 static int

@@ -43,6 +43,11 @@ void	uplink_kick(struct uplink *);
 void	uplink_reload(struct uplink *);
 /* Closes the connection, records "stopped" and wipes the key. Takes NULL. */
 void	uplink_free(struct uplink *);
+/* Other parts of the agent add to each heartbeat: cb returns a new JSON
+ * object whose members are merged into "heartbeat" (for example "rules"
+ * and "files"), or NULL. Called on the event-loop thread. */
+typedef json_t	*(*uplink_health_cb)(void *arg);
+void	uplink_set_health(struct uplink *, uplink_health_cb cb, void *arg);
 
 /* Backoff before reconnect attempt k (0-based): a ceiling
  * d = min(max_ms, min_ms * 2^k), computed without overflow for any k,

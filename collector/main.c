@@ -597,6 +597,48 @@ struct events_ctx {
 	int	json;
 };
 
+/* One line a person can read: what happened, and to what. */
+static void
+print_summary(const struct store_row *r)
+{
+	json_t		*ev, *a, *f, *i;
+	const char	*path;
+
+	if ((ev = json_loadb(r->json, r->len, 0, NULL)) == NULL)
+		goto raw;
+	a = json_object_get(ev, "alert");
+	f = json_object_get(ev, "file");
+	i = json_object_get(ev, "integrity");
+	if (a != NULL) {
+		printf("[%lld] %s", (long long)json_integer_value(
+		    json_object_get(a, "severity")),
+		    json_string_value(json_object_get(a, "signature")) ?
+		    json_string_value(json_object_get(a, "signature")) : "?");
+		if ((path = json_string_value(json_object_get(f, "path"))))
+			printf("  %s", path);
+		else if (json_object_get(ev, "src_ip") != NULL)
+			printf("  %s:%lld -> %s:%lld",
+			    json_string_value(json_object_get(ev, "src_ip")),
+			    (long long)json_integer_value(json_object_get(ev,
+			    "src_port")),
+			    json_string_value(json_object_get(ev, "dest_ip")),
+			    (long long)json_integer_value(json_object_get(ev,
+			    "dest_port")));
+		putchar('\n');
+	} else if (i != NULL) {
+		printf("%s  %s\n",
+		    json_string_value(json_object_get(i, "change")),
+		    json_string_value(json_object_get(i, "path")));
+	} else {
+		json_decref(ev);
+		goto raw;
+	}
+	json_decref(ev);
+	return;
+raw:
+	printf("%.*s\n", (int)(r->len > 100 ? 100 : r->len), r->json);
+}
+
 static int
 print_event(void *arg, const struct store_row *r)
 {
@@ -614,11 +656,11 @@ print_event(void *arg, const struct store_row *r)
 		return 0;
 	}
 	event_format_ts(ts, r->ts_us);
-	printf("%s  ", ts);
+	printf("%.19s  ", ts);
 	print_col(r->agent_name, 16);
-	print_col(r->office, 20);
-	printf("%-12s  seq %-8" PRIu64 "  %.*s\n", r->type, r->seq,
-	    (int)(r->len > 120 ? 120 : r->len), r->json);
+	print_col(r->office, 16);
+	printf("%-10s  %6" PRIu64 "  ", r->type, r->seq);
+	print_summary(r);
 	return 0;
 }
 

@@ -101,6 +101,10 @@ backoff_min = 1s
 backoff_max = ${BACKOFF_MAX:-2s}
 [spool]
 poll = 50ms
+[files]
+enabled = no
+[integrity]
+enabled = no
 EOC
 }
 

@@ -7,6 +7,7 @@
 
 write_agent_conf "$T/agent.conf"
 cat >>"$T/agent.conf" <<EOC
+[spool]
 max_size = 1M
 EOC
 start_collector "$T/coll" || exit 1

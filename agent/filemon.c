@@ -1,0 +1,939 @@
+/*
+ * filemon.c: file activity in the agent daemon (see filemon.h).
+ *
+ *   watcher (loop) --file--> debounce table (loop) --due--> job queue
+ *   watcher (loop) --rescan--> pending rescans (loop) ------> job queue
+ *   job queue --> N scan workers: cache lookup, YARA scan, cache store
+ *   watcher (loop) --integrity path--> FIM thread: check that path
+ *   FIM thread: baseline once, then a full check every interval
+ *   workers, FIM thread --events--> results queue --> spool (loop)
+ *
+ * Invariants: the spool, the watcher and the debounce table are touched
+ * only on the event-loop thread; the job queue never holds more than
+ * QUEUE_MAX jobs (a full queue leaves work in the debounce table or the
+ * pending rescans, retried shortly; nothing is dropped); a scanner is
+ * used under the read side of rules_lock and replaced under the write
+ * side, so a reload waits for running scans and never frees rules in use.
+ *
+ * Load: a burst of thousands of file closes (an unzip, a copy from a USB
+ * stick) becomes one debounce entry per path and one scan per file; a
+ * rescan of a tree costs one stat and one cache lookup per unchanged file.
+ */
+#include <sys/queue.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fts.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "event.h"
+#include "filemon.h"
+#include "fim.h"
+#include "log.h"
+#include "scancache.h"
+#include "scanner.h"
+#include "watch.h"
+
+#define QUEUE_MAX	4096	/* scan jobs waiting for a worker */
+#define PEND_MAX	65536	/* paths waiting out their debounce */
+#define PEND_BUCKETS	4096
+#define RETRY_MS	50	/* queue was full: try again */
+#define FLUSH_SECS	1	/* scan cache commit */
+
+enum job_kind { J_SCAN, J_RESCAN };
+
+struct job {
+	enum job_kind	 kind;
+	char		*path;
+	struct job	*next;
+};
+
+struct outev {
+	char		*json;
+	size_t		 len;
+	char		 type[EVENT_TYPE_MAX + 1];
+	int		 prio;
+	struct outev	*next;
+};
+
+struct pend {
+	char			*path;
+	int64_t			 due_ms;
+	struct pend		*hnext;		/* bucket chain */
+	TAILQ_ENTRY(pend)	 order;		/* by due time */
+};
+
+struct rescan {
+	char		*path;
+	struct rescan	*next;
+};
+
+struct fimq {
+	char		*path;
+	struct fimq	*next;
+};
+
+struct counters {
+	uint64_t	 scanned, matches, problems, cache_hits, rescans;
+};
+
+struct filemon {
+	struct event_base	*base;
+	struct spool		*spool;
+	struct agent_config	*cfg;		/* our copy */
+	char			 data_dir[PATH_MAX];
+	char			 default_rules[PATH_MAX];
+	void			(*kick)(void *);
+	void			*kick_arg;
+
+	struct watch		*watch;
+	struct scancache	*cache;
+	pthread_rwlock_t	 rules_lock;
+	struct scanner		*scanner;
+
+	pthread_mutex_t		 mu;		/* jobs, results, counters */
+	pthread_cond_t		 cv;
+	struct job		*jobs, **jobs_tail;
+	size_t			 njobs;
+	int			 stop;
+	pthread_t		*workers;
+	int			 nworkers;
+	struct outev		*results, **results_tail;
+	struct counters		 n;
+
+	struct event		*results_ev;	/* worker -> loop */
+	struct event		*debounce_ev;
+	struct event		*flush_ev;
+	struct pend		*buckets[PEND_BUCKETS];
+	TAILQ_HEAD(, pend)	 pending;
+	size_t			 npend;
+	struct rescan		*rescans;	/* waiting for queue room */
+
+	pthread_t		 fim_thread;
+	int			 fim_started;
+	pthread_mutex_t		 fmu;
+	pthread_cond_t		 fcv;
+	struct fimq		*fimq;
+	int			 fim_stop;
+	int			 fim_ready;	/* baseline exists */
+};
+
+/* dir/name into out; ERR_TOOBIG if it does not fit. */
+static int
+join(char *out, size_t len, const char *dir, const char *name)
+{
+	int	n = snprintf(out, len, "%s/%s", dir, name);
+
+	return n < 0 || (size_t)n >= len ? ERR_TOOBIG : 0;
+}
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Is path one of the roots, or below one? */
+static int
+under(const struct config_list *roots, const char *path)
+{
+	size_t	len;
+	int	i;
+
+	for (i = 0; i < roots->n; i++) {
+		len = strlen(roots->item[i]);
+		while (len > 1 && roots->item[i][len - 1] == '/')
+			len--;
+		if (strncmp(path, roots->item[i], len) == 0 &&
+		    (path[len] == '/' || path[len] == '\0' || len == 1))
+			return 1;
+	}
+	return 0;
+}
+
+/* Results: any thread hands an event to the loop. Takes ev. */
+static void
+emit(struct filemon *fm, json_t *ev)
+{
+	struct outev	*o;
+	json_t		*t, *sev;
+	int		 severity = 0;
+
+	if (ev == NULL)
+		return;
+	if ((o = calloc(1, sizeof(*o))) == NULL ||
+	    (o->json = event_dump(ev, &o->len)) == NULL) {
+		log_warnx("files: an event could not be built (out of memory "
+		    "or over %d bytes)", EVENT_MAX_LEN);
+		free(o);
+		json_decref(ev);
+		return;
+	}
+	t = json_object_get(ev, "event_type");
+	snprintf(o->type, sizeof(o->type), "%s", json_string_value(t) ?
+	    json_string_value(t) : "unknown");
+	sev = json_object_get(json_object_get(ev, "alert"), "severity");
+	if (json_is_integer(sev))
+		severity = (int)json_integer_value(sev);
+	o->prio = event_prio(o->type, severity);
+	json_decref(ev);
+	pthread_mutex_lock(&fm->mu);
+	*fm->results_tail = o;
+	fm->results_tail = &o->next;
+	pthread_mutex_unlock(&fm->mu);
+	event_active(fm->results_ev, 0, 0);
+}
+
+static void
+on_results(evutil_socket_t fd, short what, void *arg)
+{
+	struct filemon	*fm = arg;
+	struct outev	*list, *o;
+	struct spool_in	 in[256];
+	size_t		 n = 0;
+
+	pthread_mutex_lock(&fm->mu);
+	list = fm->results;
+	fm->results = NULL;
+	fm->results_tail = &fm->results;
+	pthread_mutex_unlock(&fm->mu);
+	for (o = list; o != NULL; o = o->next) {
+		in[n].type = o->type;
+		in[n].prio = o->prio;
+		in[n].json = o->json;
+		in[n].len = o->len;
+		if (++n == sizeof(in) / sizeof(in[0]) || o->next == NULL) {
+			if (spool_append(fm->spool, in, n, NULL, NULL) != 0)
+				log_warnx("files: %zu events could not be "
+				    "spooled", n);
+			n = 0;
+		}
+	}
+	while ((o = list) != NULL) {
+		list = o->next;
+		free(o->json);
+		free(o);
+	}
+	if (fm->kick != NULL)
+		fm->kick(fm->kick_arg);
+}
+
+/* One file, by a worker: cache, scan, events. */
+static void
+scan_one(struct filemon *fm, const char *path)
+{
+	struct scanner_result	 res;
+	struct stat		 st;
+	const char		*version;
+	size_t			 i;
+	int			 fd, hit;
+
+	memset(&res, 0, sizeof(res));
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC |
+	    O_NOCTTY);
+	if (fd == -1 && errno == ENOENT)
+		return;		/* gone before its turn: nothing to scan */
+	if (fd != -1 && (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode))) {
+		close(fd);
+		return;		/* the watcher reports regular files only */
+	}
+	pthread_rwlock_rdlock(&fm->rules_lock);
+	version = scanner_info(fm->scanner)->version;
+	if (fd == -1) {
+		/* let the scanner say why, in its own words */
+		scanner_scan_path(fm->scanner, &res, path);
+	} else {
+		hit = fm->cache != NULL && scancache_lookup(fm->cache, &st,
+		    version) == 1;
+		if (hit) {
+			pthread_mutex_lock(&fm->mu);
+			fm->n.cache_hits++;
+			pthread_mutex_unlock(&fm->mu);
+			goto out;
+		}
+		scanner_scan_fd(fm->scanner, &res, fd, path);
+	}
+	switch (res.status) {
+	case SCAN_MATCH:
+		for (i = 0; i < res.nmatches; i++)
+			emit(fm, scanner_event(&res, &res.matches[i]));
+		break;
+	case SCAN_CLEAN:
+		break;
+	default:
+		emit(fm, scanner_event(&res, NULL));
+		break;
+	}
+	/* Remember the verdicts that will not change until the file does:
+	 * a match is reported once, not at every rescan. */
+	if (fd != -1 && fm->cache != NULL && (res.status == SCAN_CLEAN ||
+	    res.status == SCAN_MATCH || res.status == SCAN_TOOBIG ||
+	    res.status == SCAN_TIMEOUT))
+		scancache_store(fm->cache, &st, version);
+	pthread_mutex_lock(&fm->mu);
+	fm->n.scanned++;
+	if (res.status == SCAN_MATCH)
+		fm->n.matches += res.nmatches;
+	else if (res.status != SCAN_CLEAN)
+		fm->n.problems++;
+	pthread_mutex_unlock(&fm->mu);
+out:
+	pthread_rwlock_unlock(&fm->rules_lock);
+	scanner_result_clear(&res);
+	if (fd != -1)
+		close(fd);
+}
+
+/* A whole tree, by a worker. Symlinks are not followed; excluded folders
+ * are not entered. */
+static void
+rescan_tree(struct filemon *fm, const char *root)
+{
+	char		*argv[2] = { (char *)root, NULL };
+	FTS		*fts;
+	FTSENT		*e;
+
+	if ((fts = fts_open(argv, FTS_PHYSICAL | FTS_NOCHDIR, NULL)) == NULL) {
+		log_warn("files: rescan %s", root);
+		return;
+	}
+	while ((e = fts_read(fts)) != NULL) {
+		pthread_mutex_lock(&fm->mu);
+		if (fm->stop) {
+			pthread_mutex_unlock(&fm->mu);
+			break;
+		}
+		pthread_mutex_unlock(&fm->mu);
+		if (fm->watch != NULL && watch_excluded(fm->watch, e->fts_path)) {
+			if (e->fts_info == FTS_D)
+				fts_set(fts, e, FTS_SKIP);
+			continue;
+		}
+		switch (e->fts_info) {
+		case FTS_F:
+			scan_one(fm, e->fts_path);
+			break;
+		case FTS_DNR:
+		case FTS_ERR:
+			log_warnx("files: rescan: %s: %s", e->fts_path,
+			    strerror(e->fts_errno));
+			break;
+		default:
+			break;
+		}
+	}
+	fts_close(fts);
+}
+
+static void *
+worker(void *arg)
+{
+	struct filemon	*fm = arg;
+	struct job	*j;
+
+	pthread_mutex_lock(&fm->mu);
+	for (;;) {
+		while (fm->jobs == NULL && !fm->stop)
+			pthread_cond_wait(&fm->cv, &fm->mu);
+		if (fm->stop)
+			break;
+		j = fm->jobs;
+		if ((fm->jobs = j->next) == NULL)
+			fm->jobs_tail = &fm->jobs;
+		fm->njobs--;
+		pthread_mutex_unlock(&fm->mu);
+		if (j->kind == J_SCAN)
+			scan_one(fm, j->path);
+		else
+			rescan_tree(fm, j->path);
+		free(j->path);
+		free(j);
+		pthread_mutex_lock(&fm->mu);
+	}
+	pthread_mutex_unlock(&fm->mu);
+	return NULL;
+}
+
+/* Queue a job if there is room: 0, ERR_FULL (keep it and retry), or
+ * ERR_NOMEM. */
+static int
+submit(struct filemon *fm, enum job_kind kind, const char *path)
+{
+	struct job	*j;
+
+	pthread_mutex_lock(&fm->mu);
+	if (fm->njobs >= QUEUE_MAX) {
+		pthread_mutex_unlock(&fm->mu);
+		return ERR_FULL;
+	}
+	pthread_mutex_unlock(&fm->mu);
+	if ((j = calloc(1, sizeof(*j))) == NULL ||
+	    (j->path = strdup(path)) == NULL) {
+		free(j);
+		return ERR_NOMEM;
+	}
+	j->kind = kind;
+	pthread_mutex_lock(&fm->mu);
+	*fm->jobs_tail = j;
+	fm->jobs_tail = &j->next;
+	fm->njobs++;
+	if (kind == J_RESCAN)
+		fm->n.rescans++;
+	pthread_cond_signal(&fm->cv);
+	pthread_mutex_unlock(&fm->mu);
+	return 0;
+}
+
+static uint32_t
+path_hash(const char *s)
+{
+	uint32_t	h = 2166136261u;
+
+	while (*s != '\0')
+		h = (h ^ (uint8_t)*s++) * 16777619u;
+	return h % PEND_BUCKETS;
+}
+
+static void
+arm_debounce(struct filemon *fm, int64_t delay_ms)
+{
+	struct timeval	tv;
+
+	if (delay_ms < 0)
+		delay_ms = 0;
+	tv.tv_sec = delay_ms / 1000;
+	tv.tv_usec = (delay_ms % 1000) * 1000;
+	evtimer_add(fm->debounce_ev, &tv);
+}
+
+static void
+pend_remove(struct filemon *fm, struct pend *p)
+{
+	struct pend	**pp;
+
+	for (pp = &fm->buckets[path_hash(p->path)]; *pp != p;
+	    pp = &(*pp)->hnext)
+		;
+	*pp = p->hnext;
+	TAILQ_REMOVE(&fm->pending, p, order);
+	fm->npend--;
+	free(p->path);
+	free(p);
+}
+
+static void request_rescan(struct filemon *, const char *);
+
+/* Loop: a file was written; scan it once it has been quiet for the
+ * debounce time. */
+static void
+touch(struct filemon *fm, const char *path)
+{
+	struct pend	*p;
+	uint32_t	 h = path_hash(path);
+
+	for (p = fm->buckets[h]; p != NULL; p = p->hnext)
+		if (strcmp(p->path, path) == 0)
+			break;
+	if (p != NULL) {
+		TAILQ_REMOVE(&fm->pending, p, order);
+	} else {
+		if (fm->npend >= PEND_MAX) {
+			/* a flood: scan the whole folder later instead */
+			char	*dir = strdup(path), *slash;
+
+			if (dir != NULL && (slash = strrchr(dir, '/')) != NULL &&
+			    slash != dir)
+				*slash = '\0';
+			if (dir != NULL)
+				request_rescan(fm, dir);
+			free(dir);
+			return;
+		}
+		if ((p = calloc(1, sizeof(*p))) == NULL ||
+		    (p->path = strdup(path)) == NULL) {
+			free(p);
+			request_rescan(fm, path);
+			return;
+		}
+		p->hnext = fm->buckets[h];
+		fm->buckets[h] = p;
+		fm->npend++;
+	}
+	p->due_ms = mono_ms() + fm->cfg->debounce_ms;
+	TAILQ_INSERT_TAIL(&fm->pending, p, order);
+	if (!evtimer_pending(fm->debounce_ev, NULL))
+		arm_debounce(fm, fm->cfg->debounce_ms);
+}
+
+static void
+request_rescan(struct filemon *fm, const char *path)
+{
+	struct rescan	*r, **rp;
+
+	for (rp = &fm->rescans; *rp != NULL; rp = &(*rp)->next)
+		if (strcmp((*rp)->path, path) == 0)
+			return;		/* already waiting */
+	if ((r = calloc(1, sizeof(*r))) == NULL ||
+	    (r->path = strdup(path)) == NULL) {
+		free(r);
+		log_warnx("files: out of memory: rescan of %s lost", path);
+		return;
+	}
+	*rp = r;
+	if (!evtimer_pending(fm->debounce_ev, NULL))
+		arm_debounce(fm, 0);
+}
+
+/* Loop: move due work into the job queue, as far as there is room. */
+static void
+on_debounce(evutil_socket_t fd, short what, void *arg)
+{
+	struct filemon	*fm = arg;
+	struct pend	*p;
+	struct rescan	*r;
+	int64_t		 now = mono_ms();
+
+	while ((r = fm->rescans) != NULL) {
+		if (submit(fm, J_RESCAN, r->path) != 0)
+			goto later;
+		fm->rescans = r->next;
+		free(r->path);
+		free(r);
+	}
+	while ((p = TAILQ_FIRST(&fm->pending)) != NULL && p->due_ms <= now) {
+		if (submit(fm, J_SCAN, p->path) != 0)
+			goto later;
+		pend_remove(fm, p);
+	}
+	if (p != NULL)
+		arm_debounce(fm, p->due_ms - now);
+	return;
+later:
+	arm_debounce(fm, RETRY_MS);
+}
+
+static void
+fim_enqueue(struct filemon *fm, const char *path)
+{
+	struct fimq	*q;
+
+	if ((q = calloc(1, sizeof(*q))) == NULL ||
+	    (q->path = strdup(path)) == NULL) {
+		free(q);
+		return;		/* the periodic check will see it */
+	}
+	pthread_mutex_lock(&fm->fmu);
+	q->next = fm->fimq;
+	fm->fimq = q;
+	pthread_cond_signal(&fm->fcv);
+	pthread_mutex_unlock(&fm->fmu);
+}
+
+static void
+on_file(void *arg, const struct watch_event *ev)
+{
+	struct filemon	*fm = arg;
+
+	if (fm->cfg->fim_enabled && under(&fm->cfg->fim_paths, ev->path))
+		fim_enqueue(fm, ev->path);
+	if (fm->cfg->files_enabled && under(&fm->cfg->watch, ev->path))
+		touch(fm, ev->path);
+}
+
+static void
+on_rescan(void *arg, const char *path, enum watch_why why)
+{
+	struct filemon	*fm = arg;
+
+	log_info("files: rescanning %s (%s)", path,
+	    why == WATCH_RESCAN_OVERFLOW ? "event queue overflow" :
+	    why == WATCH_RESCAN_NEWDIR ? "new folder" :
+	    why == WATCH_RESCAN_MOUNT ? "new mount" :
+	    why == WATCH_RESCAN_UNWATCHED ? "could not be watched" :
+	    "events lost");
+	if (fm->cfg->files_enabled && under(&fm->cfg->watch, path))
+		request_rescan(fm, path);
+	if (fm->cfg->fim_enabled && under(&fm->cfg->fim_paths, path))
+		fim_enqueue(fm, path);
+}
+
+static void
+on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	struct filemon	*fm = arg;
+
+	if (fm->cache != NULL)
+		scancache_flush(fm->cache);
+}
+
+static int
+fim_emit(void *arg, const struct fim_change *c)
+{
+	emit(arg, fim_event(c));
+	return 0;
+}
+
+/* The integrity thread: baseline once, then checks: one path at a time
+ * as the watcher reports them, and everything every interval. */
+static void *
+fim_main(void *arg)
+{
+	struct filemon		*fm = arg;
+	struct fim		*fim = NULL;
+	struct fim_opts		 o;
+	struct fim_stats	 st;
+	const char		*paths[CONFIG_LIST_MAX], *excl[CONFIG_LIST_MAX];
+	char			 db[PATH_MAX];
+	struct stat		 sb;
+	struct timespec		 until;
+	struct fimq		*q;
+	int			 i, fresh, rc;
+
+	memset(&o, 0, sizeof(o));
+	for (i = 0; i < fm->cfg->fim_paths.n; i++)
+		paths[i] = fm->cfg->fim_paths.item[i];
+	for (i = 0; i < fm->cfg->fim_exclude.n; i++)
+		excl[i] = fm->cfg->fim_exclude.item[i];
+	o.paths = paths;
+	o.npaths = (size_t)fm->cfg->fim_paths.n;
+	o.exclude = excl;
+	o.nexclude = (size_t)fm->cfg->fim_exclude.n;
+	o.threads = fm->cfg->fim_threads;
+	if (join(db, sizeof(db), fm->data_dir, "fim.db") != 0) {
+		log_warnx("integrity: data directory path too long");
+		return NULL;
+	}
+	fresh = stat(db, &sb) == -1;
+	if (fim_open(&fim, db, &o) != 0) {
+		log_warnx("integrity: cannot open %s; integrity checks off", db);
+		return NULL;
+	}
+	if (fresh) {
+		rc = fim_baseline(fim, &st);
+		log_info("integrity: baseline of %llu entries in %.1f s%s",
+		    (unsigned long long)st.entries, st.seconds,
+		    rc ? " (with errors)" : "");
+	} else {
+		rc = fim_check(fim, fim_emit, fm, &st);
+		log_info("integrity: check at start: %llu changes in %.1f s",
+		    (unsigned long long)st.changes, st.seconds);
+	}
+	pthread_mutex_lock(&fm->fmu);
+	fm->fim_ready = 1;
+	for (;;) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += fm->cfg->fim_interval_s;
+		while (fm->fimq == NULL && !fm->fim_stop &&
+		    pthread_cond_timedwait(&fm->fcv, &fm->fmu, &until) == 0)
+			;
+		if (fm->fim_stop)
+			break;
+		if ((q = fm->fimq) != NULL) {
+			fm->fimq = q->next;
+			pthread_mutex_unlock(&fm->fmu);
+			fim_check_path(fim, q->path, fim_emit, fm);
+			free(q->path);
+			free(q);
+		} else {
+			pthread_mutex_unlock(&fm->fmu);
+			fim_check(fim, fim_emit, fm, &st);
+			log_info("integrity: periodic check: %llu changes in "
+			    "%.1f s", (unsigned long long)st.changes,
+			    st.seconds);
+		}
+		pthread_mutex_lock(&fm->fmu);
+	}
+	pthread_mutex_unlock(&fm->fmu);
+	fim_close(fim);
+	return NULL;
+}
+
+/* Load the configured (or default) rules. */
+static int
+load_rules(struct filemon *fm, struct scanner **out)
+{
+	const char		*paths[CONFIG_LIST_MAX];
+	struct scanner_opts	 so;
+	char			 cache[PATH_MAX];
+	size_t			 n = 0;
+	int			 i, rc;
+
+	for (i = 0; i < fm->cfg->rules.n; i++)
+		paths[n++] = fm->cfg->rules.item[i];
+	if (n == 0)
+		paths[n++] = fm->default_rules;
+	if (join(cache, sizeof(cache), fm->data_dir, "rules-cache") != 0)
+		return ERR_TOOBIG;
+	if (mkdir(cache, 0700) == -1 && errno != EEXIST) {
+		log_warn("files: %s", cache);
+		return ERR_IO;
+	}
+	memset(&so, 0, sizeof(so));
+	so.max_size = fm->cfg->scan_max_size;
+	so.timeout = fm->cfg->scan_timeout_s;
+	so.cache_dir = cache;
+	if ((rc = scanner_load(out, paths, n, &so)) != 0)
+		return rc;
+	log_info("files: %u YARA rules from %zu files (%zu skipped), version "
+	    "%.12s%s", scanner_info(*out)->rules, scanner_info(*out)->files,
+	    scanner_info(*out)->failed, scanner_info(*out)->version,
+	    scanner_info(*out)->from_cache ? ", from the compiled cache" : "");
+	return 0;
+}
+
+static int
+start_watch(struct filemon *fm)
+{
+	struct watch_opts	wo;
+	int			i;
+
+	memset(&wo, 0, sizeof(wo));
+	wo.backend = fm->cfg->watcher == WATCHER_FANOTIFY ? WATCH_FANOTIFY :
+	    fm->cfg->watcher == WATCHER_INOTIFY ? WATCH_INOTIFY : WATCH_AUTO;
+	if (watch_new(&fm->watch, fm->base, &wo, on_file, on_rescan, fm) != 0)
+		return ERR_IO;
+	for (i = 0; i < fm->cfg->watch_exclude.n; i++)
+		if (watch_exclude(fm->watch, fm->cfg->watch_exclude.item[i]) != 0)
+			return ERR_CONFIG;
+	for (i = 0; fm->cfg->files_enabled && i < fm->cfg->watch.n; i++)
+		if (watch_add(fm->watch, fm->cfg->watch.item[i]) != 0)
+			log_warnx("files: not watching %s",
+			    fm->cfg->watch.item[i]);
+	for (i = 0; fm->cfg->fim_enabled && i < fm->cfg->fim_paths.n; i++)
+		if (watch_add(fm->watch, fm->cfg->fim_paths.item[i]) != 0)
+			log_warnx("integrity: not watching %s",
+			    fm->cfg->fim_paths.item[i]);
+	log_info("files: watching with %s", watch_backend_name(fm->watch));
+	return 0;
+}
+
+int
+filemon_new(struct filemon **out, struct event_base *base,
+    struct spool *spool, const struct agent_config *cfg, const char *data_dir,
+    const char *default_rules, void (*kick)(void *), void *kick_arg)
+{
+	struct filemon	*fm;
+	struct timeval	 tv = { FLUSH_SECS, 0 };
+	char		 path[PATH_MAX];
+	int		 i, rc = ERR_NOMEM;
+
+	*out = NULL;
+	if ((fm = calloc(1, sizeof(*fm))) == NULL ||
+	    (fm->cfg = malloc(sizeof(*fm->cfg))) == NULL) {
+		free(fm);
+		return ERR_NOMEM;
+	}
+	*fm->cfg = *cfg;
+	fm->base = base;
+	fm->spool = spool;
+	fm->kick = kick;
+	fm->kick_arg = kick_arg;
+	snprintf(fm->data_dir, sizeof(fm->data_dir), "%s", data_dir);
+	snprintf(fm->default_rules, sizeof(fm->default_rules), "%s",
+	    default_rules);
+	pthread_rwlock_init(&fm->rules_lock, NULL);
+	pthread_mutex_init(&fm->mu, NULL);
+	pthread_cond_init(&fm->cv, NULL);
+	pthread_mutex_init(&fm->fmu, NULL);
+	pthread_cond_init(&fm->fcv, NULL);
+	fm->jobs_tail = &fm->jobs;
+	fm->results_tail = &fm->results;
+	TAILQ_INIT(&fm->pending);
+	if ((fm->results_ev = event_new(base, -1, 0, on_results, fm)) == NULL ||
+	    (fm->debounce_ev = evtimer_new(base, on_debounce, fm)) == NULL ||
+	    (fm->flush_ev = event_new(base, -1, EV_PERSIST, on_flush,
+	    fm)) == NULL || event_add(fm->flush_ev, &tv) != 0)
+		goto fail;
+	if (cfg->files_enabled) {
+		if ((rc = scanner_global_init()) != 0)
+			goto fail;
+		if ((rc = load_rules(fm, &fm->scanner)) != 0) {
+			log_warnx("files: no usable YARA rules; file scanning "
+			    "off");
+			goto fail;
+		}
+		if (join(path, sizeof(path), data_dir, "scan.db") != 0 ||
+		    scancache_open(&fm->cache, path) != 0)
+			log_warnx("files: scan cache %s unusable; every file "
+			    "will be scanned", path);
+		else
+			scancache_prune(fm->cache,
+			    scanner_info(fm->scanner)->version);
+		fm->nworkers = cfg->scan_workers;
+		if ((fm->workers = calloc((size_t)fm->nworkers,
+		    sizeof(*fm->workers))) == NULL)
+			goto fail;
+		for (i = 0; i < fm->nworkers; i++) {
+			if (pthread_create(&fm->workers[i], NULL, worker,
+			    fm) != 0) {
+				fm->nworkers = i;
+				goto fail;
+			}
+		}
+	}
+	if ((cfg->files_enabled || cfg->fim_enabled) &&
+	    (rc = start_watch(fm)) != 0)
+		goto fail;
+	if (cfg->fim_enabled && cfg->fim_paths.n > 0) {
+		if (pthread_create(&fm->fim_thread, NULL, fim_main, fm) != 0) {
+			rc = ERR_NOMEM;
+			goto fail;
+		}
+		fm->fim_started = 1;
+	}
+	/* Files written while the agent was not running: a first pass over
+	 * every watched tree (cheap for files the cache knows). */
+	for (i = 0; cfg->files_enabled && i < cfg->watch.n; i++) {
+		if (access(cfg->watch.item[i], F_OK) == 0)
+			request_rescan(fm, cfg->watch.item[i]);
+	}
+	*out = fm;
+	return 0;
+fail:
+	filemon_free(fm);
+	return rc;
+}
+
+void
+filemon_reload(struct filemon *fm, const struct agent_config *cfg)
+{
+	struct scanner	*ns, *old;
+
+	if (fm == NULL || fm->scanner == NULL)
+		return;
+	/* only the rules and scan limits change at run time; the watched
+	 * paths need a restart */
+	fm->cfg->rules = cfg->rules;
+	fm->cfg->scan_max_size = cfg->scan_max_size;
+	fm->cfg->scan_timeout_s = cfg->scan_timeout_s;
+	fm->cfg->debounce_ms = cfg->debounce_ms;
+	if (load_rules(fm, &ns) != 0) {
+		log_warnx("files: rules not reloaded; keeping the last good "
+		    "ones");
+		return;
+	}
+	pthread_rwlock_wrlock(&fm->rules_lock);
+	old = fm->scanner;
+	fm->scanner = ns;
+	pthread_rwlock_unlock(&fm->rules_lock);
+	scanner_free(old);
+	if (fm->cache != NULL)
+		scancache_prune(fm->cache, scanner_info(ns)->version);
+}
+
+json_t *
+filemon_health(void *arg)
+{
+	struct filemon		*fm = arg;
+	const struct scanner_info *si;
+	struct watch_stats	 ws;
+	struct counters		 n;
+	size_t			 queued;
+	json_t			*h;
+
+	pthread_mutex_lock(&fm->mu);
+	n = fm->n;
+	queued = fm->njobs;
+	pthread_mutex_unlock(&fm->mu);
+	memset(&ws, 0, sizeof(ws));
+	if (fm->watch != NULL)
+		watch_stats(fm->watch, &ws);
+	h = json_pack("{s:{}, s:{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+	    "s:I, s:I}}", "rules", "files",
+	    "watcher", fm->watch ? watch_backend_name(fm->watch) : "off",
+	    "scanned", (json_int_t)n.scanned, "matches", (json_int_t)n.matches,
+	    "problems", (json_int_t)n.problems,
+	    "cache_hits", (json_int_t)n.cache_hits,
+	    "rescans", (json_int_t)n.rescans, "queued", (json_int_t)queued,
+	    "pending", (json_int_t)fm->npend,
+	    "overflows", (json_int_t)ws.overflows,
+	    "watches", (json_int_t)ws.watches);
+	if (h != NULL && fm->scanner != NULL) {
+		pthread_rwlock_rdlock(&fm->rules_lock);
+		si = scanner_info(fm->scanner);
+		json_object_set_new(json_object_get(h, "rules"), "yara",
+		    json_pack("{s:s, s:i, s:i, s:i}", "version", si->version,
+		    "rules", (int)si->rules, "files", (int)si->files,
+		    "failed", (int)si->failed));
+		pthread_rwlock_unlock(&fm->rules_lock);
+	}
+	return h;
+}
+
+void
+filemon_free(struct filemon *fm)
+{
+	struct pend	*p;
+	struct rescan	*r;
+	struct job	*j;
+	struct fimq	*q;
+	int		 i;
+
+	if (fm == NULL)
+		return;
+	pthread_mutex_lock(&fm->mu);
+	fm->stop = 1;
+	pthread_cond_broadcast(&fm->cv);
+	pthread_mutex_unlock(&fm->mu);
+	for (i = 0; i < fm->nworkers; i++)
+		pthread_join(fm->workers[i], NULL);
+	free(fm->workers);
+	if (fm->fim_started) {
+		pthread_mutex_lock(&fm->fmu);
+		fm->fim_stop = 1;
+		pthread_cond_signal(&fm->fcv);
+		pthread_mutex_unlock(&fm->fmu);
+		pthread_join(fm->fim_thread, NULL);
+	}
+	/* events made by now still reach the spool */
+	if (fm->results_ev != NULL && fm->spool != NULL)
+		on_results(-1, 0, fm);
+	watch_free(fm->watch);
+	while ((p = TAILQ_FIRST(&fm->pending)) != NULL)
+		pend_remove(fm, p);
+	while ((r = fm->rescans) != NULL) {
+		fm->rescans = r->next;
+		free(r->path);
+		free(r);
+	}
+	while ((j = fm->jobs) != NULL) {
+		fm->jobs = j->next;
+		free(j->path);
+		free(j);
+	}
+	while ((q = fm->fimq) != NULL) {
+		fm->fimq = q->next;
+		free(q->path);
+		free(q);
+	}
+	scancache_close(fm->cache);
+	scanner_free(fm->scanner);
+	if (fm->scanner != NULL || fm->nworkers > 0)
+		scanner_global_fini();
+	if (fm->results_ev != NULL)
+		event_free(fm->results_ev);
+	if (fm->debounce_ev != NULL)
+		event_free(fm->debounce_ev);
+	if (fm->flush_ev != NULL)
+		event_free(fm->flush_ev);
+	pthread_rwlock_destroy(&fm->rules_lock);
+	pthread_mutex_destroy(&fm->mu);
+	pthread_cond_destroy(&fm->cv);
+	pthread_mutex_destroy(&fm->fmu);
+	pthread_cond_destroy(&fm->fcv);
+	free(fm->cfg);
+	free(fm);
+}

@@ -1,0 +1,37 @@
+/*
+ * filemon.h: the agent's file activity: the watcher, YARA scanning of new
+ * and changed files, and file integrity, feeding events into the spool.
+ *
+ * Runs inside `vigil-agent run`. The watcher and the debounce table live
+ * on the event loop; scans run in a bounded pool of worker threads; the
+ * integrity baseline and checks run in one thread of their own. Events
+ * come back to the event loop and are appended to the spool there (the
+ * spool is not shared between threads). Nothing is skipped silently: a
+ * file that cannot be scanned gives a file_scan event, a lost watcher
+ * event gives a rescan, a full queue waits rather than drops.
+ */
+#ifndef VIGIL_FILEMON_H
+#define VIGIL_FILEMON_H
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "config.h"
+#include "spool.h"
+
+struct filemon;
+
+/* data_dir: the agent's (scan cache, compiled rules, integrity baseline).
+ * default_rules: the rules used when cfg->rules is empty. kick is called
+ * (on the loop) after events were spooled. ERR_IO/ERR_CONFIG: nothing
+ * started. */
+int	filemon_new(struct filemon **out, struct event_base *, struct spool *,
+	    const struct agent_config *cfg, const char *data_dir,
+	    const char *default_rules, void (*kick)(void *), void *kick_arg);
+/* SIGHUP: reload the rules (the last good ones stay if all fail). */
+void	filemon_reload(struct filemon *, const struct agent_config *cfg);
+/* For the heartbeat: {"rules": {...}, "files": {...}}, a new object. */
+json_t	*filemon_health(void *filemon);
+void	filemon_free(struct filemon *);		/* takes NULL */
+
+#endif

@@ -1,0 +1,2055 @@
+/*
+ * fim.c: file integrity monitoring (fim.h has the contract).
+ *
+ * Shape of a run (baseline, check, or one path): the caller's thread
+ * walks each configured path depth first, in byte order of names, with
+ * openat()/fstatat() relative to the parent folder's descriptor (one
+ * descriptor per level, at most FIM_DEPTH_MAX). For each entry it looks
+ * up the baseline row by path, decides whether the content must be
+ * hashed, and if so opens the file (O_NOFOLLOW|O_NONBLOCK, then fstat)
+ * and hands the descriptor to a pool of worker threads that read and
+ * hash it. Everything else (comparing, reporting, writing the row) is
+ * done by the walker when the worker hands the item back, so SQLite and
+ * the callback stay on one thread. At most inflight_max items (and open
+ * descriptors) are with the pool at once; the walker collects finished
+ * items whenever it submits one and waits only when the pool is full.
+ *
+ * Removed entries: every baseline row met by the walk is marked in a
+ * bitmap of row ids (ids above the largest at the start are new rows).
+ * After the walk, the rows below each configured path that were not
+ * marked, are not excluded and do not lie under a folder that could not
+ * be listed are reported as removed, in pages of RANGE_PAGE rows ordered
+ * by path (paths are BLOBs: byte order, so "below P" is the range
+ * (P "/", P "0")).
+ *
+ * Load: a check of an unchanged tree costs one fstatat and one indexed
+ * SELECT per entry and writes nothing (some 150k entries/s here); a
+ * baseline reads every byte once, at about 1.6 GB/s per core with
+ * SHA-NI (docs/benchmarks.md). Memory: the bitmap (one bit per row), the
+ * names of one folder per level, and the items in flight.
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <grp.h>
+#include <limits.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* OpenSSL's types.h has a typedef ERR_STATE, the name of one of our
+ * error codes: hide it under another name. */
+#define ERR_STATE	openssl_ERR_STATE
+#include <openssl/evp.h>
+#undef ERR_STATE
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "db.h"
+#include "err.h"
+#include "event.h"
+#include "fim.h"
+#include "log.h"
+
+#define FIM_SCHEMA	"1"
+#define FIM_DEPTH_MAX	256		/* folder levels below a path */
+#define HASH_BUF_LEN	(256 * 1024)	/* read size */
+#define RANGE_PAGE	256		/* rows per removal-scan page */
+#define RANGE_PAGE_S	"256"
+#define IDCACHE		256		/* uid and gid names, direct mapped */
+#define PWBUF_LEN	(64 * 1024)	/* getgrgid_r: big groups */
+/* A file whose ctime is this close to the start of the run that hashed it
+ * may have been written again within the same timestamp tick (coarse
+ * kernel clocks; FAT's 2 s): it is hashed again at the next check, as
+ * git does with "racily clean" index entries. */
+#define RACY_NS		(3LL * 1000000000)
+
+enum pat_kind {
+	PAT_PREFIX,	/* "/a/b": that path and below */
+	PAT_PATHGLOB,	/* "/tmp/build-*": fnmatch on the path and parents */
+	PAT_COMPONENT,	/* "*.swp": fnmatch on each component */
+};
+
+struct pattern {
+	int	 kind;		/* enum pat_kind */
+	char	*text;
+	size_t	 len;
+};
+
+struct idname {
+	int	 valid;
+	uint32_t id;
+	char	 name[FIM_NAME_MAX];
+};
+
+struct fim {
+	sqlite3		*db;
+	sqlite3_stmt	*st_get, *st_ins, *st_upd, *st_del, *st_range;
+	sqlite3_stmt	*st_maxid, *st_meta_get, *st_meta_set;
+	char		**paths;	/* normalised, sorted, no overlap */
+	size_t		 npaths;
+	struct pattern	*pats;
+	size_t		 npats;
+	int		 threads;	/* resolved: >= 1 */
+	int		 rehash, keep;
+	EVP_MD		*md;
+	struct idname	 users[IDCACHE], groups[IDCACHE];
+	char		*pwbuf;		/* PWBUF_LEN */
+};
+
+/* One entry on its way through a run. */
+struct item {
+	struct item	*next;
+	char		*path;
+	int64_t		 id;		/* baseline row; 0: none */
+	int		 has_old;
+	struct fim_attr	 old, cur;
+	int		 fd;		/* to hash; -1 */
+	int		 hashed;	/* read through (cur.hash or cur.err) */
+	int		 old_recheck;	/* the row asks for a rehash */
+	int		 recheck;	/* the new row will (RACY_NS) */
+	uint64_t	 nread;
+};
+
+struct pool;
+
+struct worker {
+	struct pool	*pool;
+	EVP_MD_CTX	*ctx;
+	uint8_t		*buf;
+	pthread_t	 tid;
+	int		 started;
+};
+
+struct pool {
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 job_cv, done_cv;
+	struct item	*jobs, **jobs_tail;
+	struct item	*done, **done_tail;
+	size_t		 inflight;	/* submitted, not yet collected */
+	int		 stop;
+	const EVP_MD	*md;
+	struct worker	*workers;
+	int		 nworkers;
+};
+
+struct run {
+	struct fim	*fim;
+	int		 baseline;	/* record only: no reports, hash all */
+	int		 rehash, keep;
+	fim_change_cb	 cb;
+	void		*arg;
+	int		 rc;		/* first error or cb return: sticky */
+	int		 in_txn;
+	size_t		 nwrites;
+	uint64_t	*seen;		/* bit per row id <= maxid */
+	int64_t		 maxid;
+	size_t		 rootlen;	/* configured path holding the walk */
+	int		 noatime;	/* O_NOATIME still worth trying */
+	int64_t		 start_ns;	/* CLOCK_REALTIME */
+	struct pool	*pool;		/* started on the first job */
+	size_t		 inflight_max;
+	EVP_MD_CTX	*ctx;		/* inline hashing (one path) */
+	uint8_t		*buf;
+	struct fim_stats st;
+	char		 path[PATH_MAX];
+};
+
+/* Names of one folder, sorted; the strings live in one arena. */
+struct names {
+	char	*arena;
+	size_t	 len, cap;
+	char	**v;
+	size_t	 n;
+};
+
+static int	visit(struct run *, int dfd, const char *name, size_t len,
+		    int depth, int recurse);
+
+/* ---- small helpers ---- */
+
+static const char *const change_names[] = {
+	"added", "removed", "type", "modified", "target", "owner",
+	"permissions",
+};
+
+const char *
+fim_change_name(unsigned int changes)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(change_names) / sizeof(change_names[0]); i++)
+		if (changes & (1u << i))
+			return change_names[i];
+	return "none";
+}
+
+const char *
+fim_type_name(int type)
+{
+	static const char *const names[] = { "unknown", "file", "dir",
+	    "symlink", "fifo", "chr", "blk", "sock" };
+
+	if (type < 0 || (size_t)type >= sizeof(names) / sizeof(names[0]))
+		return "unknown";
+	return names[type];
+}
+
+static int
+type_of(mode_t m)
+{
+	if (S_ISREG(m))
+		return FIM_T_FILE;
+	if (S_ISDIR(m))
+		return FIM_T_DIR;
+	if (S_ISLNK(m))
+		return FIM_T_SYMLINK;
+	if (S_ISFIFO(m))
+		return FIM_T_FIFO;
+	if (S_ISCHR(m))
+		return FIM_T_CHR;
+	if (S_ISBLK(m))
+		return FIM_T_BLK;
+	if (S_ISSOCK(m))
+		return FIM_T_SOCK;
+	return FIM_T_UNKNOWN;
+}
+
+/* Length of the valid UTF-8 sequence at s[0..len), 0 if invalid
+ * (overlong forms, surrogates and code points over U+10FFFF included). */
+static size_t
+utf8_seq(const unsigned char *s, size_t len)
+{
+	size_t		n, i;
+	unsigned char	lo = 0x80, hi = 0xbf;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	if (len < n || s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/* The escaped length of s, 0 if it needs no escaping. */
+static size_t
+escape_len(const unsigned char *p, size_t len, int ctrl)
+{
+	size_t	i = 0, n, out = 0, bad = 0;
+
+	while (i < len) {
+		n = utf8_seq(p + i, len - i);
+		if (n == 0 || (ctrl && (p[i] < 0x20 || p[i] == 0x7f))) {
+			bad = 1;
+			out += 4;
+			i++;
+		} else {
+			out += n + (p[i] == '\\');
+			i += n;
+		}
+	}
+	return bad ? out : 0;
+}
+
+char *
+fim_escape(const char *s, int ctrl, int *escaped)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 len = strlen(s), i = 0, o = 0, n, elen;
+	char			*out;
+
+	if (escaped != NULL)
+		*escaped = 0;
+	if (len > SIZE_MAX / 4 - 1)
+		return NULL;
+	if ((elen = escape_len(p, len, ctrl)) == 0)
+		return strdup(s);
+	if ((out = malloc(elen + 1)) == NULL)
+		return NULL;
+	while (i < len) {
+		n = utf8_seq(p + i, len - i);
+		if (n == 0 || (ctrl && (p[i] < 0x20 || p[i] == 0x7f))) {
+			snprintf(out + o, 5, "\\x%02x", p[i]);
+			o += 4;
+			i++;
+			continue;
+		}
+		if (p[i] == '\\')
+			out[o++] = '\\';
+		memcpy(out + o, p + i, n);
+		o += n;
+		i += n;
+	}
+	out[o] = '\0';
+	if (escaped != NULL)
+		*escaped = 1;
+	return out;
+}
+
+/* Lexical clean of an absolute path into out[PATH_MAX]: no "//", "."
+ * or "..", no trailing '/'. ERR_USAGE for relative, ERR_TOOBIG. */
+static int
+path_clean(char out[static PATH_MAX], const char *in)
+{
+	const char	*p = in, *e;
+	size_t		 o = 0, n;
+
+	if (in[0] != '/')
+		return ERR_USAGE;
+	while (*p != '\0') {
+		while (*p == '/')
+			p++;
+		if (*p == '\0')
+			break;
+		e = strchrnul(p, '/');
+		n = (size_t)(e - p);
+		if (n == 1 && p[0] == '.') {
+			/* nothing */
+		} else if (n == 2 && p[0] == '.' && p[1] == '.') {
+			while (o > 0 && out[o - 1] != '/')
+				o--;
+			if (o > 0)
+				o--;
+		} else {
+			if (o + 1 + n >= PATH_MAX)
+				return ERR_TOOBIG;
+			out[o++] = '/';
+			memcpy(out + o, p, n);
+			o += n;
+		}
+		p = e;
+	}
+	if (o == 0)
+		out[o++] = '/';
+	out[o] = '\0';
+	return 0;
+}
+
+/* 1 if path is root or below it. */
+static int
+path_under(const char *path, const char *root)
+{
+	size_t	n = strlen(root);
+
+	if (n == 1)		/* "/" */
+		return 1;
+	return strncmp(path, root, n) == 0 && (path[n] == '\0' ||
+	    path[n] == '/');
+}
+
+/* ---- exclusions ---- */
+
+static int
+pattern_parse(struct pattern *p, const char *s)
+{
+	char	buf[PATH_MAX];
+	int	rc;
+
+	if (*s == '\0' || strlen(s) >= PATH_MAX)
+		return ERR_USAGE;
+	if (strchr(s, '/') == NULL) {
+		p->kind = PAT_COMPONENT;
+		p->text = strdup(s);
+	} else if (s[0] != '/') {
+		return ERR_USAGE;
+	} else if (strpbrk(s, "*?[") != NULL) {
+		p->kind = PAT_PATHGLOB;
+		p->text = strdup(s);
+	} else {
+		if ((rc = path_clean(buf, s)) != 0)
+			return rc;
+		p->kind = PAT_PREFIX;
+		p->text = strdup(buf);
+	}
+	if (p->text == NULL)
+		return ERR_NOMEM;
+	p->len = strlen(p->text);
+	return 0;
+}
+
+/* The walker's test for an entry whose parent folders were not excluded:
+ * name is its last component, top says it is a configured path itself. */
+static int
+excluded_leaf(const struct fim *f, const char *path, const char *name,
+    int top)
+{
+	const struct pattern	*p;
+	size_t			 i;
+
+	for (i = 0; i < f->npats; i++) {
+		p = &f->pats[i];
+		switch (p->kind) {
+		case PAT_PREFIX:
+			if (path_under(path, p->text))
+				return 1;
+			break;
+		case PAT_PATHGLOB:
+			if (fnmatch(p->text, path, FNM_PATHNAME) == 0)
+				return 1;
+			break;
+		default:
+			if (!top && fnmatch(p->text, name, 0) == 0)
+				return 1;
+			break;
+		}
+	}
+	return 0;
+}
+
+/* The full test for any path below the configured path of length
+ * rootlen: the configured path first, then each folder on the way down,
+ * each a leaf whose parents were tested before it. */
+static int
+excluded(const struct fim *f, const char *path, size_t rootlen)
+{
+	char	 buf[PATH_MAX];
+	char	*c, *e, save;
+	size_t	 len = strlen(path);
+
+	if (len >= sizeof(buf) || rootlen > len)
+		return 0;
+	memcpy(buf, path, len + 1);
+	if (rootlen == 1)
+		rootlen = 0;	/* "/": its children start at buf[0] */
+	buf[rootlen] = '\0';
+	c = strrchr(buf, '/');
+	if (excluded_leaf(f, rootlen ? buf : "/", c ? c + 1 : buf, 1))
+		return 1;
+	buf[rootlen] = path[rootlen];
+	for (c = buf + rootlen; *c == '/' && c[1] != '\0'; c = e) {
+		e = strchrnul(c + 1, '/');
+		save = *e;
+		*e = '\0';
+		if (excluded_leaf(f, buf, c + 1, 0))
+			return 1;
+		*e = save;
+	}
+	return 0;
+}
+
+/* ---- the database ---- */
+
+#define COLS "type, mode, uid, gid, owner, grp, size, ino, dev, mtime, " \
+	"ctime, hash, target, err"
+
+static const char schema_sql[] =
+	"CREATE TABLE IF NOT EXISTS fim_meta ("
+	" key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS fim_entry ("
+	" id INTEGER PRIMARY KEY,"
+	" path BLOB NOT NULL UNIQUE,"	/* bytes, not necessarily UTF-8 */
+	" type INTEGER NOT NULL, mode INTEGER NOT NULL,"
+	" uid INTEGER NOT NULL, gid INTEGER NOT NULL, owner TEXT, grp TEXT,"
+	" size INTEGER NOT NULL, ino INTEGER NOT NULL, dev INTEGER NOT NULL,"
+	" mtime INTEGER NOT NULL, ctime INTEGER NOT NULL,"	/* ns */
+	" hash BLOB, target BLOB, err INTEGER NOT NULL DEFAULT 0,"
+	" recheck INTEGER NOT NULL DEFAULT 0);"
+	"INSERT OR IGNORE INTO fim_meta VALUES ('schema', '" FIM_SCHEMA "');"
+	"INSERT OR IGNORE INTO fim_meta VALUES ('hash', '" FIM_HASH_NAME "');";
+
+static int
+meta_get(struct fim *f, const char *key, char *out, size_t outlen)
+{
+	sqlite3_stmt	*s = f->st_meta_get;
+	const char	*v;
+	int		 rc;
+
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		v = (const char *)sqlite3_column_text(s, 0);
+		rc = v != NULL && strlen(v) < outlen ? 0 : ERR_MALFORMED;
+		if (rc == 0)
+			memcpy(out, v, strlen(v) + 1);
+	} else if (rc == SQLITE_DONE) {
+		rc = ERR_NOTFOUND;
+	} else {
+		log_warnx("fim: %s", sqlite3_errmsg(f->db));
+		rc = ERR_IO;
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+static int
+meta_set(struct fim *f, const char *key, const char *val)
+{
+	sqlite3_stmt	*s = f->st_meta_set;
+	int		 rc = 0;
+
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, val, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		log_warnx("fim: %s", sqlite3_errmsg(f->db));
+		rc = ERR_IO;
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+static int
+db_setup(struct fim *f)
+{
+	char	v[32];
+
+	if (db_exec(f->db, schema_sql) != 0)
+		return ERR_IO;
+	if (db_prepare(f->db, &f->st_get, "SELECT id, " COLS
+	    ", recheck FROM fim_entry WHERE path = ?1") != 0 ||
+	    db_prepare(f->db, &f->st_ins, "INSERT INTO fim_entry (path, " COLS
+	    ", recheck) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+	    " ?12, ?13, ?14, ?15, ?16)") != 0 ||
+	    db_prepare(f->db, &f->st_upd, "UPDATE fim_entry SET type = ?2,"
+	    " mode = ?3, uid = ?4, gid = ?5, owner = ?6, grp = ?7, size = ?8,"
+	    " ino = ?9, dev = ?10, mtime = ?11, ctime = ?12, hash = ?13,"
+	    " target = ?14, err = ?15, recheck = ?16 WHERE id = ?1") != 0 ||
+	    db_prepare(f->db, &f->st_del, "DELETE FROM fim_entry"
+	    " WHERE id = ?1") != 0 ||
+	    db_prepare(f->db, &f->st_range, "SELECT id, path, " COLS
+	    " FROM fim_entry WHERE path > ?1 AND path < ?2 AND id <= ?3"
+	    " ORDER BY path LIMIT " RANGE_PAGE_S) != 0 ||
+	    db_prepare(f->db, &f->st_maxid, "SELECT coalesce(max(id), 0)"
+	    " FROM fim_entry") != 0 ||
+	    db_prepare(f->db, &f->st_meta_get, "SELECT value FROM fim_meta"
+	    " WHERE key = ?1") != 0 ||
+	    db_prepare(f->db, &f->st_meta_set, "INSERT OR REPLACE INTO"
+	    " fim_meta VALUES (?1, ?2)") != 0)
+		return ERR_IO;
+	if (meta_get(f, "schema", v, sizeof(v)) != 0 ||
+	    strcmp(v, FIM_SCHEMA) != 0 ||
+	    meta_get(f, "hash", v, sizeof(v)) != 0 ||
+	    strcmp(v, FIM_HASH_NAME) != 0) {
+		log_warnx("fim: not a baseline of this version (schema %s, %s)",
+		    FIM_SCHEMA, FIM_HASH_NAME);
+		return ERR_IO;
+	}
+	return 0;
+}
+
+/* The columns of COLS from s, starting at column col, into *a. */
+static int
+row_attr(struct fim_attr *a, sqlite3_stmt *s, int col)
+{
+	const void	*b;
+	const char	*t;
+	int		 n;
+
+	memset(a, 0, sizeof(*a));
+	a->type = sqlite3_column_int(s, col);
+	a->mode = (uint32_t)sqlite3_column_int64(s, col + 1);
+	a->uid = (uint32_t)sqlite3_column_int64(s, col + 2);
+	a->gid = (uint32_t)sqlite3_column_int64(s, col + 3);
+	if ((t = (const char *)sqlite3_column_text(s, col + 4)) != NULL)
+		snprintf(a->owner, sizeof(a->owner), "%s", t);
+	if ((t = (const char *)sqlite3_column_text(s, col + 5)) != NULL)
+		snprintf(a->group, sizeof(a->group), "%s", t);
+	a->size = (uint64_t)sqlite3_column_int64(s, col + 6);
+	a->ino = (uint64_t)sqlite3_column_int64(s, col + 7);
+	a->dev = (uint64_t)sqlite3_column_int64(s, col + 8);
+	a->mtime_ns = sqlite3_column_int64(s, col + 9);
+	a->ctime_ns = sqlite3_column_int64(s, col + 10);
+	b = sqlite3_column_blob(s, col + 11);
+	if (b != NULL && sqlite3_column_bytes(s, col + 11) == FIM_HASH_LEN) {
+		memcpy(a->hash, b, FIM_HASH_LEN);
+		a->has_hash = 1;
+	}
+	b = sqlite3_column_blob(s, col + 12);
+	n = sqlite3_column_bytes(s, col + 12);
+	if (b != NULL) {
+		if ((a->target = malloc((size_t)n + 1)) == NULL)
+			return ERR_NOMEM;
+		memcpy(a->target, b, (size_t)n);
+		a->target[n] = '\0';
+	}
+	a->err = sqlite3_column_int(s, col + 13);
+	return 0;
+}
+
+/* Bind COLS from a at parameters 2..15. */
+static void
+bind_attr(sqlite3_stmt *s, const struct fim_attr *a)
+{
+	sqlite3_bind_int(s, 2, a->type);
+	sqlite3_bind_int64(s, 3, a->mode);
+	sqlite3_bind_int64(s, 4, a->uid);
+	sqlite3_bind_int64(s, 5, a->gid);
+	if (a->owner[0] != '\0')
+		sqlite3_bind_text(s, 6, a->owner, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 6);
+	if (a->group[0] != '\0')
+		sqlite3_bind_text(s, 7, a->group, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 7);
+	sqlite3_bind_int64(s, 8, (sqlite3_int64)a->size);
+	sqlite3_bind_int64(s, 9, (sqlite3_int64)a->ino);
+	sqlite3_bind_int64(s, 10, (sqlite3_int64)a->dev);
+	sqlite3_bind_int64(s, 11, a->mtime_ns);
+	sqlite3_bind_int64(s, 12, a->ctime_ns);
+	if (a->has_hash)
+		sqlite3_bind_blob(s, 13, a->hash, FIM_HASH_LEN, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 13);
+	if (a->target != NULL)
+		sqlite3_bind_blob(s, 14, a->target, (int)strlen(a->target),
+		    SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 14);
+	sqlite3_bind_int(s, 15, a->err);
+}
+
+/* Run a bound write statement and reset it. */
+static int
+step_done(struct fim *f, sqlite3_stmt *s)
+{
+	int	rc = 0;
+
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		log_warnx("fim: %s", sqlite3_errmsg(f->db));
+		rc = ERR_IO;
+	}
+	sqlite3_clear_bindings(s);
+	sqlite3_reset(s);
+	return rc;
+}
+
+/* Row by path into it->id / it->old. 0 (found or not) or ERR_*. */
+static int
+lookup(struct fim *f, struct item *it)
+{
+	sqlite3_stmt	*s = f->st_get;
+	int		 rc = 0, sr;
+
+	sqlite3_bind_blob(s, 1, it->path, (int)strlen(it->path),
+	    SQLITE_STATIC);
+	sr = sqlite3_step(s);
+	if (sr == SQLITE_ROW) {
+		it->id = sqlite3_column_int64(s, 0);
+		it->has_old = 1;
+		it->old_recheck = sqlite3_column_int(s, 15);
+		rc = row_attr(&it->old, s, 1);
+	} else if (sr != SQLITE_DONE) {
+		log_warnx("fim: %s", sqlite3_errmsg(f->db));
+		rc = ERR_IO;
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+/* ---- transactions and the seen bitmap ---- */
+
+/*
+ * A run always has a transaction open: the lookups then cost no file
+ * locking each (an autocommit read takes and drops SQLite's locks, a few
+ * fcntl calls, per statement). A run that may write holds the write lock
+ * (BEGIN IMMEDIATE, so it never fails to upgrade later), committing every
+ * FIM_BATCH rows; a report-only run reads one snapshot.
+ */
+static int
+txn_write(struct run *r)
+{
+	if (r->in_txn)
+		return 0;
+	if (db_exec(r->fim->db, r->keep ? "BEGIN" : "BEGIN IMMEDIATE") != 0)
+		return ERR_IO;
+	r->in_txn = 1;
+	return 0;
+}
+
+static int
+txn_wrote(struct run *r)
+{
+	if (++r->nwrites % FIM_BATCH != 0)
+		return 0;
+	r->in_txn = 0;
+	if (db_exec(r->fim->db, "COMMIT") != 0)
+		return ERR_IO;
+	return txn_write(r);
+}
+
+static int
+txn_end(struct run *r)
+{
+	if (!r->in_txn)
+		return 0;
+	r->in_txn = 0;
+	return db_exec(r->fim->db, r->rc == 0 || r->rc > 0 ? "COMMIT" :
+	    "ROLLBACK");
+}
+
+static void
+seen_mark(struct run *r, int64_t id)
+{
+	if (id > 0 && id <= r->maxid)
+		r->seen[id / 64] |= 1ULL << (id % 64);
+}
+
+/* Rows above maxid were written by this run: seen by definition. */
+static int
+seen_test(const struct run *r, int64_t id)
+{
+	return id > r->maxid ||
+	    (id > 0 && (r->seen[id / 64] & (1ULL << (id % 64))) != 0);
+}
+
+/* The bounds of the rows strictly below path: (P "/", P "0"). */
+static int
+below_bounds(char lo[static PATH_MAX + 1], char hi[static PATH_MAX + 1],
+    const char *path)
+{
+	size_t	n = strlen(path);
+
+	if (n == 1)
+		n = 0;		/* "/": every other path */
+	if (n + 1 >= PATH_MAX)
+		return ERR_TOOBIG;
+	memcpy(lo, path, n);
+	memcpy(hi, path, n);
+	lo[n] = '/';
+	hi[n] = '0';
+	lo[n + 1] = hi[n + 1] = '\0';
+	return 0;
+}
+
+/* Keep the rows below a folder that could not be listed: mark them seen
+ * so they are neither reported nor deleted. */
+static int
+seen_below(struct run *r, const char *path)
+{
+	struct fim	*f = r->fim;
+	sqlite3_stmt	*s = f->st_range;
+	char		 lo[PATH_MAX + 1], hi[PATH_MAX + 1];
+	int		 sr, n;
+
+	if (below_bounds(lo, hi, path) != 0)
+		return 0;
+	do {
+		sqlite3_bind_blob(s, 1, lo, (int)strlen(lo), SQLITE_TRANSIENT);
+		sqlite3_bind_blob(s, 2, hi, (int)strlen(hi), SQLITE_STATIC);
+		sqlite3_bind_int64(s, 3, r->maxid);
+		for (n = 0; (sr = sqlite3_step(s)) == SQLITE_ROW; n++) {
+			seen_mark(r, sqlite3_column_int64(s, 0));
+			snprintf(lo, sizeof(lo), "%.*s",
+			    sqlite3_column_bytes(s, 1),
+			    (const char *)sqlite3_column_blob(s, 1));
+		}
+		sqlite3_reset(s);
+		if (sr != SQLITE_DONE) {
+			log_warnx("fim: %s", sqlite3_errmsg(f->db));
+			return ERR_IO;
+		}
+	} while (n == RANGE_PAGE);
+	return 0;
+}
+
+/* The row of path and those below it: kept, as if met by the walk. */
+static int
+seen_path(struct run *r, const char *path)
+{
+	sqlite3_stmt	*s = r->fim->st_get;
+	int		 sr;
+
+	sqlite3_bind_blob(s, 1, path, (int)strlen(path), SQLITE_STATIC);
+	if ((sr = sqlite3_step(s)) == SQLITE_ROW)
+		seen_mark(r, sqlite3_column_int64(s, 0));
+	sqlite3_reset(s);
+	if (sr != SQLITE_ROW && sr != SQLITE_DONE) {
+		log_warnx("fim: %s", sqlite3_errmsg(r->fim->db));
+		return (r->rc = ERR_IO);
+	}
+	return (r->rc = seen_below(r, path));
+}
+
+/* ---- comparing ---- */
+
+static int
+same_str(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+static int
+attr_same(const struct fim_attr *a, const struct fim_attr *b)
+{
+	return a->type == b->type && a->err == b->err &&
+	    a->has_hash == b->has_hash && (!a->has_hash ||
+	    memcmp(a->hash, b->hash, FIM_HASH_LEN) == 0) &&
+	    a->mode == b->mode && a->uid == b->uid && a->gid == b->gid &&
+	    a->size == b->size && a->ino == b->ino && a->dev == b->dev &&
+	    a->mtime_ns == b->mtime_ns && a->ctime_ns == b->ctime_ns &&
+	    strcmp(a->owner, b->owner) == 0 &&
+	    strcmp(a->group, b->group) == 0 && same_str(a->target, b->target);
+}
+
+static int
+content_changed(const struct fim_attr *o, const struct fim_attr *n)
+{
+	if (o->has_hash && n->has_hash)
+		return memcmp(o->hash, n->hash, FIM_HASH_LEN) != 0;
+	if (o->has_hash != n->has_hash)
+		return 1;
+	/* unreadable before and now: all that can be compared */
+	return o->err != n->err || o->size != n->size ||
+	    o->mtime_ns != n->mtime_ns;
+}
+
+static unsigned int
+attr_diff(const struct fim_attr *o, const struct fim_attr *n)
+{
+	unsigned int	c = 0;
+
+	if (o == NULL)
+		return FIM_ADDED;
+	if (n == NULL)
+		return FIM_REMOVED;
+	if (o->type != n->type)
+		return FIM_TYPE;
+	if (n->type == FIM_T_FILE && content_changed(o, n))
+		c |= FIM_MODIFIED;
+	if (n->type == FIM_T_SYMLINK && !same_str(o->target, n->target))
+		c |= FIM_TARGET;
+	if (o->uid != n->uid || o->gid != n->gid)
+		c |= FIM_OWNER;
+	if (o->mode != n->mode)
+		c |= FIM_PERMISSIONS;
+	return c;
+}
+
+static int
+need_hash(const struct run *r, const struct item *it)
+{
+	const struct fim_attr	*o = &it->old, *n = &it->cur;
+
+	return r->baseline || r->rehash || !it->has_old || it->old_recheck ||
+	    o->type != FIM_T_FILE || o->err != 0 || !o->has_hash ||
+	    o->size != n->size || o->mtime_ns != n->mtime_ns ||
+	    o->ctime_ns != n->ctime_ns || o->ino != n->ino || o->dev != n->dev;
+}
+
+/* ---- items ---- */
+
+static struct item *
+item_new(const char *path)
+{
+	struct item	*it;
+
+	if ((it = calloc(1, sizeof(*it))) == NULL)
+		return NULL;
+	if ((it->path = strdup(path)) == NULL) {
+		free(it);
+		return NULL;
+	}
+	it->fd = -1;
+	return it;
+}
+
+static void
+item_free(struct item *it)
+{
+	if (it == NULL)
+		return;
+	if (it->fd != -1)
+		close(it->fd);
+	free(it->old.target);
+	free(it->cur.target);
+	free(it->path);
+	free(it);
+}
+
+static void
+id_name(struct fim *f, int group, uint32_t id, char out[static FIM_NAME_MAX])
+{
+	struct idname	*c = &(group ? f->groups : f->users)[id % IDCACHE];
+	struct passwd	 pw, *pwp = NULL;
+	struct group	 gr, *grp = NULL;
+	const char	*name = NULL;
+
+	if (!c->valid || c->id != id) {
+		if (group && getgrgid_r(id, &gr, f->pwbuf, PWBUF_LEN,
+		    &grp) == 0 && grp != NULL)
+			name = grp->gr_name;
+		else if (!group && getpwuid_r(id, &pw, f->pwbuf, PWBUF_LEN,
+		    &pwp) == 0 && pwp != NULL)
+			name = pwp->pw_name;
+		c->valid = 1;
+		c->id = id;
+		c->name[0] = '\0';
+		if (name != NULL && strlen(name) < sizeof(c->name))
+			memcpy(c->name, name, strlen(name) + 1);
+	}
+	memcpy(out, c->name, FIM_NAME_MAX);
+}
+
+static void
+attr_stat(struct fim *f, struct fim_attr *a, const struct stat *sb)
+{
+	a->type = type_of(sb->st_mode);
+	a->mode = sb->st_mode & 07777;
+	a->uid = sb->st_uid;
+	a->gid = sb->st_gid;
+	a->size = (uint64_t)sb->st_size;
+	a->ino = sb->st_ino;
+	a->dev = sb->st_dev;
+	a->mtime_ns = (int64_t)sb->st_mtim.tv_sec * 1000000000 +
+	    sb->st_mtim.tv_nsec;
+	a->ctime_ns = (int64_t)sb->st_ctim.tv_sec * 1000000000 +
+	    sb->st_ctim.tv_nsec;
+	id_name(f, 0, a->uid, a->owner);
+	id_name(f, 1, a->gid, a->group);
+}
+
+/* ---- hashing ---- */
+
+/* Read it->fd to the end into it->cur.hash (or cur.err), close it. */
+static void
+hash_item(struct item *it, EVP_MD_CTX *ctx, const EVP_MD *md, uint8_t *buf)
+{
+	ssize_t		n;
+	unsigned int	olen;
+
+	it->hashed = 1;
+	if (EVP_DigestInit_ex2(ctx, md, NULL) != 1) {
+		it->cur.err = ENOMEM;
+		goto done;
+	}
+	for (;;) {
+		n = read(it->fd, buf, HASH_BUF_LEN);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			it->cur.err = errno;
+			goto done;
+		}
+		if (n == 0)
+			break;
+		it->nread += (uint64_t)n;
+		if (EVP_DigestUpdate(ctx, buf, (size_t)n) != 1) {
+			it->cur.err = ENOMEM;
+			goto done;
+		}
+	}
+	if (EVP_DigestFinal_ex(ctx, it->cur.hash, &olen) != 1 ||
+	    olen != FIM_HASH_LEN) {
+		it->cur.err = ENOMEM;
+		goto done;
+	}
+	it->cur.has_hash = 1;
+done:
+	close(it->fd);
+	it->fd = -1;
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker	*w = arg;
+	struct pool	*p = w->pool;
+	struct item	*it;
+
+	for (;;) {
+		pthread_mutex_lock(&p->mu);
+		while (p->jobs == NULL && !p->stop)
+			pthread_cond_wait(&p->job_cv, &p->mu);
+		if ((it = p->jobs) == NULL) {
+			pthread_mutex_unlock(&p->mu);
+			return NULL;
+		}
+		if ((p->jobs = it->next) == NULL)
+			p->jobs_tail = &p->jobs;
+		pthread_mutex_unlock(&p->mu);
+
+		it->next = NULL;
+		hash_item(it, w->ctx, p->md, w->buf);
+
+		pthread_mutex_lock(&p->mu);
+		*p->done_tail = it;
+		p->done_tail = &it->next;
+		pthread_cond_signal(&p->done_cv);
+		pthread_mutex_unlock(&p->mu);
+	}
+}
+
+/* Stop and join the workers; the queues must be empty. Takes NULL. */
+static void
+pool_free(struct pool *p)
+{
+	int	i;
+
+	if (p == NULL)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->stop = 1;
+	pthread_cond_broadcast(&p->job_cv);
+	pthread_mutex_unlock(&p->mu);
+	for (i = 0; i < p->nworkers; i++) {
+		if (p->workers[i].started)
+			pthread_join(p->workers[i].tid, NULL);
+		EVP_MD_CTX_free(p->workers[i].ctx);
+		free(p->workers[i].buf);
+	}
+	free(p->workers);
+	pthread_cond_destroy(&p->job_cv);
+	pthread_cond_destroy(&p->done_cv);
+	pthread_mutex_destroy(&p->mu);
+	free(p);
+}
+
+static int
+pool_new(struct pool **out, const EVP_MD *md, int n)
+{
+	struct pool	*p;
+	int		 i;
+
+	*out = NULL;
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return ERR_NOMEM;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->job_cv, NULL);
+	pthread_cond_init(&p->done_cv, NULL);
+	p->jobs_tail = &p->jobs;
+	p->done_tail = &p->done;
+	p->md = md;
+	if ((p->workers = calloc((size_t)n, sizeof(*p->workers))) == NULL)
+		goto fail;
+	p->nworkers = n;
+	for (i = 0; i < n; i++) {
+		p->workers[i].pool = p;
+		if ((p->workers[i].ctx = EVP_MD_CTX_new()) == NULL ||
+		    (p->workers[i].buf = malloc(HASH_BUF_LEN)) == NULL)
+			goto fail;
+		if (pthread_create(&p->workers[i].tid, NULL, worker_main,
+		    &p->workers[i]) != 0) {
+			log_warnx("fim: cannot start hashing thread");
+			goto fail;
+		}
+		p->workers[i].started = 1;
+	}
+	*out = p;
+	return 0;
+fail:
+	pool_free(p);
+	return ERR_NOMEM;
+}
+
+/* ---- a run: reporting and recording each entry ---- */
+
+static int
+record(struct run *r, struct item *it)
+{
+	struct fim	*f = r->fim;
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	if ((rc = txn_write(r)) != 0)
+		return rc;
+	if (it->has_old) {
+		s = f->st_upd;
+		sqlite3_bind_int64(s, 1, it->id);
+	} else {
+		s = f->st_ins;
+		sqlite3_bind_blob(s, 1, it->path, (int)strlen(it->path),
+		    SQLITE_STATIC);
+	}
+	bind_attr(s, &it->cur);
+	sqlite3_bind_int(s, 16, it->recheck);
+	if ((rc = step_done(f, s)) != 0)
+		return rc;
+	return txn_wrote(r);
+}
+
+static int
+report(struct run *r, const char *path, unsigned int changes,
+    const struct fim_attr *before, const struct fim_attr *after)
+{
+	struct fim_change	c = { path, changes, before, after };
+	int			rc;
+
+	r->st.changes++;
+	if (r->cb != NULL && (rc = r->cb(r->arg, &c)) != 0) {
+		r->rc = rc;
+		return rc;
+	}
+	return 0;
+}
+
+/* The end of an entry's way: compare, report, record; frees it. */
+static void
+finish(struct run *r, struct item *it)
+{
+	unsigned int	changes;
+
+	if (r->rc != 0)
+		goto out;
+	r->st.entries++;
+	if (it->cur.err != 0)
+		r->st.errors++;
+	if (it->hashed && it->cur.err == 0) {
+		r->st.hashed++;
+		r->st.bytes += it->nread;
+	}
+	seen_mark(r, it->id);
+	changes = attr_diff(it->has_old ? &it->old : NULL, &it->cur);
+	if (!r->baseline && changes != 0 && report(r, it->path, changes,
+	    it->has_old ? &it->old : NULL, &it->cur) != 0)
+		goto out;
+	it->recheck = it->cur.has_hash && it->cur.ctime_ns >= r->start_ns -
+	    RACY_NS;
+	if (!r->keep && (!it->has_old || it->recheck != it->old_recheck ||
+	    !attr_same(&it->old, &it->cur)))
+		r->rc = record(r, it);
+out:
+	item_free(it);
+}
+
+/* Finish the items the pool has done; with block, wait for one first. */
+static void
+collect(struct run *r, int block)
+{
+	struct pool	*p = r->pool;
+	struct item	*it, *next;
+	size_t		 n = 0;
+
+	if (p == NULL)
+		return;
+	pthread_mutex_lock(&p->mu);
+	while (block && p->done == NULL && p->inflight > 0)
+		pthread_cond_wait(&p->done_cv, &p->mu);
+	it = p->done;
+	p->done = NULL;
+	p->done_tail = &p->done;
+	for (next = it; next != NULL; next = next->next)
+		n++;
+	p->inflight -= n;
+	pthread_mutex_unlock(&p->mu);
+	for (; it != NULL; it = next) {
+		next = it->next;
+		finish(r, it);
+	}
+}
+
+static void
+submit(struct run *r, struct item *it)
+{
+	struct pool	*p;
+
+	if (r->pool == NULL && pool_new(&r->pool, r->fim->md,
+	    r->fim->threads) != 0) {
+		r->rc = ERR_NOMEM;
+		item_free(it);
+		return;
+	}
+	p = r->pool;
+	while (p->inflight >= r->inflight_max)
+		collect(r, 1);
+	pthread_mutex_lock(&p->mu);
+	*p->jobs_tail = it;
+	p->jobs_tail = &it->next;
+	p->inflight++;
+	pthread_cond_signal(&p->job_cv);
+	pthread_mutex_unlock(&p->mu);
+	collect(r, 0);
+}
+
+/* Hash now, on this thread (one-path checks). */
+static void
+hash_inline(struct run *r, struct item *it)
+{
+	if (r->ctx == NULL && (r->ctx = EVP_MD_CTX_new()) == NULL)
+		goto nomem;
+	if (r->buf == NULL && (r->buf = malloc(HASH_BUF_LEN)) == NULL)
+		goto nomem;
+	hash_item(it, r->ctx, r->fim->md, r->buf);
+	finish(r, it);
+	return;
+nomem:
+	r->rc = ERR_NOMEM;
+	item_free(it);
+}
+
+/* ---- a run: walking ---- */
+
+/* Open a regular file to hash it. 1: opened (it->fd), 0: recorded with
+ * an error or not regular any more, -1: gone. it->cur is refreshed from
+ * the descriptor, which is what will be read. */
+static int
+open_file(struct run *r, int dfd, const char *name, struct item *it)
+{
+	struct stat	sb;
+	int		fd, flags = O_RDONLY | O_NONBLOCK | O_NOFOLLOW |
+			    O_CLOEXEC | O_NOCTTY;
+
+	fd = openat(dfd, name, flags | (r->noatime ? O_NOATIME : 0));
+	if (fd == -1 && errno == EPERM && r->noatime) {
+		r->noatime = 0;		/* not the owner, not root */
+		fd = openat(dfd, name, flags);
+	}
+	if (fd == -1) {
+		if (errno == ENOENT || errno == ELOOP || errno == ENOTDIR)
+			return -1;	/* gone or replaced by a symlink */
+		it->cur.err = errno;
+		return 0;
+	}
+	if (fstat(fd, &sb) == -1) {
+		it->cur.err = errno;
+		close(fd);
+		return 0;
+	}
+	attr_stat(r->fim, &it->cur, &sb);
+	if (!S_ISREG(sb.st_mode)) {
+		close(fd);
+		return 0;
+	}
+	it->fd = fd;
+	return 1;
+}
+
+static void
+visit_file(struct run *r, int dfd, const char *name, struct item *it,
+    int inline_hash)
+{
+	int	rc;
+
+	if (!need_hash(r, it)) {
+		memcpy(it->cur.hash, it->old.hash, FIM_HASH_LEN);
+		it->cur.has_hash = it->old.has_hash;
+		finish(r, it);
+		return;
+	}
+	if ((rc = open_file(r, dfd, name, it)) < 0) {
+		r->st.vanished++;
+		item_free(it);
+	} else if (rc == 0) {
+		finish(r, it);
+	} else if (inline_hash) {
+		hash_inline(r, it);
+	} else {
+		submit(r, it);
+	}
+}
+
+static void
+visit_symlink(struct run *r, int dfd, const char *name, struct item *it)
+{
+	char	buf[PATH_MAX];
+	ssize_t	n;
+
+	n = readlinkat(dfd, name, buf, sizeof(buf) - 1);
+	if (n == -1 && errno == ENOENT) {
+		r->st.vanished++;
+		item_free(it);
+		return;
+	}
+	if (n == -1) {
+		it->cur.err = errno;
+	} else {
+		buf[n] = '\0';
+		if ((it->cur.target = strdup(buf)) == NULL) {
+			r->rc = ERR_NOMEM;
+			item_free(it);
+			return;
+		}
+	}
+	finish(r, it);
+}
+
+static int
+names_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+names_free(struct names *nm)
+{
+	free(nm->arena);
+	free(nm->v);
+	memset(nm, 0, sizeof(*nm));
+}
+
+static int
+names_add(struct names *nm, const char *s)
+{
+	size_t	 n = strlen(s) + 1, cap;
+	char	*a;
+
+	if (nm->len + n > nm->cap) {
+		cap = nm->cap ? nm->cap * 2 : 4096;
+		while (cap < nm->len + n)
+			cap *= 2;
+		if ((a = realloc(nm->arena, cap)) == NULL)
+			return ERR_NOMEM;
+		nm->arena = a;
+		nm->cap = cap;
+	}
+	memcpy(nm->arena + nm->len, s, n);
+	nm->len += n;
+	nm->n++;
+	return 0;
+}
+
+/* The names in folder d (not . and ..), sorted. errno-style on
+ * failure: ENOMEM or the error from reading the folder. */
+static int
+names_read(struct names *nm, DIR *d)
+{
+	struct dirent	*de;
+	size_t		 i, off;
+	int		 e = 0;
+
+	memset(nm, 0, sizeof(*nm));
+	for (;;) {
+		errno = 0;
+		if ((de = readdir(d)) == NULL) {
+			e = errno;
+			break;
+		}
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name,
+		    "..") == 0)
+			continue;
+		if (names_add(nm, de->d_name) != 0) {
+			e = ENOMEM;
+			break;
+		}
+	}
+	if (e == 0 && nm->n > 0 &&
+	    (nm->v = reallocarray(NULL, nm->n, sizeof(*nm->v))) == NULL)
+		e = ENOMEM;
+	if (e != 0) {
+		names_free(nm);
+		return e;
+	}
+	for (i = 0, off = 0; i < nm->n; i++) {
+		nm->v[i] = nm->arena + off;
+		off += strlen(nm->v[i]) + 1;
+	}
+	if (nm->n > 1)
+		qsort(nm->v, nm->n, sizeof(*nm->v), names_cmp);
+	return 0;
+}
+
+/* Visit each name of the open folder fd, whose path is r->path[0..len). */
+static void
+visit_children(struct run *r, int fd, const struct names *nm, size_t len,
+    int depth)
+{
+	size_t	i, n, sep = len > 1 ? 1 : 0;
+
+	for (i = 0; i < nm->n && r->rc == 0; i++) {
+		n = strlen(nm->v[i]);
+		if (len + sep + n >= sizeof(r->path)) {
+			log_warnx("fim: path too long, not recorded: %.200s/%s",
+			    r->path, nm->v[i]);
+			r->st.errors++;
+			continue;
+		}
+		if (sep)
+			r->path[len] = '/';
+		memcpy(r->path + len + sep, nm->v[i], n + 1);
+		if (!excluded_leaf(r->fim, r->path, nm->v[i], 0))
+			visit(r, fd, nm->v[i], len + sep + n, depth + 1, 1);
+		r->path[len] = '\0';
+	}
+}
+
+static void
+visit_dir(struct run *r, int dfd, const char *name, struct item *it,
+    size_t len, int depth)
+{
+	struct names	 nm = { 0 };
+	DIR		*d = NULL;
+	int		 fd, e = 0;
+
+	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC | O_NONBLOCK);
+	if (fd == -1 && (errno == ENOENT || errno == ENOTDIR ||
+	    errno == ELOOP)) {
+		r->st.vanished++;	/* gone or replaced */
+		item_free(it);
+		return;
+	}
+	if (fd == -1)
+		e = errno;
+	else if (depth >= FIM_DEPTH_MAX)
+		e = ELOOP;
+	else if ((d = fdopendir(fd)) == NULL)
+		e = errno;
+	else
+		e = names_read(&nm, d);	/* d owns fd now */
+	if (e != 0) {
+		/* Recorded with the error; what the baseline has below it
+		 * stays as it was. */
+		it->cur.err = e;
+		if (e != ENOMEM)
+			log_warnx("fim: %s: %s", it->path, strerror(e));
+		finish(r, it);
+		if (r->rc == 0 && e != ENOMEM)
+			r->rc = seen_below(r, r->path);
+		else if (r->rc == 0)
+			r->rc = ERR_NOMEM;
+		if (d != NULL)
+			closedir(d);
+		else if (fd != -1)
+			close(fd);
+		return;
+	}
+	finish(r, it);
+	visit_children(r, fd, &nm, len, depth);
+	names_free(&nm);
+	closedir(d);
+}
+
+/*
+ * Examine the entry name in folder dfd, whose path is r->path[0..len).
+ * recurse 0: a folder is recorded but not listed (one-path checks).
+ */
+static int
+visit(struct run *r, int dfd, const char *name, size_t len, int depth,
+    int recurse)
+{
+	struct stat	 sb;
+	struct item	*it;
+	int		 rc;
+
+	if ((it = item_new(r->path)) == NULL)
+		return (r->rc = ERR_NOMEM);
+	if ((rc = lookup(r->fim, it)) != 0) {
+		item_free(it);
+		return (r->rc = rc);
+	}
+	if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) == -1) {
+		if (errno == ENOENT || errno == ENOTDIR) {
+			r->st.vanished++;
+			item_free(it);
+			return 0;
+		}
+		/* Recorded with the error; if it was a folder, what the
+		 * baseline has below it stays as it was. */
+		it->cur.err = errno;
+		finish(r, it);
+		if (r->rc == 0)
+			r->rc = seen_below(r, r->path);
+		return r->rc;
+	}
+	attr_stat(r->fim, &it->cur, &sb);
+	switch (it->cur.type) {
+	case FIM_T_FILE:
+		visit_file(r, dfd, name, it, !recurse);
+		break;
+	case FIM_T_SYMLINK:
+		visit_symlink(r, dfd, name, it);
+		break;
+	case FIM_T_DIR:
+		if (recurse)
+			visit_dir(r, dfd, name, it, len, depth);
+		else
+			finish(r, it);
+		break;
+	default:
+		finish(r, it);	/* FIFOs, devices, sockets: never opened */
+		break;
+	}
+	return r->rc;
+}
+
+/* Walk one configured path (or a path below one) from its parent. */
+static int
+walk(struct run *r, const char *path, int recurse)
+{
+	char		 parent[PATH_MAX];
+	const char	*name;
+	size_t		 len = strlen(path);
+	int		 dfd;
+
+	memcpy(r->path, path, len + 1);
+	if (len == 1)
+		return visit(r, AT_FDCWD, "/", len, 0, recurse);
+	name = strrchr(path, '/') + 1;
+	memcpy(parent, path, (size_t)(name - path));
+	parent[name - path > 1 ? name - path - 1 : 1] = '\0';
+	dfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd == -1 && (errno == ENOENT || errno == ENOTDIR))
+		return 0;	/* the path is absent */
+	if (dfd == -1) {
+		/* Cannot be examined: neither reported nor forgotten. */
+		log_warn("fim: %s", parent);
+		r->st.errors++;
+		return seen_path(r, path);
+	}
+	visit(r, dfd, name, len, 0, recurse);
+	close(dfd);
+	return r->rc;
+}
+
+/* ---- a run: what was removed ---- */
+
+struct gone {
+	int64_t		 id;
+	char		*path;
+	struct fim_attr	 a;
+};
+
+static void
+gone_free(struct gone *g, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		free(g[i].path);
+		free(g[i].a.target);
+	}
+}
+
+static int
+remove_one(struct run *r, struct gone *g)
+{
+	struct fim	*f = r->fim;
+	int		 rc;
+
+	if (seen_test(r, g->id) || excluded(f, g->path, r->rootlen))
+		return 0;
+	if (!r->baseline && (rc = report(r, g->path, FIM_REMOVED, &g->a,
+	    NULL)) != 0)
+		return rc;
+	if (r->keep)
+		return 0;
+	if ((rc = txn_write(r)) != 0)
+		return rc;
+	sqlite3_bind_int64(f->st_del, 1, g->id);
+	if ((rc = step_done(f, f->st_del)) != 0)
+		return rc;
+	return txn_wrote(r);
+}
+
+/* One page of rows after lo (updated) and before hi into g[]. */
+static int
+gone_page(struct run *r, char *lo, const char *hi, struct gone *g,
+    size_t *n)
+{
+	sqlite3_stmt	*s = r->fim->st_range;
+	const void	*b;
+	int		 sr, len, rc = 0;
+
+	*n = 0;
+	sqlite3_bind_blob(s, 1, lo, (int)strlen(lo), SQLITE_TRANSIENT);
+	sqlite3_bind_blob(s, 2, hi, (int)strlen(hi), SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, r->maxid);
+	while (rc == 0 && (sr = sqlite3_step(s)) == SQLITE_ROW) {
+		b = sqlite3_column_blob(s, 1);
+		len = sqlite3_column_bytes(s, 1);
+		g[*n].id = sqlite3_column_int64(s, 0);
+		if (b == NULL || len >= PATH_MAX) {
+			log_warnx("fim: bad row %lld", (long long)g[*n].id);
+			rc = ERR_IO;
+			break;
+		}
+		if ((g[*n].path = strndup(b, (size_t)len)) == NULL) {
+			rc = ERR_NOMEM;
+			break;
+		}
+		memcpy(lo, b, (size_t)len);
+		lo[len] = '\0';
+		rc = row_attr(&g[*n].a, s, 2);
+		(*n)++;
+	}
+	if (rc == 0 && sr != SQLITE_DONE) {
+		log_warnx("fim: %s", sqlite3_errmsg(r->fim->db));
+		rc = ERR_IO;
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+/* Report and delete the rows below path that the walk did not meet. */
+static int
+removed_below(struct run *r, const char *path)
+{
+	struct gone	*g;
+	char		 lo[PATH_MAX + 1], hi[PATH_MAX + 1];
+	size_t		 n, i;
+	int		 rc;
+
+	if (below_bounds(lo, hi, path) != 0)
+		return 0;
+	if ((g = calloc(RANGE_PAGE, sizeof(*g))) == NULL)
+		return ERR_NOMEM;
+	do {
+		rc = gone_page(r, lo, hi, g, &n);
+		for (i = 0; rc == 0 && i < n; i++)
+			rc = remove_one(r, &g[i]);
+		gone_free(g, n);
+		memset(g, 0, RANGE_PAGE * sizeof(*g));
+	} while (rc == 0 && n == RANGE_PAGE);
+	free(g);
+	return rc;
+}
+
+/* The path's own row, if the walk did not meet it. */
+static int
+removed_self(struct run *r, const char *path)
+{
+	struct gone	 g = { 0 };
+	struct item	*it;
+	int		 rc;
+
+	if ((it = item_new(path)) == NULL)
+		return ERR_NOMEM;
+	if ((rc = lookup(r->fim, it)) == 0 && it->has_old) {
+		g.id = it->id;
+		g.path = it->path;
+		g.a = it->old;
+		rc = remove_one(r, &g);
+	}
+	item_free(it);
+	return rc;
+}
+
+/* ---- a run: set-up and the public entry points ---- */
+
+static int
+run_begin(struct run *r, struct fim *f, int baseline, fim_change_cb cb,
+    void *arg)
+{
+	char	v[32];
+	int	rc;
+
+	memset(r, 0, sizeof(*r));
+	r->fim = f;
+	r->baseline = baseline;
+	r->rehash = baseline || f->rehash;
+	r->keep = !baseline && f->keep;
+	r->cb = cb;
+	r->arg = arg;
+	r->noatime = 1;
+	r->inflight_max = 64 + 4 * (size_t)f->threads;
+	r->start_ns = event_now_us() * 1000;
+	r->st.seconds = (double)r->start_ns / 1e9;
+	if ((rc = txn_write(r)) != 0)
+		return rc;
+	if (!baseline && (rc = meta_get(f, "baseline", v, sizeof(v))) != 0) {
+		if (rc == ERR_NOTFOUND)
+			log_warnx("fim: no baseline has been taken yet");
+		return rc;
+	}
+	if (sqlite3_step(f->st_maxid) != SQLITE_ROW) {
+		log_warnx("fim: %s", sqlite3_errmsg(f->db));
+		sqlite3_reset(f->st_maxid);
+		return ERR_IO;
+	}
+	r->maxid = sqlite3_column_int64(f->st_maxid, 0);
+	sqlite3_reset(f->st_maxid);
+	if ((r->seen = calloc((size_t)(r->maxid / 64 + 1),
+	    sizeof(*r->seen))) == NULL)
+		return ERR_NOMEM;
+	return 0;
+}
+
+static int
+run_end(struct run *r, struct fim_stats *st)
+{
+	char	v[32];
+	int	rc;
+
+	if (r->pool != NULL) {
+		while (r->pool->inflight > 0)
+			collect(r, 1);
+		pool_free(r->pool);
+	}
+	if (r->rc == 0 && r->baseline) {
+		snprintf(v, sizeof(v), "%lld", (long long)event_now_us());
+		if ((r->rc = txn_write(r)) == 0)
+			r->rc = meta_set(r->fim, "baseline", v);
+	}
+	rc = txn_end(r);
+	if (r->rc == 0)
+		r->rc = rc;
+	EVP_MD_CTX_free(r->ctx);
+	free(r->buf);
+	free(r->seen);
+	r->st.seconds = (double)event_now_us() / 1e6 - r->st.seconds;
+	if (st != NULL)
+		*st = r->st;
+	return r->rc;
+}
+
+static int
+run_all(struct fim *f, int baseline, fim_change_cb cb, void *arg,
+    struct fim_stats *st)
+{
+	struct run	*r;
+	size_t		 i;
+	int		 rc;
+
+	if (st != NULL)
+		memset(st, 0, sizeof(*st));
+	if ((r = malloc(sizeof(*r))) == NULL)
+		return ERR_NOMEM;
+	if ((rc = run_begin(r, f, baseline, cb, arg)) != 0) {
+		r->rc = rc;
+		rc = run_end(r, st);
+		free(r);
+		return rc;
+	}
+	for (i = 0; i < f->npaths && r->rc == 0; i++) {
+		r->rootlen = strlen(f->paths[i]);
+		if (excluded(f, f->paths[i], r->rootlen))
+			continue;
+		walk(r, f->paths[i], 1);
+		if (r->pool != NULL)	/* rows first, then the removal scan */
+			while (r->rc == 0 && r->pool->inflight > 0)
+				collect(r, 1);
+		if (r->rc == 0)
+			r->rc = removed_self(r, f->paths[i]);
+		if (r->rc == 0)
+			r->rc = removed_below(r, f->paths[i]);
+	}
+	rc = run_end(r, st);
+	free(r);
+	return rc;
+}
+
+int
+fim_baseline(struct fim *f, struct fim_stats *st)
+{
+	return run_all(f, 1, NULL, NULL, st);
+}
+
+int
+fim_check(struct fim *f, fim_change_cb cb, void *arg, struct fim_stats *st)
+{
+	return run_all(f, 0, cb, arg, st);
+}
+
+/* Whether a one-path check must walk below path: when it is a folder
+ * that the baseline does not have as this same folder. */
+static int
+needs_subtree(struct fim *f, const char *path, int *out)
+{
+	struct stat	 sb;
+	struct item	*it;
+	int		 rc;
+
+	*out = 0;
+	if ((it = item_new(path)) == NULL)
+		return ERR_NOMEM;
+	if ((rc = lookup(f, it)) == 0) {
+		if (lstat(path, &sb) == -1)
+			*out = it->has_old && it->old.type == FIM_T_DIR;
+		else
+			*out = S_ISDIR(sb.st_mode) && (!it->has_old ||
+			    it->old.type != FIM_T_DIR ||
+			    it->old.ino != sb.st_ino ||
+			    it->old.dev != sb.st_dev);
+	}
+	item_free(it);
+	return rc;
+}
+
+int
+fim_check_path(struct fim *f, const char *path, fim_change_cb cb, void *arg)
+{
+	char		 p[PATH_MAX];
+	struct run	*r;
+	size_t		 i;
+	int		 rc, sub;
+
+	if ((rc = path_clean(p, path)) != 0)
+		return rc;
+	for (i = 0; i < f->npaths && !path_under(p, f->paths[i]); i++)
+		;
+	if (i == f->npaths || excluded(f, p, strlen(f->paths[i])))
+		return 0;
+	if ((r = malloc(sizeof(*r))) == NULL)
+		return ERR_NOMEM;
+	if ((rc = run_begin(r, f, 0, cb, arg)) != 0) {
+		r->rc = rc;
+		rc = run_end(r, NULL);
+		free(r);
+		return rc;
+	}
+	r->rootlen = strlen(f->paths[i]);
+	if ((r->rc = needs_subtree(f, p, &sub)) == 0)
+		walk(r, p, sub);
+	if (r->pool != NULL)
+		while (r->rc == 0 && r->pool->inflight > 0)
+			collect(r, 1);
+	if (r->rc == 0)
+		r->rc = removed_self(r, p);
+	if (r->rc == 0 && sub)
+		r->rc = removed_below(r, p);
+	rc = run_end(r, NULL);
+	free(r);
+	return rc;
+}
+
+/* ---- opening ---- */
+
+static int
+paths_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Clean, sort, and drop the paths below another one. */
+static int
+set_paths(struct fim *f, const char *const *paths, size_t n)
+{
+	char	buf[PATH_MAX];
+	size_t	i, j, k;
+	int	rc, under;
+
+	if (n == 0 || (f->paths = calloc(n, sizeof(*f->paths))) == NULL)
+		return n == 0 ? ERR_USAGE : ERR_NOMEM;
+	for (i = 0; i < n; i++) {
+		if (paths[i] == NULL || (rc = path_clean(buf, paths[i])) != 0) {
+			log_warnx("fim: path must be absolute: %s",
+			    paths[i] ? paths[i] : "(null)");
+			return ERR_USAGE;
+		}
+		if ((f->paths[f->npaths++] = strdup(buf)) == NULL)
+			return ERR_NOMEM;
+	}
+	qsort(f->paths, f->npaths, sizeof(*f->paths), paths_cmp);
+	for (i = 0, k = 0; i < f->npaths; i++) {
+		for (j = 0, under = 0; j < k && !under; j++)
+			under = path_under(f->paths[i], f->paths[j]);
+		if (under)
+			free(f->paths[i]);
+		else
+			f->paths[k++] = f->paths[i];
+	}
+	f->npaths = k;
+	return 0;
+}
+
+/* The database and its -wal and -shm are excluded: they change while a
+ * baseline is written. */
+static int
+set_patterns(struct fim *f, const struct fim_opts *o, const char *dbpath)
+{
+	static const char *const sfx[] = { "", "-wal", "-shm", "-journal" };
+	char		 dir[PATH_MAX + 16], abs[PATH_MAX];
+	const char	*slash, *base;
+	int		 n2;
+	size_t		 i, n = sizeof(sfx) / sizeof(sfx[0]);
+	int		 rc = ERR_USAGE;
+
+	if ((f->pats = calloc(o->nexclude + n, sizeof(*f->pats))) == NULL)
+		return ERR_NOMEM;
+	for (i = 0; i < o->nexclude; i++, f->npats++)
+		if (o->exclude[i] == NULL ||
+		    (rc = pattern_parse(&f->pats[i], o->exclude[i])) != 0) {
+			log_warnx("fim: bad exclusion: %s",
+			    o->exclude[i] ? o->exclude[i] : "(null)");
+			return rc == ERR_NOMEM ? rc : ERR_USAGE;
+		}
+	if ((slash = strrchr(dbpath, '/')) == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", slash == dbpath ? 1 :
+		    (int)(slash - dbpath), dbpath);
+	base = slash ? slash + 1 : dbpath;
+	if (realpath(dir, abs) == NULL)
+		return 0;	/* db_open will say */
+	for (i = 0; i < n; i++) {
+		n2 = snprintf(dir, sizeof(dir), "%s/%s%s", abs, base, sfx[i]);
+		if (n2 > 0 && (size_t)n2 < sizeof(dir) &&
+		    pattern_parse(&f->pats[f->npats], dir) == 0)
+			f->npats++;
+	}
+	return 0;
+}
+
+int
+fim_open(struct fim **out, const char *dbpath, const struct fim_opts *o)
+{
+	struct fim	*f;
+	long		 ncpu;
+	int		 rc = ERR_NOMEM;
+
+	*out = NULL;
+	if (o == NULL || dbpath == NULL || o->threads < 0 ||
+	    o->threads > FIM_THREADS_MAX)
+		return ERR_USAGE;
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		return ERR_NOMEM;
+	f->rehash = o->rehash;
+	f->keep = o->keep;
+	f->threads = o->threads;
+	if (f->threads == 0) {
+		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		f->threads = ncpu < 1 ? 1 : ncpu > FIM_THREADS_MAX ?
+		    FIM_THREADS_MAX : (int)ncpu;
+	}
+	if ((rc = set_paths(f, o->paths, o->npaths)) != 0 ||
+	    (rc = set_patterns(f, o, dbpath)) != 0)
+		goto fail;
+	rc = ERR_NOMEM;
+	if ((f->pwbuf = malloc(PWBUF_LEN)) == NULL)
+		goto fail;
+	if ((f->md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL) {
+		log_warnx("fim: OpenSSL has no SHA-256");
+		rc = ERR_IO;
+		goto fail;
+	}
+	if ((rc = db_open(&f->db, dbpath, 0)) != 0 ||
+	    (rc = db_setup(f)) != 0)
+		goto fail;
+	*out = f;
+	return 0;
+fail:
+	fim_close(f);
+	return rc;
+}
+
+void
+fim_close(struct fim *f)
+{
+	size_t	i;
+
+	if (f == NULL)
+		return;
+	sqlite3_finalize(f->st_get);
+	sqlite3_finalize(f->st_ins);
+	sqlite3_finalize(f->st_upd);
+	sqlite3_finalize(f->st_del);
+	sqlite3_finalize(f->st_range);
+	sqlite3_finalize(f->st_maxid);
+	sqlite3_finalize(f->st_meta_get);
+	sqlite3_finalize(f->st_meta_set);
+	db_close(f->db);
+	for (i = 0; i < f->npaths; i++)
+		free(f->paths[i]);
+	free(f->paths);
+	for (i = 0; i < f->npats; i++)
+		free(f->pats[i].text);
+	free(f->pats);
+	EVP_MD_free(f->md);
+	free(f->pwbuf);
+	free(f);
+}
+
+/* ---- events ---- */
+
+/* key: s, escaped as docs/events.md says, with key_escaped: true when
+ * it had to be. */
+static int
+set_text(json_t *o, const char *key, const char *s)
+{
+	char	*e, flag[64];
+	int	 rc, esc;
+
+	if ((e = fim_escape(s, 0, &esc)) == NULL)
+		return -1;
+	rc = json_object_set_new(o, key, json_string(e));
+	free(e);
+	if (rc == 0 && esc) {
+		snprintf(flag, sizeof(flag), "%s_escaped", key);
+		rc = json_object_set_new(o, flag, json_true());
+	}
+	return rc;
+}
+
+static json_t *
+attr_json(const struct fim_attr *a)
+{
+	char	 buf[2 * FIM_HASH_LEN + 1], ebuf[128];
+	json_t	*o;
+	int	 bad = 0;
+
+	if ((o = json_object()) == NULL)
+		return NULL;
+	bad |= json_object_set_new(o, "type", json_string(
+	    fim_type_name(a->type)));
+	if (a->has_hash) {
+		sodium_bin2hex(buf, sizeof(buf), a->hash, FIM_HASH_LEN);
+		bad |= json_object_set_new(o, FIM_HASH_NAME, json_string(buf));
+	}
+	bad |= json_object_set_new(o, "size", json_integer(
+	    (json_int_t)a->size));
+	snprintf(buf, sizeof(buf), "%04o", a->mode);
+	bad |= json_object_set_new(o, "mode", json_string(buf));
+	bad |= json_object_set_new(o, "uid", json_integer(a->uid));
+	bad |= json_object_set_new(o, "gid", json_integer(a->gid));
+	if (a->owner[0] != '\0')
+		bad |= set_text(o, "owner", a->owner);
+	if (a->group[0] != '\0')
+		bad |= set_text(o, "group", a->group);
+	bad |= json_object_set_new(o, "inode", json_integer(
+	    (json_int_t)a->ino));
+	event_format_ts(buf, a->mtime_ns / 1000);
+	bad |= json_object_set_new(o, "mtime", json_string(buf));
+	if (a->target != NULL)
+		bad |= set_text(o, "target", a->target);
+	if (a->err != 0)
+		bad |= json_object_set_new(o, "error", json_string(
+		    strerror_r(a->err, ebuf, sizeof(ebuf))));
+	if (bad) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+json_t *
+fim_event(const struct fim_change *c)
+{
+	json_t	*ev, *o = NULL, *arr = NULL;
+	size_t	 i;
+	int	 bad = 0;
+
+	if ((ev = event_build("integrity")) == NULL)
+		return NULL;
+	if ((o = json_object()) == NULL || (arr = json_array()) == NULL)
+		goto fail;
+	bad |= set_text(o, "path", c->path);
+	bad |= json_object_set_new(o, "change", json_string(
+	    fim_change_name(c->changes)));
+	for (i = 0; i < sizeof(change_names) / sizeof(change_names[0]); i++)
+		if (c->changes & (1u << i))
+			bad |= json_array_append_new(arr,
+			    json_string(change_names[i]));
+	bad |= json_object_set_new(o, "changes", arr);
+	arr = NULL;
+	if (c->before != NULL)
+		bad |= json_object_set_new(o, "before", attr_json(c->before));
+	if (c->after != NULL)
+		bad |= json_object_set_new(o, "after", attr_json(c->after));
+	bad |= json_object_set_new(ev, "integrity", o);
+	o = NULL;
+	if (bad)
+		goto fail;
+	return ev;
+fail:
+	json_decref(arr);
+	json_decref(o);
+	json_decref(ev);
+	return NULL;
+}

@@ -1,0 +1,657 @@
+/*
+ * scan_cmd.c: `vigil-agent scan`, a one-shot YARA scan (scan_cmd.h).
+ *
+ * The main thread walks the PATH operands with fts(3) (physical walk:
+ * symbolic links inside folders are not followed; a folder reached again
+ * through a bind mount is a reported loop, never a second descent) and
+ * feeds regular files to a bounded queue; N worker threads take them,
+ * scan with the shared scanner and print. Everything fts reports that is
+ * not a regular file or a folder is reported too (special files,
+ * unreadable folders, loops), so nothing is skipped without a word;
+ * only symbolic links are passed over (logged at debug level).
+ *
+ * Output lines are written whole under one lock, so they never mix.
+ * Memory: the rules, one read buffer per worker (scanner.c), the queue
+ * (QUEUE_LEN paths) and fts's current folder. Load: one-shot.
+ */
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fts.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "config.h"
+#include "err.h"
+#include "event.h"
+#include "log.h"
+#include "scan_cmd.h"
+#include "scanner.h"
+
+#define PROG		"vigil-agent scan"
+#define EXIT_USAGE	2
+#define QUEUE_LEN	4096
+#define THREADS_MAX	32		/* libyara's YR_MAX_THREADS */
+#define TIMEOUT_MAX	86400
+#define RULES_MAX	64
+
+enum {
+	OPT_JSON = 256,
+	OPT_MAX_SIZE,
+	OPT_TIMEOUT,
+	OPT_THREADS,
+};
+
+static const struct option scan_longopts[] = {
+	{ "rules",	required_argument, NULL, 'r' },
+	{ "json",	no_argument,	   NULL, OPT_JSON },
+	{ "max-size",	required_argument, NULL, OPT_MAX_SIZE },
+	{ "timeout",	required_argument, NULL, OPT_TIMEOUT },
+	{ "threads",	required_argument, NULL, OPT_THREADS },
+	{ "verbose",	no_argument,	   NULL, 'v' },
+	{ "help",	no_argument,	   NULL, 'h' },
+	{ NULL,		0,		   NULL, 0 }
+};
+
+static const char help_head[] =
+	"usage: vigil-agent scan [--rules FILE|DIR]... [--json] [--max-size SIZE]\n"
+	"           [--timeout SECS] [--threads N] PATH...\n"
+	"\n"
+	"Scan files with YARA rules. Folders are scanned recursively. Symbolic\n"
+	"links inside folders are not followed (a PATH that is one is); a\n"
+	"folder met twice (a bind-mount loop) is reported, not rescanned;\n"
+	"kernel file systems mounted inside (/proc, /sys, ...) are not entered.\n"
+	"\n"
+	"  -r, --rules FILE|DIR  a rules file, or a folder whose *.yar and *.yara\n"
+	"                        files are used (not its subfolders); repeatable.\n"
+	"                        Default: ";
+
+static const char help_tail[] =
+	"\n"
+	"                        A file with an error is reported as FILE:LINE:\n"
+	"                        message and skipped; the other files are used.\n"
+	"  --json                one EVE JSON event per line on standard output:\n"
+	"                        an \"alert\" per match, a \"scan\" event per file\n"
+	"                        that could not be scanned\n"
+	"  --max-size SIZE       larger files are not scanned but reported as\n"
+	"                        too big (K, M, G suffixes; 0: no limit;\n"
+	"                        default 64M)\n"
+	"  --timeout SECS        longest scan of one file, then it is reported as\n"
+	"                        a timeout (0: none; default 30)\n"
+	"  --threads N           files scanned in parallel, 1..32 (default 2)\n"
+	"  -v, --verbose         debug log, and a summary with the peak memory\n"
+	"  -h, --help            this help\n"
+	"\n"
+	"Output: \"RULE PATH\" on standard output per match, as yara prints it,\n"
+	"and one line on standard error per file not scanned: too big,\n"
+	"timeout, unreadable (with the reason), special (FIFO, device, socket:\n"
+	"never opened) or error.\n"
+	"\n"
+	"Exit status, as yara 4.2.3's where it applies: 0 the scan ran, whether\n"
+	"or not anything matched and even if files found inside folders could\n"
+	"not be scanned (they are reported); 1 a rules file did not compile\n"
+	"(yara stops there; this command reports it, scans with the other\n"
+	"files and still exits 1), no rules could be loaded, a PATH given on\n"
+	"the command line could not be scanned, or writing the output failed;\n"
+	"2 a usage error.\n";
+
+struct scan_opts {
+	const char	*rules[RULES_MAX];
+	size_t		 nrules;
+	int		 json;
+	uint64_t	 max_size;
+	int		 timeout;
+	int		 threads;
+	int		 help;
+};
+
+struct item {
+	char	*path;
+	int	 operand;	/* named on the command line */
+};
+
+/* Bounded FIFO of files to scan: the walker waits when it is full. */
+struct queue {
+	pthread_mutex_t	 lock;
+	pthread_cond_t	 more, room;
+	struct item	 items[QUEUE_LEN];
+	size_t		 head, n;
+	int		 done;
+};
+
+struct run {
+	struct scanner		*sc;
+	const struct scan_opts	*o;
+	struct queue		 q;
+	pthread_mutex_t		 out_lock;	/* output and counters */
+	uint64_t		 files, matches, problems;
+	int			 failed;	/* exit 1 */
+};
+
+/* ---- options ---- */
+
+static int	usage_error(const char *, ...)
+		    __attribute__((format(printf, 1, 2)));
+
+/* Says what is wrong; always ERR_USAGE. */
+static int
+usage_error(const char *fmt, ...)
+{
+	va_list	ap;
+
+	fprintf(stderr, "%s: ", PROG);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\ntry 'vigil-agent scan --help'\n");
+	return ERR_USAGE;
+}
+
+static int
+parse_count(int *out, const char *s, unsigned long long min,
+    unsigned long long max)
+{
+	unsigned long long	 v;
+	char			*end;
+
+	if (s[0] < '0' || s[0] > '9')
+		return 0;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return 0;
+	*out = (int)v;
+	return 1;
+}
+
+static int
+set_opt(struct scan_opts *o, int ch, const char *arg)
+{
+	int64_t	secs;
+
+	switch (ch) {
+	case 'r':
+		if (o->nrules == RULES_MAX)
+			return usage_error("--rules: at most %d", RULES_MAX);
+		o->rules[o->nrules++] = arg;
+		break;
+	case OPT_JSON:
+		o->json = 1;
+		break;
+	case OPT_MAX_SIZE:
+		if (config_parse_size(&o->max_size, arg) != 0)
+			return usage_error("--max-size '%s': want a size such "
+			    "as 64M", arg);
+		break;
+	case OPT_TIMEOUT:
+		if (config_parse_duration(&secs, arg) != 0 || secs < 0 ||
+		    secs > TIMEOUT_MAX)
+			return usage_error("--timeout '%s': want 0..86400 "
+			    "seconds", arg);
+		o->timeout = (int)secs;
+		break;
+	case OPT_THREADS:
+		if (!parse_count(&o->threads, arg, 1, THREADS_MAX))
+			return usage_error("--threads '%s': want 1..%d", arg,
+			    THREADS_MAX);
+		break;
+	case 'v':
+		log_setlevel(LOG_LVL_DEBUG);
+		break;
+	case 'h':
+		o->help = 1;
+		break;
+	default:	/* getopt has said what was wrong */
+		fprintf(stderr, "try 'vigil-agent scan --help'\n");
+		return ERR_USAGE;
+	}
+	return 0;
+}
+
+static int
+parse_opts(struct scan_opts *o, int argc, char **argv)
+{
+	int	ch, rc;
+
+	memset(o, 0, sizeof(*o));
+	o->max_size = SCANNER_MAX_SIZE;
+	o->timeout = SCANNER_TIMEOUT;
+	o->threads = 2;
+	optind = 0;		/* GNU: full reset, scanning starts at 1 */
+	while ((ch = getopt_long(argc, argv, "+r:vh", scan_longopts,
+	    NULL)) != -1)
+		if ((rc = set_opt(o, ch, optarg)) != 0)
+			return rc;
+	return 0;
+}
+
+/* ---- output ---- */
+
+static void
+print_event(struct run *run, const struct scanner_result *r,
+    const struct scanner_match *m)
+{
+	json_t	*ev;
+	char	*text = NULL;
+	size_t	 len;
+
+	if ((ev = scanner_event(r, m)) != NULL)
+		text = event_dump(ev, &len);
+	json_decref(ev);
+	if (text == NULL) {
+		log_warnx("%s: cannot build the event (too large?)", r->path);
+		run->failed = 1;
+		return;
+	}
+	if (fwrite(text, 1, len, stdout) != len || putchar('\n') == EOF)
+		run->failed = 1;
+	free(text);
+}
+
+/* One result: counted, printed. Called with out_lock held. */
+static void
+report_locked(struct run *run, const struct scanner_result *r, int operand)
+{
+	size_t	i;
+
+	if (r->status == SCAN_CLEAN || r->status == SCAN_MATCH)
+		run->files++;
+	else {
+		run->problems++;
+		if (operand)
+			run->failed = 1;
+	}
+	for (i = 0; i < r->nmatches; i++) {
+		run->matches++;
+		if (run->o->json)
+			print_event(run, r, &r->matches[i]);
+		else if (printf("%s %s\n", r->matches[i].rule, r->path) < 0)
+			run->failed = 1;
+	}
+	if (r->status == SCAN_CLEAN || r->status == SCAN_MATCH)
+		return;
+	if (run->o->json)
+		print_event(run, r, NULL);
+	else
+		fprintf(stderr, "%s: %s: %s: %s\n", PROG, r->path,
+		    scanner_status_name(r->status), r->reason);
+}
+
+static void
+report(struct run *run, const struct scanner_result *r, int operand)
+{
+	pthread_mutex_lock(&run->out_lock);
+	report_locked(run, r, operand);
+	pthread_mutex_unlock(&run->out_lock);
+}
+
+/* A problem found without scanning (by the walker). */
+static void __attribute__((format(printf, 5, 6)))
+report_problem(struct run *run, const char *path, int operand,
+    enum scanner_status st, const char *fmt, ...)
+{
+	struct scanner_result	r;
+	va_list			ap;
+
+	memset(&r, 0, sizeof(r));
+	r.path = path;
+	r.status = st;
+	va_start(ap, fmt);
+	vsnprintf(r.reason, sizeof(r.reason), fmt, ap);
+	va_end(ap);
+	report(run, &r, operand);
+}
+
+/* ---- the queue ---- */
+
+static int
+queue_init(struct queue *q)
+{
+	memset(q, 0, sizeof(*q));
+	if (pthread_mutex_init(&q->lock, NULL) != 0)
+		return ERR_NOMEM;
+	if (pthread_cond_init(&q->more, NULL) != 0) {
+		pthread_mutex_destroy(&q->lock);
+		return ERR_NOMEM;
+	}
+	if (pthread_cond_init(&q->room, NULL) != 0) {
+		pthread_cond_destroy(&q->more);
+		pthread_mutex_destroy(&q->lock);
+		return ERR_NOMEM;
+	}
+	return 0;
+}
+
+static void
+queue_destroy(struct queue *q)
+{
+	pthread_cond_destroy(&q->room);
+	pthread_cond_destroy(&q->more);
+	pthread_mutex_destroy(&q->lock);
+}
+
+/* Takes ownership of path. */
+static void
+queue_put(struct queue *q, char *path, int operand)
+{
+	pthread_mutex_lock(&q->lock);
+	while (q->n == QUEUE_LEN)
+		pthread_cond_wait(&q->room, &q->lock);
+	q->items[(q->head + q->n) % QUEUE_LEN].path = path;
+	q->items[(q->head + q->n) % QUEUE_LEN].operand = operand;
+	q->n++;
+	pthread_cond_signal(&q->more);
+	pthread_mutex_unlock(&q->lock);
+}
+
+static void
+queue_finish(struct queue *q)
+{
+	pthread_mutex_lock(&q->lock);
+	q->done = 1;
+	pthread_cond_broadcast(&q->more);
+	pthread_mutex_unlock(&q->lock);
+}
+
+/* 0 and an item, or -1 when the queue is finished and empty. */
+static int
+queue_get(struct queue *q, struct item *it)
+{
+	pthread_mutex_lock(&q->lock);
+	while (q->n == 0 && !q->done)
+		pthread_cond_wait(&q->more, &q->lock);
+	if (q->n == 0) {
+		pthread_mutex_unlock(&q->lock);
+		return -1;
+	}
+	*it = q->items[q->head];
+	q->head = (q->head + 1) % QUEUE_LEN;
+	q->n--;
+	pthread_cond_signal(&q->room);
+	pthread_mutex_unlock(&q->lock);
+	return 0;
+}
+
+/* ---- workers ---- */
+
+/* A PATH operand may be a symbolic link to a file (fts followed it):
+ * open it following links, but still never open a special file. */
+static void
+scan_operand(struct run *run, struct scanner_result *r, const char *path)
+{
+	struct stat	st;
+	int		fd;
+
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && (fd = open(path,
+	    O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) != -1) {
+		scanner_scan_fd(run->sc, r, fd, path);
+		close(fd);
+	} else
+		scanner_scan_path(run->sc, r, path);	/* says why not */
+}
+
+static void *
+worker(void *arg)
+{
+	struct run		*run = arg;
+	struct scanner_result	 r;
+	struct item		 it;
+
+	while (queue_get(&run->q, &it) == 0) {
+		if (it.operand)
+			scan_operand(run, &r, it.path);
+		else
+			scanner_scan_path(run->sc, &r, it.path);
+		report(run, &r, it.operand);
+		scanner_result_clear(&r);
+		free(it.path);
+	}
+	return NULL;
+}
+
+/* ---- the walk ---- */
+
+static int
+fts_cmp(const FTSENT **a, const FTSENT **b)
+{
+	return strcmp((*a)->fts_name, (*b)->fts_name);
+}
+
+static const char *
+ftype(mode_t m)
+{
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISSOCK(m))
+		return "a socket";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	return "not a regular file";
+}
+
+/* A kernel pseudo file system (proc, sysfs, ...) below the starting
+ * points: its "files" are not files, and reading some has side effects. */
+static int
+pseudo_fs(const FTSENT *e)
+{
+	static const unsigned long	magic[] = {
+		0x9fa0,		/* proc */
+		0x62656572,	/* sysfs */
+		0x64626720,	/* debugfs */
+		0x74726163,	/* tracefs */
+		0x27e0eb,	/* cgroup */
+		0x63677270,	/* cgroup2 */
+		0x73636673,	/* securityfs */
+		0xcafe4a11,	/* bpf */
+		0x1cd1,		/* devpts */
+		0x6e736673,	/* nsfs */
+	};
+	struct statfs	sf;
+	size_t		i;
+
+	if (e->fts_level == FTS_ROOTLEVEL || e->fts_parent == NULL ||
+	    e->fts_parent->fts_statp->st_dev == e->fts_statp->st_dev ||
+	    statfs(e->fts_accpath, &sf) == -1)
+		return 0;
+	for (i = 0; i < sizeof(magic) / sizeof(magic[0]); i++)
+		if ((unsigned long)sf.f_type == magic[i])
+			return 1;
+	return 0;
+}
+
+static void
+walk_entry(struct run *run, FTS *fts, FTSENT *e)
+{
+	int	 operand = e->fts_level == FTS_ROOTLEVEL;
+	char	*path;
+
+	switch (e->fts_info) {
+	case FTS_F:
+		if ((path = strdup(e->fts_path)) == NULL)
+			report_problem(run, e->fts_path, operand, SCAN_ERROR,
+			    "out of memory");
+		else
+			queue_put(&run->q, path, operand);
+		break;
+	case FTS_DC:
+		report_problem(run, e->fts_path, operand, SCAN_ERROR,
+		    "folder loop: the same folder as %s",
+		    e->fts_cycle->fts_path);
+		break;
+	case FTS_DNR:
+	case FTS_ERR:
+	case FTS_NS:
+		report_problem(run, e->fts_path, operand, SCAN_UNREADABLE,
+		    "%s", strerror(e->fts_errno));
+		break;
+	case FTS_DEFAULT:
+		report_problem(run, e->fts_path, operand, SCAN_SPECIAL, "%s",
+		    ftype(e->fts_statp->st_mode));
+		break;
+	case FTS_SL:
+	case FTS_SLNONE:
+		log_debug("%s: symbolic link, not followed", e->fts_path);
+		break;
+	case FTS_D:
+		if (pseudo_fs(e)) {
+			log_debug("%s: kernel pseudo file system, not entered",
+			    e->fts_path);
+			(void)fts_set(fts, e, FTS_SKIP);	/* cannot fail */
+		}
+		break;
+	default:	/* FTS_DP, FTS_DOT: folders, after */
+		break;
+	}
+}
+
+static int
+walk(struct run *run, char **paths)
+{
+	FTS	*fts;
+	FTSENT	*e;
+	int	 rc = 0;
+
+	fts = fts_open(paths, FTS_PHYSICAL | FTS_COMFOLLOW | FTS_NOCHDIR,
+	    fts_cmp);
+	if (fts == NULL) {
+		log_warn("fts_open");
+		return ERR_NOMEM;
+	}
+	errno = 0;
+	while ((e = fts_read(fts)) != NULL)
+		walk_entry(run, fts, e);
+	if (errno != 0) {
+		log_warn("walking the folders");
+		rc = ERR_IO;
+	}
+	fts_close(fts);
+	return rc;
+}
+
+/* ---- the command ---- */
+
+static int
+load(struct scanner **sc, const struct scan_opts *o, const char *cache_dir)
+{
+	struct scanner_opts	so;
+	int			rc;
+
+	memset(&so, 0, sizeof(so));
+	so.max_size = o->max_size;
+	so.timeout = o->timeout;
+	so.cache_dir = cache_dir;
+	if ((rc = scanner_load(sc, o->rules, o->nrules, &so)) != 0)
+		log_warnx("no rules loaded: %s", vigil_strerror(rc));
+	return rc;
+}
+
+static void
+summary(const struct run *run, const struct timespec *t0)
+{
+	struct timespec	t1;
+	struct rusage	ru;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (getrusage(RUSAGE_SELF, &ru) != 0)
+		ru.ru_maxrss = 0;
+	log_debug("scanned %" PRIu64 " files in %.3f s: %" PRIu64
+	    " matches, %" PRIu64 " not scanned; peak RSS %ld KiB",
+	    run->files, (double)(t1.tv_sec - t0->tv_sec) +
+	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e9, run->matches,
+	    run->problems, ru.ru_maxrss);
+}
+
+static int
+scan(struct run *run, char **paths)
+{
+	pthread_t	tid[THREADS_MAX];
+	int		i, n = 0, rc;
+
+	for (i = 0; i < run->o->threads; i++) {
+		if (pthread_create(&tid[i], NULL, worker, run) != 0) {
+			log_warnx("cannot start a scanning thread");
+			break;
+		}
+		n++;
+	}
+	rc = n > 0 ? walk(run, paths) : ERR_NOMEM;
+	queue_finish(&run->q);
+	for (i = 0; i < n; i++)
+		pthread_join(tid[i], NULL);
+	return rc;
+}
+
+static int
+run_scan(const struct scan_opts *o, char **paths, const char *cache_dir)
+{
+	struct run	run;
+	struct timespec	t0;
+	int		rc;
+
+	memset(&run, 0, sizeof(run));
+	run.o = o;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if ((rc = scanner_global_init()) != 0)
+		return 1;
+	if ((rc = load(&run.sc, o, cache_dir)) != 0)
+		goto done;
+	if (scanner_info(run.sc)->failed > 0)
+		run.failed = 1;
+	if ((rc = queue_init(&run.q)) != 0)
+		goto done;
+	if (pthread_mutex_init(&run.out_lock, NULL) != 0) {
+		queue_destroy(&run.q);
+		rc = ERR_NOMEM;
+		goto done;
+	}
+	rc = scan(&run, paths);
+	if (fflush(stdout) == EOF || ferror(stdout))
+		run.failed = 1;
+	summary(&run, &t0);
+	pthread_mutex_destroy(&run.out_lock);
+	queue_destroy(&run.q);
+done:
+	scanner_free(run.sc);
+	scanner_global_fini();
+	return rc != 0 || run.failed ? 1 : 0;
+}
+
+int
+scan_cmd_run(int argc, char **argv, const char *default_rules_dir,
+    const char *cache_dir)
+{
+	struct scan_opts	o;
+	int			rc = 0;
+
+	if (parse_opts(&o, argc, argv) != 0)
+		return EXIT_USAGE;
+	if (o.help) {
+		printf("%s%s%s", help_head, default_rules_dir != NULL ?
+		    default_rules_dir : "none (--rules is required)", help_tail);
+		return fflush(stdout) == EOF ? 1 : 0;
+	}
+	if (optind >= argc)
+		rc = usage_error("no PATH to scan");
+	else if (o.nrules == 0 && default_rules_dir == NULL)
+		rc = usage_error("no rules: give --rules FILE|DIR");
+	if (rc != 0)
+		return EXIT_USAGE;
+	if (o.nrules == 0)
+		o.rules[o.nrules++] = default_rules_dir;
+	return run_scan(&o, argv + optind, cache_dir);
+}

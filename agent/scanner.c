@@ -1,0 +1,1638 @@
+/*
+ * scanner.c: YARA rule sets and one-file scans with libyara.
+ *
+ * Loading (start and reload, one thread): read every candidate rule file
+ * into memory; if the compiled cache holds the version of all of them,
+ * load it and stop. Otherwise compile each file alone (its own
+ * YR_COMPILER, errors logged as FILE:LINE: message, bad files dropped),
+ * then compile the good ones together, each in its own namespace. A file
+ * that only fails in company is dropped and the combination recompiled,
+ * so one bad file never costs the others. The compiled set is saved for
+ * the next start. The text compiled is the text hashed into the version
+ * (both come from the same buffer), and includes are refused, so the
+ * version names exactly what was compiled.
+ *
+ * Scanning (any number of threads): each scan borrows a slot (a
+ * YR_SCANNER and a read buffer) from the scanner's idle list, so the
+ * shared YR_RULES is only read. The file is read through the descriptor
+ * that fstat checked, into the slot's buffer, and scanned with
+ * yr_scanner_scan_mem. Not yr_scanner_scan_fd: it mmaps the file, and a
+ * file truncated during the scan then raises SIGBUS; libyara 4.2.3
+ * catches that by installing and restoring process-wide SIGBUS/SIGSEGV
+ * handlers around every scan (YR_TRYCATCH), which is racy between
+ * threads (yara issue #818, fixed in 4.5.0 by PR #2020): a later crash
+ * can turn into a silent endless loop. Reading costs one copy from the
+ * page cache and makes truncation a short read, so SCAN_FLAGS_NO_TRYCATCH
+ * is set and no handler is touched. Memory: one buffer per slot, kept up
+ * to SLOT_KEEP bytes; a larger file gets its own mapping, unmapped after.
+ *
+ * Invariants: a struct scanner never changes after scanner_load; the
+ * idle list and the owner cache are the only shared mutable state, each
+ * under sc->lock. Load per file: a handful of syscalls (lstat, open,
+ * fstat, pread, close) plus the scan; SHA-256 only for files that match.
+ */
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <yara.h>
+
+#include "err.h"
+#include "event.h"
+#include "log.h"
+#include "scanner.h"
+
+#define VERSION_TAG	"vigil-scanner-1"	/* externals, no includes */
+#define RULES_FILE_MAX	(16U << 20)		/* one rule file */
+#define SLOT_KEEP	(4U << 20)		/* buffer kept per slot */
+#define MAX_SLOTS	YR_MAX_THREADS		/* concurrent scans */
+#define OWNER_CACHE	64
+#define MAGIC_LEN	16
+#define MAX_STRINGS	64			/* identifiers per alert */
+#define MAX_META	32			/* meta entries per alert */
+#define META_STR_MAX	256			/* bytes of a meta value */
+#define DEFAULT_CATEGORY "Malware"
+
+static const char *const externals[] = {
+	"filename", "filepath", "extension", "filetype", "owner"
+};
+#define NEXTERNALS	(sizeof(externals) / sizeof(externals[0]))
+
+/* ---- process-wide state ---- */
+
+/* libyara's initialisation is process-wide and not thread-safe; this
+ * count is the one piece of global state the module keeps. */
+static pthread_mutex_t	global_lock = PTHREAD_MUTEX_INITIALIZER;
+static int		global_refs;
+
+int
+scanner_global_init(void)
+{
+	int	rc = 0;
+
+	pthread_mutex_lock(&global_lock);
+	if (global_refs == 0) {
+		if (sodium_init() < 0 || yr_initialize() != ERROR_SUCCESS) {
+			log_warnx("scanner: cannot initialise libyara");
+			rc = ERR_NOMEM;
+		}
+	}
+	if (rc == 0)
+		global_refs++;
+	pthread_mutex_unlock(&global_lock);
+	return rc;
+}
+
+void
+scanner_global_fini(void)
+{
+	pthread_mutex_lock(&global_lock);
+	if (global_refs > 0 && --global_refs == 0)
+		yr_finalize();
+	pthread_mutex_unlock(&global_lock);
+}
+
+/* ---- the scanner object ---- */
+
+struct slot {
+	YR_SCANNER	*ys;
+	uint8_t		*buf;		/* mmap'd, cap bytes */
+	size_t		 cap;
+};
+
+struct owner {
+	uint32_t	uid;
+	char		name[SCANNER_OWNER_MAX];
+};
+
+struct scanner {
+	YR_RULES		*rules;
+	uint64_t		 max_size;
+	int			 timeout;
+	struct scanner_info	 info;
+	pthread_mutex_t		 lock;		/* idle, owners */
+	struct slot		*idle[MAX_SLOTS];
+	size_t			 nidle;
+	size_t			 nslots;	/* in use + idle */
+	struct owner		 owners[OWNER_CACHE];
+	size_t			 nowners;	/* filled; then round robin */
+};
+
+/* A candidate rule file, read whole. */
+struct rfile {
+	char		*path;
+	char		*ns;
+	char		*text;		/* NUL-terminated; NULL if unreadable */
+	size_t		 len;
+	dev_t		 dev;
+	ino_t		 ino;
+	int		 bad;
+};
+
+struct rset {
+	struct rfile	*f;
+	size_t		 n, cap;
+};
+
+static void
+slot_free(struct slot *s)
+{
+	if (s == NULL)
+		return;
+	if (s->ys != NULL)
+		yr_scanner_destroy(s->ys);
+	if (s->buf != NULL)
+		munmap(s->buf, s->cap);
+	free(s);
+}
+
+void
+scanner_free(struct scanner *sc)
+{
+	size_t	i;
+
+	if (sc == NULL)
+		return;
+	for (i = 0; i < sc->nidle; i++)
+		slot_free(sc->idle[i]);
+	if (sc->rules != NULL)
+		yr_rules_destroy(sc->rules);
+	pthread_mutex_destroy(&sc->lock);
+	free(sc);
+}
+
+const struct scanner_info *
+scanner_info(const struct scanner *sc)
+{
+	return &sc->info;
+}
+
+/* ---- collecting rule files ---- */
+
+static void
+rset_clear(struct rset *rs)
+{
+	size_t	i;
+
+	for (i = 0; i < rs->n; i++) {
+		free(rs->f[i].path);
+		free(rs->f[i].ns);
+		free(rs->f[i].text);
+	}
+	free(rs->f);
+	memset(rs, 0, sizeof(*rs));
+}
+
+static struct rfile *
+rset_new(struct rset *rs, const char *path)
+{
+	struct rfile	*f;
+	size_t		 cap;
+
+	if (rs->n == rs->cap) {
+		cap = rs->cap ? rs->cap * 2 : 16;
+		if ((f = reallocarray(rs->f, cap, sizeof(*f))) == NULL)
+			return NULL;
+		rs->f = f;
+		rs->cap = cap;
+	}
+	f = &rs->f[rs->n];
+	memset(f, 0, sizeof(*f));
+	if ((f->path = strdup(path)) == NULL)
+		return NULL;
+	rs->n++;
+	return f;
+}
+
+/* Read f->path whole. Problems are logged and leave f->bad set; only
+ * ERR_NOMEM is returned. */
+static int
+rfile_read(struct rfile *f)
+{
+	struct stat	 st;
+	ssize_t		 r;
+	size_t		 got = 0;
+	int		 fd, rc = 0;
+
+	f->bad = 1;
+	if ((fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
+		log_warn("rules %s", f->path);
+		return 0;
+	}
+	if (fstat(fd, &st) == -1) {
+		log_warn("rules %s", f->path);
+		goto done;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > RULES_FILE_MAX) {
+		log_warnx("rules %s: %s", f->path, S_ISREG(st.st_mode) ?
+		    "too large (16 MiB at most)" : "not a regular file");
+		goto done;
+	}
+	f->dev = st.st_dev;
+	f->ino = st.st_ino;
+	if ((f->text = malloc((size_t)st.st_size + 1)) == NULL) {
+		rc = ERR_NOMEM;
+		goto done;
+	}
+	while (got < (size_t)st.st_size && (r = read(fd, f->text + got,
+	    (size_t)st.st_size - got)) != 0) {
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			log_warn("rules %s", f->path);
+			goto done;
+		}
+		got += (size_t)r;
+	}
+	f->text[got] = '\0';
+	f->len = got;
+	if (memchr(f->text, '\0', got) != NULL)
+		log_warnx("rules %s: contains a NUL byte", f->path);
+	else
+		f->bad = 0;
+done:
+	close(fd);
+	return rc;
+}
+
+static int
+rset_add_file(struct rset *rs, const char *path)
+{
+	struct rfile	*f;
+	size_t		 i;
+	int		 rc;
+
+	if ((f = rset_new(rs, path)) == NULL)
+		return ERR_NOMEM;
+	if ((rc = rfile_read(f)) != 0 || f->bad)
+		return rc;
+	for (i = 0; i + 1 < rs->n; i++) {
+		if (rs->f[i].text != NULL && rs->f[i].dev == f->dev &&
+		    rs->f[i].ino == f->ino) {
+			log_debug("rules %s: same file as %s", path,
+			    rs->f[i].path);
+			free(f->path);
+			free(f->text);
+			rs->n--;
+			break;
+		}
+	}
+	return 0;
+}
+
+static int
+rules_name(const struct dirent *de)
+{
+	const char	*dot;
+
+	if (de->d_name[0] == '.')
+		return 0;
+	if ((dot = strrchr(de->d_name, '.')) == NULL)
+		return 0;
+	return strcmp(dot, ".yar") == 0 || strcmp(dot, ".yara") == 0;
+}
+
+static int
+name_cmp(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/* The *.yar and *.yara files of dir, in byte order, not recursive. */
+static int
+rset_add_dir(struct rset *rs, const char *dir)
+{
+	struct dirent	**de = NULL;
+	char		  path[PATH_MAX];
+	int		  n, i, len, rc = 0;
+
+	if ((n = scandir(dir, &de, rules_name, name_cmp)) == -1) {
+		log_warn("rules %s", dir);
+		return errno == ENOMEM ? ERR_NOMEM : 0;
+	}
+	if (n == 0)
+		log_warnx("rules %s: no *.yar or *.yara file", dir);
+	for (i = 0; i < n; i++) {
+		len = snprintf(path, sizeof(path), "%s/%s", dir,
+		    de[i]->d_name);
+		if (len < 0 || (size_t)len >= sizeof(path))
+			log_warnx("rules %s/%s: path too long", dir,
+			    de[i]->d_name);
+		else if (rc == 0)
+			rc = rset_add_file(rs, path);
+		free(de[i]);
+	}
+	free(de);
+	return rc;
+}
+
+static int
+rfile_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct rfile *)a)->path,
+	    ((const struct rfile *)b)->path);
+}
+
+static int
+ns_taken(const struct rset *rs, size_t upto, const char *ns)
+{
+	size_t	j;
+
+	for (j = 0; j < upto; j++)
+		if (strcmp(rs->f[j].ns, ns) == 0)
+			return 1;
+	return 0;
+}
+
+/* Namespace: the base name, made unique with "~N". */
+static int
+rset_namespaces(struct rset *rs)
+{
+	const char	*base;
+	char		 ns[NAME_MAX + 24];
+	size_t		 i, k;
+
+	for (i = 0; i < rs->n; i++) {
+		base = strrchr(rs->f[i].path, '/');
+		base = base != NULL ? base + 1 : rs->f[i].path;
+		snprintf(ns, sizeof(ns), "%.*s", NAME_MAX, base);
+		for (k = 2; ns_taken(rs, i, ns); k++)
+			snprintf(ns, sizeof(ns), "%.*s~%zu", NAME_MAX, base, k);
+		if ((rs->f[i].ns = strdup(ns)) == NULL)
+			return ERR_NOMEM;
+	}
+	return 0;
+}
+
+static int
+rset_collect(struct rset *rs, const char *const *paths, size_t npaths)
+{
+	struct stat	st;
+	size_t		i;
+	int		rc = 0;
+
+	for (i = 0; i < npaths && rc == 0; i++) {
+		if (stat(paths[i], &st) == -1) {
+			log_warn("rules %s", paths[i]);
+			rc = rset_new(rs, paths[i]) == NULL ? ERR_NOMEM : 0;
+			if (rc == 0)
+				rs->f[rs->n - 1].bad = 1;
+		} else if (S_ISDIR(st.st_mode))
+			rc = rset_add_dir(rs, paths[i]);
+		else
+			rc = rset_add_file(rs, paths[i]);
+	}
+	if (rc != 0)
+		return rc;
+	if (rs->n > 1)
+		qsort(rs->f, rs->n, sizeof(rs->f[0]), rfile_cmp);
+	return rset_namespaces(rs);
+}
+
+static size_t
+rset_good(const struct rset *rs)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < rs->n; i++)
+		n += !rs->f[i].bad;
+	return n;
+}
+
+/* BLAKE2b-256 of the tag, the libyara version and each good file's path
+ * and content (length-prefixed), in path order. */
+static void
+rset_version(char out[static SCANNER_VERSION_LEN + 1], const struct rset *rs)
+{
+	crypto_generichash_state	st;
+	uint8_t				h[SCANNER_VERSION_LEN / 2], len[8];
+	size_t				i, k;
+
+	crypto_generichash_init(&st, NULL, 0, sizeof(h));
+	crypto_generichash_update(&st, (const uint8_t *)VERSION_TAG,
+	    sizeof(VERSION_TAG));
+	crypto_generichash_update(&st, (const uint8_t *)YR_VERSION,
+	    sizeof(YR_VERSION));
+	for (i = 0; i < rs->n; i++) {
+		if (rs->f[i].bad)
+			continue;
+		crypto_generichash_update(&st, (const uint8_t *)rs->f[i].path,
+		    strlen(rs->f[i].path) + 1);
+		for (k = 0; k < 8; k++)
+			len[k] = (uint8_t)((uint64_t)rs->f[i].len >> (8 * k));
+		crypto_generichash_update(&st, len, sizeof(len));
+		crypto_generichash_update(&st, (const uint8_t *)rs->f[i].text,
+		    rs->f[i].len);
+	}
+	crypto_generichash_final(&st, h, sizeof(h));
+	sodium_bin2hex(out, SCANNER_VERSION_LEN + 1, h, sizeof(h));
+}
+
+/* ---- compiling ---- */
+
+struct cstate {
+	const char	*path;		/* file being added */
+	const char	*when;		/* "" or " (with the other files)" */
+	int		 errors;
+};
+
+static void
+compile_cb(int level, const char *file, int line, const YR_RULE *rule,
+    const char *msg, void *arg)
+{
+	struct cstate	*cs = arg;
+
+	if (level == YARA_ERROR_LEVEL_WARNING) {
+		log_debug("%s:%d: warning: %s", cs->path, line, msg);
+		return;
+	}
+	cs->errors++;
+	log_warnx("%s:%d: %s%s", cs->path, line, msg, cs->when);
+}
+
+static int
+compiler_new(YR_COMPILER **out, struct cstate *cs)
+{
+	size_t	i;
+
+	if (yr_compiler_create(out) != ERROR_SUCCESS)
+		return ERR_NOMEM;
+	yr_compiler_set_callback(*out, compile_cb, cs);
+	/* a rule file stands alone: its text is all the version covers */
+	yr_compiler_set_include_callback(*out, NULL, NULL, NULL);
+	for (i = 0; i < NEXTERNALS; i++) {
+		if (yr_compiler_define_string_variable(*out, externals[i],
+		    "") != ERROR_SUCCESS) {
+			yr_compiler_destroy(*out);
+			*out = NULL;
+			return ERR_NOMEM;
+		}
+	}
+	return 0;
+}
+
+/* Compile each good file alone; mark the ones with errors. */
+static int
+rset_check(struct rset *rs)
+{
+	YR_COMPILER	*c;
+	struct cstate	 cs = { NULL, "", 0 };
+	size_t		 i;
+	int		 rc;
+
+	for (i = 0; i < rs->n; i++) {
+		if (rs->f[i].bad)
+			continue;
+		if ((rc = compiler_new(&c, &cs)) != 0)
+			return rc;
+		cs.path = rs->f[i].path;
+		cs.errors = 0;
+		if (yr_compiler_add_string(c, rs->f[i].text, rs->f[i].ns) != 0 ||
+		    cs.errors > 0) {
+			log_warnx("rules %s: skipped", rs->f[i].path);
+			rs->f[i].bad = 1;
+		}
+		yr_compiler_destroy(c);
+	}
+	return 0;
+}
+
+/* All good files in one set. A file that fails here (it compiled alone)
+ * is marked and *again set: the caller recomputes the version and comes
+ * back. */
+static int
+rset_compile(struct rset *rs, YR_RULES **out, int *again)
+{
+	YR_COMPILER	*c;
+	struct cstate	 cs = { NULL, " (with the other rule files)", 0 };
+	size_t		 i;
+	int		 rc;
+
+	*out = NULL;
+	*again = 0;
+	if ((rc = compiler_new(&c, &cs)) != 0)
+		return rc;
+	for (i = 0; i < rs->n; i++) {
+		if (rs->f[i].bad)
+			continue;
+		cs.path = rs->f[i].path;
+		if (yr_compiler_add_string(c, rs->f[i].text, rs->f[i].ns) != 0 ||
+		    cs.errors > 0) {
+			log_warnx("rules %s: skipped", rs->f[i].path);
+			rs->f[i].bad = 1;
+			*again = 1;
+			goto done;
+		}
+	}
+	if (yr_compiler_get_rules(c, out) != ERROR_SUCCESS) {
+		log_warnx("rules: cannot build the rule set");
+		rc = ERR_NOMEM;
+	}
+done:
+	yr_compiler_destroy(c);
+	return rc;
+}
+
+/* ---- the compiled cache ---- */
+
+static size_t
+stream_read(void *ptr, size_t size, size_t count, void *fp)
+{
+	return fread(ptr, size, count, fp);
+}
+
+static size_t
+stream_write(const void *ptr, size_t size, size_t count, void *fp)
+{
+	return fwrite(ptr, size, count, fp);
+}
+
+static int
+cache_path(char *buf, size_t len, const char *dir, const char *version)
+{
+	int	n;
+
+	n = snprintf(buf, len, "%s/rules-%s.yarc", dir, version);
+	return n < 0 || (size_t)n >= len ? ERR_TOOBIG : 0;
+}
+
+/* ERR_NOTFOUND (quietly) when there is no such file; the cache file must
+ * be ours and writable only by us, since libyara trusts compiled rules. */
+static int
+cache_load(YR_RULES **out, const char *dir, const char *version)
+{
+	YR_STREAM	 s;
+	struct stat	 st;
+	FILE		*fp = NULL;
+	char		 path[PATH_MAX];
+	int		 fd, rc = ERR_MALFORMED;
+
+	*out = NULL;
+	if (cache_path(path, sizeof(path), dir, version) != 0)
+		return ERR_TOOBIG;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+		if (errno == ENOENT)
+			return ERR_NOTFOUND;
+		log_warn("rules cache %s", path);
+		return ERR_IO;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != geteuid() || (st.st_mode & 022) != 0) {
+		log_warnx("rules cache %s: not a private file of ours; ignored",
+		    path);
+		close(fd);
+		return ERR_AUTH;
+	}
+	if ((fp = fdopen(fd, "rb")) == NULL) {
+		close(fd);
+		return ERR_NOMEM;
+	}
+	s.user_data = fp;
+	s.read = stream_read;
+	if (yr_rules_load_stream(&s, out) == ERROR_SUCCESS)
+		rc = 0;
+	else
+		log_warnx("rules cache %s: cannot load; compiling", path);
+	fclose(fp);
+	return rc;
+}
+
+/* Other versions' files go: a cache folder serves one rule set. */
+static void
+cache_prune(const char *dir, const char *keep)
+{
+	DIR		*d;
+	struct dirent	*de;
+	size_t		 n;
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		n = strlen(de->d_name);
+		if (strncmp(de->d_name, "rules-", 6) != 0 || n < 11 ||
+		    strcmp(de->d_name + n - 5, ".yarc") != 0 ||
+		    strcmp(de->d_name, keep) == 0)
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) == -1)
+			log_warn("rules cache %s/%s", dir, de->d_name);
+	}
+	closedir(d);
+}
+
+static int
+cache_write(YR_RULES *rules, int fd)
+{
+	YR_STREAM	 s;
+	FILE		*fp;
+	int		 rc = ERR_IO;
+
+	if ((fd = dup(fd)) == -1 || (fp = fdopen(fd, "wb")) == NULL) {
+		if (fd != -1)
+			close(fd);
+		return ERR_IO;
+	}
+	s.user_data = fp;
+	s.write = stream_write;
+	if (yr_rules_save_stream(rules, &s) == ERROR_SUCCESS &&
+	    fflush(fp) == 0 && fsync(fileno(fp)) == 0)
+		rc = 0;
+	if (fclose(fp) != 0)
+		rc = ERR_IO;
+	return rc;
+}
+
+/* Best effort: a failure is logged and costs a compile next time. */
+static void
+cache_save(YR_RULES *rules, const char *dir, const char *version)
+{
+	char	path[PATH_MAX], tmp[PATH_MAX];
+	int	fd, n;
+
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
+		log_warn("rules cache %s", dir);
+		return;
+	}
+	n = snprintf(tmp, sizeof(tmp), "%s/.rules.XXXXXX", dir);
+	if (cache_path(path, sizeof(path), dir, version) != 0 || n < 0 ||
+	    (size_t)n >= sizeof(tmp)) {
+		log_warnx("rules cache %s: path too long", dir);
+		return;
+	}
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {	/* mode 0600 */
+		log_warn("rules cache %s", tmp);
+		return;
+	}
+	if (fchmod(fd, 0600) == -1 || cache_write(rules, fd) != 0 ||
+	    rename(tmp, path) == -1) {
+		log_warn("rules cache %s", path);
+		unlink(tmp);
+	} else
+		cache_prune(dir, strrchr(path, '/') + 1);
+	close(fd);
+}
+
+/* ---- loading ---- */
+
+static int
+load_rules(struct scanner *sc, struct rset *rs, const char *cache_dir)
+{
+	char	all[SCANNER_VERSION_LEN + 1];
+	int	again, rc;
+
+	rset_version(all, rs);
+	if (cache_dir != NULL && rset_good(rs) > 0 &&
+	    cache_load(&sc->rules, cache_dir, all) == 0) {
+		memcpy(sc->info.version, all, sizeof(all));
+		sc->info.from_cache = 1;
+		return 0;
+	}
+	if ((rc = rset_check(rs)) != 0)
+		return rc;
+	log_debug("rules: each file compiled alone, %zu of %zu good",
+	    rset_good(rs), rs->n);
+	do {
+		if (rset_good(rs) == 0) {
+			log_warnx("rules: no rule file loaded");
+			return ERR_NOTFOUND;
+		}
+		rset_version(sc->info.version, rs);
+		if (cache_dir != NULL && strcmp(sc->info.version, all) != 0 &&
+		    cache_load(&sc->rules, cache_dir, sc->info.version) == 0) {
+			sc->info.from_cache = 1;
+			return 0;
+		}
+		if ((rc = rset_compile(rs, &sc->rules, &again)) != 0)
+			return rc;
+	} while (again);
+	if (cache_dir != NULL)
+		cache_save(sc->rules, cache_dir, sc->info.version);
+	return 0;
+}
+
+int
+scanner_load(struct scanner **out, const char *const *paths, size_t npaths,
+    const struct scanner_opts *opts)
+{
+	struct scanner	*sc;
+	struct rset	 rs = { NULL, 0, 0 };
+	YR_RULES_STATS	 stats;
+	int		 rc = ERR_NOMEM;
+
+	*out = NULL;
+	if ((sc = calloc(1, sizeof(*sc))) == NULL)
+		return ERR_NOMEM;
+	if (pthread_mutex_init(&sc->lock, NULL) != 0) {
+		free(sc);
+		return ERR_NOMEM;
+	}
+	sc->max_size = opts->max_size;
+	sc->timeout = opts->timeout;
+	if ((rc = rset_collect(&rs, paths, npaths)) != 0 ||
+	    (rc = load_rules(sc, &rs, opts->cache_dir)) != 0)
+		goto fail;
+	sc->info.files = rset_good(&rs);
+	sc->info.failed = rs.n - sc->info.files;
+	if (yr_rules_get_stats(sc->rules, &stats) == ERROR_SUCCESS)
+		sc->info.rules = stats.num_rules;
+	log_debug("rules: %zu files (%zu skipped), %u rules, version %.16s, "
+	    "%s", sc->info.files, sc->info.failed, sc->info.rules,
+	    sc->info.version, sc->info.from_cache ? "from the cache" :
+	    "compiled");
+	rset_clear(&rs);
+	*out = sc;
+	return 0;
+fail:
+	rset_clear(&rs);
+	scanner_free(sc);
+	return rc;
+}
+
+/* ---- slots ---- */
+
+static struct slot *
+slot_get(struct scanner *sc)
+{
+	struct slot	*s = NULL;
+
+	pthread_mutex_lock(&sc->lock);
+	if (sc->nidle > 0)
+		s = sc->idle[--sc->nidle];
+	else if (sc->nslots < MAX_SLOTS && (s = calloc(1, sizeof(*s))) !=
+	    NULL) {
+		if (yr_scanner_create(sc->rules, &s->ys) != ERROR_SUCCESS) {
+			free(s);
+			s = NULL;
+		} else
+			sc->nslots++;
+	}
+	pthread_mutex_unlock(&sc->lock);
+	if (s != NULL) {
+		yr_scanner_set_flags(s->ys, SCAN_FLAGS_REPORT_RULES_MATCHING |
+		    SCAN_FLAGS_NO_TRYCATCH);
+		yr_scanner_set_timeout(s->ys, sc->timeout);
+	}
+	return s;
+}
+
+static void
+slot_put(struct scanner *sc, struct slot *s)
+{
+	if (s->buf != NULL && s->cap > SLOT_KEEP) {
+		munmap(s->buf, s->cap);
+		s->buf = NULL;
+		s->cap = 0;
+	}
+	pthread_mutex_lock(&sc->lock);
+	sc->idle[sc->nidle++] = s;
+	pthread_mutex_unlock(&sc->lock);
+}
+
+/* A buffer of at least len bytes (1 for an empty file). */
+static int
+slot_reserve(struct slot *s, size_t len)
+{
+	size_t	 page = (size_t)sysconf(_SC_PAGESIZE), cap;
+	void	*p;
+
+	if (len == 0)
+		len = 1;
+	if (s->buf != NULL && s->cap >= len)
+		return 0;
+	if (len > SIZE_MAX - page)
+		return ERR_TOOBIG;
+	cap = (len + page - 1) / page * page;
+	if (s->buf != NULL)
+		munmap(s->buf, s->cap);
+	s->buf = NULL;
+	s->cap = 0;
+	p = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+	    MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return ERR_NOMEM;
+	s->buf = p;
+	s->cap = cap;
+	return 0;
+}
+
+/* ---- per-file variables ---- */
+
+static const struct magic {
+	const char	*name;
+	size_t		 len;
+	const char	*bytes;
+} magics[] = {
+	{ "ELF",	4, "\x7f" "ELF" },
+	{ "OLE",	8, "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" },
+	{ "PNG",	8, "\x89" "PNG\r\n\x1a\n" },
+	{ "RAR",	6, "Rar!\x1a\x07" },
+	{ "7Zip",	6, "7z\xbc\xaf\x27\x1c" },
+	{ "GIF",	6, "GIF87a" },
+	{ "GIF",	6, "GIF89a" },
+	{ "MACH-O",	4, "\xcf\xfa\xed\xfe" },
+	{ "MACH-O",	4, "\xce\xfa\xed\xfe" },
+	{ "MACH-O",	4, "\xfe\xed\xfa\xce" },
+	{ "MACH-O",	4, "\xfe\xed\xfa\xcf" },
+	{ "PDF",	4, "%PDF" },
+	{ "ZIP",	4, "PK\x03\x04" },
+	{ "RTF",	4, "{\\rt" },
+	{ "MDMP",	4, "MDMP" },
+	{ "GZIP",	3, "\x1f\x8b\x08" },
+	{ "JPEG",	3, "\xff\xd8\xff" },
+	{ "PHP",	5, "<?php" },
+	{ "ASP",	3, "<%@" },
+	{ "JSP",	2, "<%" },
+	{ "BATCH",	5, "@echo" },
+	{ "BATCH",	5, "@ECHO" },
+	{ "VBS",	8, "Function" },
+	{ "SCRIPT",	2, "#!" },
+	{ "EXE",	2, "MZ" },
+};
+
+/* The first matching row, longest magics first; "" if none. */
+static const char *
+filetype_guess(const uint8_t *p, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(magics) / sizeof(magics[0]); i++)
+		if (len >= magics[i].len && memcmp(p, magics[i].bytes,
+		    magics[i].len) == 0)
+			return magics[i].name;
+	return "";
+}
+
+static void
+owner_name(struct scanner *sc, uint32_t uid, char out[SCANNER_OWNER_MAX])
+{
+	struct passwd	 pw, *res = NULL;
+	char		 buf[4096];
+	size_t		 i;
+	int		 n;
+
+	pthread_mutex_lock(&sc->lock);
+	for (i = 0; i < sc->nowners && i < OWNER_CACHE; i++) {
+		if (sc->owners[i].uid == uid) {
+			memcpy(out, sc->owners[i].name, SCANNER_OWNER_MAX);
+			pthread_mutex_unlock(&sc->lock);
+			return;
+		}
+	}
+	pthread_mutex_unlock(&sc->lock);
+	n = -1;
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 && res != NULL)
+		n = snprintf(out, SCANNER_OWNER_MAX, "%s", pw.pw_name);
+	if (n < 0 || n >= SCANNER_OWNER_MAX)
+		snprintf(out, SCANNER_OWNER_MAX, "%u", uid);
+	pthread_mutex_lock(&sc->lock);
+	i = sc->nowners++ % OWNER_CACHE;
+	sc->owners[i].uid = uid;
+	memcpy(sc->owners[i].name, out, SCANNER_OWNER_MAX);
+	pthread_mutex_unlock(&sc->lock);
+}
+
+/* filepath: the folder, absolute. */
+static void
+path_dir(char *out, size_t len, const char *path)
+{
+	const char	*slash = strrchr(path, '/');
+	char		 cwd[PATH_MAX];
+	int		 n, dlen;
+
+	dlen = slash == NULL ? 0 : slash == path ? 1 : (int)(slash - path);
+	if (path[0] == '/') {
+		n = snprintf(out, len, "%.*s", dlen, path);
+	} else if (getcwd(cwd, sizeof(cwd)) == NULL) {
+		n = snprintf(out, len, "%.*s", dlen, path);
+	} else if (dlen == 0 || (dlen == 1 && path[0] == '.')) {
+		n = snprintf(out, len, "%s", cwd);
+	} else {
+		if (dlen >= 2 && path[0] == '.' && path[1] == '/') {
+			path += 2;
+			dlen -= 2;
+		}
+		n = snprintf(out, len, "%s%s%.*s", cwd, strcmp(cwd, "/") ?
+		    "/" : "", dlen, path);
+	}
+	if (n < 0 || (size_t)n >= len)
+		out[0] = '\0';
+}
+
+/* extension: from the last '.' of the base name (leading dots do not
+ * count, as Python's splitext), lower case, with the dot. */
+static void
+path_ext(char *out, size_t len, const char *base)
+{
+	const char	*dot;
+	size_t		 i;
+
+	out[0] = '\0';
+	while (*base == '.')
+		base++;
+	if ((dot = strrchr(base, '.')) == NULL || strlen(dot) >= len)
+		return;
+	for (i = 0; dot[i] != '\0'; i++)
+		out[i] = dot[i] >= 'A' && dot[i] <= 'Z' ? dot[i] - 'A' + 'a' :
+		    dot[i];
+	out[i] = '\0';
+}
+
+static int
+set_externals(YR_SCANNER *ys, const struct scanner_result *r)
+{
+	const char	*base = strrchr(r->path, '/');
+	char		 dir[PATH_MAX], ext[NAME_MAX + 1];
+	const char	*val[NEXTERNALS];
+	size_t		 i;
+
+	base = base != NULL ? base + 1 : r->path;
+	path_dir(dir, sizeof(dir), r->path);
+	path_ext(ext, sizeof(ext), base);
+	val[0] = base;
+	val[1] = dir;
+	val[2] = ext;
+	val[3] = r->filetype;
+	val[4] = r->owner;
+	for (i = 0; i < NEXTERNALS; i++)
+		if (yr_scanner_define_string_variable(ys, externals[i],
+		    val[i]) != ERROR_SUCCESS)
+			return ERR_NOMEM;
+	return 0;
+}
+
+/* ---- matches ---- */
+
+struct job {
+	struct scanner_result	*r;
+	size_t			 cap;
+	int			 err;
+};
+
+static void
+match_clear(struct scanner_match *m)
+{
+	free((void *)m->tags);
+	free((void *)m->meta);
+	free((void *)m->strings);
+}
+
+void
+scanner_result_clear(struct scanner_result *r)
+{
+	size_t	i;
+
+	for (i = 0; i < r->nmatches; i++)
+		match_clear(&r->matches[i]);
+	free(r->matches);
+	r->matches = NULL;
+	r->nmatches = 0;
+}
+
+static int
+match_tags_meta(struct scanner_match *m, const YR_RULE *rule)
+{
+	const char		*tag;
+	const YR_META		*meta;
+	const char		**tags;
+	struct scanner_meta	*mv;
+	size_t			 n = 0;
+
+	yr_rule_tags_foreach(rule, tag)
+		n++;
+	if ((tags = calloc(n + 1, sizeof(*tags))) == NULL)
+		return ERR_NOMEM;
+	m->tags = tags;
+	yr_rule_tags_foreach(rule, tag)
+		tags[m->ntags++] = tag;
+	n = 0;
+	yr_rule_metas_foreach(rule, meta)
+		n++;
+	if ((mv = calloc(n + 1, sizeof(*mv))) == NULL)
+		return ERR_NOMEM;
+	m->meta = mv;
+	yr_rule_metas_foreach(rule, meta) {
+		mv[m->nmeta].key = meta->identifier;
+		mv[m->nmeta].type = meta->type == META_TYPE_STRING ?
+		    SCANNER_META_STRING : meta->type == META_TYPE_BOOLEAN ?
+		    SCANNER_META_BOOL : SCANNER_META_INT;
+		mv[m->nmeta].str = meta->string;
+		mv[m->nmeta].num = meta->integer;
+		m->nmeta++;
+	}
+	return 0;
+}
+
+/* Identifiers of the strings with matches; chained parts share one. */
+static int
+match_strings(struct scanner_match *m, YR_SCAN_CONTEXT *ctx,
+    const YR_RULE *rule)
+{
+	const YR_STRING	*s;
+	const char	**ids;
+	size_t		 n = 0, i;
+
+	yr_rule_strings_foreach(rule, s)
+		n++;
+	if ((ids = calloc(n + 1, sizeof(*ids))) == NULL)
+		return ERR_NOMEM;
+	m->strings = ids;
+	yr_rule_strings_foreach(rule, s) {
+		if (STRING_IS_PRIVATE(s) || ctx->matches[s->idx].count == 0 ||
+		    m->nstrings >= MAX_STRINGS)
+			continue;
+		for (i = 0; i < m->nstrings; i++)
+			if (strcmp(ids[i], s->identifier) == 0)
+				break;
+		if (i == m->nstrings)
+			ids[m->nstrings++] = s->identifier;
+	}
+	return 0;
+}
+
+static int
+match_add(struct job *j, YR_SCAN_CONTEXT *ctx, const YR_RULE *rule)
+{
+	struct scanner_result	*r = j->r;
+	struct scanner_match	*m;
+	size_t			 cap;
+
+	if (r->nmatches == j->cap) {
+		cap = j->cap ? j->cap * 2 : 4;
+		if ((m = reallocarray(r->matches, cap, sizeof(*m))) == NULL)
+			return ERR_NOMEM;
+		r->matches = m;
+		j->cap = cap;
+	}
+	m = &r->matches[r->nmatches++];
+	memset(m, 0, sizeof(*m));
+	m->rule = rule->identifier;
+	m->ns = rule->ns->name;
+	if (match_tags_meta(m, rule) != 0 || match_strings(m, ctx, rule) != 0)
+		return ERR_NOMEM;
+	return 0;
+}
+
+static int
+yara_cb(YR_SCAN_CONTEXT *ctx, int msg, void *data, void *arg)
+{
+	struct job	*j = arg;
+
+	if (msg != CALLBACK_MSG_RULE_MATCHING)
+		return CALLBACK_CONTINUE;
+	if (match_add(j, ctx, data) != 0) {
+		j->err = ERR_NOMEM;
+		return CALLBACK_ERROR;
+	}
+	return CALLBACK_CONTINUE;
+}
+
+/* ---- scanning ---- */
+
+static void __attribute__((format(printf, 3, 4)))
+verdict(struct scanner_result *r, enum scanner_status st, const char *fmt,
+    ...)
+{
+	va_list	ap;
+
+	r->status = st;
+	va_start(ap, fmt);
+	vsnprintf(r->reason, sizeof(r->reason), fmt, ap);
+	va_end(ap);
+}
+
+static void
+result_init(struct scanner_result *r, const char *path)
+{
+	memset(r, 0, sizeof(*r));
+	r->path = path;
+}
+
+static const char *
+kind(mode_t m)
+{
+	if (S_ISDIR(m))
+		return "a folder";
+	if (S_ISLNK(m))
+		return "a symbolic link";
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISSOCK(m))
+		return "a socket";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	return "not a regular file";
+}
+
+static void
+result_stat(struct scanner *sc, struct scanner_result *r,
+    const struct stat *st)
+{
+	r->have_stat = 1;
+	r->size = (uint64_t)st->st_size;
+	r->inode = (uint64_t)st->st_ino;
+	r->device = (uint64_t)st->st_dev;
+	r->uid = (uint32_t)st->st_uid;
+	r->mtime_us = (int64_t)st->st_mtim.tv_sec * 1000000 +
+	    st->st_mtim.tv_nsec / 1000;
+	owner_name(sc, r->uid, r->owner);
+}
+
+/* Read up to len bytes from the start; *got may be short if the file
+ * shrank. */
+static int
+read_all(int fd, uint8_t *buf, size_t len, size_t *got)
+{
+	ssize_t	n;
+
+	*got = 0;
+	while (*got < len) {
+		n = pread(fd, buf + *got, len - *got, (off_t)*got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -1;
+		if (n == 0)
+			break;
+		*got += (size_t)n;
+	}
+	return 0;
+}
+
+static void
+sha256_hex(char out[65], const uint8_t *p, size_t len)
+{
+	uint8_t	h[crypto_hash_sha256_BYTES];
+
+	crypto_hash_sha256(h, p, len);
+	sodium_bin2hex(out, 65, h, sizeof(h));
+}
+
+static void
+scan_buffer(struct scanner *sc, struct scanner_result *r, struct slot *s,
+    size_t len)
+{
+	struct job	j = { r, 0, 0 };
+	int		yrc;
+
+	if (set_externals(s->ys, r) != 0) {
+		verdict(r, SCAN_ERROR, "out of memory");
+		return;
+	}
+	yr_scanner_set_callback(s->ys, yara_cb, &j);
+	yrc = yr_scanner_scan_mem(s->ys, s->buf, len);
+	if (yrc != ERROR_SUCCESS)
+		scanner_result_clear(r);
+	if (j.err != 0)
+		verdict(r, SCAN_ERROR, "out of memory");
+	else if (yrc == ERROR_SCAN_TIMEOUT)
+		verdict(r, SCAN_TIMEOUT, "scan took longer than %d s",
+		    sc->timeout);
+	else if (yrc != ERROR_SUCCESS)
+		verdict(r, SCAN_ERROR, "libyara error %d", yrc);
+	else if (r->nmatches > 0) {
+		sha256_hex(r->sha256, s->buf, len);
+		r->status = SCAN_MATCH;
+	}
+}
+
+/* The checks that need no reading; 0 if the file is to be read. */
+static int
+precheck(struct scanner *sc, struct scanner_result *r, int fd)
+{
+	struct stat	st;
+
+	if (fstat(fd, &st) == -1) {
+		verdict(r, SCAN_UNREADABLE, "%s", strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		verdict(r, SCAN_SPECIAL, "%s", kind(st.st_mode));
+		return -1;
+	}
+	result_stat(sc, r, &st);
+	if ((sc->max_size > 0 && r->size > sc->max_size) ||
+	    r->size > SIZE_MAX / 2) {
+		verdict(r, SCAN_TOOBIG, "%ju bytes, over the limit of %ju",
+		    (uintmax_t)r->size, (uintmax_t)(sc->max_size > 0 ?
+		    sc->max_size : SIZE_MAX / 2));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+scan_open_fd(struct scanner *sc, struct scanner_result *r, int fd)
+{
+	struct slot	*s;
+	size_t		 got;
+
+	if (precheck(sc, r, fd) != 0)
+		return;
+	if ((s = slot_get(sc)) == NULL) {
+		verdict(r, SCAN_ERROR, "no scanner available");
+		return;
+	}
+	/* a hint only: the kernel reads ahead further */
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	if (slot_reserve(s, (size_t)r->size) != 0)
+		verdict(r, SCAN_ERROR, "out of memory for %ju bytes",
+		    (uintmax_t)r->size);
+	else if (read_all(fd, s->buf, (size_t)r->size, &got) == -1)
+		verdict(r, SCAN_UNREADABLE, "%s", strerror(errno));
+	else {
+		snprintf(r->filetype, sizeof(r->filetype), "%s",
+		    filetype_guess(s->buf, got < MAGIC_LEN ? got : MAGIC_LEN));
+		scan_buffer(sc, r, s, got);
+	}
+	slot_put(sc, s);
+}
+
+void
+scanner_scan_fd(struct scanner *sc, struct scanner_result *out, int fd,
+    const char *path)
+{
+	result_init(out, path);
+	scan_open_fd(sc, out, fd);
+}
+
+void
+scanner_scan_path(struct scanner *sc, struct scanner_result *out,
+    const char *path)
+{
+	struct stat	st;
+	int		fd;
+
+	result_init(out, path);
+	if (lstat(path, &st) == -1) {
+		verdict(out, SCAN_UNREADABLE, "%s", strerror(errno));
+		return;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		verdict(out, SCAN_SPECIAL, "%s", kind(st.st_mode));
+		return;
+	}
+	if (sc->max_size > 0 && (uint64_t)st.st_size > sc->max_size) {
+		result_stat(sc, out, &st);
+		verdict(out, SCAN_TOOBIG, "%ju bytes, over the limit of %ju",
+		    (uintmax_t)out->size, (uintmax_t)sc->max_size);
+		return;
+	}
+	/* O_NONBLOCK: a FIFO swapped in since the lstat must not hang us */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY |
+	    O_CLOEXEC);
+	if (fd == -1)
+		verdict(out, errno == ELOOP ? SCAN_SPECIAL : SCAN_UNREADABLE,
+		    "%s", errno == ELOOP ? "a symbolic link" : strerror(errno));
+	else {
+		scan_open_fd(sc, out, fd);
+		close(fd);
+	}
+}
+
+const char *
+scanner_status_name(enum scanner_status st)
+{
+	static const char *const names[] = { "clean", "match", "too_big",
+	    "timeout", "unreadable", "special", "error" };
+
+	if ((size_t)st >= sizeof(names) / sizeof(names[0]))
+		return "error";
+	return names[st];
+}
+
+/* ---- events ---- */
+
+/* Length of the valid UTF-8 sequence at p[0..n), 0 if none: RFC 3629,
+ * no overlong forms, no surrogates, nothing above U+10FFFF (exactly what
+ * jansson accepts). */
+static size_t
+utf8_seq(const uint8_t *p, size_t n)
+{
+	uint32_t	c;
+	size_t		len, i;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		len = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	c = p[0] & (0x7f >> len);
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (p[i] & 0x3f);
+	}
+	if ((len == 3 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
+	    (len == 4 && (c < 0x10000 || c > 0x10ffff)))
+		return 0;
+	return len;
+}
+
+/*
+ * A JSON string for bytes that may not be UTF-8. Valid UTF-8 is kept as
+ * it is. Otherwise each byte outside a valid sequence becomes the four
+ * characters \xNN (lower-case hex) and each backslash is doubled, so the
+ * bytes can be recovered; *escaped (if not NULL) is set. At most max
+ * input bytes are used.
+ */
+static json_t *
+jstr(const char *s, size_t max, int *escaped)
+{
+	const uint8_t	*p = (const uint8_t *)s;
+	size_t		 n = strnlen(s, max), i, k, o = 0;
+	char		*buf;
+	json_t		*j;
+	static const char hex[] = "0123456789abcdef";
+
+	for (i = 0; i < n; i += k)
+		if ((k = utf8_seq(p + i, n - i)) == 0)
+			break;
+	if (i >= n)
+		return json_stringn(s, n);
+	if (escaped != NULL)
+		*escaped = 1;
+	if (n > (SIZE_MAX - 1) / 4 || (buf = malloc(n * 4 + 1)) == NULL)
+		return NULL;
+	for (i = 0; i < n; i += k) {
+		if ((k = utf8_seq(p + i, n - i)) == 0) {
+			buf[o++] = '\\';
+			buf[o++] = 'x';
+			buf[o++] = hex[p[i] >> 4];
+			buf[o++] = hex[p[i] & 15];
+			k = 1;
+		} else if (p[i] == '\\') {
+			buf[o++] = '\\';
+			buf[o++] = '\\';
+		} else {
+			memcpy(buf + o, p + i, k);
+			o += k;
+		}
+	}
+	j = json_stringn(buf, o);
+	free(buf);
+	return j;
+}
+
+static const struct scanner_meta *
+meta_find(const struct scanner_match *m, const char *key)
+{
+	size_t	i;
+
+	for (i = 0; i < m->nmeta; i++)
+		if (strcmp(m->meta[i].key, key) == 0)
+			return &m->meta[i];
+	return NULL;
+}
+
+static int
+severity_word(const char *s)
+{
+	static const struct { const char *w; int sev; } words[] = {
+		{ "1", 1 }, { "2", 2 }, { "3", 3 },
+		{ "critical", 1 }, { "high", 1 }, { "medium", 2 },
+		{ "moderate", 2 }, { "low", 3 }, { "info", 3 },
+		{ "informational", 3 },
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcasecmp(s, words[i].w) == 0)
+			return words[i].sev;
+	return 0;
+}
+
+int
+scanner_severity(const struct scanner_match *m)
+{
+	const struct scanner_meta	*v;
+	int				 sev = 0;
+	char				*end;
+	long				 score;
+
+	if ((v = meta_find(m, "severity")) != NULL) {
+		if (v->type == SCANNER_META_INT && v->num >= 1 && v->num <= 3)
+			sev = (int)v->num;
+		else if (v->type == SCANNER_META_STRING)
+			sev = severity_word(v->str);
+		if (sev != 0)
+			return sev;
+	}
+	if ((v = meta_find(m, "score")) != NULL) {
+		score = -1;
+		if (v->type == SCANNER_META_INT)
+			score = v->num < 0 ? -1 : v->num > 100 ? 100 :
+			    (long)v->num;
+		else if (v->type == SCANNER_META_STRING) {
+			errno = 0;
+			score = strtol(v->str, &end, 10);
+			if (errno != 0 || end == v->str || *end != '\0')
+				score = -1;
+		}
+		if (score >= 0)
+			return score >= 80 ? 1 : score >= 60 ? 2 : 3;
+	}
+	return 2;
+}
+
+uint32_t
+scanner_signature_id(const char *ns, const char *rule)
+{
+	crypto_generichash_state	st;
+	uint8_t				h[crypto_generichash_BYTES_MIN];
+	uint32_t			id;
+
+	crypto_generichash_init(&st, NULL, 0, sizeof(h));
+	crypto_generichash_update(&st, (const uint8_t *)ns, strlen(ns) + 1);
+	crypto_generichash_update(&st, (const uint8_t *)rule, strlen(rule));
+	crypto_generichash_final(&st, h, sizeof(h));
+	id = ((uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 |
+	    (uint32_t)h[2] << 8 | h[3]) & 0x7fffffff;
+	return id == 0 ? 1 : id;
+}
+
+static json_t *
+meta_value(const struct scanner_meta *v)
+{
+	if (v->type == SCANNER_META_STRING)
+		return jstr(v->str, META_STR_MAX, NULL);
+	if (v->type == SCANNER_META_BOOL)
+		return json_boolean(v->num != 0);
+	return json_integer((json_int_t)v->num);
+}
+
+/* A key given twice (hash = ..., hash = ...) becomes an array. */
+static int
+meta_put(json_t *obj, const char *key, json_t *v)
+{
+	json_t	*old, *arr;
+
+	if (v == NULL)
+		return -1;
+	if ((old = json_object_get(obj, key)) == NULL)
+		return json_object_set_new(obj, key, v);
+	if (json_is_array(old))
+		return json_array_append_new(old, v);
+	if ((arr = json_array()) == NULL || json_array_append(arr, old) != 0 ||
+	    json_array_append_new(arr, v) != 0) {
+		json_decref(arr);
+		json_decref(v);
+		return -1;
+	}
+	return json_object_set_new(obj, key, arr);
+}
+
+static json_t *
+yara_obj(const struct scanner_match *m)
+{
+	json_t	*y, *tags, *meta, *strs;
+	size_t	 i;
+	int	 bad = 0;
+
+	y = json_object();
+	tags = json_array();
+	meta = json_object();
+	strs = json_array();
+	if (y == NULL || tags == NULL || meta == NULL || strs == NULL)
+		bad = 1;
+	for (i = 0; !bad && i < m->ntags; i++)
+		bad = json_array_append_new(tags, jstr(m->tags[i], 256, NULL));
+	for (i = 0; !bad && i < m->nmeta && i < MAX_META; i++)
+		bad = meta_put(meta, m->meta[i].key, meta_value(&m->meta[i]));
+	for (i = 0; !bad && i < m->nstrings; i++)
+		bad = json_array_append_new(strs, jstr(m->strings[i], 256,
+		    NULL));
+	if (bad || json_object_set_new(y, "rule", jstr(m->rule, 256, NULL)) ||
+	    json_object_set_new(y, "namespace", jstr(m->ns, 256, NULL)) ||
+	    json_object_set(y, "tags", tags) || json_object_set(y, "meta",
+	    meta) || json_object_set(y, "strings", strs)) {
+		json_decref(y);
+		y = NULL;
+	}
+	json_decref(tags);
+	json_decref(meta);
+	json_decref(strs);
+	return y;
+}
+
+static json_t *
+alert_obj(const struct scanner_match *m)
+{
+	const struct scanner_meta	*cat = meta_find(m, "category");
+	json_t				*a;
+
+	if ((a = json_pack("{s:s, s:i, s:I, s:i}", "action", "allowed",
+	    "gid", 2, "signature_id",
+	    (json_int_t)scanner_signature_id(m->ns, m->rule), "rev", 1)) == NULL)
+		return NULL;
+	if (json_object_set_new(a, "signature", jstr(m->rule, 256, NULL)) ||
+	    json_object_set_new(a, "category", cat != NULL && cat->type ==
+	    SCANNER_META_STRING && cat->str[0] != '\0' ? jstr(cat->str,
+	    META_STR_MAX, NULL) : json_string(DEFAULT_CATEGORY)) ||
+	    json_object_set_new(a, "severity",
+	    json_integer(scanner_severity(m)))) {
+		json_decref(a);
+		return NULL;
+	}
+	return a;
+}
+
+static json_t *
+file_obj(const struct scanner_result *r)
+{
+	char	 ts[EVENT_TS_STRLEN];
+	json_t	*f;
+	int	 esc = 0, bad;
+
+	if ((f = json_object()) == NULL)
+		return NULL;
+	bad = json_object_set_new(f, "path", jstr(r->path, PATH_MAX, &esc));
+	if (!bad && esc)
+		bad = json_object_set_new(f, "path_escaped", json_true());
+	if (!bad && r->have_stat) {
+		event_format_ts(ts, r->mtime_us);
+		bad = json_object_set_new(f, "size", json_integer(
+		    (json_int_t)r->size)) ||
+		    (r->sha256[0] != '\0' && json_object_set_new(f, "sha256",
+		    json_string(r->sha256))) ||
+		    json_object_set_new(f, "owner", jstr(r->owner,
+		    SCANNER_OWNER_MAX, NULL)) ||
+		    json_object_set_new(f, "uid", json_integer(r->uid)) ||
+		    json_object_set_new(f, "mtime", json_string(ts)) ||
+		    json_object_set_new(f, "inode", json_integer(
+		    (json_int_t)r->inode)) ||
+		    json_object_set_new(f, "device", json_integer(
+		    (json_int_t)r->device));
+	}
+	if (bad) {
+		json_decref(f);
+		return NULL;
+	}
+	return f;
+}
+
+static json_t *
+scan_obj(const struct scanner_result *r)
+{
+	json_t	*s;
+	int	 esc = 0;
+
+	if ((s = json_object()) == NULL)
+		return NULL;
+	if (json_object_set_new(s, "path", jstr(r->path, PATH_MAX, &esc)) ||
+	    (esc && json_object_set_new(s, "path_escaped", json_true())) ||
+	    json_object_set_new(s, "status", json_string(
+	    scanner_status_name(r->status))) ||
+	    json_object_set_new(s, "reason", jstr(r->reason,
+	    sizeof(r->reason), NULL))) {
+		json_decref(s);
+		return NULL;
+	}
+	return s;
+}
+
+json_t *
+scanner_event(const struct scanner_result *r, const struct scanner_match *m)
+{
+	json_t	*ev;
+	int	 bad;
+
+	if (m == NULL && (r->status == SCAN_CLEAN || r->status == SCAN_MATCH))
+		return NULL;
+	if ((ev = event_build(m != NULL ? "alert" : "scan")) == NULL)
+		return NULL;
+	if (m != NULL)
+		bad = json_object_set_new(ev, "alert", alert_obj(m)) ||
+		    json_object_set_new(ev, "file", file_obj(r)) ||
+		    json_object_set_new(ev, "yara", yara_obj(m));
+	else
+		bad = json_object_set_new(ev, "scan", scan_obj(r)) ||
+		    (r->have_stat && json_object_set_new(ev, "file",
+		    file_obj(r)));
+	if (bad) {
+		json_decref(ev);
+		return NULL;
+	}
+	return ev;
+}

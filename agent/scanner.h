@@ -1,0 +1,192 @@
+/*
+ * scanner.h: YARA scanning of files with libyara.
+ *
+ * A struct scanner is one compiled rule set (loaded from rule files and
+ * folders, checked file by file, cached on disk in compiled form) plus
+ * the scan limits. It is immutable once loaded: any number of threads
+ * may scan with it at the same time (each scan borrows its own
+ * YR_SCANNER; libyara allows 32 at once per rule set). A reload builds a
+ * new scanner and the caller swaps pointers; the old one is freed once no
+ * scan uses it. A scanner_load() that finds no usable rule file fails and
+ * leaves the caller's current scanner alone: the last good rules stay.
+ *
+ * Rule files: every path given is a rules file or a folder; a folder
+ * contributes its *.yar and *.yara files (not its subfolders; names
+ * starting with '.' are skipped), in byte order of their names. Each file
+ * is compiled alone first; one with an error is logged as "FILE:LINE:
+ * message" and skipped, the others load. Each file gets its own YARA
+ * namespace, its base name ("webshell.yar"; a second file with the same
+ * base name gets "webshell.yar~2"), so rule names may repeat across files
+ * as they do in signature-base. include statements are refused: a rule
+ * file must stand alone, so that the rule-set version covers every byte
+ * that was compiled.
+ *
+ * External variables, as LOKI and THOR set them (signature-base's rules
+ * use them), are defined for every scanned file:
+ *   filename   base name, "invoice.pdf.exe"
+ *   filepath   the folder holding the file, absolute, no trailing slash:
+ *              "/media/usb" (LOKI's filepath is the folder too)
+ *   extension  from the last '.' of the base name, lower case, WITH the
+ *              dot: ".exe"; "" when there is none (LOKI: splitext().lower();
+ *              signature-base compares extension == ".aspx")
+ *   filetype   a guess from the first bytes (LOKI's names, so rules
+ *              written for LOKI work): "EXE" (MZ), "ELF", "MACH-O", "PDF",
+ *              "ZIP" (PK\3\4, which includes OOXML and JAR), "OLE" (the
+ *              compound file of .doc/.xls/.msi), "RTF", "GZIP", "RAR",
+ *              "7Zip", "PNG", "GIF", "JPEG", "MDMP", "PHP" (<?php),
+ *              "ASP" (<%@), "JSP" (<%), "BATCH" (@echo), "VBS" (Function),
+ *              "SCRIPT" (#!); "" when none fits
+ *   owner      the user name of the file's uid, or the uid in decimal
+ *
+ * Rule-set version: the hex BLAKE2b-256 of the libyara version and the
+ * sorted (path, content) of the files that loaded. Compiled rules are
+ * saved as CACHE_DIR/rules-VERSION.yarc (0600, temp file + rename) and
+ * loaded from there on the next start instead of compiling.
+ *
+ * Process: the scanning process (read-only access to what it scans;
+ * write access to the cache folder only). Errors are enum vigil_err.
+ */
+#ifndef VIGIL_SCANNER_H
+#define VIGIL_SCANNER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#define SCANNER_VERSION_LEN	64		/* hex characters */
+#define SCANNER_MAX_SIZE	(64ULL << 20)	/* default size limit */
+#define SCANNER_TIMEOUT		30		/* default seconds per file */
+#define SCANNER_FILETYPE_MAX	8		/* "MACH-O" + NUL, rounded */
+#define SCANNER_OWNER_MAX	64
+
+struct scanner;
+
+struct scanner_opts {
+	uint64_t	 max_size;	/* bytes; larger files are not scanned;
+					 * 0: no limit */
+	int		 timeout;	/* seconds per file, 0: none */
+	const char	*cache_dir;	/* compiled-rules cache; NULL: none */
+};
+
+struct scanner_info {
+	char		 version[SCANNER_VERSION_LEN + 1];
+	size_t		 files;		/* rule files loaded */
+	size_t		 failed;	/* rule files skipped (each logged) */
+	uint32_t	 rules;		/* rules in the set */
+	int		 from_cache;	/* 1: loaded compiled, nothing compiled */
+};
+
+enum scanner_status {
+	SCAN_CLEAN = 0,
+	SCAN_MATCH,
+	SCAN_TOOBIG,		/* over max_size: not read */
+	SCAN_TIMEOUT,		/* the per-file timeout expired */
+	SCAN_UNREADABLE,	/* gone, no permission, I/O error, changed */
+	SCAN_SPECIAL,		/* not a regular file: never read */
+	SCAN_ERROR,		/* libyara or memory failure */
+};
+
+enum scanner_meta_type {
+	SCANNER_META_STRING = 0,
+	SCANNER_META_INT,
+	SCANNER_META_BOOL,
+};
+
+struct scanner_meta {
+	const char		*key;
+	enum scanner_meta_type	 type;
+	const char		*str;	/* SCANNER_META_STRING */
+	int64_t			 num;	/* SCANNER_META_INT, _BOOL (0/1) */
+};
+
+/* One matching rule. The identifiers of the strings that matched, never
+ * the matched data. Private strings are not listed. */
+struct scanner_match {
+	const char			*rule;
+	const char			*ns;
+	const char *const		*tags;
+	size_t				 ntags;
+	const struct scanner_meta	*meta;
+	size_t				 nmeta;
+	const char *const		*strings;	/* "$a", ... */
+	size_t				 nstrings;
+};
+
+/* The verdict on one file. Pointers stay valid until
+ * scanner_result_clear() and while the scanner lives. */
+struct scanner_result {
+	const char			*path;	/* as given to the scan */
+	enum scanner_status		 status;
+	char				 reason[160];	/* problems: why */
+	int				 have_stat;	/* fields below set */
+	uint64_t			 size;
+	uint64_t			 inode;
+	uint64_t			 device;
+	uint32_t			 uid;
+	int64_t				 mtime_us;
+	char				 owner[SCANNER_OWNER_MAX];
+	char				 filetype[SCANNER_FILETYPE_MAX];
+	char				 sha256[65];	/* hex; SCAN_MATCH only */
+	struct scanner_match		*matches;
+	size_t				 nmatches;
+};
+
+/* libyara's process-wide state (and libsodium's). Reference counted:
+ * every successful init needs one fini. ERR_NOMEM. Any thread. */
+int	scanner_global_init(void);
+void	scanner_global_fini(void);
+
+/* Compile (or load from the cache) the rules in paths[0..npaths). Logs
+ * every file it skips. ERR_NOTFOUND if no rule file loaded (all failed or
+ * none found), ERR_NOMEM. On failure *out is NULL. */
+int	scanner_load(struct scanner **out, const char *const *paths,
+	    size_t npaths, const struct scanner_opts *opts);
+/* Takes NULL. No scan may be running with it. */
+void	scanner_free(struct scanner *);
+const struct scanner_info *scanner_info(const struct scanner *);
+
+/*
+ * Scan one file. Any thread. The file is opened with
+ * O_RDONLY|O_NONBLOCK|O_NOFOLLOW|O_NOCTTY after an lstat that must show a
+ * regular file (a symlink, FIFO, device, socket or folder gives
+ * SCAN_SPECIAL without being opened); fstat on the descriptor then
+ * decides, so the file checked is the file scanned. SHA-256 is computed
+ * from the same bytes that were scanned, for files that match. The verdict
+ * is out->status (SCAN_ERROR, with a reason, when the scanner itself
+ * failed, e.g. out of memory). Clear *out afterwards.
+ */
+void	scanner_scan_path(struct scanner *, struct scanner_result *out,
+	    const char *path);
+/* The same for a descriptor the caller opened (fanotify hands these
+ * over); path is for the result, the variables and the events. The
+ * descriptor is not closed; it is refused unless fstat says regular. */
+void	scanner_scan_fd(struct scanner *, struct scanner_result *out, int fd,
+	    const char *path);
+void	scanner_result_clear(struct scanner_result *);
+
+/* "clean", "match", "too_big", "timeout", "unreadable", "special",
+ * "error" */
+const char	*scanner_status_name(enum scanner_status);
+
+/*
+ * The EVE event for a result (docs/events.md, "file and yara alerts"):
+ * with m (one of r->matches) an "alert" event for that rule; with m NULL
+ * a "scan" event for a problem (status too_big, timeout, unreadable,
+ * special or error). NULL for a clean file or on allocation failure.
+ * Strings that are not UTF-8 (paths, meta) are escaped as documented
+ * there. The caller owns the event.
+ */
+json_t	*scanner_event(const struct scanner_result *r,
+	    const struct scanner_match *m);
+
+/* Alert helpers, exposed for the event documentation and the tests. */
+/* Suricata-style severity 1..3 from the rule's meta: "severity" as 1..3
+ * or critical/high (1), medium (2), low/info (3), any case; else "score"
+ * (signature-base, 0..100): >= 80 is 1, >= 60 is 2, less is 3; else 2. */
+int		scanner_severity(const struct scanner_match *);
+/* 31-bit id: the first 4 bytes (big-endian) of BLAKE2b-128 of
+ * ns "\0" rule, masked with 0x7fffffff; 0 becomes 1. */
+uint32_t	scanner_signature_id(const char *ns, const char *rule);
+
+#endif

@@ -1,0 +1,153 @@
+/*
+ * watch.h: which files under the watched folders were just written.
+ *
+ * A struct watch reports, on the agent daemon's libevent loop:
+ *  - "this regular file was closed after writing, moved into place or
+ *    linked into place under a watched folder" (watch_file_cb), and
+ *  - "rescan this tree: events may have been missed there" (watch_rescan_cb):
+ *    after a kernel queue overflow, for a new subfolder or a new mount
+ *    (files may have been written before its watch existed), and for
+ *    parts that could not be watched at all.
+ * Together they never miss a file silently: what is not reported as a
+ * file is covered by a rescan or by a log line and a counter.
+ *
+ * Two backends: fanotify(7) when the process may use it (CAP_SYS_ADMIN),
+ * which sees every close-after-write on the mounts holding the watched
+ * folders and hands over an open descriptor; inotify(7) otherwise, one
+ * watch per folder. Mounts appearing under a watched folder (USB sticks
+ * under /media) are picked up by either. Meant for the agent process
+ * that holds the privilege (fanotify needs CAP_SYS_ADMIN; its fds can
+ * be passed to an unprivileged scanner).
+ *
+ * Not this module's job: debouncing (a busy file is reported at every
+ * close; only duplicates within one kernel read are merged) and scanning.
+ *
+ * All functions run on the thread that owns the event base. Callbacks
+ * run from the loop (and, for rescans of parts that cannot be watched,
+ * from watch_add); they may call watch_stats(), watch_excluded() and
+ * watch_backend_name(), and nothing else of this module.
+ *
+ * Usage:
+ *	struct watch_opts o = { .backend = WATCH_AUTO };
+ *	if (watch_new(&w, base, &o, on_file, on_rescan, ctx) != 0) ...
+ *	watch_exclude(w, "*.part");		(before watch_add: cheaper)
+ *	watch_add(w, "/home");
+ *	... event_base_dispatch(base) ...
+ *	watch_free(w);
+ */
+#ifndef VIGIL_WATCH_H
+#define VIGIL_WATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <event2/event.h>
+
+struct watch;
+
+enum watch_backend {
+	WATCH_AUTO = 0,		/* fanotify if permitted, else inotify */
+	WATCH_FANOTIFY,		/* fanotify or fail (ERR_IO) */
+	WATCH_INOTIFY,		/* inotify even when fanotify would work */
+};
+
+struct watch_opts {
+	int	 backend;	/* enum watch_backend */
+};
+
+/* watch_event.flags: why the file is reported (several may be set when
+ * duplicates were merged). */
+#define WATCH_EV_CLOSE_WRITE	0x01	/* closed after writing */
+#define WATCH_EV_MOVED_TO	0x02	/* renamed into place (inotify) */
+#define WATCH_EV_LINKED		0x04	/* created with content already in it:
+					 * a hard link, O_TMPFILE + linkat, or
+					 * a write still going on (inotify) */
+#define WATCH_EV_DELETED	0x08	/* unlinked since (fanotify); fd still
+					 * reads the content */
+
+struct watch_event {
+	const char	*path;		/* absolute; bytes, not necessarily
+					 * UTF-8; NUL-terminated; < PATH_MAX */
+	size_t		 pathlen;
+	int		 fd;		/* fanotify: the file, opened read-only
+					 * by the kernel; valid only during the
+					 * callback (dup() it to keep it).
+					 * inotify: -1, open the path. */
+	unsigned	 flags;		/* WATCH_EV_* */
+	pid_t		 pid;		/* fanotify: the writer; inotify: 0 */
+};
+
+enum watch_why {
+	WATCH_RESCAN_OVERFLOW = 1,	/* kernel queue overflowed: a root */
+	WATCH_RESCAN_NEWDIR,		/* subfolder created or moved in */
+	WATCH_RESCAN_MOUNT,		/* file system mounted there */
+	WATCH_RESCAN_UNWATCHED,		/* could not be watched (limit,
+					 * permission): scan it, and know that
+					 * later changes there are not seen */
+	WATCH_RESCAN_LOST,		/* events lost reading the queue */
+};
+
+typedef void	(*watch_file_cb)(void *arg, const struct watch_event *);
+/* path: absolute, NUL-terminated bytes; the whole tree below it. */
+typedef void	(*watch_rescan_cb)(void *arg, const char *path,
+		    enum watch_why why);
+
+struct watch_stats {
+	uint64_t	 events;	/* file reports delivered */
+	uint64_t	 coalesced;	/* duplicates merged within one read */
+	uint64_t	 filtered;	/* excluded, outside the roots, written
+					 * by us, not a regular file, gone */
+	uint64_t	 overflows;	/* kernel queue overflows */
+	uint64_t	 rescans;	/* rescan reports delivered */
+	uint64_t	 watches;	/* now: inotify folders, fanotify mounts */
+	uint64_t	 unwatched;	/* folders or mounts left unwatched */
+	uint64_t	 toolong;	/* paths of PATH_MAX or more, skipped */
+	uint64_t	 errors;	/* other failures (read, readlink, ...) */
+};
+
+/* Open the backend (opts NULL: WATCH_AUTO) and start mount tracking on
+ * base. The callbacks and arg are borrowed for the watch's life.
+ * ERR_USAGE (NULL base or callback, bad opts), ERR_IO (no backend, or
+ * WATCH_FANOTIFY not permitted), ERR_NOMEM. Logged. */
+int	watch_new(struct watch **out, struct event_base *base,
+	    const struct watch_opts *opts, watch_file_cb file_cb,
+	    watch_rescan_cb rescan_cb, void *arg);
+
+/* Watch the folder path and everything below it (resolved with
+ * realpath; a folder already below a watched one adds nothing). A path
+ * that does not exist yet (/media, /run/media) is kept and watched from
+ * the moment a file system is mounted at or under it. inotify walks the
+ * whole tree now: O(folders), one watch each; parts it cannot watch are
+ * reported through rescan_cb (WATCH_RESCAN_UNWATCHED). ERR_USAGE
+ * (relative, "." or ".." in an absent path, not a folder), ERR_TOOBIG,
+ * ERR_IO (the folder itself cannot be watched), ERR_FULL (inotify watch
+ * limit), ERR_NOMEM, ERR_STATE (from a callback). Logged. */
+int	watch_add(struct watch *, const char *path);
+
+/* Never report or watch what matches pattern:
+ *  - "/a/b": that path and everything below it;
+ *  - a pattern with a '/' and a wildcard (*, ?, [): fnmatch(3) on the
+ *    whole path, '*' not crossing '/', also matching everything below a
+ *    match ("/tmp/build-*" excludes /tmp/build-1/a/b too);
+ *  - a pattern without '/' ("*.part", "node_modules"): fnmatch(3) on
+ *    each path component below the watched root.
+ * Paths are matched as the kernel reports them: canonical (a plain
+ * path is resolved with realpath when it exists; globs are not).
+ * Folders that match are not watched (inotify; ones already watched are
+ * dropped). Applies to later events only. ERR_USAGE (empty, relative
+ * path), ERR_TOOBIG (PATH_MAX or more), ERR_NOMEM, ERR_STATE. */
+int	watch_exclude(struct watch *, const char *pattern);
+
+/* 1 if path (absolute) is excluded, else 0: for the consumer's rescans,
+ * so that they skip what the watcher skips. */
+int	watch_excluded(const struct watch *, const char *path);
+
+void	watch_stats(const struct watch *, struct watch_stats *out);
+/* "fanotify" or "inotify" */
+const char *watch_backend_name(const struct watch *);
+
+/* Takes NULL. Not from a callback. */
+void	watch_free(struct watch *);
+
+#endif

@@ -1,0 +1,1198 @@
+/*
+ * test_scanner.c: YARA scanning (agent/scanner.c) and the default rules
+ * (rules/yara/).
+ *
+ * Every default rule gets a harmless sample generated here (no malware is
+ * stored anywhere: the EICAR string is assembled from two halves, the
+ * "documents" are a few header bytes and names) and must fire on it;
+ * none may fire on a set of ordinary files. The rule count is compared
+ * with the sample table, so a new rule without a sample fails the test.
+ * Then the loader (bad files skipped with FILE:LINE, all-bad refused,
+ * namespaces, the compiled cache and its checks), the external variables,
+ * every non-scan verdict (too big, timeout, unreadable, special files,
+ * vanished files), events (fields, non-UTF-8 paths, event_parse accepts
+ * them) and concurrent scans.
+ *
+ * Each test gets a fresh directory under $VIGIL_TEST_TMP (or /tmp). The
+ * default rules are found from this file's path, or $VIGIL_RULES_DIR.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <grp.h>
+#include <limits.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "err.h"
+#include "event.h"
+#include "log.h"
+#include "scanner.h"
+#include "tools/scan_samples.h"
+
+#define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
+
+struct fx {
+	char	dir[PATH_MAX];
+	char	rules[PATH_MAX];	/* the default rules folder */
+};
+
+/* ---- fixture ---- */
+
+static int
+rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+	/* best effort: a leftover only costs disk space */
+	if (flag == FTW_DP)
+		(void)rmdir(p);
+	else
+		(void)unlink(p);
+	return 0;
+}
+
+static void
+rm_tree(const char *dir)
+{
+	chmod(dir, 0700);
+	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void
+rules_dir(char *out, size_t len)
+{
+	const char	*env = getenv("VIGIL_RULES_DIR");
+	const char	*slash = strrchr(__FILE__, '/');
+	int		 n;
+
+	if (env != NULL && *env != '\0')
+		n = snprintf(out, len, "%s", env);
+	else if (slash == NULL)
+		n = snprintf(out, len, "../rules/yara");
+	else	/* .../tests/test_scanner.c -> .../rules/yara */
+		n = snprintf(out, len, "%.*s/../rules/yara",
+		    (int)(slash - __FILE__), __FILE__);
+	assert_true(n > 0 && (size_t)n < len);
+}
+
+static int
+setup(void **state)
+{
+	struct fx	*fx;
+	const char	*base = getenv("VIGIL_TEST_TMP");
+	int		 n;
+
+	if (base == NULL || *base == '\0')
+		base = "/tmp";
+	if (mkdir(base, 0700) == -1 && errno != EEXIST)
+		return -1;
+	if ((fx = calloc(1, sizeof(*fx))) == NULL)
+		return -1;
+	n = snprintf(fx->dir, sizeof(fx->dir), "%s/scanner.XXXXXX", base);
+	if (n < 0 || (size_t)n >= sizeof(fx->dir) || mkdtemp(fx->dir) == NULL) {
+		free(fx);
+		return -1;
+	}
+	rules_dir(fx->rules, sizeof(fx->rules));
+	*state = fx;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx	*fx = *state;
+
+	rm_tree(fx->dir);
+	free(fx);
+	return 0;
+}
+
+/* ---- helpers ---- */
+
+static void
+mkdirs(const char *path)
+{
+	char	p[PATH_MAX];
+	size_t	i;
+
+	assert_true(strlen(path) < sizeof(p));
+	memcpy(p, path, strlen(path) + 1);
+	for (i = 1; p[i] != '\0'; i++) {
+		if (p[i] != '/')
+			continue;
+		p[i] = '\0';
+		assert_true(mkdir(p, 0755) == 0 || errno == EEXIST);
+		p[i] = '/';
+	}
+}
+
+/* dir/rel with data[len]; parents are created. Returns the path. */
+static char *
+put(const struct fx *fx, const char *rel, const void *data, size_t len)
+{
+	static char	path[PATH_MAX];
+	FILE		*fp;
+	int		 n;
+
+	n = snprintf(path, sizeof(path), "%s/%s", fx->dir, rel);
+	assert_true(n > 0 && (size_t)n < sizeof(path));
+	mkdirs(path);
+	assert_non_null(fp = fopen(path, "wb"));
+	assert_int_equal(fwrite(data, 1, len, fp), len);
+	assert_int_equal(fclose(fp), 0);
+	return path;
+}
+
+static char *
+puts_(const struct fx *fx, const char *rel, const char *text)
+{
+	return put(fx, rel, text, strlen(text));
+}
+
+static char *
+at(const struct fx *fx, const char *rel)
+{
+	static char	path[PATH_MAX];
+	int		n;
+
+	n = snprintf(path, sizeof(path), "%s/%s", fx->dir, rel);
+	assert_true(n > 0 && (size_t)n < sizeof(path));
+	return path;
+}
+
+static struct scanner *
+load1(const char *path, uint64_t max_size, int timeout, const char *cache)
+{
+	struct scanner_opts	 o = { max_size, timeout, cache };
+	struct scanner		*sc = NULL;
+	const char		*paths[1] = { path };
+
+	assert_int_equal(scanner_load(&sc, paths, 1, &o), 0);
+	assert_non_null(sc);
+	return sc;
+}
+
+static const struct scanner_match *
+find_match(const struct scanner_result *r, const char *rule)
+{
+	size_t	i;
+
+	for (i = 0; i < r->nmatches; i++)
+		if (strcmp(r->matches[i].rule, rule) == 0)
+			return &r->matches[i];
+	return NULL;
+}
+
+/* Run fn with stderr (the log) going to a file; return what was logged. */
+static char *
+capture_log(void (*fn)(void *), void *arg, const char *dir)
+{
+	char	 path[PATH_MAX], *buf;
+	FILE	*fp;
+	long	 n;
+	int	 fd, saved;
+
+	snprintf(path, sizeof(path), "%s/log.txt", dir);
+	assert_true((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) != -1);
+	assert_true((saved = dup(STDERR_FILENO)) != -1);
+	assert_true(dup2(fd, STDERR_FILENO) != -1);
+	fn(arg);
+	assert_true(dup2(saved, STDERR_FILENO) != -1);
+	close(saved);
+	close(fd);
+	assert_non_null(fp = fopen(path, "r"));
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	rewind(fp);
+	assert_non_null(buf = calloc(1, (size_t)n + 1));
+	assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
+	fclose(fp);
+	unlink(path);
+	return buf;
+}
+
+/* ---- samples (tools/scan_samples.h) ---- */
+
+static char *
+put_sample(const struct fx *fx, const struct scan_sample *s)
+{
+	static uint8_t	buf[SAMPLE_MAX];
+
+	return put(fx, s->name, buf, scan_sample_bytes(s, buf, sizeof(buf)));
+}
+
+/* Meta every default rule must have. */
+static void
+check_meta(const struct scanner_match *m)
+{
+	const char	*want[] = { "description", "severity", "category",
+	    "author" };
+	size_t		 i, k;
+	int		 found;
+
+	for (k = 0; k < NITEMS(want); k++) {
+		found = 0;
+		for (i = 0; i < m->nmeta; i++) {
+			if (strcmp(m->meta[i].key, want[k]) != 0)
+				continue;
+			found = 1;
+			if (k == 1) {
+				assert_int_equal(m->meta[i].type,
+				    SCANNER_META_INT);
+				assert_true(m->meta[i].num >= 1 &&
+				    m->meta[i].num <= 3);
+			} else
+				assert_int_equal(m->meta[i].type,
+				    SCANNER_META_STRING);
+			if (k == 3)
+				assert_string_equal(m->meta[i].str, "vigil");
+		}
+		if (!found)
+			fail_msg("rule %s: no meta %s", m->rule, want[k]);
+	}
+}
+
+/* ---- default rules ---- */
+
+static void
+test_default_rules_fire(void **state)
+{
+	struct fx		*fx = *state;
+	struct scanner		*sc;
+	struct scanner_result	 r;
+	const struct scanner_match *m = NULL;
+	const char		*seen[NITEMS(scan_samples)];
+	size_t			 i, j, nseen = 0;
+	char			*path;
+
+	sc = load1(fx->rules, SCANNER_MAX_SIZE, 10, NULL);
+	assert_int_equal(scanner_info(sc)->failed, 0);
+	for (i = 0; i < NITEMS(scan_samples); i++) {
+		path = put_sample(fx, &scan_samples[i]);
+		scanner_scan_path(sc, &r, path);
+		if (r.status != SCAN_MATCH ||
+		    (m = find_match(&r, scan_samples[i].rule)) == NULL)
+			fail_msg("%s: %s did not fire (status %s)",
+			    scan_samples[i].name, scan_samples[i].rule,
+			    scanner_status_name(r.status));
+		check_meta(m);
+		assert_true(m->nstrings > 0 || strcmp(m->rule,
+		    "Removable_Media_PE_Executable") == 0);
+		/* one rule per sample: the rules do not overlap */
+		if (r.nmatches != 1)
+			fail_msg("%s: %zu rules fired", scan_samples[i].name,
+			    r.nmatches);
+		for (j = 0; j < nseen; j++)
+			if (strcmp(seen[j], scan_samples[i].rule) == 0)
+				break;
+		if (j == nseen)
+			seen[nseen++] = scan_samples[i].rule;
+		scanner_result_clear(&r);
+	}
+	/* a rule added without a sample fails here */
+	assert_int_equal(scanner_info(sc)->rules, nseen);
+	scanner_free(sc);
+}
+
+static void
+test_clean_files(void **state)
+{
+	struct fx		*fx = *state;
+	struct scanner		*sc;
+	struct scanner_result	 r;
+	size_t			 i;
+
+	sc = load1(fx->rules, SCANNER_MAX_SIZE, 10, NULL);
+	for (i = 0; i < NITEMS(scan_clean); i++) {
+		scanner_scan_path(sc, &r, put_sample(fx, &scan_clean[i]));
+		if (r.status != SCAN_CLEAN)
+			fail_msg("%s: %s (%s)", scan_clean[i].name,
+			    scanner_status_name(r.status),
+			    r.nmatches ? r.matches[0].rule : "");
+		scanner_result_clear(&r);
+	}
+	scanner_free(sc);
+}
+
+/* ---- loading ---- */
+
+struct load_args {
+	const char		*paths[4];
+	size_t			 n;
+	struct scanner		*sc;
+	int			 rc;
+	const char		*cache;
+};
+
+static void
+do_load(void *arg)
+{
+	struct load_args	*a = arg;
+	struct scanner_opts	 o = { 0, 0, a->cache };
+
+	a->rc = scanner_load(&a->sc, a->paths, a->n, &o);
+}
+
+#define GOOD_RULE	"rule good { strings: $a = \"vigil-good\" condition: $a }\n"
+#define BAD_RULE	"rule bad1 {\n  strings:\n    $a = \"vigil\" wibble\n" \
+			"  condition: $a\n}\n"		/* error on line 3 */
+
+static void
+test_bad_file_skipped(void **state)
+{
+	struct fx		*fx = *state;
+	struct load_args	 a = { { NULL }, 1, NULL, 0, NULL };
+	struct scanner_result	 r;
+	char			 dir[PATH_MAX], *log;
+
+	puts_(fx, "r/a_good.yar", GOOD_RULE);
+	puts_(fx, "r/b_bad.yar", BAD_RULE);
+	puts_(fx, "r/c_good.yara", "rule good2 { condition: filesize == 10 }\n");
+	puts_(fx, "r/notes.txt", "not a rule file\n");
+	puts_(fx, "r/.hidden.yar", BAD_RULE);
+	snprintf(dir, sizeof(dir), "%s", at(fx, "r"));
+	a.paths[0] = dir;
+	log = capture_log(do_load, &a, fx->dir);
+	assert_int_equal(a.rc, 0);
+	assert_int_equal(scanner_info(a.sc)->files, 2);
+	assert_int_equal(scanner_info(a.sc)->failed, 1);
+	assert_int_equal(scanner_info(a.sc)->rules, 2);
+	/* FILE:LINE: message, for the bad file only */
+	if (strstr(log, "/r/b_bad.yar:3: ") == NULL)
+		fail_msg("log lacks b_bad.yar:3: ...: %s", log);
+	assert_null(strstr(log, "a_good"));
+	assert_null(strstr(log, "hidden"));
+	free(log);
+	/* the good rules work */
+	scanner_scan_path(a.sc, &r, puts_(fx, "f", "vigil-good"));
+	assert_int_equal(r.status, SCAN_MATCH);
+	assert_int_equal(r.nmatches, 2);	/* good and good2 (10 bytes) */
+	scanner_result_clear(&r);
+	scanner_free(a.sc);
+}
+
+static void
+test_all_bad(void **state)
+{
+	struct fx		*fx = *state;
+	struct load_args	 a = { { NULL }, 2, NULL, 0, NULL };
+	char			*log, p1[PATH_MAX], p2[PATH_MAX];
+
+	snprintf(p1, sizeof(p1), "%s", puts_(fx, "x.yar", BAD_RULE));
+	snprintf(p2, sizeof(p2), "%s", puts_(fx, "y.yar",
+	    "rule y { condition: nosuchthing }\n"));
+	a.paths[0] = p1;
+	a.paths[1] = p2;
+	log = capture_log(do_load, &a, fx->dir);
+	assert_int_equal(a.rc, ERR_NOTFOUND);
+	assert_null(a.sc);
+	assert_non_null(strstr(log, "x.yar:3: "));
+	assert_non_null(strstr(log, "y.yar:1: "));
+	free(log);
+
+	/* nothing there at all */
+	a.paths[0] = at(fx, "nosuch");
+	a.n = 1;
+	log = capture_log(do_load, &a, fx->dir);
+	assert_int_equal(a.rc, ERR_NOTFOUND);
+	assert_null(a.sc);
+	free(log);
+	/* an empty folder */
+	mkdirs(at(fx, "empty/x"));
+	a.paths[0] = at(fx, "empty");
+	log = capture_log(do_load, &a, fx->dir);
+	assert_int_equal(a.rc, ERR_NOTFOUND);
+	free(log);
+}
+
+static void
+test_includes_refused(void **state)
+{
+	struct fx		*fx = *state;
+	struct load_args	 a = { { NULL }, 1, NULL, 0, NULL };
+	char			*log, p[PATH_MAX];
+
+	puts_(fx, "inc/other.yar", GOOD_RULE);
+	snprintf(p, sizeof(p), "%s", puts_(fx, "inc/main.yar",
+	    "include \"other.yar\"\nrule m { condition: true }\n"));
+	a.paths[0] = p;
+	log = capture_log(do_load, &a, fx->dir);
+	assert_int_equal(a.rc, ERR_NOTFOUND);
+	assert_non_null(strstr(log, "main.yar:1: "));
+	free(log);
+}
+
+/* Rule names repeat across files (signature-base does this): one
+ * namespace per file keeps both; the same base name twice gets ~2. */
+static void
+test_namespaces(void **state)
+{
+	struct fx		*fx = *state;
+	struct scanner_opts	 o = { 0, 0, NULL };
+	struct scanner		*sc;
+	struct scanner_result	 r;
+	const char		*paths[2];
+	char			 p1[PATH_MAX], p2[PATH_MAX];
+
+	snprintf(p1, sizeof(p1), "%s", puts_(fx, "one/dup.yar",
+	    "rule dup { strings: $a = \"vigil-dup\" condition: $a }\n"));
+	snprintf(p2, sizeof(p2), "%s", puts_(fx, "two/dup.yar",
+	    "rule dup { strings: $b = \"vigil-dup\" condition: $b }\n"));
+	paths[0] = p1;
+	paths[1] = p2;
+	assert_int_equal(scanner_load(&sc, paths, 2, &o), 0);
+	assert_int_equal(scanner_info(sc)->rules, 2);
+	scanner_scan_path(sc, &r, puts_(fx, "f", "vigil-dup"));
+	assert_int_equal(r.nmatches, 2);
+	assert_string_equal(r.matches[0].rule, "dup");
+	assert_string_equal(r.matches[1].rule, "dup");
+	assert_string_not_equal(r.matches[0].ns, r.matches[1].ns);
+	assert_true(strcmp(r.matches[0].ns, "dup.yar~2") == 0 ||
+	    strcmp(r.matches[1].ns, "dup.yar~2") == 0);
+	assert_int_not_equal(scanner_signature_id(r.matches[0].ns, "dup"),
+	    scanner_signature_id(r.matches[1].ns, "dup"));
+	scanner_result_clear(&r);
+	scanner_free(sc);
+}
+
+static double
+now_s(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+cache_file(char *out, size_t len, const char *cache, const char *version)
+{
+	snprintf(out, len, "%s/rules-%s.yarc", cache, version);
+}
+
+static void
+test_cache(void **state)
+{
+	struct fx	*fx = *state;
+	struct scanner	*a, *b, *c;
+	struct stat	 st;
+	char		 cache[PATH_MAX], file[PATH_MAX * 2], v1[80];
+	double		 t0, t1, t2;
+
+	snprintf(cache, sizeof(cache), "%s", at(fx, "cache"));
+	t0 = now_s();
+	a = load1(fx->rules, 0, 0, cache);
+	t1 = now_s();
+	assert_int_equal(scanner_info(a)->from_cache, 0);
+	memcpy(v1, scanner_info(a)->version, sizeof(scanner_info(a)->version));
+	assert_int_equal(strlen(v1), SCANNER_VERSION_LEN);
+	cache_file(file, sizeof(file), cache, v1);
+	assert_int_equal(stat(file, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(stat(cache, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+
+	b = load1(fx->rules, 0, 0, cache);
+	t2 = now_s();
+	assert_int_equal(scanner_info(b)->from_cache, 1);
+	assert_string_equal(scanner_info(b)->version, v1);
+	assert_int_equal(scanner_info(b)->rules, scanner_info(a)->rules);
+	print_message("default rules: compiled %.1f ms, from the cache %.1f ms\n",
+	    (t1 - t0) * 1e3, (t2 - t1) * 1e3);
+	scanner_free(b);
+	scanner_free(a);
+
+	/* a cache file others could write is not trusted */
+	assert_int_equal(chmod(file, 0666), 0);
+	c = load1(fx->rules, 0, 0, cache);
+	assert_int_equal(scanner_info(c)->from_cache, 0);
+	assert_int_equal(stat(file, &st), 0);		/* rewritten */
+	assert_int_equal(st.st_mode & 07777, 0600);
+	scanner_free(c);
+	/* a damaged one is recompiled */
+	assert_int_equal(truncate(file, 100), 0);
+	c = load1(fx->rules, 0, 0, cache);
+	assert_int_equal(scanner_info(c)->from_cache, 0);
+	scanner_free(c);
+	c = load1(fx->rules, 0, 0, cache);
+	assert_int_equal(scanner_info(c)->from_cache, 1);
+	scanner_free(c);
+}
+
+/* A changed rule file is a new version; with a bad file, the set of the
+ * good ones is cached and the bad one is still reported at each load. */
+static void
+test_cache_versions(void **state)
+{
+	struct fx		*fx = *state;
+	struct load_args	 a = { { NULL }, 1, NULL, 0, NULL };
+	struct scanner		*s1, *s2;
+	struct stat		 st;
+	char			 cache[PATH_MAX], dir[PATH_MAX], v1[80];
+	char			 file[PATH_MAX * 2], *log;
+
+	snprintf(cache, sizeof(cache), "%s", at(fx, "cache"));
+	snprintf(dir, sizeof(dir), "%s", at(fx, "r"));
+	puts_(fx, "r/a.yar", GOOD_RULE);
+	s1 = load1(dir, 0, 0, cache);
+	memcpy(v1, scanner_info(s1)->version, sizeof(v1));
+	puts_(fx, "r/a.yar", "rule good { condition: true }\n");
+	s2 = load1(dir, 0, 0, cache);
+	assert_int_equal(scanner_info(s2)->from_cache, 0);
+	assert_string_not_equal(scanner_info(s2)->version, v1);
+	cache_file(file, sizeof(file), cache, v1);
+	assert_int_equal(stat(file, &st), -1);		/* pruned */
+	scanner_free(s1);
+
+	/* a bad file beside it: the good set is the one just cached, so
+	 * nothing is compiled together, and b.yar is still reported */
+	memcpy(v1, scanner_info(s2)->version, sizeof(v1));
+	puts_(fx, "r/b.yar", BAD_RULE);
+	a.paths[0] = dir;
+	a.cache = cache;
+	log = capture_log(do_load, &a, fx->dir);
+	assert_int_equal(a.rc, 0);
+	assert_int_equal(scanner_info(a.sc)->from_cache, 1);
+	assert_int_equal(scanner_info(a.sc)->failed, 1);
+	assert_string_equal(scanner_info(a.sc)->version, v1);
+	assert_non_null(strstr(log, "b.yar:3: "));
+	scanner_free(a.sc);
+	scanner_free(s2);
+	free(log);
+}
+
+/* The caller keeps its scanner when a reload fails. */
+static void
+test_reload_keeps_old(void **state)
+{
+	struct fx		*fx = *state;
+	struct load_args	 a = { { NULL }, 1, NULL, 0, NULL };
+	struct scanner		*old;
+	struct scanner_result	 r;
+	char			 p[PATH_MAX], *log;
+
+	snprintf(p, sizeof(p), "%s", puts_(fx, "r.yar", GOOD_RULE));
+	old = load1(p, 0, 0, NULL);
+	puts_(fx, "r.yar", BAD_RULE);
+	a.paths[0] = p;
+	log = capture_log(do_load, &a, fx->dir);
+	free(log);
+	assert_int_equal(a.rc, ERR_NOTFOUND);
+	scanner_scan_path(old, &r, puts_(fx, "f", "vigil-good"));
+	assert_int_equal(r.status, SCAN_MATCH);
+	scanner_result_clear(&r);
+	scanner_free(old);
+}
+
+/* ---- external variables ---- */
+
+static void
+test_externals(void **state)
+{
+	struct fx		*fx = *state;
+	struct scanner		*sc;
+	struct scanner_result	 r;
+	struct passwd		*pw;
+	uint8_t			 pe[SAMPLE_PE_SIZE];
+	char			 rules[PATH_MAX * 3], rp[PATH_MAX], cwd[PATH_MAX];
+	char			 dir[PATH_MAX];
+
+	assert_non_null(pw = getpwuid(geteuid()));
+	snprintf(dir, sizeof(dir), "%s", at(fx, "ext"));
+	snprintf(rules, sizeof(rules),
+	    "rule ext_name { condition: filename == \"Invoice.PDF.exe\" and "
+	    "extension == \".exe\" }\n"
+	    "rule ext_path { condition: filepath == \"%s\" }\n"
+	    "rule ext_owner { condition: owner == \"%s\" }\n"
+	    "rule ext_type { condition: filetype == \"EXE\" }\n"
+	    "rule ext_none { condition: extension == \"\" and filetype == \"\" }\n",
+	    dir, pw->pw_name);
+	snprintf(rp, sizeof(rp), "%s", puts_(fx, "ext.yar", rules));
+	sc = load1(rp, 0, 0, NULL);
+	scanner_scan_path(sc, &r, put(fx, "ext/Invoice.PDF.exe", pe,
+	    sample_pe(pe, sizeof(pe))));
+	assert_int_equal(r.status, SCAN_MATCH);
+	assert_non_null(find_match(&r, "ext_name"));
+	assert_non_null(find_match(&r, "ext_path"));
+	assert_non_null(find_match(&r, "ext_owner"));
+	assert_non_null(find_match(&r, "ext_type"));
+	assert_int_equal(r.nmatches, 4);
+	assert_string_equal(r.filetype, "EXE");
+	assert_string_equal(r.owner, pw->pw_name);
+	scanner_result_clear(&r);
+
+	/* relative path: filepath is still the absolute folder */
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(fx->dir), 0);
+	scanner_scan_path(sc, &r, "ext/Invoice.PDF.exe");
+	assert_non_null(find_match(&r, "ext_path"));
+	scanner_result_clear(&r);
+	assert_int_equal(chdir(dir), 0);
+	scanner_scan_path(sc, &r, "./Invoice.PDF.exe");
+	assert_non_null(find_match(&r, "ext_path"));
+	scanner_result_clear(&r);
+	assert_int_equal(chdir(cwd), 0);
+
+	/* no extension (a leading dot does not make one), unknown type */
+	scanner_scan_path(sc, &r, puts_(fx, "ext/.profile", "x=1\n"));
+	assert_non_null(find_match(&r, "ext_none"));
+	assert_null(find_match(&r, "ext_type"));
+	scanner_result_clear(&r);
+	scanner_free(sc);
+}
+
+/* ---- verdicts other than clean and match ---- */
+
+static void
+test_too_big(void **state)
+{
+	struct fx		*fx = *state;
+	struct scanner		*sc;
+	struct scanner_result	 r;
+	char			 buf[2000], *text;
+	json_t			*ev, *j;
+
+	memset(buf, 'a', sizeof(buf));
+	sc = load1(fx->rules, 1000, 10, NULL);
+	scanner_scan_path(sc, &r, put(fx, "big", buf, sizeof(buf)));
+	assert_int_equal(r.status, SCAN_TOOBIG);
+	assert_true(r.have_stat);
+	assert_int_equal(r.size, 2000);
+	assert_non_null(strstr(r.reason, "2000"));
+	assert_non_null(ev = scanner_event(&r, NULL));
+	assert_non_null(text = json_dumps(ev, JSON_COMPACT));
+	assert_non_null(j = json_object_get(ev, "scan"));
+	assert_string_equal(json_string_value(json_object_get(j, "status")),
+	    "too_big");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(ev,
+	    "file"), "size")), 2000);
+	free(text);
+	json_decref(ev);
+	scanner_result_clear(&r);
+	/* exactly the limit is scanned */
+	scanner_scan_path(sc, &r, put(fx, "limit", buf, 1000));
+	assert_int_equal(r.status, SCAN_CLEAN);
+	assert_null(scanner_event(&r, NULL));
+	scanner_result_clear(&r);
+	scanner_free(sc);
+}
+
+/* A loop over every pair of bytes: hours on 4 MB, so the 1 s timeout must
+ * stop it. */
+static void
+test_timeout(void **state)
+{
+	struct fx		*fx = *state;
+	struct scanner		*sc;
+	struct scanner_result	 r;
+	char			 rp[PATH_MAX];
+	double			 t0;
+	int			 fd;
+
+	snprintf(rp, sizeof(rp), "%s", puts_(fx, "slow.yar",
+	    "rule slow { condition: for all i in (0..filesize - 1) : "
+	    "(for all j in (0..filesize - 1) : (uint8(i) == uint8(j))) }\n"));
+	sc = load1(rp, 0, 1, NULL);
+	assert_true((fd = open(at(fx, "zeros"), O_WRONLY | O_CREAT, 0600)) !=
+	    -1);
+	assert_int_equal(ftruncate(fd, 4 << 20), 0);
+	close(fd);
+	t0 = now_s();
+	scanner_scan_path(sc, &r, at(fx, "zeros"));
+	assert_int_equal(r.status, SCAN_TIMEOUT);
+	assert_true(now_s() - t0 < 15);
+	assert_string_equal(scanner_status_name(r.status), "timeout");
+	scanner_result_clear(&r);
+	/* the scanner is still good afterwards */
+	scanner_scan_path(sc, &r, puts_(fx, "small", "x"));
+	assert_int_equal(r.status, SCAN_MATCH);
+	scanner_result_clear(&r);
+	scanner_free(sc);
+}
+
+/* 0 if the scan says permission denied. No cmocka here: it also runs in
+ * a forked child. */
+static int
+scan_denied(struct scanner *sc, const char *path)
+{
+	struct scanner_result	r;
+	int			ok;
+
+	scanner_scan_path(sc, &r, path);
+	ok = r.status == SCAN_UNREADABLE &&
+	    strcmp(r.reason, strerror(EACCES)) == 0;
+	scanner_result_clear(&r);
+	return ok ? 0 : 1;
+}
+
+/* chmod 000. Root reads anything, so as root the scan runs in a child
+ * that has dropped to nobody (65534), on a file in a folder it may
+ * enter. */
+static void
+test_unreadable(void **state)
+{
+	struct fx	*fx = *state;
+	struct scanner	*sc;
+	char		 dir[] = "/tmp/vigil-scan-unreadable.XXXXXX";
+	char		 path[PATH_MAX];
+	pid_t		 pid;
+	int		 status, fd;
+
+	sc = load1(fx->rules, 0, 10, NULL);
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(chmod(dir, 0711), 0);
+	snprintf(path, sizeof(path), "%s/secret", dir);
+	assert_true((fd = open(path, O_WRONLY | O_CREAT, 0000)) != -1);
+	assert_int_equal(write(fd, "x", 1), 1);
+	close(fd);
+	if (geteuid() != 0)
+		assert_int_equal(scan_denied(sc, path), 0);
+	else {
+		assert_true((pid = fork()) != -1);
+		if (pid == 0) {
+			if (setgroups(0, NULL) == -1 ||
+			    setresgid(65534, 65534, 65534) == -1 ||
+			    setresuid(65534, 65534, 65534) == -1)
+				_exit(3);
+			_exit(scan_denied(sc, path));
+		}
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+	}
+	unlink(path);
+	rmdir(dir);
+	scanner_free(sc);
+}
+
+static void
+expect_special(struct scanner *sc, const char *path, const char *what)
+{
+	struct scanner_result	r;
+
+	scanner_scan_path(sc, &r, path);
+	assert_int_equal(r.status, SCAN_SPECIAL);
+	assert_string_equal(r.reason, what);
+	assert_string_equal(scanner_status_name(r.status), "special");
+	scanner_result_clear(&r);
+}
+
+/* FIFOs, devices, sockets, folders and links are never read; alarm()
+ * turns a hang into a failure. */
+static void
+test_special(void **state)
+{
+	struct fx		*fx = *state;
+	struct scanner		*sc;
+	struct scanner_result	 r;
+	struct sockaddr_un	 sun;
+	int			 s, fd;
+
+	sc = load1(fx->rules, 0, 10, NULL);
+	alarm(20);
+	assert_int_equal(mkfifo(at(fx, "fifo"), 0600), 0);
+	expect_special(sc, at(fx, "fifo"), "a FIFO");
+	expect_special(sc, "/dev/null", "a character device");
+	expect_special(sc, fx->dir, "a folder");
+	assert_int_equal(symlink("/dev/zero", at(fx, "link")), 0);
+	expect_special(sc, at(fx, "link"), "a symbolic link");
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if ((size_t)snprintf(sun.sun_path, sizeof(sun.sun_path), "%s",
+	    at(fx, "sock")) < sizeof(sun.sun_path)) {
+		assert_true((s = socket(AF_UNIX, SOCK_STREAM, 0)) != -1);
+		assert_int_equal(bind(s, (struct sockaddr *)&sun, sizeof(sun)),
+		    0);
+		expect_special(sc, at(fx, "sock"), "a socket");
+		close(s);
+	}
+	/* a descriptor handed over: fstat decides */
+	assert_true((fd = open(at(fx, "fifo"), O_RDONLY | O_NONBLOCK)) != -1);
+	scanner_scan_fd(sc, &r, fd, at(fx, "fifo"));
+	assert_int_equal(r.status, SCAN_SPECIAL);
+	scanner_result_clear(&r);
+	close(fd);
+	alarm(0);
+	scanner_free(sc);
+}
+
+/* Listed, then gone before the scan; and deleted after opening: the
+ * descriptor still reaches the file that was checked. */
+static void
+test_vanished(void **state)
+{
+	struct fx		*fx = *state;
+	struct scanner		*sc;
+	struct scanner_result	 r;
+	char			 path[PATH_MAX];
+	int			 fd;
+
+	sc = load1(fx->rules, 0, 10, NULL);
+	snprintf(path, sizeof(path), "%s", put_sample(fx, &scan_samples[0]));
+	assert_int_equal(unlink(path), 0);
+	scanner_scan_path(sc, &r, path);
+	assert_int_equal(r.status, SCAN_UNREADABLE);
+	assert_string_equal(r.reason, strerror(ENOENT));
+	assert_false(r.have_stat);
+	scanner_result_clear(&r);
+
+	put_sample(fx, &scan_samples[0]);
+	assert_true((fd = open(path, O_RDONLY)) != -1);
+	assert_int_equal(unlink(path), 0);
+	scanner_scan_fd(sc, &r, fd, path);
+	assert_int_equal(r.status, SCAN_MATCH);
+	assert_string_equal(r.matches[0].rule, "EICAR_Test_File");
+	scanner_result_clear(&r);
+	close(fd);
+	scanner_free(sc);
+}
+
+/* ---- events ---- */
+
+static json_t *
+event_of(const struct scanner_result *r, const struct scanner_match *m)
+{
+	struct event_meta	 meta;
+	json_t			*ev;
+	char			*text;
+	size_t			 len;
+
+	assert_non_null(ev = scanner_event(r, m));
+	assert_non_null(text = event_dump(ev, &len));
+	assert_int_equal(event_parse(&meta, text, len, NULL), 0);
+	json_decref(ev);
+	assert_non_null(ev = json_loadb(text, len, 0, NULL));
+	free(text);
+	return ev;
+}
+
+static void
+test_alert_event(void **state)
+{
+	struct fx		*fx = *state;
+	struct scanner		*sc;
+	struct scanner_result	 r;
+	uint8_t			 buf[256], h[crypto_hash_sha256_BYTES];
+	char			 hex[65];
+	size_t			 len;
+	json_t			*ev, *a, *f, *y;
+	int64_t			 ts;
+
+	sc = load1(fx->rules, 0, 10, NULL);
+	len = sample_eicar(buf, sizeof(buf));
+	scanner_scan_path(sc, &r, put_sample(fx, &scan_samples[0]));
+	assert_int_equal(r.status, SCAN_MATCH);
+	ev = event_of(&r, &r.matches[0]);
+	assert_string_equal(json_string_value(json_object_get(ev,
+	    "event_type")), "alert");
+	a = json_object_get(ev, "alert");
+	assert_string_equal(json_string_value(json_object_get(a, "action")),
+	    "allowed");
+	assert_int_equal(json_integer_value(json_object_get(a, "gid")), 2);
+	assert_int_equal(json_integer_value(json_object_get(a, "rev")), 1);
+	assert_int_equal(json_integer_value(json_object_get(a,
+	    "signature_id")), scanner_signature_id("eicar.yar",
+	    "EICAR_Test_File"));
+	assert_string_equal(json_string_value(json_object_get(a, "signature")),
+	    "EICAR_Test_File");
+	assert_string_equal(json_string_value(json_object_get(a, "category")),
+	    "Test");
+	assert_int_equal(json_integer_value(json_object_get(a, "severity")), 3);
+	f = json_object_get(ev, "file");
+	assert_int_equal(json_integer_value(json_object_get(f, "size")), len);
+	crypto_hash_sha256(h, buf, len);
+	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+	assert_string_equal(json_string_value(json_object_get(f, "sha256")),
+	    hex);
+	assert_int_equal(json_integer_value(json_object_get(f, "uid")),
+	    geteuid());
+	assert_non_null(json_string_value(json_object_get(f, "owner")));
+	assert_int_equal(event_parse_ts(&ts, json_string_value(
+	    json_object_get(f, "mtime"))), 0);
+	assert_true(json_integer_value(json_object_get(f, "inode")) > 0);
+	assert_non_null(json_object_get(f, "device"));
+	assert_null(json_object_get(f, "path_escaped"));
+	y = json_object_get(ev, "yara");
+	assert_string_equal(json_string_value(json_object_get(y, "rule")),
+	    "EICAR_Test_File");
+	assert_string_equal(json_string_value(json_object_get(y, "namespace")),
+	    "eicar.yar");
+	assert_true(json_is_array(json_object_get(y, "tags")));
+	assert_string_equal(json_string_value(json_array_get(json_object_get(y,
+	    "strings"), 0)), "$eicar");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(y,
+	    "meta"), "author")), "vigil");
+	json_decref(ev);
+	scanner_result_clear(&r);
+	scanner_free(sc);
+}
+
+/* Tags, typed and repeated meta, private strings, the default category,
+ * and a meta value that is not UTF-8. */
+static void
+test_event_meta(void **state)
+{
+	struct fx		*fx = *state;
+	struct scanner		*sc;
+	struct scanner_result	 r;
+	char			 rp[PATH_MAX];
+	json_t			*ev, *y, *m, *v;
+
+	snprintf(rp, sizeof(rp), "%s", puts_(fx, "m.yar",
+	    "rule tagged : web php {\n"
+	    " meta:\n  hash = \"aa\"\n  hash = \"bb\"\n  score = 85\n"
+	    "  active = true\n  note = \"caf\\xe9\"\n"
+	    " strings:\n  $a = \"vigil-meta\"\n  $p = \"vigil\" private\n"
+	    "  $unused = \"nothere\"\n"
+	    " condition: $a and $p and not $unused }\n"));
+	sc = load1(rp, 0, 0, NULL);
+	scanner_scan_path(sc, &r, puts_(fx, "f", "vigil-meta"));
+	assert_int_equal(r.status, SCAN_MATCH);
+	assert_int_equal(r.matches[0].ntags, 2);
+	assert_int_equal(r.matches[0].nstrings, 1);	/* $a: not $p, $unused */
+	assert_int_equal(scanner_severity(&r.matches[0]), 1);	/* score 85 */
+	ev = event_of(&r, &r.matches[0]);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    ev, "alert"), "category")), "Malware");
+	y = json_object_get(ev, "yara");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(y,
+	    "tags"), 1)), "php");
+	m = json_object_get(y, "meta");
+	v = json_object_get(m, "hash");
+	assert_true(json_is_array(v));
+	assert_int_equal(json_array_size(v), 2);
+	assert_string_equal(json_string_value(json_array_get(v, 1)), "bb");
+	assert_int_equal(json_integer_value(json_object_get(m, "score")), 85);
+	assert_true(json_is_true(json_object_get(m, "active")));
+	assert_string_equal(json_string_value(json_object_get(m, "note")),
+	    "caf\\xe9");
+	json_decref(ev);
+	scanner_result_clear(&r);
+	scanner_free(sc);
+}
+
+/* A path that is not UTF-8 gives valid JSON: bad bytes as \xNN, a
+ * backslash doubled, path_escaped set; a UTF-8 path is kept as it is. */
+static void
+test_non_utf8_path(void **state)
+{
+	struct fx		*fx = *state;
+	struct scanner		*sc;
+	struct scanner_result	 r;
+	const char		*p;
+	char			 want[PATH_MAX * 2];
+	json_t			*ev, *f;
+
+	sc = load1(fx->rules, 0, 10, NULL);
+	scanner_scan_path(sc, &r, puts_(fx, "www/caf\xe9\\\xff.php",
+	    scan_samples[1].text));
+	assert_int_equal(r.status, SCAN_MATCH);
+	ev = event_of(&r, &r.matches[0]);
+	f = json_object_get(ev, "file");
+	snprintf(want, sizeof(want), "%s/www/caf\\xe9\\\\\\xff.php", fx->dir);
+	assert_string_equal(json_string_value(json_object_get(f, "path")), want);
+	assert_true(json_is_true(json_object_get(f, "path_escaped")));
+	json_decref(ev);
+	scanner_result_clear(&r);
+
+	/* a problem event for such a path, too */
+	scanner_scan_path(sc, &r, at(fx, "gone-\xc3\x28"));
+	assert_int_equal(r.status, SCAN_UNREADABLE);
+	ev = event_of(&r, NULL);
+	f = json_object_get(ev, "scan");
+	p = json_string_value(json_object_get(f, "path"));
+	assert_non_null(strstr(p, "gone-\\xc3("));
+	assert_string_equal(json_string_value(json_object_get(f, "status")),
+	    "unreadable");
+	assert_true(json_is_true(json_object_get(f, "path_escaped")));
+	json_decref(ev);
+	scanner_result_clear(&r);
+
+	/* UTF-8 (Vietnamese) stays as it is */
+	scanner_scan_path(sc, &r, puts_(fx, "www/H\xc3\xb3" "a \xc4\x91\xc6\xa1"
+	    "n.php", scan_samples[1].text));
+	ev = event_of(&r, &r.matches[0]);
+	f = json_object_get(ev, "file");
+	assert_non_null(strstr(json_string_value(json_object_get(f, "path")),
+	    "H\xc3\xb3" "a \xc4\x91\xc6\xa1n.php"));
+	assert_null(json_object_get(f, "path_escaped"));
+	json_decref(ev);
+	scanner_result_clear(&r);
+	scanner_free(sc);
+}
+
+static void
+test_severity(void **state)
+{
+	static const struct {
+		enum scanner_meta_type	 type;
+		const char		*key, *str;
+		int64_t			 num;
+		int			 want;
+	} t[] = {
+		{ SCANNER_META_INT, "severity", NULL, 1, 1 },
+		{ SCANNER_META_INT, "severity", NULL, 3, 3 },
+		{ SCANNER_META_INT, "severity", NULL, 0, 2 },
+		{ SCANNER_META_INT, "severity", NULL, 7, 2 },
+		{ SCANNER_META_STRING, "severity", "High", 0, 1 },
+		{ SCANNER_META_STRING, "severity", "critical", 0, 1 },
+		{ SCANNER_META_STRING, "severity", "MEDIUM", 0, 2 },
+		{ SCANNER_META_STRING, "severity", "low", 0, 3 },
+		{ SCANNER_META_STRING, "severity", "informational", 0, 3 },
+		{ SCANNER_META_STRING, "severity", "2", 0, 2 },
+		{ SCANNER_META_STRING, "severity", "urgent", 0, 2 },
+		{ SCANNER_META_INT, "score", NULL, 100, 1 },
+		{ SCANNER_META_INT, "score", NULL, 80, 1 },
+		{ SCANNER_META_INT, "score", NULL, 79, 2 },
+		{ SCANNER_META_INT, "score", NULL, 60, 2 },
+		{ SCANNER_META_INT, "score", NULL, 40, 3 },
+		{ SCANNER_META_STRING, "score", "75", 0, 2 },
+		{ SCANNER_META_STRING, "score", "x75", 0, 2 },
+		{ SCANNER_META_BOOL, "severity", NULL, 1, 2 },
+		{ SCANNER_META_STRING, "author", "vigil", 0, 2 },
+	};
+	struct scanner_meta	meta[2];
+	struct scanner_match	m;
+	size_t			i;
+
+	for (i = 0; i < NITEMS(t); i++) {
+		memset(&m, 0, sizeof(m));
+		meta[0].key = t[i].key;
+		meta[0].type = t[i].type;
+		meta[0].str = t[i].str;
+		meta[0].num = t[i].num;
+		m.meta = meta;
+		m.nmeta = 1;
+		if (scanner_severity(&m) != t[i].want)
+			fail_msg("row %zu: %d, want %d", i,
+			    scanner_severity(&m), t[i].want);
+	}
+	/* severity wins over score */
+	meta[0] = (struct scanner_meta){ "score", SCANNER_META_INT, NULL, 90 };
+	meta[1] = (struct scanner_meta){ "severity", SCANNER_META_STRING,
+	    "low", 0 };
+	m.nmeta = 2;
+	assert_int_equal(scanner_severity(&m), 3);
+	m.nmeta = 0;
+	assert_int_equal(scanner_severity(&m), 2);
+}
+
+static void
+test_signature_id(void **state)
+{
+	uint32_t	a = scanner_signature_id("eicar.yar", "EICAR_Test_File");
+
+	assert_int_equal(a, scanner_signature_id("eicar.yar",
+	    "EICAR_Test_File"));
+	assert_true(a > 0 && a <= 0x7fffffff);
+	assert_int_not_equal(a, scanner_signature_id("eicar.ya",
+	    "rEICAR_Test_File"));
+	assert_int_not_equal(a, scanner_signature_id("other.yar",
+	    "EICAR_Test_File"));
+}
+
+/* ---- threads ---- */
+
+struct thr {
+	struct scanner	*sc;
+	const char	*path;
+	int		 ok;
+};
+
+static void *
+scan_many(void *arg)
+{
+	struct thr		*t = arg;
+	struct scanner_result	 r;
+	int			 i;
+
+	for (i = 0; i < 50; i++) {
+		scanner_scan_path(t->sc, &r, t->path);
+		t->ok += r.status == SCAN_MATCH && r.nmatches == 1 &&
+		    strcmp(r.matches[0].rule, "Ransom_Note") == 0;
+		scanner_result_clear(&r);
+	}
+	return NULL;
+}
+
+static void
+test_threads(void **state)
+{
+	struct fx	*fx = *state;
+	struct thr	 t[8];
+	pthread_t	 tid[8];
+	struct scanner	*sc;
+	char		 path[PATH_MAX];
+	size_t		 i;
+
+	sc = load1(fx->rules, 0, 10, NULL);
+	snprintf(path, sizeof(path), "%s", put_sample(fx, &scan_samples[8]));
+	for (i = 0; i < NITEMS(t); i++) {
+		t[i] = (struct thr){ sc, path, 0 };
+		assert_int_equal(pthread_create(&tid[i], NULL, scan_many,
+		    &t[i]), 0);
+	}
+	for (i = 0; i < NITEMS(t); i++) {
+		assert_int_equal(pthread_join(tid[i], NULL), 0);
+		assert_int_equal(t[i].ok, 50);
+	}
+	scanner_free(sc);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(test_default_rules_fire),
+		T(test_clean_files),
+		T(test_bad_file_skipped),
+		T(test_all_bad),
+		T(test_includes_refused),
+		T(test_namespaces),
+		T(test_cache),
+		T(test_cache_versions),
+		T(test_reload_keeps_old),
+		T(test_externals),
+		T(test_too_big),
+		T(test_timeout),
+		T(test_unreadable),
+		T(test_special),
+		T(test_vanished),
+		T(test_alert_event),
+		T(test_event_meta),
+		T(test_non_utf8_path),
+		T(test_severity),
+		T(test_signature_id),
+		T(test_threads),
+#undef T
+	};
+	int	rc;
+
+	log_init("test_scanner", LOG_LVL_WARN, 0);
+	if (sodium_init() < 0 || scanner_global_init() != 0)
+		return 1;
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	scanner_global_fini();
+	return rc;
+}
