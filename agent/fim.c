@@ -17,13 +17,13 @@
  * Removed entries: every baseline row met by the walk is marked in a
  * bitmap of row ids (ids above the largest at the start are new rows).
  * After the walk, the rows below each configured path that were not
- * marked, are not excluded and do not lie under a folder that could not
- * be listed are reported as removed, in pages of RANGE_PAGE rows ordered
+ * marked (a folder that could not be listed marks its rows) and are not
+ * excluded are reported as removed, in pages of RANGE_PAGE rows ordered
  * by path (paths are BLOBs: byte order, so "below P" is the range
  * (P "/", P "0")).
  *
  * Load: a check of an unchanged tree costs one fstatat and one indexed
- * SELECT per entry and writes nothing (some 150k entries/s here); a
+ * SELECT per entry and writes nothing (about 80k entries/s here); a
  * baseline reads every byte once, at about 1.6 GB/s per core with
  * SHA-NI (docs/benchmarks.md). Memory: the bitmap (one bit per row), the
  * names of one folder per level, and the items in flight.

@@ -3,11 +3,14 @@
  *
  * Loading (start and reload, one thread): read every candidate rule file
  * into memory; if the compiled cache holds the version of all of them,
- * load it and stop. Otherwise compile each file alone (its own
- * YR_COMPILER, errors logged as FILE:LINE: message, bad files dropped),
- * then compile the good ones together, each in its own namespace. A file
- * that only fails in company is dropped and the combination recompiled,
- * so one bad file never costs the others. The compiled set is saved for
+ * load it and stop. Otherwise compile them all together, each file in its
+ * own namespace; when that succeeds (the usual case) it was the only
+ * compile. When it fails, compile each file alone (its own YR_COMPILER,
+ * errors logged as FILE:LINE: message, bad files dropped), then the good
+ * ones together again. A file that only fails in company is dropped and
+ * the combination recompiled, so one bad file never costs the others.
+ * (Checking every file alone first would double the cost of a good set:
+ * 2.4 s instead of 1.1 s for signature-base's 741 files.) The compiled set is saved for
  * the next start. The text compiled is the text hashed into the version
  * (both come from the same buffer), and includes are refused, so the
  * version names exactly what was compiled.
@@ -61,6 +64,8 @@
 #define SLOT_KEEP	(4U << 20)		/* buffer kept per slot */
 #define MAX_SLOTS	YR_MAX_THREADS		/* concurrent scans */
 #define OWNER_CACHE	64
+#define CACHE_KEEP	4			/* compiled sets kept */
+#define CACHE_LIST	64
 #define MAGIC_LEN	16
 #define MAX_STRINGS	64			/* identifiers per alert */
 #define MAX_META	32			/* meta entries per alert */
@@ -448,6 +453,7 @@ struct cstate {
 	const char	*path;		/* file being added */
 	const char	*when;		/* "" or " (with the other files)" */
 	int		 errors;
+	int		 quiet;		/* count errors, do not log them */
 };
 
 static void
@@ -457,11 +463,13 @@ compile_cb(int level, const char *file, int line, const YR_RULE *rule,
 	struct cstate	*cs = arg;
 
 	if (level == YARA_ERROR_LEVEL_WARNING) {
-		log_debug("%s:%d: warning: %s", cs->path, line, msg);
+		if (!cs->quiet)
+			log_debug("%s:%d: warning: %s", cs->path, line, msg);
 		return;
 	}
 	cs->errors++;
-	log_warnx("%s:%d: %s%s", cs->path, line, msg, cs->when);
+	if (!cs->quiet)
+		log_warnx("%s:%d: %s%s", cs->path, line, msg, cs->when);
 }
 
 static int
@@ -490,7 +498,7 @@ static int
 rset_check(struct rset *rs)
 {
 	YR_COMPILER	*c;
-	struct cstate	 cs = { NULL, "", 0 };
+	struct cstate	 cs = { NULL, "", 0, 0 };
 	size_t		 i;
 	int		 rc;
 
@@ -511,14 +519,17 @@ rset_check(struct rset *rs)
 	return 0;
 }
 
-/* All good files in one set. A file that fails here (it compiled alone)
- * is marked and *again set: the caller recomputes the version and comes
- * back. */
+/*
+ * All good files in one set. A file that fails here is marked and *again
+ * set: the caller recomputes the version and comes back. quiet: the
+ * first, optimistic attempt, made before checking files alone; a failure
+ * is not logged or marked, just reported in *again.
+ */
 static int
-rset_compile(struct rset *rs, YR_RULES **out, int *again)
+rset_compile(struct rset *rs, YR_RULES **out, int quiet, int *again)
 {
 	YR_COMPILER	*c;
-	struct cstate	 cs = { NULL, " (with the other rule files)", 0 };
+	struct cstate	 cs = { NULL, " (with the other rule files)", 0, quiet };
 	size_t		 i;
 	int		 rc;
 
@@ -532,8 +543,10 @@ rset_compile(struct rset *rs, YR_RULES **out, int *again)
 		cs.path = rs->f[i].path;
 		if (yr_compiler_add_string(c, rs->f[i].text, rs->f[i].ns) != 0 ||
 		    cs.errors > 0) {
-			log_warnx("rules %s: skipped", rs->f[i].path);
-			rs->f[i].bad = 1;
+			if (!quiet) {
+				log_warnx("rules %s: skipped", rs->f[i].path);
+				rs->f[i].bad = 1;
+			}
 			*again = 1;
 			goto done;
 		}
@@ -603,33 +616,72 @@ cache_load(YR_RULES **out, const char *dir, const char *version)
 	}
 	s.user_data = fp;
 	s.read = stream_read;
-	if (yr_rules_load_stream(&s, out) == ERROR_SUCCESS)
+	if (yr_rules_load_stream(&s, out) == ERROR_SUCCESS) {
+		/* used: pruning goes by age; a read-only cache is fine */
+		(void)futimens(fileno(fp), NULL);
 		rc = 0;
-	else
+	} else
 		log_warnx("rules cache %s: cannot load; compiling", path);
 	fclose(fp);
 	return rc;
 }
 
-/* Other versions' files go: a cache folder serves one rule set. */
-static void
-cache_prune(const char *dir, const char *keep)
+static int
+cached_name(const char *name)
 {
-	DIR		*d;
+	size_t	n = strlen(name);
+
+	return n == 6 + SCANNER_VERSION_LEN + 5 &&
+	    strncmp(name, "rules-", 6) == 0 && strcmp(name + n - 5, ".yarc") == 0;
+}
+
+struct cached {
+	char	name[6 + SCANNER_VERSION_LEN + 5 + 1];
+	time_t	mtime;
+};
+
+static int
+cached_newer(const void *a, const void *b)
+{
+	time_t	ta = ((const struct cached *)a)->mtime;
+	time_t	tb = ((const struct cached *)b)->mtime;
+
+	return ta > tb ? -1 : ta < tb;
+}
+
+/*
+ * Keep the CACHE_KEEP most recently used compiled sets (a load touches
+ * its file) and delete the others: the daemon and `vigil-agent scan
+ * --rules ...` may share a cache folder with different rule sets, and a
+ * signature-base set is about 16 MB.
+ */
+static void
+cache_prune(const char *dir)
+{
+	struct cached	 c[CACHE_LIST];
 	struct dirent	*de;
-	size_t		 n;
+	struct stat	 st;
+	DIR		*d;
+	size_t		 n = 0, i;
 
 	if ((d = opendir(dir)) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {
-		n = strlen(de->d_name);
-		if (strncmp(de->d_name, "rules-", 6) != 0 || n < 11 ||
-		    strcmp(de->d_name + n - 5, ".yarc") != 0 ||
-		    strcmp(de->d_name, keep) == 0)
+		if (!cached_name(de->d_name) || fstatat(dirfd(d), de->d_name,
+		    &st, AT_SYMLINK_NOFOLLOW) == -1)
 			continue;
-		if (unlinkat(dirfd(d), de->d_name, 0) == -1)
-			log_warn("rules cache %s/%s", dir, de->d_name);
+		if (n == CACHE_LIST) {		/* far too many: drop at once */
+			if (unlinkat(dirfd(d), de->d_name, 0) == -1)
+				log_warn("rules cache %s/%s", dir, de->d_name);
+			continue;
+		}
+		memcpy(c[n].name, de->d_name, sizeof(c[n].name));
+		c[n++].mtime = st.st_mtime;
 	}
+	qsort(c, n, sizeof(c[0]), cached_newer);
+	for (i = CACHE_KEEP; i < n; i++)
+		if (unlinkat(dirfd(d), c[i].name, 0) == -1)
+			log_warn("rules cache %s/%s", dir, c[i].name);
 	closedir(d);
 }
 
@@ -681,12 +733,18 @@ cache_save(YR_RULES *rules, const char *dir, const char *version)
 		log_warn("rules cache %s", path);
 		unlink(tmp);
 	} else
-		cache_prune(dir, strrchr(path, '/') + 1);
+		cache_prune(dir);
 	close(fd);
 }
 
 /* ---- loading ---- */
 
+/*
+ * The cache when it has this set; otherwise one compile of everything,
+ * which is all it takes when every file is good (the usual case); and
+ * only when that fails, each file alone to find the bad ones (logged,
+ * skipped) and the good ones together again.
+ */
 static int
 load_rules(struct scanner *sc, struct rset *rs, const char *cache_dir)
 {
@@ -694,16 +752,21 @@ load_rules(struct scanner *sc, struct rset *rs, const char *cache_dir)
 	int	again, rc;
 
 	rset_version(all, rs);
+	memcpy(sc->info.version, all, sizeof(all));
 	if (cache_dir != NULL && rset_good(rs) > 0 &&
 	    cache_load(&sc->rules, cache_dir, all) == 0) {
-		memcpy(sc->info.version, all, sizeof(all));
 		sc->info.from_cache = 1;
 		return 0;
 	}
+	if (rset_good(rs) > 0) {
+		if ((rc = rset_compile(rs, &sc->rules, 1, &again)) != 0)
+			return rc;
+		if (!again)
+			goto save;
+		log_debug("rules: an error; compiling each file alone");
+	}
 	if ((rc = rset_check(rs)) != 0)
 		return rc;
-	log_debug("rules: each file compiled alone, %zu of %zu good",
-	    rset_good(rs), rs->n);
 	do {
 		if (rset_good(rs) == 0) {
 			log_warnx("rules: no rule file loaded");
@@ -715,9 +778,10 @@ load_rules(struct scanner *sc, struct rset *rs, const char *cache_dir)
 			sc->info.from_cache = 1;
 			return 0;
 		}
-		if ((rc = rset_compile(rs, &sc->rules, &again)) != 0)
+		if ((rc = rset_compile(rs, &sc->rules, 0, &again)) != 0)
 			return rc;
 	} while (again);
+save:
 	if (cache_dir != NULL)
 		cache_save(sc->rules, cache_dir, sc->info.version);
 	return 0;

@@ -41,7 +41,9 @@
  * Rule-set version: the hex BLAKE2b-256 of the libyara version and the
  * sorted (path, content) of the files that loaded. Compiled rules are
  * saved as CACHE_DIR/rules-VERSION.yarc (0600, temp file + rename) and
- * loaded from there on the next start instead of compiling.
+ * loaded from there on the next start instead of compiling; a cache file
+ * that is not ours or is writable by others is ignored. The four most
+ * recently used sets are kept, older ones deleted.
  *
  * Process: the scanning process (read-only access to what it scans;
  * write access to the cache folder only). Errors are enum vigil_err.

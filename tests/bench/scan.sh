@@ -148,7 +148,7 @@ SZ=$(du -sm "$D/tree" | cut -f1)
 echo "tree: $NF files, $SZ MB; page cache: $([ "$COLD" = 1 ] && echo "dropped before each run (cold)" || echo "warm")"
 
 # ---- running ----
-# run_one OUT ERR CMD...: prints "wall_s peak_rss_kb exit_status"
+# run_one OUT ERR CMD...: prints "wall_s peak_rss_kb exit_status cpu_s"
 run_one() {
 	local out=$1 err=$2
 	shift 2
@@ -163,12 +163,13 @@ t = time.monotonic()
 with open(out, "wb") as o, open(err, "wb") as e:
     p = subprocess.Popen(cmd, stdout=o, stderr=e)
     _, status, ru = os.wait4(p.pid, 0)
-print("%.3f %d %d" % (time.monotonic() - t, ru.ru_maxrss, os.waitstatus_to_exitcode(status)))
+print("%.3f %d %d %.2f" % (time.monotonic() - t, ru.ru_maxrss,
+    os.waitstatus_to_exitcode(status), ru.ru_utime + ru.ru_stime))
 EOF
 }
 
-# median of the first field, and the largest RSS, of lines "wall rss rc"
-summarize() { sort -n | awk '{w[NR]=$1; if ($2>r) r=$2; if ($3!=0) bad=1} END {printf "%.2f %d %d", w[int((NR+1)/2)], r, bad}'; }
+# median wall time (and that run's CPU time), largest RSS, any failure
+summarize() { sort -n | awk '{w[NR]=$1; c[NR]=$4; if ($2>r) r=$2; if ($3!=0) bad=1} END {m=int((NR+1)/2); printf "%.2f %d %d %.2f", w[m], r, bad+0, c[m]}'; }
 
 # Rules that read the external variables: yara sees them empty.
 ext_rules() {
@@ -188,11 +189,11 @@ pairs() {	# "RULE PATH" lines minus the excluded rules, sorted
 	LC_ALL=C awk 'NR==FNR {x[$1]=1; next} !($1 in x)' "$1" - | LC_ALL=C sort
 }
 
-report() {	# LABEL "wall rss rc" lines
-	local w r bad
-	read -r w r bad <<<"$(printf '%s' "$2" | summarize)"
-	printf '  %-26s %7.2f s  peak RSS %4d MB  %s\n' "$1" "$w" $((r / 1024)) \
-		"$([ "$bad" = 0 ] && echo "exit 0" || echo "FAILED")"
+report() {	# LABEL "wall rss rc cpu" lines
+	local w r bad c
+	read -r w r bad c <<<"$(printf '%s' "$2" | summarize)"
+	printf '  %-26s %7.2f s  (CPU %6.2f s)  peak RSS %4d MB  %s\n' "$1" "$w" "$c" \
+		$((r / 1024)) "$([ "$bad" = 0 ] && echo "exit 0" || echo "FAILED")"
 	echo "$w $r" >"$W/last"
 }
 

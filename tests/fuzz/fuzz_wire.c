@@ -320,7 +320,9 @@ fuzz_chan(const uint8_t *p, size_t len)
 /*
  * The naive model of wire_text_valid: decode each code point the long
  * way and check it is shortest-form, not a surrogate, at most U+10FFFF,
- * and not a C0 or C1 control or DEL.
+ * not a C0 or C1 control or DEL, and not a bidirectional override or
+ * isolate (U+202A..U+202E, U+2066..U+2069) or a line or paragraph
+ * separator (U+2028, U+2029).
  */
 static int
 naive_text_valid(const uint8_t *s, size_t len)
@@ -356,6 +358,9 @@ naive_text_valid(const uint8_t *s, size_t len)
 		if ((cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
 			return 0;
 		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+			return 0;
+		if ((cp >= 0x202a && cp <= 0x202e) || cp == 0x2028 ||
+		    cp == 0x2029 || (cp >= 0x2066 && cp <= 0x2069))
 			return 0;
 		i += n + 1;
 	}

@@ -5,6 +5,10 @@
 # stored count equals its highest sequence number).
 . "$(dirname "$0")/lib.sh"
 
+# Small batches, one in flight: a stream of 100,000 events takes long
+# enough that each kill lands in its middle.
+write_agent_conf "$T/agent.conf"
+printf '[uplink]\nbatch_events = 200\nwindow = 1\n' >>"$T/agent.conf"
 start_collector "$T/coll" || exit 1
 enroll_agent "$T/a" pc1 "Xã Tân Phú" || { log "enroll failed"; exit 1; }
 start_agent "$T/a"
