@@ -6,10 +6,14 @@
  *   job queue --> N scan workers: cache lookup, YARA scan, cache store
  *   watcher (loop) --integrity path--> FIM thread: check that path
  *   FIM thread: baseline once, then a full check every interval
- *   workers, FIM thread --events--> results queue --> spool (loop)
+ *   workers, FIM thread --events--> spool (each thread its own handle,
+ *   synchronously), then a wake-up of the uplink on the loop
  *
- * Invariants: the spool, the watcher and the debounce table are touched
- * only on the event-loop thread; the job queue never holds more than
+ * Invariants: an event is in the spool (committed) before the state that
+ * would stop it being made again is recorded: a scan result before its
+ * scan-cache entry, an integrity change before its baseline row, so a
+ * crash repeats an event rather than losing it; the watcher and the
+ * debounce table are touched only on the event-loop thread; the job queue never holds more than
  * QUEUE_MAX jobs (a full queue leaves work in the debounce table or the
  * pending rescans, retried shortly; nothing is dropped); a scanner is
  * used under the read side of rules_lock and replaced under the write
@@ -42,6 +46,7 @@
 #include "log.h"
 #include "scancache.h"
 #include "scanner.h"
+#include "spool.h"
 #include "watch.h"
 
 #define QUEUE_MAX	4096	/* scan jobs waiting for a worker */
@@ -56,14 +61,6 @@ struct job {
 	enum job_kind	 kind;
 	char		*path;
 	struct job	*next;
-};
-
-struct outev {
-	char		*json;
-	size_t		 len;
-	char		 type[EVENT_TYPE_MAX + 1];
-	int		 prio;
-	struct outev	*next;
 };
 
 struct pend {
@@ -89,7 +86,6 @@ struct counters {
 
 struct filemon {
 	struct event_base	*base;
-	struct spool		*spool;
 	struct agent_config	*cfg;		/* our copy */
 	char			 data_dir[PATH_MAX];
 	char			 default_rules[PATH_MAX];
@@ -101,17 +97,17 @@ struct filemon {
 	pthread_rwlock_t	 rules_lock;
 	struct scanner		*scanner;
 
-	pthread_mutex_t		 mu;		/* jobs, results, counters */
+	pthread_mutex_t		 mu;		/* jobs, counters */
 	pthread_cond_t		 cv;
 	struct job		*jobs, **jobs_tail;
 	size_t			 njobs;
 	int			 stop;
 	pthread_t		*workers;
 	int			 nworkers;
-	struct outev		*results, **results_tail;
 	struct counters		 n;
 
-	struct event		*results_ev;	/* worker -> loop */
+	struct event		*kick_ev;	/* worker -> loop: new events */
+	char			 spool_path[PATH_MAX];
 	struct event		*debounce_ev;
 	struct event		*flush_ev;
 	struct pend		*buckets[PEND_BUCKETS];
@@ -164,82 +160,62 @@ under(const struct config_list *roots, const char *path)
 	return 0;
 }
 
-/* Results: any thread hands an event to the loop. Takes ev. */
-static void
-emit(struct filemon *fm, json_t *ev)
+/* Put one event in the spool through the calling thread's own handle,
+ * then wake the uplink. Takes ev. 0, or an error (the event is not
+ * stored: the caller must not record the state that made it). */
+static int
+emit(struct filemon *fm, struct spool *sp, json_t *ev)
 {
-	struct outev	*o;
+	struct spool_in	 in;
 	json_t		*t, *sev;
-	int		 severity = 0;
+	char		*text;
+	size_t		 len;
+	int		 severity = 0, rc;
 
 	if (ev == NULL)
-		return;
-	if ((o = calloc(1, sizeof(*o))) == NULL ||
-	    (o->json = event_dump(ev, &o->len)) == NULL) {
+		return ERR_NOMEM;
+	if ((text = event_dump(ev, &len)) == NULL) {
 		log_warnx("files: an event could not be built (out of memory "
 		    "or over %d bytes)", EVENT_MAX_LEN);
-		free(o);
 		json_decref(ev);
-		return;
+		return ERR_NOMEM;
 	}
 	t = json_object_get(ev, "event_type");
-	snprintf(o->type, sizeof(o->type), "%s", json_string_value(t) ?
-	    json_string_value(t) : "unknown");
 	sev = json_object_get(json_object_get(ev, "alert"), "severity");
 	if (json_is_integer(sev))
 		severity = (int)json_integer_value(sev);
-	o->prio = event_prio(o->type, severity);
+	in.type = json_string_value(t) ? json_string_value(t) : "unknown";
+	in.prio = event_prio(in.type, severity);
+	in.json = text;
+	in.len = len;
+	if ((rc = spool_append(sp, &in, 1, NULL, NULL)) != 0)
+		log_warnx("files: a %s event could not be spooled: %s",
+		    in.type, vigil_strerror(rc));
+	free(text);
 	json_decref(ev);
-	pthread_mutex_lock(&fm->mu);
-	*fm->results_tail = o;
-	fm->results_tail = &o->next;
-	pthread_mutex_unlock(&fm->mu);
-	event_active(fm->results_ev, 0, 0);
+	if (rc == 0)
+		event_active(fm->kick_ev, 0, 0);
+	return rc;
 }
 
 static void
-on_results(evutil_socket_t fd, short what, void *arg)
+on_kick(evutil_socket_t fd, short what, void *arg)
 {
 	struct filemon	*fm = arg;
-	struct outev	*list, *o;
-	struct spool_in	 in[256];
-	size_t		 n = 0;
 
-	pthread_mutex_lock(&fm->mu);
-	list = fm->results;
-	fm->results = NULL;
-	fm->results_tail = &fm->results;
-	pthread_mutex_unlock(&fm->mu);
-	for (o = list; o != NULL; o = o->next) {
-		in[n].type = o->type;
-		in[n].prio = o->prio;
-		in[n].json = o->json;
-		in[n].len = o->len;
-		if (++n == sizeof(in) / sizeof(in[0]) || o->next == NULL) {
-			if (spool_append(fm->spool, in, n, NULL, NULL) != 0)
-				log_warnx("files: %zu events could not be "
-				    "spooled", n);
-			n = 0;
-		}
-	}
-	while ((o = list) != NULL) {
-		list = o->next;
-		free(o->json);
-		free(o);
-	}
 	if (fm->kick != NULL)
 		fm->kick(fm->kick_arg);
 }
 
 /* One file, by a worker: cache, scan, events. */
 static void
-scan_one(struct filemon *fm, const char *path)
+scan_one(struct filemon *fm, struct spool *sp, const char *path)
 {
 	struct scanner_result	 res;
 	struct stat		 st;
 	const char		*version;
 	size_t			 i;
-	int			 fd, hit;
+	int			 fd, hit, stored = 1;
 
 	memset(&res, 0, sizeof(res));
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC |
@@ -269,17 +245,21 @@ scan_one(struct filemon *fm, const char *path)
 	switch (res.status) {
 	case SCAN_MATCH:
 		for (i = 0; i < res.nmatches; i++)
-			emit(fm, scanner_event(&res, &res.matches[i]));
+			if (emit(fm, sp, scanner_event(&res,
+			    &res.matches[i])) != 0)
+				stored = 0;
 		break;
 	case SCAN_CLEAN:
 		break;
 	default:
-		emit(fm, scanner_event(&res, NULL));
+		if (emit(fm, sp, scanner_event(&res, NULL)) != 0)
+			stored = 0;
 		break;
 	}
-	/* Remember the verdicts that will not change until the file does:
-	 * a match is reported once, not at every rescan. */
-	if (fd != -1 && fm->cache != NULL && (res.status == SCAN_CLEAN ||
+	/* Remember the verdicts that will not change until the file does
+	 * (a match is reported once, not at every rescan), and only once
+	 * their events are safely in the spool. */
+	if (fd != -1 && fm->cache != NULL && stored && (res.status == SCAN_CLEAN ||
 	    res.status == SCAN_MATCH || res.status == SCAN_TOOBIG ||
 	    res.status == SCAN_TIMEOUT))
 		scancache_store(fm->cache, &st, version);
@@ -300,7 +280,7 @@ out:
 /* A whole tree, by a worker. Symlinks are not followed; excluded folders
  * are not entered. */
 static void
-rescan_tree(struct filemon *fm, const char *root)
+rescan_tree(struct filemon *fm, struct spool *sp, const char *root)
 {
 	char		*argv[2] = { (char *)root, NULL };
 	FTS		*fts;
@@ -324,7 +304,7 @@ rescan_tree(struct filemon *fm, const char *root)
 		}
 		switch (e->fts_info) {
 		case FTS_F:
-			scan_one(fm, e->fts_path);
+			scan_one(fm, sp, e->fts_path);
 			break;
 		case FTS_DNR:
 		case FTS_ERR:
@@ -342,8 +322,15 @@ static void *
 worker(void *arg)
 {
 	struct filemon	*fm = arg;
+	struct spool	*sp;
 	struct job	*j;
 
+	/* one spool handle per thread (spool.h) */
+	if (spool_open(&sp, fm->spool_path, fm->cfg->spool_max) != 0) {
+		log_warnx("files: a scan worker cannot open the spool; it "
+		    "stops");
+		return NULL;
+	}
 	pthread_mutex_lock(&fm->mu);
 	for (;;) {
 		while (fm->jobs == NULL && !fm->stop)
@@ -356,14 +343,15 @@ worker(void *arg)
 		fm->njobs--;
 		pthread_mutex_unlock(&fm->mu);
 		if (j->kind == J_SCAN)
-			scan_one(fm, j->path);
+			scan_one(fm, sp, j->path);
 		else
-			rescan_tree(fm, j->path);
+			rescan_tree(fm, sp, j->path);
 		free(j->path);
 		free(j);
 		pthread_mutex_lock(&fm->mu);
 	}
 	pthread_mutex_unlock(&fm->mu);
+	spool_close(sp);
 	return NULL;
 }
 
@@ -579,11 +567,19 @@ on_flush(evutil_socket_t fd, short what, void *arg)
 		scancache_flush(fm->cache);
 }
 
+struct fimctx {
+	struct filemon	*fm;
+	struct spool	*sp;
+};
+
+/* Non-zero stops the check before the baseline row is written: the
+ * change is reported again next time rather than lost. */
 static int
 fim_emit(void *arg, const struct fim_change *c)
 {
-	emit(arg, fim_event(c));
-	return 0;
+	struct fimctx	*x = arg;
+
+	return emit(x->fm, x->sp, fim_event(c));
 }
 
 /* The integrity thread: baseline once, then checks: one path at a time
@@ -600,6 +596,7 @@ fim_main(void *arg)
 	struct stat		 sb;
 	struct timespec		 until;
 	struct fimq		*q;
+	struct fimctx		 x = { fm, NULL };
 	int			 i, fresh, rc;
 
 	memset(&o, 0, sizeof(o));
@@ -617,17 +614,21 @@ fim_main(void *arg)
 		return NULL;
 	}
 	fresh = stat(db, &sb) == -1;
-	if (fim_open(&fim, db, &o) != 0) {
-		log_warnx("integrity: cannot open %s; integrity checks off", db);
+	if (spool_open(&x.sp, fm->spool_path, fm->cfg->spool_max) != 0 ||
+	    fim_open(&fim, db, &o) != 0) {
+		log_warnx("integrity: cannot open %s or the spool; integrity "
+		    "checks off", db);
+		spool_close(x.sp);
 		return NULL;
 	}
-	if (fresh) {
+	rc = fresh ? ERR_NOTFOUND : fim_check(fim, fim_emit, &x, &st);
+	if (rc == ERR_NOTFOUND) {
+		/* no baseline yet, or the last one was interrupted */
 		rc = fim_baseline(fim, &st);
 		log_info("integrity: baseline of %llu entries in %.1f s%s",
 		    (unsigned long long)st.entries, st.seconds,
 		    rc ? " (with errors)" : "");
 	} else {
-		rc = fim_check(fim, fim_emit, fm, &st);
 		log_info("integrity: check at start: %llu changes in %.1f s",
 		    (unsigned long long)st.changes, st.seconds);
 	}
@@ -644,12 +645,13 @@ fim_main(void *arg)
 		if ((q = fm->fimq) != NULL) {
 			fm->fimq = q->next;
 			pthread_mutex_unlock(&fm->fmu);
-			fim_check_path(fim, q->path, fim_emit, fm);
+			fim_check_path(fim, q->path, fim_emit, &x);
 			free(q->path);
 			free(q);
 		} else {
 			pthread_mutex_unlock(&fm->fmu);
-			fim_check(fim, fim_emit, fm, &st);
+			if (fim_check(fim, fim_emit, &x, &st) == ERR_NOTFOUND)
+				fim_baseline(fim, &st);
 			log_info("integrity: periodic check: %llu changes in "
 			    "%.1f s", (unsigned long long)st.changes,
 			    st.seconds);
@@ -658,6 +660,7 @@ fim_main(void *arg)
 	}
 	pthread_mutex_unlock(&fm->fmu);
 	fim_close(fim);
+	spool_close(x.sp);
 	return NULL;
 }
 
@@ -722,7 +725,7 @@ start_watch(struct filemon *fm)
 
 int
 filemon_new(struct filemon **out, struct event_base *base,
-    struct spool *spool, const struct agent_config *cfg, const char *data_dir,
+    const struct agent_config *cfg, const char *data_dir,
     const char *default_rules, void (*kick)(void *), void *kick_arg)
 {
 	struct filemon	*fm;
@@ -738,7 +741,6 @@ filemon_new(struct filemon **out, struct event_base *base,
 	}
 	*fm->cfg = *cfg;
 	fm->base = base;
-	fm->spool = spool;
 	fm->kick = kick;
 	fm->kick_arg = kick_arg;
 	snprintf(fm->data_dir, sizeof(fm->data_dir), "%s", data_dir);
@@ -750,9 +752,13 @@ filemon_new(struct filemon **out, struct event_base *base,
 	pthread_mutex_init(&fm->fmu, NULL);
 	pthread_cond_init(&fm->fcv, NULL);
 	fm->jobs_tail = &fm->jobs;
-	fm->results_tail = &fm->results;
 	TAILQ_INIT(&fm->pending);
-	if ((fm->results_ev = event_new(base, -1, 0, on_results, fm)) == NULL ||
+	if (join(fm->spool_path, sizeof(fm->spool_path), data_dir,
+	    "spool.db") != 0) {
+		rc = ERR_TOOBIG;
+		goto fail;
+	}
+	if ((fm->kick_ev = event_new(base, -1, 0, on_kick, fm)) == NULL ||
 	    (fm->debounce_ev = evtimer_new(base, on_debounce, fm)) == NULL ||
 	    (fm->flush_ev = event_new(base, -1, EV_PERSIST, on_flush,
 	    fm)) == NULL || event_add(fm->flush_ev, &tv) != 0)
@@ -898,9 +904,6 @@ filemon_free(struct filemon *fm)
 		pthread_mutex_unlock(&fm->fmu);
 		pthread_join(fm->fim_thread, NULL);
 	}
-	/* events made by now still reach the spool */
-	if (fm->results_ev != NULL && fm->spool != NULL)
-		on_results(-1, 0, fm);
 	watch_free(fm->watch);
 	while ((p = TAILQ_FIRST(&fm->pending)) != NULL)
 		pend_remove(fm, p);
@@ -923,8 +926,8 @@ filemon_free(struct filemon *fm)
 	scanner_free(fm->scanner);
 	if (fm->scanner != NULL || fm->nworkers > 0)
 		scanner_global_fini();
-	if (fm->results_ev != NULL)
-		event_free(fm->results_ev);
+	if (fm->kick_ev != NULL)
+		event_free(fm->kick_ev);
 	if (fm->debounce_ev != NULL)
 		event_free(fm->debounce_ev);
 	if (fm->flush_ev != NULL)

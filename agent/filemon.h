@@ -4,9 +4,10 @@
  *
  * Runs inside `vigil-agent run`. The watcher and the debounce table live
  * on the event loop; scans run in a bounded pool of worker threads; the
- * integrity baseline and checks run in one thread of their own. Events
- * come back to the event loop and are appended to the spool there (the
- * spool is not shared between threads). Nothing is skipped silently: a
+ * integrity baseline and checks run in one thread of their own. Each of
+ * those threads appends its events to the spool (DATA_DIR/spool.db)
+ * through a handle of its own, before it records anything that would
+ * keep the event from being made again, then wakes the uplink. Nothing is skipped silently: a
  * file that cannot be scanned gives a file_scan event, a lost watcher
  * event gives a rescan, a full queue waits rather than drops.
  */
@@ -17,7 +18,6 @@
 #include <jansson.h>
 
 #include "config.h"
-#include "spool.h"
 
 struct filemon;
 
@@ -25,7 +25,7 @@ struct filemon;
  * default_rules: the rules used when cfg->rules is empty. kick is called
  * (on the loop) after events were spooled. ERR_IO/ERR_CONFIG: nothing
  * started. */
-int	filemon_new(struct filemon **out, struct event_base *, struct spool *,
+int	filemon_new(struct filemon **out, struct event_base *,
 	    const struct agent_config *cfg, const char *data_dir,
 	    const char *default_rules, void (*kick)(void *), void *kick_arg);
 /* SIGHUP: reload the rules (the last good ones stay if all fail). */

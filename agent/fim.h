@@ -55,7 +55,9 @@
  * Usage:
  *	struct fim_opts o = { .paths = p, .npaths = n, .threads = 0 };
  *	if (fim_open(&f, "/var/lib/vigil-agent/fim.db", &o) != 0) ...
- *	fim_baseline(f, &st);			once
+ *	fim_baseline(f, &st);			once (and whenever
+ *						fim_check says ERR_NOTFOUND:
+ *						a baseline never finished)
  *	fim_check(f, on_change, ctx, &st);	periodically
  *	fim_check_path(f, "/etc/passwd", on_change, ctx);  from the watcher
  *	fim_close(f);

@@ -418,7 +418,7 @@ cmd_run(struct opts *o, struct agent_config *cfg)
 	if ((rc = uplink_new(&d.uplink, d.base, d.spool, cfg)) != 0)
 		goto fail;
 	if ((cfg->files_enabled || cfg->fim_enabled) &&
-	    filemon_new(&d.filemon, d.base, d.spool, cfg, cfg->data_dir,
+	    filemon_new(&d.filemon, d.base, cfg, cfg->data_dir,
 	    default_rules(), kick_uplink, d.uplink) != 0)
 		log_warnx("file activity monitoring is off (see above); "
 		    "events still flow");

@@ -636,27 +636,29 @@ cached_name(const char *name)
 }
 
 struct cached {
-	char	name[6 + SCANNER_VERSION_LEN + 5 + 1];
-	time_t	mtime;
+	char		name[6 + SCANNER_VERSION_LEN + 5 + 1];
+	struct timespec	mtime;
 };
 
 static int
 cached_newer(const void *a, const void *b)
 {
-	time_t	ta = ((const struct cached *)a)->mtime;
-	time_t	tb = ((const struct cached *)b)->mtime;
+	const struct timespec	*ta = &((const struct cached *)a)->mtime;
+	const struct timespec	*tb = &((const struct cached *)b)->mtime;
 
-	return ta > tb ? -1 : ta < tb;
+	if (ta->tv_sec != tb->tv_sec)
+		return ta->tv_sec > tb->tv_sec ? -1 : 1;
+	return ta->tv_nsec > tb->tv_nsec ? -1 : ta->tv_nsec < tb->tv_nsec;
 }
 
 /*
- * Keep the CACHE_KEEP most recently used compiled sets (a load touches
- * its file) and delete the others: the daemon and `vigil-agent scan
- * --rules ...` may share a cache folder with different rule sets, and a
- * signature-base set is about 16 MB.
+ * Keep the set just saved (keep) and the CACHE_KEEP - 1 most recently
+ * used others (a load touches its file); delete the rest. The daemon and
+ * `vigil-agent scan --rules ...` may share a cache folder with different
+ * rule sets, and a signature-base set is about 16 MB.
  */
 static void
-cache_prune(const char *dir)
+cache_prune(const char *dir, const char *keep)
 {
 	struct cached	 c[CACHE_LIST];
 	struct dirent	*de;
@@ -667,8 +669,8 @@ cache_prune(const char *dir)
 	if ((d = opendir(dir)) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {
-		if (!cached_name(de->d_name) || fstatat(dirfd(d), de->d_name,
-		    &st, AT_SYMLINK_NOFOLLOW) == -1)
+		if (!cached_name(de->d_name) || strcmp(de->d_name, keep) == 0 ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1)
 			continue;
 		if (n == CACHE_LIST) {		/* far too many: drop at once */
 			if (unlinkat(dirfd(d), de->d_name, 0) == -1)
@@ -676,10 +678,10 @@ cache_prune(const char *dir)
 			continue;
 		}
 		memcpy(c[n].name, de->d_name, sizeof(c[n].name));
-		c[n++].mtime = st.st_mtime;
+		c[n++].mtime = st.st_mtim;
 	}
 	qsort(c, n, sizeof(c[0]), cached_newer);
-	for (i = CACHE_KEEP; i < n; i++)
+	for (i = CACHE_KEEP - 1; i < n; i++)
 		if (unlinkat(dirfd(d), c[i].name, 0) == -1)
 			log_warn("rules cache %s/%s", dir, c[i].name);
 	closedir(d);
@@ -733,7 +735,7 @@ cache_save(YR_RULES *rules, const char *dir, const char *version)
 		log_warn("rules cache %s", path);
 		unlink(tmp);
 	} else
-		cache_prune(dir);
+		cache_prune(dir, strrchr(path, '/') + 1);
 	close(fd);
 }
 

@@ -14,7 +14,9 @@
 #   RUNS        runs per tool, the median is reported (default 3)
 #   RULES_BIG   a second rule set to run the same comparison with, e.g. a
 #               signature-base checkout's yara/ folder (never committed)
-#   AGENT       the command to benchmark (default BUILD_DIR/vigil-agent)
+#   AGENT       the command to benchmark, global options included (default
+#               "BUILD_DIR/vigil-agent --data-dir TMP": with a data folder,
+#               the command keeps compiled rules in it, as the daemon does)
 #   COLD        1: drop the page cache before every run (root only; the
 #               default when /proc/sys/vm/drop_caches is writable), 0: warm
 #
@@ -40,15 +42,16 @@ if [ ! -x "$B/vigil-agent" ] || [ ! -x "$B/tests/vigil-scan-samples" ]; then
 	cmake -S . -B "$B" -DCMAKE_BUILD_TYPE=Release >/dev/null
 	cmake --build "$B" -j"$(nproc)" >/dev/null
 fi
-AGENT=${AGENT:-$B/vigil-agent}
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+mkdir -m 0700 "$W/agent"
+AGENT=${AGENT:-$B/vigil-agent --data-dir $W/agent}
 if [ -z "${COLD:-}" ]; then
 	COLD=0
 	[ -w /proc/sys/vm/drop_caches ] && COLD=1
 fi
 command -v yara >/dev/null || { echo "the yara command is needed" >&2; exit 1; }
 YARA_VARS=(-d filename= -d filepath= -d extension= -d filetype= -d owner=)
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
 
 # ---- the tree ----
 STAMP="files=$FILES mb=$MB gen=2"
@@ -208,14 +211,16 @@ compare() {	# NAME RULEDIR: the tools, RUNS times each, interleaved
 	# (on the planted samples only) is not measured
 	# shellcheck disable=SC2086
 	yarac -w "${YARA_VARS[@]}" $files "$W/rules.yarc"
-	"$AGENT" scan --rules "$rules" "$D/tree/planted" >/dev/null 2>&1 || true
+	# shellcheck disable=SC2086
+	$AGENT scan --rules "$rules" "$D/tree/planted" >/dev/null 2>&1 || true
 	for ((i = 0; i < RUNS; i++)); do
 		# shellcheck disable=SC2086
 		r_src+="$(run_one "$W/yara.out" "$W/yara.err" yara -r -N -w -p 2 \
 			"${YARA_VARS[@]}" $files "$D/tree")"$'\n'
 		r_bin+="$(run_one "$W/yarac.out" "$W/yarac.err" yara -C -r -N -w -p 2 \
 			"${YARA_VARS[@]}" "$W/rules.yarc" "$D/tree")"$'\n'
-		r_ours+="$(run_one "$W/ours.out" "$W/ours.err" "$AGENT" scan \
+		# shellcheck disable=SC2086
+		r_ours+="$(run_one "$W/ours.out" "$W/ours.err" $AGENT scan \
 			--rules "$rules" --threads 2 "$D/tree")"$'\n'
 	done
 	printf '%s rules (%s files; %s rules read the external variables: left out of the comparison)\n' \
