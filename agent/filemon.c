@@ -31,6 +31,7 @@
 #include <fcntl.h>
 #include <fts.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -628,6 +629,7 @@ fim_main(void *arg)
 		log_info("integrity: baseline of %llu entries in %.1f s%s",
 		    (unsigned long long)st.entries, st.seconds,
 		    rc ? " (with errors)" : "");
+		malloc_trim(0);
 	} else {
 		log_info("integrity: check at start: %llu changes in %.1f s",
 		    (unsigned long long)st.changes, st.seconds);
@@ -688,7 +690,10 @@ load_rules(struct filemon *fm, struct scanner **out)
 	so.max_size = fm->cfg->scan_max_size;
 	so.timeout = fm->cfg->scan_timeout_s;
 	so.cache_dir = cache;
-	if ((rc = scanner_load(out, paths, n, &so)) != 0)
+	rc = scanner_load(out, paths, n, &so);
+	/* compiling takes memory the agent at rest does not need again */
+	malloc_trim(0);
+	if (rc != 0)
 		return rc;
 	log_info("files: %u YARA rules from %zu files (%zu skipped), version "
 	    "%.12s%s", scanner_info(*out)->rules, scanner_info(*out)->files,

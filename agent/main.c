@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <malloc.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -875,6 +876,9 @@ main(int argc, char **argv)
 	int			 rc, first;
 
 	umask(077);	/* key, spool, state: never readable by others */
+	/* A few threads (scan workers, integrity) each get a malloc arena of
+	 * their own by default; two are plenty for an agent that idles. */
+	mallopt(M_ARENA_MAX, 2);
 	memset(&o, 0, sizeof(o));
 	o.type = "test";
 	o.count = 1;
