@@ -10,6 +10,9 @@
  * unreadable folders, loops), so nothing is skipped without a word;
  * only symbolic links are passed over (logged at debug level).
  *
+ * A worker taking a file asks the kernel to read ahead the one N places
+ * further in the queue, so disk reads overlap scans (prefetch()).
+ *
  * Output lines are written whole under one lock, so they never mix.
  * Memory: the rules, one read buffer per worker (scanner.c), the queue
  * (QUEUE_LEN paths) and fts's current folder. Load: one-shot.
@@ -67,46 +70,48 @@ static const struct option scan_longopts[] = {
 };
 
 static const char help_head[] =
-	"usage: vigil-agent scan [--rules FILE|DIR]... [--json] [--max-size SIZE]\n"
-	"           [--timeout SECS] [--threads N] PATH...\n"
+	"usage: vigil-agent scan [--rules FILE|DIR]... [--json]\n"
+	"           [--max-size SIZE] [--timeout SECS] [--threads N] PATH...\n"
 	"\n"
-	"Scan files with YARA rules. Folders are scanned recursively. Symbolic\n"
-	"links inside folders are not followed (a PATH that is one is); a\n"
-	"folder met twice (a bind-mount loop) is reported, not rescanned;\n"
-	"kernel file systems mounted inside (/proc, /sys, ...) are not entered.\n"
+	"Scan files with YARA rules. Folders are scanned recursively.\n"
+	"Symbolic links inside folders are not followed (a PATH that is one\n"
+	"is); a folder met twice (a bind-mount loop) is reported, not\n"
+	"rescanned; kernel file systems mounted inside (/proc, /sys, ...)\n"
+	"are not entered.\n"
 	"\n"
-	"  -r, --rules FILE|DIR  a rules file, or a folder whose *.yar and *.yara\n"
-	"                        files are used (not its subfolders); repeatable.\n"
-	"                        Default: ";
+	"  -r, --rules FILE|DIR  a rules file, or a folder whose *.yar and\n"
+	"                        *.yara files are used (not its subfolders);\n"
+	"                        repeatable. Default: ";
 
 static const char help_tail[] =
 	"\n"
-	"                        A file with an error is reported as FILE:LINE:\n"
-	"                        message and skipped; the other files are used.\n"
-	"  --json                one EVE JSON event per line on standard output:\n"
-	"                        an \"alert\" per match, a \"scan\" event per file\n"
-	"                        that could not be scanned\n"
+	"                        A file with an error is reported as\n"
+	"                        FILE:LINE: message and skipped; the other\n"
+	"                        files are used.\n"
+	"  --json                one EVE JSON event per line on standard\n"
+	"                        output: an \"alert\" per match, a \"scan\"\n"
+	"                        event per file that could not be scanned\n"
 	"  --max-size SIZE       larger files are not scanned but reported as\n"
 	"                        too big (K, M, G suffixes; 0: no limit;\n"
 	"                        default 64M)\n"
-	"  --timeout SECS        longest scan of one file, then it is reported as\n"
-	"                        a timeout (0: none; default 30)\n"
+	"  --timeout SECS        longest scan of one file, then it is\n"
+	"                        reported as a timeout (0: none; default 30)\n"
 	"  --threads N           files scanned in parallel, 1..32 (default 2)\n"
-	"  -v, --verbose         debug log, and a summary with the peak memory\n"
+	"  -v, --verbose         debug log, and a summary with peak memory\n"
 	"  -h, --help            this help\n"
 	"\n"
-	"Output: \"RULE PATH\" on standard output per match, as yara prints it,\n"
-	"and one line on standard error per file not scanned: too big,\n"
-	"timeout, unreadable (with the reason), special (FIFO, device, socket:\n"
-	"never opened) or error.\n"
+	"Output: \"RULE PATH\" on standard output per match, as yara prints\n"
+	"it, and one line on standard error per file not scanned: too big,\n"
+	"timeout, unreadable (with the reason), special (FIFO, device,\n"
+	"socket: never opened) or error.\n"
 	"\n"
-	"Exit status, as yara 4.2.3's where it applies: 0 the scan ran, whether\n"
-	"or not anything matched and even if files found inside folders could\n"
-	"not be scanned (they are reported); 1 a rules file did not compile\n"
-	"(yara stops there; this command reports it, scans with the other\n"
-	"files and still exits 1), no rules could be loaded, a PATH given on\n"
-	"the command line could not be scanned, or writing the output failed;\n"
-	"2 a usage error.\n";
+	"Exit status, as yara 4.2.3's where it applies: 0 the scan ran,\n"
+	"whether or not anything matched and even if files found inside\n"
+	"folders could not be scanned (they are reported); 1 a rules file\n"
+	"did not compile (yara stops there; this command reports it, scans\n"
+	"with the other files and still exits 1), no rules could be loaded,\n"
+	"a PATH given on the command line could not be scanned, or writing\n"
+	"the output failed; 2 a usage error.\n";
 
 struct scan_opts {
 	const char	*rules[RULES_MAX];
@@ -366,10 +371,18 @@ queue_finish(struct queue *q)
 	pthread_mutex_unlock(&q->lock);
 }
 
-/* 0 and an item, or -1 when the queue is finished and empty. */
+/*
+ * 0 and an item, or -1 when the queue is finished and empty. ahead gets
+ * the path of the item la places further on ("" if there is none yet),
+ * for prefetch(): with la = the number of workers, each file is read
+ * ahead once, about one file per worker before its turn.
+ */
 static int
-queue_get(struct queue *q, struct item *it)
+queue_get(struct queue *q, struct item *it, size_t la,
+    char ahead[static PATH_MAX])
 {
+	const char	*p;
+
 	pthread_mutex_lock(&q->lock);
 	while (q->n == 0 && !q->done)
 		pthread_cond_wait(&q->more, &q->lock);
@@ -380,6 +393,12 @@ queue_get(struct queue *q, struct item *it)
 	*it = q->items[q->head];
 	q->head = (q->head + 1) % QUEUE_LEN;
 	q->n--;
+	ahead[0] = '\0';
+	if (la > 0 && la <= q->n) {
+		p = q->items[(q->head + la - 1) % QUEUE_LEN].path;
+		if (strlen(p) < PATH_MAX)
+			memcpy(ahead, p, strlen(p) + 1);
+	}
 	pthread_cond_signal(&q->room);
 	pthread_mutex_unlock(&q->lock);
 	return 0;
@@ -403,14 +422,45 @@ scan_operand(struct run *run, struct scanner_result *r, const char *path)
 		scanner_scan_path(run->sc, r, path);	/* says why not */
 }
 
+/*
+ * Ask the kernel to start reading a file that a worker will scan soon, so
+ * that its disk reads overlap the scans of the files before it: the
+ * scanner reads a file whole before scanning it, which alone would leave
+ * a core idle during every read of a cold file (signature-base, cold
+ * cache: 39.6 s without this, yara -p 2 31.9 s). Regular files only, as
+ * the scanner checks them; best effort.
+ */
+static void
+prefetch(const struct run *run, const char *path)
+{
+	struct stat	st;
+	off_t		len;
+	int		fd;
+
+	if (path[0] == '\0' || lstat(path, &st) == -1 || !S_ISREG(st.st_mode))
+		return;
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY |
+	    O_CLOEXEC);
+	if (fd == -1)
+		return;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (run->o->max_size ==
+	    0 || (uint64_t)st.st_size <= run->o->max_size)) {
+		len = st.st_size;
+		(void)posix_fadvise(fd, 0, len, POSIX_FADV_WILLNEED);
+	}
+	close(fd);
+}
+
 static void *
 worker(void *arg)
 {
 	struct run		*run = arg;
 	struct scanner_result	 r;
 	struct item		 it;
+	char			 ahead[PATH_MAX];
 
-	while (queue_get(&run->q, &it) == 0) {
+	while (queue_get(&run->q, &it, (size_t)run->o->threads, ahead) == 0) {
+		prefetch(run, ahead);
 		if (it.operand)
 			scan_operand(run, &r, it.path);
 		else
@@ -511,7 +561,7 @@ walk_entry(struct run *run, FTS *fts, FTSENT *e)
 		if (pseudo_fs(e)) {
 			log_debug("%s: kernel pseudo file system, not entered",
 			    e->fts_path);
-			(void)fts_set(fts, e, FTS_SKIP);	/* cannot fail */
+			(void)fts_set(fts, e, FTS_SKIP); /* cannot fail */
 		}
 		break;
 	default:	/* FTS_DP, FTS_DOT: folders, after */
@@ -642,7 +692,8 @@ scan_cmd_run(int argc, char **argv, const char *default_rules_dir,
 		return EXIT_USAGE;
 	if (o.help) {
 		printf("%s%s%s", help_head, default_rules_dir != NULL ?
-		    default_rules_dir : "none (--rules is required)", help_tail);
+		    default_rules_dir : "none (--rules is required)",
+		    help_tail);
 		return fflush(stdout) == EOF ? 1 : 0;
 	}
 	if (optind >= argc)

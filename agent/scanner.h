@@ -5,21 +5,22 @@
  * folders, checked file by file, cached on disk in compiled form) plus
  * the scan limits. It is immutable once loaded: any number of threads
  * may scan with it at the same time (each scan borrows its own
- * YR_SCANNER; libyara allows 32 at once per rule set). A reload builds a
+ * YR_SCANNER; up to 32 scans at once, then SCAN_ERROR). A reload builds a
  * new scanner and the caller swaps pointers; the old one is freed once no
  * scan uses it. A scanner_load() that finds no usable rule file fails and
  * leaves the caller's current scanner alone: the last good rules stay.
  *
  * Rule files: every path given is a rules file or a folder; a folder
  * contributes its *.yar and *.yara files (not its subfolders; names
- * starting with '.' are skipped), in byte order of their names. Each file
- * is compiled alone first; one with an error is logged as "FILE:LINE:
- * message" and skipped, the others load. Each file gets its own YARA
- * namespace, its base name ("webshell.yar"; a second file with the same
- * base name gets "webshell.yar~2"), so rule names may repeat across files
- * as they do in signature-base. include statements are refused: a rule
- * file must stand alone, so that the rule-set version covers every byte
- * that was compiled.
+ * starting with '.' are skipped), in byte order of their names. A file
+ * with an error is logged as "FILE:LINE: message" and skipped, the others
+ * load (when the set does not compile as a whole, each file is compiled
+ * alone in its own YR_COMPILER to find the bad ones). Each file gets
+ * its own YARA namespace, its base name ("webshell.yar"; a second file
+ * with the same base name gets "webshell.yar~2"), so rule names may
+ * repeat across files as they do in signature-base. include statements
+ * are refused: a rule file must stand alone, so that the rule-set version
+ * covers every byte that was compiled.
  *
  * External variables, as LOKI and THOR set them (signature-base's rules
  * use them), are defined for every scanned file:
@@ -76,7 +77,7 @@ struct scanner_info {
 	size_t		 files;		/* rule files loaded */
 	size_t		 failed;	/* rule files skipped (each logged) */
 	uint32_t	 rules;		/* rules in the set */
-	int		 from_cache;	/* 1: loaded compiled, nothing compiled */
+	int		 from_cache;	/* 1: loaded compiled, not compiled */
 };
 
 enum scanner_status {
@@ -129,7 +130,7 @@ struct scanner_result {
 	int64_t				 mtime_us;
 	char				 owner[SCANNER_OWNER_MAX];
 	char				 filetype[SCANNER_FILETYPE_MAX];
-	char				 sha256[65];	/* hex; SCAN_MATCH only */
+	char				 sha256[65]; /* hex; SCAN_MATCH only */
 	struct scanner_match		*matches;
 	size_t				 nmatches;
 };
