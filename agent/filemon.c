@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fts.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -208,6 +209,27 @@ on_kick(evutil_socket_t fd, short what, void *arg)
 		fm->kick(fm->kick_arg);
 }
 
+/* A cache hit on the state a walk just saw: the file need not even be
+ * opened (a rescan of an unchanged tree is a stat and a lookup per file). */
+static int
+known(struct filemon *fm, const struct stat *st)
+{
+	int	hit;
+
+	if (fm->cache == NULL || !S_ISREG(st->st_mode))
+		return 0;
+	pthread_rwlock_rdlock(&fm->rules_lock);
+	hit = scancache_lookup(fm->cache, st,
+	    scanner_info(fm->scanner)->version) > 0;
+	pthread_rwlock_unlock(&fm->rules_lock);
+	if (hit) {
+		pthread_mutex_lock(&fm->mu);
+		fm->n.cache_hits++;
+		pthread_mutex_unlock(&fm->mu);
+	}
+	return hit;
+}
+
 /* One file, by a worker: cache, scan, events. */
 static void
 scan_one(struct filemon *fm, struct spool *sp, const char *path)
@@ -234,7 +256,7 @@ scan_one(struct filemon *fm, struct spool *sp, const char *path)
 		scanner_scan_path(fm->scanner, &res, path);
 	} else {
 		hit = fm->cache != NULL && scancache_lookup(fm->cache, &st,
-		    version) == 1;
+		    version) > 0;
 		if (hit) {
 			pthread_mutex_lock(&fm->mu);
 			fm->n.cache_hits++;
@@ -263,7 +285,8 @@ scan_one(struct filemon *fm, struct spool *sp, const char *path)
 	if (fd != -1 && fm->cache != NULL && stored && (res.status == SCAN_CLEAN ||
 	    res.status == SCAN_MATCH || res.status == SCAN_TOOBIG ||
 	    res.status == SCAN_TIMEOUT))
-		scancache_store(fm->cache, &st, version);
+		scancache_store(fm->cache, &st, version,
+		    res.status == SCAN_CLEAN);
 	pthread_mutex_lock(&fm->mu);
 	fm->n.scanned++;
 	if (res.status == SCAN_MATCH)
@@ -286,7 +309,11 @@ rescan_tree(struct filemon *fm, struct spool *sp, const char *root)
 	char		*argv[2] = { (char *)root, NULL };
 	FTS		*fts;
 	FTSENT		*e;
+	struct timespec	 t0, t1;
+	uint64_t	 files = 0, unchanged = 0;
+	int		 stopped = 0;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if ((fts = fts_open(argv, FTS_PHYSICAL | FTS_NOCHDIR, NULL)) == NULL) {
 		log_warn("files: rescan %s", root);
 		return;
@@ -295,6 +322,7 @@ rescan_tree(struct filemon *fm, struct spool *sp, const char *root)
 		pthread_mutex_lock(&fm->mu);
 		if (fm->stop) {
 			pthread_mutex_unlock(&fm->mu);
+			stopped = 1;
 			break;
 		}
 		pthread_mutex_unlock(&fm->mu);
@@ -305,7 +333,11 @@ rescan_tree(struct filemon *fm, struct spool *sp, const char *root)
 		}
 		switch (e->fts_info) {
 		case FTS_F:
-			scan_one(fm, sp, e->fts_path);
+			files++;
+			if (known(fm, e->fts_statp))
+				unchanged++;
+			else
+				scan_one(fm, sp, e->fts_path);
 			break;
 		case FTS_DNR:
 		case FTS_ERR:
@@ -317,6 +349,13 @@ rescan_tree(struct filemon *fm, struct spool *sp, const char *root)
 		}
 	}
 	fts_close(fts);
+	if (stopped)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	log_info("files: rescanned %s: %" PRIu64 " files, %" PRIu64
+	    " unchanged since their last scan, in %.2f s", root, files,
+	    unchanged, (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 }
 
 static void *
@@ -670,16 +709,13 @@ fim_main(void *arg)
 static int
 load_rules(struct filemon *fm, struct scanner **out)
 {
-	const char		*paths[CONFIG_LIST_MAX];
+	const char		*paths[CONFIG_LIST_MAX + 1];
 	struct scanner_opts	 so;
 	char			 cache[PATH_MAX];
-	size_t			 n = 0;
-	int			 i, rc;
+	size_t			 n;
+	int			 rc;
 
-	for (i = 0; i < fm->cfg->rules.n; i++)
-		paths[n++] = fm->cfg->rules.item[i];
-	if (n == 0)
-		paths[n++] = fm->default_rules;
+	n = config_rules_paths(fm->cfg, fm->default_rules, paths);
 	if (join(cache, sizeof(cache), fm->data_dir, "rules-cache") != 0)
 		return ERR_TOOBIG;
 	if (mkdir(cache, 0700) == -1 && errno != EEXIST) {
@@ -828,6 +864,8 @@ filemon_reload(struct filemon *fm, const struct agent_config *cfg)
 	/* only the rules and scan limits change at run time; the watched
 	 * paths need a restart */
 	fm->cfg->rules = cfg->rules;
+	memcpy(fm->cfg->local_rules, cfg->local_rules,
+	    sizeof(fm->cfg->local_rules));
 	fm->cfg->scan_max_size = cfg->scan_max_size;
 	fm->cfg->scan_timeout_s = cfg->scan_timeout_s;
 	fm->cfg->debounce_ms = cfg->debounce_ms;

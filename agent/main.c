@@ -809,14 +809,15 @@ static int
 run_scan(int argc, char **argv, const struct agent_config *cfg)
 {
 	char		 cache[PATH_MAX];
-	const char	*rules = cfg->rules.n > 0 ? cfg->rules.item[0] :
-			    default_rules();
+	const char	*rules[CONFIG_LIST_MAX + 1];
+	size_t		 nrules;
 	int		 n;
 
+	nrules = config_rules_paths(cfg, default_rules(), rules);
 	/* compiled rules are cached in the data directory when there is one
 	 * (the scan works without it) */
 	n = snprintf(cache, sizeof(cache), "%s/rules-cache", cfg->data_dir);
-	return scan_cmd_run(argc, argv, rules, n > 0 &&
+	return scan_cmd_run(argc, argv, rules, nrules, n > 0 &&
 	    (size_t)n < sizeof(cache) && access(cfg->data_dir, W_OK) == 0 ?
 	    cache : NULL);
 }

@@ -13,6 +13,13 @@
  * A worker taking a file asks the kernel to read ahead the one N places
  * further in the queue, so disk reads overlap scans (prefetch()).
  *
+ * With --cache FILE, the walker looks each file up in a scan cache
+ * (scancache.h) with the state fts just saw and does not queue a file
+ * scanned clean before with the same rules; a worker records a clean
+ * verdict with the state taken before the scan, if the file it scanned is
+ * the one the walker saw. Matches and problems are never recorded, so the
+ * output is the same with or without the cache.
+ *
  * Output lines are written whole under one lock, so they never mix.
  * Memory: the rules, one read buffer per worker (scanner.c), the queue
  * (QUEUE_LEN paths) and fts's current folder. Load: one-shot.
@@ -42,6 +49,7 @@
 #include "event.h"
 #include "log.h"
 #include "scan_cmd.h"
+#include "scancache.h"
 #include "scanner.h"
 
 #define PROG		"vigil-agent scan"
@@ -49,13 +57,14 @@
 #define QUEUE_LEN	4096
 #define THREADS_MAX	32		/* libyara's YR_MAX_THREADS */
 #define TIMEOUT_MAX	86400
-#define RULES_MAX	64
+#define RULES_MAX	(CONFIG_LIST_MAX + 1)	/* as config_rules_paths */
 
 enum {
 	OPT_JSON = 256,
 	OPT_MAX_SIZE,
 	OPT_TIMEOUT,
 	OPT_THREADS,
+	OPT_CACHE,
 };
 
 static const struct option scan_longopts[] = {
@@ -64,6 +73,7 @@ static const struct option scan_longopts[] = {
 	{ "max-size",	required_argument, NULL, OPT_MAX_SIZE },
 	{ "timeout",	required_argument, NULL, OPT_TIMEOUT },
 	{ "threads",	required_argument, NULL, OPT_THREADS },
+	{ "cache",	required_argument, NULL, OPT_CACHE },
 	{ "verbose",	no_argument,	   NULL, 'v' },
 	{ "help",	no_argument,	   NULL, 'h' },
 	{ NULL,		0,		   NULL, 0 }
@@ -71,7 +81,8 @@ static const struct option scan_longopts[] = {
 
 static const char help_head[] =
 	"usage: vigil-agent scan [--rules FILE|DIR]... [--json]\n"
-	"           [--max-size SIZE] [--timeout SECS] [--threads N] PATH...\n"
+	"           [--max-size SIZE] [--timeout SECS] [--threads N]\n"
+	"           [--cache FILE] PATH...\n"
 	"\n"
 	"Scan files with YARA rules. Folders are scanned recursively.\n"
 	"Symbolic links inside folders are not followed (a PATH that is one\n"
@@ -97,6 +108,13 @@ static const char help_tail[] =
 	"  --timeout SECS        longest scan of one file, then it is\n"
 	"                        reported as a timeout (0: none; default 30)\n"
 	"  --threads N           files scanned in parallel, 1..32 (default 2)\n"
+	"  --cache FILE          remember the files found clean in FILE (an\n"
+	"                        SQLite file, created with mode 0600): a\n"
+	"                        later scan with the same rules does not read\n"
+	"                        a file whose device, inode, size, mtime and\n"
+	"                        ctime are unchanged. Matches and problems\n"
+	"                        are never remembered, so the output is the\n"
+	"                        same as without it\n"
 	"  -v, --verbose         debug log, and a summary with peak memory\n"
 	"  -h, --help            this help\n"
 	"\n"
@@ -120,12 +138,14 @@ struct scan_opts {
 	uint64_t	 max_size;
 	int		 timeout;
 	int		 threads;
+	const char	*cache;
 	int		 help;
 };
 
 struct item {
-	char	*path;
-	int	 operand;	/* named on the command line */
+	char		*path;
+	struct stat	*st;		/* as the walker saw it; --cache only */
+	int		 operand;	/* named on the command line */
 };
 
 /* Bounded FIFO of files to scan: the walker waits when it is full. */
@@ -141,8 +161,9 @@ struct run {
 	struct scanner		*sc;
 	const struct scan_opts	*o;
 	struct queue		 q;
+	struct scancache	*cache;		/* --cache, or NULL */
 	pthread_mutex_t		 out_lock;	/* output and counters */
-	uint64_t		 files, matches, problems;
+	uint64_t		 files, matches, problems, unchanged;
 	int			 failed;	/* exit 1 */
 };
 
@@ -212,6 +233,9 @@ set_opt(struct scan_opts *o, int ch, const char *arg)
 		if (!parse_count(&o->threads, arg, 1, THREADS_MAX))
 			return usage_error("--threads '%s': want 1..%d", arg,
 			    THREADS_MAX);
+		break;
+	case OPT_CACHE:
+		o->cache = arg;
 		break;
 	case 'v':
 		log_setlevel(LOG_LVL_DEBUG);
@@ -348,14 +372,15 @@ queue_destroy(struct queue *q)
 	pthread_mutex_destroy(&q->lock);
 }
 
-/* Takes ownership of path. */
+/* Takes ownership of path and st. */
 static void
-queue_put(struct queue *q, char *path, int operand)
+queue_put(struct queue *q, char *path, struct stat *st, int operand)
 {
 	pthread_mutex_lock(&q->lock);
 	while (q->n == QUEUE_LEN)
 		pthread_cond_wait(&q->room, &q->lock);
 	q->items[(q->head + q->n) % QUEUE_LEN].path = path;
+	q->items[(q->head + q->n) % QUEUE_LEN].st = st;
 	q->items[(q->head + q->n) % QUEUE_LEN].operand = operand;
 	q->n++;
 	pthread_cond_signal(&q->more);
@@ -451,6 +476,24 @@ prefetch(const struct run *run, const char *path)
 	close(fd);
 }
 
+/* A clean verdict for the file the walker saw (the same device, inode,
+ * size and mtime when it was opened), recorded with the walker's state,
+ * which predates the read: a file changed since misses next time. */
+static void
+remember(struct run *run, const struct scanner_result *r,
+    const struct stat *st)
+{
+	if (run->cache == NULL || st == NULL || r->status != SCAN_CLEAN ||
+	    !r->have_stat || r->device != (uint64_t)st->st_dev ||
+	    r->inode != (uint64_t)st->st_ino ||
+	    r->size != (uint64_t)st->st_size ||
+	    r->mtime_us != (int64_t)st->st_mtim.tv_sec * 1000000 +
+	    st->st_mtim.tv_nsec / 1000)
+		return;
+	(void)scancache_store(run->cache, st, scanner_info(run->sc)->version,
+	    1);		/* a failed write only costs a scan next time */
+}
+
 static void *
 worker(void *arg)
 {
@@ -466,7 +509,9 @@ worker(void *arg)
 		else
 			scanner_scan_path(run->sc, &r, it.path);
 		report(run, &r, it.operand);
+		remember(run, &r, it.st);
 		scanner_result_clear(&r);
+		free(it.st);
 		free(it.path);
 	}
 	return NULL;
@@ -524,19 +569,43 @@ pseudo_fs(const FTSENT *e)
 	return 0;
 }
 
+/* Scanned clean before with these rules and unchanged since: counted as a
+ * clean file, not read. */
+static int
+unchanged(struct run *run, const struct stat *st)
+{
+	if (run->cache == NULL || scancache_lookup(run->cache, st,
+	    scanner_info(run->sc)->version) != SCANCACHE_CLEAN)
+		return 0;
+	pthread_mutex_lock(&run->out_lock);
+	run->files++;
+	run->unchanged++;
+	pthread_mutex_unlock(&run->out_lock);
+	return 1;
+}
+
 static void
 walk_entry(struct run *run, FTS *fts, FTSENT *e)
 {
-	int	 operand = e->fts_level == FTS_ROOTLEVEL;
-	char	*path;
+	int		 operand = e->fts_level == FTS_ROOTLEVEL;
+	char		*path;
+	struct stat	*st;
 
 	switch (e->fts_info) {
 	case FTS_F:
-		if ((path = strdup(e->fts_path)) == NULL)
+		if (unchanged(run, e->fts_statp))
+			break;
+		st = NULL;
+		if ((path = strdup(e->fts_path)) == NULL || (run->cache !=
+		    NULL && (st = malloc(sizeof(*st))) == NULL)) {
+			free(path);
 			report_problem(run, e->fts_path, operand, SCAN_ERROR,
 			    "out of memory");
-		else
-			queue_put(&run->q, path, operand);
+			break;
+		}
+		if (st != NULL)
+			*st = *e->fts_statp;
+		queue_put(&run->q, path, st, operand);
 		break;
 	case FTS_DC:
 		report_problem(run, e->fts_path, operand, SCAN_ERROR,
@@ -619,9 +688,10 @@ summary(const struct run *run, const struct timespec *t0)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (getrusage(RUSAGE_SELF, &ru) != 0)
 		ru.ru_maxrss = 0;
-	log_debug("scanned %" PRIu64 " files in %.3f s: %" PRIu64
-	    " matches, %" PRIu64 " not scanned; peak RSS %ld KiB",
-	    run->files, (double)(t1.tv_sec - t0->tv_sec) +
+	log_debug("scanned %" PRIu64 " files (%" PRIu64 " unchanged since a "
+	    "clean scan) in %.3f s: %" PRIu64 " matches, %" PRIu64 " not "
+	    "scanned; peak RSS %ld KiB", run->files, run->unchanged,
+	    (double)(t1.tv_sec - t0->tv_sec) +
 	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e9, run->matches,
 	    run->problems, ru.ru_maxrss);
 }
@@ -662,6 +732,9 @@ run_scan(const struct scan_opts *o, char **paths, const char *cache_dir)
 		goto done;
 	if (scanner_info(run.sc)->failed > 0)
 		run.failed = 1;
+	if (o->cache != NULL && scancache_open(&run.cache, o->cache) != 0)
+		log_warnx("%s: cannot open the scan cache; scanning every "
+		    "file", o->cache);
 	if ((rc = queue_init(&run.q)) != 0)
 		goto done;
 	if (pthread_mutex_init(&run.out_lock, NULL) != 0) {
@@ -676,33 +749,40 @@ run_scan(const struct scan_opts *o, char **paths, const char *cache_dir)
 	pthread_mutex_destroy(&run.out_lock);
 	queue_destroy(&run.q);
 done:
+	scancache_close(run.cache);
 	scanner_free(run.sc);
 	scanner_global_fini();
 	return rc != 0 || run.failed ? 1 : 0;
 }
 
 int
-scan_cmd_run(int argc, char **argv, const char *default_rules_dir,
-    const char *cache_dir)
+scan_cmd_run(int argc, char **argv, const char *const *default_rules,
+    size_t ndefault, const char *cache_dir)
 {
 	struct scan_opts	o;
+	size_t			i;
 	int			rc = 0;
 
 	if (parse_opts(&o, argc, argv) != 0)
 		return EXIT_USAGE;
 	if (o.help) {
-		printf("%s%s%s", help_head, default_rules_dir != NULL ?
-		    default_rules_dir : "none (--rules is required)",
-		    help_tail);
+		printf("%s", help_head);
+		for (i = 0; i < ndefault; i++)
+			printf("%s%s", i > 0 ? ", " : "", default_rules[i]);
+		printf("%s%s", ndefault == 0 ? "none (--rules is required)" :
+		    "", help_tail);
 		return fflush(stdout) == EOF ? 1 : 0;
 	}
 	if (optind >= argc)
 		rc = usage_error("no PATH to scan");
-	else if (o.nrules == 0 && default_rules_dir == NULL)
+	else if (o.nrules == 0 && ndefault == 0)
 		rc = usage_error("no rules: give --rules FILE|DIR");
 	if (rc != 0)
 		return EXIT_USAGE;
-	if (o.nrules == 0)
-		o.rules[o.nrules++] = default_rules_dir;
+	if (o.nrules == 0) {
+		for (i = 0; i < ndefault && i < RULES_MAX; i++)
+			o.rules[i] = default_rules[i];
+		o.nrules = i;
+	}
 	return run_scan(&o, argv + optind, cache_dir);
 }

@@ -11,8 +11,9 @@
  * matches), 1 an error (a rules file did not compile, no rules, a PATH
  * that could not be scanned, output failed), 2 a usage error.
  *
- * default_rules_dir: the rules used when no --rules is given (the
- * configured or shipped rules folder); NULL means --rules is required.
+ * default_rules[0..ndefault): the rules used when no --rules is given
+ * (the configured ones, config_rules_paths()); none means --rules is
+ * required.
  * cache_dir: where compiled rules are cached between runs (created 0700
  * if missing); NULL: no cache. The caller has called log_init() and
  * sodium_init(); the command does its own scanner_global_init().
@@ -20,7 +21,7 @@
 #ifndef VIGIL_SCAN_CMD_H
 #define VIGIL_SCAN_CMD_H
 
-int	scan_cmd_run(int argc, char **argv, const char *default_rules_dir,
-	    const char *cache_dir);
+int	scan_cmd_run(int argc, char **argv, const char *const *default_rules,
+	    size_t ndefault, const char *cache_dir);
 
 #endif

@@ -22,6 +22,8 @@
  * Load: read once at start-up, a few dozen lines. Nothing here is on a
  * hot path; clarity of the error messages is what matters.
  */
+#include <sys/stat.h>
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -96,6 +98,8 @@ static int	parse_listen(void *, const struct option *, const char *,
 		    char *, size_t);
 static int	parse_user(void *, const struct option *, const char *,
 		    char *, size_t);
+static int	parse_opt_path(void *, const struct option *, const char *,
+		    char *, size_t);
 static int	parse_path_list(void *, const struct option *, const char *,
 		    char *, size_t);
 static int	parse_glob_list(void *, const struct option *, const char *,
@@ -132,6 +136,7 @@ static const struct option agent_opts[] = {
 	A("files", "watch", parse_path_list, watch, NULL, 0, 0),
 	A("files", "exclude", parse_glob_list, watch_exclude, NULL, 0, 0),
 	A("files", "rules", parse_path_list, rules, NULL, 0, 0),
+	A("files", "local_rules", parse_opt_path, local_rules, NULL, 0, 0),
 	A("files", "max_size", parse_number, scan_max_size, &bytes,
 	    KIB, 4 * GIB),
 	A("files", "timeout", parse_number, scan_timeout_s, &secs, 1, 3600),
@@ -193,6 +198,7 @@ static const struct agent_config agent_defaults = {
 	    "/mnt" } },
 	.watch_exclude = { 3, { "/home/*/.cache/*", "*.part", "*.crdownload" } },
 	.rules = { 0, { "" } },
+	.local_rules = "/etc/vigil/rules.d",
 	.scan_max_size = 64 * MIB,
 	.scan_timeout_s = 30,
 	.scan_workers = 2,
@@ -535,6 +541,16 @@ parse_path(void *field, const struct option *o, const char *s, char *why,
 		}
 	}
 	return store_string(field, o->size, s, why, whylen);
+}
+
+/* A full path, or empty for none. */
+static int
+parse_opt_path(void *field, const struct option *o, const char *s,
+    char *why, size_t whylen)
+{
+	if (*s == '\0')
+		return store_string(field, o->size, s, why, whylen);
+	return parse_path(field, o, s, why, whylen);
 }
 
 static int
@@ -934,4 +950,26 @@ config_parse_hostport(char *host, size_t hostlen, uint16_t *port,
 	const char	*why;
 
 	return hostport_parse(host, hostlen, port, s, &why);
+}
+
+size_t
+config_rules_paths(const struct agent_config *cfg, const char *shipped,
+    const char *out[static CONFIG_LIST_MAX + 1])
+{
+	struct stat	st;
+	size_t		n = 0;
+	int		i;
+
+	for (i = 0; i < cfg->rules.n && i < CONFIG_LIST_MAX; i++)
+		out[n++] = cfg->rules.item[i];
+	if (n == 0)
+		out[n++] = shipped;
+	if (cfg->local_rules[0] == '\0')
+		return n;
+	if (stat(cfg->local_rules, &st) == 0 && S_ISDIR(st.st_mode))
+		out[n++] = cfg->local_rules;
+	else
+		log_debug("rules: %s: no such folder, no local rules",
+		    cfg->local_rules);
+	return n;
 }

@@ -64,6 +64,8 @@ struct agent_config {
 	struct config_list watch_exclude;	/* [files] exclude (globs) */
 	struct config_list rules;		/* [files] rules, empty = the
 						 * shipped rules directory */
+	char		 local_rules[CONFIG_ITEM_MAX]; /* [files] local_rules,
+						 * /etc/vigil/rules.d; "" none */
 	uint64_t	 scan_max_size;		/* [files] max_size, 64M */
 	int		 scan_timeout_s;	/* [files] timeout, 30s */
 	int		 scan_workers;		/* [files] workers, 2 */
@@ -99,6 +101,14 @@ struct collector_config {
  * first error stops parsing. *cfg is written only on success. */
 int	config_load_agent(struct agent_config *, const char *path);
 int	config_load_collector(struct collector_config *, const char *path);
+
+/* The rule files and folders the agent scans with: the configured
+ * "rules" (shipped, the shipped rules folder, when there are none), then
+ * local_rules if it is a folder (the operator's own rules; absent or not
+ * a folder: left out, logged at debug level). Returns the count, at most
+ * CONFIG_LIST_MAX + 1; out must have room for that. */
+size_t	config_rules_paths(const struct agent_config *, const char *shipped,
+	    const char *out[static CONFIG_LIST_MAX + 1]);
 
 /* Value parsers, shared with the command line. Each returns 0 or
  * ERR_CONFIG and leaves its outputs alone on error. Numbers are decimal

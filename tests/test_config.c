@@ -180,6 +180,7 @@ agent_expected(struct agent_config *c)
 	set_list(&c->watch_exclude, "/home/*/.cache/*", "*.part",
 	    "*.crdownload", NULL);
 	set_list(&c->rules, NULL);
+	snprintf(c->local_rules, sizeof(c->local_rules), "/etc/vigil/rules.d");
 	c->scan_max_size = 64ULL * 1024 * 1024;
 	c->scan_timeout_s = 30;
 	c->scan_workers = 2;
@@ -233,6 +234,7 @@ assert_agent_eq(const struct agent_config *a, const struct agent_config *b)
 	assert_list_eq(&a->watch, &b->watch);
 	assert_list_eq(&a->watch_exclude, &b->watch_exclude);
 	assert_list_eq(&a->rules, &b->rules);
+	assert_string_equal(a->local_rules, b->local_rules);
 	assert_int_equal(a->scan_max_size, b->scan_max_size);
 	assert_int_equal(a->scan_timeout_s, b->scan_timeout_s);
 	assert_int_equal(a->scan_workers, b->scan_workers);
@@ -1031,6 +1033,48 @@ test_lists(void **state)
 	assert_logged(f, "66: watch = '/d64': more than 64 lines of this key");
 }
 
+/* The rules the agent uses: configured (or shipped) plus local_rules when
+ * it is a folder. */
+static void
+test_rules_paths(void **state)
+{
+	struct fixture		*f = *state;
+	struct agent_config	 a;
+	const char		*p[CONFIG_LIST_MAX + 1];
+	char			 text[PATH_MAX + 64];
+
+	assert_int_equal(load_text(f, AGENT, &a, ""), 0);
+	assert_string_equal(a.local_rules, "/etc/vigil/rules.d");
+	snprintf(text, sizeof(text), "[files]\nlocal_rules = %s\n", f->dir);
+	assert_int_equal(load_text(f, AGENT, &a, text), 0);
+	assert_int_equal(config_rules_paths(&a, "/shipped", p), 2);
+	assert_string_equal(p[0], "/shipped");
+	assert_string_equal(p[1], f->dir);
+	snprintf(text, sizeof(text), "[files]\nrules = /a.yar\nrules = /b\n"
+	    "local_rules = %s\n", f->dir);
+	assert_int_equal(load_text(f, AGENT, &a, text), 0);
+	assert_int_equal(config_rules_paths(&a, "/shipped", p), 3);
+	assert_string_equal(p[0], "/a.yar");
+	assert_string_equal(p[1], "/b");
+	assert_string_equal(p[2], f->dir);
+	/* absent, not a folder, or turned off: left out */
+	assert_int_equal(load_text(f, AGENT, &a,
+	    "[files]\nlocal_rules = /nonexistent/rules.d\n"), 0);
+	assert_int_equal(config_rules_paths(&a, "/shipped", p), 1);
+	assert_int_equal(load_text(f, AGENT, &a,
+	    "[files]\nlocal_rules = /dev/null\n"), 0);
+	assert_int_equal(config_rules_paths(&a, "/shipped", p), 1);
+	assert_int_equal(load_text(f, AGENT, &a, "[files]\nlocal_rules =\n"),
+	    0);
+	assert_string_equal(a.local_rules, "");
+	assert_int_equal(config_rules_paths(&a, "/shipped", p), 1);
+	assert_string_equal(p[0], "/shipped");
+	assert_int_equal(load_text(f, AGENT, &a,
+	    "[files]\nlocal_rules = rules.d\n"), ERR_CONFIG);
+	assert_logged(f, "2: local_rules = 'rules.d': must be a full path, "
+	    "starting with /");
+}
+
 static void
 test_line_length(void **state)
 {
@@ -1249,6 +1293,7 @@ main(void)
 		cmocka_unit_test(test_indented_lines),
 		cmocka_unit_test(test_duplicates_later_wins),
 		cmocka_unit_test(test_lists),
+		cmocka_unit_test(test_rules_paths),
 		cmocka_unit_test(test_line_length),
 		cmocka_unit_test(test_odd_bytes),
 		cmocka_unit_test(test_backoff_order),

@@ -16,6 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "err.h"
 #include "log.h"
 #include "scancache.h"
@@ -71,7 +73,7 @@ test_hit_only_for_same_state(void **state)
 
 	assert_int_equal(scancache_open(&c, path), 0);
 	assert_int_equal(scancache_lookup(c, &sb, "v1"), 0);
-	assert_int_equal(scancache_store(c, &sb, "v1"), 0);
+	assert_int_equal(scancache_store(c, &sb, "v1", 1), 0);
 	assert_int_equal(scancache_lookup(c, &sb, "v1"), 1);
 	assert_int_equal(scancache_lookup(c, &sb, "v2"), 0);	/* new rules */
 	x = sb; x.st_size++;
@@ -98,8 +100,8 @@ test_survives_reopen_and_prune(void **state)
 	struct stat		 sb;
 
 	assert_int_equal(scancache_open(&c, path), 0);
-	assert_int_equal(scancache_store(c, &a, "old"), 0);
-	assert_int_equal(scancache_store(c, &b, "new"), 0);
+	assert_int_equal(scancache_store(c, &a, "old", 1), 0);
+	assert_int_equal(scancache_store(c, &b, "new", 1), 0);
 	scancache_close(c);				/* flushes */
 	assert_int_equal(stat(path, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0600);
@@ -122,7 +124,7 @@ test_many_entries_batched(void **state)
 	assert_int_equal(scancache_open(&c, path), 0);
 	for (i = 0; i < 3 * SCANCACHE_BATCH + 17; i++) {
 		sb = file_state(3, (ino_t)i, i, i, i);
-		assert_int_equal(scancache_store(c, &sb, "v"), 0);
+		assert_int_equal(scancache_store(c, &sb, "v", 1), 0);
 	}
 	assert_int_equal(scancache_flush(c), 0);
 	for (i = 0; i < 3 * SCANCACHE_BATCH + 17; i++) {
@@ -148,7 +150,7 @@ work(void *arg)
 	w->ok = 1;
 	for (i = 0; i < 2000; i++) {
 		sb = file_state(9, (ino_t)(w->id * 100000 + i), i, i, i);
-		if (scancache_store(w->c, &sb, "v") != 0 ||
+		if (scancache_store(w->c, &sb, "v", 1) != 0 ||
 		    scancache_lookup(w->c, &sb, "v") != 1)
 			w->ok = 0;
 	}
@@ -176,6 +178,52 @@ test_threads_share_it(void **state)
 	scancache_close(c);
 }
 
+/* The verdict comes back as stored, and a rescan overwrites it. */
+static void
+test_clean_or_known(void **state)
+{
+	struct scancache	*c;
+	struct stat		 a = file_state(1, 1, 10, 1, 1);
+	struct stat		 b = file_state(1, 2, 10, 1, 1);
+
+	assert_int_equal(scancache_open(&c, path), 0);
+	assert_int_equal(scancache_store(c, &a, "v", 1), 0);
+	assert_int_equal(scancache_store(c, &b, "v", 0), 0);
+	assert_int_equal(scancache_lookup(c, &a, "v"), SCANCACHE_CLEAN);
+	assert_int_equal(scancache_lookup(c, &b, "v"), SCANCACHE_KNOWN);
+	scancache_close(c);
+	assert_int_equal(scancache_open(&c, path), 0);
+	assert_int_equal(scancache_lookup(c, &b, "v"), SCANCACHE_KNOWN);
+	assert_int_equal(scancache_store(c, &b, "v", 1), 0);
+	assert_int_equal(scancache_lookup(c, &b, "v"), SCANCACHE_CLEAN);
+	scancache_close(c);
+}
+
+/* A file written by the first version (no clean column, user_version 0)
+ * is emptied and used, never misread. */
+static void
+test_old_schema_emptied(void **state)
+{
+	struct scancache	*c;
+	struct stat		 a = file_state(1, 1, 10, 1, 1);
+	sqlite3			*db;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE TABLE files (dev INTEGER "
+	    "NOT NULL, ino INTEGER NOT NULL, size INTEGER NOT NULL, mtime_ns "
+	    "INTEGER NOT NULL, ctime_ns INTEGER NOT NULL, version TEXT NOT "
+	    "NULL, PRIMARY KEY (dev, ino)) WITHOUT ROWID;"
+	    "INSERT INTO files VALUES (1, 1, 10, 1000000005, 1000000007, 'v')",
+	    NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(chmod(path, 0600), 0);
+	assert_int_equal(scancache_open(&c, path), 0);
+	assert_int_equal(scancache_lookup(c, &a, "v"), SCANCACHE_MISS);
+	assert_int_equal(scancache_store(c, &a, "v", 1), 0);
+	assert_int_equal(scancache_lookup(c, &a, "v"), SCANCACHE_CLEAN);
+	scancache_close(c);
+}
+
 static void
 test_open_fails_cleanly(void **state)
 {
@@ -196,6 +244,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_many_entries_batched,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_threads_share_it,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clean_or_known,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_old_schema_emptied,
 		    setup, teardown),
 		cmocka_unit_test(test_open_fails_cleanly),
 	};

@@ -2,14 +2,14 @@
 # File activity end to end: a file dropped in a watched folder gives an
 # alert at the collector within 2 s (inotify, and fanotify when run as
 # root); a change to a file under integrity watch gives an integrity
-# event; SIGHUP reloads the rules (a new rule works, a broken rule file is
-# reported with file:line and the last good rules keep working).
+# event; SIGHUP reloads the rules (the operator's local_rules folder,
+# absent at start, is picked up: its new rule works, its broken rule file
+# is reported with file:line, and the shipped rules keep working).
 . "$(dirname "$0")/lib.sh"
 
 EICAR='X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*'
-mkdir -p "$T/watched" "$T/sys" "$T/rules.d"
+mkdir -p "$T/watched" "$T/sys"
 echo "original" >"$T/sys/app.conf"
-cp "$SRC"/rules/yara/*.yar "$T/rules.d/"
 
 run_case() {
 	local watcher=$1
@@ -19,7 +19,8 @@ run_case() {
 [files]
 enabled = yes
 watch = $T/watched
-rules = $T/rules.d
+rules = $SRC/rules/yara
+local_rules = $T/local.d
 watcher = $watcher
 debounce = 100ms
 [integrity]
@@ -63,7 +64,10 @@ echo "changed by an intruder" >>"$T/sys/app.conf"
 check "integrity change reported" wait_for "integrity" 15 \
 	sh -c "\"$COLLECTOR\" -c \"$T/collector.conf\" --data-dir \"$CD\" events --json --type integrity | grep -q 'app.conf'"
 
-cat >"$T/rules.d/local.yar" <<'EOR'
+# The operator's folder (local_rules) did not exist at start: created now,
+# with a new rule and a broken one, it is used from the reload on.
+mkdir "$T/local.d"
+cat >"$T/local.d/local.yar" <<'EOR'
 rule vigil_local_test_marker
 {
 	meta:
@@ -76,7 +80,7 @@ rule vigil_local_test_marker
 		$a
 }
 EOR
-printf 'rule broken {\n\tstrings: $a = "x"\n\tcondition: $a and\n}\n' >"$T/rules.d/broken.yar"
+printf 'rule broken {\n\tstrings: $a = "x"\n\tcondition: $a and\n}\n' >"$T/local.d/broken.yar"
 kill -HUP "${APIDS[$T/a-inotify]}"
 check "the broken rule file is reported with file:line" wait_for "broken" 10 \
 	grep -q "broken.yar:[0-9]" "$T/a-inotify.log"

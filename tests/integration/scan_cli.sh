@@ -158,6 +158,36 @@ check "no PATH: usage error, exit 2" [ $? -eq 2 ]
 "$AGENT" scan --threads 0 "$TREE" >/dev/null 2>&1
 check "--threads 0: usage error, exit 2" [ $? -eq 2 ]
 
+# 6. --cache: the second scan reads only what changed, and says the same.
+unchanged_count() { sed -n 's/.*(\([0-9]*\) unchanged since a clean scan).*/\1/p' "$1"; }
+run_ours --cache "$T/cache.db" "$TREE" 2>"$T/c1.err" | LC_ALL=C sort >"$T/c1.txt"
+check "--cache, first run: the same output as without" cmp -s "$T/c1.txt" "$T/t2.txt"
+check "... the cache file is mode 0600" \
+	[ "$(stat -c %a "$T/cache.db")" = 600 ]
+run_ours --cache "$T/cache.db" -v "$TREE" 2>"$T/c2.err" | LC_ALL=C sort >"$T/c2.txt"
+check "--cache, second run: the same output (matches are never cached)" \
+	cmp -s "$T/c2.txt" "$T/t2.txt"
+NCLEAN=$(unchanged_count "$T/c2.err")
+log "second run: ${NCLEAN:-?} files unchanged since a clean scan"
+check "... and the clean files were not read again" [ "${NCLEAN:-0}" -ge 5 ]
+# rewritten with EICAR, its mtime put back: ctime still changes
+F=$(find "$TREE/clean" -type f | LC_ALL=C sort | head -1)
+cp -p "$F" "$T/mtime.ref"
+printf '%s' 'X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*' >"$F"
+touch -r "$T/mtime.ref" "$F"
+run_ours --cache "$T/cache.db" -v "$TREE" 2>"$T/c3.err" >"$T/c3.txt"
+check "a clean file rewritten (mtime restored) is scanned again and matches" \
+	grep -qxF "EICAR_Test_File $F" "$T/c3.txt"
+check "... one file fewer came from the cache" \
+	[ "$(unchanged_count "$T/c3.err")" -eq $((NCLEAN - 1)) ]
+"$AGENT" scan --rules "$RULES/eicar.yar" --cache "$T/cache.db" -v "$TREE" \
+	>/dev/null 2>"$T/c4.err"
+check "other rules: nothing comes from the cache" \
+	[ "$(unchanged_count "$T/c4.err")" -eq 0 ]
+run_ours --cache "$T/nosuchdir/cache.db" "$TREE" 2>"$T/c5.err" | LC_ALL=C sort >"$T/c5.txt"
+check "a cache that cannot be opened: said, and the scan still runs" \
+	sh -c "grep -q 'cannot open the scan cache' \"$T/c5.err\" && grep -qxF \"EICAR_Test_File $F\" \"$T/c5.txt\""
+
 # 5. A folder loop through a bind mount (root only): reported, not walked
 # forever.
 mkdir -p "$TREE/deep/bind"
