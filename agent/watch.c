@@ -24,7 +24,7 @@
  *
  * Mounts: /proc/self/mountinfo is polled (it raises EPOLLPRI on any
  * change; libevent cannot ask for POLLPRI, so a private epoll set holds
- * it and the loop watches that set). A mount appearing at or under a
+ * it and the loop watches that set) and its lines parsed by mountinfo.c. A mount appearing at or under a
  * root is marked (fanotify) or walked (inotify) and reported as a rescan;
  * so is, under inotify, the folder a vanished mount had covered. A root
  * that does not exist yet (/media) is taken up when something is mounted
@@ -79,6 +79,7 @@
 
 #include "err.h"
 #include "log.h"
+#include "mountinfo.h"
 #include "watch.h"
 
 #define BATCH_MAX	4096		/* reports merged per flush */
@@ -132,8 +133,8 @@ struct pend {				/* a report waiting for its flush */
 };
 
 struct mnt {				/* one line of mountinfo */
-	uint64_t	 key;		/* hash of id, dev, root, mount point */
-	const char	*point;		/* unescaped */
+	uint64_t	 key;		/* mnt_key() */
+	const char	*point;		/* decoded, into the table's buffer */
 	size_t		 len;
 	int		 relevant;	/* at or under a root, or holds one */
 	int		 ok;		/* marked or walked */
@@ -1201,58 +1202,18 @@ readable(evutil_socket_t fd, short what, void *arg)
 
 /* ---- mounts ---- */
 
-/* Undo mountinfo's octal escapes (\040 for a space) in place. */
-static size_t
-mnt_unescape(char *s, size_t len)
+/* A mount's identity across reads of the table: id, parent, device, root
+ * and mount point (ids alone are reused after an unmount). Strings are
+ * hashed with their NUL, so no two splits of the same bytes hash alike. */
+static uint64_t
+mnt_key(const struct mountinfo_entry *e)
 {
-	size_t	i = 0, o = 0;
-	int	v;
+	uint64_t	n[4] = { e->mnt_id, e->parent_id, e->major, e->minor };
+	uint64_t	h;
 
-	while (i < len) {
-		if (s[i] == '\\' && len - i >= 4 &&
-		    s[i + 1] >= '0' && s[i + 1] <= '3' &&
-		    s[i + 2] >= '0' && s[i + 2] <= '7' &&
-		    s[i + 3] >= '0' && s[i + 3] <= '7') {
-			v = (s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 +
-			    (s[i + 3] - '0');
-			if (v != 0) {
-				s[o++] = (char)v;
-				i += 4;
-				continue;
-			}
-		}
-		s[o++] = s[i++];
-	}
-	return o;
-}
-
-/* "36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw": the
- * mount point is the fifth field. Edits line in place. */
-static int
-mnt_line(char *line, size_t len, struct mnt *m)
-{
-	size_t	i = 0, start, f;
-
-	for (f = 0; f < 4; f++) {
-		while (i < len && line[i] != ' ')
-			i++;
-		if (i == len)
-			return ERR_MALFORMED;
-		i++;
-	}
-	for (start = i; i < len && line[i] != ' '; i++)
-		;
-	if (i == start)
-		return ERR_MALFORMED;
-	memset(m, 0, sizeof(*m));
-	m->key = fnv1a(line, i, FNV_INIT);
-	m->len = mnt_unescape(line + start, i - start);
-	line[start + m->len] = '\0';
-	m->point = line + start;
-	if (m->point[0] != '/' || m->len >= PATH_MAX ||
-	    strlen(m->point) != m->len)
-		return ERR_MALFORMED;
-	return 0;
+	h = fnv1a(n, sizeof(n), FNV_INIT);
+	h = fnv1a(e->root, e->root_len + 1, h);
+	return fnv1a(e->point, e->point_len + 1, h);
 }
 
 /* The whole of MOUNTINFO, NUL-terminated, malloc'd. */
@@ -1302,15 +1263,15 @@ fail:
 static int
 mnt_parse(char *buf, size_t len, struct mnt **out, size_t *nout)
 {
-	struct mnt	*v = NULL, *p;
-	size_t		 i, j, n = 0, cap = 0;
+	struct mountinfo_entry	 e;
+	struct mnt		*v = NULL, *p;
+	size_t			 i, j, n = 0, cap = 0;
 
 	*out = NULL;
 	*nout = 0;
 	for (i = 0; i < len; i = j + 1) {
 		for (j = i; j < len && buf[j] != '\n'; j++)
 			;
-		buf[j] = '\0';
 		if (n == cap) {
 			cap = cap ? cap * 2 : 64;
 			if ((p = reallocarray(v, cap, sizeof(*v))) == NULL) {
@@ -1319,8 +1280,15 @@ mnt_parse(char *buf, size_t len, struct mnt **out, size_t *nout)
 			}
 			v = p;
 		}
-		if (mnt_line(buf + i, j - i, &v[n]) == 0)
+		if (mountinfo_parse_line(&e, buf + i, j - i) == 0) {
+			memset(&v[n], 0, sizeof(v[n]));
+			v[n].key = mnt_key(&e);
+			v[n].point = e.point;
+			v[n].len = e.point_len;
 			n++;
+		} else	/* every line the kernel prints parses: say so */
+			log_warnx("watch: %s: a line that does not parse; "
+			    "that mount is not watched", MOUNTINFO);
 	}
 	*out = v;
 	*nout = n;
