@@ -884,6 +884,7 @@ static void
 mount_case(struct ctx *c, int backend)
 {
 	char	mnt[PATH_MAX], usb[PATH_MAX], pre[PATH_MAX], f[PATH_MAX];
+	char	lbl[PATH_MAX];
 
 	if (geteuid() != 0)
 		skip();
@@ -918,6 +919,15 @@ mount_case(struct ctx *c, int backend)
 	assert_true(wait_rescan(c, usb, WATCH_RESCAN_MOUNT, 2000));
 	child_write(join(f, usb, "g"), 0);
 	assert_true(wait_file(c, f, 1000));
+
+	/* a stick whose label needs mountinfo's escapes (space, backslash,
+	 * tab): the mount point comes back decoded */
+	mkpath(join(lbl, c->root, "USB STICK\\2024\tx"));
+	assert_int_equal(try_mount(c, lbl), 0);
+	assert_true(wait_rescan(c, lbl, WATCH_RESCAN_MOUNT, 2000));
+	child_write(join(f, lbl, "k"), 0);
+	assert_true(wait_file(c, f, 1000));
+	do_umount(c, lbl);
 }
 
 static void
