@@ -631,8 +631,9 @@ fim_main(void *arg)
 	struct fim		*fim = NULL;
 	struct fim_opts		 o;
 	struct fim_stats	 st;
-	const char		*paths[CONFIG_LIST_MAX], *excl[CONFIG_LIST_MAX];
-	char			 db[PATH_MAX];
+	const char		*paths[CONFIG_LIST_MAX];
+	const char		*excl[CONFIG_LIST_MAX + 2];
+	char			 db[PATH_MAX], own[2][PATH_MAX];
 	struct stat		 sb;
 	struct timespec		 until;
 	struct fimq		*q;
@@ -648,6 +649,13 @@ fim_main(void *arg)
 	o.npaths = (size_t)fm->cfg->fim_paths.n;
 	o.exclude = excl;
 	o.nexclude = (size_t)fm->cfg->fim_exclude.n;
+	/* our own databases change all the time, and hashing one would
+	 * close a descriptor of it (watch.h: private_dir) */
+	if (join(own[0], sizeof(own[0]), fm->data_dir, "*.db") == 0 &&
+	    join(own[1], sizeof(own[1]), fm->data_dir, "*.db-*") == 0) {
+		excl[o.nexclude++] = own[0];
+		excl[o.nexclude++] = own[1];
+	}
 	o.threads = fm->cfg->fim_threads;
 	if (join(db, sizeof(db), fm->data_dir, "fim.db") != 0) {
 		log_warnx("integrity: data directory path too long");
@@ -747,7 +755,12 @@ start_watch(struct filemon *fm)
 	memset(&wo, 0, sizeof(wo));
 	wo.backend = fm->cfg->watcher == WATCHER_FANOTIFY ? WATCH_FANOTIFY :
 	    fm->cfg->watcher == WATCHER_INOTIFY ? WATCH_INOTIFY : WATCH_AUTO;
+	/* our own databases: never opened by the watcher or a scan, since
+	 * closing any descriptor of them drops our SQLite locks (watch.h) */
+	wo.private_dir = fm->data_dir;
 	if (watch_new(&fm->watch, fm->base, &wo, on_file, on_rescan, fm) != 0)
+		return ERR_IO;
+	if (watch_exclude(fm->watch, fm->data_dir) != 0)
 		return ERR_IO;
 	for (i = 0; i < fm->cfg->watch_exclude.n; i++)
 		if (watch_exclude(fm->watch, fm->cfg->watch_exclude.item[i]) != 0)

@@ -49,6 +49,7 @@
 #define EMIT_MAX	10000000ULL
 #define EMIT_CHUNK	10000
 #define EMIT_NOTE	"injected by vigil-agent emit"
+#define TRIM_SECS	30	/* run: heap memory handed back this often */
 
 enum {
 	OPT_DATA_DIR = 256,
@@ -383,6 +384,19 @@ reload_cb(evutil_socket_t sig, short what, void *arg)
 	log_info("configuration reloaded");
 }
 
+/*
+ * A burst (a rescan, an integrity check, a backlog sent) frees memory
+ * that glibc keeps in its arenas, mostly below their tops, which it never
+ * trims by itself: about 1 MB after 20,000 events were sent. The agent
+ * then idles for hours, so it hands that back now and then; a trim costs
+ * microseconds on a heap of a few megabytes.
+ */
+static void
+trim_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)malloc_trim(0);
+}
+
 static int
 add_signal(struct daemon *d, struct event **ev, int sig,
     event_callback_fn cb)
@@ -397,7 +411,8 @@ static int
 cmd_run(struct opts *o, struct agent_config *cfg)
 {
 	struct daemon	 d;
-	struct event	*sigs[3] = { NULL, NULL, NULL };
+	struct event	*sigs[3] = { NULL, NULL, NULL }, *trim = NULL;
+	struct timeval	 trim_tv = { TRIM_SECS, 0 };
 	struct stat	 st;
 	size_t		 i;
 	int		 rc;
@@ -430,6 +445,10 @@ cmd_run(struct opts *o, struct agent_config *cfg)
 	    (rc = add_signal(&d, &sigs[1], SIGINT, stop_cb)) != 0 ||
 	    (rc = add_signal(&d, &sigs[2], SIGHUP, reload_cb)) != 0)
 		goto fail;
+	rc = ERR_NOMEM;
+	if ((trim = event_new(d.base, -1, EV_PERSIST, trim_cb, NULL)) ==
+	    NULL || event_add(trim, &trim_tv) != 0)
+		goto fail;
 	log_info("vigil-agent %s started (data dir %s)", VIGIL_VERSION,
 	    cfg->data_dir);
 	if ((rc = uplink_start(d.uplink)) != 0)
@@ -449,6 +468,8 @@ fail:
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		if (sigs[i] != NULL)
 			event_free(sigs[i]);
+	if (trim != NULL)
+		event_free(trim);
 	if (d.base != NULL)
 		event_base_free(d.base);
 	spool_close(d.spool);

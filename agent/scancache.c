@@ -261,10 +261,15 @@ scancache_forget(struct scancache *c, const struct stat *sb)
 int
 scancache_flush(struct scancache *c)
 {
-	int	rc;
+	int	rc, idle;
 
 	pthread_mutex_lock(&c->mu);
+	idle = !c->in_tx;	/* no lookup or store since the last flush */
 	rc = flush_locked(c);
+	/* the scans are over: the pages they cached (up to cache_size, 2 MB
+	 * after a rescan of 20,000 files) would only be held at rest */
+	if (idle)
+		(void)sqlite3_db_release_memory(c->db);
 	pthread_mutex_unlock(&c->mu);
 	return rc;
 }

@@ -33,6 +33,14 @@
  * open the file now and then. Append is O(log n) per event, plus
  * O(log n) per evicted row; read is O(log n + k). A full spool under a
  * flood evicts about one row per new event.
+ *
+ * Memory (one handle per thread, so the daemon keeps four): a handle
+ * prepares a statement when it first uses it (2 to 4 KB each; a scan
+ * worker's handle may never append), and a transaction that leaves the
+ * spool empty releases the handle's page cache, which would otherwise
+ * keep up to cache_size (2 MB) of a backlog read and acked while the
+ * agent idles. Not after every commit: that cost a bulk append (emit,
+ * 10,000 events a transaction) a tenth of its speed.
  */
 #include <inttypes.h>
 #include <stdint.h>
@@ -169,6 +177,17 @@ spool_done(sqlite3_stmt *st)
 	sqlite3_clear_bindings(st);
 }
 
+/* Statement q, prepared on its first use by this handle (spool_open has
+ * checked that all of them prepare). NULL when it cannot be, logged. */
+static sqlite3_stmt *
+spool_stmt(struct spool *s, enum spool_stmt q)
+{
+	if (s->st[q] == NULL &&
+	    db_prepare(s->db, &s->st[q], spool_sql[q]) != 0)
+		return NULL;
+	return s->st[q];
+}
+
 /* After a failure; SQLite may have rolled back already. A failing
  * ROLLBACK is logged by db_exec and leaves nothing more to do. */
 static void
@@ -227,9 +246,11 @@ fail:
 static int
 spool_data_version(struct spool *s, int64_t *out)
 {
-	sqlite3_stmt	*st = s->st[ST_DATA_VERSION];
+	sqlite3_stmt	*st;
 	int		 rc = 0;
 
+	if ((st = spool_stmt(s, ST_DATA_VERSION)) == NULL)
+		return ERR_IO;
 	if (sqlite3_step(st) != SQLITE_ROW)
 		rc = spool_sqlerr(s, "data_version");
 	else
@@ -242,6 +263,7 @@ int
 spool_open(struct spool **out, const char *path, uint64_t max_bytes)
 {
 	struct spool	*s;
+	sqlite3_stmt	*st;
 	int		 i, rc = ERR_NOMEM;
 
 	*out = NULL;
@@ -255,9 +277,14 @@ spool_open(struct spool **out, const char *path, uint64_t max_bytes)
 	s->max_len = (uint64_t)sqlite3_limit(s->db, SQLITE_LIMIT_LENGTH, -1);
 	if ((rc = spool_schema(s)) != 0)
 		goto fail;
-	for (i = 0; i < ST_COUNT; i++)
-		if ((rc = db_prepare(s->db, &s->st[i], spool_sql[i])) != 0)
+	/* Each statement is prepared once here, which checks the file's
+	 * schema, and then finalized: a handle keeps only those it uses
+	 * (2 to 4 KB each; a scan worker's handle may never append). */
+	for (i = 0; i < ST_COUNT; i++) {
+		if ((rc = db_prepare(s->db, &st, spool_sql[i])) != 0)
 			goto fail;
+		sqlite3_finalize(st);
+	}
 	if ((rc = spool_data_version(s, &s->data_version)) != 0)
 		goto fail;
 	*out = s;
@@ -296,10 +323,12 @@ spool_set_max(struct spool *s, uint64_t max_bytes)
 static int
 spool_recount(struct spool *s)
 {
-	sqlite3_stmt	*st = s->st[ST_RECOUNT];
+	sqlite3_stmt	*st;
 	uint64_t	 max_seq;
 	int		 rc = 0;
 
+	if ((st = spool_stmt(s, ST_RECOUNT)) == NULL)
+		return ERR_IO;
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		rc = spool_sqlerr(s, "recount");
 		goto done;
@@ -328,9 +357,11 @@ done:
 static int
 spool_tx_begin(struct spool *s)
 {
-	sqlite3_stmt	*st = s->st[ST_STATE_GET];
+	sqlite3_stmt	*st;
 	int		 step, rc = 0;
 
+	if ((st = spool_stmt(s, ST_STATE_GET)) == NULL)
+		return ERR_IO;
 	if ((rc = db_exec(s->db, "BEGIN IMMEDIATE")) != 0)
 		return rc;
 	if ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -359,19 +390,26 @@ spool_tx_begin(struct spool *s)
 static int
 spool_tx_end(struct spool *s, int rc)
 {
-	sqlite3_stmt	*st = s->st[ST_STATE_PUT];
+	sqlite3_stmt	*st;
 
 	if (rc == 0 && memcmp(&s->cur, &s->loaded, sizeof(s->cur)) != 0) {
-		sqlite3_bind_int64(st, 1, clamp_i64(s->cur.last_seq));
-		sqlite3_bind_int64(st, 2, clamp_i64(s->cur.acked_seq));
-		sqlite3_bind_int64(st, 3, clamp_i64(s->cur.bytes));
-		sqlite3_bind_int64(st, 4, clamp_i64(s->cur.depth));
-		if (sqlite3_step(st) != SQLITE_DONE)
-			rc = spool_sqlerr(s, "write state");
-		spool_done(st);
+		if ((st = spool_stmt(s, ST_STATE_PUT)) == NULL) {
+			rc = ERR_IO;
+		} else {
+			sqlite3_bind_int64(st, 1, clamp_i64(s->cur.last_seq));
+			sqlite3_bind_int64(st, 2, clamp_i64(s->cur.acked_seq));
+			sqlite3_bind_int64(st, 3, clamp_i64(s->cur.bytes));
+			sqlite3_bind_int64(st, 4, clamp_i64(s->cur.depth));
+			if (sqlite3_step(st) != SQLITE_DONE)
+				rc = spool_sqlerr(s, "write state");
+			spool_done(st);
+		}
 	}
 	if (rc == 0 && (rc = db_exec(s->db, "COMMIT")) == 0) {
 		s->recount = 0;
+		/* emptied: the backlog is sent (Memory, above) */
+		if (s->cur.depth == 0)
+			(void)sqlite3_db_release_memory(s->db);
 		return 0;
 	}
 	spool_rollback(s);
@@ -381,9 +419,11 @@ spool_tx_end(struct spool *s, int rc)
 static int
 spool_count_drop(struct spool *s, const char *type, uint64_t n)
 {
-	sqlite3_stmt	*st = s->st[ST_DROP_ADD];
+	sqlite3_stmt	*st;
 	int		 rc = 0;
 
+	if ((st = spool_stmt(s, ST_DROP_ADD)) == NULL)
+		return ERR_IO;
 	if (sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 2, clamp_i64(n)) != SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_DONE)
@@ -415,10 +455,12 @@ static int
 spool_find_victims(struct spool *s, int prio, uint64_t need,
     struct spool_victims *v)
 {
-	sqlite3_stmt	*st = s->st[ST_WALK];
+	sqlite3_stmt	*st;
 	int		 step = SQLITE_DONE, rc = 0;
 
 	memset(v, 0, sizeof(*v));
+	if ((st = spool_stmt(s, ST_WALK)) == NULL)
+		return ERR_IO;
 	sqlite3_bind_int(st, 1, prio);
 	while (v->bytes < need && (step = sqlite3_step(st)) == SQLITE_ROW) {
 		v->last_prio = sqlite3_column_int64(st, 0);
@@ -439,10 +481,12 @@ spool_find_victims(struct spool *s, int prio, uint64_t need,
 static int
 spool_count_victims(struct spool *s, int prio, const struct spool_victims *v)
 {
-	sqlite3_stmt	*st = s->st[ST_WALK];
+	sqlite3_stmt	*st;
 	uint64_t	 i;
 	int		 rc = 0;
 
+	if ((st = spool_stmt(s, ST_WALK)) == NULL)
+		return ERR_IO;
 	sqlite3_bind_int(st, 1, prio);
 	for (i = 0; i < v->rows; i++) {
 		if (sqlite3_step(st) != SQLITE_ROW) {
@@ -503,12 +547,14 @@ spool_make_room(struct spool *s, int prio, uint64_t need, int *fits,
 		return rc;
 	/* usually all victims share one priority: skip the empty range */
 	if (v.first_prio < v.last_prio) {
-		st = s->st[ST_DEL_BELOW];
+		if ((st = spool_stmt(s, ST_DEL_BELOW)) == NULL)
+			return ERR_IO;
 		sqlite3_bind_int64(st, 1, v.last_prio);
 		if ((rc = spool_delete(s, st, &deleted)) != 0)
 			return rc;
 	}
-	st = s->st[ST_DEL_AT];
+	if ((st = spool_stmt(s, ST_DEL_AT)) == NULL)
+		return ERR_IO;
 	sqlite3_bind_int64(st, 1, v.last_prio);
 	sqlite3_bind_int64(st, 2, v.last_seq);
 	if ((rc = spool_delete(s, st, &deleted)) != 0 ||
@@ -523,7 +569,7 @@ static int
 spool_insert(struct spool *s, const struct spool_in *ev,
     struct spool_tally *t)
 {
-	sqlite3_stmt	*st = s->st[ST_INSERT];
+	sqlite3_stmt	*st;
 	uint64_t	 seq;
 	int		 brc, rc = 0;
 
@@ -531,6 +577,8 @@ spool_insert(struct spool *s, const struct spool_in *ev,
 		log_warnx("spool %s: sequence numbers exhausted", s->path);
 		return ERR_IO;
 	}
+	if ((st = spool_stmt(s, ST_INSERT)) == NULL)
+		return ERR_IO;
 	seq = s->cur.last_seq + 1;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
 	sqlite3_bind_int(st, 2, ev->prio);
@@ -650,7 +698,7 @@ int
 spool_read(struct spool *s, uint64_t after, size_t max, size_t max_bytes,
     spool_read_cb cb, void *arg, size_t *nread)
 {
-	sqlite3_stmt	*st = s->st[ST_READ];
+	sqlite3_stmt	*st;
 	const char	*json;
 	size_t		 n = 0, total = 0, len;
 	int		 step, rc = 0;
@@ -659,6 +707,8 @@ spool_read(struct spool *s, uint64_t after, size_t max, size_t max_bytes,
 		*nread = 0;
 	if (max == 0)
 		return 0;
+	if ((st = spool_stmt(s, ST_READ)) == NULL)
+		return ERR_IO;
 	sqlite3_bind_int64(st, 1, clamp_i64(after));
 	sqlite3_bind_int64(st, 2, clamp_i64(max));
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -689,7 +739,7 @@ done:
 int
 spool_ack(struct spool *s, uint64_t upto)
 {
-	sqlite3_stmt	*st = s->st[ST_ACK_SUM];
+	sqlite3_stmt	*st;
 	uint64_t	 rows = 0, bytes = 0, deleted = 0;
 	int		 rc;
 
@@ -699,6 +749,10 @@ spool_ack(struct spool *s, uint64_t upto)
 		log_warnx("spool %s: ack of %" PRIu64 " beyond last sequence"
 		    " number %" PRIu64, s->path, upto, s->cur.last_seq);
 		rc = ERR_MALFORMED;
+		goto done;
+	}
+	if ((st = spool_stmt(s, ST_ACK_SUM)) == NULL) {
+		rc = ERR_IO;
 		goto done;
 	}
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)upto);
@@ -711,7 +765,10 @@ spool_ack(struct spool *s, uint64_t upto)
 	spool_done(st);
 	if (rc != 0)
 		goto done;
-	st = s->st[ST_ACK];
+	if ((st = spool_stmt(s, ST_ACK)) == NULL) {
+		rc = ERR_IO;
+		goto done;
+	}
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)upto);
 	if ((rc = spool_delete(s, st, &deleted)) != 0 ||
 	    (rc = spool_forget(s, rows, bytes, deleted)) != 0)
@@ -725,10 +782,12 @@ done:
 int
 spool_stats(struct spool *s, struct spool_stats *out)
 {
-	sqlite3_stmt	*st = s->st[ST_STATS];
+	sqlite3_stmt	*st;
 	int		 rc = 0;
 
 	memset(out, 0, sizeof(*out));
+	if ((st = spool_stmt(s, ST_STATS)) == NULL)
+		return ERR_IO;
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		rc = spool_sqlerr(s, "stats");
 		goto done;
@@ -747,9 +806,11 @@ done:
 int
 spool_drops(struct spool *s, spool_drop_cb cb, void *arg)
 {
-	sqlite3_stmt	*st = s->st[ST_DROPS];
+	sqlite3_stmt	*st;
 	int		 step, rc = 0;
 
+	if ((st = spool_stmt(s, ST_DROPS)) == NULL)
+		return ERR_IO;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		if ((rc = cb(arg, (const char *)sqlite3_column_text(st, 0),
 		    col_u64(st, 1))) != 0)
@@ -765,13 +826,15 @@ done:
 int
 spool_meta_get(struct spool *s, const char *key, char **val)
 {
-	sqlite3_stmt	*st = s->st[ST_META_GET];
+	sqlite3_stmt	*st;
 	const char	*v;
 	int		 step, rc = 0;
 
 	*val = NULL;
 	if (key == NULL)
 		return ERR_USAGE;
+	if ((st = spool_stmt(s, ST_META_GET)) == NULL)
+		return ERR_IO;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	step = sqlite3_step(st);
 	if (step == SQLITE_DONE) {
@@ -794,11 +857,13 @@ done:
 int
 spool_meta_set(struct spool *s, const char *key, const char *val)
 {
-	sqlite3_stmt	*st = s->st[ST_META_SET];
+	sqlite3_stmt	*st;
 	int		 rc = 0;
 
 	if (key == NULL || val == NULL)
 		return ERR_USAGE;
+	if ((st = spool_stmt(s, ST_META_SET)) == NULL)
+		return ERR_IO;
 	if (sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_text(st, 2, val, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_DONE)

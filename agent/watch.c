@@ -1036,6 +1036,25 @@ fan_open(struct watch *w)
 	return 0;
 }
 
+#ifndef FAN_MARK_IGNORE		/* Linux 6.0; older headers */
+#define FAN_MARK_IGNORE		0x00000400
+#endif
+
+/* No event, hence no descriptor, for the files directly in dir
+ * (watch_opts.private_dir): an ignore mask on the folder for its
+ * children, which holds against the mount marks. ERR_IO when the kernel
+ * cannot (before 6.0: EINVAL). */
+static int
+fan_ignore(struct watch *w, const char *dir)
+{
+	if (fanotify_mark(w->fd, FAN_MARK_ADD | FAN_MARK_IGNORE |
+	    FAN_MARK_IGNORED_SURV_MODIFY, FAN_CLOSE_WRITE | FAN_EVENT_ON_CHILD,
+	    AT_FDCWD, dir) == 0)
+		return 0;
+	log_warn("fanotify: cannot ignore the files in %s", dir);
+	return ERR_IO;
+}
+
 /* Mark the mount that path is on (the topmost one at that point). */
 static int
 fan_add(struct watch *w, const char *path, size_t len)
@@ -1505,7 +1524,15 @@ watch_new(struct watch **out, struct event_base *base,
 		goto fail;
 
 	if (backend != WATCH_INOTIFY) {
-		if ((rc = fan_open(w)) == 0)
+		if ((rc = fan_open(w)) == 0 && opts != NULL &&
+		    opts->private_dir != NULL &&
+		    (rc = fan_ignore(w, opts->private_dir)) != 0) {
+			log_warnx("watch: fanotify cannot keep out of %s "
+			    "(Linux 6.0 needed)", opts->private_dir);
+			close(w->fd);
+			w->fd = -1;
+		}
+		if (rc == 0)
 			w->be = &fan_backend;
 		else if (backend == WATCH_FANOTIFY) {
 			log_warnx("watch: fanotify required but unavailable");

@@ -53,7 +53,18 @@ enum watch_backend {
 };
 
 struct watch_opts {
-	int	 backend;	/* enum watch_backend */
+	int		 backend;	/* enum watch_backend */
+	/*
+	 * The agent's own folder (its SQLite files), or NULL. Nothing in it
+	 * is ever reported, and fanotify is told to ignore the files in it,
+	 * so that no descriptor of them is ever opened in this process:
+	 * closing one would drop this process's SQLite locks on that file
+	 * (POSIX locks are per process), and another process closing the
+	 * database would then delete the live WAL. That needs Linux 6.0
+	 * (FAN_MARK_IGNORE); on an older kernel WATCH_AUTO uses inotify
+	 * (which hands over no descriptors) and WATCH_FANOTIFY fails.
+	 */
+	const char	*private_dir;
 };
 
 /* watch_event.flags: why the file is reported (several may be set when

@@ -7,6 +7,8 @@
  * busy_timeout lets the CLI and the daemon share one file.
  * SQL is only ever run through prepared statements with bound values;
  * db_exec is for fixed statements (schema, BEGIN/COMMIT) only.
+ * The first db_open also sets SQLite up for the whole process: no bulk
+ * page-cache allocation per connection (db.c says why).
  */
 #ifndef VIGIL_DB_H
 #define VIGIL_DB_H

@@ -45,6 +45,18 @@ EOC
 		-v want=$((before + 1)) 'BEGIN{exit !(n == want && b - a <= 2.0)}'
 	check "$watcher: the alert names the rule and the file" \
 		sh -c "\"$COLLECTOR\" -c \"$T/collector.conf\" --data-dir \"$CD\" events --json --type alert --agent pc-$watcher | grep 'eicar-$watcher.com' | grep -q 'EICAR'"
+	# Other processes open and close the spool beside the daemon (status,
+	# emit). The watcher must never get a descriptor of those files:
+	# closing one drops the daemon's SQLite locks, and the next process
+	# to close the database deletes the daemon's live WAL.
+	for _ in 1 2 3; do "$AGENT" --data-dir "$a" status >/dev/null; done
+	"$AGENT" --data-dir "$a" emit --count 50 >/dev/null
+	"$AGENT" --data-dir "$a" status >/dev/null
+	sleep 1
+	check "$watcher: the daemon's databases are still linked after other processes used them" \
+		sh -c "! ls -l /proc/${APIDS[$a]}/fd | grep -q '(deleted)'"
+	check "$watcher: and what it commits is seen by other processes (acked, nothing queued)" \
+		wait_for "acked" 10 sh -c "\"$AGENT\" --data-dir \"$a\" status --json | grep -q '\"depth\":0[,}]'"
 	stop_agent "$a"
 }
 
