@@ -1,5 +1,5 @@
 /*
- * test_fim.c: file integrity monitoring (agent/fim.c, agent/fim_cmd.c).
+ * test_fim.c: file integrity monitoring (agent/files/fim.c, agent/files/fim_cmd.c).
  *
  * Each test builds a small tree under $VIGIL_TEST_TMP (or /tmp), takes a
  * baseline into its own database, changes the tree and checks that each

@@ -1,5 +1,5 @@
 /*
- * test_mountinfo.c: the mountinfo line parser (agent/mountinfo.c).
+ * test_mountinfo.c: the mountinfo line parser (agent/files/mountinfo.c).
  *
  * Every line goes through a heap copy of exactly its length with no
  * terminator, so ASan catches a read or write past len. Lines as the

@@ -1,5 +1,5 @@
 /*
- * test_scanner.c: YARA scanning (agent/scanner.c) and the default rules
+ * test_scanner.c: YARA scanning (agent/files/scanner.c) and the default rules
  * (rules/yara/).
  *
  * Every default rule gets a harmless sample generated here (no malware is

@@ -1,5 +1,5 @@
 /*
- * fuzz_fim.c: file names as untrusted bytes (agent/fim.c's escaping and
+ * fuzz_fim.c: file names as untrusted bytes (agent/files/fim.c's escaping and
  * integrity events).
  *
  * File names are whatever bytes someone with write access chose. Each

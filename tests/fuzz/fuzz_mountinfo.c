@@ -1,5 +1,5 @@
 /*
- * fuzz_mountinfo.c: agent/mountinfo.c's line parser on arbitrary bytes.
+ * fuzz_mountinfo.c: agent/files/mountinfo.c's line parser on arbitrary bytes.
  *
  * Mount points are folder names users choose (a USB stick's label), so a
  * mountinfo line is untrusted. The input is one line, handed over in a

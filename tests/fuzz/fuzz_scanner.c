@@ -1,5 +1,5 @@
 /*
- * fuzz_scanner.c: libFuzzer target for agent/scanner.c, the code that
+ * fuzz_scanner.c: libFuzzer target for agent/files/scanner.c, the code that
  * reads file content and rule output on the agent's side.
  *
  * Like fuzz_config.c it #includes the module to reach its static parts.
