@@ -33,6 +33,7 @@
 #include <sodium.h>
 
 #include "config.h"
+#include "datadir.h"
 #include "enroll.h"
 #include "err.h"
 #include "event.h"
@@ -55,6 +56,7 @@ enum {
 	OPT_DATA_DIR = 256,
 	OPT_COLLECTOR,
 	OPT_TOKEN,
+	OPT_TOKEN_FILE,
 	OPT_FINGERPRINT,
 	OPT_TYPE,
 	OPT_COUNT,
@@ -69,6 +71,7 @@ struct opts {
 	int		 help;
 	const char	*collector;	/* enroll */
 	const char	*token;
+	const char	*token_file;	/* "-": standard input */
 	const char	*fingerprint;
 	const char	*type;		/* emit */
 	uint64_t	 count;
@@ -104,6 +107,7 @@ static const struct option enroll_opts[] = {
 	GLOBAL_LONGOPTS,
 	{ "collector",	 required_argument, NULL, OPT_COLLECTOR },
 	{ "token",	 required_argument, NULL, OPT_TOKEN },
+	{ "token-file",	 required_argument, NULL, OPT_TOKEN_FILE },
 	{ "fingerprint", required_argument, NULL, OPT_FINGERPRINT },
 	{ 0 }
 };
@@ -145,13 +149,17 @@ static const char run_help[] =
 
 static const char enroll_help[] =
 	"usage: " PROG " [global options] enroll --collector HOST:PORT\n"
-	"           --token TOKEN --fingerprint FP\n"
+	"           (--token TOKEN | --token-file FILE) --fingerprint FP\n"
 	"\n"
 	"Enroll this agent with a collector, using a one-time token from\n"
 	"'vigil-collector enroll-token'. Creates the agent key if needed.\n"
 	"\n"
 	"  --collector HOST:PORT  the collector ([v6addr]:PORT for IPv6)\n"
-	"  --token TOKEN          the enrollment token (32 hex digits)\n"
+	"  --token TOKEN          the enrollment token (32 hex digits); other\n"
+	"                         users can read it in the process list while\n"
+	"                         enroll runs: prefer --token-file\n"
+	"  --token-file FILE      read the token from the first line of FILE\n"
+	"                         ('-': standard input)\n"
 	"  --fingerprint FP       the collector key fingerprint (64 hex)\n"
 	"\n"
 	GLOBAL_HELP;
@@ -256,6 +264,7 @@ set_opt(struct opts *o, const char *cmd, int ch, const char *arg)
 	case 'h':		o->help = 1; break;
 	case OPT_COLLECTOR:	o->collector = arg; break;
 	case OPT_TOKEN:		o->token = arg; break;
+	case OPT_TOKEN_FILE:	o->token_file = arg; break;
 	case OPT_FINGERPRINT:	o->fingerprint = arg; break;
 	case OPT_JSON:		o->json = 1; break;
 	case OPT_TYPE:
@@ -311,7 +320,7 @@ open_spool(struct spool **sp, const struct agent_config *cfg, int create_dir)
 	int	rc;
 
 	*sp = NULL;
-	if (create_dir && (rc = enroll_make_dir(cfg->data_dir)) != 0)
+	if ((rc = datadir_check(cfg->data_dir, create_dir, NULL)) != 0)
 		return rc;
 	if ((rc = enroll_path(path, sizeof(path), cfg->data_dir,
 	    ENROLL_SPOOL_FILE)) != 0)
@@ -413,7 +422,6 @@ cmd_run(struct opts *o, struct agent_config *cfg)
 	struct daemon	 d;
 	struct event	*sigs[3] = { NULL, NULL, NULL }, *trim = NULL;
 	struct timeval	 trim_tv = { TRIM_SECS, 0 };
-	struct stat	 st;
 	size_t		 i;
 	int		 rc;
 
@@ -421,10 +429,6 @@ cmd_run(struct opts *o, struct agent_config *cfg)
 	d.cfg = cfg;
 	d.opts = o;
 	log_init(PROG, cfg->log_level, cfg->syslog);
-	if (stat(cfg->data_dir, &st) == -1 && errno == ENOENT) {
-		rc = ERR_NOTFOUND;
-		goto fail;
-	}
 	if ((rc = open_spool(&d.spool, cfg, 0)) != 0)
 		goto fail;
 	rc = ERR_NOMEM;
@@ -478,13 +482,75 @@ fail:
 
 /* enroll */
 
+/*
+ * The token from the first line of file ("-": standard input), white
+ * space around it dropped. Read at most TOKEN_LINE_MAX bytes: a longer
+ * line is not a token. A token given as an argument is visible to every
+ * user in /proc/PID/cmdline for as long as enroll runs; one in a file
+ * (0600) or a pipe is not.
+ */
+#define TOKEN_LINE_MAX	128
+
+static int
+read_token(char *out, size_t outlen, const char *file)
+{
+	FILE	*fp;
+	char	 line[TOKEN_LINE_MAX + 2], *p, *e;
+	int	 rc = ERR_IO;
+
+	fp = strcmp(file, "-") == 0 ? stdin : fopen(file, "re");
+	if (fp == NULL) {
+		log_warn("token file %s", file);
+		return ERR_IO;
+	}
+	if (fgets(line, sizeof(line), fp) == NULL) {
+		log_warnx("token file %s: %s", file, ferror(fp) ?
+		    "read error" : "empty");
+		goto done;
+	}
+	rc = ERR_MALFORMED;
+	if (strlen(line) > TOKEN_LINE_MAX) {
+		log_warnx("token file %s: first line too long for a token",
+		    file);
+		goto done;
+	}
+	for (p = line; *p == ' ' || *p == '\t'; p++)
+		;
+	for (e = p + strlen(p); e > p && strchr(" \t\r\n", e[-1]); e--)
+		;
+	if ((size_t)(e - p) >= outlen) {
+		log_warnx("token file %s: not a token", file);
+		goto done;
+	}
+	memcpy(out, p, (size_t)(e - p));
+	out[e - p] = '\0';
+	rc = 0;
+done:
+	sodium_memzero(line, sizeof(line));
+	if (fp != stdin)
+		fclose(fp);
+	return rc;
+}
+
 static int
 cmd_enroll(struct opts *o, struct agent_config *cfg)
 {
-	if (o->collector == NULL || o->token == NULL || o->fingerprint == NULL)
+	char	token[TOKEN_LINE_MAX + 1];
+	int	rc;
+
+	if (o->collector == NULL || (o->token == NULL) ==
+	    (o->token_file == NULL) || o->fingerprint == NULL)
 		return usage_error("enroll", "enroll needs --collector, "
-		    "--token and --fingerprint");
-	return enroll_run(cfg, o->collector, o->token, o->fingerprint);
+		    "--fingerprint and one of --token or --token-file");
+	if (o->token_file != NULL) {
+		if (read_token(token, sizeof(token), o->token_file) != 0)
+			return ERR_IO;
+		o->token = token;
+	}
+	rc = enroll_run(cfg, o->collector, o->token, o->fingerprint);
+	sodium_memzero(token, sizeof(token));
+	o->token = NULL;
+	return rc;
 }
 
 /* emit */
@@ -757,17 +823,15 @@ cmd_status(struct opts *o, struct agent_config *cfg)
 {
 	struct status	 s;
 	struct spool	*sp = NULL;
-	struct stat	 st;
 	int		 rc;
 
 	memset(&s, 0, sizeof(s));
-	if (stat(cfg->data_dir, &st) == -1) {
-		log_warn("data directory %s", cfg->data_dir);
-		rc = ERR_IO;
+	if ((rc = open_spool(&sp, cfg, 0)) != 0) {
+		if (rc == ERR_NOTFOUND)
+			log_warnx("data directory %s: not found (not "
+			    "enrolled?)", cfg->data_dir);
 		goto fail;
 	}
-	if ((rc = open_spool(&sp, cfg, 0)) != 0)
-		goto fail;
 	if ((rc = status_load(sp, &s)) != 0) {
 		log_warnx("spool: %s", vigil_strerror(rc));
 		goto fail;
@@ -839,14 +903,17 @@ run_scan(int argc, char **argv, const struct agent_config *cfg)
 	 * (the scan works without it) */
 	n = snprintf(cache, sizeof(cache), "%s/rules-cache", cfg->data_dir);
 	return scan_cmd_run(argc, argv, rules, nrules, n > 0 &&
-	    (size_t)n < sizeof(cache) && access(cfg->data_dir, W_OK) == 0 ?
-	    cache : NULL);
+	    (size_t)n < sizeof(cache) && access(cfg->data_dir, W_OK) == 0 &&
+	    datadir_check(cfg->data_dir, 0, NULL) == 0 ? cache : NULL);
 }
 
+/* The baseline lives in the data directory unless --db says elsewhere;
+ * one that fails the check is not used (said above). */
 static int
 run_integrity(int argc, char **argv, const struct agent_config *cfg)
 {
-	return fim_cmd_run(argc, argv, cfg->data_dir);
+	return fim_cmd_run(argc, argv, datadir_check(cfg->data_dir, 0,
+	    NULL) == ERR_IO ? NULL : cfg->data_dir);
 }
 
 static const struct {

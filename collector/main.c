@@ -30,6 +30,7 @@
 #include <sodium.h>
 
 #include "config.h"
+#include "datadir.h"
 #include "token.h"
 #include "err.h"
 #include "event.h"
@@ -161,10 +162,8 @@ setup(struct cli *cli)
 	    sizeof(cli->keypath), cli->cfg.data_dir, "collector.key") != 0)
 		return usage_err("data directory path too long: %s",
 		    cli->cfg.data_dir);
-	if (mkdir(cli->cfg.data_dir, 0700) == -1 && errno != EEXIST) {
-		log_warn("data directory %s", cli->cfg.data_dir);
+	if (datadir_check(cli->cfg.data_dir, 1, cli->cfg.user) != 0)
 		return 1;
-	}
 	return 0;
 }
 
@@ -277,6 +276,10 @@ cmd_run(struct cli *cli)
 	if (cli->cfg.user[0] != '\0' && geteuid() == 0 &&
 	    (own_data_dir(cli) != 0 || priv_drop(cli->cfg.user) != 0))
 		goto done;
+	if (geteuid() == 0)
+		log_warnx("running as root: set 'user' in the configuration "
+		    "(the shipped file says vigil) so that the daemon facing "
+		    "the network does not keep root");
 	if (write_listen_file(cli, addr) != 0)
 		log_warnx("could not write %s/listen.addr", cli->cfg.data_dir);
 	for (i = 0; signums[i] != 0; i++) {

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include "db.h"
@@ -18,46 +19,57 @@
 #include "log.h"
 
 /*
- * Never open() a database file that SQLite may already hold open in this
- * process: closing any descriptor of a file drops every POSIX lock the
- * process has on it, SQLite's included, and another process could then
- * checkpoint and delete a WAL that is still in use. So an existing file is
- * only stat()ed and chmod()ed by path; a new one is created (O_EXCL) and
- * closed before SQLite opens it. SQLite gives -wal and -shm the same mode.
+ * Never open() a database file for reading or writing when SQLite may
+ * already hold it open in this process: closing any such descriptor
+ * drops every POSIX lock the process has on the file, SQLite's included,
+ * and another process could then checkpoint and delete a WAL that is
+ * still in use. An O_PATH descriptor is the exception (the kernel's
+ * filp_close() removes no locks for it), so the file is checked and
+ * tightened through one: what fstat() describes is what chmod() changes,
+ * even if someone swaps the path for a symlink in between. A new file is
+ * created (O_EXCL) mode 0600 and closed before SQLite opens it; SQLite
+ * gives -wal and -shm the same mode. Between the check and SQLite's own
+ * open, only someone who can write into the data directory could swap
+ * the file, and datadir_check() refuses directories others can write.
  */
 static int
 db_secure_file(const char *path, int readonly)
 {
 	struct stat	st;
-	int		fd;
+	char		fdpath[64];
+	int		fd, rc = ERR_IO;
 
-	if (lstat(path, &st) == -1) {
-		if (errno != ENOENT || readonly) {
-			log_warn("database %s", path);
-			return ERR_IO;
-		}
+	fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1 && errno == ENOENT && !readonly) {
 		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC |
 		    O_NOFOLLOW, 0600);
-		if (fd == -1 && errno != EEXIST) {
-			log_warn("database %s", path);
-			return ERR_IO;
-		}
-		if (fd != -1)
-			close(fd);
-		if (lstat(path, &st) == -1) {
-			log_warn("database %s", path);
-			return ERR_IO;
-		}
+		if (fd == -1 && errno == EEXIST)	/* lost a race */
+			fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	}
+	if (fd == -1) {
+		log_warn("database %s", path);
+		return ERR_IO;
+	}
+	if (fstat(fd, &st) == -1) {
+		log_warn("database %s", path);
+		goto done;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		log_warnx("database %s: not a regular file", path);
-		return ERR_IO;
+		goto done;
 	}
-	if (!readonly && (st.st_mode & 077) != 0 && chmod(path, 0600) == -1) {
+	/* chmod through the descriptor: fchmod() refuses O_PATH ones, the
+	 * /proc link to the descriptor does not */
+	if (!readonly && (st.st_mode & 077) != 0 &&
+	    (snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd) < 0 ||
+	    chmod(fdpath, 0600) == -1)) {
 		log_warn("database %s: chmod", path);
-		return ERR_IO;
+		goto done;
 	}
-	return 0;
+	rc = 0;
+done:
+	close(fd);
+	return rc;
 }
 
 /*

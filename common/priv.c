@@ -18,7 +18,8 @@ priv_drop(const char *user)
 
 	errno = 0;
 	if ((pw = getpwnam(user)) == NULL) {
-		log_warnx("user %s: no such user", user);
+		log_warnx("user %s: no such user (create it as a system user, "
+		    "or change 'user' in the configuration)", user);
 		return ERR_IO;
 	}
 	if (setgroups(1, &pw->pw_gid) == -1 ||

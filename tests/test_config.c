@@ -1256,6 +1256,11 @@ test_shipped_files(void **state)
 		skip();		/* built away from its source tree */
 	agent_expected(&wa);
 	collector_expected(&wc);
+	/* one difference on purpose: the shipped file names the service
+	 * user, so that the daemon facing the network does not stay root
+	 * (a collector run without a file stays who started it) */
+	assert_string_equal(wc.user, "");
+	snprintf(wc.user, sizeof(wc.user), "vigil");
 	memset(&a, 0x5a, sizeof(a));
 	if (load_path(f, AGENT, &a, ap) != 0)
 		fail_msg("%s: %s", ap, f->log);

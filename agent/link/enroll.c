@@ -32,6 +32,7 @@
 
 #include <sodium.h>
 
+#include "datadir.h"
 #include "enroll.h"
 #include "err.h"
 #include "log.h"
@@ -52,19 +53,6 @@ enroll_path(char *out, size_t outlen, const char *dir, const char *name)
 		return ERR_TOOBIG;
 	}
 	return 0;
-}
-
-int
-enroll_make_dir(const char *dir)
-{
-	struct stat	st;
-
-	if (mkdir(dir, 0700) == 0)
-		return 0;
-	if (errno == EEXIST && stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
-		return 0;
-	log_warn("data directory %s", dir);
-	return ERR_IO;
 }
 
 int
@@ -528,7 +516,7 @@ enroll_run(const struct agent_config *cfg, const char *collector,
 	if ((rc = parse_args(host, sizeof(host), &port, token, fpr,
 	    collector, token_hex, fingerprint)) != 0)
 		goto fail;
-	if ((rc = enroll_make_dir(cfg->data_dir)) != 0 ||
+	if ((rc = datadir_check(cfg->data_dir, 1, NULL)) != 0 ||
 	    (rc = enroll_path(path, sizeof(path), cfg->data_dir,
 	    ENROLL_KEY_FILE)) != 0)
 		goto fail;

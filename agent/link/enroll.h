@@ -50,8 +50,6 @@ int	enroll_run(const struct agent_config *cfg, const char *collector,
 /* dir/name into out[outlen]. ERR_TOOBIG if it does not fit. */
 int	enroll_path(char *out, size_t outlen, const char *dir,
 	    const char *name);
-/* Create dir (mode 0700) unless it exists as a directory. ERR_IO. */
-int	enroll_make_dir(const char *dir);
 /* Decimal digits only (no sign, no spaces), value <= max. ERR_MALFORMED,
  * *out untouched on error. */
 int	enroll_parse_u64(uint64_t *out, const char *s, uint64_t max);

@@ -139,8 +139,8 @@ enroll_agent() {
 	tok=$(coll enroll-token --name "$name" --office "$office" --json) || return 1
 	token=$(sed -n 's/.*"token":"\([0-9a-f]*\)".*/\1/p' <<<"$tok")
 	fpr=$(sed -n 's/.*"fingerprint":"\([0-9a-f]*\)".*/\1/p' <<<"$tok")
-	"$AGENT" -c "$T/agent.conf" --data-dir "$d" enroll --collector "$CADDR" \
-		--token "$token" --fingerprint "$fpr" >/dev/null
+	printf '%s\n' "$token" | "$AGENT" -c "$T/agent.conf" --data-dir "$d" \
+		enroll --collector "$CADDR" --token-file - --fingerprint "$fpr" >/dev/null
 }
 
 agent() { local d=$1; shift; "$AGENT" -c "$T/agent.conf" --data-dir "$d" "$@"; }
