@@ -111,27 +111,37 @@ mounttab_kind_ok(enum mountinfo_kind k, int policy)
 	return policy == MOUNTTAB_ALL && k != MOUNTINFO_SYSTEM;
 }
 
-/* ok for each mount: its type and those of the mounts it sits on. */
+/* Whether m and the mounts it sits on are accepted under policy; if
+ * not, *block: the first kind refused on the way. */
+static int
+chain_ok(const struct mounttab_mount *v, size_t n,
+    const struct mounttab_mount *m, int policy, enum mountinfo_kind *block)
+{
+	size_t	steps;
+
+	*block = MOUNTINFO_OTHER;	/* a cycle */
+	for (steps = 0; steps <= n; steps++) {
+		if (!mounttab_kind_ok(m->kind, policy)) {
+			*block = m->kind;
+			return 0;
+		}
+		if (m->parent == m->id ||
+		    (m = mounttab_find(v, n, m->parent)) == NULL)
+			return 1;	/* the root, or unlisted */
+	}
+	return 0;
+}
+
+/* ok and ok_all for each mount: its type and those it sits on. */
 static void
 chain(struct mounttab_mount *v, size_t n, int policy)
 {
-	const struct mounttab_mount	*m;
-	size_t				 i, steps;
+	enum mountinfo_kind	k;
+	size_t			i;
 
 	for (i = 0; i < n; i++) {
-		m = &v[i];
-		v[i].block = MOUNTINFO_OTHER;	/* a cycle */
-		for (steps = 0; steps <= n; steps++) {
-			if (!mounttab_kind_ok(m->kind, policy)) {
-				v[i].block = m->kind;
-				break;
-			}
-			if (m->parent == m->id ||
-			    (m = mounttab_find(v, n, m->parent)) == NULL) {
-				v[i].ok = 1;	/* the root, or unlisted */
-				break;
-			}
-		}
+		v[i].ok = chain_ok(v, n, &v[i], policy, &v[i].block);
+		v[i].ok_all = chain_ok(v, n, &v[i], MOUNTTAB_ALL, &k);
 	}
 }
 

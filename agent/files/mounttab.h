@@ -57,6 +57,7 @@ struct mounttab_mount {
 	size_t			 len;
 	enum mountinfo_kind	 kind;
 	int			 ok;		/* it and its parents accepted */
+	int			 ok_all;	/* the same under MOUNTTAB_ALL */
 	enum mountinfo_kind	 block;		/* not ok: the kind refused on
 						 * the way (its own or a
 						 * parent's) */

@@ -1892,10 +1892,22 @@ mnt_relevant(struct watch *w, const struct mounttab_mount *m,
 		mkeys_add(nk, key, old->ok, m->point);
 		return;
 	}
+	if (!m->ok && w->policy == MOUNTTAB_ALL && m->ok_all && !holding) {
+		/* a FUSE or network mount the rescans may enter, on worker
+		 * threads; the loop never does */
+		w->st.unwatched++;
+		log_warnx("watch: %s is on a %s file system: not watched, "
+		    "only rescanned", lp(b, target, strlen(target)),
+		    mountinfo_kind_name(m->block));
+		mkeys_add(nk, key, -1, m->point);
+		if (report)
+			rescan(w, target, WATCH_RESCAN_UNWATCHED);
+		return;
+	}
 	if (!m->ok) {
 		w->st.refused++;
 		log_warnx("watch: %s is on a %s file system: neither watched "
-		    "nor scanned ([files] filesystems)", lp(b, target,
+		    "nor scanned ([files] remote_filesystems)", lp(b, target,
 		    strlen(target)), mountinfo_kind_name(m->block));
 		mkeys_add(nk, key, -1, m->point);
 		return;
@@ -1983,7 +1995,7 @@ mnt_refresh(struct watch *w, int report)
 	size_t			 nm = 0, i, k;
 	int			 rc;
 
-	if ((rc = mounttab_read(&m, &nm, &buf, w->policy)) != 0) {
+	if ((rc = mounttab_read(&m, &nm, &buf, MOUNTTAB_LOCAL)) != 0) {
 		w->st.errors++;
 		log_warnx("watch: the mount table: %s; new mounts may be "
 		    "missed", vigil_strerror(rc));
@@ -2081,8 +2093,10 @@ watch_new(struct watch **out, struct event_base *base,
 	w->fd = w->fd2 = w->mnt_fd = w->mnt_ep = -1;
 	w->policy = opts != NULL && opts->filesystems == MOUNTTAB_ALL ?
 	    MOUNTTAB_ALL : MOUNTTAB_LOCAL;
-	/* without it (no /proc in a chroot) no mount is entered at all */
-	if (mounttab_new(&w->mt, w->policy) != 0)
+	/* local mounts only, whatever the policy: the loop never waits on a
+	 * FUSE or network server; without it (no /proc in a chroot) no mount
+	 * is entered at all */
+	if (mounttab_new(&w->mt, MOUNTTAB_LOCAL) != 0)
 		log_warnx("watch: no mount table: file systems mounted below "
 		    "the watched folders are not watched");
 	rc = ERR_NOMEM;

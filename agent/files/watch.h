@@ -16,11 +16,11 @@
  * rename into place and hard link on the file systems holding the
  * watched folders; inotify(7) otherwise, one watch per folder. Mounts
  * appearing under a watched folder (USB sticks under /media) are picked
- * up by either, if the mount table accepts them (mounttab.h: by default
- * local file systems only, never a FUSE mount a user made, a network
- * share or the kernel's own): a refused mount is never marked, walked,
- * stat'ed or opened, so a server that never answers cannot stall the
- * loop. Meant for the agent process that holds the privilege.
+ * up by either if they are local (mounttab.h: disks, USB sticks,
+ * memory): a FUSE mount (which any user can make), a network share or
+ * the kernel's own is never marked, walked, stat'ed or opened here, so a
+ * server that never answers cannot stall the loop. Meant for the agent
+ * process that holds the privilege.
  *
  * Not this module's job: debouncing (a busy file is reported at every
  * close; only duplicates within one kernel read are merged) and scanning.
@@ -68,8 +68,11 @@ struct watch_opts {
 	 * (which hands over no descriptors) and WATCH_FANOTIFY fails.
 	 */
 	const char	*private_dir;
-	int		 filesystems;	/* MOUNTTAB_LOCAL (0) or MOUNTTAB_ALL:
-					 * which mounts are watched */
+	int		 filesystems;	/* MOUNTTAB_LOCAL (0), or MOUNTTAB_ALL:
+					 * FUSE and network mounts below a
+					 * root are reported for rescans
+					 * (never watched: the loop must not
+					 * wait on their servers) */
 };
 
 /* The longest path reported (a file deeper than this is reported with
