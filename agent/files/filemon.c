@@ -172,6 +172,7 @@ struct filemon {
 	int			 fim_stop;
 	int			 fim_ready;	/* baseline exists */
 	int			 global_init;	/* scanner_global_init() done */
+	int			 flush_failed;	/* the last cache flush failed */
 };
 
 /* dir/name into out; ERR_TOOBIG if it does not fit. */
@@ -188,7 +189,7 @@ mono_ms(void)
 {
 	struct timespec	ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);	/* cannot fail */
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
@@ -766,7 +767,9 @@ arm_debounce(struct filemon *fm, int64_t delay_ms)
 		delay_ms = 0;
 	tv.tv_sec = delay_ms / 1000;
 	tv.tv_usec = (delay_ms % 1000) * 1000;
-	evtimer_add(fm->debounce_ev, &tv);
+	if (evtimer_add(fm->debounce_ev, &tv) != 0)
+		log_warnx("files: the debounce timer cannot be armed: written "
+		    "files wait for the next one");
 }
 
 static void
@@ -935,8 +938,15 @@ on_flush(evutil_socket_t fd, short what, void *arg)
 {
 	struct filemon	*fm = arg;
 
-	if (fm->cache != NULL)
-		scancache_flush(fm->cache);
+	int		 rc;
+
+	if (fm->cache == NULL)
+		return;
+	/* once per failing stretch: a full disk must not fill the log */
+	if ((rc = scancache_flush(fm->cache)) != 0 && !fm->flush_failed)
+		log_warnx("files: scan cache: %s; files will be scanned "
+		    "again", vigil_strerror(rc));
+	fm->flush_failed = rc != 0;
 }
 
 struct fimctx {
@@ -1016,7 +1026,7 @@ fim_main(void *arg)
 	pthread_mutex_lock(&fm->fmu);
 	fm->fim_ready = 1;
 	for (;;) {
-		clock_gettime(CLOCK_REALTIME, &until);
+		(void)clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += fm->cfg->fim_interval_s;
 		while (fm->fimq == NULL && !fm->fim_stop &&
 		    pthread_cond_timedwait(&fm->fcv, &fm->fmu, &until) == 0)
@@ -1026,16 +1036,21 @@ fim_main(void *arg)
 		if ((q = fm->fimq) != NULL) {
 			fm->fimq = q->next;
 			pthread_mutex_unlock(&fm->fmu);
-			fim_check_path(fim, q->path, fim_emit, &x);
+			/* a change not stored is seen again next time */
+			if ((rc = fim_check_path(fim, q->path, fim_emit,
+			    &x)) != 0)
+				log_warnx("integrity: check of %s: %s", q->path,
+				    vigil_strerror(rc));
 			free(q->path);
 			free(q);
 		} else {
 			pthread_mutex_unlock(&fm->fmu);
-			if (fim_check(fim, fim_emit, &x, &st) == ERR_NOTFOUND)
-				fim_baseline(fim, &st);
+			if ((rc = fim_check(fim, fim_emit, &x, &st)) ==
+			    ERR_NOTFOUND)
+				rc = fim_baseline(fim, &st);
 			log_info("integrity: periodic check: %llu changes in "
-			    "%.1f s", (unsigned long long)st.changes,
-			    st.seconds);
+			    "%.1f s%s", (unsigned long long)st.changes,
+			    st.seconds, rc ? " (with errors)" : "");
 		}
 		pthread_mutex_lock(&fm->fmu);
 	}
@@ -1208,6 +1223,7 @@ filemon_new(struct filemon **out, struct event_base *base,
 {
 	struct filemon	*fm;
 	struct spool	*sp = NULL;
+	char		*root;
 	int		 i, rc;
 
 	*out = NULL;
@@ -1261,8 +1277,11 @@ filemon_new(struct filemon **out, struct event_base *base,
 	/* Files written while the agent was not running: a first pass over
 	 * every watched tree (cheap for files the cache knows). */
 	for (i = 0; cfg->files_enabled && i < cfg->watch.n; i++) {
-		if (access(cfg->watch.item[i], F_OK) == 0)
-			request_rescan(fm, cfg->watch.item[i]);
+		/* resolved as the watcher resolves it: the walk follows no
+		 * link, not even in the configured path */
+		if ((root = realpath(cfg->watch.item[i], NULL)) != NULL)
+			request_rescan(fm, root);
+		free(root);
 	}
 	*out = fm;
 	return 0;
@@ -1397,7 +1416,8 @@ filemon_free(struct filemon *fm)
 		fm->fim_stop = 1;
 		pthread_cond_signal(&fm->fcv);
 		pthread_mutex_unlock(&fm->fmu);
-		pthread_join(fm->fim_thread, NULL);
+		if (pthread_join(fm->fim_thread, NULL) != 0)
+			log_warnx("integrity: its thread cannot be joined");
 	}
 	watch_free(fm->watch);
 	while ((p = TAILQ_FIRST(&fm->pending)) != NULL)

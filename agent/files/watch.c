@@ -6,57 +6,81 @@
  * wherever events may have been missed. Two backends behind struct
  * backend, chosen once in watch_new():
  *
- *  fanotify  FAN_CLOSE_WRITE on every mount holding a watched path
- *            (FAN_MARK_MOUNT). Each event carries a read-only fd of the
- *            file; its path comes from readlink(/proc/self/fd/N) and is
- *            filtered by roots and exclusions. Events written by this
- *            process are dropped. A mount mark, not FAN_MARK_FILESYSTEM:
- *            a file system mark also reports writes made through other
- *            mounts of the same file system (bind mounts, containers'
- *            namespaces), whose paths either lie outside our roots or
- *            are on mounts we mark anyway; it would only add load.
+ *  fanotify  By file handles (FAN_REPORT_DFID_NAME, Linux 5.9): a mark on
+ *            each file system holding a watched path (FAN_MARK_FILESYSTEM)
+ *            for FAN_CLOSE_WRITE, FAN_MOVED_TO and FAN_CREATE, folders
+ *            included (FAN_ONDIR). An event names a folder by its handle
+ *            and the file by its name; the kernel opens nothing. The
+ *            folder is opened from the handle (O_PATH), its path read
+ *            from /proc/self/fd (walking up with ".." past PATH_MAX) and
+ *            filtered by roots and exclusions; the name is examined
+ *            beside it with statx. A file renamed into place is reported
+ *            under its new name (a download's .part becoming .exe); a
+ *            folder renamed or moved in is reported for a rescan; a
+ *            created file with content (a hard link, linkat of an
+ *            O_TMPFILE) is reported. Events made by this process are
+ *            dropped. A mount whose file system gives no handles (ENODEV,
+ *            EOPNOTSUPP; EXDEV: a btrfs subvolume) is marked in a second
+ *            group with descriptors (FAN_MARK_MOUNT, FAN_CLOSE_WRITE, as
+ *            before): there renames are seen at the next rescan only.
+ *            A file system mark also sees writes through other mounts of
+ *            it (bind mounts, containers): their paths lie outside the
+ *            roots, or are paths of ours naming the same folder.
  *  inotify   one watch per folder, walked at watch_add() and extended as
  *            folders appear (IN_CREATE/IN_MOVED_TO with IN_ISDIR), then a
  *            rescan of the new folder: files written into it before its
  *            watch existed are otherwise invisible. That race is inherent
  *            to inotify; the rescan closes it. Folders moved out of the
- *            tree lose their watches; IN_IGNORED drops a map entry.
+ *            tree lose their watches; IN_IGNORED drops a map entry. Each
+ *            folder is opened with safeopen (no link followed anywhere on
+ *            its path) and watched through its descriptor; walks stop at
+ *            mount points (the mount code takes local mounts up).
  *
  * Mounts: /proc/self/mountinfo is polled (it raises EPOLLPRI on any
  * change; libevent cannot ask for POLLPRI, so a private epoll set holds
- * it and the loop watches that set) and its lines parsed by mountinfo.c. A mount appearing at or under a
- * root is marked (fanotify) or walked (inotify) and reported as a rescan;
- * so is, under inotify, the folder a vanished mount had covered. A root
- * that does not exist yet (/media) is taken up when something is mounted
- * at or under it.
+ * it and the loop watches that set) and read by mounttab.c. A local mount
+ * appearing at or under a root is marked (fanotify) or walked (inotify)
+ * and reported as a rescan; so is, under inotify, the folder a vanished
+ * mount had covered. A root that does not exist yet (/media) is taken up
+ * when something is mounted at or under it. A FUSE mount, a network
+ * share or the kernel's own is never marked, walked or stat'ed: this is
+ * the event loop, and such a server may never answer (with
+ * watch_opts.filesystems MOUNTTAB_ALL it is reported for rescans, which
+ * run on worker threads). The mount holding a root is marked even when
+ * the table does not list it (in a chroot whose root is a plain folder).
  *
  * Invariants:
  *  - every fd handed out by fanotify is closed exactly once: right away
- *    when dropped, or after its callback (pend_flush, deliver);
+ *    when dropped, or after its callback (pend_flush, deliver); a folder
+ *    opened from a handle is closed before its event's handling returns,
+ *    descriptors on marked file systems at the end of each read (held
+ *    longer, they would keep a USB stick from being unmounted);
  *  - reports are delivered at the end of each read(), with same-path
  *    duplicates of that read merged (a hash set over the batch);
  *  - a kernel overflow, a lost read or an unwatchable part always gives a
- *    rescan report; a skipped over-long path gives a log line and a count;
+ *    rescan report; a path too long to name gives a WATCH_EV_TOOLONG
+ *    report (fanotify) or a rescan of its folder (inotify);
  *  - inotify: w->dirs maps each live wd to its folder's current path.
  *    After an overflow every root is walked again (new folders may have
  *    appeared unseen) and entries not seen again are dropped.
  *  - paths are bytes: never assumed UTF-8, escaped for log lines.
  *
  * Not seen (documented limits): only content is watched, not mode, owner
- * or removal (FIM's periodic check finds those). fanotify reports no
- * renames or hard links (those need FAN_REPORT_FID, which gives no fd),
- * so a file written elsewhere on the same mount and renamed into a root
- * is missed until a rescan. inotify: a file closed in a new folder before
- * its watch exists is covered only by that folder's rescan; folders left
- * unwatched (watch limit) are not retried; a root removed and made again
- * is watched again only after an overflow or a mount change.
+ * or removal (FIM's periodic check finds those). fanotify by descriptors
+ * (mounts without file handles) reports no renames. inotify: a file
+ * closed in a new folder before its watch exists is covered only by that
+ * folder's rescan; folders left unwatched (watch limit, or a path of
+ * PATH_MAX or more) are rescanned when found and not retried; a root
+ * removed and made again is watched again only after an overflow or a
+ * mount change.
  *
- * Load: fanotify sees every close-after-write on the marked mounts (all of
- * / on a one-disk PC): per event one read share, one readlink, one fstat,
- * and an O(roots + exclusions) filter. inotify: one lstat per reported
- * file; memory about 64 bytes plus the path per watched folder; walks are
- * synchronous, O(folders) at watch_add, after an overflow and per new
- * subtree. A mount change re-reads mountinfo: O(mounts x roots).
+ * Load: fanotify sees every close-after-write, rename and link on the
+ * marked file systems (all of / on a one-disk PC): per event one
+ * open_by_handle_at, one readlink, a statx, and an O(roots + exclusions)
+ * filter. inotify: a safeopen and fstat per reported file; memory about
+ * 64 bytes plus the path per watched folder; walks are synchronous,
+ * O(folders) at watch_add, after an overflow and per new subtree. A mount
+ * change re-reads mountinfo: O(mounts x roots).
  */
 #include <sys/epoll.h>
 #include <sys/fanotify.h>
