@@ -861,8 +861,10 @@ test_inotify_enospc(void **state)
 {
 	int	rc;
 
-	if ((rc = tmpdir_child(enospc_child, *state)) == 77)
-		skip();		/* no user namespaces here */
+	if ((rc = tmpdir_child(enospc_child, *state)) == 77) {
+		print_message("skipped: no user namespace here (a chroot?)\n");
+		skip();
+	}
 	assert_int_equal(rc, 0);
 }
 

@@ -37,10 +37,10 @@ local_rules =
 watcher = auto
 debounce = 100ms
 timeout = 1s
-remote_filesystems = $1
-[integrity]
-enabled = no
 EOC
+	# the default unsaid: the old agent read the same file
+	[ "$1" = yes ] && echo "remote_filesystems = yes" >>"$T/agent.conf"
+	printf '[integrity]\nenabled = no\n' >>"$T/agent.conf"
 }
 
 # events_with TYPE TEXT...: stored events of TYPE whose line holds each TEXT

@@ -38,6 +38,8 @@ EOC
 	enroll_agent "$a" "pc-$watcher" "Xã Tân Phú" || return 1
 	start_agent "$a"
 	wait_for "agent up" 20 sh -c "grep -q 'watching' '$a.log'" || true
+	# the first pass over the tree alerts on what an earlier case left
+	wait_for "first rescan" 20 grep -q "rescanned $T/watched:" "$a.log" || true
 	sleep 1
 	local before t0 t1
 	before=$(count --type alert --agent "pc-$watcher")
@@ -80,17 +82,22 @@ within2() {
 }
 
 # Item 7: what browsers and file managers do. None of these files was
-# ever closed after writing under its final name in the watched tree.
+# ever closed after writing under its final name in the watched tree, and
+# each is renamed well after its last write (as a browser renames a
+# download when it is complete), so the write's own report is long gone.
 renames() {
 	local w=$1 out=$T/out-$1
 	mkdir -p "$out/dir" "$T/watched/pkg-$w.unpacking"
 	printf '%s' "$EICAR" >"$T/watched/setup-$w.exe.part"
+	sleep 0.5
 	mv "$T/watched/setup-$w.exe.part" "$T/watched/setup-$w.exe"
 	within2 "$w: a download renamed from .part alerts under its final name" "setup-$w.exe"
 	printf '%s' "$EICAR" >"$out/moved-$w.com"
+	sleep 0.5
 	mv "$out/moved-$w.com" "$T/watched/moved-$w.com"
 	within2 "$w: a file moved in from outside alerts" "moved-$w.com"
 	printf '%s' "$EICAR" >"$out/dir/inner-$w.com"
+	sleep 0.5
 	mv "$out/dir" "$T/watched/dir-$w"
 	within2 "$w: a folder moved in has its files scanned" "inner-$w.com"
 	printf '%s' "$EICAR" >"$T/watched/pkg-$w.unpacking/p-$w.com"
