@@ -44,6 +44,7 @@ random_text(uint8_t *p, size_t max)
 		"\xc3\xa3", "\xe1\xbb\x87", "\xf0\x9f\x98\x80",
 		"\xed\xa0\x80", "\xc0\xaf", "\xf4\x90\x80\x80", "\\x41",
 	};
+	const size_t npieces = sizeof(pieces) / sizeof(pieces[0]);
 	size_t	n = 0, len = rnd() % (max + 1), k;
 	const char *pc;
 
@@ -56,7 +57,7 @@ random_text(uint8_t *p, size_t max)
 			p[n++] = (uint8_t)(0x20 + rnd() % 0x5f);
 			break;
 		default:
-			pc = pieces[rnd() % (sizeof(pieces) / sizeof(pieces[0]))];
+			pc = pieces[rnd() % npieces];
 			k = strlen(pc);
 			if (n + k > max)
 				return n;
@@ -188,9 +189,9 @@ test_seq_exhaustive(void **state)
 					k1 = text_utf8_seq(b, n, &c1);
 					k2 = model_seq(b, n, &c2);
 					if (k1 != k2 || (k1 && c1 != c2))
-						fail_msg("%02x %02x %02x (n %zu)"
-						    ": %zu/%x, model %zu/%x", x,
-						    y, z, n, k1, c1, k2, c2);
+						fail_msg("%02x %02x %02x (n "
+						    "%zu): %zu/%x, model %zu/%x",
+						    x, y, z, n, k1, c1, k2, c2);
 				}
 			}
 	for (x = 0xf0; x < 0xf8; x++)
@@ -348,7 +349,8 @@ test_put_json(void **state)
 			k = model_seq((uint8_t *)buf + i, len - 1 - i, &c);
 			assert_true(k > 0 && !model_unsafe(c));
 		}
-		assert_non_null(back = json_loadb(buf, len, JSON_ALLOW_NUL, NULL));
+		back = json_loadb(buf, len, JSON_ALLOW_NUL, NULL);
+		assert_non_null(back);
 		assert_true(json_equal(j, back));
 		json_decref(back);
 		json_decref(j);
