@@ -97,7 +97,7 @@ test_owner(void **state)
 {
 	struct tmpdir	*t = *state;
 	char		 dir[PATH_MAX];
-	struct passwd	*pw;
+	struct passwd	*pw = NULL;
 
 	if (geteuid() != 0 || (pw = getpwnam("nobody")) == NULL) {
 		print_message("skipped: needs root and the user nobody\n");

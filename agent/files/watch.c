@@ -67,7 +67,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -80,6 +79,8 @@
 #include "err.h"
 #include "log.h"
 #include "mountinfo.h"
+#include "pathset.h"
+#include "text.h"
 #include "watch.h"
 
 #define BATCH_MAX	4096		/* reports merged per flush */
@@ -88,7 +89,6 @@
 #define IN_BUF_LEN	65536		/* inotify read: up to 4096 events */
 #define FAN_BUF_LEN	4096		/* fanotify read: <= 170 fds at once */
 #define READS_PER_WAKE	16		/* then back to the loop */
-#define LP_LEN		256		/* a path quoted in a log line */
 #define MOUNTINFO	"/proc/self/mountinfo"
 #define MOUNTINFO_MAX	(64 * 1024 * 1024)
 #define FNV_INIT	0xcbf29ce484222325ULL
@@ -101,19 +101,6 @@
 #define IN_DIR_MASK	(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | \
 			 IN_CREATE | IN_MOVE_SELF | IN_ONLYDIR | \
 			 IN_DONT_FOLLOW | IN_EXCL_UNLINK)
-
-struct root {
-	char		*path;		/* canonical, no trailing '/' but "/" */
-	size_t		 len;
-};
-
-enum excl_kind { EXCL_PREFIX, EXCL_PATHGLOB, EXCL_NAMEGLOB };
-
-struct excl {
-	char		*pat;
-	size_t		 len;
-	int		 kind;		/* enum excl_kind */
-};
 
 struct dir {				/* inotify: one watched folder */
 	struct dir	*next;		/* hash chain */
@@ -170,10 +157,7 @@ struct watch {
 	pid_t			 self;
 	int			 in_cb;		/* inside a callback */
 
-	struct root		*roots;
-	size_t			 nroots;
-	struct excl		*excls;
-	size_t			 nexcls;
+	struct pathset		*ps;		/* roots, exclusions */
 
 	int			 fd;		/* inotify or fanotify */
 	struct event		*ev;
@@ -223,183 +207,37 @@ often(uint64_t n)
 	return n != 0 && (n & (n - 1)) == 0;
 }
 
-/* A path as it may appear in a log line: control bytes and '\' as \xHH,
- * cut with "..." past LP_LEN. */
-static const char *
-lp(char out[static LP_LEN], const char *p, size_t len)
-{
-	static const char	 hex[] = "0123456789abcdef";
-	size_t			 i, o = 0;
-	unsigned char		 c;
-
-	for (i = 0; i < len; i++) {
-		if (o > LP_LEN - 8) {
-			memcpy(out + o, "...", 3);
-			o += 3;
-			break;
-		}
-		c = (unsigned char)p[i];
-		if (c < 0x20 || c == 0x7f || c == '\\') {
-			out[o++] = '\\';
-			out[o++] = 'x';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
-		} else
-			out[o++] = (char)c;
-	}
-	out[o] = '\0';
-	return out;
-}
-
-/* p is base or below it (component-wise). */
-static int
-path_under(const char *p, size_t plen, const char *base, size_t blen)
-{
-	if (blen == 1 && base[0] == '/')
-		return plen >= 1 && p[0] == '/';
-	return plen >= blen && memcmp(p, base, blen) == 0 &&
-	    (plen == blen || p[blen] == '/');
-}
-
-/* dir "/" name into out: the length, or 0 if PATH_MAX or longer. */
-static size_t
-path_join(char out[static PATH_MAX], const char *dir, size_t dirlen,
-    const char *name, size_t namelen)
-{
-	size_t	sep = (dirlen == 1 && dir[0] == '/') ? 0 : 1;
-
-	if (dirlen + sep >= PATH_MAX || namelen >= PATH_MAX - dirlen - sep)
-		return 0;
-	memcpy(out, dir, dirlen);
-	if (sep)
-		out[dirlen] = '/';
-	memcpy(out + dirlen + sep, name, namelen);
-	out[dirlen + sep + namelen] = '\0';
-	return dirlen + sep + namelen;
-}
-
-/* Lexical form of an absolute path that does not exist: no "//", no
- * trailing '/'; "." and ".." are refused (nothing to resolve them
- * against). *out is malloc'd. */
-static int
-path_clean(char **out, const char *path)
-{
-	size_t	 len = strlen(path), i, j, o = 0;
-	char	*s;
-
-	*out = NULL;
-	if ((s = malloc(len + 2)) == NULL)
-		return ERR_NOMEM;
-	for (i = 0; i < len; i = j) {
-		while (i < len && path[i] == '/')
-			i++;
-		for (j = i; j < len && path[j] != '/'; j++)
-			;
-		if (j == i)
-			break;
-		if ((j - i == 1 && path[i] == '.') ||
-		    (j - i == 2 && path[i] == '.' && path[i + 1] == '.')) {
-			free(s);
-			return ERR_USAGE;
-		}
-		s[o++] = '/';
-		memcpy(s + o, path + i, j - i);
-		o += j - i;
-	}
-	if (o == 0)
-		s[o++] = '/';
-	s[o] = '\0';
-	*out = s;
-	return 0;
-}
-
 static void
 too_long(struct watch *w, const char *dir, size_t dirlen)
 {
-	char	b[LP_LEN];
 
 	w->st.toolong++;
 	if (often(w->st.toolong))
 		log_warnx("watch: a path under %s is %d bytes or longer: "
-		    "skipped (%" PRIu64 " so far)", lp(b, dir, dirlen),
+		    "skipped (%" PRIu64 " so far)", dir,
 		    PATH_MAX, w->st.toolong);
 }
 
-/* ---- roots and exclusions ---- */
-
-/* Offset of the first component below the longest root holding path, 0
- * if none does: name patterns apply from there. */
-static size_t
-name_off(const struct watch *w, const char *path, size_t len)
-{
-	size_t	i, best = 0;
-
-	for (i = 0; i < w->nroots; i++)
-		if (path_under(path, len, w->roots[i].path, w->roots[i].len) &&
-		    w->roots[i].len > best)
-			best = w->roots[i].len;
-	return best;
-}
+/* ---- roots and exclusions (pathset.h) ---- */
 
 static int
 root_of(const struct watch *w, const char *path, size_t len)
 {
-	size_t	i;
-
-	for (i = 0; i < w->nroots; i++)
-		if (path_under(path, len, w->roots[i].path, w->roots[i].len))
-			return 1;
-	return 0;
+	return pathset_holder(w->ps, path, len) != 0;
 }
 
 static int
 is_root(const struct watch *w, const char *path, size_t len)
 {
-	size_t	i;
-
-	for (i = 0; i < w->nroots; i++)
-		if (w->roots[i].len == len &&
-		    memcmp(w->roots[i].path, path, len) == 0)
-			return 1;
-	return 0;
+	return pathset_holder(w->ps, path, len) == len;
 }
 
-/* path (NUL-terminated) matches an exclusion; name patterns are tried on
- * the components from offset from on (ancestors were checked before).
- * O(exclusions x components). */
+/* path (NUL-terminated) is excluded; name patterns are tried on the
+ * names after path[0..from) (the folders above were tested before). */
 static int
 excluded(const struct watch *w, const char *path, size_t len, size_t from)
 {
-	char		 comp[NAME_MAX + 1];
-	const struct excl *e;
-	size_t		 i, j, k;
-	int		 names = 0;
-
-	for (k = 0; k < w->nexcls; k++) {
-		e = &w->excls[k];
-		if (e->kind == EXCL_PREFIX) {
-			if (path_under(path, len, e->pat, e->len))
-				return 1;
-		} else if (e->kind == EXCL_PATHGLOB) {
-			if (fnmatch(e->pat, path, FNM_PATHNAME |
-			    FNM_LEADING_DIR) == 0)
-				return 1;
-		} else
-			names = 1;
-	}
-	for (i = from; names && i < len; i = j + 1) {
-		for (j = i; j < len && path[j] != '/'; j++)
-			;
-		if (j == i || j - i > NAME_MAX)
-			continue;
-		memcpy(comp, path + i, j - i);
-		comp[j - i] = '\0';
-		for (k = 0; k < w->nexcls; k++)
-			if (w->excls[k].kind == EXCL_NAMEGLOB &&
-			    fnmatch(w->excls[k].pat, comp, 0) == 0)
-				return 1;
-	}
-	return 0;
+	return pathset_excluded_below(w->ps, path, len, from);
 }
 
 /* ---- delivery ---- */
@@ -420,8 +258,8 @@ rescan_roots(struct watch *w, enum watch_why why)
 {
 	size_t	i;
 
-	for (i = 0; i < w->nroots; i++)
-		rescan(w, w->roots[i].path, why);
+	for (i = 0; i < pathset_count(w->ps); i++)
+		rescan(w, pathset_root(w->ps, i, NULL), why);
 }
 
 /* Hand one report over; closes fd. */
@@ -623,12 +461,13 @@ dir_drop(struct watch *w, enum drop_by by, const char *path, size_t len)
 	for (i = 0; i < w->ndirbuckets; i++) {
 		for (pp = &w->dirs[i]; (d = *pp) != NULL; ) {
 			if (by == DROP_UNDER)
-				drop = path_under(d->path, d->len, path, len);
+				drop = pathset_under(d->path, d->len, path,
+				    len);
 			else if (by == DROP_STALE)
 				drop = d->gen != w->gen;
 			else
-				drop = excluded(w, d->path, d->len,
-				    name_off(w, d->path, d->len));
+				drop = pathset_excluded(w->ps, d->path,
+				    d->len);
 			if (!drop) {
 				pp = &d->next;
 				continue;
@@ -687,12 +526,12 @@ max_user_watches(void)
 	if ((fd = open("/proc/sys/fs/inotify/max_user_watches",
 	    O_RDONLY | O_CLOEXEC)) == -1)
 		return 0;
-	n = read(fd, b, sizeof(b) - 1);
+	n = read(fd, b, sizeof(b));
 	close(fd);
-	if (n > 0) {
-		b[n] = '\0';
-		v = strtoull(b, NULL, 10);
-	}
+	if (n > 0 && b[n - 1] == '\n')
+		n--;
+	if (n <= 0 || text_u64(&v, b, (size_t)n, 0, UINT64_MAX) != 0)
+		v = 0;		/* unknown: the message says 0 */
 	return v;
 }
 
@@ -700,7 +539,6 @@ max_user_watches(void)
 static int
 in_add_failed(struct watch *w, const char *path, size_t len, int err)
 {
-	char	b[LP_LEN];
 
 	if (err == ENOENT || err == ENOTDIR)
 		return 1;
@@ -711,14 +549,14 @@ in_add_failed(struct watch *w, const char *path, size_t len, int err)
 			    "every later new folder are not watched in real "
 			    "time, only rescanned; raise fs.inotify."
 			    "max_user_watches (now %" PRIu64 ") or use "
-			    "fanotify (run as root)", lp(b, path, len),
+			    "fanotify (run as root)", path,
 			    max_user_watches());
 		w->enospc_logged = 1;
 		return ERR_FULL;
 	}
 	if (often(w->st.unwatched))
 		log_warnx("inotify: cannot watch %s: %s (%" PRIu64 " folders "
-		    "unwatched)", lp(b, path, len), strerror(err),
+		    "unwatched)", path, strerror(err),
 		    w->st.unwatched);
 	return ERR_IO;
 }
@@ -732,7 +570,6 @@ in_list(struct watch *w, DIR *d, const char *path, size_t len,
 	struct stat	 sb;
 	size_t		 clen;
 	int		 isdir;
-	char		 b[LP_LEN];
 
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 ||
@@ -744,8 +581,8 @@ in_list(struct watch *w, DIR *d, const char *path, size_t len,
 			    AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(sb.st_mode);
 		if (!isdir)
 			continue;
-		clen = path_join(w->scratch, path, len, de->d_name,
-		    strlen(de->d_name));
+		clen = pathset_join_n(w->scratch, PATH_MAX, path, len,
+		    de->d_name, strlen(de->d_name));
 		if (clen == 0) {
 			too_long(w, path, len);
 			continue;
@@ -755,7 +592,7 @@ in_list(struct watch *w, DIR *d, const char *path, size_t len,
 		if (stack_push(st, w->scratch, clen) != 0) {
 			w->st.unwatched++;
 			log_warnx("inotify: %s: out of memory",
-			    lp(b, w->scratch, clen));
+			    w->scratch);
 			rescan(w, w->scratch, WATCH_RESCAN_UNWATCHED);
 		}
 	}
@@ -770,19 +607,18 @@ in_dir(struct watch *w, const char *path, size_t len, struct stack *st)
 {
 	DIR	*d = NULL;
 	int	 wd, fd, rc = ERR_NOMEM;
-	char	 b[LP_LEN];
 
 	if ((wd = inotify_add_watch(w->fd, path, IN_DIR_MASK)) == -1)
 		return in_add_failed(w, path, len, errno);
 	if (dir_put(w, wd, path, len) != 0) {
-		log_warnx("inotify: %s: out of memory", lp(b, path, len));
+		log_warnx("inotify: %s: out of memory", path);
 		goto fail;
 	}
 	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) == -1 || (d = fdopendir(fd)) == NULL) {
 		rc = errno == ENOENT || errno == ENOTDIR ? 1 : ERR_IO;
 		if (rc == ERR_IO)
-			log_warn("inotify: cannot list %s", lp(b, path, len));
+			log_warn("inotify: cannot list %s", path);
 		if (fd != -1)
 			close(fd);
 		dir_del(w, wd);
@@ -913,12 +749,11 @@ in_file(struct watch *w, uint32_t mask, const char *path, size_t len,
 static void
 in_gone(struct watch *w, struct dir *d, int moved)
 {
-	char	b[LP_LEN];
 
 	if (is_root(w, d->path, d->len))
 		log_warnx("watch: watched folder %s was %s; watched again "
-		    "when a file system is mounted there", lp(b, d->path,
-		    d->len), moved ? "moved away" : "removed or unmounted");
+		    "when a file system is mounted there", d->path,
+		    moved ? "moved away" : "removed or unmounted");
 	if (moved)
 		dir_drop(w, DROP_UNDER, d->path, d->len);
 	else
@@ -951,7 +786,8 @@ in_event(struct watch *w, const struct inotify_event *ev, int *overflow)
 	}
 	if (ev->len == 0 || (namelen = strnlen(ev->name, ev->len)) == 0)
 		return;
-	if ((len = path_join(path, d->path, d->len, ev->name, namelen)) == 0) {
+	if ((len = pathset_join_n(path, sizeof(path), d->path, d->len,
+	    ev->name, namelen)) == 0) {
 		too_long(w, d->path, d->len);
 		return;
 	}
@@ -967,18 +803,19 @@ in_event(struct watch *w, const struct inotify_event *ev, int *overflow)
 static void
 in_overflow(struct watch *w)
 {
-	char	b[LP_LEN];
-	size_t	i;
+	const char	*root;
+	size_t		 i, len;
 
 	w->st.overflows++;
 	if (often(w->st.overflows))
 		log_warnx("inotify: event queue overflowed (%" PRIu64 " times):"
 		    " rescanning every watched folder", w->st.overflows);
 	w->gen++;
-	for (i = 0; i < w->nroots; i++)
-		if (in_walk(w, w->roots[i].path, w->roots[i].len) < 0)
-			log_warnx("inotify: cannot watch %s again", lp(b,
-			    w->roots[i].path, w->roots[i].len));
+	for (i = 0; i < pathset_count(w->ps); i++) {
+		root = pathset_root(w->ps, i, &len);
+		if (in_walk(w, root, len) < 0)
+			log_warnx("inotify: cannot watch %s again", root);
+	}
 	dir_drop(w, DROP_STALE, NULL, 0);
 	rescan_roots(w, WATCH_RESCAN_OVERFLOW);
 }
@@ -1059,7 +896,6 @@ fan_ignore(struct watch *w, const char *dir)
 static int
 fan_add(struct watch *w, const char *path, size_t len)
 {
-	char	b[LP_LEN];
 
 	if (fanotify_mark(w->fd, FAN_MARK_ADD | FAN_MARK_MOUNT,
 	    FAN_CLOSE_WRITE, AT_FDCWD, path) == 0)
@@ -1067,7 +903,7 @@ fan_add(struct watch *w, const char *path, size_t len)
 	if (errno == ENOENT || errno == ENOTDIR)
 		return 1;
 	w->st.unwatched++;
-	log_warn("fanotify: cannot mark the mount of %s", lp(b, path, len));
+	log_warn("fanotify: cannot mark the mount of %s", path);
 	return ERR_IO;
 }
 
@@ -1091,7 +927,7 @@ fan_file(struct watch *w, int fd, pid_t pid)
 	char			 proc[32], path[PATH_MAX];
 	struct stat		 sb;
 	ssize_t			 n;
-	size_t			 len, from;
+	size_t			 len;
 	unsigned		 flags = WATCH_EV_CLOSE_WRITE;
 
 	(void)snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
@@ -1118,8 +954,7 @@ fan_file(struct watch *w, int fd, pid_t pid)
 	}
 	if (!root_of(w, path, len))
 		goto filtered;
-	from = name_off(w, path, len);
-	if (excluded(w, path, len, from))
+	if (pathset_excluded(w->ps, path, len))
 		goto filtered;
 	pend_add(w, path, len, fd, flags, pid);
 	return;
@@ -1392,7 +1227,7 @@ mnt_uncovered(struct watch *w, const struct mkey *now, size_t nnow)
 		len = strlen(o->point);
 		if (mkey_in(now, nnow, o->key) != NULL || !root_of(w, o->point,
 		    len) || is_root(w, o->point, len) ||
-		    excluded(w, o->point, len, name_off(w, o->point, len)))
+		    pathset_excluded(w->ps, o->point, len))
 			continue;
 		if ((rc = w->be->add(w, o->point, len)) == 0)
 			rescan(w, o->point, WATCH_RESCAN_MOUNT);
@@ -1409,8 +1244,9 @@ mnt_refresh(struct watch *w, int report)
 	struct mnt	*m = NULL, *best;
 	struct mkey	*keys = NULL;
 	struct stat	 sb;
+	const char	*root;
 	char		*buf = NULL;
-	size_t		 len, nm, i, k, nk = 0;
+	size_t		 len, rlen, nm, i, k, nk = 0;
 	int		 rc;
 
 	if ((rc = mnt_slurp(&buf, &len)) != 0 ||
@@ -1421,22 +1257,21 @@ mnt_refresh(struct watch *w, int report)
 		    vigil_strerror(rc ? rc : ERR_NOMEM));
 		goto done;
 	}
-	for (i = 0; i < w->nroots; i++) {
-		const struct root *r = &w->roots[i];
-
+	for (i = 0; i < pathset_count(w->ps); i++) {
+		root = pathset_root(w->ps, i, &rlen);
 		best = NULL;
 		for (k = 0; k < nm; k++) {
-			if (m[k].len > r->len &&
-			    path_under(m[k].point, m[k].len, r->path, r->len)) {
-				if (!excluded(w, m[k].point, m[k].len, r->len))
+			if (m[k].len > rlen && pathset_under(m[k].point,
+			    m[k].len, root, rlen)) {
+				if (!excluded(w, m[k].point, m[k].len, rlen))
 					mnt_relevant(w, &m[k], m[k].point,
 					    report);
-			} else if (path_under(r->path, r->len, m[k].point,
+			} else if (pathset_under(root, rlen, m[k].point,
 			    m[k].len) && (best == NULL || m[k].len >= best->len))
 				best = &m[k];
 		}
-		if (best != NULL && stat(r->path, &sb) == 0)
-			mnt_relevant(w, best, r->path, report);
+		if (best != NULL && stat(root, &sb) == 0)
+			mnt_relevant(w, best, root, report);
 	}
 	for (k = 0; k < nm; k++) {
 		if (!m[k].relevant)
@@ -1518,7 +1353,8 @@ watch_new(struct watch **out, struct event_base *base,
 	w->self = getpid();
 	w->fd = w->mnt_fd = w->mnt_ep = -1;
 	rc = ERR_NOMEM;
-	if ((w->buf = malloc(IN_BUF_LEN)) == NULL ||
+	if (pathset_new(&w->ps) != 0 ||
+	    (w->buf = malloc(IN_BUF_LEN)) == NULL ||
 	    (w->pend = calloc(BATCH_MAX, sizeof(*w->pend))) == NULL ||
 	    (w->slots = calloc(SLOT_COUNT, sizeof(*w->slots))) == NULL)
 		goto fail;
@@ -1561,31 +1397,23 @@ fail:
 	return rc;
 }
 
-/* path as a root: canonical if it exists (*absent 0; it must be a
- * folder), else its lexical form (*absent 1). *out is malloc'd. */
+/* path as a root, resolved as pathset.h says (*absent: it does not
+ * exist yet); one that exists must be a folder. Logged. */
 static int
-root_resolve(char **out, int *absent, const char *path)
+root_resolve(char out[static PATH_MAX], int *absent, const char *path)
 {
 	struct stat	 sb;
-	char		 b[LP_LEN];
 	int		 rc;
 
-	*absent = 0;
-	if ((*out = realpath(path, NULL)) == NULL) {
-		if (errno != ENOENT) {
-			log_warn("watch %s", lp(b, path, strlen(path)));
-			return ERR_IO;
-		}
-		if ((rc = path_clean(out, path)) != 0) {
-			log_warnx("watch %s: absent, and not a plain path",
-			    lp(b, path, strlen(path)));
-			return rc;
-		}
-		*absent = 1;
-	} else if (stat(*out, &sb) == -1 || !S_ISDIR(sb.st_mode)) {
-		log_warnx("watch %s: not a folder", lp(b, *out, strlen(*out)));
-		free(*out);
-		*out = NULL;
+	if ((rc = pathset_resolve(out, path, 0, absent)) != 0) {
+		if (rc == ERR_IO)
+			log_warn("watch %s", path);
+		else
+			log_warnx("watch %s: %s", path, vigil_strerror(rc));
+		return rc;
+	}
+	if (!*absent && (stat(out, &sb) == -1 || !S_ISDIR(sb.st_mode))) {
+		log_warnx("watch %s: not a folder", out);
 		return ERR_USAGE;
 	}
 	return 0;
@@ -1594,97 +1422,57 @@ root_resolve(char **out, int *absent, const char *path)
 int
 watch_add(struct watch *w, const char *path)
 {
-	struct root	*r;
-	char		*rp = NULL, b[LP_LEN];
-	size_t		 len, i, j;
-	int		 rc, absent;
+	char	rp[PATH_MAX];
+	size_t	len;
+	int	rc, absent;
 
 	if (w->in_cb)
 		return ERR_STATE;
 	if (path == NULL || path[0] != '/') {
-		log_warnx("watch %s: not an absolute path", path ? lp(b, path,
-		    strlen(path)) : "(null)");
+		log_warnx("watch %s: not an absolute path",
+		    path ? path : "(null)");
 		return ERR_USAGE;
 	}
 	if (strlen(path) >= PATH_MAX)
 		return ERR_TOOBIG;
-	if ((rc = root_resolve(&rp, &absent, path)) != 0)
+	if ((rc = root_resolve(rp, &absent, path)) != 0)
 		return rc;
 	len = strlen(rp);
 	if (root_of(w, rp, len))
-		goto fail;	/* already covered: rc is 0 */
+		return 0;	/* already covered */
 	if (excluded(w, rp, len, len)) {
-		log_warnx("watch %s: excluded, not watched", lp(b, rp, len));
-		goto fail;
+		log_warnx("watch %s: excluded, not watched", rp);
+		return 0;
 	}
-	rc = ERR_NOMEM;
-	if ((r = reallocarray(w->roots, w->nroots + 1, sizeof(*r))) == NULL)
-		goto fail;
-	w->roots = r;
 	if (!absent && (rc = w->be->add(w, rp, len)) < 0)
-		goto fail;
+		return rc;
 	if (absent || rc > 0)
 		log_info("watch %s: absent for now; watched from when a file "
-		    "system is mounted there", lp(b, rp, len));
-	/* roots below the new one are now part of it */
-	for (i = j = 0; i < w->nroots; i++) {
-		if (path_under(w->roots[i].path, w->roots[i].len, rp, len))
-			free(w->roots[i].path);
-		else
-			w->roots[j++] = w->roots[i];
+		    "system is mounted there", rp);
+	/* Roots below the new one become part of it. Out of memory here
+	 * leaves inotify watching folders that no root holds: they are
+	 * reported, never missed. */
+	if ((rc = pathset_add(w->ps, rp)) < 0) {
+		log_warnx("watch %s: %s", rp, vigil_strerror(rc));
+		return rc;
 	}
-	w->nroots = j;
-	w->roots[w->nroots].path = rp;
-	w->roots[w->nroots++].len = len;
 	mnt_refresh(w, 0);
 	return 0;
-fail:
-	free(rp);
-	return rc;
 }
 
 int
 watch_exclude(struct watch *w, const char *pattern)
 {
-	struct excl	*e;
-	char		*p = NULL, b[LP_LEN];
-	size_t		 len;
-	int		 kind, rc;
+	int	rc;
 
 	if (w->in_cb)
 		return ERR_STATE;
-	if (pattern == NULL || (len = strlen(pattern)) == 0)
-		return ERR_USAGE;
-	if (len >= PATH_MAX)
-		return ERR_TOOBIG;
-	if (strchr(pattern, '/') == NULL)
-		kind = EXCL_NAMEGLOB;
-	else if (pattern[0] != '/') {
-		log_warnx("exclude %s: a path must be absolute",
-		    lp(b, pattern, len));
-		return ERR_USAGE;
-	} else if (strpbrk(pattern, "*?[") != NULL)
-		kind = EXCL_PATHGLOB;
-	else
-		kind = EXCL_PREFIX;
-	if (kind != EXCL_PREFIX)
-		p = strdup(pattern);
-	else if ((p = realpath(pattern, NULL)) == NULL &&
-	    (rc = path_clean(&p, pattern)) != 0) {
-		log_warnx("exclude %s: absent, and not a plain path",
-		    lp(b, pattern, len));
+	if ((rc = pathset_exclude(w->ps, pattern)) != 0) {
+		if (pattern != NULL && pattern[0] != '\0')
+			log_warnx("exclude %s: %s", pattern, rc == ERR_USAGE ?
+			    "a path must be absolute" : vigil_strerror(rc));
 		return rc;
 	}
-	if (p == NULL)
-		return ERR_NOMEM;
-	if ((e = reallocarray(w->excls, w->nexcls + 1, sizeof(*e))) == NULL) {
-		free(p);
-		return ERR_NOMEM;
-	}
-	w->excls = e;
-	e[w->nexcls].pat = p;
-	e[w->nexcls].len = strlen(p);
-	e[w->nexcls++].kind = kind;
 	if (w->be == &in_backend)
 		dir_drop(w, DROP_EXCLUDED, NULL, 0);
 	return 0;
@@ -1693,9 +1481,7 @@ watch_exclude(struct watch *w, const char *pattern)
 int
 watch_excluded(const struct watch *w, const char *path)
 {
-	size_t	len = strlen(path);
-
-	return excluded(w, path, len, name_off(w, path, len));
+	return pathset_excluded(w->ps, path, strlen(path));
 }
 
 void
@@ -1740,12 +1526,7 @@ watch_free(struct watch *w)
 		close(w->mnt_ep);
 	if (w->mnt_fd != -1)
 		close(w->mnt_fd);
-	for (i = 0; i < w->nroots; i++)
-		free(w->roots[i].path);
-	for (i = 0; i < w->nexcls; i++)
-		free(w->excls[i].pat);
-	free(w->roots);
-	free(w->excls);
+	pathset_free(w->ps);
 	free(w->dirs);
 	free(w->scratch);
 	mkeys_free(w->mkeys, w->nmkeys);
