@@ -32,6 +32,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "cli.h"
 #include "config.h"
 #include "datadir.h"
 #include "enroll.h"
@@ -40,13 +41,14 @@
 #include "filemon.h"
 #include "fim_cmd.h"
 #include "log.h"
+#include "pathset.h"
 #include "scan_cmd.h"
 #include "spool.h"
+#include "text.h"
 #include "uplink.h"
 #include "version.h"
 
 #define PROG		"vigil-agent"
-#define EXIT_USAGE	2
 #define EMIT_MAX	10000000ULL
 #define EMIT_CHUNK	10000
 #define EMIT_NOTE	"injected by vigil-agent emit"
@@ -199,38 +201,7 @@ static const struct command commands[] = {
 	{ "status", status_help, "+c:vh", status_opts, cmd_status },
 };
 
-static int
-usage_hint(const char *cmd)
-{
-	fprintf(stderr, "try '%s%s%s --help'\n", PROG, cmd ? " " : "",
-	    cmd ? cmd : "");
-	return ERR_USAGE;
-}
-
-static int __attribute__((format(printf, 2, 3)))
-usage_error(const char *cmd, const char *fmt, ...)
-{
-	va_list	ap;
-
-	fprintf(stderr, "%s: ", PROG);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return usage_hint(cmd);
-}
-
-/* Decimal in [min, max]. */
-static int
-parse_num(uint64_t *out, const char *s, uint64_t min, uint64_t max)
-{
-	uint64_t	v;
-
-	if (enroll_parse_u64(&v, s, max) != 0 || v < min)
-		return ERR_USAGE;
-	*out = v;
-	return 0;
-}
+#define usage_error(cmd, ...)	cli_usage(PROG, cmd, __VA_ARGS__)
 
 /* --type: whatever the collector's validator accepts as event_type, so
  * the rule lives in one place (event.c). */
@@ -274,18 +245,18 @@ set_opt(struct opts *o, const char *cmd, int ch, const char *arg)
 		o->type = arg;
 		break;
 	case OPT_COUNT:
-		if (parse_num(&o->count, arg, 1, EMIT_MAX) != 0)
+		if (text_u64(&o->count, arg, strlen(arg), 1, EMIT_MAX) != 0)
 			return usage_error(cmd, "--count '%s': want 1.."
 			    "10000000", arg);
 		break;
 	case OPT_SEVERITY:
-		if (parse_num(&v, arg, 1, 255) != 0)
+		if (text_u64(&v, arg, strlen(arg), 1, 255) != 0)
 			return usage_error(cmd, "--severity '%s': want 1..255",
 			    arg);
 		o->severity = (int)v;
 		break;
 	default:	/* getopt has said what was wrong */
-		return usage_hint(cmd);
+		return cli_hint(PROG, cmd);
 	}
 	return 0;
 }
@@ -303,14 +274,6 @@ parse_opts(struct opts *o, const char *cmd, int argc, char **argv,
 		if ((rc = set_opt(o, cmd, ch, optarg)) != 0)
 			return rc;
 	return 0;
-}
-
-static int
-exit_code(int rc)
-{
-	if (rc == 0)
-		return 0;
-	return rc == ERR_USAGE ? EXIT_USAGE : 1;
 }
 
 static int
@@ -754,10 +717,7 @@ status_print_json(const struct status *s)
 	    "daemon_running", s->running);
 	if (o == NULL)
 		return rc;
-	if (json_dumpf(o, stdout, JSON_COMPACT) == 0 && putchar('\n') != EOF)
-		rc = 0;
-	else
-		rc = ERR_IO;
+	rc = text_print_json(stdout, o);
 	json_decref(o);
 	return rc;
 }
@@ -778,9 +738,21 @@ drop_line(void *arg, const char *type, uint64_t n)
 {
 	int	*first = arg;
 
-	printf("%s%s %" PRIu64, *first ? " (" : ", ", type, n);
+	fputs(*first ? " (" : ", ", stdout);
+	text_puts(stdout, type);
+	printf(" %" PRIu64, n);
 	*first = 0;
 	return 0;
+}
+
+/* "label" and the text, escaped (names, addresses and the last error come
+ * from the collector and the network), and a newline. */
+static void
+put_line(const char *label, const char *text)
+{
+	fputs(label, stdout);
+	text_puts(stdout, text);
+	putchar('\n');
 }
 
 static int
@@ -790,18 +762,24 @@ status_print_text(struct spool *sp, const struct status *s)
 	int	first = 1, rc;
 
 	if (s->enrolled) {
-		printf("agent:      %s (%s, office %s)\n", s->id.agent_id,
-		    s->id.name, s->id.office);
-		printf("collector:  %s\n", s->id.collector);
+		fputs("agent:      ", stdout);
+		text_puts(stdout, s->id.agent_id);
+		fputs(" (", stdout);
+		text_puts(stdout, s->id.name);
+		fputs(", office ", stdout);
+		text_puts(stdout, s->id.office);
+		fputs(")\n", stdout);
+		put_line("collector:  ", s->id.collector);
 	} else
 		printf("agent:      not enrolled\n");
 	fmt_time(since, sizeof(since), s->since_s);
-	printf("link:       %s", s->state ? s->state : "unknown");
+	fputs("link:       ", stdout);
+	text_puts(stdout, s->state ? s->state : "unknown");
 	if (s->state != NULL)
 		printf(" since %s", since);
 	printf("\n");
 	if (s->error != NULL && s->error[0] != '\0')
-		printf("last error: %s\n", s->error);
+		put_line("last error: ", s->error);
 	if (s->pid_n > 0)
 		printf("daemon:     pid %" PRId64 " (%s)\n", s->pid_n,
 		    s->running ? "running" : "not running");
@@ -815,7 +793,7 @@ status_print_text(struct spool *sp, const struct status *s)
 	if ((rc = spool_drops(sp, drop_line, &first)) != 0)
 		return rc;
 	printf("%s\n", first ? "" : ")");
-	return fflush(stdout) == EOF ? ERR_IO : 0;
+	return fflush(stdout) == EOF || ferror(stdout) ? ERR_IO : 0;
 }
 
 static int
@@ -896,14 +874,13 @@ run_scan(int argc, char **argv, const struct agent_config *cfg)
 	char		 cache[PATH_MAX];
 	const char	*rules[CONFIG_LIST_MAX + 1];
 	size_t		 nrules;
-	int		 n;
 
 	nrules = config_rules_paths(cfg, default_rules(), rules);
 	/* compiled rules are cached in the data directory when there is one
 	 * (the scan works without it) */
-	n = snprintf(cache, sizeof(cache), "%s/rules-cache", cfg->data_dir);
-	return scan_cmd_run(argc, argv, rules, nrules, n > 0 &&
-	    (size_t)n < sizeof(cache) && access(cfg->data_dir, W_OK) == 0 &&
+	return scan_cmd_run(argc, argv, rules, nrules, pathset_join(cache,
+	    sizeof(cache), cfg->data_dir, "rules-cache") == 0 &&
+	    access(cfg->data_dir, W_OK) == 0 &&
 	    datadir_check(cfg->data_dir, 0, NULL) == 0 ? cache : NULL);
 }
 
@@ -974,14 +951,14 @@ main(int argc, char **argv)
 	o.severity = 3;
 	log_init(PROG, LOG_LVL_INFO, 0);
 	if ((rc = parse_opts(&o, NULL, argc, argv, "+c:vh", global_opts)) != 0)
-		return exit_code(rc);
+		return cli_exit(rc);
 	first = optind;
 	if (first >= argc) {
 		if (o.help) {
 			fputs(main_help, stdout);
 			return 0;
 		}
-		return exit_code(usage_error(NULL, "missing command"));
+		return cli_exit(usage_error(NULL, "missing command"));
 	}
 	for (size_t i = 0; i < sizeof(passthrough) / sizeof(passthrough[0]);
 	    i++) {
@@ -990,35 +967,35 @@ main(int argc, char **argv)
 		if (strcmp(argv[first], passthrough[i].name) != 0)
 			continue;
 		if ((rc = take_globals(&o, &pargc, argv + first)) != 0)
-			return exit_code(rc);
+			return cli_exit(rc);
 		if (sodium_init() < 0) {
 			log_warnx("libsodium: cannot initialise");
 			return 1;
 		}
 		if ((rc = setup(&cfg, &o)) != 0)
-			return exit_code(rc);
+			return cli_exit(rc);
 		optind = 0;	/* the command runs getopt afresh */
 		return passthrough[i].run(pargc, argv + first, &cfg);
 	}
 	if ((cmd = find_command(argv[first])) == NULL)
-		return exit_code(usage_error(NULL, "unknown command '%s'",
+		return cli_exit(usage_error(NULL, "unknown command '%s'",
 		    argv[first]));
 	/* argv[first] plays argv[0]: getopt names it in its messages */
 	if ((rc = parse_opts(&o, cmd->name, argc - first, argv + first,
 	    cmd->shortopts, cmd->longopts)) != 0)
-		return exit_code(rc);
+		return cli_exit(rc);
 	if (o.help) {
 		fputs(cmd->help, stdout);
 		return 0;
 	}
 	if (first + optind < argc)
-		return exit_code(usage_error(cmd->name, "unexpected argument "
+		return cli_exit(usage_error(cmd->name, "unexpected argument "
 		    "'%s'", argv[first + optind]));
 	if (sodium_init() < 0) {
 		log_warnx("libsodium: cannot initialise");
 		return 1;
 	}
 	if ((rc = setup(&cfg, &o)) != 0)
-		return exit_code(rc);
-	return exit_code(cmd->run(&o, &cfg));
+		return cli_exit(rc);
+	return cli_exit(cmd->run(&o, &cfg));
 }

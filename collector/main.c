@@ -29,8 +29,11 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "cli.h"
 #include "config.h"
 #include "datadir.h"
+#include "pathset.h"
+#include "text.h"
 #include "token.h"
 #include "err.h"
 #include "event.h"
@@ -41,7 +44,8 @@
 #include "store.h"
 #include "version.h"
 
-#define EXIT_USAGE	2
+#define EXIT_USAGE	CLI_EXIT_USAGE
+#define PROG		"vigil-collector"
 
 struct cli {
 	const char		*config_path;
@@ -80,21 +84,8 @@ static const char usage_main[] =
 "  -v, --verbose           debug logging\n"
 "  -h, --help              this help; COMMAND --help for a command's\n";
 
-static int usage_err(const char *, ...)
-    __attribute__((format(printf, 1, 2)));
-
-static int
-usage_err(const char *fmt, ...)
-{
-	va_list	ap;
-
-	fprintf(stderr, "vigil-collector: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry 'vigil-collector --help'.\n");
-	return EXIT_USAGE;
-}
+/* A usage error, said; the exit status (2). */
+#define usage_err(...)	cli_exit(cli_usage(PROG, NULL, __VA_ARGS__))
 
 /* Global option handling shared by every command's getopt loop:
  * 1 if handled, 0 if not a global option. */
@@ -116,14 +107,6 @@ global_opt(struct cli *cli, int ch, const char *arg)
 		return 1;
 	}
 	return 0;
-}
-
-static int
-path_join(char *out, size_t outlen, const char *dir, const char *name)
-{
-	int	n = snprintf(out, outlen, "%s/%s", dir, name);
-
-	return n < 0 || (size_t)n >= outlen ? ERR_TOOBIG : 0;
 }
 
 /* Load the configuration and apply overrides. 0, or an exit status. */
@@ -157,8 +140,8 @@ setup(struct cli *cli)
 		    cli->listen);
 	}
 	log_setlevel(cli->verbose ? LOG_LVL_DEBUG : cli->cfg.log_level);
-	if (path_join(cli->dbpath, sizeof(cli->dbpath), cli->cfg.data_dir,
-	    "collector.db") != 0 || path_join(cli->keypath,
+	if (pathset_join(cli->dbpath, sizeof(cli->dbpath), cli->cfg.data_dir,
+	    "collector.db") != 0 || pathset_join(cli->keypath,
 	    sizeof(cli->keypath), cli->cfg.data_dir, "collector.key") != 0)
 		return usage_err("data directory path too long: %s",
 		    cli->cfg.data_dir);
@@ -171,8 +154,7 @@ static int
 open_store(struct cli *cli, struct store **st)
 {
 	if (store_open(st, cli->dbpath) != 0) {
-		fprintf(stderr, "vigil-collector: cannot open the store %s\n",
-		    cli->dbpath);
+		cli_say(PROG, "cannot open the store %s", cli->dbpath);
 		return 1;
 	}
 	return 0;
@@ -213,8 +195,9 @@ write_listen_file(const struct cli *cli, const char *addr)
 	char	path[PATH_MAX], tmp[PATH_MAX];
 	FILE	*f;
 
-	if (path_join(path, sizeof(path), cli->cfg.data_dir, "listen.addr") ||
-	    path_join(tmp, sizeof(tmp), cli->cfg.data_dir, "listen.addr.tmp"))
+	if (pathset_join(path, sizeof(path), cli->cfg.data_dir,
+	    "listen.addr") != 0 || pathset_join(tmp, sizeof(tmp),
+	    cli->cfg.data_dir, "listen.addr.tmp") != 0)
 		return ERR_TOOBIG;
 	if ((f = fopen(tmp, "w")) == NULL)
 		return ERR_IO;
@@ -240,7 +223,7 @@ own_data_dir(const struct cli *cli)
 	if (priv_chown(cli->cfg.data_dir, cli->cfg.user) != 0)
 		return ERR_IO;
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (path_join(path, sizeof(path), cli->cfg.data_dir,
+		if (pathset_join(path, sizeof(path), cli->cfg.data_dir,
 		    names[i]) != 0 || priv_chown(path, cli->cfg.user) != 0)
 			return ERR_IO;
 	}
@@ -389,16 +372,19 @@ cmd_enroll_token(struct cli *cli, int argc, char **argv)
 		j = json_pack("{s:s, s:s, s:s, s:s, s:s}", "token", token,
 		    "fingerprint", fpr, "name", name, "office", office,
 		    "expires", exp);
-		if (j == NULL || json_dumpf(j, stdout, JSON_COMPACT) != 0)
+		if (j == NULL || text_print_json(stdout, j) != 0)
 			return 1;
 		json_decref(j);
-		putchar('\n');
 	} else {
-		printf("token:       %s\nfingerprint: %s\nname:        %s\n"
-		    "office:      %s\nexpires:     %s\n\n"
+		printf("token:       %s\nfingerprint: %s\nname:        ", token,
+		    fpr);
+		text_puts(stdout, name);
+		printf("\noffice:      ");
+		text_puts(stdout, office);
+		printf("\nexpires:     %s\n\n"
 		    "On the agent, as root:\n  vigil-agent enroll --collector "
-		    "THIS-HOST:PORT --token %s --fingerprint %s\n", token, fpr,
-		    name, office, exp, token, fpr);
+		    "THIS-HOST:PORT --token %s --fingerprint %s\n", exp, token,
+		    fpr);
 	}
 	return fflush(stdout) == 0 ? 0 : 1;
 }
@@ -433,18 +419,22 @@ fmt_time(char *out, size_t len, int64_t t)
 		strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* Print s left-aligned in width columns, counting UTF-8 code points, not
- * bytes, so "Xã Tân Phú" lines up with ASCII names. */
+/* Print s escaped for a terminal (names, addresses and versions come
+ * from agents) and left-aligned in width columns, counting UTF-8 code
+ * points, not bytes, so "Xã Tân Phú" lines up with ASCII names. */
 static void
 print_col(const char *s, int width)
 {
+	char		 e[1024];
 	int		 cols = 0;
 	const char	*p;
 
-	for (p = s; *p != '\0'; p++)
+	/* a cell cut at 1 KiB is still one cell */
+	(void)text_escape(e, sizeof(e), s, strlen(s), TEXT_TERM, NULL);
+	for (p = e; *p != '\0'; p++)
 		if (((unsigned char)*p & 0xc0) != 0x80)
 			cols++;
-	fputs(s, stdout);
+	fputs(e, stdout);
 	fputs("  ", stdout);		/* at least two spaces, even if too long */
 	for (; cols < width; cols++)
 		putchar(' ');
@@ -456,6 +446,7 @@ print_agent(void *arg, const struct store_agent *a)
 	struct agents_ctx	*ctx = arg;
 	char			 seen[32], enrolled[32];
 	json_t			*j, *hb = NULL, *hbv;
+	int			 rc;
 
 	fmt_time(seen, sizeof(seen), a->last_seen);
 	fmt_time(enrolled, sizeof(enrolled), a->enrolled);
@@ -464,9 +455,11 @@ print_agent(void *arg, const struct store_agent *a)
 		print_col(a->id, 16);
 		print_col(a->name, 20);
 		print_col(a->office, 20);
-		printf("%-10s  %-20s  %-22s  %-8s  %" PRIu64 "\n",
-		    agent_status(a, ctx->now), seen, a->addr[0] ? a->addr : "-",
-		    a->version[0] ? a->version : "-", a->events);
+		print_col(agent_status(a, ctx->now), 10);
+		print_col(seen, 20);
+		print_col(a->addr[0] ? a->addr : "-", 22);
+		print_col(a->version[0] ? a->version : "-", 8);
+		printf("%" PRIu64 "\n", a->events);
 		return 0;
 	}
 	if (a->heartbeat != NULL)
@@ -482,10 +475,9 @@ print_agent(void *arg, const struct store_agent *a)
 	json_decref(hb);
 	if (j == NULL)
 		return ERR_NOMEM;
-	json_dumpf(j, stdout, JSON_COMPACT);
-	putchar('\n');
+	rc = text_print_json(stdout, j);
 	json_decref(j);
-	return 0;
+	return rc;
 }
 
 static int
@@ -566,11 +558,17 @@ cmd_revoke(struct cli *cli, int argc, char **argv)
 		rc = store_agent_revoke(st, a.id);
 	store_close(st);
 	if (rc != 0) {
-		fprintf(stderr, "vigil-collector: revoke %s: %s\n", argv[optind],
+		cli_say(PROG, "revoke %s: %s", argv[optind],
 		    vigil_strerror(rc));
 		return 1;
 	}
-	printf("revoked %s (%s, office %s)\n", a.name, a.id, a.office);
+	fputs("revoked ", stdout);
+	text_puts(stdout, a.name);
+	fputs(" (", stdout);
+	text_puts(stdout, a.id);
+	fputs(", office ", stdout);
+	text_puts(stdout, a.office);
+	fputs(")\n", stdout);
 	store_agent_clear(&a);
 	return 0;
 }
@@ -600,12 +598,40 @@ struct events_ctx {
 	int	json;
 };
 
-/* One line a person can read: what happened, and to what. */
+/* The string at key, escaped for a terminal. A path sent escaped
+ * (docs/events.md: key_escaped is true when it was not UTF-8) is shown
+ * by its bytes, as vigil-agent scan shows that file; "?" when absent. */
+static void
+put_text(json_t *obj, const char *key)
+{
+	json_t		*v = json_object_get(obj, key);
+	char		 flag[64], *raw;
+	const char	*s = json_string_value(v);
+	size_t		 len = json_string_length(v), n;
+
+	if (s == NULL) {
+		fputc('?', stdout);
+		return;
+	}
+	snprintf(flag, sizeof(flag), "%s_escaped", key);
+	if (json_is_true(json_object_get(obj, flag)) &&
+	    (raw = malloc(len + 1)) != NULL) {
+		if (text_unescape(raw, &n, s, len) == 0) {
+			text_put(stdout, raw, n);
+			free(raw);
+			return;
+		}
+		free(raw);
+	}
+	text_put(stdout, s, len);
+}
+
+/* One line a person can read: what happened, and to what. Everything in
+ * it came from an agent, so everything is escaped. */
 static void
 print_summary(const struct store_row *r)
 {
 	json_t		*ev, *a, *f, *i;
-	const char	*path;
 
 	if ((ev = json_loadb(r->json, r->len, 0, NULL)) == NULL)
 		goto raw;
@@ -613,25 +639,27 @@ print_summary(const struct store_row *r)
 	f = json_object_get(ev, "file");
 	i = json_object_get(ev, "integrity");
 	if (a != NULL) {
-		printf("[%lld] %s", (long long)json_integer_value(
-		    json_object_get(a, "severity")),
-		    json_string_value(json_object_get(a, "signature")) ?
-		    json_string_value(json_object_get(a, "signature")) : "?");
-		if ((path = json_string_value(json_object_get(f, "path"))))
-			printf("  %s", path);
-		else if (json_object_get(ev, "src_ip") != NULL)
-			printf("  %s:%lld -> %s:%lld",
-			    json_string_value(json_object_get(ev, "src_ip")),
-			    (long long)json_integer_value(json_object_get(ev,
-			    "src_port")),
-			    json_string_value(json_object_get(ev, "dest_ip")),
-			    (long long)json_integer_value(json_object_get(ev,
-			    "dest_port")));
+		printf("[%lld] ", (long long)json_integer_value(
+		    json_object_get(a, "severity")));
+		put_text(a, "signature");
+		if (json_is_string(json_object_get(f, "path"))) {
+			fputs("  ", stdout);
+			put_text(f, "path");
+		} else if (json_object_get(ev, "src_ip") != NULL) {
+			fputs("  ", stdout);
+			put_text(ev, "src_ip");
+			printf(":%lld -> ", (long long)json_integer_value(
+			    json_object_get(ev, "src_port")));
+			put_text(ev, "dest_ip");
+			printf(":%lld", (long long)json_integer_value(
+			    json_object_get(ev, "dest_port")));
+		}
 		putchar('\n');
 	} else if (i != NULL) {
-		printf("%s  %s\n",
-		    json_string_value(json_object_get(i, "change")),
-		    json_string_value(json_object_get(i, "path")));
+		put_text(i, "change");
+		fputs("  ", stdout);
+		put_text(i, "path");
+		putchar('\n');
 	} else {
 		json_decref(ev);
 		goto raw;
@@ -639,7 +667,8 @@ print_summary(const struct store_row *r)
 	json_decref(ev);
 	return;
 raw:
-	printf("%.*s\n", (int)(r->len > 100 ? 100 : r->len), r->json);
+	text_put(stdout, r->json, r->len > 100 ? 100 : r->len);
+	putchar('\n');
 }
 
 static int
@@ -648,21 +677,23 @@ print_event(void *arg, const struct store_row *r)
 	struct events_ctx	*ctx = arg;
 	char			 ts[EVENT_TS_STRLEN];
 	char			*text;
+	int			 rc;
 
 	if (ctx->json) {
 		text = event_render(r->json, r->len, r->seq, r->agent_id,
 		    r->agent_name, r->office);
 		if (text == NULL)
 			return ERR_NOMEM;
-		puts(text);
+		rc = text_put_json(stdout, text, strlen(text));
 		free(text);
-		return 0;
+		return rc;
 	}
 	event_format_ts(ts, r->ts_us);
 	printf("%.19s  ", ts);
 	print_col(r->agent_name, 16);
 	print_col(r->office, 16);
-	printf("%-10s  %6" PRIu64 "  ", r->type, r->seq);
+	print_col(r->type, 10);
+	printf("%6" PRIu64 "  ", r->seq);
 	print_summary(r);
 	return 0;
 }
@@ -691,8 +722,7 @@ cmd_events(struct cli *cli, int argc, char **argv)
 	struct store_query	 q = { 0 };
 	struct events_ctx	 ctx = { 0 };
 	struct store		*st;
-	uint64_t		 n;
-	char			*end;
+	uint64_t		 n, limit;
 	int			 ch, count = 0, rc;
 
 	while ((ch = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
@@ -708,11 +738,11 @@ cmd_events(struct cli *cli, int argc, char **argv)
 				    "duration: '%s'", optarg);
 			break;
 		case 'l':
-			errno = 0;
-			q.limit = strtoll(optarg, &end, 10);
-			if (errno || *end != '\0' || end == optarg || q.limit < 1)
+			if (text_u64(&limit, optarg, strlen(optarg), 1,
+			    INT64_MAX) != 0)
 				return usage_err("--limit wants a positive "
 				    "number, not '%s'", optarg);
+			q.limit = (int64_t)limit;
 			break;
 		case 'C': count = 1; break;
 		case 'h': fputs(usage, stdout); return 0;

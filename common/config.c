@@ -39,6 +39,7 @@
 #include "config.h"
 #include "err.h"
 #include "log.h"
+#include "text.h"
 
 #define KIB		(1ULL << 10)
 #define MIB		(1ULL << 20)
@@ -249,19 +250,18 @@ static int
 scaled_parse(uint64_t *out, const char *s, const struct scale *sc,
     const char **why)
 {
-	unsigned long long	 n;
-	uint64_t		 v;
-	char			*end;
-	size_t			 i;
-	int			 match;
+	uint64_t	 n, v;
+	const char	*end;
+	size_t		 i;
+	int		 match;
 
-	if (!isdigit((unsigned char)*s)) {
+	for (end = s; isdigit((unsigned char)*end); end++)
+		;
+	if (end == s) {
 		*why = *s == '\0' ? "empty value" : "not a number";
 		return ERR_CONFIG;
 	}
-	errno = 0;
-	n = strtoull(s, &end, 10);
-	if (errno == ERANGE) {
+	if (text_u64(&n, s, (size_t)(end - s), 0, UINT64_MAX) != 0) {
 		*why = "number too large";
 		return ERR_CONFIG;
 	}
@@ -325,26 +325,24 @@ flag_parse(int *out, const char *s)
 static int
 port_parse(uint16_t *out, const char *s, const char **why)
 {
-	unsigned long	 v;
-	char		*end;
+	uint64_t	v;
 
 	if (!isdigit((unsigned char)*s)) {
 		*why = *s == '\0' ? "missing port number after ':'" :
 		    "port is not a number";
 		return ERR_CONFIG;
 	}
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (*end != '\0') {
+	switch (text_u64(&v, s, strlen(s), 1, 65535)) {
+	case 0:
+		*out = (uint16_t)v;
+		return 0;
+	case ERR_MALFORMED:
 		*why = "port is not a number";
 		return ERR_CONFIG;
-	}
-	if (errno == ERANGE || v < 1 || v > 65535) {
+	default:
 		*why = "port must be between 1 and 65535";
 		return ERR_CONFIG;
 	}
-	*out = (uint16_t)v;
-	return 0;
 }
 
 /* "fe80::1" or "fe80::1%eth0", without the brackets. */

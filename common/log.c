@@ -5,6 +5,13 @@
  * the syslog switch, set once by log_init() before threads start. Each
  * line is formatted into one buffer and written with one call, so lines
  * from the writer thread and the event loop never interleave.
+ *
+ * Log lines quote paths, names and messages from outside: each message is
+ * escaped as a whole for a terminal (text.h, TEXT_TERM) before it goes to
+ * stderr or syslog, so a file name cannot end a line, forge another one
+ * or send escape sequences to whoever reads the log. A message is cut at
+ * LOG_MSG_MAX bytes (before escaping), its escaped form at LOG_ESC_MAX,
+ * marked with "...".
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -17,6 +24,10 @@
 
 #include "err.h"
 #include "log.h"
+#include "text.h"
+
+#define LOG_MSG_MAX	1024
+#define LOG_ESC_MAX	2048
 
 static const char	*log_progname = "vigil";
 static int		 log_level = LOG_LVL_INFO;
@@ -67,30 +78,36 @@ static void vlog(int, int, const char *, va_list)
 static void
 vlog(int level, int with_errno, const char *fmt, va_list ap)
 {
-	char		 msg[1024], line[1200], ts[32];
-	int		 saved = errno;
+	char		 msg[LOG_MSG_MAX], esc[LOG_ESC_MAX], ts[32];
+	char		 line[LOG_ESC_MAX + 128];
+	int		 saved = errno, cut;
+	size_t		 n;
 	struct timespec	 now;
 	struct tm	 tm;
 
 	if (level > log_level)
 		return;
-	vsnprintf(msg, sizeof(msg), fmt, ap);	/* truncation is acceptable */
-	if (with_errno) {
-		size_t	n = strlen(msg);
-
-		snprintf(msg + n, sizeof(msg) - n, ": %s", strerror(saved));
+	/* truncation is acceptable, and marked */
+	cut = vsnprintf(msg, sizeof(msg), fmt, ap) >= (int)sizeof(msg);
+	if (with_errno && !cut) {
+		n = strlen(msg);
+		cut = snprintf(msg + n, sizeof(msg) - n, ": %s",
+		    strerror(saved)) >= (int)(sizeof(msg) - n);
 	}
+	if (text_escape(esc, sizeof(esc) - 3, msg, strlen(msg), TEXT_TERM,
+	    NULL) >= sizeof(esc) - 3 || cut)
+		memcpy(esc + strlen(esc), "...", 4);	/* room was kept */
 	if (log_syslog) {
-		syslog(syslog_prio[level], "%s", msg);
+		syslog(syslog_prio[level], "%s", esc);
 	} else {
 		clock_gettime(CLOCK_REALTIME, &now);
 		gmtime_r(&now.tv_sec, &tm);
 		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-		int n = snprintf(line, sizeof(line), "%s.%03ldZ %s[%ld] %s: %s\n",
-		    ts, now.tv_nsec / 1000000, log_progname, (long)getpid(),
-		    level_names[level], msg);
-		if (n > 0) {
-			size_t len = (size_t)n < sizeof(line) ? (size_t)n :
+		int w = snprintf(line, sizeof(line),
+		    "%s.%03ldZ %s[%ld] %s: %s\n", ts, now.tv_nsec / 1000000,
+		    log_progname, (long)getpid(), level_names[level], esc);
+		if (w > 0) {
+			size_t len = (size_t)w < sizeof(line) ? (size_t)w :
 			    sizeof(line) - 1;
 			/* logging is futile if stderr is gone */
 			if (write(STDERR_FILENO, line, len) < 0)

@@ -14,6 +14,7 @@
 #include <zstd.h>
 
 #include "err.h"
+#include "text.h"
 #include "wire.h"
 
 #define ABYTES	crypto_secretstream_xchacha20poly1305_ABYTES
@@ -68,48 +69,7 @@ wire_record_put(struct wbuf *w, uint8_t type, const void *body, size_t len)
 int
 wire_text_valid(const char *s, size_t len)
 {
-	const uint8_t	*p = (const uint8_t *)s;
-	size_t		 i = 0, j, need;
-	uint8_t		 c;
-
-	while (i < len) {
-		c = p[i];
-		if (c < 0x80) {
-			if (c < 0x20 || c == 0x7f)
-				return 0;
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			need = 1;
-		else if (c >= 0xe0 && c <= 0xef)
-			need = 2;
-		else if (c >= 0xf0 && c <= 0xf4)
-			need = 3;
-		else
-			return 0;
-		if (len - i - 1 < need)
-			return 0;
-		for (j = 1; j <= need; j++)
-			if ((p[i + j] & 0xc0) != 0x80)
-				return 0;
-		/* C1 controls, overlong 3/4-byte forms, surrogates,
-		 * > U+10FFFF */
-		if ((c == 0xc2 && p[i + 1] < 0xa0) ||
-		    (c == 0xe0 && p[i + 1] < 0xa0) ||
-		    (c == 0xed && p[i + 1] > 0x9f) ||
-		    (c == 0xf0 && p[i + 1] < 0x90) ||
-		    (c == 0xf4 && p[i + 1] > 0x8f))
-			return 0;
-		/* bidirectional overrides and isolates, line and paragraph
-		 * separators: they make names display as something else */
-		if (c == 0xe2 && ((p[i + 1] == 0x80 && ((p[i + 2] >= 0xaa &&
-		    p[i + 2] <= 0xae) || p[i + 2] == 0xa8 || p[i + 2] == 0xa9)) ||
-		    (p[i + 1] == 0x81 && p[i + 2] >= 0xa6 && p[i + 2] <= 0xa9)))
-			return 0;
-		i += need + 1;
-	}
-	return 1;
+	return text_printable(s, len);
 }
 
 /* Copy a NUL-padded text field: valid text up to the first NUL, then

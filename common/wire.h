@@ -78,7 +78,8 @@ struct wire_resp_payload {
 #define WIRE_HS_INIT_LEN	NOISE_INIT_LEN(WIRE_INIT_PAYLOAD_LEN)
 #define WIRE_HS_RESP_LEN	NOISE_RESP_LEN(WIRE_RESP_PAYLOAD_LEN)
 
-/* 1 if s[len] is printable UTF-8 (no control characters, no NUL). */
+/* 1 if s[len] is printable UTF-8 (text_printable(): no control
+ * characters, no NUL, no bidirectional controls). */
 int	wire_text_valid(const char *s, size_t len);
 
 /* Check a record header (WIRE_HDR_LEN bytes): a known type and a length

@@ -985,42 +985,6 @@ test_threads_same_result(void **state)
 /* ---- names, events, errors, the command ---- */
 
 static void
-test_escape(void **state)
-{
-	char	*s;
-	int	 esc;
-
-	s = fim_escape("plain/ascii \\ back", 0, &esc);
-	assert_string_equal(s, "plain/ascii \\ back");	/* valid: as is */
-	assert_int_equal(esc, 0);
-	free(s);
-	s = fim_escape("T\xc3\xa0i li\xe1\xbb\x87u", 0, &esc);	/* Tài liệu */
-	assert_string_equal(s, "T\xc3\xa0i li\xe1\xbb\x87u");
-	assert_int_equal(esc, 0);
-	free(s);
-	/* invalid, overlong, surrogate, over U+10FFFF; backslash doubled */
-	s = fim_escape("a\\b\xff\xc0\xaf\xed\xa0\x80\xf4\x90\x80\x80z", 0, &esc);
-	assert_string_equal(s, "a\\\\b\\xff\\xc0\\xaf\\xed\\xa0\\x80"
-	    "\\xf4\\x90\\x80\\x80z");
-	assert_int_equal(esc, 1);
-	free(s);
-	s = fim_escape("caf\xe9.php", 0, NULL);	/* docs/events.md's example */
-	assert_string_equal(s, "caf\\xe9.php");
-	free(s);
-	s = fim_escape("tab\there\n", 1, &esc);
-	assert_string_equal(s, "tab\\x09here\\x0a");
-	assert_int_equal(esc, 1);
-	free(s);
-	s = fim_escape("tab\there", 0, &esc);	/* JSON escapes it itself */
-	assert_string_equal(s, "tab\there");
-	assert_int_equal(esc, 0);
-	free(s);
-	s = fim_escape("\xe2\x82", 0, NULL);		/* truncated sequence */
-	assert_string_equal(s, "\\xe2\\x82");
-	free(s);
-}
-
-static void
 test_non_utf8_json(void **state)
 {
 	struct rec	*r = rec_new();
@@ -1292,7 +1256,6 @@ main(void)
 		T(test_check_path),
 		T(test_check_path_link),
 		T(test_threads_same_result),
-		T(test_escape),
 		T(test_non_utf8_json),
 		T(test_errors),
 		T(test_callback_stops),

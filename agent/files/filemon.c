@@ -65,6 +65,7 @@
 #include "fim.h"
 #include "log.h"
 #include "mounttab.h"
+#include "pathset.h"
 #include "safeopen.h"
 #include "scancache.h"
 #include "scanner.h"
@@ -140,6 +141,8 @@ struct filemon {
 
 	struct watch		*watch;
 	struct mounttab		*mt;		/* mounts scans may enter */
+	struct pathset		*scan_roots;	/* [files] watch, resolved */
+	struct pathset		*fim_roots;	/* [integrity] path, resolved */
 	struct scancache	*cache;
 	struct rules		*rules;		/* under mu; NULL: no scanning */
 
@@ -175,15 +178,6 @@ struct filemon {
 	int			 flush_failed;	/* the last cache flush failed */
 };
 
-/* dir/name into out; ERR_TOOBIG if it does not fit. */
-static int
-join(char *out, size_t len, const char *dir, const char *name)
-{
-	int	n = snprintf(out, len, "%s/%s", dir, name);
-
-	return n < 0 || (size_t)n >= len ? ERR_TOOBIG : 0;
-}
-
 static int64_t
 mono_ms(void)
 {
@@ -193,22 +187,43 @@ mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Is path one of the roots, or below one? */
+/*
+ * The configured roots of one kind, resolved once as pathset.h says:
+ * what the watcher reports is the kernel's path of a file, so it is
+ * compared with roots resolved the same way (a root that is, or sits
+ * below, a symbolic link has its files reported under the link's
+ * target). Scanned folders are followed as the watcher follows them;
+ * integrity paths keep a final symbolic link, as fim.c does (what is
+ * below such a link is not covered by integrity). A root that cannot
+ * be resolved is left out, with a log line. l NULL: an empty set.
+ */
 static int
-under(const struct config_list *roots, const char *path)
+roots_new(struct pathset **out, const struct config_list *l, int flags,
+    const char *what)
 {
-	size_t	len;
-	int	i;
+	char	buf[PATH_MAX];
+	int	i, rc;
 
-	for (i = 0; i < roots->n; i++) {
-		len = strlen(roots->item[i]);
-		while (len > 1 && roots->item[i][len - 1] == '/')
-			len--;
-		if (strncmp(path, roots->item[i], len) == 0 &&
-		    (path[len] == '/' || path[len] == '\0' || len == 1))
-			return 1;
+	if ((rc = pathset_new(out)) != 0)
+		return rc;
+	for (i = 0; l != NULL && i < l->n; i++) {
+		if ((rc = pathset_resolve(buf, l->item[i], flags,
+		    NULL)) != 0) {
+			log_warnx("%s: %s cannot be resolved: %s", what,
+			    l->item[i], vigil_strerror(rc));
+			continue;
+		}
+		if ((rc = pathset_add(*out, buf)) < 0)
+			return rc;
 	}
 	return 0;
+}
+
+/* Is the path the kernel reported one of the roots, or below one? */
+static int
+under(const struct pathset *roots, const char *path)
+{
+	return pathset_holder(roots, path, strlen(path)) != 0;
 }
 
 /* Put one event in the spool through the calling thread's own handle,
@@ -910,9 +925,9 @@ on_file(void *arg, const struct watch_event *ev)
 		return;
 	}
 
-	if (fm->cfg->fim_enabled && under(&fm->cfg->fim_paths, ev->path))
+	if (fm->cfg->fim_enabled && under(fm->fim_roots, ev->path))
 		fim_enqueue(fm, ev->path);
-	if (fm->cfg->files_enabled && under(&fm->cfg->watch, ev->path))
+	if (fm->cfg->files_enabled && under(fm->scan_roots, ev->path))
 		touch(fm, ev->path);
 }
 
@@ -927,9 +942,9 @@ on_rescan(void *arg, const char *path, enum watch_why why)
 	    why == WATCH_RESCAN_MOUNT ? "new mount" :
 	    why == WATCH_RESCAN_UNWATCHED ? "could not be watched" :
 	    "events lost");
-	if (fm->cfg->files_enabled && under(&fm->cfg->watch, path))
+	if (fm->cfg->files_enabled && under(fm->scan_roots, path))
 		request_rescan(fm, path);
-	if (fm->cfg->fim_enabled && under(&fm->cfg->fim_paths, path))
+	if (fm->cfg->fim_enabled && under(fm->fim_roots, path))
 		fim_enqueue(fm, path);
 }
 
@@ -993,13 +1008,14 @@ fim_main(void *arg)
 	o.nexclude = (size_t)fm->cfg->fim_exclude.n;
 	/* our own databases change all the time, and hashing one would
 	 * close a descriptor of it (watch.h: private_dir) */
-	if (join(own[0], sizeof(own[0]), fm->data_dir, "*.db") == 0 &&
-	    join(own[1], sizeof(own[1]), fm->data_dir, "*.db-*") == 0) {
+	if (pathset_join(own[0], sizeof(own[0]), fm->data_dir, "*.db") == 0 &&
+	    pathset_join(own[1], sizeof(own[1]), fm->data_dir, "*.db-*") ==
+	    0) {
 		excl[o.nexclude++] = own[0];
 		excl[o.nexclude++] = own[1];
 	}
 	o.threads = fm->cfg->fim_threads;
-	if (join(db, sizeof(db), fm->data_dir, "fim.db") != 0) {
+	if (pathset_join(db, sizeof(db), fm->data_dir, "fim.db") != 0) {
 		log_warnx("integrity: data directory path too long");
 		return NULL;
 	}
@@ -1071,7 +1087,8 @@ load_rules(struct filemon *fm, struct scanner **out)
 	int			 rc;
 
 	n = config_rules_paths(fm->cfg, fm->default_rules, paths);
-	if (join(cache, sizeof(cache), fm->data_dir, "rules-cache") != 0)
+	if (pathset_join(cache, sizeof(cache), fm->data_dir, "rules-cache") !=
+	    0)
 		return ERR_TOOBIG;
 	if (mkdir(cache, 0700) == -1 && errno != EEXIST) {
 		log_warn("files: %s", cache);
@@ -1199,7 +1216,7 @@ start_scanning(struct filemon *fm)
 		log_warnx("files: no usable YARA rules; file scanning off");
 		return rc;
 	}
-	if (join(path, sizeof(path), fm->data_dir, "scan.db") != 0 ||
+	if (pathset_join(path, sizeof(path), fm->data_dir, "scan.db") != 0 ||
 	    scancache_open(&fm->cache, path) != 0)
 		log_warnx("files: scan cache %s unusable; every file will be "
 		    "scanned", path);
@@ -1223,8 +1240,9 @@ filemon_new(struct filemon **out, struct event_base *base,
 {
 	struct filemon	*fm;
 	struct spool	*sp = NULL;
-	char		*root;
-	int		 i, rc;
+	const char	*root;
+	size_t		 n;
+	int		 rc;
 
 	*out = NULL;
 	if ((fm = calloc(1, sizeof(*fm))) == NULL)
@@ -1245,8 +1263,13 @@ filemon_new(struct filemon **out, struct event_base *base,
 	if (snprintf(fm->data_dir, sizeof(fm->data_dir), "%s", data_dir) >=
 	    (int)sizeof(fm->data_dir) || snprintf(fm->default_rules,
 	    sizeof(fm->default_rules), "%s", default_rules) >=
-	    (int)sizeof(fm->default_rules) || join(fm->spool_path,
+	    (int)sizeof(fm->default_rules) || pathset_join(fm->spool_path,
 	    sizeof(fm->spool_path), data_dir, "spool.db") != 0)
+		goto fail;
+	if ((rc = roots_new(&fm->scan_roots, cfg->files_enabled ?
+	    &cfg->watch : NULL, 0, "files")) != 0 ||
+	    (rc = roots_new(&fm->fim_roots, cfg->fim_enabled ?
+	    &cfg->fim_paths : NULL, PATHSET_NOFOLLOW, "integrity")) != 0)
 		goto fail;
 	/* each worker and the integrity thread open the spool: it must */
 	if ((rc = spool_open(&sp, fm->spool_path, cfg->spool_max)) != 0) {
@@ -1275,13 +1298,14 @@ filemon_new(struct filemon **out, struct event_base *base,
 		fm->fim_started = 1;
 	}
 	/* Files written while the agent was not running: a first pass over
-	 * every watched tree (cheap for files the cache knows). */
-	for (i = 0; cfg->files_enabled && i < cfg->watch.n; i++) {
-		/* resolved as the watcher resolves it: the walk follows no
-		 * link, not even in the configured path */
-		if ((root = realpath(cfg->watch.item[i], NULL)) != NULL)
+	 * every watched tree (cheap for files the cache knows), by the
+	 * resolved paths, as the watcher reports them (the walk follows no
+	 * link, not even in the configured path). */
+	for (n = 0; cfg->files_enabled && n < pathset_count(fm->scan_roots);
+	    n++) {
+		root = pathset_root(fm->scan_roots, n, NULL);
+		if (access(root, F_OK) == 0)
 			request_rescan(fm, root);
-		free(root);
 	}
 	*out = fm;
 	return 0;
@@ -1438,6 +1462,8 @@ filemon_free(struct filemon *fm)
 	}
 	free(fm->slots);
 	scancache_close(fm->cache);
+	pathset_free(fm->scan_roots);
+	pathset_free(fm->fim_roots);
 	if (fm->rules != NULL) {
 		scanner_free(fm->rules->sc);
 		free(fm->rules);

@@ -35,7 +35,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <grp.h>
 #include <limits.h>
 #include <pthread.h>
@@ -60,7 +59,9 @@
 #include "fim.h"
 #include "log.h"
 #include "mounttab.h"
+#include "pathset.h"
 #include "safeopen.h"
+#include "text.h"
 
 #define FIM_SCHEMA	"1"
 #define FIM_DEPTH_MAX	256		/* folder levels below a path */
@@ -75,18 +76,6 @@
  * git does with "racily clean" index entries. */
 #define RACY_NS		(3LL * 1000000000)
 
-enum pat_kind {
-	PAT_PREFIX,	/* "/a/b": that path and below */
-	PAT_PATHGLOB,	/* "/tmp/build-*": fnmatch on the path and parents */
-	PAT_COMPONENT,	/* "*.swp": fnmatch on each component */
-};
-
-struct pattern {
-	int	 kind;		/* enum pat_kind */
-	char	*text;
-	size_t	 len;
-};
-
 struct idname {
 	int	 valid;
 	uint32_t id;
@@ -97,10 +86,7 @@ struct fim {
 	sqlite3		*db;
 	sqlite3_stmt	*st_get, *st_ins, *st_upd, *st_del, *st_range;
 	sqlite3_stmt	*st_maxid, *st_meta_get, *st_meta_set;
-	char		**paths;	/* normalised, sorted, no overlap */
-	size_t		 npaths;
-	struct pattern	*pats;
-	size_t		 npats;
+	struct pathset	*ps;		/* the paths (roots) and exclusions */
 	int		 threads;	/* resolved: >= 1 */
 	int		 rehash, keep;
 	EVP_MD		*md;
@@ -225,236 +211,6 @@ type_of(mode_t m)
 	if (S_ISSOCK(m))
 		return FIM_T_SOCK;
 	return FIM_T_UNKNOWN;
-}
-
-/* Length of the valid UTF-8 sequence at s[0..len), 0 if invalid
- * (overlong forms, surrogates and code points over U+10FFFF included). */
-static size_t
-utf8_seq(const unsigned char *s, size_t len)
-{
-	size_t		n, i;
-	unsigned char	lo = 0x80, hi = 0xbf;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	if (s[0] == 0xe0)
-		lo = 0xa0;
-	else if (s[0] == 0xed)
-		hi = 0x9f;
-	else if (s[0] == 0xf0)
-		lo = 0x90;
-	else if (s[0] == 0xf4)
-		hi = 0x8f;
-	if (len < n || s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return n;
-}
-
-/* The escaped length of s, 0 if it needs no escaping. */
-static size_t
-escape_len(const unsigned char *p, size_t len, int ctrl)
-{
-	size_t	i = 0, n, out = 0, bad = 0;
-
-	while (i < len) {
-		n = utf8_seq(p + i, len - i);
-		if (n == 0 || (ctrl && (p[i] < 0x20 || p[i] == 0x7f))) {
-			bad = 1;
-			out += 4;
-			i++;
-		} else {
-			out += n + (p[i] == '\\');
-			i += n;
-		}
-	}
-	return bad ? out : 0;
-}
-
-char *
-fim_escape(const char *s, int ctrl, int *escaped)
-{
-	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 len = strlen(s), i = 0, o = 0, n, elen;
-	char			*out;
-
-	if (escaped != NULL)
-		*escaped = 0;
-	if (len > SIZE_MAX / 4 - 1)
-		return NULL;
-	if ((elen = escape_len(p, len, ctrl)) == 0)
-		return strdup(s);
-	if ((out = malloc(elen + 1)) == NULL)
-		return NULL;
-	while (i < len) {
-		n = utf8_seq(p + i, len - i);
-		if (n == 0 || (ctrl && (p[i] < 0x20 || p[i] == 0x7f))) {
-			snprintf(out + o, 5, "\\x%02x", p[i]);
-			o += 4;
-			i++;
-			continue;
-		}
-		if (p[i] == '\\')
-			out[o++] = '\\';
-		memcpy(out + o, p + i, n);
-		o += n;
-		i += n;
-	}
-	out[o] = '\0';
-	if (escaped != NULL)
-		*escaped = 1;
-	return out;
-}
-
-/* Lexical clean of an absolute path into out[PATH_MAX]: no "//", "."
- * or "..", no trailing '/'. ERR_USAGE for relative, ERR_TOOBIG. */
-static int
-path_clean(char out[static PATH_MAX], const char *in)
-{
-	const char	*p = in, *e;
-	size_t		 o = 0, n;
-
-	if (in[0] != '/')
-		return ERR_USAGE;
-	while (*p != '\0') {
-		while (*p == '/')
-			p++;
-		if (*p == '\0')
-			break;
-		e = strchrnul(p, '/');
-		n = (size_t)(e - p);
-		if (n == 1 && p[0] == '.') {
-			/* nothing */
-		} else if (n == 2 && p[0] == '.' && p[1] == '.') {
-			while (o > 0 && out[o - 1] != '/')
-				o--;
-			if (o > 0)
-				o--;
-		} else {
-			if (o + 1 + n >= PATH_MAX)
-				return ERR_TOOBIG;
-			out[o++] = '/';
-			memcpy(out + o, p, n);
-			o += n;
-		}
-		p = e;
-	}
-	if (o == 0)
-		out[o++] = '/';
-	out[o] = '\0';
-	return 0;
-}
-
-/* 1 if path is root or below it. */
-static int
-path_under(const char *path, const char *root)
-{
-	size_t	n = strlen(root);
-
-	if (n == 1)		/* "/" */
-		return 1;
-	return strncmp(path, root, n) == 0 && (path[n] == '\0' ||
-	    path[n] == '/');
-}
-
-/* ---- exclusions ---- */
-
-static int
-pattern_parse(struct pattern *p, const char *s)
-{
-	char	buf[PATH_MAX];
-	int	rc;
-
-	if (*s == '\0' || strlen(s) >= PATH_MAX)
-		return ERR_USAGE;
-	if (strchr(s, '/') == NULL) {
-		p->kind = PAT_COMPONENT;
-		p->text = strdup(s);
-	} else if (s[0] != '/') {
-		return ERR_USAGE;
-	} else if (strpbrk(s, "*?[") != NULL) {
-		p->kind = PAT_PATHGLOB;
-		p->text = strdup(s);
-	} else {
-		if ((rc = path_clean(buf, s)) != 0)
-			return rc;
-		p->kind = PAT_PREFIX;
-		p->text = strdup(buf);
-	}
-	if (p->text == NULL)
-		return ERR_NOMEM;
-	p->len = strlen(p->text);
-	return 0;
-}
-
-/* The walker's test for an entry whose parent folders were not excluded:
- * name is its last component, top says it is a configured path itself. */
-static int
-excluded_leaf(const struct fim *f, const char *path, const char *name,
-    int top)
-{
-	const struct pattern	*p;
-	size_t			 i;
-
-	for (i = 0; i < f->npats; i++) {
-		p = &f->pats[i];
-		switch (p->kind) {
-		case PAT_PREFIX:
-			if (path_under(path, p->text))
-				return 1;
-			break;
-		case PAT_PATHGLOB:
-			if (fnmatch(p->text, path, FNM_PATHNAME) == 0)
-				return 1;
-			break;
-		default:
-			if (!top && fnmatch(p->text, name, 0) == 0)
-				return 1;
-			break;
-		}
-	}
-	return 0;
-}
-
-/* The full test for any path below the configured path of length
- * rootlen: the configured path first, then each folder on the way down,
- * each a leaf whose parents were tested before it. */
-static int
-excluded(const struct fim *f, const char *path, size_t rootlen)
-{
-	char	 buf[PATH_MAX];
-	char	*c, *e, save;
-	size_t	 len = strlen(path);
-
-	if (len >= sizeof(buf) || rootlen > len)
-		return 0;
-	memcpy(buf, path, len + 1);
-	if (rootlen == 1)
-		rootlen = 0;	/* "/": its children start at buf[0] */
-	buf[rootlen] = '\0';
-	c = strrchr(buf, '/');
-	if (excluded_leaf(f, rootlen ? buf : "/", c ? c + 1 : buf, 1))
-		return 1;
-	buf[rootlen] = path[rootlen];
-	for (c = buf + rootlen; *c == '/' && c[1] != '\0'; c = e) {
-		e = strchrnul(c + 1, '/');
-		save = *e;
-		*e = '\0';
-		if (excluded_leaf(f, buf, c + 1, 0))
-			return 1;
-		*e = save;
-	}
-	return 0;
 }
 
 /* ---- the database ---- */
@@ -1377,7 +1133,8 @@ visit_children(struct run *r, int fd, const struct names *nm, size_t len,
 		if (sep)
 			r->path[len] = '/';
 		memcpy(r->path + len + sep, nm->v[i], n + 1);
-		if (!excluded_leaf(r->fim, r->path, nm->v[i], 0))
+		if (!pathset_excluded_below(r->fim->ps, r->path, len + sep + n,
+		    len))
 			visit(r, fd, nm->v[i], len + sep + n, depth + 1, 1);
 		r->path[len] = '\0';
 	}
@@ -1582,7 +1339,8 @@ remove_one(struct run *r, struct gone *g)
 	struct fim	*f = r->fim;
 	int		 rc;
 
-	if (seen_test(r, g->id) || excluded(f, g->path, r->rootlen))
+	if (seen_test(r, g->id) || pathset_excluded_below(f->ps, g->path,
+	    strlen(g->path), r->rootlen))
 		return 0;
 	if (!r->baseline && (rc = report(r, g->path, FIM_REMOVED, &g->a,
 	    NULL)) != 0)
@@ -1757,6 +1515,7 @@ run_all(struct fim *f, int baseline, fim_change_cb cb, void *arg,
     struct fim_stats *st)
 {
 	struct run	*r;
+	const char	*root;
 	size_t		 i;
 	int		 rc;
 
@@ -1770,18 +1529,19 @@ run_all(struct fim *f, int baseline, fim_change_cb cb, void *arg,
 		free(r);
 		return rc;
 	}
-	for (i = 0; i < f->npaths && r->rc == 0; i++) {
-		r->rootlen = strlen(f->paths[i]);
-		if (excluded(f, f->paths[i], r->rootlen))
+	for (i = 0; i < pathset_count(f->ps) && r->rc == 0; i++) {
+		root = pathset_root(f->ps, i, &r->rootlen);
+		if (pathset_excluded_below(f->ps, root, r->rootlen,
+		    r->rootlen))
 			continue;
-		walk(r, f->paths[i], 1);
+		walk(r, root, 1);
 		if (r->pool != NULL)	/* rows first, then the removal scan */
 			while (r->rc == 0 && r->pool->inflight > 0)
 				collect(r, 1);
 		if (r->rc == 0)
-			r->rc = removed_self(r, f->paths[i]);
+			r->rc = removed_self(r, root);
 		if (r->rc == 0)
-			r->rc = removed_below(r, f->paths[i]);
+			r->rc = removed_below(r, root);
 	}
 	rc = run_end(r, st);
 	free(r);
@@ -1830,14 +1590,14 @@ fim_check_path(struct fim *f, const char *path, fim_change_cb cb, void *arg)
 {
 	char		 p[PATH_MAX];
 	struct run	*r;
-	size_t		 i;
+	size_t		 rootlen, len;
 	int		 rc, sub;
 
-	if ((rc = path_clean(p, path)) != 0)
+	if ((rc = pathset_clean(p, path)) != 0)
 		return rc;
-	for (i = 0; i < f->npaths && !path_under(p, f->paths[i]); i++)
-		;
-	if (i == f->npaths || excluded(f, p, strlen(f->paths[i])))
+	len = strlen(p);
+	if ((rootlen = pathset_holder(f->ps, p, len)) == 0 ||
+	    pathset_excluded_below(f->ps, p, len, rootlen))
 		return 0;
 	if ((r = malloc(sizeof(*r))) == NULL)
 		return ERR_NOMEM;
@@ -1847,7 +1607,7 @@ fim_check_path(struct fim *f, const char *path, fim_change_cb cb, void *arg)
 		free(r);
 		return rc;
 	}
-	r->rootlen = strlen(f->paths[i]);
+	r->rootlen = rootlen;
 	if ((r->rc = needs_subtree(f, p, &sub)) == 0)
 		walk(r, p, sub);
 	if (r->pool != NULL)
@@ -1864,41 +1624,27 @@ fim_check_path(struct fim *f, const char *path, fim_change_cb cb, void *arg)
 
 /* ---- opening ---- */
 
-static int
-paths_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Clean, sort, and drop the paths below another one. */
+/* The paths, resolved as pathset.h says (a path that is itself a
+ * symbolic link is recorded as the link), without overlap. */
 static int
 set_paths(struct fim *f, const char *const *paths, size_t n)
 {
 	char	buf[PATH_MAX];
-	size_t	i, j, k;
-	int	rc, under;
+	size_t	i;
+	int	rc = ERR_USAGE;
 
-	if (n == 0 || (f->paths = calloc(n, sizeof(*f->paths))) == NULL)
-		return n == 0 ? ERR_USAGE : ERR_NOMEM;
+	if (n == 0)
+		return ERR_USAGE;
 	for (i = 0; i < n; i++) {
-		if (paths[i] == NULL || (rc = path_clean(buf, paths[i])) != 0) {
-			log_warnx("fim: path must be absolute: %s",
-			    paths[i] ? paths[i] : "(null)");
-			return ERR_USAGE;
+		if (paths[i] == NULL || (rc = pathset_resolve(buf, paths[i],
+		    PATHSET_NOFOLLOW, NULL)) != 0) {
+			log_warnx("fim: path must be absolute and reachable: "
+			    "%s", paths[i] ? paths[i] : "(null)");
+			return rc == ERR_NOMEM ? rc : ERR_USAGE;
 		}
-		if ((f->paths[f->npaths++] = strdup(buf)) == NULL)
-			return ERR_NOMEM;
+		if ((rc = pathset_add(f->ps, buf)) < 0)
+			return rc;
 	}
-	qsort(f->paths, f->npaths, sizeof(*f->paths), paths_cmp);
-	for (i = 0, k = 0; i < f->npaths; i++) {
-		for (j = 0, under = 0; j < k && !under; j++)
-			under = path_under(f->paths[i], f->paths[j]);
-		if (under)
-			free(f->paths[i]);
-		else
-			f->paths[k++] = f->paths[i];
-	}
-	f->npaths = k;
 	return 0;
 }
 
@@ -1908,34 +1654,34 @@ static int
 set_patterns(struct fim *f, const struct fim_opts *o, const char *dbpath)
 {
 	static const char *const sfx[] = { "", "-wal", "-shm", "-journal" };
-	char		 dir[PATH_MAX + 16], abs[PATH_MAX];
-	const char	*slash, *base;
-	int		 n2;
-	size_t		 i, n = sizeof(sfx) / sizeof(sfx[0]);
+	char		 cwd[PATH_MAX], abs[PATH_MAX], own[PATH_MAX];
+	size_t		 i, len;
 	int		 rc = ERR_USAGE;
 
-	if ((f->pats = calloc(o->nexclude + n, sizeof(*f->pats))) == NULL)
-		return ERR_NOMEM;
-	for (i = 0; i < o->nexclude; i++, f->npats++)
+	for (i = 0; i < o->nexclude; i++)
 		if (o->exclude[i] == NULL ||
-		    (rc = pattern_parse(&f->pats[i], o->exclude[i])) != 0) {
+		    (rc = pathset_exclude(f->ps, o->exclude[i])) != 0) {
 			log_warnx("fim: bad exclusion: %s",
 			    o->exclude[i] ? o->exclude[i] : "(null)");
 			return rc == ERR_NOMEM ? rc : ERR_USAGE;
 		}
-	if ((slash = strrchr(dbpath, '/')) == NULL)
-		snprintf(dir, sizeof(dir), ".");
-	else
-		snprintf(dir, sizeof(dir), "%.*s", slash == dbpath ? 1 :
-		    (int)(slash - dbpath), dbpath);
-	base = slash ? slash + 1 : dbpath;
-	if (realpath(dir, abs) == NULL)
+	if (dbpath[0] == '/')
+		rc = pathset_join(abs, sizeof(abs), "", dbpath);
+	else if (getcwd(cwd, sizeof(cwd)) == NULL)
 		return 0;	/* db_open will say */
-	for (i = 0; i < n; i++) {
-		n2 = snprintf(dir, sizeof(dir), "%s/%s%s", abs, base, sfx[i]);
-		if (n2 > 0 && (size_t)n2 < sizeof(dir) &&
-		    pattern_parse(&f->pats[f->npats], dir) == 0)
-			f->npats++;
+	else
+		rc = pathset_join(abs, sizeof(abs), cwd, dbpath);
+	len = strlen(abs);
+	for (i = 0; rc == 0 && i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		if (len + strlen(sfx[i]) >= sizeof(own))
+			break;
+		memcpy(own, abs, len);
+		memcpy(own + len, sfx[i], strlen(sfx[i]) + 1);
+		/* one that cannot be resolved is left out: db_open says
+		 * what is wrong with the path */
+		if ((rc = pathset_exclude(f->ps, own)) == ERR_NOMEM)
+			return rc;
+		rc = 0;
 	}
 	return 0;
 }
@@ -1961,7 +1707,8 @@ fim_open(struct fim **out, const char *dbpath, const struct fim_opts *o)
 		f->threads = ncpu < 1 ? 1 : ncpu > FIM_THREADS_MAX ?
 		    FIM_THREADS_MAX : (int)ncpu;
 	}
-	if ((rc = set_paths(f, o->paths, o->npaths)) != 0 ||
+	if ((rc = pathset_new(&f->ps)) != 0 ||
+	    (rc = set_paths(f, o->paths, o->npaths)) != 0 ||
 	    (rc = set_patterns(f, o, dbpath)) != 0)
 		goto fail;
 	rc = ERR_NOMEM;
@@ -1991,8 +1738,6 @@ fail:
 void
 fim_close(struct fim *f)
 {
-	size_t	i;
-
 	if (f == NULL)
 		return;
 	sqlite3_finalize(f->st_get);
@@ -2004,12 +1749,7 @@ fim_close(struct fim *f)
 	sqlite3_finalize(f->st_meta_get);
 	sqlite3_finalize(f->st_meta_set);
 	db_close(f->db);
-	for (i = 0; i < f->npaths; i++)
-		free(f->paths[i]);
-	free(f->paths);
-	for (i = 0; i < f->npats; i++)
-		free(f->pats[i].text);
-	free(f->pats);
+	pathset_free(f->ps);
 	EVP_MD_free(f->md);
 	free(f->pwbuf);
 	mounttab_free(f->mt);
@@ -2023,13 +1763,13 @@ fim_close(struct fim *f)
 static int
 set_text(json_t *o, const char *key, const char *s)
 {
-	char	*e, flag[64];
+	char	 flag[64];
+	json_t	*j;
 	int	 rc, esc;
 
-	if ((e = fim_escape(s, 0, &esc)) == NULL)
+	if ((j = text_json(s, strlen(s), &esc)) == NULL)
 		return -1;
-	rc = json_object_set_new(o, key, json_string(e));
-	free(e);
+	rc = json_object_set_new(o, key, j);
 	if (rc == 0 && esc) {
 		snprintf(flag, sizeof(flag), "%s_escaped", key);
 		rc = json_object_set_new(o, flag, json_true());

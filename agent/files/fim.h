@@ -127,17 +127,19 @@ struct fim_change {
 typedef int	(*fim_change_cb)(void *arg, const struct fim_change *);
 
 struct fim_opts {
-	/* The paths covered: absolute; "." and ".." are resolved as text
-	 * and trailing slashes dropped; a path under another one adds
-	 * nothing. A path may be a file. npaths >= 1. */
+	/* The paths covered: absolute, resolved as pathset.h says (the
+	 * kernel resolves what exists, symbolic links included, but a path
+	 * that is itself a symbolic link is recorded as the link; "." and
+	 * ".." past what exists are taken as text); a path under another
+	 * one adds nothing. A path may be a file. npaths >= 1. */
 	const char *const	*paths;
 	size_t			 npaths;
-	/* Exclusions, as the watcher's (watch.h): "/a/b" is that path and
-	 * everything below it; a pattern with '/' and a wildcard is
-	 * fnmatch(3) (FNM_PATHNAME) on the whole path or any of its parent
-	 * folders; a pattern without '/' ("*.swp") is fnmatch(3) on each
-	 * path component below the configured path. Excluded entries are
-	 * not walked, reported or removed from the baseline. */
+	/* Exclusions, the same as the watcher's (pathset.h): "/a/b" is
+	 * that path and everything below it; a pattern with '/' and a
+	 * wildcard is fnmatch(3) (FNM_PATHNAME) on the whole path or any
+	 * of its parent folders; a pattern without '/' ("*.swp") is
+	 * fnmatch(3) on each name below the configured path. Excluded
+	 * entries are not walked, reported or removed from the baseline. */
 	const char *const	*exclude;
 	size_t			 nexclude;
 	int			 threads;	/* hashing threads; 0: online
@@ -177,8 +179,9 @@ int	fim_baseline(struct fim *, struct fim_stats *st);
 int	fim_check(struct fim *, fim_change_cb cb, void *arg,
 	    struct fim_stats *st);
 
-/* Compare one path (absolute; normalised as the configured paths are)
- * with the baseline. A folder is compared alone, unless it is new,
+/* Compare one path (absolute, as the kernel reports it: compared with
+ * the resolved configured paths; "." and ".." are cleaned as text) with
+ * the baseline. A folder is compared alone, unless it is new,
  * replaced (other inode) or gone: then everything below it is compared
  * too. A path excluded or outside the configured paths is ignored
  * (returns 0). Errors as fim_check. */
@@ -191,16 +194,9 @@ const char	*fim_change_name(unsigned int changes);
 /* "file", "dir", "symlink", "fifo", "chr", "blk", "sock", "unknown" */
 const char	*fim_type_name(int type);
 
-/* s as text for JSON (and, with ctrl set, for a terminal), escaped as
- * the scanner's events are (docs/events.md, "Paths that are not UTF-8"):
- * valid UTF-8 is returned as it is; otherwise each byte that is not part
- * of a valid sequence (with ctrl: also each control character, < 0x20
- * and 0x7f) becomes "\xNN", each backslash is doubled, and *escaped (may
- * be NULL) is set to 1. malloc'd; NULL when out of memory. */
-char	*fim_escape(const char *s, int ctrl, int *escaped);
-
-/* The EVE event for a change (docs/events.md, "integrity"). The caller
- * owns it. NULL when out of memory. */
+/* The EVE event for a change (docs/events.md, "integrity"); paths and
+ * names that are not UTF-8 are escaped as text.h's TEXT_JSON says. The
+ * caller owns it. NULL when out of memory. */
 json_t	*fim_event(const struct fim_change *);
 
 #endif

@@ -21,11 +21,14 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "cli.h"
 #include "err.h"
 #include "event.h"
 #include "fim.h"
 #include "fim_cmd.h"
 #include "log.h"
+#include "pathset.h"
+#include "text.h"
 
 #define PROG		"vigil-agent integrity"
 #define EXCLUDE_MAX	256
@@ -79,7 +82,8 @@ static const char help_text[] =
 	"\n"
 	"Output: one line per change on standard output, such as\n"
 	"  modified /etc/passwd: sha256 1f0c.. -> 9ab2.., size 1021 -> 1060\n"
-	"and a summary on standard error.\n"
+	"and a summary on standard error. Names are shown escaped, as\n"
+	"vigil-agent scan shows them.\n"
 	"\n"
 	"Exit status: 0 no change, 1 error (including no baseline to check\n"
 	"against), 2 usage error, 3 changes found.\n";
@@ -102,41 +106,13 @@ struct out {
 	int		 failed;	/* printing failed */
 };
 
-static int	usage_error(const char *, ...)
-		    __attribute__((format(printf, 1, 2)));
-
-static int
-usage_error(const char *fmt, ...)
-{
-	va_list	ap;
-
-	fprintf(stderr, "%s: ", PROG);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\ntry '" PROG " --help'\n");
-	return ERR_USAGE;
-}
-
-static int
-parse_threads(int *out, const char *s)
-{
-	unsigned long	 v;
-	char		*end;
-
-	if (s[0] < '0' || s[0] > '9')
-		return -1;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < 1 || v > FIM_THREADS_MAX)
-		return -1;
-	*out = (int)v;
-	return 0;
-}
+#define usage_error(...)	cli_usage(PROG, NULL, __VA_ARGS__)
 
 static int
 set_opt(struct cmd_opts *o, int ch, const char *arg)
 {
+	uint64_t	v;
+
 	switch (ch) {
 	case OPT_JSON:
 		o->json = 1;
@@ -145,9 +121,10 @@ set_opt(struct cmd_opts *o, int ch, const char *arg)
 		o->db = arg;
 		return 0;
 	case OPT_THREADS:
-		if (parse_threads(&o->threads, arg) != 0)
+		if (text_u64(&v, arg, strlen(arg), 1, FIM_THREADS_MAX) != 0)
 			return usage_error("--threads '%s': want 1..%d", arg,
 			    FIM_THREADS_MAX);
+		o->threads = (int)v;
 		return 0;
 	case OPT_REHASH:
 		o->rehash = 1;
@@ -169,12 +146,11 @@ set_opt(struct cmd_opts *o, int ch, const char *arg)
 	}
 }
 
-/* PATH operands made absolute (fim cleans "." and ".." as text). */
+/* PATH operands made absolute (fim resolves them: pathset.h). */
 static int
 set_paths(struct cmd_opts *o, char **argv, int n)
 {
-	char	cwd[PATH_MAX];
-	size_t	len;
+	char	cwd[PATH_MAX], abs[PATH_MAX];
 	int	i;
 
 	if (n < 1)
@@ -192,15 +168,11 @@ set_paths(struct cmd_opts *o, char **argv, int n)
 			log_warn("current folder");
 			return ERR_IO;
 		}
-		len = strlen(cwd) + strlen(argv[i]) + 2;
-		if (argv[i][0] == '/')
-			o->paths[i] = strdup(argv[i]);
-		else if ((o->paths[i] = malloc(len)) != NULL)
-			snprintf(o->paths[i], len, "%s/%s", cwd, argv[i]);
-		if (o->paths[i] == NULL)
-			return ERR_NOMEM;
-		if (strlen(o->paths[i]) >= PATH_MAX)
+		if (pathset_join(abs, sizeof(abs), argv[i][0] == '/' ? "" :
+		    cwd, argv[i]) != 0)
 			return usage_error("PATH too long: %.64s...", argv[i]);
+		if ((o->paths[i] = strdup(abs)) == NULL)
+			return ERR_NOMEM;
 	}
 	return 0;
 }
@@ -243,15 +215,20 @@ parse(struct cmd_opts *o, int argc, char **argv)
 
 /* ---- output ---- */
 
+/* user:group, by name when known (escaped: names come from the
+ * system's user database), else by number. Errors show at fclose. */
 static void
-fmt_owner(char *buf, size_t len, const struct fim_attr *a)
+put_owner(FILE *f, const struct fim_attr *a)
 {
-	char	u[16], g[16];
-
-	snprintf(u, sizeof(u), "%u", a->uid);
-	snprintf(g, sizeof(g), "%u", a->gid);
-	snprintf(buf, len, "%s:%s", a->owner[0] ? a->owner : u,
-	    a->group[0] ? a->group : g);
+	if (a->owner[0] != '\0')
+		text_puts(f, a->owner);
+	else
+		fprintf(f, "%u", a->uid);
+	fputc(':', f);
+	if (a->group[0] != '\0')
+		text_puts(f, a->group);
+	else
+		fprintf(f, "%u", a->gid);
 }
 
 static void
@@ -270,8 +247,7 @@ put_attrs(FILE *f, const struct fim_attr *b, const struct fim_attr *a)
 {
 	const struct fim_attr	*x = b ? b : a;
 	char			 s1[2 * FIM_HASH_LEN + 1], s2[sizeof(s1)];
-	char			 o1[2 * FIM_NAME_MAX + 2], o2[sizeof(o1)];
-	char			*t1, *t2;
+	char			 o1[EVENT_TS_STRLEN], o2[sizeof(o1)];
 	int			 both = b != NULL && a != NULL;
 	const char		*sep = "";
 
@@ -307,25 +283,24 @@ put_attrs(FILE *f, const struct fim_attr *b, const struct fim_attr *a)
 			fprintf(f, " -> %04o", a->mode);
 	}
 	if (!both || b->uid != a->uid || b->gid != a->gid) {
-		fmt_owner(o1, sizeof(o1), x);
 		SEP();
-		fprintf(f, "owner %s", o1);
+		fputs("owner ", f);
+		put_owner(f, x);
 		if (both) {
-			fmt_owner(o2, sizeof(o2), a);
-			fprintf(f, " -> %s", o2);
+			fputs(" -> ", f);
+			put_owner(f, a);
 		}
 	}
 	if ((x->target != NULL || (a && a->target != NULL)) && (!both ||
 	    strcmp(b->target ? b->target : "", a->target ? a->target : "") !=
 	    0)) {
-		t1 = fim_escape(x->target ? x->target : "", 1, NULL);
-		t2 = fim_escape(a && a->target ? a->target : "", 1, NULL);
 		SEP();
-		fprintf(f, "target %s", t1 ? t1 : "?");
-		if (both)
-			fprintf(f, " -> %s", t2 ? t2 : "?");
-		free(t1);
-		free(t2);
+		fputs("target ", f);
+		text_puts(f, x->target ? x->target : "");
+		if (both) {
+			fputs(" -> ", f);
+			text_puts(f, a->target ? a->target : "");
+		}
 	}
 	if (both && b->mtime_ns != a->mtime_ns) {
 		fmt_time(o1, sizeof(o1), b->mtime_ns);
@@ -348,17 +323,16 @@ put_attrs(FILE *f, const struct fim_attr *b, const struct fim_attr *a)
 static int
 print_human(const struct fim_change *c)
 {
-	char	*line = NULL, *path;
+	char	*line = NULL;
 	size_t	 len = 0;
 	FILE	*f;
 	int	 rc = 0;
 
-	if ((path = fim_escape(c->path, 1, NULL)) == NULL ||
-	    (f = open_memstream(&line, &len)) == NULL) {
-		free(path);
+	if ((f = open_memstream(&line, &len)) == NULL)
 		return ERR_NOMEM;
-	}
-	fprintf(f, "%s %s: ", fim_change_name(c->changes), path);
+	fprintf(f, "%s ", fim_change_name(c->changes));
+	text_puts(f, c->path);
+	fputs(": ", f);
 	put_attrs(f, c->before, c->after);
 	fputc('\n', f);
 	if (fclose(f) != 0 || line == NULL)
@@ -366,7 +340,6 @@ print_human(const struct fim_change *c)
 	else if (fputs(line, stdout) == EOF)
 		rc = ERR_IO;
 	free(line);
-	free(path);
 	return rc;
 }
 
@@ -375,14 +348,15 @@ print_json(const struct fim_change *c)
 {
 	json_t	*ev;
 	char	*s;
+	size_t	 len;
 	int	 rc = 0;
 
 	if ((ev = fim_event(c)) == NULL)
 		return ERR_NOMEM;
-	if ((s = event_dump(ev, NULL)) == NULL)
+	if ((s = event_dump(ev, &len)) == NULL)
 		rc = ERR_TOOBIG;
-	else if (puts(s) == EOF)
-		rc = ERR_IO;
+	else
+		rc = text_put_json(stdout, s, len);
 	free(s);
 	json_decref(ev);
 	return rc;
@@ -443,7 +417,7 @@ run(const struct cmd_opts *co, const char *db)
 	fo.rehash = co->rehash;
 	fo.keep = !co->update;
 	if ((rc = fim_open(&fim, db, &fo)) != 0) {
-		fprintf(stderr, "%s: %s: %s\n", PROG, db, vigil_strerror(rc));
+		cli_say(PROG, "%s: %s", db, vigil_strerror(rc));
 		return rc == ERR_USAGE ? FIM_EXIT_USAGE : FIM_EXIT_ERROR;
 	}
 	rc = check ? fim_check(fim, on_change, &out, &st) :
@@ -452,11 +426,10 @@ run(const struct cmd_opts *co, const char *db)
 	if (fflush(stdout) != 0 || ferror(stdout))
 		out.failed = 1;
 	if (rc == ERR_NOTFOUND && check)
-		fprintf(stderr, "%s: no baseline in %s: run '" PROG
-		    " baseline' first\n", PROG, db);
+		cli_say(PROG, "no baseline in %s: run '" PROG " baseline' "
+		    "first", db);
 	else if (rc != 0 && !out.failed)
-		fprintf(stderr, "%s: %s failed: %s\n", PROG, co->sub,
-		    vigil_strerror(rc));
+		cli_say(PROG, "%s failed: %s", co->sub, vigil_strerror(rc));
 	if (rc == 0)
 		summary(co->sub, &st);
 	if (rc != 0 || out.failed)
@@ -469,7 +442,7 @@ fim_cmd_run(int argc, char **argv, const char *data_dir)
 {
 	struct cmd_opts	 o;
 	char		 db[PATH_MAX];
-	int		 rc, n;
+	int		 rc;
 
 	rc = parse(&o, argc, argv);
 	if (rc == 1) {
@@ -482,9 +455,8 @@ fim_cmd_run(int argc, char **argv, const char *data_dir)
 		return rc == ERR_USAGE ? FIM_EXIT_USAGE : FIM_EXIT_ERROR;
 	}
 	if (o.db == NULL) {
-		n = data_dir ? snprintf(db, sizeof(db), "%s/fim.db",
-		    data_dir) : -1;
-		if (n < 0 || (size_t)n >= sizeof(db)) {
+		if (data_dir == NULL ||
+		    pathset_join(db, sizeof(db), data_dir, "fim.db") != 0) {
 			opts_free(&o);
 			usage_error("no data directory: give --db FILE");
 			return FIM_EXIT_USAGE;

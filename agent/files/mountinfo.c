@@ -28,6 +28,7 @@
 
 #include "err.h"
 #include "mountinfo.h"
+#include "text.h"
 
 struct cur {				/* the rest of the line */
 	char	*p;
@@ -66,24 +67,9 @@ static void
 cur_number(struct cur *c, const char *s, size_t len, uint64_t max,
     uint64_t *v)
 {
-	size_t	i;
-
 	*v = 0;
-	if (c->err)
-		return;
-	if (len == 0)
-		goto bad;
-	for (i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9' ||
-		    __builtin_mul_overflow(*v, 10, v) ||
-		    __builtin_add_overflow(*v, (uint64_t)(s[i] - '0'), v) ||
-		    *v > max)
-			goto bad;
-	}
-	return;
-bad:
-	*v = 0;
-	c->err = ERR_MALFORMED;
+	if (c->err == 0 && text_u64(v, s, len, 0, max) != 0)
+		c->err = ERR_MALFORMED;
 }
 
 /* "major:minor", each at most UINT32_MAX. */

@@ -44,6 +44,7 @@
 
 #include <jansson.h>
 
+#include "cli.h"
 #include "config.h"
 #include "err.h"
 #include "event.h"
@@ -52,9 +53,9 @@
 #include "scan_cmd.h"
 #include "scancache.h"
 #include "scanner.h"
+#include "text.h"
 
 #define PROG		"vigil-agent scan"
-#define EXIT_USAGE	2
 #define QUEUE_LEN	4096
 #define THREADS_MAX	32		/* libyara's YR_MAX_THREADS */
 #define TIMEOUT_MAX	86400
@@ -122,7 +123,9 @@ static const char help_tail[] =
 	"Output: \"RULE PATH\" on standard output per match, as yara prints\n"
 	"it, and one line on standard error per file not scanned: too big,\n"
 	"timeout, unreadable (with the reason), special (FIFO, device,\n"
-	"socket: never opened) or error.\n"
+	"socket: never opened) or error. A path is shown escaped: '\\\\' for\n"
+	"a backslash, \\xNN for each byte that is not UTF-8 or belongs to a\n"
+	"control or bidi character, so one line is always one file.\n"
 	"\n"
 	"Exit status, as yara 4.2.3's where it applies: 0 the scan ran,\n"
 	"whether or not anything matched and even if files found inside\n"
@@ -170,44 +173,13 @@ struct run {
 
 /* ---- options ---- */
 
-static int	usage_error(const char *, ...)
-		    __attribute__((format(printf, 1, 2)));
-
-/* Says what is wrong; always ERR_USAGE. */
-static int
-usage_error(const char *fmt, ...)
-{
-	va_list	ap;
-
-	fprintf(stderr, "%s: ", PROG);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\ntry 'vigil-agent scan --help'\n");
-	return ERR_USAGE;
-}
-
-static int
-parse_count(int *out, const char *s, unsigned long long min,
-    unsigned long long max)
-{
-	unsigned long long	 v;
-	char			*end;
-
-	if (s[0] < '0' || s[0] > '9')
-		return 0;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
-		return 0;
-	*out = (int)v;
-	return 1;
-}
+#define usage_error(...)	cli_usage(PROG, NULL, __VA_ARGS__)
 
 static int
 set_opt(struct scan_opts *o, int ch, const char *arg)
 {
-	int64_t	secs;
+	int64_t		secs;
+	uint64_t	n;
 
 	switch (ch) {
 	case 'r':
@@ -231,9 +203,10 @@ set_opt(struct scan_opts *o, int ch, const char *arg)
 		o->timeout = (int)secs;
 		break;
 	case OPT_THREADS:
-		if (!parse_count(&o->threads, arg, 1, THREADS_MAX))
+		if (text_u64(&n, arg, strlen(arg), 1, THREADS_MAX) != 0)
 			return usage_error("--threads '%s': want 1..%d", arg,
 			    THREADS_MAX);
+		o->threads = (int)n;
 		break;
 	case OPT_CACHE:
 		o->cache = arg;
@@ -245,8 +218,7 @@ set_opt(struct scan_opts *o, int ch, const char *arg)
 		o->help = 1;
 		break;
 	default:	/* getopt has said what was wrong */
-		fprintf(stderr, "try 'vigil-agent scan --help'\n");
-		return ERR_USAGE;
+		return cli_hint(PROG, NULL);
 	}
 	return 0;
 }
@@ -286,7 +258,7 @@ print_event(struct run *run, const struct scanner_result *r,
 		run->failed = 1;
 		return;
 	}
-	if (fwrite(text, 1, len, stdout) != len || putchar('\n') == EOF)
+	if (text_put_json(stdout, text, len) != 0)
 		run->failed = 1;
 	free(text);
 }
@@ -308,7 +280,9 @@ report_locked(struct run *run, const struct scanner_result *r, int operand)
 		run->matches++;
 		if (run->o->json)
 			print_event(run, r, &r->matches[i]);
-		else if (printf("%s %s\n", r->matches[i].rule, r->path) < 0)
+		else if (text_puts(stdout, r->matches[i].rule) != 0 ||
+		    putchar(' ') == EOF || text_puts(stdout, r->path) != 0 ||
+		    putchar('\n') == EOF)
 			run->failed = 1;
 	}
 	if (r->status == SCAN_CLEAN || r->status == SCAN_MATCH)
@@ -316,7 +290,7 @@ report_locked(struct run *run, const struct scanner_result *r, int operand)
 	if (run->o->json)
 		print_event(run, r, NULL);
 	else
-		fprintf(stderr, "%s: %s: %s: %s\n", PROG, r->path,
+		cli_say(PROG, "%s: %s: %s", r->path,
 		    scanner_status_name(r->status), r->reason);
 }
 
@@ -750,8 +724,8 @@ scan_cmd_run(int argc, char **argv, const char *const *default_rules,
 	size_t			i;
 	int			rc = 0;
 
-	if (parse_opts(&o, argc, argv) != 0)
-		return EXIT_USAGE;
+	if ((rc = parse_opts(&o, argc, argv)) != 0)
+		return cli_exit(rc);
 	if (o.help) {
 		printf("%s", help_head);
 		for (i = 0; i < ndefault; i++)
@@ -765,7 +739,7 @@ scan_cmd_run(int argc, char **argv, const char *const *default_rules,
 	else if (o.nrules == 0 && ndefault == 0)
 		rc = usage_error("no rules: give --rules FILE|DIR");
 	if (rc != 0)
-		return EXIT_USAGE;
+		return cli_exit(rc);
 	if (o.nrules == 0) {
 		for (i = 0; i < ndefault && i < RULES_MAX; i++)
 			o.rules[i] = default_rules[i];

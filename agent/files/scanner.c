@@ -58,8 +58,10 @@
 #include "err.h"
 #include "event.h"
 #include "log.h"
+#include "pathset.h"
 #include "safeopen.h"
 #include "scanner.h"
+#include "text.h"
 
 #define VERSION_TAG	"vigil-scanner-1"	/* externals, no includes */
 #define RULES_FILE_MAX	(16U << 20)		/* one rule file */
@@ -325,7 +327,7 @@ rset_add_dir(struct rset *rs, const char *dir)
 {
 	struct dirent	**de = NULL;
 	char		  path[PATH_MAX];
-	int		  n, i, len, rc = 0;
+	int		  n, i, rc = 0;
 
 	if ((n = scandir(dir, &de, rules_name, name_cmp)) == -1) {
 		log_warn("rules %s", dir);
@@ -334,9 +336,7 @@ rset_add_dir(struct rset *rs, const char *dir)
 	if (n == 0)
 		log_warnx("rules %s: no *.yar or *.yara file", dir);
 	for (i = 0; i < n; i++) {
-		len = snprintf(path, sizeof(path), "%s/%s", dir,
-		    de[i]->d_name);
-		if (len < 0 || (size_t)len >= sizeof(path))
+		if (pathset_join(path, sizeof(path), dir, de[i]->d_name) != 0)
 			log_warnx("rules %s/%s: path too long", dir,
 			    de[i]->d_name);
 		else if (rc == 0)
@@ -1415,82 +1415,12 @@ scanner_status_name(enum scanner_status st)
 
 /* ---- events ---- */
 
-/* Length of the valid UTF-8 sequence at p[0..n), 0 if none: RFC 3629,
- * no overlong forms, no surrogates, nothing above U+10FFFF (exactly what
- * jansson accepts). */
-static size_t
-utf8_seq(const uint8_t *p, size_t n)
-{
-	uint32_t	c;
-	size_t		len, i;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		len = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		len = 3;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	c = p[0] & (0x7f >> len);
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (p[i] & 0x3f);
-	}
-	if ((len == 3 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
-	    (len == 4 && (c < 0x10000 || c > 0x10ffff)))
-		return 0;
-	return len;
-}
-
-/*
- * A JSON string for bytes that may not be UTF-8. Valid UTF-8 is kept as
- * it is. Otherwise each byte outside a valid sequence becomes the four
- * characters \xNN (lower-case hex) and each backslash is doubled, so the
- * bytes can be recovered; *escaped (if not NULL) is set. At most max
- * input bytes are used.
- */
+/* A JSON string for bytes that may not be UTF-8, escaped as
+ * docs/events.md says (text.h, TEXT_JSON); at most max input bytes. */
 static json_t *
 jstr(const char *s, size_t max, int *escaped)
 {
-	const uint8_t	*p = (const uint8_t *)s;
-	size_t		 n = strnlen(s, max), i, k, o = 0;
-	char		*buf;
-	json_t		*j;
-	static const char hex[] = "0123456789abcdef";
-
-	for (i = 0; i < n; i += k)
-		if ((k = utf8_seq(p + i, n - i)) == 0)
-			break;
-	if (i >= n)
-		return json_stringn(s, n);
-	if (escaped != NULL)
-		*escaped = 1;
-	if (n > (SIZE_MAX - 1) / 4 || (buf = malloc(n * 4 + 1)) == NULL)
-		return NULL;
-	for (i = 0; i < n; i += k) {
-		if ((k = utf8_seq(p + i, n - i)) == 0) {
-			buf[o++] = '\\';
-			buf[o++] = 'x';
-			buf[o++] = hex[p[i] >> 4];
-			buf[o++] = hex[p[i] & 15];
-			k = 1;
-		} else if (p[i] == '\\') {
-			buf[o++] = '\\';
-			buf[o++] = '\\';
-		} else {
-			memcpy(buf + o, p + i, k);
-			o += k;
-		}
-	}
-	j = json_stringn(buf, o);
-	free(buf);
-	return j;
+	return text_json(s, strnlen(s, max), escaped);
 }
 
 static const struct scanner_meta *

@@ -92,7 +92,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -107,7 +106,9 @@
 #include "log.h"
 #include "mountinfo.h"
 #include "mounttab.h"
+#include "pathset.h"
 #include "safeopen.h"
+#include "text.h"
 #include "watch.h"
 
 #define BATCH_MAX	4096		/* reports merged per flush */
@@ -117,7 +118,6 @@
 #define FAN_BUF_LEN	4096		/* fanotify read: <= 170 fds at once,
 					 * or some 50 handle events */
 #define READS_PER_WAKE	16		/* then back to the loop */
-#define LP_LEN		256		/* a path quoted in a log line */
 #define MOUNTINFO	"/proc/self/mountinfo"
 #define FNV_INIT	0xcbf29ce484222325ULL
 
@@ -129,19 +129,6 @@
 #define IN_DIR_MASK	(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | \
 			 IN_CREATE | IN_MOVE_SELF | IN_ONLYDIR | \
 			 IN_DONT_FOLLOW | IN_EXCL_UNLINK)
-
-struct root {
-	char		*path;		/* canonical, no trailing '/' but "/" */
-	size_t		 len;
-};
-
-enum excl_kind { EXCL_PREFIX, EXCL_PATHGLOB, EXCL_NAMEGLOB };
-
-struct excl {
-	char		*pat;
-	size_t		 len;
-	int		 kind;		/* enum excl_kind */
-};
 
 struct dir {				/* inotify: one watched folder */
 	struct dir	*next;		/* hash chain */
@@ -201,10 +188,7 @@ struct watch {
 	pid_t			 self;
 	int			 in_cb;		/* inside a callback */
 
-	struct root		*roots;
-	size_t			 nroots;
-	struct excl		*excls;
-	size_t			 nexcls;
+	struct pathset		*ps;		/* roots, exclusions */
 
 	int			 fd;		/* inotify or fanotify (handles) */
 	struct event		*ev;
@@ -267,183 +251,37 @@ often(uint64_t n)
 	return n != 0 && (n & (n - 1)) == 0;
 }
 
-/* A path as it may appear in a log line: control bytes and '\' as \xHH,
- * cut with "..." past LP_LEN. */
-static const char *
-lp(char out[static LP_LEN], const char *p, size_t len)
-{
-	static const char	 hex[] = "0123456789abcdef";
-	size_t			 i, o = 0;
-	unsigned char		 c;
-
-	for (i = 0; i < len; i++) {
-		if (o > LP_LEN - 8) {
-			memcpy(out + o, "...", 3);
-			o += 3;
-			break;
-		}
-		c = (unsigned char)p[i];
-		if (c < 0x20 || c == 0x7f || c == '\\') {
-			out[o++] = '\\';
-			out[o++] = 'x';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
-		} else
-			out[o++] = (char)c;
-	}
-	out[o] = '\0';
-	return out;
-}
-
-/* p is base or below it (component-wise). */
-static int
-path_under(const char *p, size_t plen, const char *base, size_t blen)
-{
-	if (blen == 1 && base[0] == '/')
-		return plen >= 1 && p[0] == '/';
-	return plen >= blen && memcmp(p, base, blen) == 0 &&
-	    (plen == blen || p[blen] == '/');
-}
-
-/* dir "/" name into out: the length, or 0 if PATH_MAX or longer. */
-static size_t
-path_join(char out[static PATH_MAX], const char *dir, size_t dirlen,
-    const char *name, size_t namelen)
-{
-	size_t	sep = (dirlen == 1 && dir[0] == '/') ? 0 : 1;
-
-	if (dirlen + sep >= PATH_MAX || namelen >= PATH_MAX - dirlen - sep)
-		return 0;
-	memcpy(out, dir, dirlen);
-	if (sep)
-		out[dirlen] = '/';
-	memcpy(out + dirlen + sep, name, namelen);
-	out[dirlen + sep + namelen] = '\0';
-	return dirlen + sep + namelen;
-}
-
-/* Lexical form of an absolute path that does not exist: no "//", no
- * trailing '/'; "." and ".." are refused (nothing to resolve them
- * against). *out is malloc'd. */
-static int
-path_clean(char **out, const char *path)
-{
-	size_t	 len = strlen(path), i, j, o = 0;
-	char	*s;
-
-	*out = NULL;
-	if ((s = malloc(len + 2)) == NULL)
-		return ERR_NOMEM;
-	for (i = 0; i < len; i = j) {
-		while (i < len && path[i] == '/')
-			i++;
-		for (j = i; j < len && path[j] != '/'; j++)
-			;
-		if (j == i)
-			break;
-		if ((j - i == 1 && path[i] == '.') ||
-		    (j - i == 2 && path[i] == '.' && path[i + 1] == '.')) {
-			free(s);
-			return ERR_USAGE;
-		}
-		s[o++] = '/';
-		memcpy(s + o, path + i, j - i);
-		o += j - i;
-	}
-	if (o == 0)
-		s[o++] = '/';
-	s[o] = '\0';
-	*out = s;
-	return 0;
-}
-
 static void
 too_long(struct watch *w, const char *dir, size_t dirlen)
 {
-	char	b[LP_LEN];
 
 	w->st.toolong++;
 	if (often(w->st.toolong))
 		log_warnx("watch: a path under %s is %d bytes or longer: "
-		    "skipped (%" PRIu64 " so far)", lp(b, dir, dirlen),
+		    "skipped (%" PRIu64 " so far)", dir,
 		    PATH_MAX, w->st.toolong);
 }
 
-/* ---- roots and exclusions ---- */
-
-/* Offset of the first component below the longest root holding path, 0
- * if none does: name patterns apply from there. */
-static size_t
-name_off(const struct watch *w, const char *path, size_t len)
-{
-	size_t	i, best = 0;
-
-	for (i = 0; i < w->nroots; i++)
-		if (path_under(path, len, w->roots[i].path, w->roots[i].len) &&
-		    w->roots[i].len > best)
-			best = w->roots[i].len;
-	return best;
-}
+/* ---- roots and exclusions (pathset.h) ---- */
 
 static int
 root_of(const struct watch *w, const char *path, size_t len)
 {
-	size_t	i;
-
-	for (i = 0; i < w->nroots; i++)
-		if (path_under(path, len, w->roots[i].path, w->roots[i].len))
-			return 1;
-	return 0;
+	return pathset_holder(w->ps, path, len) != 0;
 }
 
 static int
 is_root(const struct watch *w, const char *path, size_t len)
 {
-	size_t	i;
-
-	for (i = 0; i < w->nroots; i++)
-		if (w->roots[i].len == len &&
-		    memcmp(w->roots[i].path, path, len) == 0)
-			return 1;
-	return 0;
+	return pathset_holder(w->ps, path, len) == len;
 }
 
-/* path (NUL-terminated) matches an exclusion; name patterns are tried on
- * the components from offset from on (ancestors were checked before).
- * O(exclusions x components). */
+/* path (NUL-terminated) is excluded; name patterns are tried on the
+ * names after path[0..from) (the folders above were tested before). */
 static int
 excluded(const struct watch *w, const char *path, size_t len, size_t from)
 {
-	char		 comp[NAME_MAX + 1];
-	const struct excl *e;
-	size_t		 i, j, k;
-	int		 names = 0;
-
-	for (k = 0; k < w->nexcls; k++) {
-		e = &w->excls[k];
-		if (e->kind == EXCL_PREFIX) {
-			if (path_under(path, len, e->pat, e->len))
-				return 1;
-		} else if (e->kind == EXCL_PATHGLOB) {
-			if (fnmatch(e->pat, path, FNM_PATHNAME |
-			    FNM_LEADING_DIR) == 0)
-				return 1;
-		} else
-			names = 1;
-	}
-	for (i = from; names && i < len; i = j + 1) {
-		for (j = i; j < len && path[j] != '/'; j++)
-			;
-		if (j == i || j - i > NAME_MAX)
-			continue;
-		memcpy(comp, path + i, j - i);
-		comp[j - i] = '\0';
-		for (k = 0; k < w->nexcls; k++)
-			if (w->excls[k].kind == EXCL_NAMEGLOB &&
-			    fnmatch(w->excls[k].pat, comp, 0) == 0)
-				return 1;
-	}
-	return 0;
+	return pathset_excluded_below(w->ps, path, len, from);
 }
 
 /* ---- delivery ---- */
@@ -464,8 +302,8 @@ rescan_roots(struct watch *w, enum watch_why why)
 {
 	size_t	i;
 
-	for (i = 0; i < w->nroots; i++)
-		rescan(w, w->roots[i].path, why);
+	for (i = 0; i < pathset_count(w->ps); i++)
+		rescan(w, pathset_root(w->ps, i, NULL), why);
 }
 
 /* Hand one report over; closes fd. */
@@ -667,12 +505,13 @@ dir_drop(struct watch *w, enum drop_by by, const char *path, size_t len)
 	for (i = 0; i < w->ndirbuckets; i++) {
 		for (pp = &w->dirs[i]; (d = *pp) != NULL; ) {
 			if (by == DROP_UNDER)
-				drop = path_under(d->path, d->len, path, len);
+				drop = pathset_under(d->path, d->len, path,
+				    len);
 			else if (by == DROP_STALE)
 				drop = d->gen != w->gen;
 			else
-				drop = excluded(w, d->path, d->len,
-				    name_off(w, d->path, d->len));
+				drop = pathset_excluded(w->ps, d->path,
+				    d->len);
 			if (!drop) {
 				pp = &d->next;
 				continue;
@@ -731,12 +570,12 @@ max_user_watches(void)
 	if ((fd = open("/proc/sys/fs/inotify/max_user_watches",
 	    O_RDONLY | O_CLOEXEC)) == -1)
 		return 0;
-	n = read(fd, b, sizeof(b) - 1);
+	n = read(fd, b, sizeof(b));
 	close(fd);
-	if (n > 0) {
-		b[n] = '\0';
-		v = strtoull(b, NULL, 10);
-	}
+	if (n > 0 && b[n - 1] == '\n')
+		n--;
+	if (n <= 0 || text_u64(&v, b, (size_t)n, 0, UINT64_MAX) != 0)
+		v = 0;		/* unknown: the message says 0 */
 	return v;
 }
 
@@ -744,7 +583,6 @@ max_user_watches(void)
 static int
 in_add_failed(struct watch *w, const char *path, size_t len, int err)
 {
-	char	b[LP_LEN];
 
 	if (err == ENOENT || err == ENOTDIR)
 		return 1;
@@ -755,14 +593,14 @@ in_add_failed(struct watch *w, const char *path, size_t len, int err)
 			    "every later new folder are not watched in real "
 			    "time, only rescanned; raise fs.inotify."
 			    "max_user_watches (now %" PRIu64 ") or use "
-			    "fanotify (run as root)", lp(b, path, len),
+			    "fanotify (run as root)", path,
 			    max_user_watches());
 		w->enospc_logged = 1;
 		return ERR_FULL;
 	}
 	if (often(w->st.unwatched))
 		log_warnx("inotify: cannot watch %s: %s (%" PRIu64 " folders "
-		    "unwatched)", lp(b, path, len), strerror(err),
+		    "unwatched)", path, strerror(err),
 		    w->st.unwatched);
 	return ERR_IO;
 }
@@ -781,7 +619,6 @@ in_list(struct watch *w, DIR *d, uint64_t mnt, const char *path, size_t len,
 	struct statx	 sx;
 	size_t		 clen;
 	int		 deep = 0;
-	char		 b[LP_LEN];
 
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 ||
@@ -793,8 +630,8 @@ in_list(struct watch *w, DIR *d, uint64_t mnt, const char *path, size_t len,
 		    STATX_MNT_ID, &sx) == -1 || !S_ISDIR(sx.stx_mode) ||
 		    ((sx.stx_mask & STATX_MNT_ID) && sx.stx_mnt_id != mnt))
 			continue;
-		clen = path_join(w->scratch, path, len, de->d_name,
-		    strlen(de->d_name));
+		clen = pathset_join_n(w->scratch, PATH_MAX, path, len,
+		    de->d_name, strlen(de->d_name));
 		if (clen == 0) {
 			deep = 1;
 			continue;
@@ -804,7 +641,7 @@ in_list(struct watch *w, DIR *d, uint64_t mnt, const char *path, size_t len,
 		if (stack_push(st, w->scratch, clen) != 0) {
 			w->st.unwatched++;
 			log_warnx("inotify: %s: out of memory",
-			    lp(b, w->scratch, clen));
+			    w->scratch);
 			rescan(w, w->scratch, WATCH_RESCAN_UNWATCHED);
 		}
 	}
@@ -830,7 +667,7 @@ in_dir(struct watch *w, const char *path, size_t len, struct stack *st)
 	DIR			*d = NULL;
 	uint64_t		 mnt = 0;
 	int			 wd, fd, rc = ERR_NOMEM;
-	char			 b[LP_LEN], proc[32];
+	char			 proc[32];
 
 	if (safeopen_dir(&fd, w->mt, AT_FDCWD, path, &why) != 0)
 		return why.what == SAFEOPEN_ERRNO ? in_add_failed(w, path,
@@ -845,7 +682,7 @@ in_dir(struct watch *w, const char *path, size_t len, struct stack *st)
 		return rc;
 	}
 	if (dir_put(w, wd, path, len) != 0) {
-		log_warnx("inotify: %s: out of memory", lp(b, path, len));
+		log_warnx("inotify: %s: out of memory", path);
 		(void)close(fd);
 		goto fail;
 	}
@@ -854,7 +691,7 @@ in_dir(struct watch *w, const char *path, size_t len, struct stack *st)
 		mnt = sx.stx_mnt_id;
 	if ((d = fdopendir(fd)) == NULL) {
 		rc = ERR_IO;
-		log_warn("inotify: cannot list %s", lp(b, path, len));
+		log_warn("inotify: cannot list %s", path);
 		(void)close(fd);
 		dir_del(w, wd);
 		goto fail;
@@ -992,12 +829,11 @@ in_file(struct watch *w, uint32_t mask, const char *path, size_t len,
 static void
 in_gone(struct watch *w, struct dir *d, int moved)
 {
-	char	b[LP_LEN];
 
 	if (is_root(w, d->path, d->len))
 		log_warnx("watch: watched folder %s was %s; watched again "
-		    "when a file system is mounted there", lp(b, d->path,
-		    d->len), moved ? "moved away" : "removed or unmounted");
+		    "when a file system is mounted there", d->path,
+		    moved ? "moved away" : "removed or unmounted");
 	if (moved)
 		dir_drop(w, DROP_UNDER, d->path, d->len);
 	else
@@ -1030,7 +866,8 @@ in_event(struct watch *w, const struct inotify_event *ev, int *overflow)
 	}
 	if (ev->len == 0 || (namelen = strnlen(ev->name, ev->len)) == 0)
 		return;
-	if ((len = path_join(path, d->path, d->len, ev->name, namelen)) == 0) {
+	if ((len = pathset_join_n(path, sizeof(path), d->path, d->len,
+	    ev->name, namelen)) == 0) {
 		/* cannot be named in a path: have the folder rescanned */
 		too_long(w, d->path, d->len);
 		rescan(w, d->path, WATCH_RESCAN_UNWATCHED);
@@ -1048,18 +885,19 @@ in_event(struct watch *w, const struct inotify_event *ev, int *overflow)
 static void
 in_overflow(struct watch *w)
 {
-	char	b[LP_LEN];
-	size_t	i;
+	const char	*root;
+	size_t		 i, len;
 
 	w->st.overflows++;
 	if (often(w->st.overflows))
 		log_warnx("inotify: event queue overflowed (%" PRIu64 " times):"
 		    " rescanning every watched folder", w->st.overflows);
 	w->gen++;
-	for (i = 0; i < w->nroots; i++)
-		if (in_walk(w, w->roots[i].path, w->roots[i].len) < 0)
-			log_warnx("inotify: cannot watch %s again", lp(b,
-			    w->roots[i].path, w->roots[i].len));
+	for (i = 0; i < pathset_count(w->ps); i++) {
+		root = pathset_root(w->ps, i, &len);
+		if (in_walk(w, root, len) < 0)
+			log_warnx("inotify: cannot watch %s again", root);
+	}
 	dir_drop(w, DROP_STALE, NULL, 0);
 	rescan_roots(w, WATCH_RESCAN_OVERFLOW);
 }
@@ -1230,14 +1068,14 @@ fan_add(struct watch *w, const char *path, size_t len)
 {
 	struct safeopen_why	why;
 	struct statfs		sf;
-	char			b[LP_LEN], r[128];
+	char			r[128];
 	int			dfd, e, rc = 0;
 
 	if (safeopen_dir(&dfd, w->mt, AT_FDCWD, path, &why) != 0) {
 		if (why.what == SAFEOPEN_GONE)
 			return 1;
 		w->st.unwatched++;
-		log_warnx("fanotify: cannot mark %s: %s", lp(b, path, len),
+		log_warnx("fanotify: cannot mark %s: %s", path,
 		    safeopen_reason(&why, r, sizeof(r)));
 		return ERR_IO;
 	}
@@ -1246,7 +1084,7 @@ fan_add(struct watch *w, const char *path, size_t len)
 		if (fstatfs(dfd, &sf) == -1 || (rc = fsm_put(w, &sf.f_fsid,
 		    path)) != 0) {
 			w->st.errors++;
-			log_warnx("fanotify: %s: %s", lp(b, path, len),
+			log_warnx("fanotify: %s: %s", path,
 			    rc ? vigil_strerror(rc) : strerror(errno));
 			rc = ERR_IO;
 		}
@@ -1259,14 +1097,14 @@ fan_add(struct watch *w, const char *path, size_t len)
 	    FAN_MARK_MOUNT, FAN_CLOSE_WRITE, dfd, NULL) == 0) {
 		log_info("fanotify: %s: no file handles on that file system: "
 		    "files renamed into place there are seen at the next "
-		    "rescan", lp(b, path, len));
+		    "rescan", path);
 		(void)close(dfd);
 		return 0;
 	}
 	(void)close(dfd);
 	w->st.unwatched++;
-	log_warnx("fanotify: cannot mark the file system of %s: %s",
-	    lp(b, path, len), strerror(e));
+	log_warnx("fanotify: cannot mark the file system of %s: %s", path,
+	    strerror(e));
 	return ERR_IO;
 }
 
@@ -1292,7 +1130,7 @@ fan_file(struct watch *w, int fd, pid_t pid)
 	char			 proc[32], path[PATH_MAX];
 	struct stat		 sb;
 	ssize_t			 n;
-	size_t			 len, from;
+	size_t			 len;
 	unsigned		 flags = WATCH_EV_CLOSE_WRITE;
 
 	(void)snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
@@ -1319,8 +1157,7 @@ fan_file(struct watch *w, int fd, pid_t pid)
 	}
 	if (!root_of(w, path, len))
 		goto filtered;
-	from = name_off(w, path, len);
-	if (excluded(w, path, len, from))
+	if (pathset_excluded(w->ps, path, len))
 		goto filtered;
 	pend_add(w, path, len, fd, flags, pid);
 	return;
@@ -1674,7 +1511,7 @@ fan_fid_event(struct watch *w, const struct fanotify_event_metadata *md,
 		p[dlen] = '/';
 	memcpy(p + len - e.namelen, e.name, e.namelen);
 	p[len] = '\0';
-	if (excluded(w, p, len, name_off(w, p, len))) {
+	if (excluded(w, p, len, pathset_holder(w->ps, p, len))) {
 		w->st.filtered++;
 		goto done;
 	}
@@ -1909,7 +1746,6 @@ mnt_relevant(struct watch *w, const struct mounttab_mount *m,
 {
 	const struct mkey	*old;
 	uint64_t		 key = mnt_key(m);
-	char			 b[LP_LEN];
 	int			 rc;
 
 	if ((old = mkey_find(w, key)) != NULL) {
@@ -1921,8 +1757,7 @@ mnt_relevant(struct watch *w, const struct mounttab_mount *m,
 		 * threads; the loop never does */
 		w->st.unwatched++;
 		log_warnx("watch: %s is on a %s file system: not watched, "
-		    "only rescanned", lp(b, target, strlen(target)),
-		    mountinfo_kind_name(m->block));
+		    "only rescanned", target, mountinfo_kind_name(m->block));
 		mkeys_add(nk, key, -1, m->point);
 		if (report)
 			rescan(w, target, WATCH_RESCAN_UNWATCHED);
@@ -1931,8 +1766,8 @@ mnt_relevant(struct watch *w, const struct mounttab_mount *m,
 	if (!m->ok) {
 		w->st.refused++;
 		log_warnx("watch: %s is on a %s file system: neither watched "
-		    "nor scanned ([files] remote_filesystems)", lp(b, target,
-		    strlen(target)), mountinfo_kind_name(m->block));
+		    "nor scanned ([files] remote_filesystems)", target,
+		    mountinfo_kind_name(m->block));
 		mkeys_add(nk, key, -1, m->point);
 		return;
 	}
@@ -1948,24 +1783,24 @@ mnt_relevant(struct watch *w, const struct mounttab_mount *m,
 	    WATCH_RESCAN_UNWATCHED);
 }
 
-/* The mount holding root r is not listed (a chroot): mark it through the
+/* The mount holding root is not listed (a chroot): mark it through the
  * root itself (fanotify; inotify walked the root already). */
 static void
-mnt_unlisted(struct watch *w, const struct root *r, int report,
+mnt_unlisted(struct watch *w, const char *root, size_t rlen, int report,
     struct mkeys *nk)
 {
 	const struct mkey	*old;
-	uint64_t		 key = unlisted_key(r->path, r->len);
+	uint64_t		 key = unlisted_key(root, rlen);
 	int			 rc;
 
 	if ((old = mkey_find(w, key)) != NULL) {
-		mkeys_add(nk, key, old->ok, r->path);
+		mkeys_add(nk, key, old->ok, root);
 		return;
 	}
-	rc = w->be->per_mount ? w->be->add(w, r->path, r->len) : 0;
-	mkeys_add(nk, key, rc == 0, r->path);
+	rc = w->be->per_mount ? w->be->add(w, root, rlen) : 0;
+	mkeys_add(nk, key, rc == 0, root);
 	if (report && rc < 0)
-		rescan(w, r->path, WATCH_RESCAN_UNWATCHED);
+		rescan(w, root, WATCH_RESCAN_UNWATCHED);
 }
 
 /* inotify watches folders, not mounts: a mount gone from under a root
@@ -1985,7 +1820,7 @@ mnt_uncovered(struct watch *w, const struct mkey *now, size_t nnow)
 		len = strlen(o->point);
 		if (mkey_in(now, nnow, o->key) != NULL || !root_of(w, o->point,
 		    len) || is_root(w, o->point, len) ||
-		    excluded(w, o->point, len, name_off(w, o->point, len)))
+		    pathset_excluded(w->ps, o->point, len))
 			continue;
 		if ((rc = w->be->add(w, o->point, len)) == 0)
 			rescan(w, o->point, WATCH_RESCAN_MOUNT);
@@ -1996,12 +1831,12 @@ mnt_uncovered(struct watch *w, const struct mkey *now, size_t nnow)
 
 /* The root exists now (asked without entering a refused mount). */
 static int
-root_exists(struct watch *w, const struct root *r)
+root_exists(struct watch *w, const char *root)
 {
 	struct safeopen_why	why;
 	int			fd;
 
-	if (safeopen_path(&fd, w->mt, AT_FDCWD, r->path, &why) != 0)
+	if (safeopen_path(&fd, w->mt, AT_FDCWD, root, &why) != 0)
 		return why.what != SAFEOPEN_GONE;
 	(void)close(fd);
 	return 1;
@@ -2014,9 +1849,9 @@ mnt_refresh(struct watch *w, int report)
 {
 	struct mounttab_mount	*m = NULL, *best;
 	struct mkeys		 nk = { NULL, 0, 0, 0 };
-	const struct root	*r;
+	const char		*root;
 	char			*buf = NULL;
-	size_t			 nm = 0, i, k;
+	size_t			 nm = 0, rlen, i, k;
 	int			 rc;
 
 	if ((rc = mounttab_read(&m, &nm, &buf, MOUNTTAB_LOCAL)) != 0) {
@@ -2025,25 +1860,25 @@ mnt_refresh(struct watch *w, int report)
 		    "missed", vigil_strerror(rc));
 		return;
 	}
-	for (i = 0; i < w->nroots; i++) {
-		r = &w->roots[i];
+	for (i = 0; i < pathset_count(w->ps); i++) {
+		root = pathset_root(w->ps, i, &rlen);
 		best = NULL;
 		for (k = 0; k < nm; k++) {
-			if (m[k].len > r->len &&
-			    path_under(m[k].point, m[k].len, r->path, r->len)) {
-				if (!excluded(w, m[k].point, m[k].len, r->len))
+			if (m[k].len > rlen && pathset_under(m[k].point,
+			    m[k].len, root, rlen)) {
+				if (!excluded(w, m[k].point, m[k].len, rlen))
 					mnt_relevant(w, &m[k], m[k].point,
 					    report, 0, &nk);
-			} else if (path_under(r->path, r->len, m[k].point,
+			} else if (pathset_under(root, rlen, m[k].point,
 			    m[k].len) && (best == NULL || m[k].len >= best->len))
 				best = &m[k];
 		}
-		if (!root_exists(w, r))
+		if (!root_exists(w, root))
 			continue;
 		if (best != NULL)
-			mnt_relevant(w, best, r->path, report, 1, &nk);
+			mnt_relevant(w, best, root, report, 1, &nk);
 		else
-			mnt_unlisted(w, r, report, &nk);
+			mnt_unlisted(w, root, rlen, report, &nk);
 	}
 	if (nk.err) {
 		w->st.errors++;
@@ -2124,7 +1959,8 @@ watch_new(struct watch **out, struct event_base *base,
 		log_warnx("watch: no mount table: file systems mounted below "
 		    "the watched folders are not watched");
 	rc = ERR_NOMEM;
-	if ((w->buf = malloc(IN_BUF_LEN)) == NULL ||
+	if (pathset_new(&w->ps) != 0 ||
+	    (w->buf = malloc(IN_BUF_LEN)) == NULL ||
 	    (w->pend = calloc(BATCH_MAX, sizeof(*w->pend))) == NULL ||
 	    (w->slots = calloc(SLOT_COUNT, sizeof(*w->slots))) == NULL ||
 	    (w->pbuf = malloc(WATCH_PATH_MAX)) == NULL ||
@@ -2163,31 +1999,23 @@ fail:
 	return rc;
 }
 
-/* path as a root: canonical if it exists (*absent 0; it must be a
- * folder), else its lexical form (*absent 1). *out is malloc'd. */
+/* path as a root, resolved as pathset.h says (*absent: it does not
+ * exist yet); one that exists must be a folder. Logged. */
 static int
-root_resolve(char **out, int *absent, const char *path)
+root_resolve(char out[static PATH_MAX], int *absent, const char *path)
 {
 	struct stat	 sb;
-	char		 b[LP_LEN];
 	int		 rc;
 
-	*absent = 0;
-	if ((*out = realpath(path, NULL)) == NULL) {
-		if (errno != ENOENT) {
-			log_warn("watch %s", lp(b, path, strlen(path)));
-			return ERR_IO;
-		}
-		if ((rc = path_clean(out, path)) != 0) {
-			log_warnx("watch %s: absent, and not a plain path",
-			    lp(b, path, strlen(path)));
-			return rc;
-		}
-		*absent = 1;
-	} else if (stat(*out, &sb) == -1 || !S_ISDIR(sb.st_mode)) {
-		log_warnx("watch %s: not a folder", lp(b, *out, strlen(*out)));
-		free(*out);
-		*out = NULL;
+	if ((rc = pathset_resolve(out, path, 0, absent)) != 0) {
+		if (rc == ERR_IO)
+			log_warn("watch %s", path);
+		else
+			log_warnx("watch %s: %s", path, vigil_strerror(rc));
+		return rc;
+	}
+	if (!*absent && (stat(out, &sb) == -1 || !S_ISDIR(sb.st_mode))) {
+		log_warnx("watch %s: not a folder", out);
 		return ERR_USAGE;
 	}
 	return 0;
@@ -2199,7 +2027,6 @@ static int
 root_refused(struct watch *w, const char *rp, size_t len)
 {
 	struct safeopen_why	why;
-	char			b[LP_LEN];
 	int			fd;
 
 	if (safeopen_path(&fd, w->mt, AT_FDCWD, rp, &why) == 0) {
@@ -2210,106 +2037,66 @@ root_refused(struct watch *w, const char *rp, size_t len)
 		return 0;	/* be->add will say */
 	w->st.refused++;
 	log_warnx("watch %s: on a %s file system: not watched ([files] "
-	    "filesystems)", lp(b, rp, len), mountinfo_kind_name(why.kind));
+	    "filesystems)", rp, mountinfo_kind_name(why.kind));
 	return ERR_IO;
 }
 
 int
 watch_add(struct watch *w, const char *path)
 {
-	struct root	*r;
-	char		*rp = NULL, b[LP_LEN];
-	size_t		 len, i, j;
-	int		 rc, absent;
+	char	rp[PATH_MAX];
+	size_t	len;
+	int	rc, absent;
 
 	if (w->in_cb)
 		return ERR_STATE;
 	if (path == NULL || path[0] != '/') {
-		log_warnx("watch %s: not an absolute path", path ? lp(b, path,
-		    strlen(path)) : "(null)");
+		log_warnx("watch %s: not an absolute path",
+		    path ? path : "(null)");
 		return ERR_USAGE;
 	}
 	if (strlen(path) >= PATH_MAX)
 		return ERR_TOOBIG;
-	if ((rc = root_resolve(&rp, &absent, path)) != 0)
+	if ((rc = root_resolve(rp, &absent, path)) != 0)
 		return rc;
 	len = strlen(rp);
 	if (root_of(w, rp, len))
-		goto fail;	/* already covered: rc is 0 */
+		return 0;	/* already covered */
 	if (excluded(w, rp, len, len)) {
-		log_warnx("watch %s: excluded, not watched", lp(b, rp, len));
-		goto fail;
+		log_warnx("watch %s: excluded, not watched", rp);
+		return 0;
 	}
 	if (!absent && (rc = root_refused(w, rp, len)) != 0)
-		goto fail;
-	rc = ERR_NOMEM;
-	if ((r = reallocarray(w->roots, w->nroots + 1, sizeof(*r))) == NULL)
-		goto fail;
-	w->roots = r;
+		return rc;
 	if (!absent && (rc = w->be->add(w, rp, len)) < 0)
-		goto fail;
+		return rc;
 	if (absent || rc > 0)
 		log_info("watch %s: absent for now; watched from when a file "
-		    "system is mounted there", lp(b, rp, len));
-	/* roots below the new one are now part of it */
-	for (i = j = 0; i < w->nroots; i++) {
-		if (path_under(w->roots[i].path, w->roots[i].len, rp, len))
-			free(w->roots[i].path);
-		else
-			w->roots[j++] = w->roots[i];
+		    "system is mounted there", rp);
+	/* Roots below the new one become part of it. Out of memory here
+	 * leaves inotify watching folders that no root holds: they are
+	 * reported, never missed. */
+	if ((rc = pathset_add(w->ps, rp)) < 0) {
+		log_warnx("watch %s: %s", rp, vigil_strerror(rc));
+		return rc;
 	}
-	w->nroots = j;
-	w->roots[w->nroots].path = rp;
-	w->roots[w->nroots++].len = len;
 	mnt_refresh(w, 0);
 	return 0;
-fail:
-	free(rp);
-	return rc;
 }
 
 int
 watch_exclude(struct watch *w, const char *pattern)
 {
-	struct excl	*e;
-	char		*p = NULL, b[LP_LEN];
-	size_t		 len;
-	int		 kind, rc;
+	int	rc;
 
 	if (w->in_cb)
 		return ERR_STATE;
-	if (pattern == NULL || (len = strlen(pattern)) == 0)
-		return ERR_USAGE;
-	if (len >= PATH_MAX)
-		return ERR_TOOBIG;
-	if (strchr(pattern, '/') == NULL)
-		kind = EXCL_NAMEGLOB;
-	else if (pattern[0] != '/') {
-		log_warnx("exclude %s: a path must be absolute",
-		    lp(b, pattern, len));
-		return ERR_USAGE;
-	} else if (strpbrk(pattern, "*?[") != NULL)
-		kind = EXCL_PATHGLOB;
-	else
-		kind = EXCL_PREFIX;
-	if (kind != EXCL_PREFIX)
-		p = strdup(pattern);
-	else if ((p = realpath(pattern, NULL)) == NULL &&
-	    (rc = path_clean(&p, pattern)) != 0) {
-		log_warnx("exclude %s: absent, and not a plain path",
-		    lp(b, pattern, len));
+	if ((rc = pathset_exclude(w->ps, pattern)) != 0) {
+		if (pattern != NULL && pattern[0] != '\0')
+			log_warnx("exclude %s: %s", pattern, rc == ERR_USAGE ?
+			    "a path must be absolute" : vigil_strerror(rc));
 		return rc;
 	}
-	if (p == NULL)
-		return ERR_NOMEM;
-	if ((e = reallocarray(w->excls, w->nexcls + 1, sizeof(*e))) == NULL) {
-		free(p);
-		return ERR_NOMEM;
-	}
-	w->excls = e;
-	e[w->nexcls].pat = p;
-	e[w->nexcls].len = strlen(p);
-	e[w->nexcls++].kind = kind;
 	if (w->be == &in_backend)
 		dir_drop(w, DROP_EXCLUDED, NULL, 0);
 	return 0;
@@ -2318,9 +2105,7 @@ watch_exclude(struct watch *w, const char *pattern)
 int
 watch_excluded(const struct watch *w, const char *path)
 {
-	size_t	len = strlen(path);
-
-	return excluded(w, path, len, name_off(w, path, len));
+	return pathset_excluded(w->ps, path, strlen(path));
 }
 
 void
@@ -2377,12 +2162,7 @@ watch_free(struct watch *w)
 		close(w->mnt_ep);
 	if (w->mnt_fd != -1)
 		close(w->mnt_fd);
-	for (i = 0; i < w->nroots; i++)
-		free(w->roots[i].path);
-	for (i = 0; i < w->nexcls; i++)
-		free(w->excls[i].pat);
-	free(w->roots);
-	free(w->excls);
+	pathset_free(w->ps);
 	free(w->dirs);
 	free(w->scratch);
 	mkeys_free(w->mkeys, w->nmkeys);

@@ -147,30 +147,32 @@ int	watch_new(struct watch **out, struct event_base *base,
 	    const struct watch_opts *opts, watch_file_cb file_cb,
 	    watch_rescan_cb rescan_cb, void *arg);
 
-/* Watch the folder path and everything below it (resolved with
- * realpath; a folder already below a watched one adds nothing; one on a
- * file system the mount table refuses is not watched: ERR_IO). A path
- * that does not exist yet (/media, /run/media) is kept and watched from
- * the moment a file system is mounted at or under it. inotify walks the
- * whole tree now: O(folders), one watch each; parts it cannot watch are
- * reported through rescan_cb (WATCH_RESCAN_UNWATCHED). ERR_USAGE
- * (relative, "." or ".." in an absent path, not a folder), ERR_TOOBIG,
- * ERR_IO (the folder itself cannot be watched), ERR_FULL (inotify watch
- * limit), ERR_NOMEM, ERR_STATE (from a callback). Logged. */
+/* Watch the folder path and everything below it (resolved as pathset.h
+ * says: by the kernel as far as it exists, so that it compares with the
+ * paths the kernel reports; a folder already below a watched one adds
+ * nothing; one on a file system the mount table refuses is not watched:
+ * ERR_IO). A path that does not exist yet (/media, /run/media) is kept
+ * and watched from the moment a file system is mounted at or under it.
+ * inotify walks the whole tree now: O(folders), one watch each; parts it
+ * cannot watch are reported through rescan_cb (WATCH_RESCAN_UNWATCHED).
+ * ERR_USAGE (relative, not a folder), ERR_TOOBIG, ERR_IO (the folder
+ * itself cannot be watched or resolved), ERR_FULL (inotify watch limit),
+ * ERR_NOMEM, ERR_STATE (from a callback). Logged. */
 int	watch_add(struct watch *, const char *path);
 
-/* Never report or watch what matches pattern:
- *  - "/a/b": that path and everything below it;
+/* Never report or watch what matches pattern, an exclusion as pathset.h
+ * defines it (the same for integrity):
+ *  - "/a/b": that path and everything below it (resolved: the place
+ *    itself and, when it is a symbolic link, where it leads);
  *  - a pattern with a '/' and a wildcard (*, ?, [): fnmatch(3) on the
  *    whole path, '*' not crossing '/', also matching everything below a
  *    match ("/tmp/build-*" excludes /tmp/build-1/a/b too);
  *  - a pattern without '/' ("*.part", "node_modules"): fnmatch(3) on
- *    each path component below the watched root.
- * Paths are matched as the kernel reports them: canonical (a plain
- * path is resolved with realpath when it exists; globs are not).
+ *    each name below the watched root.
  * Folders that match are not watched (inotify; ones already watched are
  * dropped). Applies to later events only. ERR_USAGE (empty, relative
- * path), ERR_TOOBIG (PATH_MAX or more), ERR_NOMEM, ERR_STATE. */
+ * path), ERR_TOOBIG (PATH_MAX or more), ERR_IO (cannot be resolved),
+ * ERR_NOMEM, ERR_STATE. */
 int	watch_exclude(struct watch *, const char *pattern);
 
 /* 1 if path (absolute) is excluded, else 0: for the consumer's rescans,

@@ -36,6 +36,8 @@
 #include "enroll.h"
 #include "err.h"
 #include "log.h"
+#include "pathset.h"
+#include "text.h"
 #include "version.h"
 
 /* Largest fixed-size record body the client reads. */
@@ -45,10 +47,7 @@
 int
 enroll_path(char *out, size_t outlen, const char *dir, const char *name)
 {
-	int	n;
-
-	n = snprintf(out, outlen, "%s/%s", dir, name);
-	if (n < 0 || (size_t)n >= outlen) {
+	if (pathset_join(out, outlen, dir, name) != 0) {
 		log_warnx("path %s/%s: too long", dir, name);
 		return ERR_TOOBIG;
 	}
@@ -58,17 +57,7 @@ enroll_path(char *out, size_t outlen, const char *dir, const char *name)
 int
 enroll_parse_u64(uint64_t *out, const char *s, uint64_t max)
 {
-	unsigned long long	 v;
-	char			*end;
-
-	if (s[0] < '0' || s[0] > '9')
-		return ERR_MALFORMED;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v > max)
-		return ERR_MALFORMED;
-	*out = v;
-	return 0;
+	return text_u64(out, s, strlen(s), 0, max) == 0 ? 0 : ERR_MALFORMED;
 }
 
 /* Copy meta value key into out[outlen]. ERR_NOTFOUND, ERR_MALFORMED if it

@@ -122,12 +122,7 @@ deep() {
 }
 
 start_collector "$T/coll" || exit 1
-run_case inotify
-if [ "$(id -u)" -eq 0 ]; then
-	run_case fanotify
-else
-	log "SKIP: fanotify case needs root"
-fi
+each_watcher run_case
 
 # Integrity and rule reload, with the inotify agent.
 cp "$T/agent-inotify.conf" "$T/agent.conf"

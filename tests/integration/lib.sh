@@ -15,6 +15,7 @@
 #                        sets APID_<basename D>
 #   count [ARGS]         vigil-collector events --count ARGS
 #   wait_for DESC SECS CMD...   retry CMD every 0.2 s until it succeeds
+#   each_watcher FN      FN inotify, then FN fanotify when root
 #   check DESC CMD...    run CMD: print PASS/FAIL; failures make the test fail
 #   finish               print the summary and exit with the right status
 
@@ -82,6 +83,15 @@ wait_for() {
 	done
 	log "timed out after ${secs}s waiting for: $desc"
 	return 1
+}
+
+each_watcher() {
+	"$1" inotify
+	if [ "$(id -u)" -eq 0 ]; then
+		"$1" fanotify
+	else
+		log "SKIP: fanotify case needs root"
+	fi
 }
 
 # A config file for quick tests: short timeouts and backoff.

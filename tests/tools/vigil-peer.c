@@ -60,6 +60,7 @@
 #include "keys.h"
 #include "log.h"
 #include "noise.h"
+#include "text.h"
 #include "version.h"
 #include "wire.h"
 
@@ -166,17 +167,7 @@ put_be64(uint8_t *p, uint64_t v)
 static int
 str_u64(uint64_t *out, const char *s, uint64_t min, uint64_t max)
 {
-	unsigned long long	 v;
-	char			*end;
-
-	if (s[0] < '0' || s[0] > '9')
-		return ERR_MALFORMED;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
-		return ERR_MALFORMED;
-	*out = v;
-	return 0;
+	return text_u64(out, s, strlen(s), min, max) == 0 ? 0 : ERR_MALFORMED;
 }
 
 /* --------------------------------------------------------------------
