@@ -26,21 +26,15 @@ mkdir -p "$T/watched/fuse"
 APIDS[fuse]=$!		# lib.sh's cleanup stops it first: what waits then fails
 wait_for "FUSE mounted" 10 test -e "$T/fuse.ready" || exit 1
 
+# the default unsaid (remote_filesystems = no): the old agent read the
+# same file
 conf() {
-	write_agent_conf "$T/agent.conf"
-	cat >>"$T/agent.conf" <<EOC
-[files]
-enabled = yes
-watch = $T/watched
-rules = $SRC/rules/yara
-local_rules =
-watcher = auto
-debounce = 100ms
-timeout = 1s
-EOC
-	# the default unsaid: the old agent read the same file
-	[ "$1" = yes ] && echo "remote_filesystems = yes" >>"$T/agent.conf"
-	printf '[integrity]\nenabled = no\n' >>"$T/agent.conf"
+	if [ "$1" = yes ]; then
+		files_conf "$T/agent.conf" "$T/watched" "timeout = 1s" \
+			"remote_filesystems = yes"
+	else
+		files_conf "$T/agent.conf" "$T/watched" "timeout = 1s"
+	fi
 }
 
 # events_with TYPE TEXT...: stored events of TYPE whose line holds each TEXT
