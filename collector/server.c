@@ -50,7 +50,6 @@
 #include "wire.h"
 
 #define CONN_MAX_INFLIGHT	8	/* batches at the writer per agent */
-#define BACKLOG_MAX		50000	/* events queued for the writer */
 #define IDLE_BUF_MAX		(64 * 1024)	/* keep at most this per idle conn */
 #define REVOKE_CHECK_SECS	2
 
@@ -191,11 +190,22 @@ conn_send_record(struct conn *c, uint8_t type, const void *body, size_t len)
 	    ERR_IO;
 }
 
+/* The writer's queue is over its limits (config [store] queue_events,
+ * queue_bytes): connections stop reading until it commits. */
+static int
+writer_full(struct server *srv)
+{
+	size_t	bytes, events;
+
+	events = ingest_backlog(srv->ingest, &bytes);
+	return events > (size_t)srv->cfg.queue_events ||
+	    bytes > srv->cfg.queue_bytes;
+}
+
 static int
 conn_must_pause(struct conn *c)
 {
-	return c->inflight >= CONN_MAX_INFLIGHT ||
-	    ingest_backlog(c->srv->ingest) > BACKLOG_MAX;
+	return c->inflight >= CONN_MAX_INFLIGHT || writer_full(c->srv);
 }
 
 static void
@@ -865,6 +875,8 @@ server_reconfigure(struct server *srv, const struct collector_config *cfg)
 	srv->cfg.max_connections = cfg->max_connections;
 	srv->cfg.handshake_timeout_s = cfg->handshake_timeout_s;
 	srv->cfg.idle_timeout_s = cfg->idle_timeout_s;
+	srv->cfg.queue_events = cfg->queue_events;
+	srv->cfg.queue_bytes = cfg->queue_bytes;
 }
 
 void
