@@ -9,7 +9,12 @@
  *
  * Invariants: a struct conn lives until its socket is closed AND every
  * batch it handed to the writer has come back (inflight == 0); the ACK
- * for a batch is sent only after the writer committed it. Events are
+ * for a batch is sent only after the writer committed it. Closing a
+ * connection never takes it off a list: it only marks it C_DEAD and
+ * queues it for reap(), which unlinks and frees it from an event of its
+ * own. So a close anywhere (a handshake replacing an older connection, a
+ * revocation) is safe whatever list is being walked at the time; walkers
+ * skip C_DEAD entries. Events are
  * validated here (event_parse) and stored as received. A malformed event
  * from an authenticated agent is not dropped: it is replaced by a
  * "malformed" event that records why, so stored == sent still holds.
@@ -56,8 +61,9 @@
 enum conn_state { C_HELLO, C_STREAM_HDR, C_OPEN, C_DEAD };
 
 struct conn {
-	TAILQ_ENTRY(conn)	 entry;
+	TAILQ_ENTRY(conn)	 entry;		/* on srv->conns until reaped */
 	TAILQ_ENTRY(conn)	 pentry;	/* on srv->paused while paused */
+	TAILQ_ENTRY(conn)	 dentry;	/* on srv->dead once closed */
 	struct server		*srv;
 	struct bufferevent	*bev;
 	struct event		*deadline;
@@ -83,9 +89,9 @@ struct server {
 	struct ingest		*ingest;
 	struct evconnlistener	*listener;
 	struct event		*revoke_timer;
-	struct connlist		 conns;
+	struct connlist		 conns;		/* every conn not yet reaped */
 	struct connlist		 dead;		/* closed, waiting for reap */
-	TAILQ_HEAD(, conn)	 paused;	/* reading stopped: flow control */
+	struct connlist		 paused;	/* reading stopped: flow control */
 	struct event		*reap_ev;
 	size_t			 nconns;
 	time_t			 last_full_log;
@@ -107,8 +113,9 @@ conn_free(struct conn *c)
 	free(c);
 }
 
-/* Free closed connections whose batches have all come back. Runs as its
- * own event, so no callback ever sees its struct conn freed under it. */
+/* Unlink and free closed connections whose batches have all come back.
+ * Runs as its own event, never inside a walk of any list, so no callback
+ * or walker ever sees a struct conn unlinked or freed under it. */
 static void
 reap(evutil_socket_t fd, short what, void *arg)
 {
@@ -116,16 +123,20 @@ reap(evutil_socket_t fd, short what, void *arg)
 	struct conn	*c, *next;
 
 	for (c = TAILQ_FIRST(&srv->dead); c != NULL; c = next) {
-		next = TAILQ_NEXT(c, entry);
-		if (c->inflight == 0) {
-			TAILQ_REMOVE(&srv->dead, c, entry);
-			conn_free(c);
-		}
+		next = TAILQ_NEXT(c, dentry);
+		if (c->inflight != 0)
+			continue;
+		TAILQ_REMOVE(&srv->dead, c, dentry);
+		TAILQ_REMOVE(&srv->conns, c, entry);
+		if (c->paused)
+			TAILQ_REMOVE(&srv->paused, c, pentry);
+		conn_free(c);
 	}
 }
 
-/* Close the socket now; the struct is freed later by reap(), once the
- * writer has returned every batch of this connection. */
+/* Close the socket now and mark the connection dead; it stays on every
+ * list it is on until reap() unlinks and frees it, once the writer has
+ * returned every batch of this connection. */
 static void
 conn_close(struct conn *c, int warn, const char *fmt, ...)
 {
@@ -148,19 +159,14 @@ conn_close(struct conn *c, int warn, const char *fmt, ...)
 	else
 		log_debug("peer %s: %s", c->peer, reason);
 	c->state = C_DEAD;
-	if (c->paused) {
-		TAILQ_REMOVE(&c->srv->paused, c, pentry);
-		c->paused = 0;
-	}
 	if (c->deadline != NULL) {
 		event_free(c->deadline);
 		c->deadline = NULL;
 	}
 	bufferevent_free(c->bev);
 	c->bev = NULL;
-	TAILQ_REMOVE(&c->srv->conns, c, entry);
 	c->srv->nconns--;
-	TAILQ_INSERT_TAIL(&c->srv->dead, c, entry);
+	TAILQ_INSERT_TAIL(&c->srv->dead, c, dentry);
 	event_active(c->srv->reap_ev, 0, 0);
 }
 
@@ -218,28 +224,37 @@ conn_pause(struct conn *c)
 	bufferevent_disable(c->bev, EV_READ);
 }
 
+/* Take c off the paused list and read what it has buffered. Only from
+ * the walk below or an event of c's own. */
+static void
+conn_resume(struct conn *c)
+{
+	TAILQ_REMOVE(&c->srv->paused, c, pentry);
+	c->paused = 0;
+	bufferevent_enable(c->bev, EV_READ);
+	conn_read(c->bev, c);	/* records already buffered */
+}
+
 /* After any commit: let paused connections read again where they may.
  * Every paused connection is rechecked, not only the one whose batch
  * committed: one paused on the global backlog may have nothing in flight.
- * O(paused connections) per commit, and only while some are paused. */
+ * O(paused connections) per commit, and only while some are paused.
+ *
+ * The walk is over srv->paused itself, never a copy: reading may close
+ * other connections (a handshake replaces an older one), and closing
+ * leaves them linked (reap() unlinks later), so next stays valid. A
+ * connection that pauses again is appended behind last and waits for the
+ * next commit. */
 static void
 resume_paused(struct server *srv)
 {
-	TAILQ_HEAD(, conn)	 todo = TAILQ_HEAD_INITIALIZER(todo);
-	struct conn		*c;
+	struct conn	*c, *next, *last;
 
-	/* Take the list as it is now; a connection that pauses again while
-	 * reading goes back on srv->paused for the next commit. */
-	TAILQ_CONCAT(&todo, &srv->paused, pentry);
-	while ((c = TAILQ_FIRST(&todo)) != NULL) {
-		TAILQ_REMOVE(&todo, c, pentry);
-		if (conn_must_pause(c)) {
-			TAILQ_INSERT_TAIL(&srv->paused, c, pentry);
-			continue;
-		}
-		c->paused = 0;
-		bufferevent_enable(c->bev, EV_READ);
-		conn_read(c->bev, c);	/* records already buffered */
+	last = TAILQ_LAST(&srv->paused, connlist);
+	for (c = TAILQ_FIRST(&srv->paused); c != NULL; c = next) {
+		next = c == last ? NULL : TAILQ_NEXT(c, pentry);
+		if (c->state != C_DEAD && !conn_must_pause(c))
+			conn_resume(c);
 	}
 }
 
@@ -277,13 +292,11 @@ out:
 static void
 replace_older(struct server *srv, struct conn *c)
 {
-	struct conn	*o, *next;
+	struct conn	*o;
 
-	for (o = TAILQ_FIRST(&srv->conns); o != NULL; o = next) {
-		next = TAILQ_NEXT(o, entry);
+	TAILQ_FOREACH(o, &srv->conns, entry)
 		if (o != c && o->rowid == c->rowid && o->id[0] != '\0')
 			conn_close(o, 0, "replaced by a new connection");
-	}
 }
 
 /* The registry entry for the key rs (id derived from it), enrolling it
@@ -759,13 +772,12 @@ static void
 revoke_check(evutil_socket_t fd, short what, void *arg)
 {
 	struct server		*srv = arg;
-	struct conn		*c, *next;
+	struct conn		*c;
 	struct store_agent	 ag;
 
 	if (store_changed(srv->store) <= 0)
 		return;
-	for (c = TAILQ_FIRST(&srv->conns); c != NULL; c = next) {
-		next = TAILQ_NEXT(c, entry);
+	TAILQ_FOREACH(c, &srv->conns, entry) {
 		if (c->id[0] == '\0' || c->state == C_DEAD)
 			continue;
 		if (store_agent_get_rowid(srv->store, &ag, c->rowid) == 0) {
@@ -888,7 +900,7 @@ server_free(struct server *srv)
 		return;
 	if (srv->listener != NULL)
 		evconnlistener_free(srv->listener);
-	while ((c = TAILQ_FIRST(&srv->conns)) != NULL)
+	TAILQ_FOREACH(c, &srv->conns, entry)
 		conn_close(c, 0, "collector shutting down");
 	ingest_free(srv->ingest);	/* returns the last batches */
 	srv->ingest = NULL;

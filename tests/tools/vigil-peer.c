@@ -8,8 +8,8 @@
  *                     --key FILE
  *   vigil-peer send   --collector ADDR --key FILE --count N [--batch B]
  *                     [--start SEQ] [--compress] [--malformed K]
- *   vigil-peer attack MODE --collector ADDR [--key FILE] [--conns N]
- *                     [--start SEQ]
+ *   vigil-peer attack MODE --collector ADDR [--key FILE] [--key2 FILE]
+ *                     [--conns N] [--start SEQ]
  *   vigil-peer load   --collector ADDR --keys DIR --agents N --events M
  *                     [--batch B] [--seconds S] [--start SEQ] [--pad P]
  *                     [--compress]
@@ -86,6 +86,7 @@ struct opts {
 	const char		*token;
 	const char		*fpr;
 	const char		*key;
+	const char		*key2;		/* a second enrolled key */
 	const char		*keys_dir;
 	uint64_t		 count;
 	uint64_t		 batch;		/* 0: the command's default */
@@ -1486,6 +1487,127 @@ done:
 	return rc;
 }
 
+/* A batch of n test events from seq, sealed onto l and written. */
+static int
+send_events(struct link *l, uint64_t seq, uint64_t n)
+{
+	struct evset	es;
+	int		rc;
+
+	if ((rc = evset_build(&es, n, 0, seq, 0)) != 0)
+		return rc;
+	wbuf_reset(&l->tx);
+	if ((rc = wire_events_encode(&l->tx, es.evs, es.n, 0)) == 0) {
+		wbuf_reset(&l->out);
+		if ((rc = seal_into(l, &l->out, l->tx.p, l->tx.len)) == 0)
+			rc = link_flush(l);
+	}
+	evset_free(&es);
+	return rc;
+}
+
+/* Send n events from seq on l and wait for their ACK. */
+static int
+events_acked(struct link *l, uint64_t seq, uint64_t n, int64_t deadline)
+{
+	uint64_t	ack;
+	int		rc;
+
+	if ((rc = send_events(l, seq, n)) != 0 ||
+	    (rc = link_ack(l, &ack, deadline)) != 0)
+		return rc;
+	return ack == seq + n - 1 ? 0 : ERR_MALFORMED;
+}
+
+/*
+ * Not a close check: the sequence of issue 8, item 1, against a
+ * collector whose writer queue is small (queue_events 10) and slow to
+ * commit (commit_interval 2s). B (--key2) fills the queue and is paused;
+ * a new connection of --key sends KEYREQ and HS_INIT in one write and is
+ * paused after the KEYREQ; the old connection A of --key sends a batch and
+ * is paused after it. At the commit the paused connections resume in
+ * that order, and the new connection's handshake replaces A while A is
+ * still waiting to resume. Then B must go on being paused and resumed:
+ * two more batches, each acknowledged. --start is --key2's first seq;
+ * --key uses --start + 1000.
+ */
+static int
+atk_replace_paused(struct attack *a)
+{
+	struct wire_resp_payload	 rp;
+	struct noise_hs			*hs = NULL;
+	struct ident			 id2;
+	struct link			 b, n;
+	struct wbuf			 both;
+	uint8_t				 ver = WIRE_VERSION;
+	uint64_t			 ts, seq = a->o->start, ack;
+	int64_t				 t0 = mono_ms(), dl = t0 + a->timeout_ms;
+	int				 rc, ok = 0;
+
+	link_init(&b);
+	link_init(&n);
+	wbuf_init(&both, 0);
+	memset(&id2, 0, sizeof(id2));
+	if (ident_load(&id2, a->o->key2, 0) != 0 ||
+	    agent_connect(&b, &a->o->addr, &id2, a->cpub, WIRE_HS_CONNECT,
+	    NULL, &rp, dl) != 0 || attack_session(a, "replace-paused") != 0) {
+		printf("replace-paused: no sessions -> WRONG\n");
+		goto done;
+	}
+	/* B fills the writer's queue and is paused */
+	if ((rc = send_events(&b, seq, 50)) != 0)
+		goto io;
+	usleep(200 * 1000);
+	/* the new connection: KEYREQ and HS_INIT in one write */
+	if ((rc = link_open(&n, &a->o->addr)) != 0 ||
+	    (rc = ident_next_ts(&a->id, &ts)) != 0 ||
+	    (rc = hs_build_init(&n, &hs, &a->id, a->cpub, WIRE_HS_CONNECT,
+	    NULL, ts)) != 0)
+		goto io;
+	wire_record_put(&both, WIRE_KEYREQ, &ver, 1);
+	wbuf_bytes(&both, n.out.p, n.out.len);
+	if ((rc = both.err) != 0 ||
+	    (rc = link_write(&n, both.p, both.len)) != 0 ||
+	    (rc = link_expect(&n, WIRE_KEYRESP, dl)) != 0)
+		goto io;
+	/* A sends a batch and is paused behind the new connection */
+	if ((rc = send_events(&a->l, seq + 1000, 1)) != 0)
+		goto io;
+	usleep(200 * 1000);
+	printf("replace-paused: B %s, A %s and new %s paused behind a full "
+	    "queue\n", b.local, a->l.local, n.local);
+	/* the commit resumes them: the new one replaces A */
+	if ((rc = hs_finish(&n, hs, &rp, dl)) != 0) {
+		printf("replace-paused: the new connection's handshake failed "
+		    "(%s) -> WRONG\n", read_failure(&n, rc));
+		goto done;
+	}
+	printf("replace-paused: new connection %s is %s; A replaced\n",
+	    n.local, rp.agent_id);
+	if ((rc = link_ack(&b, &ack, dl)) != 0 || ack != seq + 49)
+		goto io;
+	/* B is paused and resumed again, twice */
+	if ((rc = events_acked(&b, seq + 50, 50, dl)) != 0 ||
+	    (rc = events_acked(&b, seq + 100, 50, dl)) != 0)
+		goto io;
+	printf("replace-paused: B's next two batches acknowledged in %.2f s "
+	    "-> ok\n", secs_since(t0));
+	ok = 1;
+	goto done;
+io:
+	printf("replace-paused: %s after %.2f s -> WRONG\n",
+	    b.eof || n.eof ? "closed by the collector" : vigil_strerror(rc),
+	    secs_since(t0));
+done:
+	noise_free(hs);
+	ident_wipe(&id2);
+	link_free(&b);
+	link_free(&n);
+	link_close(&a->l);
+	wbuf_free(&both);
+	return ok ? 0 : 1;
+}
+
 static int
 atk_idle(struct attack *a)
 {
@@ -1673,6 +1795,7 @@ static const struct attack_mode {
 	{ "slow",		atk_slow,		0, 1 },
 	{ "flood",		atk_flood,		0, 0 },
 	{ "empty-batch",	atk_empty_batch,	1, 1 },
+	{ "replace-paused",	atk_replace_paused,	1, 1 },
 };
 
 static int
@@ -1689,6 +1812,11 @@ cmd_attack(struct opts *o)
 	if (m == NULL) {
 		fprintf(stderr, "vigil-peer: unknown attack mode '%s'\n",
 		    o->mode);
+		return EXIT_USAGE;
+	}
+	if (strcmp(m->name, "replace-paused") == 0 && o->key2 == NULL) {
+		fprintf(stderr, "vigil-peer: attack %s needs --key2 (a second "
+		    "enrolled key)\n", m->name);
 		return EXIT_USAGE;
 	}
 	if (m->need_key && o->key == NULL) {
@@ -1942,8 +2070,8 @@ static const char usage_text[] =
 "                  --key FILE\n"
 "       vigil-peer send --collector ADDR --key FILE --count N [--batch B]\n"
 "                  [--start SEQ] [--compress] [--malformed K] [--pad P]\n"
-"       vigil-peer attack MODE --collector ADDR [--key FILE] [--conns N]\n"
-"                  [--start SEQ]\n"
+"       vigil-peer attack MODE --collector ADDR [--key FILE] [--key2 FILE]\n"
+"                  [--conns N] [--start SEQ]\n"
 "       vigil-peer load --collector ADDR --keys DIR --agents N --events M\n"
 "                  [--batch B] [--seconds S] [--start SEQ] [--pad P]\n"
 "                  [--compress]\n"
@@ -1955,6 +2083,8 @@ static const char usage_text[] =
 "  slow flood\n"
 "  empty-batch*     (not a close check: an empty EVENTS message, then one\n"
 "                   event that must be acknowledged; --seconds S waits first)\n"
+"  replace-paused*  (not a close check: --key reconnects while its old\n"
+"                   connection and --key2's are paused; needs --key2)\n"
 "  (* needs --key, an enrolled key)\n"
 "Defaults: --batch 100 (load: 1000), --start 1, --conns 1000,\n"
 "  --timeout 30 (send), 15 (enroll, attack), 120 (load, per ACK).\n"
@@ -2005,6 +2135,7 @@ parse_opts(struct opts *o, int argc, char **argv)
 		{ "token", required_argument, NULL, 'T' },
 		{ "fingerprint", required_argument, NULL, 'F' },
 		{ "key", required_argument, NULL, 'K' },
+		{ "key2", required_argument, NULL, 'k' },
 		{ "keys", required_argument, NULL, 'D' },
 		{ "count", required_argument, NULL, 'n' },
 		{ "batch", required_argument, NULL, 'b' },
@@ -2029,6 +2160,7 @@ parse_opts(struct opts *o, int argc, char **argv)
 		case 'T': o->token = optarg; break;
 		case 'F': o->fpr = optarg; break;
 		case 'K': o->key = optarg; break;
+		case 'k': o->key2 = optarg; break;
 		case 'D': o->keys_dir = optarg; break;
 		case 'n': rc = opt_number(&o->count, "count", optarg, 1,
 		    10000000); break;

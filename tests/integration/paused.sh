@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Connections closed while paused (issue 8, item 1).
+#
+# A collector with a small, slow writer queue (queue_events 10, a commit
+# every 2 s) runs under ASan with stack-use-after-return detection. Two
+# keys are enrolled with vigil-peer; `vigil-peer attack replace-paused`
+# then drives the sequence that used to corrupt the paused list: key B
+# fills the queue and is paused, a new connection of key A sends KEYREQ
+# and HS_INIT in one write and is paused after the KEYREQ, A's old
+# connection is paused after a batch, and at the commit the new
+# connection's handshake replaces the old one while it waits to resume.
+# B must then be paused and resumed twice more, each batch acknowledged.
+# Then a real agent enrolls and delivers through the same slow queue, B
+# still delivers, and the collector logs no sanitizer report and exits
+# cleanly.
+. "$(dirname "$0")/lib.sh"
+
+export ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_stack_use_after_return=1"
+cat >"$T/collector.conf" <<EOC
+[collector]
+handshake_timeout = 10s
+[store]
+queue_events = 10
+commit_events = 100000
+commit_interval = 2s
+EOC
+
+indent() { sed 's/^/    /' <<<"$1"; }
+
+peer_enroll() {
+	local key=$1 name=$2 j tok fpr out rc
+
+	j=$(coll enroll-token --name "$name" --office lab --json) || return 1
+	tok=$(sed -n 's/.*"token":"\([0-9a-f]*\)".*/\1/p' <<<"$j")
+	fpr=$(sed -n 's/.*"fingerprint":"\([0-9a-f]*\)".*/\1/p' <<<"$j")
+	out=$(timeout 20 "$PEER" enroll --collector "$CADDR" --token "$tok" \
+	    --fingerprint "$fpr" --key "$key" 2>&1)
+	rc=$?
+	indent "$out"
+	return $rc
+}
+
+stop_status() {
+	local pid=$CPID
+
+	CPID=""
+	kill -TERM "$pid" && wait "$pid"
+}
+
+start_collector "$T/coll" || { check "collector starts" false; finish; }
+check "peer A enrolled" peer_enroll "$T/a.key" peer-a
+check "peer B enrolled" peer_enroll "$T/b.key" peer-b
+
+out=$(timeout -k 5 60 "$PEER" attack replace-paused --collector "$CADDR" \
+    --key "$T/a.key" --key2 "$T/b.key" --start 1 --timeout 15 2>&1)
+rc=$?
+indent "$out"
+check "a paused connection replaced at resume: B still paused and resumed" \
+    [ $rc -eq 0 ]
+check "collector still running after the replacement" kill -0 "$CPID"
+check "the log says the old connection was replaced" \
+    grep -q "replaced by a new connection" "$T/coll.log"
+
+check "an agent enrolls" enroll_agent "$T/ag" pc-1 lab
+start_agent "$T/ag"
+check "its daemon connects" wait_for "agent connected" 20 \
+    grep -qE "agent pc-1 \(.*connected from" "$T/coll.log"
+for i in 1 2 3; do agent "$T/ag" emit --count 20 >/dev/null 2>&1; done
+check "the agent's 60 events are stored" wait_for "60 events" 30 \
+    count_is 60 --agent pc-1 --type test
+stop_agent "$T/ag"
+out=$(timeout -k 5 60 "$PEER" send --collector "$CADDR" --key "$T/b.key" \
+    --count 100 --start 1000 2>&1)
+rc=$?
+indent "$out"
+check "B still delivers 100 events" [ $rc -eq 0 ]
+
+check "collector still running at the end" kill -0 "$CPID"
+check "collector exits cleanly on SIGTERM" stop_status
+check "no sanitizer report in the collector log" \
+    sh -c "! grep -E 'AddressSanitizer|LeakSanitizer|runtime error:' \
+    \"$T/coll.log\""
+finish
