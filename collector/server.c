@@ -45,18 +45,33 @@
 #include <sodium.h>
 
 #include "token.h"
+#include "clock.h"
 #include "err.h"
 #include "event.h"
 #include "ingest.h"
 #include "log.h"
+#include "logrl.h"
 #include "noise.h"
 #include "server.h"
+#include "srclimit.h"
 #include "store.h"
 #include "wire.h"
 
 #define CONN_MAX_INFLIGHT	8	/* batches at the writer per agent */
 #define IDLE_BUF_MAX		(64 * 1024)	/* keep at most this per idle conn */
 #define REVOKE_CHECK_SECS	2
+#define TICK_MS			1000	/* housekeeping */
+/* Before the handshake a connection reads at most this much: every
+ * record it may send then is smaller (KEYREQ 6, HS_INIT 158 bytes). */
+#define PREAUTH_INPUT_MAX	256
+/* What one connection before its handshake costs, for handshake_memory:
+ * struct conn, the bufferevent, its evbuffers and timers, the input
+ * above and malloc's overhead, rounded up (measured: docs/benchmarks.md). */
+#define PREAUTH_CONN_COST	4096
+#define RECORD_INPUT_MAX	(2 * (WIRE_MAX_RECORD + 4))	/* after it */
+#define REFUSAL_LOG_BURST	30	/* lines at once, then */
+#define REFUSAL_LOG_MS		1000	/* one a second, and */
+#define REFUSAL_SUMMARY_MS	10000	/* a count every 10 s */
 
 enum conn_state { C_HELLO, C_STREAM_HDR, C_OPEN, C_DEAD };
 
@@ -64,10 +79,15 @@ struct conn {
 	TAILQ_ENTRY(conn)	 entry;		/* on srv->conns until reaped */
 	TAILQ_ENTRY(conn)	 pentry;	/* on srv->paused while paused */
 	TAILQ_ENTRY(conn)	 dentry;	/* on srv->dead once closed */
+	TAILQ_ENTRY(conn)	 qentry;	/* on srv->preauth, oldest
+						 * first, until authenticated */
 	struct server		*srv;
 	struct bufferevent	*bev;
 	struct event		*deadline;
 	enum conn_state		 state;
+	int			 preauth;	/* counted in srv->npreauth and
+						 * the source's srclimit entry */
+	struct srclimit_key	 src;
 	char			 peer[STORE_ADDR_MAX + 1];
 	struct chan		*ch;
 	int64_t			 rowid;
@@ -89,12 +109,16 @@ struct server {
 	struct ingest		*ingest;
 	struct evconnlistener	*listener;
 	struct event		*revoke_timer;
+	struct event		*tick;		/* housekeeping, every second */
+	struct srclimit		*sources;	/* per-address limits */
+	struct logrl		 refusals;	/* log lines of refused peers */
+	size_t			 npreauth;	/* conns before their handshake */
+	struct connlist		 preauth;	/* the same, oldest first */
 	struct connlist		 conns;		/* every conn not yet reaped */
 	struct connlist		 dead;		/* closed, waiting for reap */
 	struct connlist		 paused;	/* reading stopped: flow control */
 	struct event		*reap_ev;
 	size_t			 nconns;
-	time_t			 last_full_log;
 	uint8_t			 pub[KEY_LEN];
 	uint8_t			 priv[KEY_LEN];
 };
@@ -102,6 +126,20 @@ struct server {
 static void	conn_read(struct bufferevent *, void *);
 static void	conn_close(struct conn *, int, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
+
+/* A connection that has not proved who it is leaves the pre-handshake
+ * accounting: it authenticated or it closed. (srv->preauth is a queue,
+ * never walked, so taking c off it here is safe.) */
+static void
+conn_unpreauth(struct conn *c)
+{
+	if (!c->preauth)
+		return;
+	c->preauth = 0;
+	c->srv->npreauth--;
+	TAILQ_REMOVE(&c->srv->preauth, c, qentry);
+	srclimit_close(c->srv->sources, &c->src, clock_mono_ms());
+}
 
 static void
 conn_free(struct conn *c)
@@ -154,10 +192,11 @@ conn_close(struct conn *c, int warn, const char *fmt, ...)
 	else if (c->id[0] != '\0')
 		log_info("agent %s (%s) at %s: %s", c->name, c->id, c->peer,
 		    reason);
-	else if (warn)
+	else if (warn && logrl_allow(&c->srv->refusals, clock_mono_ms()))
 		log_warnx("peer %s: %s; connection closed", c->peer, reason);
 	else
 		log_debug("peer %s: %s", c->peer, reason);
+	conn_unpreauth(c);
 	c->state = C_DEAD;
 	if (c->deadline != NULL) {
 		event_free(c->deadline);
@@ -371,6 +410,13 @@ on_hs_init(struct conn *c, const uint8_t *body, size_t len)
 	int				 rc;
 
 	memset(&ag, 0, sizeof(ag));
+	/* the expensive part (four DH) only within the address's allowance */
+	if (srclimit_handshake(srv->sources, &c->src, clock_mono_ms()) != 0) {
+		conn_close(c, 1, "too many handshakes from this address "
+		    "(source_handshakes %d per second)",
+		    srv->cfg.source_handshakes);
+		return ERR_AGAIN;
+	}
 	if ((rc = noise_responder_new(&hs, srv->pub, srv->priv)) != 0)
 		goto fail;
 	if ((rc = noise_read_init(hs, payload, sizeof(payload), body,
@@ -411,6 +457,8 @@ on_hs_init(struct conn *c, const uint8_t *body, size_t len)
 	    (rc = conn_send_record(c, WIRE_STREAM_HDR, hdr, sizeof(hdr))) != 0)
 		goto fail;
 	c->state = C_STREAM_HDR;
+	conn_unpreauth(c);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, RECORD_INPUT_MAX);
 	replace_older(srv, c);
 	log_info("agent %s (%s, office %s) connected from %s, version %s",
 	    ag.name, ag.id, ag.office, c->peer, ip.version);
@@ -554,45 +602,68 @@ on_data(struct conn *c, const uint8_t *body, size_t len)
 	}
 }
 
+/* The record types each state accepts; anything else is refused at its
+ * header, before a byte of its body is buffered. */
 static int
-on_record(struct conn *c, uint8_t type, const uint8_t *body, size_t len)
+conn_accepts(const struct conn *c, uint8_t type)
+{
+	switch (c->state) {
+	case C_HELLO:
+		return type == WIRE_KEYREQ || type == WIRE_HS_INIT;
+	case C_STREAM_HDR:
+		return type == WIRE_STREAM_HDR;
+	case C_OPEN:
+		return type == WIRE_DATA;
+	case C_DEAD:
+		break;
+	}
+	return 0;
+}
+
+/* How much input a connection may buffer: one small record before its
+ * handshake, two of the largest after it. */
+static size_t
+conn_input_max(const struct conn *c)
+{
+	return c->preauth ? PREAUTH_INPUT_MAX : RECORD_INPUT_MAX;
+}
+
+static int
+on_stream_hdr(struct conn *c, const uint8_t *body)
 {
 	struct timeval	tv;
 	int		rc;
 
-	switch (c->state) {
-	case C_HELLO:
-		if (type == WIRE_KEYREQ) {
-			if (body[0] != WIRE_VERSION || ++c->keyreqs > 2) {
-				conn_close(c, 1, "bad key request");
-				return ERR_MALFORMED;
-			}
-			return conn_send_record(c, WIRE_KEYRESP, c->srv->pub,
-			    KEY_LEN);
+	if ((rc = chan_accept(c->ch, body)) != 0) {
+		conn_close(c, 1, "bad stream header");
+		return rc;
+	}
+	c->state = C_OPEN;
+	event_free(c->deadline);
+	c->deadline = NULL;
+	tv.tv_sec = c->srv->cfg.idle_timeout_s;
+	tv.tv_usec = 0;
+	bufferevent_set_timeouts(c->bev, &tv, NULL);
+	return 0;
+}
+
+/* One whole record of a type conn_accepts() let through. */
+static int
+on_record(struct conn *c, uint8_t type, const uint8_t *body, size_t len)
+{
+	switch (type) {
+	case WIRE_KEYREQ:
+		if (body[0] != WIRE_VERSION || ++c->keyreqs > 2) {
+			conn_close(c, 1, "bad key request");
+			return ERR_MALFORMED;
 		}
-		if (type == WIRE_HS_INIT)
-			return on_hs_init(c, body, len);
-		break;
-	case C_STREAM_HDR:
-		if (type != WIRE_STREAM_HDR)
-			break;
-		if ((rc = chan_accept(c->ch, body)) != 0) {
-			conn_close(c, 1, "bad stream header");
-			return rc;
-		}
-		c->state = C_OPEN;
-		event_free(c->deadline);
-		c->deadline = NULL;
-		tv.tv_sec = c->srv->cfg.idle_timeout_s;
-		tv.tv_usec = 0;
-		bufferevent_set_timeouts(c->bev, &tv, NULL);
-		return 0;
-	case C_OPEN:
-		if (type == WIRE_DATA)
-			return on_data(c, body, len);
-		break;
-	case C_DEAD:
-		return ERR_STATE;
+		return conn_send_record(c, WIRE_KEYRESP, c->srv->pub, KEY_LEN);
+	case WIRE_HS_INIT:
+		return on_hs_init(c, body, len);
+	case WIRE_STREAM_HDR:
+		return on_stream_hdr(c, body);
+	case WIRE_DATA:
+		return on_data(c, body, len);
 	}
 	conn_close(c, 1, "unexpected record type %u", type);
 	return ERR_MALFORMED;
@@ -635,13 +706,16 @@ conn_read(struct bufferevent *bev, void *arg)
 			    "unknown type or wrong length");
 			return;
 		}
-		if (avail < WIRE_HDR_LEN + blen) {
-			bufferevent_setwatermark(bev, EV_READ,
-			    WIRE_HDR_LEN + blen, 2 * (WIRE_MAX_RECORD + 4));
+		if (!conn_accepts(c, type)) {
+			conn_close(c, 1, "unexpected record type %u", type);
 			return;
 		}
-		bufferevent_setwatermark(bev, EV_READ, 0,
-		    2 * (WIRE_MAX_RECORD + 4));
+		if (avail < WIRE_HDR_LEN + blen) {
+			bufferevent_setwatermark(bev, EV_READ,
+			    WIRE_HDR_LEN + blen, conn_input_max(c));
+			return;
+		}
+		bufferevent_setwatermark(bev, EV_READ, 0, conn_input_max(c));
 		rec = evbuffer_pullup(in, (ssize_t)(WIRE_HDR_LEN + blen));
 		if (rec == NULL) {
 			conn_close(c, 1, "out of memory");
@@ -707,55 +781,113 @@ format_peer(char *out, size_t outlen, const struct sockaddr *sa)
 	}
 }
 
-static void
-on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-    int salen, void *arg)
+/* Whether a new connection with source key k may be taken: NULL, or why
+ * not. NULL means the source's srclimit entry now counts it. */
+static const char *
+accept_refusal(struct server *srv, const struct srclimit_key *k)
 {
-	struct server	*srv = arg;
+	if (srv->nconns >= (size_t)srv->cfg.max_connections)
+		return "connection limit (max_connections) reached";
+	switch (srclimit_open(srv->sources, k, clock_mono_ms())) {
+	case 0:
+		return NULL;
+	case ERR_TOOBIG:
+		return "too many connections from this address before their "
+		    "handshake (source_connections)";
+	default:
+		return "too many addresses in their handshake at once";
+	}
+}
+
+/* The struct conn for an accepted socket; NULL (socket closed) if out
+ * of memory. */
+static struct conn *
+conn_new(struct server *srv, evutil_socket_t fd, const struct sockaddr *sa)
+{
 	struct conn	*c;
-	struct timeval	 tv;
-	time_t		 now;
 	int		 one = 1;
 
-	if (srv->nconns >= (size_t)srv->cfg.max_connections) {
-		now = time(NULL);
-		if (now != srv->last_full_log) {
-			log_warnx("connection limit (%d) reached; refusing "
-			    "new connections", srv->cfg.max_connections);
-			srv->last_full_log = now;
-		}
-		evutil_closesocket(fd);
-		return;
-	}
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		evutil_closesocket(fd);
-		return;
+		return NULL;
 	}
 	c->srv = srv;
 	format_peer(c->peer, sizeof(c->peer), sa);
 	wbuf_init(&c->plain, WIRE_MAX_BATCH_RAW + 64);
 	wbuf_init(&c->scratch, WIRE_MAX_BATCH_RAW);
 	wbuf_init(&c->out, WIRE_MAX_RECORD + 64);
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* a latency hint only: nothing depends on it */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	c->deadline = evtimer_new(srv->base, conn_deadline, c);
-	if (c->bev == NULL || c->deadline == NULL) {
-		if (c->bev == NULL)
-			evutil_closesocket(fd);
-		else
-			bufferevent_free(c->bev);
-		if (c->deadline != NULL)
-			event_free(c->deadline);
-		conn_free(c);
+	if (c->bev != NULL && c->deadline != NULL)
+		return c;
+	if (c->bev == NULL)
+		evutil_closesocket(fd);
+	else
+		bufferevent_free(c->bev);
+	if (c->deadline != NULL)
+		event_free(c->deadline);
+	conn_free(c);
+	return NULL;
+}
+
+/* Room for one more connection before its handshake within
+ * handshake_memory: the oldest ones make way. A flood from many addresses
+ * then only shortens the time each gets to finish its handshake (the
+ * budget over the flood's rate: 4096 connections at 10,000 a second is
+ * 0.4 s, many round trips), instead of locking everyone out. */
+static void
+preauth_make_room(struct server *srv)
+{
+	struct conn	*old;
+
+	while ((srv->npreauth + 1) * PREAUTH_CONN_COST >
+	    srv->cfg.handshake_memory &&
+	    (old = TAILQ_FIRST(&srv->preauth)) != NULL)
+		conn_close(old, 1, "evicted: handshake_memory is full and this "
+		    "was the oldest connection before its handshake");
+}
+
+static void
+on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+    int salen, void *arg)
+{
+	struct server		*srv = arg;
+	struct srclimit_key	 k;
+	struct conn		*c;
+	struct timeval		 tv;
+	const char		*why;
+	char			 peer[STORE_ADDR_MAX + 1];
+
+	if (srclimit_key(&k, sa) != 0)
+		why = "not an IP address";
+	else
+		why = accept_refusal(srv, &k);
+	if (why != NULL) {
+		if (logrl_allow(&srv->refusals, clock_mono_ms())) {
+			format_peer(peer, sizeof(peer), sa);
+			log_warnx("peer %s: refused: %s", peer, why);
+		}
+		evutil_closesocket(fd);
 		return;
 	}
+	if ((c = conn_new(srv, fd, sa)) == NULL) {
+		srclimit_close(srv->sources, &k, clock_mono_ms());
+		return;
+	}
+	preauth_make_room(srv);
+	c->src = k;
+	c->preauth = 1;
+	srv->npreauth++;
+	TAILQ_INSERT_TAIL(&srv->preauth, c, qentry);
 	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
 	srv->nconns++;
 	tv.tv_sec = srv->cfg.handshake_timeout_s;
 	tv.tv_usec = 0;
 	evtimer_add(c->deadline, &tv);
 	bufferevent_set_timeouts(c->bev, &tv, NULL);
-	bufferevent_setwatermark(c->bev, EV_READ, 0, 2 * (WIRE_MAX_RECORD + 4));
+	bufferevent_setwatermark(c->bev, EV_READ, 0, PREAUTH_INPUT_MAX);
 	bufferevent_setcb(c->bev, conn_read, NULL, conn_event, c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	log_debug("peer %s: connected", c->peer);
@@ -788,14 +920,51 @@ revoke_check(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* Every TICK_MS: forget idle source addresses, and say how many refusals
+ * were not logged one by one. */
+static void
+housekeeping(evutil_socket_t fd, short what, void *arg)
+{
+	struct server	*srv = arg;
+	int64_t		 now = clock_mono_ms(), period;
+	uint64_t	 n;
+
+	srclimit_gc(srv->sources, now);
+	if ((n = logrl_take(&srv->refusals, now, &period)) > 0)
+		log_warnx("%llu more refused connections in the last %lld s "
+		    "were not logged one by one", (unsigned long long)n,
+		    (long long)(period / 1000));
+}
+
+static void
+sources_conf(struct srclimit_conf *sc, const struct collector_config *cfg)
+{
+	sc->conns = cfg->source_connections;
+	sc->rate = cfg->source_handshakes;
+	sc->burst = 2 * cfg->source_handshakes;
+}
+
+/* Addresses the source table holds: twice what handshake_memory allows
+ * in handshakes at once (the rest only wait for their allowance to
+ * refill), at least 4096, at most 2^20. Fixed at start. */
+static size_t
+sources_capacity(const struct collector_config *cfg)
+{
+	uint64_t	n = cfg->handshake_memory / PREAUTH_CONN_COST * 2;
+
+	return n < 4096 ? 4096 : n > (1U << 20) ? (1U << 20) : (size_t)n;
+}
+
 int
 server_new(struct server **out, struct event_base *base,
     const struct collector_config *cfg, const char *dbpath,
     const uint8_t pub[static KEY_LEN], const uint8_t priv[static KEY_LEN])
 {
-	struct server	*srv;
-	struct timeval	 tv = { REVOKE_CHECK_SECS, 0 };
-	int		 rc = ERR_NOMEM;
+	struct server		*srv;
+	struct srclimit_conf	 sc;
+	struct timeval		 tv = { REVOKE_CHECK_SECS, 0 };
+	struct timeval		 tick = { TICK_MS / 1000, TICK_MS % 1000 * 1000 };
+	int			 rc = ERR_NOMEM;
 
 	*out = NULL;
 	if ((srv = calloc(1, sizeof(*srv))) == NULL)
@@ -805,8 +974,15 @@ server_new(struct server **out, struct event_base *base,
 	TAILQ_INIT(&srv->conns);
 	TAILQ_INIT(&srv->dead);
 	TAILQ_INIT(&srv->paused);
+	TAILQ_INIT(&srv->preauth);
 	memcpy(srv->pub, pub, KEY_LEN);
 	memcpy(srv->priv, priv, KEY_LEN);
+	logrl_init(&srv->refusals, REFUSAL_LOG_BURST, REFUSAL_LOG_MS,
+	    REFUSAL_SUMMARY_MS, clock_mono_ms());
+	sources_conf(&sc, cfg);
+	if ((rc = srclimit_new(&srv->sources, sources_capacity(cfg), &sc)) != 0)
+		goto fail;
+	rc = ERR_NOMEM;
 	if ((srv->reap_ev = event_new(base, -1, 0, reap, srv)) == NULL)
 		goto fail;
 	if ((rc = store_open(&srv->store, dbpath)) != 0)
@@ -817,6 +993,9 @@ server_new(struct server **out, struct event_base *base,
 	rc = ERR_NOMEM;
 	srv->revoke_timer = event_new(base, -1, EV_PERSIST, revoke_check, srv);
 	if (srv->revoke_timer == NULL || event_add(srv->revoke_timer, &tv) != 0)
+		goto fail;
+	srv->tick = event_new(base, -1, EV_PERSIST, housekeeping, srv);
+	if (srv->tick == NULL || event_add(srv->tick, &tick) != 0)
 		goto fail;
 	store_changed(srv->store);	/* arm the change detector */
 	*out = srv;
@@ -882,8 +1061,16 @@ server_listen(struct server *srv, char *addr, size_t addrlen)
 void
 server_reconfigure(struct server *srv, const struct collector_config *cfg)
 {
-	/* Only limits and timeouts change at run time; the listen address
-	 * and the store need a restart. */
+	struct srclimit_conf	sc;
+
+	/* Only limits and timeouts change at run time; the listen address,
+	 * the store and the size of the source table need a restart. */
+	sources_conf(&sc, cfg);
+	if (srclimit_set(srv->sources, &sc) != 0)
+		log_warnx("source limits not changed");
+	srv->cfg.handshake_memory = cfg->handshake_memory;
+	srv->cfg.source_connections = cfg->source_connections;
+	srv->cfg.source_handshakes = cfg->source_handshakes;
 	srv->cfg.max_connections = cfg->max_connections;
 	srv->cfg.handshake_timeout_s = cfg->handshake_timeout_s;
 	srv->cfg.idle_timeout_s = cfg->idle_timeout_s;
@@ -909,6 +1096,9 @@ server_free(struct server *srv)
 		event_free(srv->reap_ev);
 	if (srv->revoke_timer != NULL)
 		event_free(srv->revoke_timer);
+	if (srv->tick != NULL)
+		event_free(srv->tick);
+	srclimit_free(srv->sources);
 	store_close(srv->store);
 	sodium_memzero(srv->priv, sizeof(srv->priv));
 	free(srv);

@@ -46,6 +46,7 @@
 #include <sodium.h>
 
 #include "enroll.h"
+#include "clock.h"
 #include "err.h"
 #include "event.h"
 #include "log.h"
@@ -121,15 +122,6 @@ struct uplink {
 
 static void	link_connect(struct uplink *);
 static void	link_lost(struct uplink *);
-
-static int64_t
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Record why the link failed (for the log and status); returns rc. */
 static int __attribute__((format(printf, 3, 4)))
@@ -328,7 +320,7 @@ heartbeat_text(struct uplink *u, size_t *len)
 		failed(u, rc, "spool: %s", vigil_strerror(rc));
 		return NULL;
 	}
-	ev = uplink_heartbeat_json((now_ms() - u->started_ms) / 1000, &st,
+	ev = uplink_heartbeat_json((clock_mono_ms() - u->started_ms) / 1000, &st,
 	    by_type);
 	if (ev != NULL && u->health_cb != NULL &&
 	    (extra = u->health_cb(u->health_arg)) != NULL) {
@@ -463,7 +455,7 @@ inflight_push(struct uplink *u, uint64_t max_seq)
 		u->capinflight = cap;
 	}
 	u->inflight[u->ninflight].max_seq = max_seq;
-	u->inflight[u->ninflight].sent_ms = now_ms();
+	u->inflight[u->ninflight].sent_ms = clock_mono_ms();
 	u->ninflight++;
 	return 0;
 }
@@ -512,7 +504,7 @@ on_ack(struct uplink *u, uint64_t seq)
 	if ((rc = spool_ack(u->spool, seq)) != 0)
 		return failed(u, rc, "spool: %s", vigil_strerror(rc));
 	u->acked = seq;
-	u->acked_ms = now_ms();
+	u->acked_ms = clock_mono_ms();
 	while (n < u->ninflight && u->inflight[n].max_seq <= seq)
 		n++;
 	memmove(u->inflight, u->inflight + n,
@@ -829,7 +821,7 @@ poll_cb(evutil_socket_t fd, short what, void *arg)
 	since = u->ninflight > 0 ? u->inflight[0].sent_ms : 0;
 	if (u->acked_ms > since)
 		since = u->acked_ms;
-	if (u->ninflight > 0 && now_ms() - since >
+	if (u->ninflight > 0 && clock_mono_ms() - since >
 	    UPLINK_ACK_TIMEOUT_S * 1000) {
 		failed(u, ERR_IO, "no acknowledgement for %d s",
 		    UPLINK_ACK_TIMEOUT_S);
@@ -902,7 +894,7 @@ uplink_new(struct uplink **out, struct event_base *base, struct spool *sp,
 	u->base = base;
 	u->spool = sp;
 	u->cfg = cfg;
-	u->started_ms = now_ms();
+	u->started_ms = clock_mono_ms();
 	wbuf_init(&u->arena, 0);
 	wbuf_init(&u->plain, 0);
 	wbuf_init(&u->out, 0);

@@ -13,7 +13,7 @@
  *   vigil-peer load   --collector ADDR --keys DIR --agents N --events M
  *                     [--batch B] [--seconds S] [--start SEQ] [--pad P]
  *                     [--compress]
- *   every command:    [--timeout S]
+ *   every command:    [--timeout S] [--source ADDR]
  *
  * Exit status: 0 the expected behaviour was observed, 1 it was not (or the
  * tool failed), 2 usage. Results go to stdout, diagnostics to stderr.
@@ -39,6 +39,7 @@
 #include <netinet/tcp.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <poll.h>
@@ -55,6 +56,7 @@
 #include <sodium.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "err.h"
 #include "event.h"
 #include "keys.h"
@@ -77,12 +79,15 @@
 struct peer_addr {
 	struct sockaddr_storage	ss;
 	socklen_t		len;
+	struct sockaddr_storage	src;		/* --source: bind here first */
+	socklen_t		srclen;		/* 0: the system picks */
 };
 
 struct opts {
 	const char		*cmd;
 	const char		*mode;		/* attack MODE */
 	const char		*collector;
+	const char		*source;	/* --source ADDR */
 	const char		*token;
 	const char		*fpr;
 	const char		*key;
@@ -123,19 +128,10 @@ struct ident {
 	char	tspath[PATH_MAX];	/* "" for a throwaway key */
 };
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static double
 secs_since(int64_t t0)
 {
-	return (double)(mono_ms() - t0) / 1000.0;
+	return (double)(clock_mono_ms() - t0) / 1000.0;
 }
 
 static uint64_t
@@ -215,6 +211,46 @@ parse_addr(struct peer_addr *a, const char *s)
 	return 0;
 }
 
+/* --source: a numeric address our sockets bind to (port 0), so that a
+ * test can speak from 127.0.0.2 while the good agents use 127.0.0.1. */
+static int
+parse_source(struct peer_addr *a, const char *s)
+{
+	struct addrinfo	 hints, *res = NULL;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_family = a->ss.ss_family;
+	if (getaddrinfo(s, "0", &hints, &res) != 0 || res == NULL)
+		return ERR_MALFORMED;
+	memcpy(&a->src, res->ai_addr, res->ai_addrlen);
+	a->srclen = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+/* A TCP socket for a, bound to --source if one was given; -1 on error
+ * (errno set). */
+static int
+peer_socket(const struct peer_addr *a, int flags)
+{
+	int	fd, one = 1, saved;
+
+	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | flags, 0);
+	if (fd == -1 || a->srclen == 0)
+		return fd;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ==
+	    -1 || bind(fd, (const struct sockaddr *)&a->src, a->srclen) ==
+	    -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
 /* The collector's format_peer(): "1.2.3.4:5" or "[::1]:5". */
 static void
 format_addr(char *out, size_t outlen, const struct sockaddr_storage *ss)
@@ -278,8 +314,7 @@ link_open(struct link *l, const struct peer_addr *a)
 	int			one = 1;
 
 	link_close(l);
-	if ((l->fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC,
-	    0)) == -1) {
+	if ((l->fd = peer_socket(a, 0)) == -1) {
 		log_warn("socket");
 		return ERR_IO;
 	}
@@ -341,7 +376,7 @@ link_read_some(struct link *l, void *p, size_t n, int64_t deadline,
 	int		pr;
 
 	for (;;) {
-		if ((left = deadline - mono_ms()) < 0)
+		if ((left = deadline - clock_mono_ms()) < 0)
 			left = 0;
 		pr = poll(&pfd, 1, (int)(left > INT_MAX ? INT_MAX : left));
 		if (pr == -1 && errno == EINTR)
@@ -815,7 +850,7 @@ pump_run(struct pump *p, int64_t deadline, int64_t stop)
 
 	while (p->done < p->nbatches) {
 		while (p->sent < p->nbatches && p->sent - p->done < WINDOW &&
-		    (stop == 0 || mono_ms() < stop))
+		    (stop == 0 || clock_mono_ms() < stop))
 			if ((rc = pump_send(p)) != 0)
 				return rc;
 		if (p->done == p->sent)
@@ -847,7 +882,7 @@ cmd_enroll(struct opts *o)
 	uint8_t				 token[WIRE_TOKEN_LEN], want[32], got[32];
 	uint8_t				 cpub[KEY_LEN];
 	char				 aid[AGENT_ID_STRLEN];
-	int64_t				 deadline = mono_ms() +
+	int64_t				 deadline = clock_mono_ms() +
 					     (int64_t)o->timeout_s * 1000;
 	uint64_t			 ts;
 	size_t				 binlen;
@@ -935,7 +970,7 @@ cmd_send(struct opts *o)
 	struct link			l;
 	struct send_ctx			sc;
 	struct pump			p;
-	int64_t				t0 = mono_ms();
+	int64_t				t0 = clock_mono_ms();
 	int64_t				deadline = t0 +
 					    (int64_t)o->timeout_s * 1000;
 	int				ex = 1;
@@ -1037,7 +1072,7 @@ one_record(struct attack *a, const char *what, uint32_t len, uint8_t type,
 
 	if (attack_open(a, what) != 0)
 		return 1;
-	t0 = mono_ms();
+	t0 = clock_mono_ms();
 	(void)link_put_raw(&a->l, len, type, body, blen); /* may be cut off */
 	if (half_close)
 		shutdown(a->l.fd, SHUT_WR);
@@ -1057,7 +1092,7 @@ atk_random(struct attack *a)
 		free(junk);
 		return 1;
 	}
-	t0 = mono_ms();
+	t0 = clock_mono_ms();
 	(void)link_write(&a->l, junk, RANDOM_BYTES);	/* may be cut off */
 	free(junk);
 	/* 64 KiB could, once in a blue moon, hold a valid KEYREQ */
@@ -1125,7 +1160,7 @@ atk_keyreqs(struct attack *a)
 
 	if (attack_open(a, "keyreqs") != 0)
 		return 1;
-	t0 = mono_ms();
+	t0 = clock_mono_ms();
 	for (i = 0; i < 2; i++) {
 		if (link_keyreq(&a->l, pub, t0 + a->timeout_ms) != 0) {
 			printf("keyreqs: KEYREQ %d of 2 not answered -> WRONG\n",
@@ -1154,7 +1189,7 @@ refused_init(struct attack *a, const char *what, struct ident *id,
 
 	if (attack_open(a, what) != 0)
 		return 1;
-	t0 = mono_ms();
+	t0 = clock_mono_ms();
 	if (hs_build_init(&a->l, &hs, id, rs, kind, token, ts) != 0) {
 		link_close(&a->l);
 		return 1;
@@ -1223,7 +1258,7 @@ atk_replay_handshake(struct attack *a)
 	uint8_t				*copy = NULL;
 	size_t				 len;
 	uint64_t			 ts;
-	int64_t				 t0 = mono_ms();
+	int64_t				 t0 = clock_mono_ms();
 	int				 rc;
 
 	if (attack_open(a, "replay-handshake (original)") != 0)
@@ -1250,7 +1285,7 @@ atk_replay_handshake(struct attack *a)
 		free(copy);
 		return 1;
 	}
-	t0 = mono_ms();
+	t0 = clock_mono_ms();
 	(void)link_write(&a->l, copy, len);
 	free(copy);
 	return expect_closed(&a->l, "replay-handshake (same bytes again)", t0,
@@ -1270,7 +1305,7 @@ attack_session(struct attack *a, const char *what)
 	int				rc;
 
 	if ((rc = agent_connect(&a->l, &a->o->addr, &a->id, a->cpub,
-	    WIRE_HS_CONNECT, NULL, &rp, mono_ms() + a->timeout_ms)) != 0) {
+	    WIRE_HS_CONNECT, NULL, &rp, clock_mono_ms() + a->timeout_ms)) != 0) {
 		printf("%s: no session with the collector (%s) -> WRONG\n", what,
 		    read_failure(&a->l, rc));
 		link_close(&a->l);
@@ -1318,7 +1353,7 @@ atk_replay_frame(struct attack *a)
 	wbuf_init(&f, 0);
 	if (attack_session(a, "replay-frame") != 0)
 		goto done;
-	t0 = mono_ms();
+	t0 = clock_mono_ms();
 	if (seal_event(&a->l, &f, a->o->start) != 0 ||
 	    link_write(&a->l, f.p, f.len) != 0 ||
 	    link_ack(&a->l, &seq, t0 + a->timeout_ms) != 0 ||
@@ -1330,7 +1365,7 @@ atk_replay_frame(struct attack *a)
 	}
 	printf("replay-frame: original frame (seq %llu) acknowledged\n",
 	    (unsigned long long)seq);
-	t0 = mono_ms();
+	t0 = clock_mono_ms();
 	(void)link_write(&a->l, f.p, f.len);
 	rc = expect_closed(&a->l, "replay-frame (same frame again)", t0,
 	    t0 + a->timeout_ms, 1);
@@ -1355,7 +1390,7 @@ atk_reorder(struct attack *a)
 		link_close(&a->l);
 		goto done;
 	}
-	t0 = mono_ms();
+	t0 = clock_mono_ms();
 	(void)link_write(&a->l, f2.p, f2.len);
 	rc = expect_closed(&a->l, "reorder (second frame first)", t0,
 	    t0 + a->timeout_ms, 1);
@@ -1381,7 +1416,7 @@ atk_badmac(struct attack *a)
 	}
 	/* one bit in the middle of the ciphertext */
 	f.p[WIRE_HDR_LEN + (f.len - WIRE_HDR_LEN) / 2] ^= 0x01;
-	t0 = mono_ms();
+	t0 = clock_mono_ms();
 	(void)link_write(&a->l, f.p, f.len);
 	rc = expect_closed(&a->l, "badmac (one bit flipped)", t0,
 	    t0 + a->timeout_ms, 1);
@@ -1404,7 +1439,7 @@ bad_message(struct attack *a, const char *what, const uint8_t *msg,
 		link_close(&a->l);
 		return 1;
 	}
-	t0 = mono_ms();
+	t0 = clock_mono_ms();
 	(void)link_flush(&a->l);
 	return expect_closed(&a->l, what, t0, t0 + a->timeout_ms, 1);
 }
@@ -1462,7 +1497,7 @@ atk_empty_batch(struct attack *a)
 		goto done;
 	if (a->o->seconds > 0)
 		sleep((unsigned)a->o->seconds);
-	t0 = mono_ms();
+	t0 = clock_mono_ms();
 	wbuf_reset(&a->l.out);
 	if (wire_events_encode(&m, NULL, 0, 0) != 0 ||
 	    seal_into(&a->l, &a->l.out, m.p, m.len) != 0 ||
@@ -1541,7 +1576,7 @@ atk_replace_paused(struct attack *a)
 	struct wbuf			 both;
 	uint8_t				 ver = WIRE_VERSION;
 	uint64_t			 ts, seq = a->o->start, ack;
-	int64_t				 t0 = mono_ms(), dl = t0 + a->timeout_ms;
+	int64_t				 t0 = clock_mono_ms(), dl = t0 + a->timeout_ms;
 	int				 rc, ok = 0;
 
 	link_init(&b);
@@ -1615,7 +1650,7 @@ atk_idle(struct attack *a)
 
 	if (attack_open(a, "idle") != 0)
 		return 1;
-	t0 = mono_ms();
+	t0 = clock_mono_ms();
 	return expect_closed(&a->l, "idle", t0, t0 + a->timeout_ms, 1);
 }
 
@@ -1634,7 +1669,7 @@ atk_slow(struct attack *a)
 	ident_fresh(&fresh);
 	if (attack_open(a, "slow") != 0)
 		return 1;
-	t0 = mono_ms();
+	t0 = clock_mono_ms();
 	if (hs_build_init(&a->l, &hs, &fresh, a->cpub, WIRE_HS_CONNECT, NULL,
 	    realtime_ns()) != 0) {
 		ident_wipe(&fresh);
@@ -1643,12 +1678,12 @@ atk_slow(struct attack *a)
 	}
 	noise_free(hs);
 	ident_wipe(&fresh);
-	for (i = 0; i + 1 < a->l.out.len && mono_ms() < t0 + a->timeout_ms;
+	for (i = 0; i + 1 < a->l.out.len && clock_mono_ms() < t0 + a->timeout_ms;
 	    i++) {
 		if (link_write(&a->l, a->l.out.p + i, 1) != 0)
 			break;
 		n++;
-		rc = link_read_some(&a->l, &b, 1, mono_ms() + 250, &got);
+		rc = link_read_some(&a->l, &b, 1, clock_mono_ms() + 250, &got);
 		if (rc != ERR_AGAIN)
 			break;
 	}
@@ -1684,8 +1719,7 @@ flood_start(struct flood *f, const struct peer_addr *addr)
 
 	for (i = 0; i < f->n; i++) {
 		f->pfd[i].fd = -1;
-		fd = socket(addr->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-		    SOCK_CLOEXEC, 0);
+		fd = peer_socket(addr, SOCK_NONBLOCK);
 		if (fd == -1) {
 			if (f->failed++ == 0)
 				log_warn("flood: socket");
@@ -1717,7 +1751,7 @@ flood_wait(struct flood *f, int64_t deadline)
 	size_t		i;
 	int		err, left;
 
-	while (f->pending > 0 && (left = (int)(deadline - mono_ms())) > 0) {
+	while (f->pending > 0 && (left = (int)(deadline - clock_mono_ms())) > 0) {
 		if (poll(f->pfd, f->n, left) <= 0)
 			continue;
 		for (i = 0; i < f->n; i++) {
@@ -1739,14 +1773,45 @@ flood_wait(struct flood *f, int64_t deadline)
 	}
 }
 
+/* Of the connected sockets in f, how many the collector closes or resets
+ * within ms; each is polled for input. */
+static size_t
+flood_closed(struct flood *f, int ms)
+{
+	int64_t	deadline = clock_mono_ms() + ms;
+	uint8_t	buf[4096];
+	size_t	i, closed = 0, open = 0;
+	ssize_t	r;
+	int	left;
+
+	for (i = 0; i < f->n; i++) {
+		f->pfd[i].events = f->pfd[i].fd != -1 ? POLLIN : 0;
+		open += f->pfd[i].fd != -1;
+	}
+	while (closed < open && (left = (int)(deadline - clock_mono_ms())) > 0) {
+		if (poll(f->pfd, f->n, left) <= 0)
+			continue;
+		for (i = 0; i < f->n; i++) {
+			if (f->pfd[i].events == 0 || f->pfd[i].revents == 0)
+				continue;
+			r = recv(f->pfd[i].fd, buf, sizeof(buf), MSG_DONTWAIT);
+			if (r > 0 || (r == -1 && errno == EAGAIN))
+				continue;
+			f->pfd[i].events = 0;
+			closed++;
+		}
+	}
+	return closed;
+}
+
 static int
 atk_flood(struct attack *a)
 {
 	struct flood	f;
 	uint8_t		pub[KEY_LEN];
-	size_t		i;
-	int64_t		t0 = mono_ms(), t1;
-	int		alive;
+	size_t		i, closed;
+	int64_t		t0 = clock_mono_ms(), t1;
+	int		alive, hold;
 
 	memset(&f, 0, sizeof(f));
 	f.n = (size_t)a->o->conns;
@@ -1758,17 +1823,140 @@ atk_flood(struct attack *a)
 	printf("flood: %zu connections in %.2f s: %zu connected, %zu refused, "
 	    "%zu failed, %zu still pending\n", f.n, secs_since(t0), f.ok,
 	    f.refused, f.failed, f.pending);
-	usleep(FLOOD_HOLD_MS * 1000);
+	hold = a->o->seconds > 0 ? (int)a->o->seconds * 1000 : FLOOD_HOLD_MS;
+	t1 = clock_mono_ms();
+	closed = flood_closed(&f, hold);
+	if ((t1 = hold - (clock_mono_ms() - t1)) > 0)
+		usleep((useconds_t)t1 * 1000);
+	printf("flood: %zu of them closed by the collector within the %.1f s "
+	    "hold\n", closed, hold / 1000.0);
 	for (i = 0; i < f.n; i++)
 		if (f.pfd[i].fd != -1)
 			close(f.pfd[i].fd);
 	free(f.pfd);
-	t1 = mono_ms();
+	t1 = clock_mono_ms();
 	alive = fetch_collector_key(&a->o->addr, pub, t1 + a->timeout_ms) == 0;
 	printf("flood: after closing them, a key request was %s in %.2f s "
 	    "-> %s\n", alive ? "answered" : "NOT answered", secs_since(t1),
 	    alive && f.ok + f.refused == f.n ? "ok" : "WRONG");
 	return alive && f.ok + f.refused == f.n ? 0 : 1;
+}
+
+/*
+ * Issue 8, item 2: sockets that announce a DATA record as big as the
+ * protocol allows before any handshake, send all of it but the last byte
+ * and hold on. The collector must close every one of them at the header
+ * (or refuse it at accept), never buffer the bodies. --conns N sockets,
+ * held --seconds S (default 1) before the check.
+ */
+static int
+atk_dataflood(struct attack *a)
+{
+	struct flood	 f;
+	uint8_t		*rec;
+	size_t		 i, closed;
+	size_t		 len = 4 + WIRE_MAX_RECORD - 1;	/* one byte short */
+	int64_t		 t0 = clock_mono_ms();
+	int		 fl;
+
+	memset(&f, 0, sizeof(f));
+	f.n = (size_t)a->o->conns;
+	raise_nofile((rlim_t)f.n + 64);
+	if ((f.pfd = calloc(f.n, sizeof(*f.pfd))) == NULL ||
+	    (rec = calloc(1, len)) == NULL) {
+		free(f.pfd);
+		return 1;
+	}
+	put_be32(rec, WIRE_MAX_RECORD);
+	rec[4] = WIRE_DATA;
+	randombytes_buf(rec + WIRE_HDR_LEN, len - WIRE_HDR_LEN);
+	flood_start(&f, &a->o->addr);
+	flood_wait(&f, t0 + a->timeout_ms);
+	for (i = 0; i < f.n; i++) {
+		if (f.pfd[i].fd == -1)
+			continue;
+		/* blocking, bounded by SO_SNDTIMEO; errors are the point */
+		if ((fl = fcntl(f.pfd[i].fd, F_GETFL)) != -1)
+			(void)fcntl(f.pfd[i].fd, F_SETFL, fl & ~O_NONBLOCK);
+		(void)setsockopt(f.pfd[i].fd, SOL_SOCKET, SO_SNDTIMEO,
+		    &(struct timeval){ 2, 0 }, sizeof(struct timeval));
+		(void)send(f.pfd[i].fd, rec, len, MSG_NOSIGNAL);
+	}
+	free(rec);
+	printf("dataflood: %zu connections from %s, each sent a DATA header "
+	    "for %d bytes and all but one byte of it, in %.2f s\n", f.n,
+	    a->o->source ? a->o->source : "the default address",
+	    WIRE_MAX_RECORD, secs_since(t0));
+	closed = flood_closed(&f, a->o->seconds > 0 ?
+	    (int)a->o->seconds * 1000 : FLOOD_HOLD_MS);
+	for (i = 0; i < f.n; i++)
+		if (f.pfd[i].fd != -1)
+			close(f.pfd[i].fd);
+	free(f.pfd);
+	printf("dataflood: %zu of %zu closed by the collector -> %s\n", closed,
+	    f.ok, closed == f.ok ? "ok" : "WRONG");
+	return closed == f.ok ? 0 : 1;
+}
+
+/* A DATA header for the largest record before any handshake, 64 bytes
+ * of body, and nothing more: closed at the header, not after a body. */
+static int
+atk_early_data(struct attack *a)
+{
+	uint8_t	body[64];
+
+	randombytes_buf(body, sizeof(body));
+	return one_record(a, "early-data (DATA header, body withheld)",
+	    WIRE_MAX_RECORD, WIRE_DATA, body, sizeof(body), 0);
+}
+
+/*
+ * --conns N handshakes in a row from one address, each on its own
+ * connection: as --key with fresh timestamps when given (each would be
+ * accepted), else as a fresh unknown key (each is refused after the DH
+ * work). Prints how many got an HS_RESP and how many were closed, and the
+ * rate; not a pass/fail check (exit 0 unless the tool fails).
+ */
+static int
+atk_hsflood(struct attack *a)
+{
+	struct noise_hs	*hs = NULL;
+	struct ident	 fresh;
+	uint64_t	 ts, i, ok = 0, closed = 0;
+	int64_t		 t0 = clock_mono_ms();
+	int		 rc;
+
+	for (i = 0; i < a->o->conns; i++) {
+		if (a->o->key == NULL)
+			ident_fresh(&fresh);
+		if (link_open(&a->l, &a->o->addr) != 0)
+			return 1;
+		ts = realtime_ns();
+		if ((a->o->key != NULL && ident_next_ts(&a->id, &ts) != 0) ||
+		    hs_build_init(&a->l, &hs, a->o->key != NULL ? &a->id :
+		    &fresh, a->cpub, WIRE_HS_CONNECT, NULL, ts) != 0) {
+			link_close(&a->l);
+			return 1;
+		}
+		noise_free(hs);
+		hs = NULL;
+		(void)link_flush(&a->l);
+		rc = link_record(&a->l, clock_mono_ms() + a->timeout_ms);
+		if (rc == 0 && a->l.rtype == WIRE_HS_RESP)
+			ok++;
+		else if (rc == ERR_IO && a->l.eof)
+			closed++;
+		link_close(&a->l);
+	}
+	if (a->o->key == NULL)
+		ident_wipe(&fresh);
+	printf("hsflood: %llu handshakes from %s in %.2f s: %llu answered, "
+	    "%llu closed, %llu other\n", (unsigned long long)a->o->conns,
+	    a->o->source ? a->o->source : "the default address",
+	    secs_since(t0), (unsigned long long)ok,
+	    (unsigned long long)closed,
+	    (unsigned long long)(a->o->conns - ok - closed));
+	return 0;
 }
 
 static const struct attack_mode {
@@ -1794,6 +1982,9 @@ static const struct attack_mode {
 	{ "idle",		atk_idle,		0, 0 },
 	{ "slow",		atk_slow,		0, 1 },
 	{ "flood",		atk_flood,		0, 0 },
+	{ "dataflood",		atk_dataflood,		0, 0 },
+	{ "early-data",		atk_early_data,		0, 0 },
+	{ "hsflood",		atk_hsflood,		0, 1 },
 	{ "empty-batch",	atk_empty_batch,	1, 1 },
 	{ "replace-paused",	atk_replace_paused,	1, 1 },
 };
@@ -1828,10 +2019,11 @@ cmd_attack(struct opts *o)
 	a.o = o;
 	a.timeout_ms = (int64_t)o->timeout_s * 1000;
 	link_init(&a.l);
-	if (m->need_key && ident_load(&a.id, o->key, 0) != 0)
+	if ((m->need_key || o->key != NULL) && ident_load(&a.id, o->key,
+	    0) != 0)
 		goto done;
 	if (m->need_cpub && fetch_collector_key(&o->addr, a.cpub,
-	    mono_ms() + a.timeout_ms) != 0) {
+	    clock_mono_ms() + a.timeout_ms) != 0) {
 		printf("%s: no key from the collector -> WRONG\n", m->name);
 		goto done;
 	}
@@ -1952,7 +2144,7 @@ worker_connect(struct worker *w)
 	if ((rc = ident_load(&id, path, 0)) != 0)
 		return rc;
 	rc = agent_connect(&w->l, &w->ld->o->addr, &id, w->ld->cpub,
-	    WIRE_HS_CONNECT, NULL, &rp, mono_ms() + LOAD_TIMEOUT_S * 1000);
+	    WIRE_HS_CONNECT, NULL, &rp, clock_mono_ms() + LOAD_TIMEOUT_S * 1000);
 	ident_wipe(&id);
 	if (rc != 0)
 		log_warnx("agent %u: no session: %s", w->idx,
@@ -1972,7 +2164,7 @@ worker_main(void *arg)
 	pthread_barrier_wait(&w->ld->go);
 	if (w->rc != 0)
 		return NULL;
-	t0 = mono_ms();
+	t0 = clock_mono_ms();
 	memset(&p, 0, sizeof(p));
 	p.l = &w->l;
 	p.make = load_batch;
@@ -2027,7 +2219,7 @@ cmd_load(struct opts *o)
 	memset(&ld, 0, sizeof(ld));
 	ld.o = o;
 	raise_nofile((rlim_t)o->agents + 64);
-	if (fetch_collector_key(&o->addr, ld.cpub, mono_ms() +
+	if (fetch_collector_key(&o->addr, ld.cpub, clock_mono_ms() +
 	    ATTACK_TIMEOUT_S * 1000) != 0 ||
 	    (ld.json = test_event(0, (size_t)o->pad, 0, &ld.jlen)) == NULL ||
 	    load_template(&ld, o->batch) != 0 ||
@@ -2044,7 +2236,7 @@ cmd_load(struct opts *o)
 			    (unsigned long long)i);
 	}
 	pthread_barrier_wait(&ld.go);
-	t0 = mono_ms();
+	t0 = clock_mono_ms();
 	for (i = 0; i < started; i++)
 		pthread_join(ws[i].th, NULL);
 	ex = load_report(&ld, ws, secs_since(t0));
@@ -2075,12 +2267,14 @@ static const char usage_text[] =
 "       vigil-peer load --collector ADDR --keys DIR --agents N --events M\n"
 "                  [--batch B] [--seconds S] [--start SEQ] [--pad P]\n"
 "                  [--compress]\n"
-"       every command takes --timeout S\n"
+"       every command takes --timeout S and --source ADDR (bind to ADDR)\n"
 "\n"
 "Attack modes (each checks that the collector closes the connection):\n"
 "  random truncated oversize badtype keyreqs wrongkey unknownkey badtoken\n"
 "  oldts* replay-handshake* replay-frame* reorder* badmac* badmsg* idle\n"
-"  slow flood\n"
+"  slow flood (--seconds S: hold them S s) dataflood early-data\n"
+"  hsflood          (not a close check: --conns handshakes in a row, as --key\n"
+"                   or as unknown keys; prints how many were answered)\n"
 "  empty-batch*     (not a close check: an empty EVENTS message, then one\n"
 "                   event that must be acknowledged; --seconds S waits first)\n"
 "  replace-paused*  (not a close check: --key reconnects while its old\n"
@@ -2132,6 +2326,7 @@ parse_opts(struct opts *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "collector", required_argument, NULL, 'C' },
+		{ "source", required_argument, NULL, 'A' },
 		{ "token", required_argument, NULL, 'T' },
 		{ "fingerprint", required_argument, NULL, 'F' },
 		{ "key", required_argument, NULL, 'K' },
@@ -2157,6 +2352,7 @@ parse_opts(struct opts *o, int argc, char **argv)
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'C': o->collector = optarg; break;
+		case 'A': o->source = optarg; break;
 		case 'T': o->token = optarg; break;
 		case 'F': o->fpr = optarg; break;
 		case 'K': o->key = optarg; break;
@@ -2205,6 +2401,9 @@ check_opts(struct opts *o)
 	if (parse_addr(&o->addr, o->collector) != 0)
 		return usage("--collector wants HOST:PORT, not '%s'",
 		    o->collector);
+	if (o->source != NULL && parse_source(&o->addr, o->source) != 0)
+		return usage("--source wants a numeric address of the "
+		    "collector's family, not '%s'", o->source);
 	if (strcmp(o->cmd, "enroll") == 0 && (o->token == NULL ||
 	    o->fpr == NULL || o->key == NULL))
 		return usage("%s needs --token, --fingerprint and --key", o->cmd);
