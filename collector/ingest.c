@@ -172,7 +172,7 @@ commit_list(struct ingest *ing, struct ingest_batch *list)
 			    b->arena_len - 1 : 0);
 	}
 	for (b = list; b != NULL; b = b->next) {
-		if (b->kind != INGEST_EVENTS || b->n == 0)
+		if (b->kind == INGEST_HEARTBEAT || b->n == 0)
 			continue;	/* an empty batch's evs is NULL */
 		if (n + b->n > ing->all_cap) {
 			cap = ing->all_cap ? ing->all_cap : 1024;
@@ -195,7 +195,7 @@ commit_list(struct ingest *ing, struct ingest_batch *list)
 		log_warnx("store: commit of %zu events failed: %s", n,
 		    vigil_strerror(rc));
 	for (b = list; b != NULL; b = b->next)
-		if (b->kind == INGEST_EVENTS)
+		if (b->kind != INGEST_HEARTBEAT)
 			b->rc = rc;
 }
 

@@ -25,6 +25,8 @@
 enum ingest_kind {
 	INGEST_EVENTS,		/* store events */
 	INGEST_HEARTBEAT,	/* store_agent_heartbeat */
+	INGEST_HEALTH,		/* the collector's own events (seq 0); no
+				 * owner, nothing to acknowledge */
 };
 
 struct ingest_batch {

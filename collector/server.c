@@ -49,9 +49,11 @@
 #include "err.h"
 #include "event.h"
 #include "ingest.h"
+#include "intake.h"
 #include "log.h"
 #include "logrl.h"
 #include "noise.h"
+#include "quota.h"
 #include "server.h"
 #include "srclimit.h"
 #include "store.h"
@@ -72,6 +74,8 @@
 #define REFUSAL_LOG_BURST	30	/* lines at once, then */
 #define REFUSAL_LOG_MS		1000	/* one a second, and */
 #define REFUSAL_SUMMARY_MS	10000	/* a count every 10 s */
+#define QUOTA_REPORT_MS		60000	/* agent_health per agent, at most */
+#define HOLD_COMMIT		(-1)	/* conn_hold: until the writer commits */
 
 enum conn_state { C_HELLO, C_STREAM_HDR, C_OPEN, C_DEAD };
 
@@ -84,6 +88,7 @@ struct conn {
 	struct server		*srv;
 	struct bufferevent	*bev;
 	struct event		*deadline;
+	struct event		*wake;		/* end of a quota wait */
 	enum conn_state		 state;
 	int			 preauth;	/* counted in srv->npreauth and
 						 * the source's srclimit entry */
@@ -111,6 +116,7 @@ struct server {
 	struct event		*revoke_timer;
 	struct event		*tick;		/* housekeeping, every second */
 	struct srclimit		*sources;	/* per-address limits */
+	struct quota		*quota;		/* per-agent limits */
 	struct logrl		 refusals;	/* log lines of refused peers */
 	size_t			 npreauth;	/* conns before their handshake */
 	struct connlist		 preauth;	/* the same, oldest first */
@@ -144,6 +150,8 @@ conn_unpreauth(struct conn *c)
 static void
 conn_free(struct conn *c)
 {
+	if (c->wake != NULL)
+		event_free(c->wake);
 	wbuf_free(&c->plain);
 	wbuf_free(&c->scratch);
 	wbuf_free(&c->out);
@@ -198,6 +206,7 @@ conn_close(struct conn *c, int warn, const char *fmt, ...)
 		log_debug("peer %s: %s", c->peer, reason);
 	conn_unpreauth(c);
 	c->state = C_DEAD;
+	evtimer_del(c->wake);
 	if (c->deadline != NULL) {
 		event_free(c->deadline);
 		c->deadline = NULL;
@@ -247,15 +256,29 @@ writer_full(struct server *srv)
 	    bytes > srv->cfg.queue_bytes;
 }
 
-static int
-conn_must_pause(struct conn *c)
+/* Whether c must stop reading: 0 no; HOLD_COMMIT until the writer has
+ * committed (its own batches, or the queue is full); or the ms its agent
+ * must wait for its quota. */
+static int64_t
+conn_hold(struct conn *c)
 {
-	return c->inflight >= CONN_MAX_INFLIGHT || writer_full(c->srv);
+	if (c->inflight >= CONN_MAX_INFLIGHT || writer_full(c->srv))
+		return HOLD_COMMIT;
+	if (c->rowid == 0)
+		return 0;
+	return quota_wait(c->srv->quota, c->rowid, clock_mono_ms());
 }
 
 static void
-conn_pause(struct conn *c)
+conn_pause(struct conn *c, int64_t hold)
 {
+	struct timeval	tv;
+
+	if (hold > 0) {
+		tv.tv_sec = (time_t)(hold / 1000);
+		tv.tv_usec = (suseconds_t)(hold % 1000) * 1000;
+		evtimer_add(c->wake, &tv);
+	}
 	if (c->paused)
 		return;
 	c->paused = 1;
@@ -292,9 +315,25 @@ resume_paused(struct server *srv)
 	last = TAILQ_LAST(&srv->paused, connlist);
 	for (c = TAILQ_FIRST(&srv->paused); c != NULL; c = next) {
 		next = c == last ? NULL : TAILQ_NEXT(c, pentry);
-		if (c->state != C_DEAD && !conn_must_pause(c))
+		/* one waiting for its quota has its own timer */
+		if (c->state != C_DEAD && conn_hold(c) == 0)
 			conn_resume(c);
 	}
+}
+
+/* A quota wait is over: read again, or wait on. */
+static void
+conn_wake(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c = arg;
+	int64_t		 hold;
+
+	if (c->state == C_DEAD || !c->paused)
+		return;
+	if ((hold = conn_hold(c)) == 0)
+		conn_resume(c);
+	else if (hold > 0)
+		conn_pause(c, hold);
 }
 
 static void
@@ -304,6 +343,12 @@ on_committed(void *arg, struct ingest_batch *b)
 	struct conn	*c = b->owner;
 	int		 rc;
 
+	if (b->kind == INGEST_HEALTH) {
+		if (b->rc != 0)
+			log_warnx("store: an agent_health event was not stored: "
+			    "%s", vigil_strerror(b->rc));
+		goto out;
+	}
 	c->inflight--;
 	if (c->state == C_DEAD) {
 		if (c->inflight == 0)
@@ -474,106 +519,71 @@ out:
 	return rc;
 }
 
-struct decode_ctx {
-	struct conn		*c;
-	struct ingest_batch	*b;
-	size_t			 malformed;
-};
-
+/* Hand b to the writer for c, and charge c's agent for n events of
+ * nbytes: if that puts it over its quota, conn_read() stops reading from
+ * it until the wait is over. */
 static int
-on_event(void *arg, uint64_t seq, const char *json, size_t len)
+conn_submit(struct conn *c, struct ingest_batch *b, uint64_t n,
+    uint64_t nbytes)
 {
-	struct decode_ctx	*d = arg;
-	struct event_meta	 m;
-	const char		*why = NULL;
-	json_t			*ev;
-	char			*text;
-	size_t			 tlen;
-	int			 rc;
+	int64_t	w;
 
-	if (event_parse(&m, json, len, &why) == 0)
-		return ingest_batch_add(d->b, seq, m.ts_us, m.type, m.severity,
-		    json, len);
-	/* Keep the place of the bad event, not its content. */
-	d->malformed++;
-	if ((ev = event_build("malformed")) == NULL)
-		return ERR_NOMEM;
-	if (json_object_set_new(ev, "malformed", json_pack("{s:s, s:I}",
-	    "reason", why ? why : "invalid", "length", (json_int_t)len)) != 0 ||
-	    (text = event_dump(ev, &tlen)) == NULL) {
-		json_decref(ev);
-		return ERR_NOMEM;
+	c->inflight++;
+	ingest_submit(c->srv->ingest, b);
+	w = quota_charge(c->srv->quota, c->rowid, clock_mono_ms(), n, nbytes);
+	if (w < 0) {
+		conn_close(c, 1, "out of memory");
+		return (int)w;
 	}
-	json_decref(ev);
-	if ((rc = event_parse(&m, text, tlen, NULL)) == 0)
-		rc = ingest_batch_add(d->b, seq, m.ts_us, m.type, 0, text, tlen);
-	free(text);
-	return rc;
+	return 0;
 }
 
 static int
 on_events(struct conn *c)
 {
-	struct decode_ctx	d = { .c = c };
-	int			rc;
+	struct intake_counts	 n;
+	struct ingest_batch	*b;
+	int			 rc;
 
-	if ((d.b = ingest_batch_new(INGEST_EVENTS, c, c->rowid)) == NULL)
-		return ERR_NOMEM;
-	rc = wire_events_decode(c->plain.p, c->plain.len, &c->scratch, on_event,
-	    &d);
+	rc = intake_events(&b, &n, c, c->rowid, c->plain.p, c->plain.len,
+	    &c->scratch, (size_t)c->srv->cfg.event_max);
 	if (rc != 0) {
-		ingest_batch_free(d.b);
 		conn_close(c, 1, "bad events message: %s", vigil_strerror(rc));
 		return rc;
 	}
-	if (d.malformed > 0)
+	if (n.malformed > 0)
 		log_warnx("agent %s (%s): %zu malformed events stored as "
-		    "\"malformed\"", c->name, c->id, d.malformed);
-	if (d.b->n == 0) {
-		ingest_batch_free(d.b);
-		return 0;
+		    "\"malformed\"", c->name, c->id, n.malformed);
+	if (n.refused > 0) {
+		log_warnx("agent %s (%s): %zu events over max_event_size (%d "
+		    "bytes) stored as agent_health", c->name, c->id, n.refused,
+		    c->srv->cfg.event_max);
+		if (quota_refused(c->srv->quota, c->rowid, n.refused,
+		    n.refused_bytes) != 0)
+			log_warnx("quota: out of memory");
 	}
-	c->events += d.b->n;
-	c->inflight++;
-	ingest_submit(c->srv->ingest, d.b);
-	return 0;
+	if (b == NULL)
+		return 0;
+	c->events += b->n;
+	return conn_submit(c, b, n.events, n.bytes);
 }
 
 static int
 on_heartbeat(struct conn *c)
 {
-	const char		*json, *ver = "";
-	size_t			 len;
-	json_t			*root, *hb, *v;
 	struct ingest_batch	*b;
+	const char		*why = NULL;
 	int			 rc;
 
-	if ((rc = wire_heartbeat_decode(&json, &len, c->plain.p,
-	    c->plain.len)) != 0) {
-		conn_close(c, 1, "bad heartbeat: %s", vigil_strerror(rc));
-		return rc;
-	}
-	root = json_loadb(json, len, JSON_REJECT_DUPLICATES, NULL);
-	if (!json_is_object(root)) {
-		json_decref(root);
-		conn_close(c, 1, "bad heartbeat: not a JSON object");
-		return ERR_MALFORMED;
-	}
-	hb = json_object_get(root, "heartbeat");
-	v = json_object_get(hb, "version");
-	if (json_is_string(v) && json_string_length(v) <= STORE_VERSION_MAX &&
-	    wire_text_valid(json_string_value(v), json_string_length(v)))
-		ver = json_string_value(v);
-	b = ingest_heartbeat_new(c, c->rowid, (int64_t)time(NULL), ver, json,
-	    len);
-	json_decref(root);
-	if (b == NULL) {
+	rc = intake_heartbeat(&b, c, c->rowid, c->plain.p, c->plain.len, &why);
+	if (rc == ERR_NOMEM)
 		conn_close(c, 1, "out of memory");
-		return ERR_NOMEM;
-	}
-	c->inflight++;
-	ingest_submit(c->srv->ingest, b);
-	return 0;
+	else if (rc != 0)
+		conn_close(c, 1, "bad heartbeat: %s", why);
+	if (rc != 0)
+		return rc;
+	/* heartbeats count against the quota too: each is a write */
+	return conn_submit(c, b, 1, c->plain.len);
 }
 
 static int
@@ -691,6 +701,7 @@ conn_read(struct bufferevent *bev, void *arg)
 	uint8_t		 hdr[WIRE_HDR_LEN], type;
 	const uint8_t	*rec;
 	size_t		 avail, blen;
+	int64_t		 hold;
 	int		 rc;
 
 	for (;;) {
@@ -729,8 +740,8 @@ conn_read(struct bufferevent *bev, void *arg)
 			conn_close(c, 1, "%s", vigil_strerror(rc));
 			return;
 		}
-		if (conn_must_pause(c)) {
-			conn_pause(c);
+		if ((hold = conn_hold(c)) != 0) {
+			conn_pause(c, hold);
 			return;
 		}
 	}
@@ -820,7 +831,8 @@ conn_new(struct server *srv, evutil_socket_t fd, const struct sockaddr *sa)
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	c->deadline = evtimer_new(srv->base, conn_deadline, c);
-	if (c->bev != NULL && c->deadline != NULL)
+	c->wake = evtimer_new(srv->base, conn_wake, c);
+	if (c->bev != NULL && c->deadline != NULL && c->wake != NULL)
 		return c;
 	if (c->bev == NULL)
 		evutil_closesocket(fd);
@@ -920,16 +932,57 @@ revoke_check(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* Every TICK_MS: forget idle source addresses, and say how many refusals
- * were not logged one by one. */
+static void
+quota_conf_of(struct quota_conf *qc, const struct collector_config *cfg)
+{
+	qc->events = (uint64_t)cfg->quota_events;
+	qc->bytes = cfg->quota_bytes;
+}
+
+/* quota_report callback: store an agent_health event about the agent
+ * and say so in the log. */
+static int
+report_quota(void *arg, int64_t rowid, const struct quota_stats *st)
+{
+	struct server		*srv = arg;
+	struct ingest_batch	*b;
+	struct quota_conf	 qc;
+	struct store_agent	 ag;
+	int			 rc;
+
+	quota_conf_of(&qc, &srv->cfg);
+	if ((rc = intake_health(&b, rowid, st, &qc,
+	    (size_t)srv->cfg.event_max)) != 0)
+		return rc;
+	ingest_submit(srv->ingest, b);
+	memset(&ag, 0, sizeof(ag));
+	if (store_agent_get_rowid(srv->store, &ag, rowid) != 0)
+		snprintf(ag.name, sizeof(ag.name), "#%lld", (long long)rowid);
+	log_warnx("agent %s (%s): over its quota (%llu events and %llu bytes "
+	    "beyond it, slowed down %llu ms) and %llu events over "
+	    "max_event_size; stored as agent_health", ag.name, ag.id,
+	    (unsigned long long)st->events_over,
+	    (unsigned long long)st->bytes_over,
+	    (unsigned long long)st->throttled_ms,
+	    (unsigned long long)st->refused_events);
+	store_agent_clear(&ag);
+	return 0;
+}
+
+/* Every TICK_MS: forget idle source addresses, say how many refusals were
+ * not logged one by one, and report agents over their quota. */
 static void
 housekeeping(evutil_socket_t fd, short what, void *arg)
 {
 	struct server	*srv = arg;
 	int64_t		 now = clock_mono_ms(), period;
 	uint64_t	 n;
+	int		 rc;
 
 	srclimit_gc(srv->sources, now);
+	if ((rc = quota_report(srv->quota, now, QUOTA_REPORT_MS, report_quota,
+	    srv)) != 0)
+		log_warnx("quota report: %s", vigil_strerror(rc));
 	if ((n = logrl_take(&srv->refusals, now, &period)) > 0)
 		log_warnx("%llu more refused connections in the last %lld s "
 		    "were not logged one by one", (unsigned long long)n,
@@ -962,6 +1015,7 @@ server_new(struct server **out, struct event_base *base,
 {
 	struct server		*srv;
 	struct srclimit_conf	 sc;
+	struct quota_conf	 qc;
 	struct timeval		 tv = { REVOKE_CHECK_SECS, 0 };
 	struct timeval		 tick = { TICK_MS / 1000, TICK_MS % 1000 * 1000 };
 	int			 rc = ERR_NOMEM;
@@ -981,6 +1035,9 @@ server_new(struct server **out, struct event_base *base,
 	    REFUSAL_SUMMARY_MS, clock_mono_ms());
 	sources_conf(&sc, cfg);
 	if ((rc = srclimit_new(&srv->sources, sources_capacity(cfg), &sc)) != 0)
+		goto fail;
+	quota_conf_of(&qc, cfg);
+	if ((rc = quota_new(&srv->quota, &qc)) != 0)
 		goto fail;
 	rc = ERR_NOMEM;
 	if ((srv->reap_ev = event_new(base, -1, 0, reap, srv)) == NULL)
@@ -1062,12 +1119,19 @@ void
 server_reconfigure(struct server *srv, const struct collector_config *cfg)
 {
 	struct srclimit_conf	sc;
+	struct quota_conf	qc;
 
 	/* Only limits and timeouts change at run time; the listen address,
 	 * the store and the size of the source table need a restart. */
 	sources_conf(&sc, cfg);
 	if (srclimit_set(srv->sources, &sc) != 0)
 		log_warnx("source limits not changed");
+	quota_conf_of(&qc, cfg);
+	if (quota_set(srv->quota, &qc) != 0)
+		log_warnx("quotas not changed");
+	srv->cfg.quota_events = cfg->quota_events;
+	srv->cfg.quota_bytes = cfg->quota_bytes;
+	srv->cfg.event_max = cfg->event_max;
 	srv->cfg.handshake_memory = cfg->handshake_memory;
 	srv->cfg.source_connections = cfg->source_connections;
 	srv->cfg.source_handshakes = cfg->source_handshakes;
@@ -1089,6 +1153,11 @@ server_free(struct server *srv)
 		evconnlistener_free(srv->listener);
 	TAILQ_FOREACH(c, &srv->conns, entry)
 		conn_close(c, 0, "collector shutting down");
+	/* what the quotas counted since the last report is stored too */
+	if (srv->quota != NULL && srv->ingest != NULL &&
+	    quota_report(srv->quota, clock_mono_ms(), 0, report_quota,
+	    srv) != 0)
+		log_warnx("quota report at shutdown: out of memory");
 	ingest_free(srv->ingest);	/* returns the last batches */
 	srv->ingest = NULL;
 	reap(-1, 0, srv);
@@ -1099,6 +1168,7 @@ server_free(struct server *srv)
 	if (srv->tick != NULL)
 		event_free(srv->tick);
 	srclimit_free(srv->sources);
+	quota_free(srv->quota);
 	store_close(srv->store);
 	sodium_memzero(srv->priv, sizeof(srv->priv));
 	free(srv);

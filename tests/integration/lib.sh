@@ -90,12 +90,17 @@ wait_for() {
 	return 1
 }
 
-# A config file for quick tests: short timeouts and backoff.
+# A config file for quick tests: short timeouts and backoff; per-agent
+# quotas out of reach (quota.sh tests them), so that tests which count
+# every event and time their delivery see no agent_health events.
 write_collector_conf() {
 	cat >"$1" <<EOC
 [collector]
 handshake_timeout = ${HS_TIMEOUT:-5s}
 idle_timeout = ${IDLE_TIMEOUT:-60s}
+[quota]
+events_per_second = 1000000
+bytes_per_second = 1G
 EOC
 }
 

@@ -10,9 +10,11 @@
 # connection is paused after a batch, and at the commit the new
 # connection's handshake replaces the old one while it waits to resume.
 # B must then be paused and resumed twice more, each batch acknowledged.
-# Then a real agent enrolls and delivers through the same slow queue, B
-# still delivers, and the collector logs no sanitizer report and exits
-# cleanly.
+# Then a real agent enrolls and delivers through the same slow queue, and
+# B still delivers. Last, the queue is bounded in bytes (queue_bytes 64K,
+# applied by SIGHUP): B's two batches of 100 KB go to the writer one
+# commit after the other (4 s), not both into the first (2 s). The
+# collector logs no sanitizer report and exits cleanly.
 . "$(dirname "$0")/lib.sh"
 
 export ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_stack_use_after_return=1"
@@ -52,5 +54,25 @@ out=$(timeout -k 5 60 "$PEER" send --collector "$CADDR" --key "$T/b.key" \
 rc=$?
 indent "$out"
 check "B still delivers 100 events" [ $rc -eq 0 ]
+
+cat >"$T/collector.conf" <<EOC
+[collector]
+handshake_timeout = 10s
+[store]
+queue_events = 100000
+queue_bytes = 64K
+commit_events = 100000
+commit_interval = 2s
+EOC
+kill -HUP "$CPID"
+check "the new queue limits are applied" wait_for "reload" 10 \
+    grep -q "configuration reloaded" "$T/coll.log"
+out=$(timeout -k 5 60 "$PEER" send --collector "$CADDR" --key "$T/b.key" \
+    --count 100 --batch 50 --pad 2000 --start 2000 2>&1)
+rc=$?
+indent "$out"
+secs=$(sed -n 's/.* in \([0-9.]*\) s$/\1/p' <<<"$out")
+check "two batches of 100 KB over queue_bytes took two commits (${secs:-?} s)" \
+    awk -v s="${secs:-0}" 'BEGIN { exit !(s >= 3.5) }'
 
 finish_collector "$T/coll.log"

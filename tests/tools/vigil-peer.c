@@ -13,6 +13,8 @@
  *   vigil-peer load   --collector ADDR --keys DIR --agents N --events M
  *                     [--batch B] [--seconds S] [--start SEQ] [--pad P]
  *                     [--compress]
+ *   vigil-peer ping   --collector ADDR --key FILE --count N [--pad P]
+ *                     [--start SEQ]
  *   every command:    [--timeout S] [--source ADDR]
  *
  * Exit status: 0 the expected behaviour was observed, 1 it was not (or the
@@ -1008,6 +1010,76 @@ cmd_send(struct opts *o)
 	    (unsigned long long)p.ack, secs_since(t0));
 	ex = 0;
 done:
+	evset_free(&es);
+	ident_wipe(&id);
+	link_free(&l);
+	return ex;
+}
+
+static int
+cmp_i64(const void *a, const void *b)
+{
+	int64_t	x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * ping: --count batches of one event (--pad P bytes), one at a time, each
+ * sent when the previous ACK came and 20 ms have passed; prints the ACK
+ * latencies as JSON (ms: p50, p95, max). For the benchmarks: what one
+ * agent sees while another floods.
+ */
+static int
+cmd_ping(struct opts *o)
+{
+	struct wire_resp_payload	 rp;
+	struct ident			 id;
+	struct link			 l;
+	struct evset			 es;
+	int64_t				*lat = NULL, t0, t;
+	uint64_t			 i, ack;
+	json_t				*j;
+	int				 ex = 1;
+
+	memset(&id, 0, sizeof(id));
+	memset(&es, 0, sizeof(es));
+	link_init(&l);
+	if ((lat = calloc(o->count, sizeof(*lat))) == NULL ||
+	    evset_build(&es, o->count, 0, o->start, (size_t)o->pad) != 0 ||
+	    ident_load(&id, o->key, 0) != 0 ||
+	    agent_connect(&l, &o->addr, &id, NULL, WIRE_HS_CONNECT, NULL, &rp,
+	    clock_mono_ms() + (int64_t)o->timeout_s * 1000) != 0)
+		goto done;
+	t0 = clock_mono_ms();
+	for (i = 0; i < o->count; i++) {
+		t = clock_mono_ms();
+		wbuf_reset(&l.tx);
+		wbuf_reset(&l.out);
+		if (wire_events_encode(&l.tx, &es.evs[i], 1, 0) != 0 ||
+		    seal_into(&l, &l.out, l.tx.p, l.tx.len) != 0 ||
+		    link_flush(&l) != 0 || link_ack(&l, &ack, t +
+		    (int64_t)o->timeout_s * 1000) != 0 || ack != es.evs[i].seq)
+			goto done;
+		lat[i] = clock_mono_ms() - t;
+		usleep(20 * 1000);
+	}
+	qsort(lat, o->count, sizeof(*lat), cmp_i64);
+	j = json_pack("{s:s, s:I, s:f, s:I, s:I, s:I}", "agent", rp.name,
+	    "acks", (json_int_t)o->count, "seconds", secs_since(t0),
+	    "p50_ms", (json_int_t)lat[o->count / 2],
+	    "p95_ms", (json_int_t)lat[o->count * 95 / 100],
+	    "max_ms", (json_int_t)lat[o->count - 1]);
+	if (j != NULL && json_dumpf(j, stdout, JSON_COMPACT |
+	    JSON_REAL_PRECISION(4)) == 0) {
+		putchar('\n');
+		ex = 0;
+	}
+	json_decref(j);
+done:
+	if (ex != 0)
+		printf("ping: failed (%s)\n", read_failure(&l, ERR_IO));
+	free(lat);
 	evset_free(&es);
 	ident_wipe(&id);
 	link_free(&l);
@@ -2267,6 +2339,8 @@ static const char usage_text[] =
 "       vigil-peer load --collector ADDR --keys DIR --agents N --events M\n"
 "                  [--batch B] [--seconds S] [--start SEQ] [--pad P]\n"
 "                  [--compress]\n"
+"       vigil-peer ping --collector ADDR --key FILE --count N [--pad P]\n"
+"                  [--start SEQ]   (ACK latency of one-event batches, JSON)\n"
 "       every command takes --timeout S and --source ADDR (bind to ADDR)\n"
 "\n"
 "Attack modes (each checks that the collector closes the connection):\n"
@@ -2407,7 +2481,8 @@ check_opts(struct opts *o)
 	if (strcmp(o->cmd, "enroll") == 0 && (o->token == NULL ||
 	    o->fpr == NULL || o->key == NULL))
 		return usage("%s needs --token, --fingerprint and --key", o->cmd);
-	if (strcmp(o->cmd, "send") == 0 && (o->key == NULL || o->count == 0))
+	if ((strcmp(o->cmd, "send") == 0 || strcmp(o->cmd, "ping") == 0) &&
+	    (o->key == NULL || o->count == 0))
 		return usage("%s needs --key and --count", o->cmd);
 	if (o->malformed > o->count)
 		return usage("%s: --malformed is more than --count", o->cmd);
@@ -2437,6 +2512,7 @@ main(int argc, char **argv)
 		{ "send", cmd_send },
 		{ "attack", cmd_attack },
 		{ "load", cmd_load },
+		{ "ping", cmd_ping },
 	};
 	struct opts	o;
 	size_t		i;
