@@ -439,6 +439,34 @@ hs_lookup(struct conn *c, const char *id, const struct wire_init_payload *ip,
 	return 0;
 }
 
+/* The handshake timestamp ts must be after the last one accepted from
+ * the key (replay) and at most WIRE_HS_AHEAD_MAX_S ahead of our clock: a
+ * timestamp far in the future, once stored, would lock the key out until
+ * then. Closes c on refusal. */
+static int
+hs_check_ts(struct conn *c, uint64_t ts, uint64_t last)
+{
+	struct timespec	now;
+	uint64_t	now_ns;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	now_ns = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
+	if (ts > now_ns + (uint64_t)WIRE_HS_AHEAD_MAX_S * 1000000000ULL) {
+		conn_close(c, 1, "handshake timestamp %llu s ahead of this "
+		    "collector's clock (at most %d allowed): the agent's clock "
+		    "is wrong", (unsigned long long)((ts - now_ns) / 1000000000ULL),
+		    WIRE_HS_AHEAD_MAX_S);
+		return ERR_REPLAY;
+	}
+	if (ts <= last) {
+		conn_close(c, 1, "replayed or stale handshake (timestamp %llu "
+		    "not after %llu)", (unsigned long long)ts,
+		    (unsigned long long)last);
+		return ERR_REPLAY;
+	}
+	return 0;
+}
+
 static int
 on_hs_init(struct conn *c, const uint8_t *body, size_t len)
 {
@@ -478,13 +506,8 @@ on_hs_init(struct conn *c, const uint8_t *body, size_t len)
 	memcpy(c->id, id, sizeof(c->id));
 	snprintf(c->name, sizeof(c->name), "%s", ag.name);
 	c->rowid = ag.rowid;
-	if (ip.ts_ns <= ag.last_hs_ts) {
-		rc = ERR_REPLAY;
-		conn_close(c, 1, "replayed or stale handshake (timestamp %llu "
-		    "not after %llu)", (unsigned long long)ip.ts_ns,
-		    (unsigned long long)ag.last_hs_ts);
+	if ((rc = hs_check_ts(c, ip.ts_ns, ag.last_hs_ts)) != 0)
 		goto out;
-	}
 	if ((rc = store_agent_seen(srv->store, ag.rowid, ip.ts_ns,
 	    (int64_t)time(NULL), c->peer)) != 0)
 		goto fail;

@@ -59,9 +59,16 @@ enum wire_mtype {
 /* Handshake payloads: fixed layouts, NUL-padded strings. */
 enum wire_hs_kind { WIRE_HS_CONNECT = 0, WIRE_HS_ENROLL = 1 };
 
+/* A handshake timestamp may be at most this far ahead of the collector's
+ * clock (docs/protocol.md): a day covers a hardware clock kept in local
+ * time (7 h ahead in Vietnam); further ahead, the agent's clock is wrong,
+ * and accepting it would lock the key out until that time. */
+#define WIRE_HS_AHEAD_MAX_S	(24 * 3600)
+
 struct wire_init_payload {
 	uint8_t		kind;			/* enum wire_hs_kind */
-	uint64_t	ts_ns;			/* strictly increasing per agent */
+	uint64_t	ts_ns;			/* strictly increasing per agent,
+						 * unix ns, <= now + AHEAD_MAX */
 	uint8_t		token[WIRE_TOKEN_LEN];	/* zero unless enrolling */
 	char		version[32 + 1];	/* agent version */
 };

@@ -20,8 +20,8 @@ KEY=$T/good.key
 NEXT=1			# the good key's next sequence number
 
 MODES=(random truncated oversize badtype early-data keyreqs wrongkey
-    unknownkey badtoken oldts replay-handshake replay-frame reorder badmac
-    badmsg idle slow flood)
+    unknownkey badtoken oldts futurets aheadts replay-handshake replay-frame
+    reorder badmac badmsg idle slow flood)
 # What the collector logs for the connection each attack judges last.
 declare -A REASON=(
 	[random]='bad record header|unexpected record type|handshake timeout'
@@ -34,6 +34,8 @@ declare -A REASON=(
 	[unknownkey]='unknown agent key'
 	[badtoken]='enrollment refused: token unknown'
 	[oldts]='replayed or stale handshake'
+	[futurets]="ahead of this collector's clock"
+	[aheadts]="ahead of this collector's clock"
 	[replay-handshake]='replayed or stale handshake'
 	[replay-frame]='authentication failed'
 	[reorder]='authentication failed'
@@ -157,6 +159,13 @@ rc=$?
 indent "$out"
 NEXT=$((NEXT + 1))
 check "an empty EVENTS message does not stall the link" [ $rc -eq 0 ]
+out=$(timeout -k 5 30 "$PEER" attack ahead-ok --collector "$CADDR" \
+    --key "$KEY" --timeout 10 2>&1)
+rc=$?
+indent "$out"
+check "a handshake timestamp just inside the tolerance is accepted" \
+    [ $rc -eq 0 ]
+check "and the key goes on delivering after it" deliver 100
 check "the good key's events: $((NEXT - 1)), no duplicates, no gaps" \
     sh -c "\"$COLLECTOR\" -c \"$T/collector.conf\" --data-dir \"$CD\" \
     agents --json | grep '\"name\":\"good\"' | \

@@ -549,16 +549,16 @@ ident_wipe(struct ident *id)
 	sodium_memzero(id, sizeof(*id));
 }
 
-/* The next handshake timestamp for id: max(now, last + 1), saved. */
+/* The next handshake timestamp for id: max(floor, last + 1), saved. */
 static int
-ident_next_ts(struct ident *id, uint64_t *ts)
+ident_next_ts_from(struct ident *id, uint64_t floor, uint64_t *ts)
 {
 	char		 buf[32], tmp[PATH_MAX + 8];
 	uint64_t	 last = 0;
 	FILE		*f;
 	int		 n;
 
-	*ts = realtime_ns();
+	*ts = floor;
 	if (id->tspath[0] == '\0')
 		return 0;
 	if ((f = fopen(id->tspath, "r")) != NULL) {
@@ -589,6 +589,13 @@ ident_next_ts(struct ident *id, uint64_t *ts)
 		return ERR_IO;
 	}
 	return 0;
+}
+
+/* The next handshake timestamp for id: max(now, last + 1), saved. */
+static int
+ident_next_ts(struct ident *id, uint64_t *ts)
+{
+	return ident_next_ts_from(id, realtime_ns(), ts);
 }
 
 /* Build an HS_INIT record into l->out (not written). token NULL: zeros. */
@@ -1322,6 +1329,52 @@ atk_oldts(struct attack *a)
 	    1);
 }
 
+/* Issue 8, item 5: timestamps far ahead must be refused, or the key is
+ * locked out until then (the good key's next delivery shows it). */
+static int
+atk_futurets(struct attack *a)
+{
+	return refused_init(a, "futurets (INT64_MAX)", &a->id, a->cpub,
+	    WIRE_HS_CONNECT, NULL, INT64_MAX);
+}
+
+static int
+atk_aheadts(struct attack *a)
+{
+	return refused_init(a, "aheadts (now + tolerance + 1 s)", &a->id,
+	    a->cpub, WIRE_HS_CONNECT, NULL, realtime_ns() +
+	    (WIRE_HS_AHEAD_MAX_S + 1ULL) * 1000000000ULL);
+}
+
+/* Not a close check: a timestamp 5 s inside the tolerance is accepted
+ * (and saved in FILE.ts, so the key's next handshakes follow it). */
+static int
+atk_ahead_ok(struct attack *a)
+{
+	struct wire_resp_payload	 rp;
+	struct noise_hs			*hs = NULL;
+	uint64_t			 ts;
+	int64_t				 t0 = clock_mono_ms();
+	int				 rc;
+
+	if (attack_open(a, "ahead-ok") != 0)
+		return 1;
+	if ((rc = ident_next_ts_from(&a->id, realtime_ns() +
+	    (WIRE_HS_AHEAD_MAX_S - 5ULL) * 1000000000ULL, &ts)) != 0 ||
+	    (rc = hs_build_init(&a->l, &hs, &a->id, a->cpub, WIRE_HS_CONNECT,
+	    NULL, ts)) != 0 || (rc = link_flush(&a->l)) != 0 ||
+	    (rc = hs_finish(&a->l, hs, &rp, t0 + a->timeout_ms)) != 0)
+		printf("ahead-ok: conn %s: a timestamp %d s ahead was refused "
+		    "(%s) -> WRONG\n", a->l.local, WIRE_HS_AHEAD_MAX_S - 5,
+		    read_failure(&a->l, rc));
+	else
+		printf("ahead-ok: conn %s: a timestamp %d s ahead was accepted "
+		    "-> ok\n", a->l.local, WIRE_HS_AHEAD_MAX_S - 5);
+	noise_free(hs);
+	link_close(&a->l);
+	return rc != 0;
+}
+
 static int
 atk_replay_handshake(struct attack *a)
 {
@@ -2046,6 +2099,9 @@ static const struct attack_mode {
 	{ "unknownkey",		atk_unknownkey,		0, 1 },
 	{ "badtoken",		atk_badtoken,		0, 1 },
 	{ "oldts",		atk_oldts,		1, 1 },
+	{ "futurets",		atk_futurets,		1, 1 },
+	{ "aheadts",		atk_aheadts,		1, 1 },
+	{ "ahead-ok",		atk_ahead_ok,		1, 1 },
 	{ "replay-handshake",	atk_replay_handshake,	1, 1 },
 	{ "replay-frame",	atk_replay_frame,	1, 1 },
 	{ "reorder",		atk_reorder,		1, 1 },
@@ -2345,12 +2401,15 @@ static const char usage_text[] =
 "\n"
 "Attack modes (each checks that the collector closes the connection):\n"
 "  random truncated oversize badtype keyreqs wrongkey unknownkey badtoken\n"
-"  oldts* replay-handshake* replay-frame* reorder* badmac* badmsg* idle\n"
+"  oldts* futurets* aheadts* replay-handshake* replay-frame* reorder*\n"
+"  badmac* badmsg* idle\n"
 "  slow flood (--seconds S: hold them S s) dataflood early-data\n"
 "  hsflood          (not a close check: --conns handshakes in a row, as --key\n"
 "                   or as unknown keys; prints how many were answered)\n"
 "  empty-batch*     (not a close check: an empty EVENTS message, then one\n"
 "                   event that must be acknowledged; --seconds S waits first)\n"
+"  ahead-ok*        (not a close check: a timestamp just inside the\n"
+"                   tolerance is accepted)\n"
 "  replace-paused*  (not a close check: --key reconnects while its old\n"
 "                   connection and --key2's are paused; needs --key2)\n"
 "  (* needs --key, an enrolled key)\n"
