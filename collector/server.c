@@ -44,15 +44,15 @@
 #include <jansson.h>
 #include <sodium.h>
 
-#include "token.h"
 #include "clock.h"
+#include "cookie.h"
 #include "err.h"
 #include "event.h"
+#include "handshake.h"
 #include "ingest.h"
 #include "intake.h"
 #include "log.h"
 #include "logrl.h"
-#include "noise.h"
 #include "quota.h"
 #include "server.h"
 #include "srclimit.h"
@@ -77,7 +77,10 @@
 #define QUOTA_REPORT_MS		60000	/* agent_health per agent, at most */
 #define HOLD_COMMIT		(-1)	/* conn_hold: until the writer commits */
 
-enum conn_state { C_HELLO, C_STREAM_HDR, C_OPEN, C_DEAD };
+/* HELLO: KEYREQ, HS_INIT. COOKIE: we asked for a cookie; HS_INIT_COOKIE
+ * only. STREAM_HDR: authenticated, the agent's stream header next.
+ * OPEN: DATA only. */
+enum conn_state { C_HELLO, C_COOKIE, C_STREAM_HDR, C_OPEN, C_DEAD };
 
 struct conn {
 	TAILQ_ENTRY(conn)	 entry;		/* on srv->conns until reaped */
@@ -93,6 +96,7 @@ struct conn {
 	int			 preauth;	/* counted in srv->npreauth and
 						 * the source's srclimit entry */
 	struct srclimit_key	 src;
+	struct sockaddr_storage	 sa;		/* the peer, for its cookie */
 	char			 peer[STORE_ADDR_MAX + 1];
 	struct chan		*ch;
 	int64_t			 rowid;
@@ -117,6 +121,7 @@ struct server {
 	struct event		*tick;		/* housekeeping, every second */
 	struct srclimit		*sources;	/* per-address limits */
 	struct quota		*quota;		/* per-agent limits */
+	struct cookie_jar	*cookies;	/* under load: cookies first */
 	struct logrl		 refusals;	/* log lines of refused peers */
 	size_t			 npreauth;	/* conns before their handshake */
 	struct connlist		 preauth;	/* the same, oldest first */
@@ -383,162 +388,84 @@ replace_older(struct server *srv, struct conn *c)
 			conn_close(o, 0, "replaced by a new connection");
 }
 
-/* The registry entry for the key rs (id derived from it), enrolling it
- * if it is new and came with a valid token. Closes c on any refusal. */
+/* Whether c may have its handshake done now: 0 yes (the Diffie-Hellman
+ * work is counted); 1 not yet: a COOKIE went back and c waits for the
+ * HS_INIT_COOKIE; or an error, c closed. Cheap: keyed hashes only. */
 static int
-hs_lookup(struct conn *c, const char *id, const struct wire_init_payload *ip,
-    const uint8_t rs[static KEY_LEN], struct store_agent *ag)
+hs_admit(struct conn *c, const uint8_t *body, int with_cookie)
 {
 	struct server	*srv = c->srv;
-	uint8_t		 hash[TOKEN_HASH_LEN];
-	char		 name[STORE_NAME_MAX + 1], office[STORE_NAME_MAX + 1];
-	int64_t		 rowid, now = (int64_t)time(NULL);
+	uint8_t		 reply[WIRE_COOKIE_REPLY_LEN];
+	int64_t		 now = clock_mono_ms();
 	int		 rc;
 
-	rc = store_agent_get(srv->store, ag, id);
-	if (rc == 0 && strcmp(ag->id, id) != 0) {
-		/* store_agent_get also matches names; only the id counts */
-		store_agent_clear(ag);
-		rc = ERR_NOTFOUND;
-	}
-	if (rc == 0) {
-		if (sodium_memcmp(ag->pub, rs, KEY_LEN) != 0) {
-			conn_close(c, 1, "agent id collision for %s", id);
+	if (with_cookie) {
+		if (cookie_jar_check(srv->cookies, now, (struct sockaddr *)
+		    &c->sa, body) != 0) {
+			conn_close(c, 1, "handshake with a wrong cookie");
 			return ERR_AUTH;
 		}
-		if (ag->revoked) {
-			conn_close(c, 1, "agent %s (%s) is revoked", ag->name,
-			    id);
-			return ERR_REVOKED;
+	} else if (cookie_jar_busy(srv->cookies, now,
+	    srv->cfg.cookie_threshold)) {
+		if ((rc = cookie_jar_reply(srv->cookies, now, (struct sockaddr *)
+		    &c->sa, body, reply)) != 0 ||
+		    (rc = conn_send_record(c, WIRE_COOKIE, reply,
+		    sizeof(reply))) != 0) {
+			conn_close(c, 1, "sending a cookie: %s",
+			    vigil_strerror(rc));
+			return rc;
 		}
-		return 0;
+		c->state = C_COOKIE;
+		return 1;
 	}
-	if (rc != ERR_NOTFOUND) {
-		conn_close(c, 1, "registry lookup failed: %s", vigil_strerror(rc));
-		return rc;
-	}
-	if (ip->kind != WIRE_HS_ENROLL) {
-		conn_close(c, 1, "unknown agent key %s", id);
-		return ERR_AUTH;
-	}
-	token_hash(hash, ip->token);
-	rc = store_token_consume(srv->store, hash, now, name, office);
-	if (rc != 0) {
-		conn_close(c, 1, "enrollment refused: token %s", rc ==
-		    ERR_EXPIRED ? "expired" : rc == ERR_EXISTS ? "already used" :
-		    rc == ERR_NOTFOUND ? "unknown" : vigil_strerror(rc));
-		return rc;
-	}
-	if ((rc = store_agent_add(srv->store, &rowid, id, rs, name, office,
-	    now)) != 0 || (rc = store_agent_get(srv->store, ag, id)) != 0) {
-		conn_close(c, 1, "enrollment failed: %s", vigil_strerror(rc));
-		return rc;
-	}
-	log_info("enrolled agent %s (%s), office %s, from %s", name, id,
-	    office, c->peer);
-	return 0;
-}
-
-/* The handshake timestamp ts must be after the last one accepted from
- * the key (replay) and at most WIRE_HS_AHEAD_MAX_S ahead of our clock: a
- * timestamp far in the future, once stored, would lock the key out until
- * then. Closes c on refusal. */
-static int
-hs_check_ts(struct conn *c, uint64_t ts, uint64_t last)
-{
-	struct timespec	now;
-	uint64_t	now_ns;
-
-	clock_gettime(CLOCK_REALTIME, &now);
-	now_ns = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
-	if (ts > now_ns + (uint64_t)WIRE_HS_AHEAD_MAX_S * 1000000000ULL) {
-		conn_close(c, 1, "handshake timestamp %llu s ahead of this "
-		    "collector's clock (at most %d allowed): the agent's clock "
-		    "is wrong", (unsigned long long)((ts - now_ns) / 1000000000ULL),
-		    WIRE_HS_AHEAD_MAX_S);
-		return ERR_REPLAY;
-	}
-	if (ts <= last) {
-		conn_close(c, 1, "replayed or stale handshake (timestamp %llu "
-		    "not after %llu)", (unsigned long long)ts,
-		    (unsigned long long)last);
-		return ERR_REPLAY;
-	}
-	return 0;
-}
-
-static int
-on_hs_init(struct conn *c, const uint8_t *body, size_t len)
-{
-	struct server			*srv = c->srv;
-	struct noise_hs			*hs = NULL;
-	struct wire_init_payload	 ip;
-	struct wire_resp_payload	 rp;
-	struct store_agent		 ag;
-	uint8_t				 payload[WIRE_INIT_PAYLOAD_LEN];
-	uint8_t				 resp[WIRE_RESP_PAYLOAD_LEN];
-	uint8_t				 msg[WIRE_HS_RESP_LEN];
-	uint8_t				 tx[32], rx[32], hdr[WIRE_STREAM_HDR_LEN];
-	char				 id[AGENT_ID_STRLEN];
-	int				 rc;
-
-	memset(&ag, 0, sizeof(ag));
 	/* the expensive part (four DH) only within the address's allowance */
-	if (srclimit_handshake(srv->sources, &c->src, clock_mono_ms()) != 0) {
+	if (srclimit_handshake(srv->sources, &c->src, now) != 0) {
 		conn_close(c, 1, "too many handshakes from this address "
 		    "(source_handshakes %d per second)",
 		    srv->cfg.source_handshakes);
 		return ERR_AGAIN;
 	}
-	if ((rc = noise_responder_new(&hs, srv->pub, srv->priv)) != 0)
-		goto fail;
-	if ((rc = noise_read_init(hs, payload, sizeof(payload), body,
-	    len)) != 0) {
-		conn_close(c, 1, "handshake failed: %s (not enrolled with this "
-		    "collector's key?)", vigil_strerror(rc));
+	cookie_jar_count(srv->cookies, now);
+	return 0;
+}
+
+/* HS_INIT, or HS_INIT_COOKIE (the same message and a cookie MAC). */
+static int
+on_hs_init(struct conn *c, const uint8_t *body, int with_cookie)
+{
+	struct server		*srv = c->srv;
+	struct handshake	 h;
+	int			 rc;
+
+	if ((rc = hs_admit(c, body, with_cookie)) != 0)
+		return rc > 0 ? 0 : rc;
+	rc = handshake_respond(&h, srv->store, srv->pub, srv->priv, body,
+	    c->peer);
+	if (h.ag.id[0] != '\0') {
+		memcpy(c->id, h.ag.id, sizeof(c->id));
+		snprintf(c->name, sizeof(c->name), "%s", h.ag.name);
+		c->rowid = h.ag.rowid;
+	}
+	if (rc != 0) {
+		conn_close(c, 1, "%s", h.why);
 		goto out;
 	}
-	if ((rc = wire_init_decode(&ip, payload)) != 0)
-		goto fail;
-	keys_agent_id(id, noise_remote_static(hs));
-	if ((rc = hs_lookup(c, id, &ip, noise_remote_static(hs), &ag)) != 0)
+	c->ch = h.ch;
+	h.ch = NULL;
+	if ((rc = conn_send_record(c, WIRE_HS_RESP, h.resp,
+	    sizeof(h.resp))) != 0 || (rc = conn_send_record(c, WIRE_STREAM_HDR,
+	    h.hdr, sizeof(h.hdr))) != 0) {
+		conn_close(c, 1, "handshake: %s", vigil_strerror(rc));
 		goto out;
-	memcpy(c->id, id, sizeof(c->id));
-	snprintf(c->name, sizeof(c->name), "%s", ag.name);
-	c->rowid = ag.rowid;
-	if ((rc = hs_check_ts(c, ip.ts_ns, ag.last_hs_ts)) != 0)
-		goto out;
-	if ((rc = store_agent_seen(srv->store, ag.rowid, ip.ts_ns,
-	    (int64_t)time(NULL), c->peer)) != 0)
-		goto fail;
-
-	memset(&rp, 0, sizeof(rp));
-	snprintf(rp.agent_id, sizeof(rp.agent_id), "%s", ag.id);
-	snprintf(rp.name, sizeof(rp.name), "%s", ag.name);
-	snprintf(rp.office, sizeof(rp.office), "%s", ag.office);
-	wire_resp_encode(resp, &rp);
-	if ((rc = noise_write_resp(hs, msg, sizeof(msg), resp,
-	    sizeof(resp))) != 0 || (rc = noise_split(hs, tx, rx)) != 0 ||
-	    (rc = chan_new(&c->ch, tx, rx, hdr)) != 0)
-		goto fail;
-	if ((rc = conn_send_record(c, WIRE_HS_RESP, msg, sizeof(msg))) != 0 ||
-	    (rc = conn_send_record(c, WIRE_STREAM_HDR, hdr, sizeof(hdr))) != 0)
-		goto fail;
+	}
 	c->state = C_STREAM_HDR;
 	conn_unpreauth(c);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, RECORD_INPUT_MAX);
 	replace_older(srv, c);
 	log_info("agent %s (%s, office %s) connected from %s, version %s",
-	    ag.name, ag.id, ag.office, c->peer, ip.version);
-	rc = 0;
-	goto out;
-fail:
-	conn_close(c, 1, "handshake: %s", vigil_strerror(rc));
+	    h.ag.name, h.ag.id, h.ag.office, c->peer, h.version);
 out:
-	sodium_memzero(tx, sizeof(tx));
-	sodium_memzero(rx, sizeof(rx));
-	store_agent_clear(&ag);
-	noise_free(hs);
+	handshake_clear(&h);
 	return rc;
 }
 
@@ -643,6 +570,8 @@ conn_accepts(const struct conn *c, uint8_t type)
 	switch (c->state) {
 	case C_HELLO:
 		return type == WIRE_KEYREQ || type == WIRE_HS_INIT;
+	case C_COOKIE:
+		return type == WIRE_HS_INIT_COOKIE;
 	case C_STREAM_HDR:
 		return type == WIRE_STREAM_HDR;
 	case C_OPEN:
@@ -692,7 +621,9 @@ on_record(struct conn *c, uint8_t type, const uint8_t *body, size_t len)
 		}
 		return conn_send_record(c, WIRE_KEYRESP, c->srv->pub, KEY_LEN);
 	case WIRE_HS_INIT:
-		return on_hs_init(c, body, len);
+		return on_hs_init(c, body, 0);
+	case WIRE_HS_INIT_COOKIE:
+		return on_hs_init(c, body, 1);
 	case WIRE_STREAM_HDR:
 		return on_stream_hdr(c, body);
 	case WIRE_DATA:
@@ -846,6 +777,8 @@ conn_new(struct server *srv, evutil_socket_t fd, const struct sockaddr *sa)
 		return NULL;
 	}
 	c->srv = srv;
+	memcpy(&c->sa, sa, sa->sa_family == AF_INET6 ?
+	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
 	format_peer(c->peer, sizeof(c->peer), sa);
 	wbuf_init(&c->plain, WIRE_MAX_BATCH_RAW + 64);
 	wbuf_init(&c->scratch, WIRE_MAX_BATCH_RAW);
@@ -1060,7 +993,8 @@ server_new(struct server **out, struct event_base *base,
 	if ((rc = srclimit_new(&srv->sources, sources_capacity(cfg), &sc)) != 0)
 		goto fail;
 	quota_conf_of(&qc, cfg);
-	if ((rc = quota_new(&srv->quota, &qc)) != 0)
+	if ((rc = quota_new(&srv->quota, &qc)) != 0 ||
+	    (rc = cookie_jar_new(&srv->cookies, pub, clock_mono_ms())) != 0)
 		goto fail;
 	rc = ERR_NOMEM;
 	if ((srv->reap_ev = event_new(base, -1, 0, reap, srv)) == NULL)
@@ -1155,6 +1089,7 @@ server_reconfigure(struct server *srv, const struct collector_config *cfg)
 	srv->cfg.quota_events = cfg->quota_events;
 	srv->cfg.quota_bytes = cfg->quota_bytes;
 	srv->cfg.event_max = cfg->event_max;
+	srv->cfg.cookie_threshold = cfg->cookie_threshold;
 	srv->cfg.handshake_memory = cfg->handshake_memory;
 	srv->cfg.source_connections = cfg->source_connections;
 	srv->cfg.source_handshakes = cfg->source_handshakes;
@@ -1192,6 +1127,7 @@ server_free(struct server *srv)
 		event_free(srv->tick);
 	srclimit_free(srv->sources);
 	quota_free(srv->quota);
+	cookie_jar_free(srv->cookies);
 	store_close(srv->store);
 	sodium_memzero(srv->priv, sizeof(srv->priv));
 	free(srv);

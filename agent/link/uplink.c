@@ -4,7 +4,9 @@
  * States:  CONNECTING -> HANDSHAKE -> STREAM -> OPEN, and BACKOFF after
  * any failure, from which the retry timer starts CONNECTING again.
  *   CONNECTING  TCP connect (names resolved through evdns)
- *   HANDSHAKE   HS_INIT sent, waiting for HS_RESP
+ *   HANDSHAKE   HS_INIT sent, waiting for HS_RESP (or, once, for a
+ *               COOKIE from a busy collector: the same HS_INIT goes again
+ *               as HS_INIT_COOKIE)
  *   STREAM      our STREAM_HDR sent, waiting for the collector's
  *   OPEN        only DATA records, each one inner message (ACK expected)
  * Connect and handshake together must finish within connect_timeout;
@@ -94,6 +96,8 @@ struct uplink {
 	char			 why[256];	/* reason of a failure */
 	struct bufferevent	*bev;
 	struct noise_hs		*hs;
+	uint8_t			 hs_msg[WIRE_HS_INIT_LEN]; /* HS_INIT sent */
+	int			 cookied;	/* a COOKIE came on this link */
 	struct chan		*chan;
 
 	struct event		*ev_retry;	/* backoff over */
@@ -603,6 +607,30 @@ on_hs_resp(struct uplink *u, const uint8_t *body, size_t len)
 	return 0;
 }
 
+/* A busy collector wants proof that we read its replies before it does
+ * the handshake's work: send the same HS_INIT again with the cookie's
+ * MAC. Once per connection. */
+static int
+on_cookie(struct uplink *u, const uint8_t *body, size_t len)
+{
+	uint8_t	retry[WIRE_HS_INIT_COOKIE_LEN];
+	int	rc;
+
+	if (u->cookied)
+		return failed(u, ERR_MALFORMED, "a second cookie");
+	u->cookied = 1;
+	if ((rc = enroll_cookie_reply(retry, u->id.collector_pub, u->hs_msg,
+	    body, len)) != 0)
+		return failed(u, rc, "a cookie that does not open");
+	log_debug("collector %s is busy: handshake again with its cookie",
+	    u->addr);
+	wbuf_reset(&u->out);
+	if ((rc = wire_record_put(&u->out, WIRE_HS_INIT_COOKIE, retry,
+	    sizeof(retry))) != 0)
+		return failed(u, rc, "out of memory");
+	return flush_out(u);
+}
+
 static int
 on_record(struct uplink *u, uint8_t type, const uint8_t *body, size_t len)
 {
@@ -612,6 +640,8 @@ on_record(struct uplink *u, uint8_t type, const uint8_t *body, size_t len)
 	case LINK_HANDSHAKE:
 		if (type == WIRE_HS_RESP)
 			return on_hs_resp(u, body, len);
+		if (type == WIRE_COOKIE)
+			return on_cookie(u, body, len);
 		break;
 	case LINK_STREAM:
 		if (type != WIRE_STREAM_HDR)
@@ -684,6 +714,8 @@ on_connected(struct uplink *u)
 		link_lost(u);
 		return;
 	}
+	memcpy(u->hs_msg, msg, sizeof(u->hs_msg));
+	u->cookied = 0;
 	wbuf_reset(&u->out);
 	if ((rc = wire_record_put(&u->out, WIRE_HS_INIT, msg,
 	    sizeof(msg))) != 0)

@@ -34,17 +34,7 @@ in_range() { [ -n "$1" ] && [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]; }
 
 hwm_kb() { sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$CPID/status"; }
 
-NEXT=1
-deliver() {
-	local out rc
-
-	out=$(timeout -k 5 40 "$PEER" send --collector "$CADDR" \
-	    --key "$T/good.key" --count 100 --start "$NEXT" 2>&1)
-	rc=$?
-	indent "$out"
-	NEXT=$((NEXT + 100))
-	return $rc
-}
+deliver() { peer_deliver "$T/good.key"; }
 
 start_collector "$T/coll" || { check "collector starts" false; finish; }
 check "a good peer enrolls" peer_enroll "$T/good.key" good

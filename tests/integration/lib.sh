@@ -21,6 +21,8 @@
 #                        NAME, office lab, to the running collector
 #   stop_status          stop the collector with SIGTERM; its exit status
 #   indent TEXT          TEXT with each line indented, for the log
+#   peer_deliver KEY     vigil-peer sends 100 events as KEY, numbered on
+#                        from the last call (PEER_NEXT); all acknowledged?
 #   finish_collector LOG the collector still runs, exits cleanly on SIGTERM
 #                        and left no sanitizer report in LOG; then finish
 
@@ -93,14 +95,15 @@ wait_for() {
 # A config file for quick tests: short timeouts and backoff; per-agent
 # quotas out of reach (quota.sh tests them), so that tests which count
 # every event and time their delivery see no agent_health events.
+# [collector] comes last: a test may append to it.
 write_collector_conf() {
 	cat >"$1" <<EOC
-[collector]
-handshake_timeout = ${HS_TIMEOUT:-5s}
-idle_timeout = ${IDLE_TIMEOUT:-60s}
 [quota]
 events_per_second = 1000000
 bytes_per_second = 1G
+[collector]
+handshake_timeout = ${HS_TIMEOUT:-5s}
+idle_timeout = ${IDLE_TIMEOUT:-60s}
 EOC
 }
 
@@ -207,4 +210,16 @@ finish_collector() {
 	check "collector exits cleanly on SIGTERM" stop_status
 	check "no sanitizer report in the collector log" no_sanitizer_report "$1"
 	finish
+}
+
+PEER_NEXT=1
+peer_deliver() {
+	local out rc
+
+	out=$(timeout -k 5 40 "$PEER" send --collector "$CADDR" --key "$1" \
+	    --count 100 --start "$PEER_NEXT" 2>&1)
+	rc=$?
+	indent "$out"
+	PEER_NEXT=$((PEER_NEXT + 100))
+	return $rc
 }

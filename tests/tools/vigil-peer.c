@@ -59,6 +59,7 @@
 
 #include "buf.h"
 #include "clock.h"
+#include "enroll.h"
 #include "err.h"
 #include "event.h"
 #include "keys.h"
@@ -121,6 +122,7 @@ struct link {
 	struct wbuf	 tx;		/* plaintext being sent */
 	struct wbuf	 plain;		/* last DATA frame opened */
 	uint64_t	 sent;		/* bytes written */
+	uint64_t	 cookies;	/* COOKIEs answered */
 };
 
 /* A key pair and where its handshake timestamp is kept. */
@@ -629,6 +631,33 @@ hs_build_init(struct link *l, struct noise_hs **hsp, const struct ident *id,
 	return wire_record_put(&l->out, WIRE_HS_INIT, msg, sizeof(msg));
 }
 
+/* After HS_INIT (still in l->out): the HS_RESP, first answering a busy
+ * collector's COOKIE as the agent does (enroll_cookie_reply). */
+static int
+hs_expect_resp(struct link *l, struct noise_hs *hs, int64_t deadline)
+{
+	uint8_t	retry[WIRE_HS_INIT_COOKIE_LEN];
+	int	rc;
+
+	if ((rc = link_record(l, deadline)) != 0) {
+		log_warnx("%s: waiting for HS_RESP: %s", l->local,
+		    read_failure(l, rc));
+		return rc;
+	}
+	if (l->rtype != WIRE_COOKIE)
+		return l->rtype == WIRE_HS_RESP ? 0 : ERR_MALFORMED;
+	if (l->out.len != WIRE_HDR_LEN + WIRE_HS_INIT_LEN ||
+	    enroll_cookie_reply(retry, noise_remote_static(hs),
+	    l->out.p + WIRE_HDR_LEN, l->in.p, l->in.len) != 0) {
+		log_warnx("%s: a COOKIE that does not open", l->local);
+		return ERR_AUTH;
+	}
+	l->cookies++;
+	if ((rc = link_put(l, WIRE_HS_INIT_COOKIE, retry, sizeof(retry))) != 0)
+		return rc;
+	return link_expect(l, WIRE_HS_RESP, deadline);
+}
+
 /* After HS_INIT: read HS_RESP, key the channel, swap stream headers. */
 static int
 hs_finish(struct link *l, struct noise_hs *hs, struct wire_resp_payload *rp,
@@ -638,7 +667,7 @@ hs_finish(struct link *l, struct noise_hs *hs, struct wire_resp_payload *rp,
 	uint8_t	hdr[WIRE_STREAM_HDR_LEN];
 	int	rc;
 
-	if ((rc = link_expect(l, WIRE_HS_RESP, deadline)) != 0)
+	if ((rc = hs_expect_resp(l, hs, deadline)) != 0)
 		return rc;
 	if ((rc = noise_read_resp(hs, resp, sizeof(resp), l->in.p,
 	    l->in.len)) != 0 || (rc = wire_resp_decode(rp, resp)) != 0) {
@@ -1817,6 +1846,122 @@ atk_slow(struct attack *a)
 	return expect_closed(&a->l, "slow", t0, t0 + a->timeout_ms, 1);
 }
 
+/* For the benchmarks: --conns connections in a row, each sends one HS_INIT
+ * from a fresh unknown key, reads one record or the close, and hangs up;
+ * cookies are never answered. Prints what came back. Exit 0. */
+static int
+atk_hsinit(struct attack *a)
+{
+	struct noise_hs	*hs = NULL;
+	struct ident	 fresh;
+	uint64_t	 i, cookies = 0, closed = 0;
+	int64_t		 t0 = clock_mono_ms();
+	int		 rc;
+
+	ident_fresh(&fresh);
+	for (i = 0; i < a->o->conns; i++) {
+		if (link_open(&a->l, &a->o->addr) != 0 ||
+		    hs_build_init(&a->l, &hs, &fresh, a->cpub, WIRE_HS_CONNECT,
+		    NULL, realtime_ns()) != 0)
+			break;
+		noise_free(hs);
+		hs = NULL;
+		(void)link_flush(&a->l);
+		rc = link_record(&a->l, clock_mono_ms() + a->timeout_ms);
+		if (rc == 0 && a->l.rtype == WIRE_COOKIE)
+			cookies++;
+		else if (rc == ERR_IO && a->l.eof)
+			closed++;
+		link_close(&a->l);
+	}
+	ident_wipe(&fresh);
+	printf("hsinit: %llu HS_INIT from unknown keys in %.2f s: %llu got a "
+	    "cookie, %llu were closed\n", (unsigned long long)i,
+	    secs_since(t0), (unsigned long long)cookies,
+	    (unsigned long long)closed);
+	return 0;
+}
+
+/* Open a connection on l, send an HS_INIT from a fresh key and expect a
+ * COOKIE (the collector must be asking for cookies: cookie_threshold 0).
+ * On success l->out still holds the HS_INIT record and *retry the right
+ * HS_INIT_COOKIE body for l. */
+static int
+cookie_asked(struct attack *a, struct link *l, const char *what,
+    uint8_t retry[static WIRE_HS_INIT_COOKIE_LEN])
+{
+	struct noise_hs	*hs = NULL;
+	struct ident	 fresh;
+	int		 rc;
+
+	ident_fresh(&fresh);
+	if ((rc = link_open(l, &a->o->addr)) == 0 &&
+	    (rc = hs_build_init(l, &hs, &fresh, a->cpub, WIRE_HS_CONNECT,
+	    NULL, realtime_ns())) == 0 && (rc = link_flush(l)) == 0)
+		rc = link_expect(l, WIRE_COOKIE, clock_mono_ms() +
+		    a->timeout_ms);
+	if (rc == 0)
+		rc = enroll_cookie_reply(retry, a->cpub, l->out.p +
+		    WIRE_HDR_LEN, l->in.p, l->in.len);
+	if (rc != 0)
+		printf("%s: no COOKIE for an HS_INIT (%s) -> WRONG\n", what,
+		    read_failure(l, rc));
+	noise_free(hs);
+	ident_wipe(&fresh);
+	return rc;
+}
+
+/*
+ * Cookies that must not work, against a collector that asks for them
+ * (cookie_threshold 0): a wrong MAC; a right one made for another
+ * connection; an HS_INIT_COOKIE nobody asked for; a plain HS_INIT again
+ * after the COOKIE. Each closes the connection without an HS_RESP.
+ */
+static int
+atk_badcookie(struct attack *a)
+{
+	struct link	b;
+	uint8_t		retry[WIRE_HS_INIT_COOKIE_LEN], other[sizeof(retry)];
+	int64_t		t0;
+	int		bad = 0;
+
+	link_init(&b);
+	if (cookie_asked(a, &a->l, "badcookie (wrong MAC)", retry) != 0)
+		bad = 1;
+	else {
+		retry[WIRE_HS_INIT_LEN] ^= 1;
+		t0 = clock_mono_ms();
+		(void)link_put(&a->l, WIRE_HS_INIT_COOKIE, retry,
+		    sizeof(retry));
+		bad |= expect_closed(&a->l, "badcookie (wrong MAC)", t0,
+		    t0 + a->timeout_ms, 1);
+	}
+	/* b's cookie, on a->l: bound to b's port, so wrong on a->l */
+	if (cookie_asked(a, &b, "badcookie (another conn's cookie)",
+	    other) != 0 || cookie_asked(a, &a->l,
+	    "badcookie (another conn's cookie)", retry) != 0)
+		bad = 1;
+	else {
+		t0 = clock_mono_ms();
+		(void)link_put(&a->l, WIRE_HS_INIT_COOKIE, other,
+		    sizeof(other));
+		bad |= expect_closed(&a->l, "badcookie (another conn's cookie)",
+		    t0, t0 + a->timeout_ms, 1);
+	}
+	link_free(&b);
+	memset(other, 0, sizeof(other));
+	bad |= one_record(a, "badcookie (HS_INIT_COOKIE unasked)",
+	    1 + WIRE_HS_INIT_COOKIE_LEN, WIRE_HS_INIT_COOKIE, other,
+	    sizeof(other), 0);
+	if (cookie_asked(a, &a->l, "badcookie (HS_INIT again)", retry) != 0)
+		return 1;
+	t0 = clock_mono_ms();
+	(void)link_put(&a->l, WIRE_HS_INIT, retry, WIRE_HS_INIT_LEN);
+	bad |= expect_closed(&a->l, "badcookie (HS_INIT again)", t0,
+	    t0 + a->timeout_ms, 1);
+	return bad;
+}
+
 static void
 raise_nofile(rlim_t want)
 {
@@ -2063,24 +2208,26 @@ atk_hsflood(struct attack *a)
 			link_close(&a->l);
 			return 1;
 		}
+		(void)link_flush(&a->l);
+		rc = hs_expect_resp(&a->l, hs, clock_mono_ms() + a->timeout_ms);
 		noise_free(hs);
 		hs = NULL;
-		(void)link_flush(&a->l);
-		rc = link_record(&a->l, clock_mono_ms() + a->timeout_ms);
-		if (rc == 0 && a->l.rtype == WIRE_HS_RESP)
+		if (rc == 0)
 			ok++;
-		else if (rc == ERR_IO && a->l.eof)
+		else if (a->l.eof)
 			closed++;
 		link_close(&a->l);
 	}
 	if (a->o->key == NULL)
 		ident_wipe(&fresh);
 	printf("hsflood: %llu handshakes from %s in %.2f s: %llu answered, "
-	    "%llu closed, %llu other\n", (unsigned long long)a->o->conns,
+	    "%llu closed, %llu other; %llu cookies answered\n",
+	    (unsigned long long)a->o->conns,
 	    a->o->source ? a->o->source : "the default address",
 	    secs_since(t0), (unsigned long long)ok,
 	    (unsigned long long)closed,
-	    (unsigned long long)(a->o->conns - ok - closed));
+	    (unsigned long long)(a->o->conns - ok - closed),
+	    (unsigned long long)a->l.cookies);
 	return 0;
 }
 
@@ -2113,6 +2260,8 @@ static const struct attack_mode {
 	{ "dataflood",		atk_dataflood,		0, 0 },
 	{ "early-data",		atk_early_data,		0, 0 },
 	{ "hsflood",		atk_hsflood,		0, 1 },
+	{ "badcookie",		atk_badcookie,		0, 1 },
+	{ "hsinit",		atk_hsinit,		0, 1 },
 	{ "empty-batch",	atk_empty_batch,	1, 1 },
 	{ "replace-paused",	atk_replace_paused,	1, 1 },
 };
@@ -2404,6 +2553,9 @@ static const char usage_text[] =
 "  oldts* futurets* aheadts* replay-handshake* replay-frame* reorder*\n"
 "  badmac* badmsg* idle\n"
 "  slow flood (--seconds S: hold them S s) dataflood early-data\n"
+"  badcookie        (against a collector asking for cookies)\n"
+"  hsinit           (for benchmarks: --conns HS_INIT from unknown keys,\n"
+"                   cookies never answered)\n"
 "  hsflood          (not a close check: --conns handshakes in a row, as --key\n"
 "                   or as unknown keys; prints how many were answered)\n"
 "  empty-batch*     (not a close check: an empty EVENTS message, then one\n"
