@@ -1,27 +1,36 @@
 /*
  * server.c: agents' connections to the collector.
  *
- * Per connection: HELLO (KEYREQ and HS_INIT accepted) -> STREAM_HDR (the
- * agent's secretstream header expected) -> OPEN (DATA only) -> closed.
- * A connection that breaks the protocol in any way is closed with one log
- * line naming the peer and the reason; nothing it sent is acknowledged
- * unless it was committed, so the agent resends it on its next link.
+ * Per connection: HELLO (KEYREQ and HS_INIT accepted) [-> COOKIE (busy:
+ * HS_INIT_COOKIE only)] -> STREAM_HDR (the agent's secretstream header)
+ * -> OPEN (DATA only) -> closed. A record type the state does not accept
+ * is refused at its header. A connection that breaks the protocol in any
+ * way is closed with one log line naming the peer and the reason (rate-
+ * limited before the handshake); nothing it sent is acknowledged unless
+ * it was committed, so the agent resends it on its next link.
+ *
+ * Before the handshake a connection reads at most PREAUTH_INPUT_MAX
+ * bytes, counts against its source address (srclimit) and against
+ * handshake_memory (the oldest makes way), and gets the Diffie-Hellman
+ * work only within its address's allowance and, when the collector is
+ * busy, with a cookie (cookie.c). The work itself is handshake.c's;
+ * turning messages into writer batches is intake.c's.
  *
  * Invariants: a struct conn lives until its socket is closed AND every
  * batch it handed to the writer has come back (inflight == 0); the ACK
  * for a batch is sent only after the writer committed it. Closing a
- * connection never takes it off a list: it only marks it C_DEAD and
- * queues it for reap(), which unlinks and frees it from an event of its
- * own. So a close anywhere (a handshake replacing an older connection, a
- * revocation) is safe whatever list is being walked at the time; walkers
- * skip C_DEAD entries. Events are
- * validated here (event_parse) and stored as received. A malformed event
- * from an authenticated agent is not dropped: it is replaced by a
- * "malformed" event that records why, so stored == sent still holds.
+ * connection never takes it off a walked list (conns, paused): it only
+ * marks it C_DEAD and queues it for reap(), which unlinks and frees it
+ * from an event of its own. So a close anywhere (a handshake replacing an
+ * older connection, a revocation, an eviction) is safe whatever list is
+ * being walked at the time; walkers skip C_DEAD entries. A connection
+ * stops reading (paused) while the writer is behind or its agent is over
+ * its quota (quota.c); it is resumed by the next commit or its own timer.
  *
  * Load: thousands of mostly idle connections; tens of thousands of
  * events per second in batches of up to 4096. Memory per connection: the
- * bufferevent, three reusable buffers (grow to one frame) and a chan.
+ * bufferevent, three reusable buffers (grow to one frame) and a chan;
+ * about 2 KiB before the handshake.
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
