@@ -26,6 +26,7 @@ struct ingest {
 	struct ingest_batch	*head, **tailp;		/* queued */
 	struct ingest_batch	*done, **donep;		/* committed */
 	size_t			 queued_events;
+	size_t			 queued_bytes;		/* their arenas */
 	int			 stop;
 	int			 started;
 	int			 commit_events;
@@ -171,7 +172,7 @@ commit_list(struct ingest *ing, struct ingest_batch *list)
 			    b->arena_len - 1 : 0);
 	}
 	for (b = list; b != NULL; b = b->next) {
-		if (b->kind != INGEST_EVENTS || b->n == 0)
+		if (b->kind == INGEST_HEARTBEAT || b->n == 0)
 			continue;	/* an empty batch's evs is NULL */
 		if (n + b->n > ing->all_cap) {
 			cap = ing->all_cap ? ing->all_cap : 1024;
@@ -194,7 +195,7 @@ commit_list(struct ingest *ing, struct ingest_batch *list)
 		log_warnx("store: commit of %zu events failed: %s", n,
 		    vigil_strerror(rc));
 	for (b = list; b != NULL; b = b->next)
-		if (b->kind == INGEST_EVENTS)
+		if (b->kind != INGEST_HEARTBEAT)
 			b->rc = rc;
 }
 
@@ -227,6 +228,7 @@ writer(void *arg)
 		ing->head = NULL;
 		ing->tailp = &ing->head;
 		ing->queued_events = 0;
+		ing->queued_bytes = 0;
 		pthread_mutex_unlock(&ing->mu);
 
 		commit_list(ing, list);
@@ -320,17 +322,21 @@ ingest_submit(struct ingest *ing, struct ingest_batch *b)
 	*ing->tailp = b;
 	ing->tailp = &b->next;
 	ing->queued_events += b->n ? b->n : 1;
+	ing->queued_bytes += sizeof(*b) + b->arena_cap +
+	    b->cap * sizeof(*b->evs);
 	pthread_cond_signal(&ing->cv);
 	pthread_mutex_unlock(&ing->mu);
 }
 
 size_t
-ingest_backlog(struct ingest *ing)
+ingest_backlog(struct ingest *ing, size_t *bytes)
 {
 	size_t	n;
 
 	pthread_mutex_lock(&ing->mu);
 	n = ing->queued_events;
+	if (bytes != NULL)
+		*bytes = ing->queued_bytes;
 	pthread_mutex_unlock(&ing->mu);
 	return n;
 }

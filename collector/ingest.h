@@ -25,6 +25,8 @@
 enum ingest_kind {
 	INGEST_EVENTS,		/* store events */
 	INGEST_HEARTBEAT,	/* store_agent_heartbeat */
+	INGEST_HEALTH,		/* the collector's own events (seq 0); no
+				 * owner, nothing to acknowledge */
 };
 
 struct ingest_batch {
@@ -64,7 +66,8 @@ struct ingest_batch *ingest_heartbeat_new(void *owner, int64_t agent_rowid,
 void	ingest_batch_free(struct ingest_batch *);
 /* Takes ownership of b; it comes back through done_cb. */
 void	ingest_submit(struct ingest *, struct ingest_batch *b);
-/* Events queued but not yet committed (for flow control). */
-size_t	ingest_backlog(struct ingest *);
+/* Events queued but not yet committed (for flow control); bytes (may be
+ * NULL) gets the memory those batches hold. A batch counts at least 1. */
+size_t	ingest_backlog(struct ingest *, size_t *bytes);
 
 #endif

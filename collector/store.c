@@ -9,7 +9,10 @@
  * - events are unique by (agent, seq). agents.events is the number of
  *   stored rows of that agent and agents.last_seq the highest stored seq;
  *   both change in the transaction that stores the rows, so they never
- *   disagree with the events table.
+ *   disagree with the events table. The collector's own events about an
+ *   agent (struct store_event seq 0: agent_health) are stored under
+ *   negative seqs, -1, -2, ... per agent, counted in neither; they read
+ *   back as seq 0.
  * - Every integer we store fits int64_t (seq and hs_ts are checked), so
  *   SQLite's signed comparisons (MAX, ORDER BY) are right.
  * - A token's used flag goes 0 -> 1 only inside BEGIN IMMEDIATE, after
@@ -112,6 +115,7 @@ enum {
 	ST_AGENT_HEARTBEAT,
 	ST_AGENT_COUNT,
 	ST_EVENT_ADD,
+	ST_EVENT_ADD_OWN,
 	ST_COUNT
 };
 
@@ -145,6 +149,11 @@ static const char *const st_sql[ST_COUNT] = {
 	[ST_EVENT_ADD] = "INSERT INTO events(agent, seq, ts, received, type,"
 	    " severity, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
 	    " ON CONFLICT(agent, seq) DO NOTHING",
+	/* the next negative seq of the agent: one index probe */
+	[ST_EVENT_ADD_OWN] = "INSERT INTO events(agent, seq, ts, received,"
+	    " type, severity, body) VALUES (?1, min(coalesce((SELECT seq"
+	    " FROM events WHERE agent = ?1 ORDER BY seq LIMIT 1), 0), 0) - 1,"
+	    " ?3, ?4, ?5, ?6, ?7)",
 };
 
 struct store {
@@ -732,12 +741,14 @@ agg_slot(struct agg *t, size_t mask, int64_t rowid)
 	return &t[i];
 }
 
-/* Insert one event; *added is 1 if it was new, 0 for a duplicate. */
+/* Insert one event; *added is 1 if it was new, 0 for a duplicate. A
+ * collector's own event (seq 0) takes the agent's next negative seq. */
 static int
 event_put(struct store *s, const struct store_event *ev, int64_t received,
     int *added)
 {
-	sqlite3_stmt	*st = s->st[ST_EVENT_ADD];
+	sqlite3_stmt	*st = s->st[ev->seq == 0 ? ST_EVENT_ADD_OWN :
+			    ST_EVENT_ADD];
 	int		 rc;
 
 	if (sqlite3_bind_int64(st, 1, ev->agent_rowid) ||
@@ -819,13 +830,15 @@ store_events_insert(struct store *s, const struct store_event *evs, size_t n,
 			goto fail;
 		if (!added)
 			continue;
+		total++;
+		if (evs[i].seq == 0)
+			continue;	/* the collector's own: not counted */
 		a = agg_slot(t, cap - 1, evs[i].agent_rowid);
 		a->used = 1;
 		a->rowid = evs[i].agent_rowid;
 		a->added++;
 		if (evs[i].seq > a->max_seq)
 			a->max_seq = evs[i].seq;
-		total++;
 	}
 	if ((rc = agg_flush(s, t, cap)) != 0)
 		goto fail;
@@ -947,7 +960,9 @@ row_read(struct store_row *r, sqlite3_stmt *st)
 	r->agent_id = (const char *)sqlite3_column_text(st, 0);
 	r->agent_name = (const char *)sqlite3_column_text(st, 1);
 	r->office = (const char *)sqlite3_column_text(st, 2);
-	r->seq = (uint64_t)sqlite3_column_int64(st, 3);
+	/* the collector's own events are stored below 0 */
+	r->seq = sqlite3_column_int64(st, 3) < 0 ? 0 :
+	    (uint64_t)sqlite3_column_int64(st, 3);
 	r->ts_us = sqlite3_column_int64(st, 4);
 	r->received = sqlite3_column_int64(st, 5);
 	r->type = (const char *)sqlite3_column_text(st, 6);

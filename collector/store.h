@@ -5,7 +5,11 @@
  * Holds enrollment tokens (only their BLAKE2b hash), the agent registry
  * and the events. Events are unique by (agent, seq): inserting a
  * duplicate is not an error, it is counted and ignored, which makes the
- * at-least-once wire exactly-once in the store.
+ * at-least-once wire exactly-once in the store. An event with seq 0 is
+ * the collector's own about that agent (agent_health: quota, refused
+ * events): each one is stored, apart from the agent's numbering (it
+ * counts in neither agents.events nor last_seq) and reads back with
+ * seq 0.
  *
  * One struct store per thread. The collector daemon uses one for its
  * event loop and one for its writer thread; CLI commands open their own
@@ -57,7 +61,7 @@ struct store_agent {
 
 struct store_event {
 	int64_t		 agent_rowid;
-	uint64_t	 seq;
+	uint64_t	 seq;		/* 0: the collector's own event */
 	int64_t		 ts_us;		/* event timestamp */
 	const char	*type;		/* event_type */
 	int		 severity;	/* alert severity, 0 if none */
@@ -78,7 +82,7 @@ struct store_row {
 	const char	*agent_id;
 	const char	*agent_name;
 	const char	*office;
-	uint64_t	 seq;
+	uint64_t	 seq;		/* 0: the collector's own event */
 	int64_t		 ts_us;
 	int64_t		 received;	/* unix seconds */
 	const char	*type;

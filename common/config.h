@@ -91,8 +91,27 @@ struct collector_config {
 	int		 max_connections;	/* [collector] max_connections */
 	int		 handshake_timeout_s;	/* [collector] handshake_timeout */
 	int		 idle_timeout_s;	/* [collector] idle_timeout */
+	uint64_t	 handshake_memory;	/* [collector] handshake_memory:
+						 * all connections before their
+						 * handshake, 16M */
+	int		 source_connections;	/* [collector] source_connections:
+						 * before the handshake, per
+						 * address, 64 */
+	int		 source_handshakes;	/* [collector] source_handshakes:
+						 * per address per second, 20 */
+	int		 cookie_threshold;	/* [collector] cookie_threshold:
+						 * handshakes per second above
+						 * which a cookie is asked, 500;
+						 * 0 = always */
+	int		 quota_events;		/* [quota] events_per_second,
+						 * per agent, 1000 */
+	uint64_t	 quota_bytes;		/* [quota] bytes_per_second, per
+						 * agent, 1M */
+	int		 event_max;		/* [quota] max_event_size, 64K */
 	int		 commit_events;		/* [store] commit_events, 5000 */
 	int		 commit_ms;		/* [store] commit_interval, 20ms */
+	int		 queue_events;		/* [store] queue_events, 50000 */
+	uint64_t	 queue_bytes;		/* [store] queue_bytes, 64M */
 	int		 token_ttl_s;		/* [enroll] token_ttl, 24h */
 };
 

@@ -42,6 +42,8 @@ wire_record_header(const uint8_t hdr[static WIRE_HDR_LEN], uint8_t *type,
 	case WIRE_HS_INIT:	want = WIRE_HS_INIT_LEN; break;
 	case WIRE_HS_RESP:	want = WIRE_HS_RESP_LEN; break;
 	case WIRE_STREAM_HDR:	want = WIRE_STREAM_HDR_LEN; break;
+	case WIRE_COOKIE:	want = WIRE_COOKIE_REPLY_LEN; break;
+	case WIRE_HS_INIT_COOKIE: want = WIRE_HS_INIT_COOKIE_LEN; break;
 	case WIRE_DATA:
 		if (body <= ABYTES)
 			return ERR_MALFORMED;
@@ -161,6 +163,57 @@ wire_resp_decode(struct wire_resp_payload *p,
 	    text_field(p->office, in + 81, 64) != 0)
 		return ERR_MALFORMED;
 	return 0;
+}
+
+void
+wire_cookie_key(uint8_t key[static 32],
+    const uint8_t collector_pub[static KEY_LEN])
+{
+	static const char		 label[] = "vigil/1 cookie key";
+	crypto_generichash_state	 st;
+
+	/* fixed, valid lengths: these cannot fail */
+	(void)crypto_generichash_init(&st, NULL, 0, 32);
+	(void)crypto_generichash_update(&st, (const uint8_t *)label,
+	    sizeof(label) - 1);
+	(void)crypto_generichash_update(&st, collector_pub, KEY_LEN);
+	(void)crypto_generichash_final(&st, key, 32);
+}
+
+void
+wire_cookie_seal(uint8_t out[static WIRE_COOKIE_REPLY_LEN],
+    const uint8_t key[static 32], const uint8_t cookie[static WIRE_COOKIE_LEN],
+    const uint8_t init[static WIRE_HS_INIT_LEN],
+    const uint8_t nonce[static WIRE_COOKIE_NONCE_LEN])
+{
+	memcpy(out, nonce, WIRE_COOKIE_NONCE_LEN);
+	(void)crypto_aead_xchacha20poly1305_ietf_encrypt(
+	    out + WIRE_COOKIE_NONCE_LEN,
+	    NULL, cookie, WIRE_COOKIE_LEN, init, WIRE_HS_INIT_LEN, NULL, nonce,
+	    key);
+}
+
+int
+wire_cookie_open(uint8_t cookie[static WIRE_COOKIE_LEN],
+    const uint8_t key[static 32], const uint8_t body[static WIRE_COOKIE_REPLY_LEN],
+    const uint8_t init[static WIRE_HS_INIT_LEN])
+{
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(cookie, NULL, NULL,
+	    body + WIRE_COOKIE_NONCE_LEN, WIRE_COOKIE_REPLY_LEN -
+	    WIRE_COOKIE_NONCE_LEN, init, WIRE_HS_INIT_LEN, body, key) != 0) {
+		sodium_memzero(cookie, WIRE_COOKIE_LEN);
+		return ERR_AUTH;
+	}
+	return 0;
+}
+
+void
+wire_cookie_mac(uint8_t mac[static WIRE_COOKIE_LEN],
+    const uint8_t cookie[static WIRE_COOKIE_LEN],
+    const uint8_t init[static WIRE_HS_INIT_LEN])
+{
+	(void)crypto_generichash(mac, WIRE_COOKIE_LEN, init, WIRE_HS_INIT_LEN,
+	    cookie, WIRE_COOKIE_LEN);
 }
 
 int

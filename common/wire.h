@@ -4,8 +4,8 @@
  * Records on the TCP stream:   u32 length | u8 type | body
  * length counts type and body and is at most WIRE_MAX_RECORD. Each record
  * type has an exact body size, except DATA, which is bounded. Before the
- * handshake only KEYREQ/KEYRESP/HS_INIT/HS_RESP/STREAM_HDR may appear;
- * after it only DATA. DATA bodies are crypto_secretstream_xchacha20poly1305
+ * handshake only KEYREQ/KEYRESP/HS_INIT/COOKIE/HS_INIT_COOKIE/HS_RESP/
+ * STREAM_HDR may appear; after it only DATA. DATA bodies are crypto_secretstream_xchacha20poly1305
  * messages (struct chan); their plaintext is one inner message:
  *
  *   EVENTS     u8 type=1 | u8 flags | u32 count | u32 rawlen | payload
@@ -46,6 +46,8 @@ enum wire_rtype {
 	WIRE_HS_RESP = 4,	/* body: Noise IK message 2 */
 	WIRE_STREAM_HDR = 5,	/* body: secretstream header */
 	WIRE_DATA = 6,		/* body: secretstream message */
+	WIRE_COOKIE = 7,	/* body: a sealed cookie (collector, busy) */
+	WIRE_HS_INIT_COOKIE = 8, /* body: Noise IK message 1 + cookie MAC */
 };
 
 enum wire_mtype {
@@ -59,9 +61,16 @@ enum wire_mtype {
 /* Handshake payloads: fixed layouts, NUL-padded strings. */
 enum wire_hs_kind { WIRE_HS_CONNECT = 0, WIRE_HS_ENROLL = 1 };
 
+/* A handshake timestamp may be at most this far ahead of the collector's
+ * clock (docs/protocol.md): a day covers a hardware clock kept in local
+ * time (7 h ahead in Vietnam); further ahead, the agent's clock is wrong,
+ * and accepting it would lock the key out until that time. */
+#define WIRE_HS_AHEAD_MAX_S	(24 * 3600)
+
 struct wire_init_payload {
 	uint8_t		kind;			/* enum wire_hs_kind */
-	uint64_t	ts_ns;			/* strictly increasing per agent */
+	uint64_t	ts_ns;			/* strictly increasing per agent,
+						 * unix ns, <= now + AHEAD_MAX */
 	uint8_t		token[WIRE_TOKEN_LEN];	/* zero unless enrolling */
 	char		version[32 + 1];	/* agent version */
 };
@@ -77,6 +86,22 @@ struct wire_resp_payload {
 
 #define WIRE_HS_INIT_LEN	NOISE_INIT_LEN(WIRE_INIT_PAYLOAD_LEN)
 #define WIRE_HS_RESP_LEN	NOISE_RESP_LEN(WIRE_RESP_PAYLOAD_LEN)
+
+/*
+ * Cookies (docs/protocol.md, "Under load: cookies"), as WireGuard's: a
+ * busy collector answers an HS_INIT with a COOKIE instead of doing the
+ * Diffie-Hellman work, and the agent sends the same message again with a
+ * MAC keyed by that cookie (HS_INIT_COOKIE). The cookie is the
+ * collector's keyed hash of the agent's address and port; the COOKIE
+ * record carries it sealed (XChaCha20-Poly1305) under a key derived from
+ * the collector's public key, with the HS_INIT it answers as associated
+ * data, so only the sender of that message can use it.
+ */
+#define WIRE_COOKIE_LEN		16	/* the cookie, and the MAC */
+#define WIRE_COOKIE_NONCE_LEN	crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+#define WIRE_COOKIE_REPLY_LEN	(WIRE_COOKIE_NONCE_LEN + WIRE_COOKIE_LEN + \
+	crypto_aead_xchacha20poly1305_ietf_ABYTES)		/* 56 */
+#define WIRE_HS_INIT_COOKIE_LEN	(WIRE_HS_INIT_LEN + WIRE_COOKIE_LEN)	/* 169 */
 
 /* 1 if s[len] is printable UTF-8 (text_printable(): no control
  * characters, no NUL, no bidirectional controls). */
@@ -99,6 +124,29 @@ void	wire_resp_encode(uint8_t out[static WIRE_RESP_PAYLOAD_LEN],
 	    const struct wire_resp_payload *);
 int	wire_resp_decode(struct wire_resp_payload *,
 	    const uint8_t in[static WIRE_RESP_PAYLOAD_LEN]);
+
+/* The key COOKIE records are sealed with: BLAKE2b-256 of a label and the
+ * collector's public key (known to enrolled agents, pinned). */
+void	wire_cookie_key(uint8_t key[static 32],
+	    const uint8_t collector_pub[static KEY_LEN]);
+/* A COOKIE body: cookie sealed under key with nonce (random, from the
+ * caller), bound to init, the HS_INIT message it answers. */
+void	wire_cookie_seal(uint8_t out[static WIRE_COOKIE_REPLY_LEN],
+	    const uint8_t key[static 32],
+	    const uint8_t cookie[static WIRE_COOKIE_LEN],
+	    const uint8_t init[static WIRE_HS_INIT_LEN],
+	    const uint8_t nonce[static WIRE_COOKIE_NONCE_LEN]);
+/* Open a COOKIE body that answers init. ERR_AUTH (cookie zeroed) if it
+ * was not sealed under key for init. */
+int	wire_cookie_open(uint8_t cookie[static WIRE_COOKIE_LEN],
+	    const uint8_t key[static 32],
+	    const uint8_t body[static WIRE_COOKIE_REPLY_LEN],
+	    const uint8_t init[static WIRE_HS_INIT_LEN]);
+/* The MAC of an HS_INIT_COOKIE: BLAKE2b-128 of init keyed by cookie. The
+ * record body is init followed by this MAC. */
+void	wire_cookie_mac(uint8_t mac[static WIRE_COOKIE_LEN],
+	    const uint8_t cookie[static WIRE_COOKIE_LEN],
+	    const uint8_t init[static WIRE_HS_INIT_LEN]);
 
 /* Inner messages. */
 struct wire_event {

@@ -207,8 +207,17 @@ collector_expected(struct collector_config *c)
 	c->max_connections = 10000;
 	c->handshake_timeout_s = 10;
 	c->idle_timeout_s = 120;
+	c->handshake_memory = 16 << 20;
+	c->source_connections = 64;
+	c->source_handshakes = 20;
+	c->cookie_threshold = 500;
+	c->quota_events = 1000;
+	c->quota_bytes = 1 << 20;
+	c->event_max = 64 << 10;
 	c->commit_events = 5000;
 	c->commit_ms = 20;
+	c->queue_events = 50000;
+	c->queue_bytes = 64 << 20;
 	c->token_ttl_s = 24 * 3600;
 }
 
@@ -260,8 +269,17 @@ assert_collector_eq(const struct collector_config *a,
 	assert_int_equal(a->max_connections, b->max_connections);
 	assert_int_equal(a->handshake_timeout_s, b->handshake_timeout_s);
 	assert_int_equal(a->idle_timeout_s, b->idle_timeout_s);
+	assert_int_equal(a->handshake_memory, b->handshake_memory);
+	assert_int_equal(a->source_connections, b->source_connections);
+	assert_int_equal(a->source_handshakes, b->source_handshakes);
+	assert_int_equal(a->cookie_threshold, b->cookie_threshold);
+	assert_int_equal(a->quota_events, b->quota_events);
+	assert_int_equal(a->quota_bytes, b->quota_bytes);
+	assert_int_equal(a->event_max, b->event_max);
 	assert_int_equal(a->commit_events, b->commit_events);
 	assert_int_equal(a->commit_ms, b->commit_ms);
+	assert_int_equal(a->queue_events, b->queue_events);
+	assert_int_equal(a->queue_bytes, b->queue_bytes);
 	assert_int_equal(a->token_ttl_s, b->token_ttl_s);
 }
 
@@ -558,9 +576,19 @@ test_collector_every_option(void **state)
 	    "max_connections = 1000000\n"
 	    "handshake_timeout = 1m\n"
 	    "idle_timeout = 1d\n"
+	    "handshake_memory = 1G\n"
+	    "source_connections = 3\n"
+	    "source_handshakes = 7\n"
+	    "cookie_threshold = 0\n"
+	    "[quota]\n"
+	    "events_per_second = 250\n"
+	    "bytes_per_second = 256K\n"
+	    "max_event_size = 4K\n"
 	    "[store]\n"
 	    "commit_events = 1\n"
 	    "commit_interval = 1s\n"
+	    "queue_events = 9\n"
+	    "queue_bytes = 2M\n"
 	    "[enroll]\n"
 	    "token_ttl = 7d\n"), 0);
 	assert_string_equal(c.data_dir, "/srv/collector");
@@ -571,8 +599,17 @@ test_collector_every_option(void **state)
 	assert_int_equal(c.max_connections, 1000000);
 	assert_int_equal(c.handshake_timeout_s, 60);
 	assert_int_equal(c.idle_timeout_s, 86400);
+	assert_int_equal(c.handshake_memory, 1ULL << 30);
+	assert_int_equal(c.source_connections, 3);
+	assert_int_equal(c.source_handshakes, 7);
+	assert_int_equal(c.cookie_threshold, 0);
+	assert_int_equal(c.quota_events, 250);
+	assert_int_equal(c.quota_bytes, 256 << 10);
+	assert_int_equal(c.event_max, 4096);
 	assert_int_equal(c.commit_events, 1);
 	assert_int_equal(c.commit_ms, 1000);
+	assert_int_equal(c.queue_events, 9);
+	assert_int_equal(c.queue_bytes, 2 << 20);
 	assert_int_equal(c.token_ttl_s, 7 * 86400);
 }
 
@@ -733,6 +770,67 @@ test_number_ranges(void **state)
 		{ "store", "commit_interval", "0ms", BAD, CF(commit_ms), 0 },
 		{ "store", "commit_interval", "10001ms", BAD, CF(commit_ms),
 		    0 },
+		{ "collector", "handshake_memory", "256K", OK,
+		    CF(handshake_memory), 256 << 10 },
+		{ "collector", "handshake_memory", "4G", OK,
+		    CF(handshake_memory), 4ULL << 30 },
+		{ "collector", "handshake_memory", "262143", BAD,
+		    CF(handshake_memory), 0 },
+		{ "collector", "handshake_memory", "4097M", BAD,
+		    CF(handshake_memory), 0 },
+		{ "collector", "source_connections", "1", OK,
+		    CF(source_connections), 1 },
+		{ "collector", "source_connections", "100000", OK,
+		    CF(source_connections), 100000 },
+		{ "collector", "source_connections", "0", BAD,
+		    CF(source_connections), 0 },
+		{ "collector", "source_connections", "100001", BAD,
+		    CF(source_connections), 0 },
+		{ "collector", "source_handshakes", "1", OK,
+		    CF(source_handshakes), 1 },
+		{ "collector", "source_handshakes", "0", BAD,
+		    CF(source_handshakes), 0 },
+		{ "collector", "source_handshakes", "100001", BAD,
+		    CF(source_handshakes), 0 },
+		{ "collector", "cookie_threshold", "0", OK,
+		    CF(cookie_threshold), 0 },
+		{ "collector", "cookie_threshold", "1000000", OK,
+		    CF(cookie_threshold), 1000000 },
+		{ "collector", "cookie_threshold", "1000001", BAD,
+		    CF(cookie_threshold), 0 },
+		{ "quota", "events_per_second", "100", OK, CF(quota_events),
+		    100 },
+		{ "quota", "events_per_second", "1000000", OK,
+		    CF(quota_events), 1000000 },
+		{ "quota", "events_per_second", "99", BAD, CF(quota_events),
+		    0 },
+		{ "quota", "events_per_second", "1000001", BAD,
+		    CF(quota_events), 0 },
+		{ "quota", "bytes_per_second", "128K", OK, CF(quota_bytes),
+		    128 << 10 },
+		{ "quota", "bytes_per_second", "1G", OK, CF(quota_bytes),
+		    1 << 30 },
+		{ "quota", "bytes_per_second", "131071", BAD, CF(quota_bytes),
+		    0 },
+		{ "quota", "bytes_per_second", "1025M", BAD, CF(quota_bytes),
+		    0 },
+		{ "quota", "max_event_size", "1K", OK, CF(event_max), 1024 },
+		{ "quota", "max_event_size", "65536", OK, CF(event_max),
+		    65536 },
+		{ "quota", "max_event_size", "1023", BAD, CF(event_max), 0 },
+		{ "quota", "max_event_size", "65K", BAD, CF(event_max), 0 },
+		{ "store", "queue_events", "1", OK, CF(queue_events), 1 },
+		{ "store", "queue_events", "10000000", OK, CF(queue_events),
+		    10000000 },
+		{ "store", "queue_events", "0", BAD, CF(queue_events), 0 },
+		{ "store", "queue_events", "10000001", BAD, CF(queue_events),
+		    0 },
+		{ "store", "queue_bytes", "64K", OK, CF(queue_bytes),
+		    64 << 10 },
+		{ "store", "queue_bytes", "16G", OK, CF(queue_bytes),
+		    16ULL << 30 },
+		{ "store", "queue_bytes", "65535", BAD, CF(queue_bytes), 0 },
+		{ "store", "queue_bytes", "16385M", BAD, CF(queue_bytes), 0 },
 		{ "enroll", "token_ttl", "1m", OK, CF(token_ttl_s), 60 },
 		{ "enroll", "token_ttl", "60", OK, CF(token_ttl_s), 60 },
 		{ "enroll", "token_ttl", "365d", OK, CF(token_ttl_s),

@@ -549,7 +549,7 @@ test_commit_order_and_rows(void **state)
 	check_agent(f, f->id1, 20, 20);
 	check_agent(f, f->id2, 20, 20);
 	check_rows(f);
-	assert_int_equal(ingest_backlog(f->ing), 0);
+	assert_int_equal(ingest_backlog(f->ing, NULL), 0);
 }
 
 /* Overlapping seqs, in one group commit and across commits: stored once,
@@ -669,7 +669,7 @@ test_heartbeat_errors(void **state)
 	ingest_submit(f->ing, b);
 	ingest_submit(f->ing, flow_batch(f, &f->owner_a, f->a1, 1, 1, 1));
 	run_until(f, 4);
-	assert_int_equal(ingest_backlog(f->ing), 0);
+	assert_int_equal(ingest_backlog(f->ing, NULL), 0);
 	for (i = 0; i < 3; i++) {
 		assert_ptr_equal(f->done[i].owner, &f->owner_h);
 		assert_int_equal(f->done[i].kind, INGEST_HEARTBEAT);
@@ -741,7 +741,7 @@ test_group_commit_many(void **state)
 	assert_int_equal(count_events(f, NULL), NB * PER);
 	check_agent(f, f->id1, NB * PER / 2, NB * PER / 2);
 	check_agent(f, f->id2, NB * PER / 2, NB * PER / 2);
-	assert_int_equal(ingest_backlog(f->ing), 0);
+	assert_int_equal(ingest_backlog(f->ing, NULL), 0);
 	free(bs);
 	free(exp);
 }
@@ -754,27 +754,39 @@ test_backlog(void **state)
 	struct fixture		*f = *state;
 	struct ingest_batch	*b;
 	double			 t0;
+	size_t			 bytes, held, prev;
 
 	ing_start(f, 100, 10000);
-	assert_int_equal(ingest_backlog(f->ing), 0);
+	assert_int_equal(ingest_backlog(f->ing, &bytes), 0);
+	assert_int_equal(bytes, 0);
 	t0 = now_s();
-	ingest_submit(f->ing, flow_batch(f, &f->owner_a, f->a1, 1, 10, 1));
-	assert_int_equal(ingest_backlog(f->ing), 10);
+	b = flow_batch(f, &f->owner_a, f->a1, 1, 10, 1);
+	/* bytes: what the queued batches hold, arena and entries */
+	held = sizeof(*b) + b->arena_cap + b->cap * sizeof(*b->evs);
+	assert_true(b->arena_cap >= b->arena_len && b->arena_len > 10 * 20);
+	ingest_submit(f->ing, b);
+	assert_int_equal(ingest_backlog(f->ing, &bytes), 10);
+	assert_int_equal(bytes, held);
 	assert_non_null(b = ingest_heartbeat_new(&f->owner_h, f->a1, 1, "1",
 	    "{}", 2));
 	ingest_submit(f->ing, b);
-	assert_int_equal(ingest_backlog(f->ing), 11);
+	prev = bytes;
+	assert_int_equal(ingest_backlog(f->ing, &bytes), 11);
+	assert_true(bytes > prev);
 	assert_non_null(b = ingest_batch_new(INGEST_EVENTS, &f->owner_b,
 	    f->a2));
 	ingest_submit(f->ing, b);		/* empty: counts 1 */
-	assert_int_equal(ingest_backlog(f->ing), 12);
+	prev = bytes;
+	assert_int_equal(ingest_backlog(f->ing, &bytes), 12);
+	assert_int_equal(bytes, prev + sizeof(*b));
 	run_idle(f, 30);		/* below commit_events: it waits */
-	assert_int_equal(ingest_backlog(f->ing), 12);
+	assert_int_equal(ingest_backlog(f->ing, NULL), 12);
 	/* 12 + 88 = commit_events: committed now, not in 10 s */
 	ingest_submit(f->ing, flow_batch(f, &f->owner_a, f->a1, 11, 98, 1));
 	run_until(f, 4);
 	assert_true(now_s() - t0 < 5);
-	assert_int_equal(ingest_backlog(f->ing), 0);
+	assert_int_equal(ingest_backlog(f->ing, &bytes), 0);
+	assert_int_equal(bytes, 0);
 	assert_int_equal(f->done[0].rc, 0);
 	assert_int_equal(f->done[1].rc, 0);
 	assert_int_equal(f->done[2].rc, 0);	/* empty batch: fine */
@@ -808,7 +820,7 @@ test_free_commits_queued(void **state)
 	    "{}", 2));
 	ingest_submit(f->ing, b);
 	exp[NB] = (struct expect){ &f->owner_h, 0 };
-	assert_int_equal(ingest_backlog(f->ing), NB * 5 + 1);
+	assert_int_equal(ingest_backlog(f->ing, NULL), NB * 5 + 1);
 	run_idle(f, 20);
 	assert_int_equal(f->ndone, 0);
 

@@ -637,6 +637,62 @@ test_events_duplicates(void **state)
 	free(evs);
 }
 
+/* The collector's own events (seq 0): each stored, under the agent,
+ * outside its numbering, and read back with seq 0. */
+static int
+own_row(void *arg, const struct store_row *r)
+{
+	int	*n = arg;
+
+	if (r->seq == 0) {
+		assert_string_equal(r->type, "agent_health");
+		n[0]++;
+	} else
+		n[1]++;
+	return 0;
+}
+
+static void
+test_events_own(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_query	 q = { .agent = "a" };
+	struct store_event	 evs[6];
+	size_t			 n;
+	uint64_t		 cnt;
+	int64_t			 r1, r2;
+	int			 seen[2] = { 0, 0 };
+
+	r1 = mkagent(f->s, 1, "a", "o", 1);
+	r2 = mkagent(f->s, 2, "b", "o", 2);
+	fill(evs, r1, 1, 3);
+	evs[3] = evs[0];
+	evs[3].seq = 0;
+	evs[3].type = "agent_health";
+	evs[4] = evs[3];
+	evs[5] = evs[3];
+	evs[5].agent_rowid = r2;
+	assert_int_equal(store_events_insert(f->s, evs, 6, &n), 0);
+	assert_int_equal(n, 6);
+	/* again: the agent's three are duplicates, the own ones are new */
+	assert_int_equal(store_events_insert(f->s, evs, 6, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(count_all(f->s), 9);
+	expect_counts(f->s, r1, 3, 3);		/* only its own numbering */
+	expect_counts(f->s, r2, 0, 0);
+	assert_int_equal(store_events_each(f->s, &q, own_row, seen), 0);
+	assert_int_equal(seen[0], 4);
+	assert_int_equal(seen[1], 3);
+	q.type = "agent_health";
+	assert_int_equal(store_events_count(f->s, &q, &cnt), 0);
+	assert_int_equal(cnt, 4);
+	/* the agent's numbering goes on untouched */
+	fill(evs, r1, 4, 4);
+	assert_int_equal(store_events_insert(f->s, evs, 1, &n), 0);
+	assert_int_equal(n, 1);
+	expect_counts(f->s, r1, 4, 4);
+}
+
 /* The naive model for queries. */
 #define QN	900
 
@@ -928,6 +984,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events_duplicates,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_events_own, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_events_query,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_changed,

@@ -3,7 +3,9 @@
  *
  * Record headers are checked for every type at its exact size, one byte
  * either side, length 0 and the WIRE_MAX_RECORD edge. Handshake payloads
- * round-trip and refuse bad kinds, tokens, padding and text. wire_text_valid
+ * round-trip and refuse bad kinds, tokens, padding and text. Cookie
+ * replies open only under their key and for their HS_INIT, and any
+ * changed byte fails; the cookie MAC is BLAKE2b-128. wire_text_valid
  * is checked against a table of valid and invalid UTF-8. EVENTS messages
  * round-trip for 1 and 4096 events, raw and zstd; every way a decoder can
  * be lied to (counts, sizes, frame content size, truncation, trailing
@@ -214,6 +216,75 @@ zframe(struct wbuf *out, const uint8_t *src, size_t len, int nosize)
 	ZSTD_freeCCtx(cc);
 }
 
+/* ---- cookies ---- */
+
+static void
+test_cookie_seal_open(void **state)
+{
+	uint8_t	pub[KEY_LEN], pub2[KEY_LEN], key[32], key2[32];
+	uint8_t	init[WIRE_HS_INIT_LEN], nonce[WIRE_COOKIE_NONCE_LEN];
+	uint8_t	cookie[WIRE_COOKIE_LEN], got[WIRE_COOKIE_LEN];
+	uint8_t	body[WIRE_COOKIE_REPLY_LEN], again[WIRE_COOKIE_REPLY_LEN];
+	size_t	i;
+
+	(void)state;
+	randombytes_buf(pub, sizeof(pub));
+	memcpy(pub2, pub, sizeof(pub2));
+	pub2[31] ^= 1;
+	wire_cookie_key(key, pub);
+	wire_cookie_key(key2, pub2);
+	assert_memory_not_equal(key, key2, 32);
+	wire_cookie_key(again, pub);		/* deterministic */
+	assert_memory_equal(again, key, 32);
+	randombytes_buf(init, sizeof(init));
+	randombytes_buf(nonce, sizeof(nonce));
+	randombytes_buf(cookie, sizeof(cookie));
+	wire_cookie_seal(body, key, cookie, init, nonce);
+	assert_memory_equal(body, nonce, sizeof(nonce));
+	/* the cookie does not show */
+	for (i = 0; i + WIRE_COOKIE_LEN <= sizeof(body); i++)
+		assert_memory_not_equal(body + i, cookie, WIRE_COOKIE_LEN);
+	assert_int_equal(wire_cookie_open(got, key, body, init), 0);
+	assert_memory_equal(got, cookie, sizeof(got));
+	/* the same nonce seals the same way */
+	wire_cookie_seal(again, key, cookie, init, nonce);
+	assert_memory_equal(again, body, sizeof(body));
+	/* another collector's key, another HS_INIT: refused, zeroed */
+	memset(got, 0xaa, sizeof(got));
+	assert_int_equal(wire_cookie_open(got, key2, body, init), ERR_AUTH);
+	assert_memory_equal(got, (uint8_t[WIRE_COOKIE_LEN]){ 0 }, sizeof(got));
+	init[100] ^= 1;
+	assert_int_equal(wire_cookie_open(got, key, body, init), ERR_AUTH);
+	init[100] ^= 1;
+	/* every byte counts: nonce, ciphertext, tag */
+	for (i = 0; i < sizeof(body); i++) {
+		body[i] ^= 0x40;
+		assert_int_equal(wire_cookie_open(got, key, body, init),
+		    ERR_AUTH);
+		body[i] ^= 0x40;
+	}
+	assert_int_equal(wire_cookie_open(got, key, body, init), 0);
+}
+
+static void
+test_cookie_mac(void **state)
+{
+	uint8_t	cookie[WIRE_COOKIE_LEN], init[WIRE_HS_INIT_LEN];
+	uint8_t	mac[WIRE_COOKIE_LEN], want[WIRE_COOKIE_LEN];
+
+	(void)state;
+	randombytes_buf(cookie, sizeof(cookie));
+	randombytes_buf(init, sizeof(init));
+	wire_cookie_mac(mac, cookie, init);
+	/* the model: keyed BLAKE2b with a 16-byte output */
+	assert_int_equal(crypto_generichash_blake2b(want, sizeof(want), init,
+	    sizeof(init), cookie, sizeof(cookie)), 0);
+	assert_memory_equal(mac, want, sizeof(mac));
+	cookie[0] ^= 1;
+	wire_cookie_mac(want, cookie, init);
+	assert_memory_not_equal(mac, want, sizeof(mac));
+}
+
 /* ---- record headers ---- */
 
 static void
@@ -228,12 +299,16 @@ test_record_header_exact(void **state)
 		{ WIRE_HS_INIT, WIRE_HS_INIT_LEN },
 		{ WIRE_HS_RESP, WIRE_HS_RESP_LEN },
 		{ WIRE_STREAM_HDR, WIRE_STREAM_HDR_LEN },
+		{ WIRE_COOKIE, WIRE_COOKIE_REPLY_LEN },
+		{ WIRE_HS_INIT_COOKIE, WIRE_HS_INIT_COOKIE_LEN },
 	};
 	uint8_t	t;
 	size_t	i, body;
 
 	(void)state;
 	/* the sizes docs/protocol.md gives */
+	assert_int_equal(WIRE_COOKIE_REPLY_LEN, 56);
+	assert_int_equal(WIRE_HS_INIT_COOKIE_LEN, 169);
 	assert_int_equal(WIRE_HS_INIT_LEN, 153);
 	assert_int_equal(WIRE_HS_RESP_LEN, 193);
 	assert_int_equal(WIRE_STREAM_HDR_LEN, 24);
@@ -295,7 +370,7 @@ test_record_header_data(void **state)
 static void
 test_record_header_unknown(void **state)
 {
-	static const uint8_t	bad[] = { 0, 7, 8, 0x10, 0x7f, 0x80, 0xff };
+	static const uint8_t	bad[] = { 0, 9, 0x10, 0x7f, 0x80, 0xff };
 	uint8_t			t;
 	size_t			i, body;
 
@@ -1657,6 +1732,8 @@ main(void)
 		cmocka_unit_test(test_init_reject),
 		cmocka_unit_test(test_resp_roundtrip),
 		cmocka_unit_test(test_resp_reject),
+		cmocka_unit_test(test_cookie_seal_open),
+		cmocka_unit_test(test_cookie_mac),
 		cmocka_unit_test(test_events_roundtrip),
 		cmocka_unit_test(test_events_incompressible),
 		cmocka_unit_test(test_events_encode_errors),

@@ -8,6 +8,8 @@
  *   -> KEYREQ (version)      <- KEYRESP (collector public key)
  *   the key must hash to the fingerprint the operator pinned
  *   -> HS_INIT (kind ENROLL, token)   <- HS_RESP (agent id, name, office)
+ *   (a busy collector first answers <- COOKIE; the same HS_INIT goes
+ *   again with the cookie's MAC, -> HS_INIT_COOKIE, then <- HS_RESP)
  *
  * A collector that does not like the token closes the connection instead
  * of answering, so an early EOF during the handshake means "refused".
@@ -40,9 +42,11 @@
 #include "text.h"
 #include "version.h"
 
-/* Largest fixed-size record body the client reads. */
-#define BODY_MAX \
-	(WIRE_HS_RESP_LEN > KEY_LEN ? WIRE_HS_RESP_LEN : KEY_LEN)
+/* Largest fixed-size record body the client reads (HS_RESP; KEYRESP and
+ * COOKIE are smaller). */
+#define BODY_MAX	WIRE_HS_RESP_LEN
+_Static_assert(KEY_LEN <= BODY_MAX && WIRE_COOKIE_REPLY_LEN <= BODY_MAX,
+    "BODY_MAX holds every record the client reads");
 
 int
 enroll_path(char *out, size_t outlen, const char *dir, const char *name)
@@ -216,6 +220,27 @@ enroll_hs_resp(struct wire_resp_payload *out, struct noise_hs *hs,
 	return 0;
 }
 
+int
+enroll_cookie_reply(uint8_t out[static WIRE_HS_INIT_COOKIE_LEN],
+    const uint8_t collector_pub[static KEY_LEN],
+    const uint8_t init[static WIRE_HS_INIT_LEN], const uint8_t *body,
+    size_t len)
+{
+	uint8_t	key[32], cookie[WIRE_COOKIE_LEN];
+	int	rc = ERR_AUTH;
+
+	wire_cookie_key(key, collector_pub);
+	if (len == WIRE_COOKIE_REPLY_LEN &&
+	    wire_cookie_open(cookie, key, body, init) == 0) {
+		memcpy(out, init, WIRE_HS_INIT_LEN);
+		wire_cookie_mac(out + WIRE_HS_INIT_LEN, cookie, init);
+		rc = 0;
+	}
+	sodium_memzero(key, sizeof(key));
+	sodium_memzero(cookie, sizeof(cookie));
+	return rc;
+}
+
 /* Blocking client I/O. */
 
 static int
@@ -328,21 +353,22 @@ send_record(int fd, const char *addr, uint8_t type, const uint8_t *body,
 	return rc;
 }
 
-/* Read one record that must be of type want; its body (fixed size for
- * every type the client reads) goes to body[BODY_MAX]. */
+/* Read one record that must be of type want (or of want2, unless 0);
+ * its type goes to *type and its body (fixed size for every type the
+ * client reads) to body[BODY_MAX]. */
 static int
-recv_record(int fd, const char *addr, uint8_t want, uint8_t *body,
-    size_t *len, int *closed)
+recv_record(int fd, const char *addr, uint8_t want, uint8_t want2,
+    uint8_t *type, uint8_t *body, size_t *len, int *closed)
 {
-	uint8_t	hdr[WIRE_HDR_LEN], type;
+	uint8_t	hdr[WIRE_HDR_LEN];
 	size_t	blen;
 	int	rc;
 
 	*closed = 0;
 	if ((rc = recv_all(fd, addr, hdr, sizeof(hdr), closed)) != 0)
 		return rc;
-	if (wire_record_header(hdr, &type, &blen) != 0 || type != want ||
-	    blen > BODY_MAX) {
+	if (wire_record_header(hdr, type, &blen) != 0 || (*type != want &&
+	    (want2 == 0 || *type != want2)) || blen > BODY_MAX) {
 		log_warnx("collector %s: unexpected record (type %u, want %u)",
 		    addr, hdr[4], want);
 		return ERR_MALFORMED;
@@ -376,14 +402,14 @@ static int
 fetch_key(int fd, const char *addr, const uint8_t want[static 32],
     uint8_t pub[static KEY_LEN])
 {
-	uint8_t	body[BODY_MAX], ver = WIRE_VERSION, got[32];
+	uint8_t	body[BODY_MAX], ver = WIRE_VERSION, got[32], type;
 	char	fp_want[FPR_STRLEN], fp_got[FPR_STRLEN];
 	size_t	len;
 	int	rc, closed;
 
 	if ((rc = send_record(fd, addr, WIRE_KEYREQ, &ver, 1)) != 0)
 		return rc;
-	if ((rc = recv_record(fd, addr, WIRE_KEYRESP, body, &len,
+	if ((rc = recv_record(fd, addr, WIRE_KEYRESP, 0, &type, body, &len,
 	    &closed)) != 0) {
 		if (closed)
 			log_warnx("collector %s: closed the connection",
@@ -411,6 +437,7 @@ handshake(int fd, const char *addr, struct spool *sp,
 {
 	struct noise_hs	*hs = NULL;
 	uint8_t		 msg[WIRE_HS_INIT_LEN], body[BODY_MAX];
+	uint8_t		 retry[WIRE_HS_INIT_COOKIE_LEN], type;
 	const char	*why = NULL;
 	size_t		 len;
 	int		 rc, closed;
@@ -422,8 +449,23 @@ handshake(int fd, const char *addr, struct spool *sp,
 	}
 	if ((rc = send_record(fd, addr, WIRE_HS_INIT, msg, sizeof(msg))) != 0)
 		goto fail;
-	if ((rc = recv_record(fd, addr, WIRE_HS_RESP, body, &len,
-	    &closed)) != 0) {
+	rc = recv_record(fd, addr, WIRE_HS_RESP, WIRE_COOKIE, &type, body,
+	    &len, &closed);
+	if (rc == 0 && type == WIRE_COOKIE) {
+		/* a busy collector: the same message again, with the MAC */
+		if ((rc = enroll_cookie_reply(retry, cpub, msg, body,
+		    len)) != 0) {
+			log_warnx("collector %s: a cookie that does not open",
+			    addr);
+			goto fail;
+		}
+		if ((rc = send_record(fd, addr, WIRE_HS_INIT_COOKIE, retry,
+		    sizeof(retry))) != 0)
+			goto fail;
+		rc = recv_record(fd, addr, WIRE_HS_RESP, 0, &type, body, &len,
+		    &closed);
+	}
+	if (rc != 0) {
 		if (closed) {
 			log_warnx("enrollment refused by the collector (token "
 			    "unknown, used or expired?)");

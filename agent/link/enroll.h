@@ -72,6 +72,14 @@ int	enroll_hs_init(struct noise_hs **hs,
 	    const uint8_t priv[static KEY_LEN],
 	    const uint8_t collector_pub[static KEY_LEN], uint8_t kind,
 	    const uint8_t *token);
+/* A busy collector answered the HS_INIT message init with a COOKIE
+ * (body[len]): out gets the HS_INIT_COOKIE body to send back on the same
+ * connection (the same message, and its MAC keyed by the cookie).
+ * ERR_AUTH if the COOKIE was not sealed by that collector for init. */
+int	enroll_cookie_reply(uint8_t out[static WIRE_HS_INIT_COOKIE_LEN],
+	    const uint8_t collector_pub[static KEY_LEN],
+	    const uint8_t init[static WIRE_HS_INIT_LEN], const uint8_t *body,
+	    size_t len);
 /* Client handshake message 2 (an HS_RESP record body): authenticate it,
  * decode the payload, check status 0 and that agent_id is ours. On
  * failure *why names the reason. ERR_AUTH, ERR_MALFORMED, ERR_REVOKED

@@ -4,7 +4,9 @@
  * States:  CONNECTING -> HANDSHAKE -> STREAM -> OPEN, and BACKOFF after
  * any failure, from which the retry timer starts CONNECTING again.
  *   CONNECTING  TCP connect (names resolved through evdns)
- *   HANDSHAKE   HS_INIT sent, waiting for HS_RESP
+ *   HANDSHAKE   HS_INIT sent, waiting for HS_RESP (or, once, for a
+ *               COOKIE from a busy collector: the same HS_INIT goes again
+ *               as HS_INIT_COOKIE)
  *   STREAM      our STREAM_HDR sent, waiting for the collector's
  *   OPEN        only DATA records, each one inner message (ACK expected)
  * Connect and handshake together must finish within connect_timeout;
@@ -46,6 +48,7 @@
 #include <sodium.h>
 
 #include "enroll.h"
+#include "clock.h"
 #include "err.h"
 #include "event.h"
 #include "log.h"
@@ -93,6 +96,8 @@ struct uplink {
 	char			 why[256];	/* reason of a failure */
 	struct bufferevent	*bev;
 	struct noise_hs		*hs;
+	uint8_t			 hs_msg[WIRE_HS_INIT_LEN]; /* HS_INIT sent */
+	int			 cookied;	/* a COOKIE came on this link */
 	struct chan		*chan;
 
 	struct event		*ev_retry;	/* backoff over */
@@ -121,15 +126,6 @@ struct uplink {
 
 static void	link_connect(struct uplink *);
 static void	link_lost(struct uplink *);
-
-static int64_t
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Record why the link failed (for the log and status); returns rc. */
 static int __attribute__((format(printf, 3, 4)))
@@ -328,7 +324,7 @@ heartbeat_text(struct uplink *u, size_t *len)
 		failed(u, rc, "spool: %s", vigil_strerror(rc));
 		return NULL;
 	}
-	ev = uplink_heartbeat_json((now_ms() - u->started_ms) / 1000, &st,
+	ev = uplink_heartbeat_json((clock_mono_ms() - u->started_ms) / 1000, &st,
 	    by_type);
 	if (ev != NULL && u->health_cb != NULL &&
 	    (extra = u->health_cb(u->health_arg)) != NULL) {
@@ -463,7 +459,7 @@ inflight_push(struct uplink *u, uint64_t max_seq)
 		u->capinflight = cap;
 	}
 	u->inflight[u->ninflight].max_seq = max_seq;
-	u->inflight[u->ninflight].sent_ms = now_ms();
+	u->inflight[u->ninflight].sent_ms = clock_mono_ms();
 	u->ninflight++;
 	return 0;
 }
@@ -512,7 +508,7 @@ on_ack(struct uplink *u, uint64_t seq)
 	if ((rc = spool_ack(u->spool, seq)) != 0)
 		return failed(u, rc, "spool: %s", vigil_strerror(rc));
 	u->acked = seq;
-	u->acked_ms = now_ms();
+	u->acked_ms = clock_mono_ms();
 	while (n < u->ninflight && u->inflight[n].max_seq <= seq)
 		n++;
 	memmove(u->inflight, u->inflight + n,
@@ -611,6 +607,30 @@ on_hs_resp(struct uplink *u, const uint8_t *body, size_t len)
 	return 0;
 }
 
+/* A busy collector wants proof that we read its replies before it does
+ * the handshake's work: send the same HS_INIT again with the cookie's
+ * MAC. Once per connection. */
+static int
+on_cookie(struct uplink *u, const uint8_t *body, size_t len)
+{
+	uint8_t	retry[WIRE_HS_INIT_COOKIE_LEN];
+	int	rc;
+
+	if (u->cookied)
+		return failed(u, ERR_MALFORMED, "a second cookie");
+	u->cookied = 1;
+	if ((rc = enroll_cookie_reply(retry, u->id.collector_pub, u->hs_msg,
+	    body, len)) != 0)
+		return failed(u, rc, "a cookie that does not open");
+	log_debug("collector %s is busy: handshake again with its cookie",
+	    u->addr);
+	wbuf_reset(&u->out);
+	if ((rc = wire_record_put(&u->out, WIRE_HS_INIT_COOKIE, retry,
+	    sizeof(retry))) != 0)
+		return failed(u, rc, "out of memory");
+	return flush_out(u);
+}
+
 static int
 on_record(struct uplink *u, uint8_t type, const uint8_t *body, size_t len)
 {
@@ -620,6 +640,8 @@ on_record(struct uplink *u, uint8_t type, const uint8_t *body, size_t len)
 	case LINK_HANDSHAKE:
 		if (type == WIRE_HS_RESP)
 			return on_hs_resp(u, body, len);
+		if (type == WIRE_COOKIE)
+			return on_cookie(u, body, len);
 		break;
 	case LINK_STREAM:
 		if (type != WIRE_STREAM_HDR)
@@ -692,6 +714,8 @@ on_connected(struct uplink *u)
 		link_lost(u);
 		return;
 	}
+	memcpy(u->hs_msg, msg, sizeof(u->hs_msg));
+	u->cookied = 0;
 	wbuf_reset(&u->out);
 	if ((rc = wire_record_put(&u->out, WIRE_HS_INIT, msg,
 	    sizeof(msg))) != 0)
@@ -829,7 +853,7 @@ poll_cb(evutil_socket_t fd, short what, void *arg)
 	since = u->ninflight > 0 ? u->inflight[0].sent_ms : 0;
 	if (u->acked_ms > since)
 		since = u->acked_ms;
-	if (u->ninflight > 0 && now_ms() - since >
+	if (u->ninflight > 0 && clock_mono_ms() - since >
 	    UPLINK_ACK_TIMEOUT_S * 1000) {
 		failed(u, ERR_IO, "no acknowledgement for %d s",
 		    UPLINK_ACK_TIMEOUT_S);
@@ -902,7 +926,7 @@ uplink_new(struct uplink **out, struct event_base *base, struct spool *sp,
 	u->base = base;
 	u->spool = sp;
 	u->cfg = cfg;
-	u->started_ms = now_ms();
+	u->started_ms = clock_mono_ms();
 	wbuf_init(&u->arena, 0);
 	wbuf_init(&u->plain, 0);
 	wbuf_init(&u->out, 0);

@@ -11,7 +11,8 @@
 # events each (1,000,000 events), batches of 1,000, events padded to about
 # 300 bytes of JSON (PAD 220). The agents are vigil-peer load threads on
 # the same 2 cores: real handshakes, real secretstream frames, uncompressed
-# EVENTS messages.
+# EVENTS messages. Per-agent quotas are set out of reach: this measures
+# the collector's own ceiling (tests/bench/quota.sh measures the quotas).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 B=${1:-build-bench}
@@ -19,23 +20,23 @@ N=${2:-200}
 M=${3:-5000}
 BATCH=${4:-1000}
 PAD=${5:-220}
-if [ ! -x "$B/tests/vigil-peer" ] || [ ! -x "$B/tests/bench_ceiling" ]; then
-	cmake -S . -B "$B" -DCMAKE_BUILD_TYPE=Release >/dev/null
-	cmake --build "$B" -j"$(nproc)" >/dev/null
-fi
+. tests/bench/lib.sh
+bench_build "$B" tests/vigil-peer tests/bench_ceiling
+bench_tmp
 C=$B/vigil-collector
 P=$B/tests/vigil-peer
-D=$(mktemp -d "${BENCH_DIR:-/var/tmp}/vigil-bench.XXXXXX")
-trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$D"' EXIT
 
-"$C" --data-dir "$D/c" --listen 127.0.0.1:0 run 2>"$D/c.log" &
+printf '[quota]\nevents_per_second = 1000000\nbytes_per_second = 1G\n' \
+    >"$D/c.conf"
+"$C" -c "$D/c.conf" --data-dir "$D/c" --listen 127.0.0.1:0 run \
+    2>"$D/c.log" &
 CPID=$!
 for _ in $(seq 50); do [ -s "$D/c/listen.addr" ] && break; sleep 0.1; done
 ADDR=$(cat "$D/c/listen.addr")
 mkdir -p "$D/keys"
 echo "enrolling $N simulated agents..." >&2
 for ((i = 0; i < N; i++)); do
-	J=$("$C" --data-dir "$D/c" enroll-token --name "sim$i" --office "Xã $((i % 20))" --json)
+	J=$("$C" -c "$D/c.conf" --data-dir "$D/c" enroll-token --name "sim$i" --office "Xã $((i % 20))" --json)
 	"$P" enroll --collector "$ADDR" --key "$D/keys/key$i" \
 		--token "$(sed -n 's/.*"token":"\([0-9a-f]*\)".*/\1/p' <<<"$J")" \
 		--fingerprint "$(sed -n 's/.*"fingerprint":"\([0-9a-f]*\)".*/\1/p' <<<"$J")" >/dev/null
@@ -45,7 +46,7 @@ echo "sending $((N * M)) events..." >&2
 t0=$(date +%s.%N)
 LOAD=$("$P" load --collector "$ADDR" --keys "$D/keys" --agents "$N" --events "$M" --batch "$BATCH" --pad "$PAD")
 t1=$(date +%s.%N)
-STORED=$("$C" --data-dir "$D/c" events --count)
+STORED=$("$C" -c "$D/c.conf" --data-dir "$D/c" events --count)
 HWM=$(awk '/^VmHWM/ {print $2}' "/proc/$CPID/status")
 kill -TERM "$CPID"; wait "$CPID" || true
 

@@ -9,14 +9,18 @@
  *   6  a stream of records to a chan keyed with FUZZ_RX_KEY that accepted
  *      FUZZ_HDR; each DATA body is opened and its plaintext decoded as an
  *      inner message, as the collector does, until one fails
- *   7  text for wire_text_valid, checked against a naive UTF-8 decoder
+ *   7  text for wire_text_valid, checked against a naive UTF-8 decoder;
+ *      with bit 3 also set, a COOKIE body (the first 56 bytes) and the
+ *      HS_INIT it answers (the next 153, zero-padded), opened under the
+ *      key of FUZZ_COLLECTOR_PUB as the agent does
  * Decoders must never crash, leak or read out of bounds; beyond that,
  * whatever decodes must re-encode to the same bytes (the formats are
  * canonical) and results must keep the documented contract, or we abort.
  *
  * The seeds in corpus/wire/ include valid frames for FUZZ_RX_KEY and
  * FUZZ_HDR: a pull state initialised from a header is the push state
- * that header came from, so frames can be made for a fixed header.
+ * that header came from, so frames can be made for a fixed header; and
+ * a COOKIE sealed for FUZZ_COLLECTOR_PUB (cookie-valid).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -42,6 +46,10 @@ static const uint8_t	FUZZ_RX_KEY[32] = {
 static const uint8_t	FUZZ_TX_KEY[32] = {
 	0x66, 0x75, 0x7a, 0x7a, 0x20, 0x74, 0x78, 0x20, 0x6b, 0x65, 0x79,
 };
+static const uint8_t	FUZZ_COLLECTOR_PUB[KEY_LEN] = {
+	0x66, 0x75, 0x7a, 0x7a, 0x20, 0x63, 0x6f, 0x6c, 0x6c, 0x65, 0x63,
+	0x74, 0x6f, 0x72,
+};
 static const uint8_t	FUZZ_HDR[WIRE_STREAM_HDR_LEN] = {
 	0x68, 0x64, 0x72, 0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37,
 	0x38, 0x39, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69,
@@ -49,7 +57,7 @@ static const uint8_t	FUZZ_HDR[WIRE_STREAM_HDR_LEN] = {
 };
 
 enum { F_HEADER, F_INIT, F_RESP, F_EVENTS, F_ACK, F_HEARTBEAT, F_CHAN,
-    F_TEXT };
+    F_TEXT, F_COOKIE = 15 };
 
 static void
 check(int ok)
@@ -82,7 +90,7 @@ fuzz_header(const uint8_t *p, size_t len)
 		check(rc == ERR_MALFORMED || rc == ERR_TOOBIG);
 		return;
 	}
-	check(t >= WIRE_KEYREQ && t <= WIRE_DATA);
+	check(t >= WIRE_KEYREQ && t <= WIRE_HS_INIT_COOKIE);
 	check(body < WIRE_MAX_RECORD);
 	check(t != WIRE_DATA || body > ABYTES);
 	again[0] = (uint8_t)((body + 1) >> 24);
@@ -380,6 +388,39 @@ fuzz_text(const uint8_t *p, size_t len)
 	free(s);
 }
 
+/* A COOKIE body and the HS_INIT it answers, opened as the agent does;
+ * what opens must seal back to the same bytes, and the MAC sent back is
+ * a pure function of cookie and message. */
+static void
+fuzz_cookie(const uint8_t *p, size_t len)
+{
+	uint8_t	*body, *init, key[32], cookie[WIRE_COOKIE_LEN];
+	uint8_t	again[WIRE_COOKIE_REPLY_LEN], mac[WIRE_COOKIE_LEN];
+	uint8_t	mac2[WIRE_COOKIE_LEN];
+	size_t	i;
+	int	rc;
+
+	body = exact(p, len, WIRE_COOKIE_REPLY_LEN);
+	init = exact(len > WIRE_COOKIE_REPLY_LEN ? p + WIRE_COOKIE_REPLY_LEN :
+	    p, len > WIRE_COOKIE_REPLY_LEN ? len - WIRE_COOKIE_REPLY_LEN : 0,
+	    WIRE_HS_INIT_LEN);
+	wire_cookie_key(key, FUZZ_COLLECTOR_PUB);
+	rc = wire_cookie_open(cookie, key, body, init);
+	if (rc == 0) {
+		wire_cookie_seal(again, key, cookie, init, body);
+		check(memcmp(again, body, sizeof(again)) == 0);
+		wire_cookie_mac(mac, cookie, init);
+		wire_cookie_mac(mac2, cookie, init);
+		check(memcmp(mac, mac2, sizeof(mac)) == 0);
+	} else {
+		check(rc == ERR_AUTH);
+		for (i = 0; i < sizeof(cookie); i++)
+			check(cookie[i] == 0);
+	}
+	free(body);
+	free(init);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -412,7 +453,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_chan(p, len);
 		break;
 	default:
-		fuzz_text(p, len);
+		if ((data[0] & 15) == F_COOKIE)
+			fuzz_cookie(p, len);
+		else
+			fuzz_text(p, len);
 		break;
 	}
 	return 0;

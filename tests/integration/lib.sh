@@ -19,6 +19,14 @@
 #   check DESC CMD...    run CMD: print PASS/FAIL; failures make the test fail
 #   files_conf F W [L..] an agent config scanning folder W
 #   finish               print the summary and exit with the right status
+#   peer_enroll KEY NAME enroll vigil-peer's key KEY (created if absent) as
+#                        NAME, office lab, to the running collector
+#   stop_status          stop the collector with SIGTERM; its exit status
+#   indent TEXT          TEXT with each line indented, for the log
+#   peer_deliver KEY     vigil-peer sends 100 events as KEY, numbered on
+#                        from the last call (PEER_NEXT); all acknowledged?
+#   finish_collector LOG the collector still runs, exits cleanly on SIGTERM
+#                        and left no sanitizer report in LOG; then finish
 
 set -u
 BIN=${VIGIL_BIN:?set VIGIL_BIN to the build directory}
@@ -95,9 +103,15 @@ each_watcher() {
 	fi
 }
 
-# A config file for quick tests: short timeouts and backoff.
+# A config file for quick tests: short timeouts and backoff; per-agent
+# quotas out of reach (quota.sh tests them), so that tests which count
+# every event and time their delivery see no agent_health events.
+# [collector] comes last: a test may append to it.
 write_collector_conf() {
 	cat >"$1" <<EOC
+[quota]
+events_per_second = 1000000
+bytes_per_second = 1G
 [collector]
 handshake_timeout = ${HS_TIMEOUT:-5s}
 idle_timeout = ${IDLE_TIMEOUT:-60s}
@@ -188,3 +202,49 @@ count() { coll events --count "$@"; }
 
 # count_is N [ARGS]: the store holds exactly N matching events.
 count_is() { local n=$1; shift; [ "$(count "$@")" = "$n" ]; }
+
+indent() { sed 's/^/    /' <<<"$1"; }
+
+peer_enroll() {
+	local key=$1 name=$2 j tok fpr out rc
+
+	j=$(coll enroll-token --name "$name" --office lab --json) || return 1
+	tok=$(sed -n 's/.*"token":"\([0-9a-f]*\)".*/\1/p' <<<"$j")
+	fpr=$(sed -n 's/.*"fingerprint":"\([0-9a-f]*\)".*/\1/p' <<<"$j")
+	out=$(timeout 20 "$PEER" enroll --collector "$CADDR" --token "$tok" \
+	    --fingerprint "$fpr" --key "$key" 2>&1)
+	rc=$?
+	indent "$out"
+	return $rc
+}
+
+# stop_collector discards the exit status; this returns it.
+stop_status() {
+	local pid=$CPID
+
+	CPID=""
+	kill -TERM "$pid" && wait "$pid"
+}
+
+no_sanitizer_report() {
+	! grep -E 'AddressSanitizer|LeakSanitizer|runtime error:' "$1"
+}
+
+finish_collector() {
+	check "collector still running at the end" kill -0 "$CPID"
+	check "collector exits cleanly on SIGTERM" stop_status
+	check "no sanitizer report in the collector log" no_sanitizer_report "$1"
+	finish
+}
+
+PEER_NEXT=1
+peer_deliver() {
+	local out rc
+
+	out=$(timeout -k 5 40 "$PEER" send --collector "$CADDR" --key "$1" \
+	    --count 100 --start "$PEER_NEXT" 2>&1)
+	rc=$?
+	indent "$out"
+	PEER_NEXT=$((PEER_NEXT + 100))
+	return $rc
+}

@@ -8,12 +8,14 @@
  *                     --key FILE
  *   vigil-peer send   --collector ADDR --key FILE --count N [--batch B]
  *                     [--start SEQ] [--compress] [--malformed K]
- *   vigil-peer attack MODE --collector ADDR [--key FILE] [--conns N]
- *                     [--start SEQ]
+ *   vigil-peer attack MODE --collector ADDR [--key FILE] [--key2 FILE]
+ *                     [--conns N] [--start SEQ]
  *   vigil-peer load   --collector ADDR --keys DIR --agents N --events M
  *                     [--batch B] [--seconds S] [--start SEQ] [--pad P]
  *                     [--compress]
- *   every command:    [--timeout S]
+ *   vigil-peer ping   --collector ADDR --key FILE --count N [--pad P]
+ *                     [--start SEQ]
+ *   every command:    [--timeout S] [--source ADDR]
  *
  * Exit status: 0 the expected behaviour was observed, 1 it was not (or the
  * tool failed), 2 usage. Results go to stdout, diagnostics to stderr.
@@ -39,6 +41,7 @@
 #include <netinet/tcp.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <poll.h>
@@ -55,6 +58,8 @@
 #include <sodium.h>
 
 #include "buf.h"
+#include "clock.h"
+#include "enroll.h"
 #include "err.h"
 #include "event.h"
 #include "keys.h"
@@ -78,15 +83,19 @@
 struct peer_addr {
 	struct sockaddr_storage	ss;
 	socklen_t		len;
+	struct sockaddr_storage	src;		/* --source: bind here first */
+	socklen_t		srclen;		/* 0: the system picks */
 };
 
 struct opts {
 	const char		*cmd;
 	const char		*mode;		/* attack MODE */
 	const char		*collector;
+	const char		*source;	/* --source ADDR */
 	const char		*token;
 	const char		*fpr;
 	const char		*key;
+	const char		*key2;		/* a second enrolled key */
 	const char		*keys_dir;
 	uint64_t		 count;
 	uint64_t		 batch;		/* 0: the command's default */
@@ -114,6 +123,7 @@ struct link {
 	struct wbuf	 tx;		/* plaintext being sent */
 	struct wbuf	 plain;		/* last DATA frame opened */
 	uint64_t	 sent;		/* bytes written */
+	uint64_t	 cookies;	/* COOKIEs answered */
 };
 
 /* A key pair and where its handshake timestamp is kept. */
@@ -123,19 +133,10 @@ struct ident {
 	char	tspath[PATH_MAX];	/* "" for a throwaway key */
 };
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static double
 secs_since(int64_t t0)
 {
-	return (double)(mono_ms() - t0) / 1000.0;
+	return (double)(clock_mono_ms() - t0) / 1000.0;
 }
 
 static uint64_t
@@ -205,6 +206,46 @@ parse_addr(struct peer_addr *a, const char *s)
 	return 0;
 }
 
+/* --source: a numeric address our sockets bind to (port 0), so that a
+ * test can speak from 127.0.0.2 while the good agents use 127.0.0.1. */
+static int
+parse_source(struct peer_addr *a, const char *s)
+{
+	struct addrinfo	 hints, *res = NULL;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_family = a->ss.ss_family;
+	if (getaddrinfo(s, "0", &hints, &res) != 0 || res == NULL)
+		return ERR_MALFORMED;
+	memcpy(&a->src, res->ai_addr, res->ai_addrlen);
+	a->srclen = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+/* A TCP socket for a, bound to --source if one was given; -1 on error
+ * (errno set). */
+static int
+peer_socket(const struct peer_addr *a, int flags)
+{
+	int	fd, one = 1, saved;
+
+	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | flags, 0);
+	if (fd == -1 || a->srclen == 0)
+		return fd;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ==
+	    -1 || bind(fd, (const struct sockaddr *)&a->src, a->srclen) ==
+	    -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
 /* The collector's format_peer(): "1.2.3.4:5" or "[::1]:5". */
 static void
 format_addr(char *out, size_t outlen, const struct sockaddr_storage *ss)
@@ -268,8 +309,7 @@ link_open(struct link *l, const struct peer_addr *a)
 	int			one = 1;
 
 	link_close(l);
-	if ((l->fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC,
-	    0)) == -1) {
+	if ((l->fd = peer_socket(a, 0)) == -1) {
 		log_warn("socket");
 		return ERR_IO;
 	}
@@ -331,7 +371,7 @@ link_read_some(struct link *l, void *p, size_t n, int64_t deadline,
 	int		pr;
 
 	for (;;) {
-		if ((left = deadline - mono_ms()) < 0)
+		if ((left = deadline - clock_mono_ms()) < 0)
 			left = 0;
 		pr = poll(&pfd, 1, (int)(left > INT_MAX ? INT_MAX : left));
 		if (pr == -1 && errno == EINTR)
@@ -502,16 +542,16 @@ ident_wipe(struct ident *id)
 	sodium_memzero(id, sizeof(*id));
 }
 
-/* The next handshake timestamp for id: max(now, last + 1), saved. */
+/* The next handshake timestamp for id: max(floor, last + 1), saved. */
 static int
-ident_next_ts(struct ident *id, uint64_t *ts)
+ident_next_ts_from(struct ident *id, uint64_t floor, uint64_t *ts)
 {
 	char		 buf[32], tmp[PATH_MAX + 8];
 	uint64_t	 last = 0;
 	FILE		*f;
 	int		 n;
 
-	*ts = realtime_ns();
+	*ts = floor;
 	if (id->tspath[0] == '\0')
 		return 0;
 	if ((f = fopen(id->tspath, "r")) != NULL) {
@@ -542,6 +582,13 @@ ident_next_ts(struct ident *id, uint64_t *ts)
 		return ERR_IO;
 	}
 	return 0;
+}
+
+/* The next handshake timestamp for id: max(now, last + 1), saved. */
+static int
+ident_next_ts(struct ident *id, uint64_t *ts)
+{
+	return ident_next_ts_from(id, realtime_ns(), ts);
 }
 
 /* Build an HS_INIT record into l->out (not written). token NULL: zeros. */
@@ -575,6 +622,33 @@ hs_build_init(struct link *l, struct noise_hs **hsp, const struct ident *id,
 	return wire_record_put(&l->out, WIRE_HS_INIT, msg, sizeof(msg));
 }
 
+/* After HS_INIT (still in l->out): the HS_RESP, first answering a busy
+ * collector's COOKIE as the agent does (enroll_cookie_reply). */
+static int
+hs_expect_resp(struct link *l, struct noise_hs *hs, int64_t deadline)
+{
+	uint8_t	retry[WIRE_HS_INIT_COOKIE_LEN];
+	int	rc;
+
+	if ((rc = link_record(l, deadline)) != 0) {
+		log_warnx("%s: waiting for HS_RESP: %s", l->local,
+		    read_failure(l, rc));
+		return rc;
+	}
+	if (l->rtype != WIRE_COOKIE)
+		return l->rtype == WIRE_HS_RESP ? 0 : ERR_MALFORMED;
+	if (l->out.len != WIRE_HDR_LEN + WIRE_HS_INIT_LEN ||
+	    enroll_cookie_reply(retry, noise_remote_static(hs),
+	    l->out.p + WIRE_HDR_LEN, l->in.p, l->in.len) != 0) {
+		log_warnx("%s: a COOKIE that does not open", l->local);
+		return ERR_AUTH;
+	}
+	l->cookies++;
+	if ((rc = link_put(l, WIRE_HS_INIT_COOKIE, retry, sizeof(retry))) != 0)
+		return rc;
+	return link_expect(l, WIRE_HS_RESP, deadline);
+}
+
 /* After HS_INIT: read HS_RESP, key the channel, swap stream headers. */
 static int
 hs_finish(struct link *l, struct noise_hs *hs, struct wire_resp_payload *rp,
@@ -584,7 +658,7 @@ hs_finish(struct link *l, struct noise_hs *hs, struct wire_resp_payload *rp,
 	uint8_t	hdr[WIRE_STREAM_HDR_LEN];
 	int	rc;
 
-	if ((rc = link_expect(l, WIRE_HS_RESP, deadline)) != 0)
+	if ((rc = hs_expect_resp(l, hs, deadline)) != 0)
 		return rc;
 	if ((rc = noise_read_resp(hs, resp, sizeof(resp), l->in.p,
 	    l->in.len)) != 0 || (rc = wire_resp_decode(rp, resp)) != 0) {
@@ -805,7 +879,7 @@ pump_run(struct pump *p, int64_t deadline, int64_t stop)
 
 	while (p->done < p->nbatches) {
 		while (p->sent < p->nbatches && p->sent - p->done < WINDOW &&
-		    (stop == 0 || mono_ms() < stop))
+		    (stop == 0 || clock_mono_ms() < stop))
 			if ((rc = pump_send(p)) != 0)
 				return rc;
 		if (p->done == p->sent)
@@ -837,7 +911,7 @@ cmd_enroll(struct opts *o)
 	uint8_t				 token[WIRE_TOKEN_LEN], want[32], got[32];
 	uint8_t				 cpub[KEY_LEN];
 	char				 aid[AGENT_ID_STRLEN];
-	int64_t				 deadline = mono_ms() +
+	int64_t				 deadline = clock_mono_ms() +
 					     (int64_t)o->timeout_s * 1000;
 	uint64_t			 ts;
 	size_t				 binlen;
@@ -925,7 +999,7 @@ cmd_send(struct opts *o)
 	struct link			l;
 	struct send_ctx			sc;
 	struct pump			p;
-	int64_t				t0 = mono_ms();
+	int64_t				t0 = clock_mono_ms();
 	int64_t				deadline = t0 +
 					    (int64_t)o->timeout_s * 1000;
 	int				ex = 1;
@@ -963,6 +1037,76 @@ cmd_send(struct opts *o)
 	    (unsigned long long)p.ack, secs_since(t0));
 	ex = 0;
 done:
+	evset_free(&es);
+	ident_wipe(&id);
+	link_free(&l);
+	return ex;
+}
+
+static int
+cmp_i64(const void *a, const void *b)
+{
+	int64_t	x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * ping: --count batches of one event (--pad P bytes), one at a time, each
+ * sent when the previous ACK came and 20 ms have passed; prints the ACK
+ * latencies as JSON (ms: p50, p95, max). For the benchmarks: what one
+ * agent sees while another floods.
+ */
+static int
+cmd_ping(struct opts *o)
+{
+	struct wire_resp_payload	 rp;
+	struct ident			 id;
+	struct link			 l;
+	struct evset			 es;
+	int64_t				*lat = NULL, t0, t;
+	uint64_t			 i, ack;
+	json_t				*j;
+	int				 ex = 1;
+
+	memset(&id, 0, sizeof(id));
+	memset(&es, 0, sizeof(es));
+	link_init(&l);
+	if ((lat = calloc(o->count, sizeof(*lat))) == NULL ||
+	    evset_build(&es, o->count, 0, o->start, (size_t)o->pad) != 0 ||
+	    ident_load(&id, o->key, 0) != 0 ||
+	    agent_connect(&l, &o->addr, &id, NULL, WIRE_HS_CONNECT, NULL, &rp,
+	    clock_mono_ms() + (int64_t)o->timeout_s * 1000) != 0)
+		goto done;
+	t0 = clock_mono_ms();
+	for (i = 0; i < o->count; i++) {
+		t = clock_mono_ms();
+		wbuf_reset(&l.tx);
+		wbuf_reset(&l.out);
+		if (wire_events_encode(&l.tx, &es.evs[i], 1, 0) != 0 ||
+		    seal_into(&l, &l.out, l.tx.p, l.tx.len) != 0 ||
+		    link_flush(&l) != 0 || link_ack(&l, &ack, t +
+		    (int64_t)o->timeout_s * 1000) != 0 || ack != es.evs[i].seq)
+			goto done;
+		lat[i] = clock_mono_ms() - t;
+		usleep(20 * 1000);
+	}
+	qsort(lat, o->count, sizeof(*lat), cmp_i64);
+	j = json_pack("{s:s, s:I, s:f, s:I, s:I, s:I}", "agent", rp.name,
+	    "acks", (json_int_t)o->count, "seconds", secs_since(t0),
+	    "p50_ms", (json_int_t)lat[o->count / 2],
+	    "p95_ms", (json_int_t)lat[o->count * 95 / 100],
+	    "max_ms", (json_int_t)lat[o->count - 1]);
+	if (j != NULL && json_dumpf(j, stdout, JSON_COMPACT |
+	    JSON_REAL_PRECISION(4)) == 0) {
+		putchar('\n');
+		ex = 0;
+	}
+	json_decref(j);
+done:
+	if (ex != 0)
+		printf("ping: failed (%s)\n", read_failure(&l, ERR_IO));
+	free(lat);
 	evset_free(&es);
 	ident_wipe(&id);
 	link_free(&l);
@@ -1027,7 +1171,7 @@ one_record(struct attack *a, const char *what, uint32_t len, uint8_t type,
 
 	if (attack_open(a, what) != 0)
 		return 1;
-	t0 = mono_ms();
+	t0 = clock_mono_ms();
 	(void)link_put_raw(&a->l, len, type, body, blen); /* may be cut off */
 	if (half_close)
 		shutdown(a->l.fd, SHUT_WR);
@@ -1047,7 +1191,7 @@ atk_random(struct attack *a)
 		free(junk);
 		return 1;
 	}
-	t0 = mono_ms();
+	t0 = clock_mono_ms();
 	(void)link_write(&a->l, junk, RANDOM_BYTES);	/* may be cut off */
 	free(junk);
 	/* 64 KiB could, once in a blue moon, hold a valid KEYREQ */
@@ -1115,7 +1259,7 @@ atk_keyreqs(struct attack *a)
 
 	if (attack_open(a, "keyreqs") != 0)
 		return 1;
-	t0 = mono_ms();
+	t0 = clock_mono_ms();
 	for (i = 0; i < 2; i++) {
 		if (link_keyreq(&a->l, pub, t0 + a->timeout_ms) != 0) {
 			printf("keyreqs: KEYREQ %d of 2 not answered -> WRONG\n",
@@ -1144,7 +1288,7 @@ refused_init(struct attack *a, const char *what, struct ident *id,
 
 	if (attack_open(a, what) != 0)
 		return 1;
-	t0 = mono_ms();
+	t0 = clock_mono_ms();
 	if (hs_build_init(&a->l, &hs, id, rs, kind, token, ts) != 0) {
 		link_close(&a->l);
 		return 1;
@@ -1205,6 +1349,52 @@ atk_oldts(struct attack *a)
 	    1);
 }
 
+/* Issue 8, item 5: timestamps far ahead must be refused, or the key is
+ * locked out until then (the good key's next delivery shows it). */
+static int
+atk_futurets(struct attack *a)
+{
+	return refused_init(a, "futurets (INT64_MAX)", &a->id, a->cpub,
+	    WIRE_HS_CONNECT, NULL, INT64_MAX);
+}
+
+static int
+atk_aheadts(struct attack *a)
+{
+	return refused_init(a, "aheadts (now + tolerance + 1 s)", &a->id,
+	    a->cpub, WIRE_HS_CONNECT, NULL, realtime_ns() +
+	    (WIRE_HS_AHEAD_MAX_S + 1ULL) * 1000000000ULL);
+}
+
+/* Not a close check: a timestamp 5 s inside the tolerance is accepted
+ * (and saved in FILE.ts, so the key's next handshakes follow it). */
+static int
+atk_ahead_ok(struct attack *a)
+{
+	struct wire_resp_payload	 rp;
+	struct noise_hs			*hs = NULL;
+	uint64_t			 ts;
+	int64_t				 t0 = clock_mono_ms();
+	int				 rc;
+
+	if (attack_open(a, "ahead-ok") != 0)
+		return 1;
+	if ((rc = ident_next_ts_from(&a->id, realtime_ns() +
+	    (WIRE_HS_AHEAD_MAX_S - 5ULL) * 1000000000ULL, &ts)) != 0 ||
+	    (rc = hs_build_init(&a->l, &hs, &a->id, a->cpub, WIRE_HS_CONNECT,
+	    NULL, ts)) != 0 || (rc = link_flush(&a->l)) != 0 ||
+	    (rc = hs_finish(&a->l, hs, &rp, t0 + a->timeout_ms)) != 0)
+		printf("ahead-ok: conn %s: a timestamp %d s ahead was refused "
+		    "(%s) -> WRONG\n", a->l.local, WIRE_HS_AHEAD_MAX_S - 5,
+		    read_failure(&a->l, rc));
+	else
+		printf("ahead-ok: conn %s: a timestamp %d s ahead was accepted "
+		    "-> ok\n", a->l.local, WIRE_HS_AHEAD_MAX_S - 5);
+	noise_free(hs);
+	link_close(&a->l);
+	return rc != 0;
+}
+
 static int
 atk_replay_handshake(struct attack *a)
 {
@@ -1213,7 +1403,7 @@ atk_replay_handshake(struct attack *a)
 	uint8_t				*copy = NULL;
 	size_t				 len;
 	uint64_t			 ts;
-	int64_t				 t0 = mono_ms();
+	int64_t				 t0 = clock_mono_ms();
 	int				 rc;
 
 	if (attack_open(a, "replay-handshake (original)") != 0)
@@ -1240,7 +1430,7 @@ atk_replay_handshake(struct attack *a)
 		free(copy);
 		return 1;
 	}
-	t0 = mono_ms();
+	t0 = clock_mono_ms();
 	(void)link_write(&a->l, copy, len);
 	free(copy);
 	return expect_closed(&a->l, "replay-handshake (same bytes again)", t0,
@@ -1260,7 +1450,7 @@ attack_session(struct attack *a, const char *what)
 	int				rc;
 
 	if ((rc = agent_connect(&a->l, &a->o->addr, &a->id, a->cpub,
-	    WIRE_HS_CONNECT, NULL, &rp, mono_ms() + a->timeout_ms)) != 0) {
+	    WIRE_HS_CONNECT, NULL, &rp, clock_mono_ms() + a->timeout_ms)) != 0) {
 		printf("%s: no session with the collector (%s) -> WRONG\n", what,
 		    read_failure(&a->l, rc));
 		link_close(&a->l);
@@ -1308,7 +1498,7 @@ atk_replay_frame(struct attack *a)
 	wbuf_init(&f, 0);
 	if (attack_session(a, "replay-frame") != 0)
 		goto done;
-	t0 = mono_ms();
+	t0 = clock_mono_ms();
 	if (seal_event(&a->l, &f, a->o->start) != 0 ||
 	    link_write(&a->l, f.p, f.len) != 0 ||
 	    link_ack(&a->l, &seq, t0 + a->timeout_ms) != 0 ||
@@ -1320,7 +1510,7 @@ atk_replay_frame(struct attack *a)
 	}
 	printf("replay-frame: original frame (seq %llu) acknowledged\n",
 	    (unsigned long long)seq);
-	t0 = mono_ms();
+	t0 = clock_mono_ms();
 	(void)link_write(&a->l, f.p, f.len);
 	rc = expect_closed(&a->l, "replay-frame (same frame again)", t0,
 	    t0 + a->timeout_ms, 1);
@@ -1345,7 +1535,7 @@ atk_reorder(struct attack *a)
 		link_close(&a->l);
 		goto done;
 	}
-	t0 = mono_ms();
+	t0 = clock_mono_ms();
 	(void)link_write(&a->l, f2.p, f2.len);
 	rc = expect_closed(&a->l, "reorder (second frame first)", t0,
 	    t0 + a->timeout_ms, 1);
@@ -1371,7 +1561,7 @@ atk_badmac(struct attack *a)
 	}
 	/* one bit in the middle of the ciphertext */
 	f.p[WIRE_HDR_LEN + (f.len - WIRE_HDR_LEN) / 2] ^= 0x01;
-	t0 = mono_ms();
+	t0 = clock_mono_ms();
 	(void)link_write(&a->l, f.p, f.len);
 	rc = expect_closed(&a->l, "badmac (one bit flipped)", t0,
 	    t0 + a->timeout_ms, 1);
@@ -1394,7 +1584,7 @@ bad_message(struct attack *a, const char *what, const uint8_t *msg,
 		link_close(&a->l);
 		return 1;
 	}
-	t0 = mono_ms();
+	t0 = clock_mono_ms();
 	(void)link_flush(&a->l);
 	return expect_closed(&a->l, what, t0, t0 + a->timeout_ms, 1);
 }
@@ -1452,7 +1642,7 @@ atk_empty_batch(struct attack *a)
 		goto done;
 	if (a->o->seconds > 0)
 		sleep((unsigned)a->o->seconds);
-	t0 = mono_ms();
+	t0 = clock_mono_ms();
 	wbuf_reset(&a->l.out);
 	if (wire_events_encode(&m, NULL, 0, 0) != 0 ||
 	    seal_into(&a->l, &a->l.out, m.p, m.len) != 0 ||
@@ -1477,6 +1667,127 @@ done:
 	return rc;
 }
 
+/* A batch of n test events from seq, sealed onto l and written. */
+static int
+send_events(struct link *l, uint64_t seq, uint64_t n)
+{
+	struct evset	es;
+	int		rc;
+
+	if ((rc = evset_build(&es, n, 0, seq, 0)) != 0)
+		return rc;
+	wbuf_reset(&l->tx);
+	if ((rc = wire_events_encode(&l->tx, es.evs, es.n, 0)) == 0) {
+		wbuf_reset(&l->out);
+		if ((rc = seal_into(l, &l->out, l->tx.p, l->tx.len)) == 0)
+			rc = link_flush(l);
+	}
+	evset_free(&es);
+	return rc;
+}
+
+/* Send n events from seq on l and wait for their ACK. */
+static int
+events_acked(struct link *l, uint64_t seq, uint64_t n, int64_t deadline)
+{
+	uint64_t	ack;
+	int		rc;
+
+	if ((rc = send_events(l, seq, n)) != 0 ||
+	    (rc = link_ack(l, &ack, deadline)) != 0)
+		return rc;
+	return ack == seq + n - 1 ? 0 : ERR_MALFORMED;
+}
+
+/*
+ * Not a close check: the sequence of issue 8, item 1, against a
+ * collector whose writer queue is small (queue_events 10) and slow to
+ * commit (commit_interval 2s). B (--key2) fills the queue and is paused;
+ * a new connection of --key sends KEYREQ and HS_INIT in one write and is
+ * paused after the KEYREQ; the old connection A of --key sends a batch and
+ * is paused after it. At the commit the paused connections resume in
+ * that order, and the new connection's handshake replaces A while A is
+ * still waiting to resume. Then B must go on being paused and resumed:
+ * two more batches, each acknowledged. --start is --key2's first seq;
+ * --key uses --start + 1000.
+ */
+static int
+atk_replace_paused(struct attack *a)
+{
+	struct wire_resp_payload	 rp;
+	struct noise_hs			*hs = NULL;
+	struct ident			 id2;
+	struct link			 b, n;
+	struct wbuf			 both;
+	uint8_t				 ver = WIRE_VERSION;
+	uint64_t			 ts, seq = a->o->start, ack;
+	int64_t				 t0 = clock_mono_ms(), dl = t0 + a->timeout_ms;
+	int				 rc, ok = 0;
+
+	link_init(&b);
+	link_init(&n);
+	wbuf_init(&both, 0);
+	memset(&id2, 0, sizeof(id2));
+	if (ident_load(&id2, a->o->key2, 0) != 0 ||
+	    agent_connect(&b, &a->o->addr, &id2, a->cpub, WIRE_HS_CONNECT,
+	    NULL, &rp, dl) != 0 || attack_session(a, "replace-paused") != 0) {
+		printf("replace-paused: no sessions -> WRONG\n");
+		goto done;
+	}
+	/* B fills the writer's queue and is paused */
+	if ((rc = send_events(&b, seq, 50)) != 0)
+		goto io;
+	usleep(200 * 1000);
+	/* the new connection: KEYREQ and HS_INIT in one write */
+	if ((rc = link_open(&n, &a->o->addr)) != 0 ||
+	    (rc = ident_next_ts(&a->id, &ts)) != 0 ||
+	    (rc = hs_build_init(&n, &hs, &a->id, a->cpub, WIRE_HS_CONNECT,
+	    NULL, ts)) != 0)
+		goto io;
+	wire_record_put(&both, WIRE_KEYREQ, &ver, 1);
+	wbuf_bytes(&both, n.out.p, n.out.len);
+	if ((rc = both.err) != 0 ||
+	    (rc = link_write(&n, both.p, both.len)) != 0 ||
+	    (rc = link_expect(&n, WIRE_KEYRESP, dl)) != 0)
+		goto io;
+	/* A sends a batch and is paused behind the new connection */
+	if ((rc = send_events(&a->l, seq + 1000, 1)) != 0)
+		goto io;
+	usleep(200 * 1000);
+	printf("replace-paused: B %s, A %s and new %s paused behind a full "
+	    "queue\n", b.local, a->l.local, n.local);
+	/* the commit resumes them: the new one replaces A */
+	if ((rc = hs_finish(&n, hs, &rp, dl)) != 0) {
+		printf("replace-paused: the new connection's handshake failed "
+		    "(%s) -> WRONG\n", read_failure(&n, rc));
+		goto done;
+	}
+	printf("replace-paused: new connection %s is %s; A replaced\n",
+	    n.local, rp.agent_id);
+	if ((rc = link_ack(&b, &ack, dl)) != 0 || ack != seq + 49)
+		goto io;
+	/* B is paused and resumed again, twice */
+	if ((rc = events_acked(&b, seq + 50, 50, dl)) != 0 ||
+	    (rc = events_acked(&b, seq + 100, 50, dl)) != 0)
+		goto io;
+	printf("replace-paused: B's next two batches acknowledged in %.2f s "
+	    "-> ok\n", secs_since(t0));
+	ok = 1;
+	goto done;
+io:
+	printf("replace-paused: %s after %.2f s -> WRONG\n",
+	    b.eof || n.eof ? "closed by the collector" : vigil_strerror(rc),
+	    secs_since(t0));
+done:
+	noise_free(hs);
+	ident_wipe(&id2);
+	link_free(&b);
+	link_free(&n);
+	link_close(&a->l);
+	wbuf_free(&both);
+	return ok ? 0 : 1;
+}
+
 static int
 atk_idle(struct attack *a)
 {
@@ -1484,7 +1795,7 @@ atk_idle(struct attack *a)
 
 	if (attack_open(a, "idle") != 0)
 		return 1;
-	t0 = mono_ms();
+	t0 = clock_mono_ms();
 	return expect_closed(&a->l, "idle", t0, t0 + a->timeout_ms, 1);
 }
 
@@ -1503,7 +1814,7 @@ atk_slow(struct attack *a)
 	ident_fresh(&fresh);
 	if (attack_open(a, "slow") != 0)
 		return 1;
-	t0 = mono_ms();
+	t0 = clock_mono_ms();
 	if (hs_build_init(&a->l, &hs, &fresh, a->cpub, WIRE_HS_CONNECT, NULL,
 	    realtime_ns()) != 0) {
 		ident_wipe(&fresh);
@@ -1512,18 +1823,134 @@ atk_slow(struct attack *a)
 	}
 	noise_free(hs);
 	ident_wipe(&fresh);
-	for (i = 0; i + 1 < a->l.out.len && mono_ms() < t0 + a->timeout_ms;
+	for (i = 0; i + 1 < a->l.out.len && clock_mono_ms() < t0 + a->timeout_ms;
 	    i++) {
 		if (link_write(&a->l, a->l.out.p + i, 1) != 0)
 			break;
 		n++;
-		rc = link_read_some(&a->l, &b, 1, mono_ms() + 250, &got);
+		rc = link_read_some(&a->l, &b, 1, clock_mono_ms() + 250, &got);
 		if (rc != ERR_AGAIN)
 			break;
 	}
 	printf("slow: %zu of %zu bytes written, one per 250 ms\n", n,
 	    a->l.out.len);
 	return expect_closed(&a->l, "slow", t0, t0 + a->timeout_ms, 1);
+}
+
+/* For the benchmarks: --conns connections in a row, each sends one HS_INIT
+ * from a fresh unknown key, reads one record or the close, and hangs up;
+ * cookies are never answered. Prints what came back. Exit 0. */
+static int
+atk_hsinit(struct attack *a)
+{
+	struct noise_hs	*hs = NULL;
+	struct ident	 fresh;
+	uint64_t	 i, cookies = 0, closed = 0;
+	int64_t		 t0 = clock_mono_ms();
+	int		 rc;
+
+	ident_fresh(&fresh);
+	for (i = 0; i < a->o->conns; i++) {
+		if (link_open(&a->l, &a->o->addr) != 0 ||
+		    hs_build_init(&a->l, &hs, &fresh, a->cpub, WIRE_HS_CONNECT,
+		    NULL, realtime_ns()) != 0)
+			break;
+		noise_free(hs);
+		hs = NULL;
+		(void)link_flush(&a->l);
+		rc = link_record(&a->l, clock_mono_ms() + a->timeout_ms);
+		if (rc == 0 && a->l.rtype == WIRE_COOKIE)
+			cookies++;
+		else if (rc == ERR_IO && a->l.eof)
+			closed++;
+		link_close(&a->l);
+	}
+	ident_wipe(&fresh);
+	printf("hsinit: %llu HS_INIT from unknown keys in %.2f s: %llu got a "
+	    "cookie, %llu were closed\n", (unsigned long long)i,
+	    secs_since(t0), (unsigned long long)cookies,
+	    (unsigned long long)closed);
+	return 0;
+}
+
+/* Open a connection on l, send an HS_INIT from a fresh key and expect a
+ * COOKIE (the collector must be asking for cookies: cookie_threshold 0).
+ * On success l->out still holds the HS_INIT record and *retry the right
+ * HS_INIT_COOKIE body for l. */
+static int
+cookie_asked(struct attack *a, struct link *l, const char *what,
+    uint8_t retry[static WIRE_HS_INIT_COOKIE_LEN])
+{
+	struct noise_hs	*hs = NULL;
+	struct ident	 fresh;
+	int		 rc;
+
+	ident_fresh(&fresh);
+	if ((rc = link_open(l, &a->o->addr)) == 0 &&
+	    (rc = hs_build_init(l, &hs, &fresh, a->cpub, WIRE_HS_CONNECT,
+	    NULL, realtime_ns())) == 0 && (rc = link_flush(l)) == 0)
+		rc = link_expect(l, WIRE_COOKIE, clock_mono_ms() +
+		    a->timeout_ms);
+	if (rc == 0)
+		rc = enroll_cookie_reply(retry, a->cpub, l->out.p +
+		    WIRE_HDR_LEN, l->in.p, l->in.len);
+	if (rc != 0)
+		printf("%s: no COOKIE for an HS_INIT (%s) -> WRONG\n", what,
+		    read_failure(l, rc));
+	noise_free(hs);
+	ident_wipe(&fresh);
+	return rc;
+}
+
+/*
+ * Cookies that must not work, against a collector that asks for them
+ * (cookie_threshold 0): a wrong MAC; a right one made for another
+ * connection; an HS_INIT_COOKIE nobody asked for; a plain HS_INIT again
+ * after the COOKIE. Each closes the connection without an HS_RESP.
+ */
+static int
+atk_badcookie(struct attack *a)
+{
+	struct link	b;
+	uint8_t		retry[WIRE_HS_INIT_COOKIE_LEN], other[sizeof(retry)];
+	int64_t		t0;
+	int		bad = 0;
+
+	link_init(&b);
+	if (cookie_asked(a, &a->l, "badcookie (wrong MAC)", retry) != 0)
+		bad = 1;
+	else {
+		retry[WIRE_HS_INIT_LEN] ^= 1;
+		t0 = clock_mono_ms();
+		(void)link_put(&a->l, WIRE_HS_INIT_COOKIE, retry,
+		    sizeof(retry));
+		bad |= expect_closed(&a->l, "badcookie (wrong MAC)", t0,
+		    t0 + a->timeout_ms, 1);
+	}
+	/* b's cookie, on a->l: bound to b's port, so wrong on a->l */
+	if (cookie_asked(a, &b, "badcookie (another conn's cookie)",
+	    other) != 0 || cookie_asked(a, &a->l,
+	    "badcookie (another conn's cookie)", retry) != 0)
+		bad = 1;
+	else {
+		t0 = clock_mono_ms();
+		(void)link_put(&a->l, WIRE_HS_INIT_COOKIE, other,
+		    sizeof(other));
+		bad |= expect_closed(&a->l, "badcookie (another conn's cookie)",
+		    t0, t0 + a->timeout_ms, 1);
+	}
+	link_free(&b);
+	memset(other, 0, sizeof(other));
+	bad |= one_record(a, "badcookie (HS_INIT_COOKIE unasked)",
+	    1 + WIRE_HS_INIT_COOKIE_LEN, WIRE_HS_INIT_COOKIE, other,
+	    sizeof(other), 0);
+	if (cookie_asked(a, &a->l, "badcookie (HS_INIT again)", retry) != 0)
+		return 1;
+	t0 = clock_mono_ms();
+	(void)link_put(&a->l, WIRE_HS_INIT, retry, WIRE_HS_INIT_LEN);
+	bad |= expect_closed(&a->l, "badcookie (HS_INIT again)", t0,
+	    t0 + a->timeout_ms, 1);
+	return bad;
 }
 
 static void
@@ -1553,8 +1980,7 @@ flood_start(struct flood *f, const struct peer_addr *addr)
 
 	for (i = 0; i < f->n; i++) {
 		f->pfd[i].fd = -1;
-		fd = socket(addr->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-		    SOCK_CLOEXEC, 0);
+		fd = peer_socket(addr, SOCK_NONBLOCK);
 		if (fd == -1) {
 			if (f->failed++ == 0)
 				log_warn("flood: socket");
@@ -1586,7 +2012,7 @@ flood_wait(struct flood *f, int64_t deadline)
 	size_t		i;
 	int		err, left;
 
-	while (f->pending > 0 && (left = (int)(deadline - mono_ms())) > 0) {
+	while (f->pending > 0 && (left = (int)(deadline - clock_mono_ms())) > 0) {
 		if (poll(f->pfd, f->n, left) <= 0)
 			continue;
 		for (i = 0; i < f->n; i++) {
@@ -1608,14 +2034,45 @@ flood_wait(struct flood *f, int64_t deadline)
 	}
 }
 
+/* Of the connected sockets in f, how many the collector closes or resets
+ * within ms; each is polled for input. */
+static size_t
+flood_closed(struct flood *f, int ms)
+{
+	int64_t	deadline = clock_mono_ms() + ms;
+	uint8_t	buf[4096];
+	size_t	i, closed = 0, open = 0;
+	ssize_t	r;
+	int	left;
+
+	for (i = 0; i < f->n; i++) {
+		f->pfd[i].events = f->pfd[i].fd != -1 ? POLLIN : 0;
+		open += f->pfd[i].fd != -1;
+	}
+	while (closed < open && (left = (int)(deadline - clock_mono_ms())) > 0) {
+		if (poll(f->pfd, f->n, left) <= 0)
+			continue;
+		for (i = 0; i < f->n; i++) {
+			if (f->pfd[i].events == 0 || f->pfd[i].revents == 0)
+				continue;
+			r = recv(f->pfd[i].fd, buf, sizeof(buf), MSG_DONTWAIT);
+			if (r > 0 || (r == -1 && errno == EAGAIN))
+				continue;
+			f->pfd[i].events = 0;
+			closed++;
+		}
+	}
+	return closed;
+}
+
 static int
 atk_flood(struct attack *a)
 {
 	struct flood	f;
 	uint8_t		pub[KEY_LEN];
-	size_t		i;
-	int64_t		t0 = mono_ms(), t1;
-	int		alive;
+	size_t		i, closed;
+	int64_t		t0 = clock_mono_ms(), t1;
+	int		alive, hold;
 
 	memset(&f, 0, sizeof(f));
 	f.n = (size_t)a->o->conns;
@@ -1627,17 +2084,142 @@ atk_flood(struct attack *a)
 	printf("flood: %zu connections in %.2f s: %zu connected, %zu refused, "
 	    "%zu failed, %zu still pending\n", f.n, secs_since(t0), f.ok,
 	    f.refused, f.failed, f.pending);
-	usleep(FLOOD_HOLD_MS * 1000);
+	hold = a->o->seconds > 0 ? (int)a->o->seconds * 1000 : FLOOD_HOLD_MS;
+	t1 = clock_mono_ms();
+	closed = flood_closed(&f, hold);
+	if ((t1 = hold - (clock_mono_ms() - t1)) > 0)
+		usleep((useconds_t)t1 * 1000);
+	printf("flood: %zu of them closed by the collector within the %.1f s "
+	    "hold\n", closed, hold / 1000.0);
 	for (i = 0; i < f.n; i++)
 		if (f.pfd[i].fd != -1)
 			close(f.pfd[i].fd);
 	free(f.pfd);
-	t1 = mono_ms();
+	t1 = clock_mono_ms();
 	alive = fetch_collector_key(&a->o->addr, pub, t1 + a->timeout_ms) == 0;
 	printf("flood: after closing them, a key request was %s in %.2f s "
 	    "-> %s\n", alive ? "answered" : "NOT answered", secs_since(t1),
 	    alive && f.ok + f.refused == f.n ? "ok" : "WRONG");
 	return alive && f.ok + f.refused == f.n ? 0 : 1;
+}
+
+/*
+ * Issue 8, item 2: sockets that announce a DATA record as big as the
+ * protocol allows before any handshake, send all of it but the last byte
+ * and hold on. The collector must close every one of them at the header
+ * (or refuse it at accept), never buffer the bodies. --conns N sockets,
+ * held --seconds S (default 1) before the check.
+ */
+static int
+atk_dataflood(struct attack *a)
+{
+	struct flood	 f;
+	uint8_t		*rec;
+	size_t		 i, closed;
+	size_t		 len = 4 + WIRE_MAX_RECORD - 1;	/* one byte short */
+	int64_t		 t0 = clock_mono_ms();
+	int		 fl;
+
+	memset(&f, 0, sizeof(f));
+	f.n = (size_t)a->o->conns;
+	raise_nofile((rlim_t)f.n + 64);
+	if ((f.pfd = calloc(f.n, sizeof(*f.pfd))) == NULL ||
+	    (rec = calloc(1, len)) == NULL) {
+		free(f.pfd);
+		return 1;
+	}
+	put_be32(rec, WIRE_MAX_RECORD);
+	rec[4] = WIRE_DATA;
+	randombytes_buf(rec + WIRE_HDR_LEN, len - WIRE_HDR_LEN);
+	flood_start(&f, &a->o->addr);
+	flood_wait(&f, t0 + a->timeout_ms);
+	for (i = 0; i < f.n; i++) {
+		if (f.pfd[i].fd == -1)
+			continue;
+		/* blocking, bounded by SO_SNDTIMEO; errors are the point */
+		if ((fl = fcntl(f.pfd[i].fd, F_GETFL)) != -1)
+			(void)fcntl(f.pfd[i].fd, F_SETFL, fl & ~O_NONBLOCK);
+		(void)setsockopt(f.pfd[i].fd, SOL_SOCKET, SO_SNDTIMEO,
+		    &(struct timeval){ 2, 0 }, sizeof(struct timeval));
+		(void)send(f.pfd[i].fd, rec, len, MSG_NOSIGNAL);
+	}
+	free(rec);
+	printf("dataflood: %zu connections from %s, each sent a DATA header "
+	    "for %d bytes and all but one byte of it, in %.2f s\n", f.n,
+	    a->o->source ? a->o->source : "the default address",
+	    WIRE_MAX_RECORD, secs_since(t0));
+	closed = flood_closed(&f, a->o->seconds > 0 ?
+	    (int)a->o->seconds * 1000 : FLOOD_HOLD_MS);
+	for (i = 0; i < f.n; i++)
+		if (f.pfd[i].fd != -1)
+			close(f.pfd[i].fd);
+	free(f.pfd);
+	printf("dataflood: %zu of %zu closed by the collector -> %s\n", closed,
+	    f.ok, closed == f.ok ? "ok" : "WRONG");
+	return closed == f.ok ? 0 : 1;
+}
+
+/* A DATA header for the largest record before any handshake, 64 bytes
+ * of body, and nothing more: closed at the header, not after a body. */
+static int
+atk_early_data(struct attack *a)
+{
+	uint8_t	body[64];
+
+	randombytes_buf(body, sizeof(body));
+	return one_record(a, "early-data (DATA header, body withheld)",
+	    WIRE_MAX_RECORD, WIRE_DATA, body, sizeof(body), 0);
+}
+
+/*
+ * --conns N handshakes in a row from one address, each on its own
+ * connection: as --key with fresh timestamps when given (each would be
+ * accepted), else as a fresh unknown key (each is refused after the DH
+ * work). Prints how many got an HS_RESP and how many were closed, and the
+ * rate; not a pass/fail check (exit 0 unless the tool fails).
+ */
+static int
+atk_hsflood(struct attack *a)
+{
+	struct noise_hs	*hs = NULL;
+	struct ident	 fresh;
+	uint64_t	 ts, i, ok = 0, closed = 0;
+	int64_t		 t0 = clock_mono_ms();
+	int		 rc;
+
+	for (i = 0; i < a->o->conns; i++) {
+		if (a->o->key == NULL)
+			ident_fresh(&fresh);
+		if (link_open(&a->l, &a->o->addr) != 0)
+			return 1;
+		ts = realtime_ns();
+		if ((a->o->key != NULL && ident_next_ts(&a->id, &ts) != 0) ||
+		    hs_build_init(&a->l, &hs, a->o->key != NULL ? &a->id :
+		    &fresh, a->cpub, WIRE_HS_CONNECT, NULL, ts) != 0) {
+			link_close(&a->l);
+			return 1;
+		}
+		(void)link_flush(&a->l);
+		rc = hs_expect_resp(&a->l, hs, clock_mono_ms() + a->timeout_ms);
+		noise_free(hs);
+		hs = NULL;
+		if (rc == 0)
+			ok++;
+		else if (a->l.eof)
+			closed++;
+		link_close(&a->l);
+	}
+	if (a->o->key == NULL)
+		ident_wipe(&fresh);
+	printf("hsflood: %llu handshakes from %s in %.2f s: %llu answered, "
+	    "%llu closed, %llu other; %llu cookies answered\n",
+	    (unsigned long long)a->o->conns,
+	    a->o->source ? a->o->source : "the default address",
+	    secs_since(t0), (unsigned long long)ok,
+	    (unsigned long long)closed,
+	    (unsigned long long)(a->o->conns - ok - closed),
+	    (unsigned long long)a->l.cookies);
+	return 0;
 }
 
 static const struct attack_mode {
@@ -1655,6 +2237,9 @@ static const struct attack_mode {
 	{ "unknownkey",		atk_unknownkey,		0, 1 },
 	{ "badtoken",		atk_badtoken,		0, 1 },
 	{ "oldts",		atk_oldts,		1, 1 },
+	{ "futurets",		atk_futurets,		1, 1 },
+	{ "aheadts",		atk_aheadts,		1, 1 },
+	{ "ahead-ok",		atk_ahead_ok,		1, 1 },
 	{ "replay-handshake",	atk_replay_handshake,	1, 1 },
 	{ "replay-frame",	atk_replay_frame,	1, 1 },
 	{ "reorder",		atk_reorder,		1, 1 },
@@ -1663,7 +2248,13 @@ static const struct attack_mode {
 	{ "idle",		atk_idle,		0, 0 },
 	{ "slow",		atk_slow,		0, 1 },
 	{ "flood",		atk_flood,		0, 0 },
+	{ "dataflood",		atk_dataflood,		0, 0 },
+	{ "early-data",		atk_early_data,		0, 0 },
+	{ "hsflood",		atk_hsflood,		0, 1 },
+	{ "badcookie",		atk_badcookie,		0, 1 },
+	{ "hsinit",		atk_hsinit,		0, 1 },
 	{ "empty-batch",	atk_empty_batch,	1, 1 },
+	{ "replace-paused",	atk_replace_paused,	1, 1 },
 };
 
 static int
@@ -1682,6 +2273,11 @@ cmd_attack(struct opts *o)
 		    o->mode);
 		return EXIT_USAGE;
 	}
+	if (strcmp(m->name, "replace-paused") == 0 && o->key2 == NULL) {
+		fprintf(stderr, "vigil-peer: attack %s needs --key2 (a second "
+		    "enrolled key)\n", m->name);
+		return EXIT_USAGE;
+	}
 	if (m->need_key && o->key == NULL) {
 		fprintf(stderr, "vigil-peer: attack %s needs --key (an enrolled "
 		    "key)\n", m->name);
@@ -1691,10 +2287,11 @@ cmd_attack(struct opts *o)
 	a.o = o;
 	a.timeout_ms = (int64_t)o->timeout_s * 1000;
 	link_init(&a.l);
-	if (m->need_key && ident_load(&a.id, o->key, 0) != 0)
+	if ((m->need_key || o->key != NULL) && ident_load(&a.id, o->key,
+	    0) != 0)
 		goto done;
 	if (m->need_cpub && fetch_collector_key(&o->addr, a.cpub,
-	    mono_ms() + a.timeout_ms) != 0) {
+	    clock_mono_ms() + a.timeout_ms) != 0) {
 		printf("%s: no key from the collector -> WRONG\n", m->name);
 		goto done;
 	}
@@ -1815,7 +2412,7 @@ worker_connect(struct worker *w)
 	if ((rc = ident_load(&id, path, 0)) != 0)
 		return rc;
 	rc = agent_connect(&w->l, &w->ld->o->addr, &id, w->ld->cpub,
-	    WIRE_HS_CONNECT, NULL, &rp, mono_ms() + LOAD_TIMEOUT_S * 1000);
+	    WIRE_HS_CONNECT, NULL, &rp, clock_mono_ms() + LOAD_TIMEOUT_S * 1000);
 	ident_wipe(&id);
 	if (rc != 0)
 		log_warnx("agent %u: no session: %s", w->idx,
@@ -1835,7 +2432,7 @@ worker_main(void *arg)
 	pthread_barrier_wait(&w->ld->go);
 	if (w->rc != 0)
 		return NULL;
-	t0 = mono_ms();
+	t0 = clock_mono_ms();
 	memset(&p, 0, sizeof(p));
 	p.l = &w->l;
 	p.make = load_batch;
@@ -1890,7 +2487,7 @@ cmd_load(struct opts *o)
 	memset(&ld, 0, sizeof(ld));
 	ld.o = o;
 	raise_nofile((rlim_t)o->agents + 64);
-	if (fetch_collector_key(&o->addr, ld.cpub, mono_ms() +
+	if (fetch_collector_key(&o->addr, ld.cpub, clock_mono_ms() +
 	    ATTACK_TIMEOUT_S * 1000) != 0 ||
 	    (ld.json = test_event(0, (size_t)o->pad, 0, &ld.jlen)) == NULL ||
 	    load_template(&ld, o->batch) != 0 ||
@@ -1907,7 +2504,7 @@ cmd_load(struct opts *o)
 			    (unsigned long long)i);
 	}
 	pthread_barrier_wait(&ld.go);
-	t0 = mono_ms();
+	t0 = clock_mono_ms();
 	for (i = 0; i < started; i++)
 		pthread_join(ws[i].th, NULL);
 	ex = load_report(&ld, ws, secs_since(t0));
@@ -1933,19 +2530,31 @@ static const char usage_text[] =
 "                  --key FILE\n"
 "       vigil-peer send --collector ADDR --key FILE --count N [--batch B]\n"
 "                  [--start SEQ] [--compress] [--malformed K] [--pad P]\n"
-"       vigil-peer attack MODE --collector ADDR [--key FILE] [--conns N]\n"
-"                  [--start SEQ]\n"
+"       vigil-peer attack MODE --collector ADDR [--key FILE] [--key2 FILE]\n"
+"                  [--conns N] [--start SEQ]\n"
 "       vigil-peer load --collector ADDR --keys DIR --agents N --events M\n"
 "                  [--batch B] [--seconds S] [--start SEQ] [--pad P]\n"
 "                  [--compress]\n"
-"       every command takes --timeout S\n"
+"       vigil-peer ping --collector ADDR --key FILE --count N [--pad P]\n"
+"                  [--start SEQ]   (ACK latency of one-event batches, JSON)\n"
+"       every command takes --timeout S and --source ADDR (bind to ADDR)\n"
 "\n"
 "Attack modes (each checks that the collector closes the connection):\n"
 "  random truncated oversize badtype keyreqs wrongkey unknownkey badtoken\n"
-"  oldts* replay-handshake* replay-frame* reorder* badmac* badmsg* idle\n"
-"  slow flood\n"
+"  oldts* futurets* aheadts* replay-handshake* replay-frame* reorder*\n"
+"  badmac* badmsg* idle\n"
+"  slow flood (--seconds S: hold them S s) dataflood early-data\n"
+"  badcookie        (against a collector asking for cookies)\n"
+"  hsinit           (for benchmarks: --conns HS_INIT from unknown keys,\n"
+"                   cookies never answered)\n"
+"  hsflood          (not a close check: --conns handshakes in a row, as --key\n"
+"                   or as unknown keys; prints how many were answered)\n"
 "  empty-batch*     (not a close check: an empty EVENTS message, then one\n"
 "                   event that must be acknowledged; --seconds S waits first)\n"
+"  ahead-ok*        (not a close check: a timestamp just inside the\n"
+"                   tolerance is accepted)\n"
+"  replace-paused*  (not a close check: --key reconnects while its old\n"
+"                   connection and --key2's are paused; needs --key2)\n"
 "  (* needs --key, an enrolled key)\n"
 "Defaults: --batch 100 (load: 1000), --start 1, --conns 1000,\n"
 "  --timeout 30 (send), 15 (enroll, attack), 120 (load, per ACK).\n"
@@ -1993,9 +2602,11 @@ parse_opts(struct opts *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "collector", required_argument, NULL, 'C' },
+		{ "source", required_argument, NULL, 'A' },
 		{ "token", required_argument, NULL, 'T' },
 		{ "fingerprint", required_argument, NULL, 'F' },
 		{ "key", required_argument, NULL, 'K' },
+		{ "key2", required_argument, NULL, 'k' },
 		{ "keys", required_argument, NULL, 'D' },
 		{ "count", required_argument, NULL, 'n' },
 		{ "batch", required_argument, NULL, 'b' },
@@ -2017,9 +2628,11 @@ parse_opts(struct opts *o, int argc, char **argv)
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'C': o->collector = optarg; break;
+		case 'A': o->source = optarg; break;
 		case 'T': o->token = optarg; break;
 		case 'F': o->fpr = optarg; break;
 		case 'K': o->key = optarg; break;
+		case 'k': o->key2 = optarg; break;
 		case 'D': o->keys_dir = optarg; break;
 		case 'n': rc = opt_number(&o->count, "count", optarg, 1,
 		    10000000); break;
@@ -2064,10 +2677,14 @@ check_opts(struct opts *o)
 	if (parse_addr(&o->addr, o->collector) != 0)
 		return usage("--collector wants HOST:PORT, not '%s'",
 		    o->collector);
+	if (o->source != NULL && parse_source(&o->addr, o->source) != 0)
+		return usage("--source wants a numeric address of the "
+		    "collector's family, not '%s'", o->source);
 	if (strcmp(o->cmd, "enroll") == 0 && (o->token == NULL ||
 	    o->fpr == NULL || o->key == NULL))
 		return usage("%s needs --token, --fingerprint and --key", o->cmd);
-	if (strcmp(o->cmd, "send") == 0 && (o->key == NULL || o->count == 0))
+	if ((strcmp(o->cmd, "send") == 0 || strcmp(o->cmd, "ping") == 0) &&
+	    (o->key == NULL || o->count == 0))
 		return usage("%s needs --key and --count", o->cmd);
 	if (o->malformed > o->count)
 		return usage("%s: --malformed is more than --count", o->cmd);
@@ -2097,6 +2714,7 @@ main(int argc, char **argv)
 		{ "send", cmd_send },
 		{ "attack", cmd_attack },
 		{ "load", cmd_load },
+		{ "ping", cmd_ping },
 	};
 	struct opts	o;
 	size_t		i;
