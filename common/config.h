@@ -71,6 +71,9 @@ struct agent_config {
 	int		 scan_workers;		/* [files] workers, 2 */
 	int		 debounce_ms;		/* [files] debounce, 500ms */
 	int		 watcher;		/* [files] watcher, auto */
+	int		 remote_fs;		/* [files] remote_filesystems,
+						 * no: FUSE and network file
+						 * systems are not entered */
 
 	int		 fim_enabled;		/* [integrity] enabled, yes */
 	struct config_list fim_paths;		/* [integrity] path */

@@ -177,8 +177,7 @@ agent_expected(struct agent_config *c)
 	c->files_enabled = 1;
 	set_list(&c->watch, "/home", "/root", "/tmp", "/media", "/run/media",
 	    "/mnt", NULL);
-	set_list(&c->watch_exclude, "/home/*/.cache/*", "*.part",
-	    "*.crdownload", NULL);
+	set_list(&c->watch_exclude, "/home/*/.cache/*", NULL);
 	set_list(&c->rules, NULL);
 	snprintf(c->local_rules, sizeof(c->local_rules), "/etc/vigil/rules.d");
 	c->scan_max_size = 64ULL * 1024 * 1024;
@@ -186,6 +185,7 @@ agent_expected(struct agent_config *c)
 	c->scan_workers = 2;
 	c->debounce_ms = 500;
 	c->watcher = WATCHER_AUTO;
+	c->remote_fs = 0;
 	c->fim_enabled = 1;
 	set_list(&c->fim_paths, "/etc", "/usr/bin", "/usr/sbin", "/usr/lib",
 	    "/boot", "/var/lib/vigil-agent/agent.key", NULL);
@@ -249,6 +249,7 @@ assert_agent_eq(const struct agent_config *a, const struct agent_config *b)
 	assert_int_equal(a->scan_workers, b->scan_workers);
 	assert_int_equal(a->debounce_ms, b->debounce_ms);
 	assert_int_equal(a->watcher, b->watcher);
+	assert_int_equal(a->remote_fs, b->remote_fs);
 	assert_int_equal(a->fim_enabled, b->fim_enabled);
 	assert_list_eq(&a->fim_paths, &b->fim_paths);
 	assert_list_eq(&a->fim_exclude, &b->fim_exclude);

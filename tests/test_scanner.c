@@ -22,8 +22,10 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 
@@ -855,12 +857,25 @@ test_special(void **state)
 	struct scanner		*sc;
 	struct scanner_result	 r;
 	struct sockaddr_un	 sun;
-	int			 s, fd;
+	int			 s, fd, in;
 
 	sc = load1(fx->rules, 0, 10, NULL);
 	alarm(20);
 	assert_int_equal(mkfifo(at(fx, "fifo"), 0600), 0);
+	/* looked at through O_PATH: never opened (IN_OPEN would say) */
+	assert_true((in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) != -1);
+	assert_true(inotify_add_watch(in, at(fx, "fifo"), IN_OPEN) != -1);
+	if (geteuid() == 0) {	/* /dev/null's numbers, ours alone */
+		assert_int_equal(mknod(at(fx, "null"), S_IFCHR | 0600,
+		    makedev(1, 3)), 0);
+		assert_true(inotify_add_watch(in, at(fx, "null"), IN_OPEN) !=
+		    -1);
+		expect_special(sc, at(fx, "null"), "a character device");
+	}
 	expect_special(sc, at(fx, "fifo"), "a FIFO");
+	assert_int_equal(read(in, &sun, sizeof(sun)), -1);
+	assert_int_equal(errno, EAGAIN);
+	close(in);
 	expect_special(sc, "/dev/null", "a character device");
 	expect_special(sc, fx->dir, "a folder");
 	assert_int_equal(symlink("/dev/zero", at(fx, "link")), 0);
@@ -1090,6 +1105,79 @@ test_non_utf8_path(void **state)
 	scanner_free(sc);
 }
 
+/* Paths past PATH_MAX (files may lie that deep: issue 8, item 10) are
+ * cut in the middle, marked, between UTF-8 sequences, and every event
+ * still fits: even one with two copies of a path that is all invalid
+ * bytes (each escaped to four characters). */
+static void
+test_long_path_event(void **state)
+{
+	struct scanner_result	 r;
+	struct event_meta	 meta;
+	const char		*p;
+	char			*path, *text;
+	size_t			 len, i;
+	json_t			*ev, *s;
+
+	(void)state;
+	assert_non_null(path = malloc(3 * PATH_MAX));
+	memset(&r, 0, sizeof(r));
+
+	/* invalid bytes throughout, two copies (scan and file) */
+	path[0] = '/';
+	memset(path + 1, 0xff, 3 * PATH_MAX - 2);
+	path[3 * PATH_MAX - 1] = '\0';
+	r.path = path;
+	r.status = SCAN_OTHER_FS;
+	r.have_stat = 1;
+	snprintf(r.reason, sizeof(r.reason), "on a FUSE file system");
+	assert_non_null(ev = scanner_event(&r, NULL));
+	assert_non_null(text = event_dump(ev, &len));
+	assert_true(len <= EVENT_MAX_LEN);
+	assert_int_equal(event_parse(&meta, text, len, NULL), 0);
+	free(text);
+	s = json_object_get(ev, "scan");
+	assert_true(json_is_true(json_object_get(s, "path_truncated")));
+	assert_true(json_is_true(json_object_get(s, "path_escaped")));
+	assert_true(json_is_true(json_object_get(json_object_get(ev, "file"),
+	    "path_truncated")));
+	assert_non_null(strstr(json_string_value(json_object_get(s, "path")),
+	    "/.../"));
+	json_decref(ev);
+
+	/* valid UTF-8 ("ệ", three bytes) at every offset: kept whole on
+	 * both sides of the cut, so nothing needs escaping */
+	for (i = 1; i + 3 < 3 * PATH_MAX - 10; i += 3)
+		memcpy(path + i, "\xe1\xbb\x87", 3);
+	memcpy(path + i, "/f.exe", 7);
+	r.status = SCAN_STALLED;
+	assert_non_null(ev = scanner_event(&r, NULL));
+	s = json_object_get(ev, "scan");
+	p = json_string_value(json_object_get(s, "path"));
+	assert_true(strlen(p) <= SCANNER_EVENT_PATH);
+	assert_int_equal(strncmp(p + strlen(p) - 6, "/f.exe", 6), 0);
+	assert_null(json_object_get(s, "path_escaped"));
+	assert_true(json_is_true(json_object_get(s, "path_truncated")));
+	assert_string_equal(json_string_value(json_object_get(s, "status")),
+	    "stalled");
+	json_decref(ev);
+
+	/* up to SCANNER_EVENT_PATH bytes: whole, unmarked */
+	path[SCANNER_EVENT_PATH] = '\0';
+	while (((unsigned char)path[strlen(path) - 1] & 0xc0) == 0x80 ||
+	    (unsigned char)path[strlen(path) - 1] == 0xe1)
+		path[strlen(path) - 1] = '\0';
+	assert_non_null(ev = scanner_event(&r, NULL));
+	s = json_object_get(ev, "scan");
+	assert_string_equal(json_string_value(json_object_get(s, "path")),
+	    path);
+	assert_null(json_object_get(s, "path_truncated"));
+	json_decref(ev);
+	free(path);
+	assert_string_equal(scanner_status_name(SCAN_OTHER_FS), "other_fs");
+	assert_string_equal(scanner_status_name(SCAN_STALLED), "stalled");
+}
+
 static void
 test_severity(void **state)
 {
@@ -1231,6 +1319,7 @@ main(void)
 		T(test_alert_event),
 		T(test_event_meta),
 		T(test_non_utf8_path),
+		T(test_long_path_event),
 		T(test_severity),
 		T(test_signature_id),
 		T(test_threads),

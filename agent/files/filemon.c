@@ -15,9 +15,27 @@
  * crash repeats an event rather than losing it; the watcher and the
  * debounce table are touched only on the event-loop thread; the job queue never holds more than
  * QUEUE_MAX jobs (a full queue leaves work in the debounce table or the
- * pending rescans, retried shortly; nothing is dropped); a scanner is
- * used under the read side of rules_lock and replaced under the write
- * side, so a reload waits for running scans and never frees rules in use.
+ * pending rescans, retried shortly; nothing is dropped); a scan holds a
+ * reference to the rules it uses (struct rules), so a reload swaps them
+ * without waiting for any scan and never frees rules in use.
+ *
+ * Opening: every file and folder is opened with safeopen.h (no symbolic
+ * link followed anywhere on the path, no mount entered that the mount
+ * table refuses, nothing but a regular file opened for reading), and
+ * rescans walk by descriptors (treewalk.h). What cannot be scanned gives
+ * a scan event naming why; only a file gone before its turn is counted
+ * and not reported.
+ *
+ * Stuck workers: a read can wait for ever (a disk that stopped
+ * answering; a FUSE or network file system, when they are entered at
+ * all). Each worker marks what it is on and since when; a watchdog on
+ * the loop gives up a worker busy with one file for twice the per-file
+ * timeout: it reports the file (status "stalled"), starts a fresh worker
+ * in its place (at most ABANDON_MAX such replacements alive at once) and
+ * lets the old thread go: a thread asleep in the kernel cannot be killed.
+ * If it ever wakes, it finishes that one file and exits. At shutdown,
+ * threads still stuck after SHUTDOWN_S are left to the process's exit,
+ * and so is everything they may touch.
  *
  * Load: a burst of thousands of file closes (an unzip, a copy from a USB
  * stick) becomes one debounce entry per path and one scan per file; a
@@ -46,10 +64,13 @@
 #include "filemon.h"
 #include "fim.h"
 #include "log.h"
+#include "mounttab.h"
 #include "pathset.h"
+#include "safeopen.h"
 #include "scancache.h"
 #include "scanner.h"
 #include "spool.h"
+#include "treewalk.h"
 #include "watch.h"
 
 #define QUEUE_MAX	4096	/* scan jobs waiting for a worker */
@@ -57,13 +78,35 @@
 #define PEND_BUCKETS	4096
 #define RETRY_MS	50	/* queue was full: try again */
 #define FLUSH_SECS	1	/* scan cache commit */
+#define WATCHDOG_MS	1000	/* how often busy workers are looked at */
+#define ABANDON_MAX	16	/* workers given up and not back, at most */
+#define SHUTDOWN_S	5	/* wait for workers at the end, at most */
 
-enum job_kind { J_SCAN, J_RESCAN };
+enum job_kind { J_SCAN, J_RESCAN, J_REPORT };
 
 struct job {
 	enum job_kind	 kind;
 	char		*path;
+	int		 status;	/* J_REPORT: enum scanner_status */
+	char		*reason;	/* J_REPORT */
 	struct job	*next;
+};
+
+/* A rule set and the scans using it: freed with the last reference. */
+struct rules {
+	struct scanner	*sc;
+	int		 refs;		/* under fm->mu */
+};
+
+/* One scan worker thread. */
+struct wslot {
+	struct filemon	*fm;
+	pthread_t	 tid;
+	int64_t		 busy_ms;	/* on one file since, 0: idle */
+	char		*what;		/* that file's path (a copy) */
+	size_t		 whatcap;
+	int		 abandoned;	/* given up: exits after this job */
+	int		 done;		/* out of its loop */
 };
 
 struct pend {
@@ -85,6 +128,7 @@ struct fimq {
 
 struct counters {
 	uint64_t	 scanned, matches, problems, cache_hits, rescans;
+	uint64_t	 vanished, stalled;
 };
 
 struct filemon {
@@ -96,19 +140,22 @@ struct filemon {
 	void			*kick_arg;
 
 	struct watch		*watch;
+	struct mounttab		*mt;		/* mounts scans may enter */
 	struct pathset		*scan_roots;	/* [files] watch, resolved */
 	struct pathset		*fim_roots;	/* [integrity] path, resolved */
 	struct scancache	*cache;
-	pthread_rwlock_t	 rules_lock;
-	struct scanner		*scanner;
+	struct rules		*rules;		/* under mu; NULL: no scanning */
 
-	pthread_mutex_t		 mu;		/* jobs, counters */
+	pthread_mutex_t		 mu;		/* jobs, counters, rules, slots */
 	pthread_cond_t		 cv;
+	int			 sync_ok;	/* mu, cv, fmu, fcv made */
 	struct job		*jobs, **jobs_tail;
 	size_t			 njobs;
 	int			 stop;
-	pthread_t		*workers;
-	int			 nworkers;
+	struct wslot		**slots;	/* workers, live and given up */
+	int			 nslots, nworkers;
+	int			 nstuck;	/* given up, not back */
+	struct event		*watchdog_ev;
 	struct counters		 n;
 
 	struct event		*kick_ev;	/* worker -> loop: new events */
@@ -127,6 +174,8 @@ struct filemon {
 	struct fimq		*fimq;
 	int			 fim_stop;
 	int			 fim_ready;	/* baseline exists */
+	int			 global_init;	/* scanner_global_init() done */
+	int			 flush_failed;	/* the last cache flush failed */
 };
 
 static int64_t
@@ -134,7 +183,7 @@ mono_ms(void)
 {
 	struct timespec	ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);	/* cannot fail */
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
@@ -224,190 +273,392 @@ on_kick(evutil_socket_t fd, short what, void *arg)
 		fm->kick(fm->kick_arg);
 }
 
+/* ---- rules: shared by reference ---- */
+
+static struct rules *
+rules_get(struct filemon *fm)
+{
+	struct rules	*r;
+
+	pthread_mutex_lock(&fm->mu);
+	if ((r = fm->rules) != NULL)
+		r->refs++;
+	pthread_mutex_unlock(&fm->mu);
+	return r;
+}
+
+static void
+rules_put(struct filemon *fm, struct rules *r)
+{
+	int	last;
+
+	if (r == NULL)
+		return;
+	pthread_mutex_lock(&fm->mu);
+	last = --r->refs == 0;
+	pthread_mutex_unlock(&fm->mu);
+	if (last) {
+		scanner_free(r->sc);
+		free(r);
+	}
+}
+
+/* ---- workers: what each is on, for the watchdog ---- */
+
+/* The worker starts on path (a copy is kept: the caller's buffer may
+ * move). 1 if it should stop instead (shutdown, or given up). */
+static int
+slot_busy(struct wslot *ws, const char *path)
+{
+	struct filemon	*fm = ws->fm;
+	size_t		 n = strlen(path) + 1, cap;
+	char		*p;
+	int		 stop;
+
+	pthread_mutex_lock(&fm->mu);
+	if (n > ws->whatcap) {
+		cap = n < 256 ? 256 : n;
+		if ((p = realloc(ws->what, cap)) != NULL) {
+			ws->what = p;
+			ws->whatcap = cap;
+		}
+	}
+	if (n <= ws->whatcap)
+		memcpy(ws->what, path, n);
+	ws->busy_ms = mono_ms();
+	stop = fm->stop || ws->abandoned;
+	pthread_mutex_unlock(&fm->mu);
+	return stop;
+}
+
+/* The worker is back from what may block. 1 if the process is shutting
+ * down: leave everything shared alone (filemon_free may have given up
+ * waiting for this thread). */
+static int
+slot_idle(struct wslot *ws)
+{
+	struct filemon	*fm = ws->fm;
+	int		 stop;
+
+	pthread_mutex_lock(&fm->mu);
+	ws->busy_ms = 0;
+	stop = fm->stop;
+	pthread_mutex_unlock(&fm->mu);
+	return stop;
+}
+
+static void
+count(struct filemon *fm, uint64_t *c, uint64_t n)
+{
+	pthread_mutex_lock(&fm->mu);
+	*c += n;
+	pthread_mutex_unlock(&fm->mu);
+}
+
+/* A file not scanned, and why: one scan event. */
+static int
+skip_event(struct filemon *fm, struct spool *sp, const char *path,
+    enum scanner_status status, const char *reason)
+{
+	struct scanner_result	res;
+
+	memset(&res, 0, sizeof(res));
+	res.path = path;
+	res.status = status;
+	(void)snprintf(res.reason, sizeof(res.reason), "%s", reason);
+	count(fm, &fm->n.problems, 1);
+	return emit(fm, sp, scanner_event(&res, NULL));
+}
+
 /* A cache hit on the state a walk just saw: the file need not even be
  * opened (a rescan of an unchanged tree is a stat and a lookup per file). */
 static int
 known(struct filemon *fm, const struct stat *st)
 {
-	int	hit;
+	struct rules	*r;
+	int		 hit;
 
-	if (fm->cache == NULL || !S_ISREG(st->st_mode))
+	if (fm->cache == NULL || !S_ISREG(st->st_mode) ||
+	    (r = rules_get(fm)) == NULL)
 		return 0;
-	pthread_rwlock_rdlock(&fm->rules_lock);
-	hit = scancache_lookup(fm->cache, st,
-	    scanner_info(fm->scanner)->version) > 0;
-	pthread_rwlock_unlock(&fm->rules_lock);
-	if (hit) {
-		pthread_mutex_lock(&fm->mu);
-		fm->n.cache_hits++;
-		pthread_mutex_unlock(&fm->mu);
-	}
+	hit = scancache_lookup(fm->cache, st, scanner_info(r->sc)->version) >
+	    0;
+	rules_put(fm, r);
+	if (hit)
+		count(fm, &fm->n.cache_hits, 1);
 	return hit;
 }
 
-/* One file, by a worker: cache, scan, events. */
+/* Why a file could not be opened, as a scan event; nothing for a file
+ * gone before its turn (counted). */
 static void
-scan_one(struct filemon *fm, struct spool *sp, const char *path)
+open_failed(struct filemon *fm, struct spool *sp, const char *path,
+    const struct safeopen_why *why)
 {
-	struct scanner_result	 res;
-	struct stat		 st;
-	const char		*version;
-	size_t			 i;
-	int			 fd, hit, stored = 1;
+	char	reason[128];
 
-	memset(&res, 0, sizeof(res));
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC |
-	    O_NOCTTY);
-	if (fd == -1 && errno == ENOENT)
-		return;		/* gone before its turn: nothing to scan */
-	if (fd != -1 && (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode))) {
-		close(fd);
-		return;		/* the watcher reports regular files only */
+	if (why->what == SAFEOPEN_GONE) {
+		count(fm, &fm->n.vanished, 1);
+		return;
 	}
-	pthread_rwlock_rdlock(&fm->rules_lock);
-	version = scanner_info(fm->scanner)->version;
-	if (fd == -1) {
-		/* let the scanner say why, in its own words */
-		scanner_scan_path(fm->scanner, &res, path);
-	} else {
-		hit = fm->cache != NULL && scancache_lookup(fm->cache, &st,
-		    version) > 0;
-		if (hit) {
-			pthread_mutex_lock(&fm->mu);
-			fm->n.cache_hits++;
-			pthread_mutex_unlock(&fm->mu);
-			goto out;
-		}
-		scanner_scan_fd(fm->scanner, &res, fd, path);
-	}
-	switch (res.status) {
+	(void)safeopen_reason(why, reason, sizeof(reason));
+	(void)skip_event(fm, sp, path, why->what == SAFEOPEN_XDEV ?
+	    SCAN_OTHER_FS : why->what == SAFEOPEN_ERRNO ? SCAN_UNREADABLE :
+	    SCAN_SPECIAL, reason);
+}
+
+/* The verdict's events, then (only if they are stored) its cache entry:
+ * the verdicts that will not change until the file does (a match is
+ * reported once, not at every rescan). */
+static void
+report(struct filemon *fm, struct spool *sp, struct scanner_result *res,
+    const struct stat *st, const char *version)
+{
+	size_t	i;
+	int	stored = 1;
+
+	switch (res->status) {
 	case SCAN_MATCH:
-		for (i = 0; i < res.nmatches; i++)
-			if (emit(fm, sp, scanner_event(&res,
-			    &res.matches[i])) != 0)
+		for (i = 0; i < res->nmatches; i++)
+			if (emit(fm, sp, scanner_event(res,
+			    &res->matches[i])) != 0)
 				stored = 0;
 		break;
 	case SCAN_CLEAN:
 		break;
 	default:
-		if (emit(fm, sp, scanner_event(&res, NULL)) != 0)
+		if (emit(fm, sp, scanner_event(res, NULL)) != 0)
 			stored = 0;
 		break;
 	}
-	/* Remember the verdicts that will not change until the file does
-	 * (a match is reported once, not at every rescan), and only once
-	 * their events are safely in the spool. */
-	if (fd != -1 && fm->cache != NULL && stored && (res.status == SCAN_CLEAN ||
-	    res.status == SCAN_MATCH || res.status == SCAN_TOOBIG ||
-	    res.status == SCAN_TIMEOUT))
-		scancache_store(fm->cache, &st, version,
-		    res.status == SCAN_CLEAN);
+	if (fm->cache != NULL && stored && (res->status == SCAN_CLEAN ||
+	    res->status == SCAN_MATCH || res->status == SCAN_TOOBIG ||
+	    res->status == SCAN_TIMEOUT) &&
+	    scancache_store(fm->cache, st, version,
+	    res->status == SCAN_CLEAN) != 0)
+		log_warnx("files: %s: scan cache not updated", res->path);
 	pthread_mutex_lock(&fm->mu);
 	fm->n.scanned++;
-	if (res.status == SCAN_MATCH)
-		fm->n.matches += res.nmatches;
-	else if (res.status != SCAN_CLEAN)
+	if (res->status == SCAN_MATCH)
+		fm->n.matches += res->nmatches;
+	else if (res->status != SCAN_CLEAN)
 		fm->n.problems++;
 	pthread_mutex_unlock(&fm->mu);
-out:
-	pthread_rwlock_unlock(&fm->rules_lock);
-	scanner_result_clear(&res);
-	if (fd != -1)
-		close(fd);
 }
 
-/* A whole tree, by a worker. Symlinks are not followed; excluded folders
- * are not entered. */
+/*
+ * One file, by a worker: opened safely (by path, or as name beside the
+ * folder dirfd during a walk), looked up in the cache, scanned, reported.
+ */
 static void
-rescan_tree(struct filemon *fm, struct spool *sp, const char *root)
+scan_one(struct wslot *ws, struct spool *sp, int dirfd, const char *name,
+    const char *path)
 {
-	char		*argv[2] = { (char *)root, NULL };
-	FTS		*fts;
-	FTSENT		*e;
-	struct timespec	 t0, t1;
-	uint64_t	 files = 0, unchanged = 0;
-	int		 stopped = 0;
+	struct filemon		*fm = ws->fm;
+	struct scanner_result	 res;
+	struct safeopen_why	 why;
+	struct rules		*r = NULL;
+	struct stat		 st;
+	int			 fd = -1, rc, hit = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if ((fts = fts_open(argv, FTS_PHYSICAL | FTS_NOCHDIR, NULL)) == NULL) {
-		log_warn("files: rescan %s", root);
+	memset(&res, 0, sizeof(res));
+	if (slot_busy(ws, path))
 		return;
+	rc = safeopen_file(&fd, &st, fm->mt, dirfd, dirfd == AT_FDCWD ?
+	    path : name, &why);
+	if (rc == 0 && (r = rules_get(fm)) != NULL) {
+		hit = fm->cache != NULL && scancache_lookup(fm->cache, &st,
+		    scanner_info(r->sc)->version) > 0;
+		if (!hit)
+			scanner_scan_fd(r->sc, &res, fd, path);
 	}
-	while ((e = fts_read(fts)) != NULL) {
-		pthread_mutex_lock(&fm->mu);
-		if (fm->stop) {
-			pthread_mutex_unlock(&fm->mu);
-			stopped = 1;
-			break;
-		}
-		pthread_mutex_unlock(&fm->mu);
-		if (fm->watch != NULL && watch_excluded(fm->watch, e->fts_path)) {
-			if (e->fts_info == FTS_D)
-				fts_set(fts, e, FTS_SKIP);
-			continue;
-		}
-		switch (e->fts_info) {
-		case FTS_F:
-			files++;
-			if (known(fm, e->fts_statp))
-				unchanged++;
-			else
-				scan_one(fm, sp, e->fts_path);
-			break;
-		case FTS_DNR:
-		case FTS_ERR:
-			log_warnx("files: rescan: %s: %s", e->fts_path,
-			    strerror(e->fts_errno));
-			break;
-		default:
-			break;
-		}
+	if (slot_idle(ws))
+		goto done;
+	if (rc != 0)
+		open_failed(fm, sp, path, &why);
+	else if (hit)
+		count(fm, &fm->n.cache_hits, 1);
+	else if (r != NULL)
+		report(fm, sp, &res, &st, scanner_info(r->sc)->version);
+done:
+	rules_put(fm, r);
+	scanner_result_clear(&res);
+	if (fd != -1)
+		(void)close(fd);
+}
+
+/* ---- rescans: a walk by descriptors ---- */
+
+struct rescan_ctx {
+	struct wslot	*ws;
+	struct spool	*sp;
+	uint64_t	 unchanged;
+};
+
+static int
+rs_step(void *arg, const char *path)
+{
+	struct rescan_ctx	*x = arg;
+
+	return slot_busy(x->ws, path);
+}
+
+static int
+rs_excluded(void *arg, const char *path)
+{
+	struct rescan_ctx	*x = arg;
+
+	return x->ws->fm->watch != NULL &&
+	    watch_excluded(x->ws->fm->watch, path);
+}
+
+static void
+rs_file(void *arg, int dirfd, const char *name, const char *path,
+    size_t len, const struct stat *st)
+{
+	struct rescan_ctx	*x = arg;
+
+	(void)len;
+	if (known(x->ws->fm, st))
+		x->unchanged++;
+	else
+		scan_one(x->ws, x->sp, dirfd, name, path);
+}
+
+static void
+rs_skip(void *arg, const char *path, enum treewalk_skip what,
+    const struct safeopen_why *why)
+{
+	struct rescan_ctx	*x = arg;
+	char			 reason[160], r[128];
+
+	if (what == TREEWALK_XDEV) {
+		(void)snprintf(reason, sizeof(reason), "a mount point, %s "
+		    "([files] remote_filesystems)", safeopen_reason(why, r,
+		    sizeof(r)));
+		(void)skip_event(x->ws->fm, x->sp, path, SCAN_OTHER_FS, reason);
+	} else if (what == TREEWALK_DEEP) {
+		(void)snprintf(reason, sizeof(reason), "a folder nested more "
+		    "than %d levels below the rescan's start: not rescanned",
+		    TREEWALK_DEPTH);
+		(void)skip_event(x->ws->fm, x->sp, path, SCAN_UNREADABLE,
+		    reason);
+	} else {
+		(void)snprintf(reason, sizeof(reason), "a folder that cannot "
+		    "be read: %s", safeopen_reason(why, r, sizeof(r)));
+		(void)skip_event(x->ws->fm, x->sp, path, SCAN_UNREADABLE,
+		    reason);
 	}
-	fts_close(fts);
-	if (stopped)
+}
+
+static const struct treewalk_cb rescan_cb = {
+	rs_step, rs_excluded, rs_file, rs_skip,
+};
+
+/* A whole tree, by a worker. */
+static void
+rescan_tree(struct wslot *ws, struct spool *sp, const char *root)
+{
+	struct rescan_ctx	 x = { ws, sp, 0 };
+	struct treewalk_stats	 st;
+	struct timespec		 t0, t1;
+	int			 rc;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = treewalk(root, ws->fm->mt, &rescan_cb, &x, &st);
+	if (slot_idle(ws) || st.stopped)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (rc != 0)
+		log_warnx("files: rescan of %s cut short: %s", root,
+		    vigil_strerror(rc));
+	(void)clock_gettime(CLOCK_MONOTONIC, &t1);
 	log_info("files: rescanned %s: %" PRIu64 " files, %" PRIu64
-	    " unchanged since their last scan, in %.2f s", root, files,
-	    unchanged, (double)(t1.tv_sec - t0.tv_sec) +
+	    " unchanged since their last scan, %" PRIu64 " places not "
+	    "entered, in %.2f s", root, st.files, x.unchanged, st.skipped,
+	    (double)(t1.tv_sec - t0.tv_sec) +
 	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+}
+
+static void
+job_free(struct job *j)
+{
+	if (j == NULL)
+		return;
+	free(j->path);
+	free(j->reason);
+	free(j);
+}
+
+static void
+run_job(struct wslot *ws, struct spool *sp, struct job *j)
+{
+	if (j->kind == J_SCAN)
+		scan_one(ws, sp, AT_FDCWD, NULL, j->path);
+	else if (j->kind == J_RESCAN)
+		rescan_tree(ws, sp, j->path);
+	else if (!slot_idle(ws))
+		(void)skip_event(ws->fm, sp, j->path,
+		    (enum scanner_status)j->status, j->reason);
 }
 
 static void *
 worker(void *arg)
 {
-	struct filemon	*fm = arg;
-	struct spool	*sp;
+	struct wslot	*ws = arg;
+	struct filemon	*fm = ws->fm;
+	struct spool	*sp = NULL;
 	struct job	*j;
 
 	/* one spool handle per thread (spool.h) */
-	if (spool_open(&sp, fm->spool_path, fm->cfg->spool_max) != 0) {
+	if (spool_open(&sp, fm->spool_path, fm->cfg->spool_max) != 0)
 		log_warnx("files: a scan worker cannot open the spool; it "
 		    "stops");
-		return NULL;
-	}
 	pthread_mutex_lock(&fm->mu);
 	for (;;) {
-		while (fm->jobs == NULL && !fm->stop)
+		while (sp != NULL && fm->jobs == NULL && !fm->stop &&
+		    !ws->abandoned)
 			pthread_cond_wait(&fm->cv, &fm->mu);
-		if (fm->stop)
+		if (sp == NULL || fm->stop || ws->abandoned)
 			break;
 		j = fm->jobs;
 		if ((fm->jobs = j->next) == NULL)
 			fm->jobs_tail = &fm->jobs;
 		fm->njobs--;
 		pthread_mutex_unlock(&fm->mu);
-		if (j->kind == J_SCAN)
-			scan_one(fm, sp, j->path);
-		else
-			rescan_tree(fm, sp, j->path);
-		free(j->path);
-		free(j);
+		run_job(ws, sp, j);
+		job_free(j);
 		pthread_mutex_lock(&fm->mu);
 	}
+	ws->done = 1;
+	if (ws->abandoned)
+		fm->nstuck--;
 	pthread_mutex_unlock(&fm->mu);
 	spool_close(sp);
 	return NULL;
+}
+
+/* A new worker; caller holds fm->mu. 0 or ERR_NOMEM. */
+static int
+start_worker(struct filemon *fm)
+{
+	struct wslot	**v, *ws;
+
+	if ((ws = calloc(1, sizeof(*ws))) == NULL)
+		return ERR_NOMEM;
+	if ((v = reallocarray(fm->slots, (size_t)fm->nslots + 1,
+	    sizeof(*v))) == NULL) {
+		free(ws);
+		return ERR_NOMEM;
+	}
+	fm->slots = v;
+	ws->fm = fm;
+	if (pthread_create(&ws->tid, NULL, worker, ws) != 0) {
+		free(ws);
+		return ERR_NOMEM;
+	}
+	fm->slots[fm->nslots++] = ws;
+	fm->nworkers++;
+	return 0;
 }
 
 /* Queue a job if there is room: 0, ERR_FULL (keep it and retry), or
@@ -440,6 +691,78 @@ submit(struct filemon *fm, enum job_kind kind, const char *path)
 	return 0;
 }
 
+/* A skip to report (made on the loop, which has no spool handle): ahead
+ * of the queue, whatever its length: these are few. Logged if lost. */
+static void
+submit_report(struct filemon *fm, const char *path, enum scanner_status st,
+    const char *reason)
+{
+	struct job	*j;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL ||
+	    (j->path = strdup(path)) == NULL ||
+	    (j->reason = strdup(reason)) == NULL) {
+		job_free(j);
+		log_warnx("files: out of memory: a %s report on %s is lost",
+		    scanner_status_name(st), path);
+		return;
+	}
+	j->kind = J_REPORT;
+	j->status = (int)st;
+	pthread_mutex_lock(&fm->mu);
+	if ((j->next = fm->jobs) == NULL)
+		fm->jobs_tail = &j->next;
+	fm->jobs = j;
+	fm->njobs++;
+	pthread_cond_signal(&fm->cv);
+	pthread_mutex_unlock(&fm->mu);
+}
+
+/* ---- the watchdog (loop) ---- */
+
+/* Give up the workers busy with one file for twice the per-file timeout;
+ * each gets a fresh worker in its place, while ABANDON_MAX allow. */
+static void
+on_watchdog(evutil_socket_t fd, short what, void *arg)
+{
+	struct filemon	*fm = arg;
+	struct wslot	*ws;
+	int64_t		 now = mono_ms(), limit;
+	char		*gone[8], reason[160];
+	int		 i, n = 0, full = 0;
+
+	limit = 2000LL * fm->cfg->scan_timeout_s;
+	pthread_mutex_lock(&fm->mu);
+	for (i = 0; i < fm->nslots && n < (int)(sizeof(gone) /
+	    sizeof(gone[0])); i++) {
+		ws = fm->slots[i];
+		if (ws->abandoned || ws->done || ws->busy_ms == 0 ||
+		    now - ws->busy_ms <= limit)
+			continue;
+		ws->abandoned = 1;
+		fm->nworkers--;
+		fm->nstuck++;
+		fm->n.stalled++;
+		gone[n++] = ws->what != NULL ? strdup(ws->what) : NULL;
+		if (fm->nstuck > ABANDON_MAX || start_worker(fm) != 0)
+			full = 1;
+	}
+	pthread_mutex_unlock(&fm->mu);
+	(void)snprintf(reason, sizeof(reason), "its file system did not "
+	    "answer in %d s: the scan was given up and another thread carries "
+	    "on", (int)(limit / 1000));
+	for (i = 0; i < n; i++) {
+		log_warnx("files: %s: %s", gone[i] ? gone[i] : "(a file)",
+		    reason);
+		if (gone[i] != NULL)
+			submit_report(fm, gone[i], SCAN_STALLED, reason);
+		free(gone[i]);
+	}
+	if (full)
+		log_warnx("files: %d scan threads are stuck in the kernel; "
+		    "no more are started in their place", fm->nstuck);
+}
+
 static uint32_t
 path_hash(const char *s)
 {
@@ -459,7 +782,9 @@ arm_debounce(struct filemon *fm, int64_t delay_ms)
 		delay_ms = 0;
 	tv.tv_sec = delay_ms / 1000;
 	tv.tv_usec = (delay_ms % 1000) * 1000;
-	evtimer_add(fm->debounce_ev, &tv);
+	if (evtimer_add(fm->debounce_ev, &tv) != 0)
+		log_warnx("files: the debounce timer cannot be armed: written "
+		    "files wait for the next one");
 }
 
 static void
@@ -589,6 +914,16 @@ static void
 on_file(void *arg, const struct watch_event *ev)
 {
 	struct filemon	*fm = arg;
+	char		 reason[96];
+
+	if (ev->flags & WATCH_EV_TOOLONG) {
+		/* cannot be named, so cannot be opened: say so */
+		(void)snprintf(reason, sizeof(reason), "its path is %d bytes "
+		    "or longer: not scanned", WATCH_PATH_MAX);
+		if (fm->cfg->files_enabled)
+			submit_report(fm, ev->path, SCAN_UNREADABLE, reason);
+		return;
+	}
 
 	if (fm->cfg->fim_enabled && under(fm->fim_roots, ev->path))
 		fim_enqueue(fm, ev->path);
@@ -618,8 +953,15 @@ on_flush(evutil_socket_t fd, short what, void *arg)
 {
 	struct filemon	*fm = arg;
 
-	if (fm->cache != NULL)
-		scancache_flush(fm->cache);
+	int		 rc;
+
+	if (fm->cache == NULL)
+		return;
+	/* once per failing stretch: a full disk must not fill the log */
+	if ((rc = scancache_flush(fm->cache)) != 0 && !fm->flush_failed)
+		log_warnx("files: scan cache: %s; files will be scanned "
+		    "again", vigil_strerror(rc));
+	fm->flush_failed = rc != 0;
 }
 
 struct fimctx {
@@ -700,7 +1042,7 @@ fim_main(void *arg)
 	pthread_mutex_lock(&fm->fmu);
 	fm->fim_ready = 1;
 	for (;;) {
-		clock_gettime(CLOCK_REALTIME, &until);
+		(void)clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += fm->cfg->fim_interval_s;
 		while (fm->fimq == NULL && !fm->fim_stop &&
 		    pthread_cond_timedwait(&fm->fcv, &fm->fmu, &until) == 0)
@@ -710,16 +1052,21 @@ fim_main(void *arg)
 		if ((q = fm->fimq) != NULL) {
 			fm->fimq = q->next;
 			pthread_mutex_unlock(&fm->fmu);
-			fim_check_path(fim, q->path, fim_emit, &x);
+			/* a change not stored is seen again next time */
+			if ((rc = fim_check_path(fim, q->path, fim_emit,
+			    &x)) != 0)
+				log_warnx("integrity: check of %s: %s", q->path,
+				    vigil_strerror(rc));
 			free(q->path);
 			free(q);
 		} else {
 			pthread_mutex_unlock(&fm->fmu);
-			if (fim_check(fim, fim_emit, &x, &st) == ERR_NOTFOUND)
-				fim_baseline(fim, &st);
+			if ((rc = fim_check(fim, fim_emit, &x, &st)) ==
+			    ERR_NOTFOUND)
+				rc = fim_baseline(fim, &st);
 			log_info("integrity: periodic check: %llu changes in "
-			    "%.1f s", (unsigned long long)st.changes,
-			    st.seconds);
+			    "%.1f s%s", (unsigned long long)st.changes,
+			    st.seconds, rc ? " (with errors)" : "");
 		}
 		pthread_mutex_lock(&fm->fmu);
 	}
@@ -775,6 +1122,7 @@ start_watch(struct filemon *fm)
 	/* our own databases: never opened by the watcher or a scan, since
 	 * closing any descriptor of them drops our SQLite locks (watch.h) */
 	wo.private_dir = fm->data_dir;
+	wo.filesystems = fm->cfg->remote_fs ? MOUNTTAB_ALL : MOUNTTAB_LOCAL;
 	if (watch_new(&fm->watch, fm->base, &wo, on_file, on_rescan, fm) != 0)
 		return ERR_IO;
 	if (watch_exclude(fm->watch, fm->data_dir) != 0)
@@ -794,21 +1142,114 @@ start_watch(struct filemon *fm)
 	return 0;
 }
 
+/* The rules as a shared object, its one reference the caller's. */
+static int
+rules_new(struct filemon *fm, struct rules **out)
+{
+	struct rules	*r;
+	int		 rc;
+
+	*out = NULL;
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return ERR_NOMEM;
+	if ((rc = load_rules(fm, &r->sc)) != 0) {
+		free(r);
+		return rc;
+	}
+	r->refs = 1;
+	*out = r;
+	return 0;
+}
+
+/* The locks and conditions; all or none. */
+static int
+sync_init(struct filemon *fm)
+{
+	if (pthread_mutex_init(&fm->mu, NULL) != 0)
+		return ERR_NOMEM;
+	if (pthread_cond_init(&fm->cv, NULL) != 0)
+		goto mu;
+	if (pthread_mutex_init(&fm->fmu, NULL) != 0)
+		goto cv;
+	if (pthread_cond_init(&fm->fcv, NULL) != 0)
+		goto fmu;
+	fm->sync_ok = 1;
+	return 0;
+fmu:
+	(void)pthread_mutex_destroy(&fm->fmu);
+cv:
+	(void)pthread_cond_destroy(&fm->cv);
+mu:
+	(void)pthread_mutex_destroy(&fm->mu);
+	return ERR_NOMEM;
+}
+
+/* The loop's own events: wake-ups, debounce, cache flushes, watchdog. */
+static int
+loop_events(struct filemon *fm)
+{
+	struct timeval	flush = { FLUSH_SECS, 0 };
+	struct timeval	wd = { WATCHDOG_MS / 1000, (WATCHDOG_MS % 1000) * 1000 };
+
+	if ((fm->kick_ev = event_new(fm->base, -1, 0, on_kick, fm)) == NULL ||
+	    (fm->debounce_ev = evtimer_new(fm->base, on_debounce,
+	    fm)) == NULL ||
+	    (fm->flush_ev = event_new(fm->base, -1, EV_PERSIST, on_flush,
+	    fm)) == NULL || event_add(fm->flush_ev, &flush) != 0 ||
+	    (fm->watchdog_ev = event_new(fm->base, -1, EV_PERSIST,
+	    on_watchdog, fm)) == NULL || event_add(fm->watchdog_ev, &wd) != 0)
+		return ERR_NOMEM;
+	return 0;
+}
+
+/* Rules, scan cache and workers. */
+static int
+start_scanning(struct filemon *fm)
+{
+	char	path[PATH_MAX];
+	int	i, rc;
+
+	if ((rc = scanner_global_init()) != 0)
+		return rc;
+	fm->global_init = 1;
+	if ((rc = rules_new(fm, &fm->rules)) != 0) {
+		log_warnx("files: no usable YARA rules; file scanning off");
+		return rc;
+	}
+	if (pathset_join(path, sizeof(path), fm->data_dir, "scan.db") != 0 ||
+	    scancache_open(&fm->cache, path) != 0)
+		log_warnx("files: scan cache %s unusable; every file will be "
+		    "scanned", path);
+	else if (scancache_prune(fm->cache,
+	    scanner_info(fm->rules->sc)->version) != 0)
+		log_warnx("files: scan cache %s: old entries not pruned",
+		    path);
+	pthread_mutex_lock(&fm->mu);
+	for (i = 0, rc = 0; i < fm->cfg->scan_workers && rc == 0; i++)
+		rc = start_worker(fm);
+	pthread_mutex_unlock(&fm->mu);
+	if (rc != 0)
+		log_warnx("files: cannot start the scan workers");
+	return rc;
+}
+
 int
 filemon_new(struct filemon **out, struct event_base *base,
     const struct agent_config *cfg, const char *data_dir,
     const char *default_rules, void (*kick)(void *), void *kick_arg)
 {
 	struct filemon	*fm;
-	struct timeval	 tv = { FLUSH_SECS, 0 };
-	char		 path[PATH_MAX];
+	struct spool	*sp = NULL;
 	const char	*root;
 	size_t		 n;
-	int		 i, rc = ERR_NOMEM;
+	int		 rc;
 
 	*out = NULL;
-	if ((fm = calloc(1, sizeof(*fm))) == NULL ||
-	    (fm->cfg = malloc(sizeof(*fm->cfg))) == NULL) {
+	if ((fm = calloc(1, sizeof(*fm))) == NULL)
+		return ERR_NOMEM;
+	if ((fm->cfg = malloc(sizeof(*fm->cfg))) == NULL ||
+	    (rc = sync_init(fm)) != 0) {
+		free(fm->cfg);
 		free(fm);
 		return ERR_NOMEM;
 	}
@@ -816,64 +1257,41 @@ filemon_new(struct filemon **out, struct event_base *base,
 	fm->base = base;
 	fm->kick = kick;
 	fm->kick_arg = kick_arg;
-	snprintf(fm->data_dir, sizeof(fm->data_dir), "%s", data_dir);
-	snprintf(fm->default_rules, sizeof(fm->default_rules), "%s",
-	    default_rules);
-	pthread_rwlock_init(&fm->rules_lock, NULL);
-	pthread_mutex_init(&fm->mu, NULL);
-	pthread_cond_init(&fm->cv, NULL);
-	pthread_mutex_init(&fm->fmu, NULL);
-	pthread_cond_init(&fm->fcv, NULL);
 	fm->jobs_tail = &fm->jobs;
 	TAILQ_INIT(&fm->pending);
-	if (pathset_join(fm->spool_path, sizeof(fm->spool_path), data_dir,
-	    "spool.db") != 0) {
-		rc = ERR_TOOBIG;
+	rc = ERR_TOOBIG;
+	if (snprintf(fm->data_dir, sizeof(fm->data_dir), "%s", data_dir) >=
+	    (int)sizeof(fm->data_dir) || snprintf(fm->default_rules,
+	    sizeof(fm->default_rules), "%s", default_rules) >=
+	    (int)sizeof(fm->default_rules) || pathset_join(fm->spool_path,
+	    sizeof(fm->spool_path), data_dir, "spool.db") != 0)
 		goto fail;
-	}
 	if ((rc = roots_new(&fm->scan_roots, cfg->files_enabled ?
 	    &cfg->watch : NULL, 0, "files")) != 0 ||
 	    (rc = roots_new(&fm->fim_roots, cfg->fim_enabled ?
 	    &cfg->fim_paths : NULL, PATHSET_NOFOLLOW, "integrity")) != 0)
 		goto fail;
-	rc = ERR_NOMEM;
-	if ((fm->kick_ev = event_new(base, -1, 0, on_kick, fm)) == NULL ||
-	    (fm->debounce_ev = evtimer_new(base, on_debounce, fm)) == NULL ||
-	    (fm->flush_ev = event_new(base, -1, EV_PERSIST, on_flush,
-	    fm)) == NULL || event_add(fm->flush_ev, &tv) != 0)
+	/* each worker and the integrity thread open the spool: it must */
+	if ((rc = spool_open(&sp, fm->spool_path, cfg->spool_max)) != 0) {
+		log_warnx("files: cannot open the spool %s", fm->spool_path);
 		goto fail;
-	if (cfg->files_enabled) {
-		if ((rc = scanner_global_init()) != 0)
-			goto fail;
-		if ((rc = load_rules(fm, &fm->scanner)) != 0) {
-			log_warnx("files: no usable YARA rules; file scanning "
-			    "off");
-			goto fail;
-		}
-		if (pathset_join(path, sizeof(path), data_dir, "scan.db") != 0 ||
-		    scancache_open(&fm->cache, path) != 0)
-			log_warnx("files: scan cache %s unusable; every file "
-			    "will be scanned", path);
-		else
-			scancache_prune(fm->cache,
-			    scanner_info(fm->scanner)->version);
-		fm->nworkers = cfg->scan_workers;
-		if ((fm->workers = calloc((size_t)fm->nworkers,
-		    sizeof(*fm->workers))) == NULL)
-			goto fail;
-		for (i = 0; i < fm->nworkers; i++) {
-			if (pthread_create(&fm->workers[i], NULL, worker,
-			    fm) != 0) {
-				fm->nworkers = i;
-				goto fail;
-			}
-		}
 	}
+	spool_close(sp);
+	if ((rc = loop_events(fm)) != 0)
+		goto fail;
+	/* without it no mount below a watched folder is entered */
+	if (mounttab_new(&fm->mt, cfg->remote_fs ? MOUNTTAB_ALL :
+	    MOUNTTAB_LOCAL) != 0)
+		log_warnx("files: no mount table: file systems mounted below "
+		    "the watched folders are not scanned");
+	if (cfg->files_enabled && (rc = start_scanning(fm)) != 0)
+		goto fail;
 	if ((cfg->files_enabled || cfg->fim_enabled) &&
 	    (rc = start_watch(fm)) != 0)
 		goto fail;
 	if (cfg->fim_enabled && cfg->fim_paths.n > 0) {
 		if (pthread_create(&fm->fim_thread, NULL, fim_main, fm) != 0) {
+			log_warnx("integrity: cannot start its thread");
 			rc = ERR_NOMEM;
 			goto fail;
 		}
@@ -881,7 +1299,8 @@ filemon_new(struct filemon **out, struct event_base *base,
 	}
 	/* Files written while the agent was not running: a first pass over
 	 * every watched tree (cheap for files the cache knows), by the
-	 * resolved paths, as the watcher reports them. */
+	 * resolved paths, as the watcher reports them (the walk follows no
+	 * link, not even in the configured path). */
 	for (n = 0; cfg->files_enabled && n < pathset_count(fm->scan_roots);
 	    n++) {
 		root = pathset_root(fm->scan_roots, n, NULL);
@@ -898,9 +1317,9 @@ fail:
 void
 filemon_reload(struct filemon *fm, const struct agent_config *cfg)
 {
-	struct scanner	*ns, *old;
+	struct rules	*nr, *old;
 
-	if (fm == NULL || fm->scanner == NULL)
+	if (fm == NULL || fm->rules == NULL)
 		return;
 	/* only the rules and scan limits change at run time; the watched
 	 * paths need a restart */
@@ -910,18 +1329,19 @@ filemon_reload(struct filemon *fm, const struct agent_config *cfg)
 	fm->cfg->scan_max_size = cfg->scan_max_size;
 	fm->cfg->scan_timeout_s = cfg->scan_timeout_s;
 	fm->cfg->debounce_ms = cfg->debounce_ms;
-	if (load_rules(fm, &ns) != 0) {
+	if (rules_new(fm, &nr) != 0) {
 		log_warnx("files: rules not reloaded; keeping the last good "
 		    "ones");
 		return;
 	}
-	pthread_rwlock_wrlock(&fm->rules_lock);
-	old = fm->scanner;
-	fm->scanner = ns;
-	pthread_rwlock_unlock(&fm->rules_lock);
-	scanner_free(old);
-	if (fm->cache != NULL)
-		scancache_prune(fm->cache, scanner_info(ns)->version);
+	pthread_mutex_lock(&fm->mu);
+	old = fm->rules;
+	fm->rules = nr;
+	pthread_mutex_unlock(&fm->mu);
+	rules_put(fm, old);	/* freed when the last scan using it ends */
+	if (fm->cache != NULL && scancache_prune(fm->cache,
+	    scanner_info(nr->sc)->version) != 0)
+		log_warnx("files: scan cache: old entries not pruned");
 }
 
 json_t *
@@ -931,18 +1351,21 @@ filemon_health(void *arg)
 	const struct scanner_info *si;
 	struct watch_stats	 ws;
 	struct counters		 n;
+	struct rules		*r;
 	size_t			 queued;
 	json_t			*h;
+	int			 stuck;
 
 	pthread_mutex_lock(&fm->mu);
 	n = fm->n;
 	queued = fm->njobs;
+	stuck = fm->nstuck;
 	pthread_mutex_unlock(&fm->mu);
 	memset(&ws, 0, sizeof(ws));
 	if (fm->watch != NULL)
 		watch_stats(fm->watch, &ws);
 	h = json_pack("{s:{}, s:{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-	    "s:I, s:I}}", "rules", "files",
+	    "s:I, s:I, s:I, s:I, s:I, s:i}}", "rules", "files",
 	    "watcher", fm->watch ? watch_backend_name(fm->watch) : "off",
 	    "scanned", (json_int_t)n.scanned, "matches", (json_int_t)n.matches,
 	    "problems", (json_int_t)n.problems,
@@ -950,17 +1373,48 @@ filemon_health(void *arg)
 	    "rescans", (json_int_t)n.rescans, "queued", (json_int_t)queued,
 	    "pending", (json_int_t)fm->npend,
 	    "overflows", (json_int_t)ws.overflows,
-	    "watches", (json_int_t)ws.watches);
-	if (h != NULL && fm->scanner != NULL) {
-		pthread_rwlock_rdlock(&fm->rules_lock);
-		si = scanner_info(fm->scanner);
-		json_object_set_new(json_object_get(h, "rules"), "yara",
+	    "watches", (json_int_t)ws.watches,
+	    "refused_mounts", (json_int_t)ws.refused,
+	    "vanished", (json_int_t)n.vanished,
+	    "stalled", (json_int_t)n.stalled, "stuck_threads", stuck);
+	if (h != NULL && (r = rules_get(fm)) != NULL) {
+		si = scanner_info(r->sc);
+		if (json_object_set_new(json_object_get(h, "rules"), "yara",
 		    json_pack("{s:s, s:i, s:i, s:i}", "version", si->version,
 		    "rules", (int)si->rules, "files", (int)si->files,
-		    "failed", (int)si->failed));
-		pthread_rwlock_unlock(&fm->rules_lock);
+		    "failed", (int)si->failed)) != 0)
+			log_warnx("files: health: out of memory");
+		rules_put(fm, r);
 	}
 	return h;
+}
+
+/* Stop and join every worker, given up ones too, waiting SHUTDOWN_S at
+ * most: the number still stuck in the kernel after that. */
+static int
+join_workers(struct filemon *fm)
+{
+	struct timespec	 until;
+	struct wslot	*ws;
+	int		 i, stuck = 0;
+
+	pthread_mutex_lock(&fm->mu);
+	fm->stop = 1;
+	pthread_cond_broadcast(&fm->cv);
+	pthread_mutex_unlock(&fm->mu);
+	(void)clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += SHUTDOWN_S;
+	for (i = 0; i < fm->nslots; i++) {
+		ws = fm->slots[i];
+		if (pthread_timedjoin_np(ws->tid, NULL, &until) != 0) {
+			stuck++;
+			continue;
+		}
+		free(ws->what);
+		free(ws);
+		fm->slots[i] = NULL;
+	}
+	return stuck;
 }
 
 void
@@ -970,23 +1424,24 @@ filemon_free(struct filemon *fm)
 	struct rescan	*r;
 	struct job	*j;
 	struct fimq	*q;
-	int		 i;
+	int		 stuck;
 
 	if (fm == NULL)
 		return;
-	pthread_mutex_lock(&fm->mu);
-	fm->stop = 1;
-	pthread_cond_broadcast(&fm->cv);
-	pthread_mutex_unlock(&fm->mu);
-	for (i = 0; i < fm->nworkers; i++)
-		pthread_join(fm->workers[i], NULL);
-	free(fm->workers);
+	if (fm->sync_ok && (stuck = join_workers(fm)) > 0) {
+		/* they may wake and touch what they share: leave it all to
+		 * the process's exit */
+		log_warnx("files: %d scan threads are stuck in the kernel and "
+		    "did not stop; left to the exit", stuck);
+		return;
+	}
 	if (fm->fim_started) {
 		pthread_mutex_lock(&fm->fmu);
 		fm->fim_stop = 1;
 		pthread_cond_signal(&fm->fcv);
 		pthread_mutex_unlock(&fm->fmu);
-		pthread_join(fm->fim_thread, NULL);
+		if (pthread_join(fm->fim_thread, NULL) != 0)
+			log_warnx("integrity: its thread cannot be joined");
 	}
 	watch_free(fm->watch);
 	while ((p = TAILQ_FIRST(&fm->pending)) != NULL)
@@ -998,31 +1453,38 @@ filemon_free(struct filemon *fm)
 	}
 	while ((j = fm->jobs) != NULL) {
 		fm->jobs = j->next;
-		free(j->path);
-		free(j);
+		job_free(j);
 	}
 	while ((q = fm->fimq) != NULL) {
 		fm->fimq = q->next;
 		free(q->path);
 		free(q);
 	}
+	free(fm->slots);
 	scancache_close(fm->cache);
 	pathset_free(fm->scan_roots);
 	pathset_free(fm->fim_roots);
-	scanner_free(fm->scanner);
-	if (fm->scanner != NULL || fm->nworkers > 0)
+	if (fm->rules != NULL) {
+		scanner_free(fm->rules->sc);
+		free(fm->rules);
+	}
+	if (fm->global_init)
 		scanner_global_fini();
+	mounttab_free(fm->mt);
 	if (fm->kick_ev != NULL)
 		event_free(fm->kick_ev);
 	if (fm->debounce_ev != NULL)
 		event_free(fm->debounce_ev);
 	if (fm->flush_ev != NULL)
 		event_free(fm->flush_ev);
-	pthread_rwlock_destroy(&fm->rules_lock);
-	pthread_mutex_destroy(&fm->mu);
-	pthread_cond_destroy(&fm->cv);
-	pthread_mutex_destroy(&fm->fmu);
-	pthread_cond_destroy(&fm->fcv);
+	if (fm->watchdog_ev != NULL)
+		event_free(fm->watchdog_ev);
+	if (fm->sync_ok) {
+		(void)pthread_mutex_destroy(&fm->mu);
+		(void)pthread_cond_destroy(&fm->cv);
+		(void)pthread_mutex_destroy(&fm->fmu);
+		(void)pthread_cond_destroy(&fm->fcv);
+	}
 	free(fm->cfg);
 	free(fm);
 }

@@ -58,7 +58,9 @@
 #include "event.h"
 #include "fim.h"
 #include "log.h"
+#include "mounttab.h"
 #include "pathset.h"
+#include "safeopen.h"
 #include "text.h"
 
 #define FIM_SCHEMA	"1"
@@ -90,6 +92,7 @@ struct fim {
 	EVP_MD		*md;
 	struct idname	 users[IDCACHE], groups[IDCACHE];
 	char		*pwbuf;		/* PWBUF_LEN */
+	struct mounttab	*mt;		/* one-path checks: mounts entered */
 };
 
 /* One entry on its way through a run. */
@@ -1237,27 +1240,72 @@ visit(struct run *r, int dfd, const char *name, size_t len, int depth,
 	return r->rc;
 }
 
+/*
+ * The folder holding path (a configured path, or one below the configured
+ * path r->path[0..r->rootlen) that holds it): the configured path's
+ * parent is opened as configured (an operator's path: links followed);
+ * below it nothing is followed and no refused mount entered (safeopen.h),
+ * so a folder swapped for a symbolic link between a change and its check
+ * leaves the path absent rather than hashed through the link. *name: the
+ * last component. 1 absent, 0 opened (*dfd), -1 failed (logged).
+ */
+static int
+open_holder(struct run *r, const char *path, int *dfd, const char **name)
+{
+	struct safeopen_why	 why;
+	char			 parent[PATH_MAX], rel[PATH_MAX];
+	const char		*root = r->path, *rname;
+	size_t			 rlen = r->rootlen, plen;
+	int			 pfd;
+
+	*name = strrchr(root, '/') + 1;		/* root holds path now */
+	/* the configured path's parent, and the configured path's name */
+	rname = rlen == 1 ? root + 1 : (const char *)memrchr(root, '/',
+	    rlen) + 1;
+	plen = rname - root > 1 ? (size_t)(rname - root - 1) : 1;
+	memcpy(parent, root, plen);
+	parent[plen] = '\0';
+	pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (pfd == -1 && (errno == ENOENT || errno == ENOTDIR))
+		return 1;
+	if (pfd == -1) {
+		log_warn("fim: %s", parent);
+		return -1;
+	}
+	/* from there to the folder holding path, by descriptors */
+	plen = (size_t)(*name - rname);
+	if (plen <= 1) {
+		*dfd = pfd;
+		return 0;
+	}
+	memcpy(rel, rname, plen - 1);
+	rel[plen - 1] = '\0';
+	if (safeopen_dir(dfd, r->fim->mt, pfd, rel, &why) != 0) {
+		close(pfd);
+		if (why.what != SAFEOPEN_ERRNO)
+			return 1;	/* gone, a link, not entered */
+		log_warnx("fim: %s: %s", path, strerror(why.err));
+		return -1;
+	}
+	close(pfd);
+	return 0;
+}
+
 /* Walk one configured path (or a path below one) from its parent. */
 static int
 walk(struct run *r, const char *path, int recurse)
 {
-	char		 parent[PATH_MAX];
 	const char	*name;
 	size_t		 len = strlen(path);
-	int		 dfd;
+	int		 dfd, rc;
 
 	memcpy(r->path, path, len + 1);
 	if (len == 1)
 		return visit(r, AT_FDCWD, "/", len, 0, recurse);
-	name = strrchr(path, '/') + 1;
-	memcpy(parent, path, (size_t)(name - path));
-	parent[name - path > 1 ? name - path - 1 : 1] = '\0';
-	dfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd == -1 && (errno == ENOENT || errno == ENOTDIR))
+	if ((rc = open_holder(r, path, &dfd, &name)) > 0)
 		return 0;	/* the path is absent */
-	if (dfd == -1) {
+	if (rc < 0) {
 		/* Cannot be examined: neither reported nor forgotten. */
-		log_warn("fim: %s", parent);
 		r->st.errors++;
 		return seen_path(r, path);
 	}
@@ -1674,6 +1722,12 @@ fim_open(struct fim **out, const char *dbpath, const struct fim_opts *o)
 	if ((rc = db_open(&f->db, dbpath, 0)) != 0 ||
 	    (rc = db_setup(f)) != 0)
 		goto fail;
+	/* the full walk enters every mount below a configured path, as
+	 * the kernel's own views aside, so may a one-path check; without
+	 * the table, no mount below is entered by one */
+	if (mounttab_new(&f->mt, MOUNTTAB_ALL) != 0)
+		log_warnx("fim: no mount table: a change below a mount point "
+		    "inside a watched path is seen at the full check only");
 	*out = f;
 	return 0;
 fail:
@@ -1698,6 +1752,7 @@ fim_close(struct fim *f)
 	pathset_free(f->ps);
 	EVP_MD_free(f->md);
 	free(f->pwbuf);
+	mounttab_free(f->mt);
 	free(f);
 }
 

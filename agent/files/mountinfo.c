@@ -194,3 +194,70 @@ mountinfo_parse_line(struct mountinfo_entry *out, char *line, size_t len)
 	out->source = decode(&src, &out->source_len);
 	return 0;
 }
+
+/* ---- kinds ---- */
+
+static const char *const local_types[] = {
+	"ext2", "ext3", "ext4", "xfs", "btrfs", "vfat", "msdos", "exfat",
+	"ntfs", "ntfs3", "fuseblk", "iso9660", "udf", "f2fs", "jfs",
+	"reiserfs", "hfs", "hfsplus", "nilfs2", "zfs", "bcachefs", "erofs",
+	"squashfs", "tmpfs", "ramfs", "overlay", "ecryptfs", "minix",
+};
+
+static const char *const network_types[] = {
+	"nfs", "nfs4", "cifs", "smb3", "smbfs", "ncpfs", "9p", "ceph",
+	"afs", "coda", "lustre", "gfs2", "ocfs2", "glusterfs", "virtiofs",
+	"orangefs", "davfs",
+};
+
+static const char *const system_types[] = {
+	"proc", "sysfs", "devtmpfs", "devpts", "cgroup", "cgroup2",
+	"debugfs", "tracefs", "securityfs", "pstore", "efivarfs", "bpf",
+	"configfs", "fusectl", "mqueue", "hugetlbfs", "autofs",
+	"binfmt_misc", "rpc_pipefs", "nfsd", "selinuxfs", "nsfs", "rootfs",
+};
+
+static int
+in_list(const char *s, const char *const *v, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(s, v[i]) == 0)
+			return 1;
+	return 0;
+}
+
+enum mountinfo_kind
+mountinfo_kind(const char *t)
+{
+	if (in_list(t, local_types, sizeof(local_types) /
+	    sizeof(local_types[0])))
+		return MOUNTINFO_LOCAL;
+	if (strcmp(t, "fuse") == 0 || strncmp(t, "fuse.", 5) == 0)
+		return MOUNTINFO_FUSE;
+	if (in_list(t, network_types, sizeof(network_types) /
+	    sizeof(network_types[0])))
+		return MOUNTINFO_NETWORK;
+	if (in_list(t, system_types, sizeof(system_types) /
+	    sizeof(system_types[0])))
+		return MOUNTINFO_SYSTEM;
+	return MOUNTINFO_OTHER;
+}
+
+const char *
+mountinfo_kind_name(enum mountinfo_kind k)
+{
+	switch (k) {
+	case MOUNTINFO_LOCAL:
+		return "local";
+	case MOUNTINFO_FUSE:
+		return "FUSE";
+	case MOUNTINFO_NETWORK:
+		return "network";
+	case MOUNTINFO_SYSTEM:
+		return "system";
+	default:
+		return "unknown type";
+	}
+}

@@ -22,6 +22,9 @@
  * Any thread; no state, no allocation, no logging (callers know which
  * file and line it was). O(len).
  *
+ * mountinfo_kind() sorts a file system type into what the file sensor
+ * may safely open (see mounttab.h for how the agent uses it).
+ *
  * Usage:
  *	struct mountinfo_entry e;
  *	if (mountinfo_parse_line(&e, line, linelen) == 0)
@@ -70,5 +73,33 @@ struct mountinfo_entry {
  */
 int	mountinfo_parse_line(struct mountinfo_entry *out, char *line,
 	    size_t len);
+
+/*
+ * What answers for a file system type (mountinfo's field 9):
+ *  LOCAL    a disk, a USB stick or memory: the kernel answers (ext2-4,
+ *           xfs, btrfs, vfat, exfat, ntfs, ntfs3, fuseblk (ntfs-3g: only
+ *           root can mount a block device through FUSE), iso9660, udf,
+ *           f2fs, tmpfs, ramfs, overlay, squashfs, ...);
+ *  FUSE     a process answers ("fuse", "fuse.sshfs"): any user may mount
+ *           one, and its server may never answer;
+ *  NETWORK  a server over the network answers (nfs, nfs4, cifs, smb3,
+ *           9p, ceph, afs, virtiofs, ...);
+ *  SYSTEM   the kernel's own views (proc, sysfs, devtmpfs, devpts,
+ *           cgroup, debugfs, autofs, ...): no user files, and reading
+ *           some of them has side effects;
+ *  OTHER    a type this list does not know.
+ * Exact names, no allocation, any thread. O(list).
+ */
+enum mountinfo_kind {
+	MOUNTINFO_LOCAL = 0,
+	MOUNTINFO_FUSE,
+	MOUNTINFO_NETWORK,
+	MOUNTINFO_SYSTEM,
+	MOUNTINFO_OTHER,
+};
+
+enum mountinfo_kind	mountinfo_kind(const char *fstype);
+/* "local", "FUSE", "network", "system", "unknown type" */
+const char		*mountinfo_kind_name(enum mountinfo_kind);
 
 #endif

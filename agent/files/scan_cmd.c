@@ -49,6 +49,7 @@
 #include "err.h"
 #include "event.h"
 #include "log.h"
+#include "safeopen.h"
 #include "scan_cmd.h"
 #include "scancache.h"
 #include "scanner.h"
@@ -499,20 +500,6 @@ fts_cmp(const FTSENT **a, const FTSENT **b)
 	return strcmp((*a)->fts_name, (*b)->fts_name);
 }
 
-static const char *
-ftype(mode_t m)
-{
-	if (S_ISFIFO(m))
-		return "a FIFO";
-	if (S_ISSOCK(m))
-		return "a socket";
-	if (S_ISCHR(m))
-		return "a character device";
-	if (S_ISBLK(m))
-		return "a block device";
-	return "not a regular file";
-}
-
 /* A kernel pseudo file system (proc, sysfs, ...) below the starting
  * points: its "files" are not files, and reading some has side effects. */
 static int
@@ -594,7 +581,7 @@ walk_entry(struct run *run, FTS *fts, FTSENT *e)
 		break;
 	case FTS_DEFAULT:
 		report_problem(run, e->fts_path, operand, SCAN_SPECIAL, "%s",
-		    ftype(e->fts_statp->st_mode));
+		    safeopen_kind(e->fts_statp->st_mode));
 		break;
 	case FTS_SL:
 	case FTS_SLNONE:

@@ -59,6 +59,7 @@
 #include "event.h"
 #include "log.h"
 #include "pathset.h"
+#include "safeopen.h"
 #include "scanner.h"
 #include "text.h"
 
@@ -1225,24 +1226,6 @@ result_init(struct scanner_result *r, const char *path)
 	r->path = path;
 }
 
-static const char *
-kind(mode_t m)
-{
-	if (S_ISDIR(m))
-		return "a folder";
-	if (S_ISLNK(m))
-		return "a symbolic link";
-	if (S_ISFIFO(m))
-		return "a FIFO";
-	if (S_ISSOCK(m))
-		return "a socket";
-	if (S_ISCHR(m))
-		return "a character device";
-	if (S_ISBLK(m))
-		return "a block device";
-	return "not a regular file";
-}
-
 static void
 result_stat(struct scanner *sc, struct scanner_result *r,
     const struct stat *st)
@@ -1326,7 +1309,7 @@ precheck(struct scanner *sc, struct scanner_result *r, int fd)
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		verdict(r, SCAN_SPECIAL, "%s", kind(st.st_mode));
+		verdict(r, SCAN_SPECIAL, "%s", safeopen_kind(st.st_mode));
 		return -1;
 	}
 	result_stat(sc, r, &st);
@@ -1380,40 +1363,50 @@ scanner_scan_path(struct scanner *sc, struct scanner_result *out,
     const char *path)
 {
 	struct stat	st;
-	int		fd;
+	int		pfd, fd;
 
 	result_init(out, path);
-	if (lstat(path, &st) == -1) {
+	/* what is there, examined before anything is opened for reading:
+	 * an open(2) of a device wakes its driver */
+	if ((pfd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC)) == -1) {
 		verdict(out, SCAN_UNREADABLE, "%s", strerror(errno));
 		return;
 	}
+	if (fstat(pfd, &st) == -1) {
+		verdict(out, SCAN_UNREADABLE, "%s", strerror(errno));
+		goto done;
+	}
 	if (!S_ISREG(st.st_mode)) {
-		verdict(out, SCAN_SPECIAL, "%s", kind(st.st_mode));
-		return;
+		verdict(out, SCAN_SPECIAL, "%s", safeopen_kind(st.st_mode));
+		goto done;
 	}
 	if (sc->max_size > 0 && (uint64_t)st.st_size > sc->max_size) {
 		result_stat(sc, out, &st);
 		verdict(out, SCAN_TOOBIG, "%ju bytes, over the limit of %ju",
 		    (uintmax_t)out->size, (uintmax_t)sc->max_size);
-		return;
+		goto done;
 	}
-	/* O_NONBLOCK: a FIFO swapped in since the lstat must not hang us */
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY |
-	    O_CLOEXEC);
+	/* the same inode; without /proc, by name again (O_NONBLOCK: a FIFO
+	 * swapped in since must not hang us; precheck refuses it) */
+	if ((fd = safeopen_reopen(pfd)) == -1 && errno == ENOENT)
+		fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW |
+		    O_NOCTTY | O_CLOEXEC);
 	if (fd == -1)
-		verdict(out, errno == ELOOP ? SCAN_SPECIAL : SCAN_UNREADABLE,
-		    "%s", errno == ELOOP ? "a symbolic link" : strerror(errno));
+		verdict(out, SCAN_UNREADABLE, "%s", strerror(errno));
 	else {
 		scan_open_fd(sc, out, fd);
-		close(fd);
+		(void)close(fd);
 	}
+done:
+	(void)close(pfd);
 }
 
 const char *
 scanner_status_name(enum scanner_status st)
 {
 	static const char *const names[] = { "clean", "match", "too_big",
-	    "timeout", "unreadable", "special", "error" };
+	    "timeout", "unreadable", "special", "error", "other_fs",
+	    "stalled" };
 
 	if ((size_t)st >= sizeof(names) / sizeof(names[0]))
 		return "error";
@@ -1594,18 +1587,54 @@ alert_obj(const struct scanner_match *m)
 	return a;
 }
 
+#define PATH_HEAD	1024	/* kept of a path cut for an event */
+
+/* A path for an event: whole up to SCANNER_EVENT_PATH bytes; a longer
+ * one (files may lie deeper than PATH_MAX) as its first PATH_HEAD bytes,
+ * "/.../" and its end, cut between UTF-8 sequences, *cut set. Bounded so
+ * that an event with two escaped paths stays under EVENT_MAX_LEN. */
+static json_t *
+path_json(const char *path, int *esc, int *cut)
+{
+	size_t	 len = strlen(path), head = PATH_HEAD, t;
+	char	 buf[SCANNER_EVENT_PATH + 1];
+
+	if (len <= SCANNER_EVENT_PATH)
+		return jstr(path, len, esc);
+	*cut = 1;
+	t = len - (SCANNER_EVENT_PATH - PATH_HEAD - 5);
+	while (head > 0 && ((unsigned char)path[head] & 0xc0) == 0x80)
+		head--;
+	while (t < len && ((unsigned char)path[t] & 0xc0) == 0x80)
+		t++;
+	memcpy(buf, path, head);
+	memcpy(buf + head, "/.../", 5);
+	memcpy(buf + head + 5, path + t, len - t);
+	buf[head + 5 + len - t] = '\0';
+	return jstr(buf, sizeof(buf), esc);
+}
+
+/* "path", and "path_escaped", "path_truncated" when so, into obj. */
+static int
+path_put(json_t *obj, const char *path)
+{
+	int	esc = 0, cut = 0;
+
+	return json_object_set_new(obj, "path", path_json(path, &esc, &cut)) ||
+	    (esc && json_object_set_new(obj, "path_escaped", json_true())) ||
+	    (cut && json_object_set_new(obj, "path_truncated", json_true()));
+}
+
 static json_t *
 file_obj(const struct scanner_result *r)
 {
 	char	 ts[EVENT_TS_STRLEN];
 	json_t	*f;
-	int	 esc = 0, bad;
+	int	 bad;
 
 	if ((f = json_object()) == NULL)
 		return NULL;
-	bad = json_object_set_new(f, "path", jstr(r->path, PATH_MAX, &esc));
-	if (!bad && esc)
-		bad = json_object_set_new(f, "path_escaped", json_true());
+	bad = path_put(f, r->path);
 	if (!bad && r->have_stat) {
 		event_format_ts(ts, r->mtime_us);
 		bad = json_object_set_new(f, "size", json_integer(
@@ -1632,12 +1661,10 @@ static json_t *
 scan_obj(const struct scanner_result *r)
 {
 	json_t	*s;
-	int	 esc = 0;
 
 	if ((s = json_object()) == NULL)
 		return NULL;
-	if (json_object_set_new(s, "path", jstr(r->path, PATH_MAX, &esc)) ||
-	    (esc && json_object_set_new(s, "path_escaped", json_true())) ||
+	if (path_put(s, r->path) ||
 	    json_object_set_new(s, "status", json_string(
 	    scanner_status_name(r->status))) ||
 	    json_object_set_new(s, "reason", jstr(r->reason,

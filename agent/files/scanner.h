@@ -62,6 +62,7 @@
 #define SCANNER_TIMEOUT		30		/* default seconds per file */
 #define SCANNER_FILETYPE_MAX	8		/* "MACH-O" + NUL, rounded */
 #define SCANNER_OWNER_MAX	64
+#define SCANNER_EVENT_PATH	6144		/* bytes of a path in an event */
 
 struct scanner;
 
@@ -86,8 +87,13 @@ enum scanner_status {
 	SCAN_TOOBIG,		/* over max_size: not read */
 	SCAN_TIMEOUT,		/* the per-file timeout expired */
 	SCAN_UNREADABLE,	/* gone, no permission, I/O error, changed */
-	SCAN_SPECIAL,		/* not a regular file: never read */
+	SCAN_SPECIAL,		/* not a regular file, or reached through
+				 * a symbolic link: never read */
 	SCAN_ERROR,		/* libyara or memory failure */
+	SCAN_OTHER_FS,		/* on a file system not entered (FUSE,
+				 * network, the kernel's): never read */
+	SCAN_STALLED,		/* its file system did not answer: the
+				 * scanning thread was given up */
 };
 
 enum scanner_meta_type {
@@ -150,11 +156,13 @@ void	scanner_free(struct scanner *);
 const struct scanner_info *scanner_info(const struct scanner *);
 
 /*
- * Scan one file. Any thread. The file is opened with
- * O_RDONLY|O_NONBLOCK|O_NOFOLLOW|O_NOCTTY after an lstat that must show a
- * regular file (a symlink, FIFO, device, socket or folder gives
- * SCAN_SPECIAL without being opened); fstat on the descriptor then
- * decides, so the file checked is the file scanned. SHA-256 is computed
+ * Scan one file. Any thread. The path is opened O_PATH|O_NOFOLLOW and
+ * fstat'ed first: a symlink, FIFO, device, socket or folder gives
+ * SCAN_SPECIAL without being opened; a regular file is then opened for
+ * reading through that descriptor (safeopen_reopen(): the same inode),
+ * so the file checked is the file scanned. (Folders on the path are
+ * followed as given: this is for paths an operator typed; the daemon
+ * opens with safeopen_file() and calls scanner_scan_fd().) SHA-256 is computed
  * from the same bytes that were scanned, for files that match. The verdict
  * is out->status (SCAN_ERROR, with a reason, when the scanner itself
  * failed, e.g. out of memory). Clear *out afterwards.
@@ -169,16 +177,18 @@ void	scanner_scan_fd(struct scanner *, struct scanner_result *out, int fd,
 void	scanner_result_clear(struct scanner_result *);
 
 /* "clean", "match", "too_big", "timeout", "unreadable", "special",
- * "error" */
+ * "error", "other_fs", "stalled" */
 const char	*scanner_status_name(enum scanner_status);
 
 /*
  * The EVE event for a result (docs/events.md, "file and yara alerts"):
  * with m (one of r->matches) an "alert" event for that rule; with m NULL
  * a "scan" event for a problem (status too_big, timeout, unreadable,
- * special or error). NULL for a clean file or on allocation failure.
- * Strings that are not UTF-8 (paths, meta) are escaped as documented
- * there. The caller owns the event.
+ * special, error, other_fs, stalled). NULL for a clean file or on
+ * allocation failure. Strings that are not UTF-8 (paths, meta) are
+ * escaped as documented there; a path over SCANNER_EVENT_PATH bytes is
+ * cut in the middle ("path_truncated": true). The caller owns the
+ * event.
  */
 json_t	*scanner_event(const struct scanner_result *r,
 	    const struct scanner_match *m);

@@ -6,62 +6,87 @@
  * wherever events may have been missed. Two backends behind struct
  * backend, chosen once in watch_new():
  *
- *  fanotify  FAN_CLOSE_WRITE on every mount holding a watched path
- *            (FAN_MARK_MOUNT). Each event carries a read-only fd of the
- *            file; its path comes from readlink(/proc/self/fd/N) and is
- *            filtered by roots and exclusions. Events written by this
- *            process are dropped. A mount mark, not FAN_MARK_FILESYSTEM:
- *            a file system mark also reports writes made through other
- *            mounts of the same file system (bind mounts, containers'
- *            namespaces), whose paths either lie outside our roots or
- *            are on mounts we mark anyway; it would only add load.
+ *  fanotify  By file handles (FAN_REPORT_DFID_NAME, Linux 5.9): a mark on
+ *            each file system holding a watched path (FAN_MARK_FILESYSTEM)
+ *            for FAN_CLOSE_WRITE, FAN_MOVED_TO and FAN_CREATE, folders
+ *            included (FAN_ONDIR). An event names a folder by its handle
+ *            and the file by its name; the kernel opens nothing. The
+ *            folder is opened from the handle (O_PATH), its path read
+ *            from /proc/self/fd (walking up with ".." past PATH_MAX) and
+ *            filtered by roots and exclusions; the name is examined
+ *            beside it with statx. A file renamed into place is reported
+ *            under its new name (a download's .part becoming .exe); a
+ *            folder renamed or moved in is reported for a rescan; a
+ *            created file with content (a hard link, linkat of an
+ *            O_TMPFILE) is reported. Events made by this process are
+ *            dropped. A mount whose file system gives no handles (ENODEV,
+ *            EOPNOTSUPP; EXDEV: a btrfs subvolume) is marked in a second
+ *            group with descriptors (FAN_MARK_MOUNT, FAN_CLOSE_WRITE, as
+ *            before): there renames are seen at the next rescan only.
+ *            A file system mark also sees writes through other mounts of
+ *            it (bind mounts, containers): their paths lie outside the
+ *            roots, or are paths of ours naming the same folder.
  *  inotify   one watch per folder, walked at watch_add() and extended as
  *            folders appear (IN_CREATE/IN_MOVED_TO with IN_ISDIR), then a
  *            rescan of the new folder: files written into it before its
  *            watch existed are otherwise invisible. That race is inherent
  *            to inotify; the rescan closes it. Folders moved out of the
- *            tree lose their watches; IN_IGNORED drops a map entry.
+ *            tree lose their watches; IN_IGNORED drops a map entry. Each
+ *            folder is opened with safeopen (no link followed anywhere on
+ *            its path) and watched through its descriptor; walks stop at
+ *            mount points (the mount code takes local mounts up).
  *
  * Mounts: /proc/self/mountinfo is polled (it raises EPOLLPRI on any
  * change; libevent cannot ask for POLLPRI, so a private epoll set holds
- * it and the loop watches that set) and its lines parsed by mountinfo.c. A mount appearing at or under a
- * root is marked (fanotify) or walked (inotify) and reported as a rescan;
- * so is, under inotify, the folder a vanished mount had covered. A root
- * that does not exist yet (/media) is taken up when something is mounted
- * at or under it.
+ * it and the loop watches that set) and read by mounttab.c. A local mount
+ * appearing at or under a root is marked (fanotify) or walked (inotify)
+ * and reported as a rescan; so is, under inotify, the folder a vanished
+ * mount had covered. A root that does not exist yet (/media) is taken up
+ * when something is mounted at or under it. A FUSE mount, a network
+ * share or the kernel's own is never marked, walked or stat'ed: this is
+ * the event loop, and such a server may never answer (with
+ * watch_opts.filesystems MOUNTTAB_ALL it is reported for rescans, which
+ * run on worker threads). The mount holding a root is marked even when
+ * the table does not list it (in a chroot whose root is a plain folder).
  *
  * Invariants:
  *  - every fd handed out by fanotify is closed exactly once: right away
- *    when dropped, or after its callback (pend_flush, deliver);
+ *    when dropped, or after its callback (pend_flush, deliver); a folder
+ *    opened from a handle is closed before its event's handling returns,
+ *    descriptors on marked file systems at the end of each read (held
+ *    longer, they would keep a USB stick from being unmounted);
  *  - reports are delivered at the end of each read(), with same-path
  *    duplicates of that read merged (a hash set over the batch);
  *  - a kernel overflow, a lost read or an unwatchable part always gives a
- *    rescan report; a skipped over-long path gives a log line and a count;
+ *    rescan report; a path too long to name gives a WATCH_EV_TOOLONG
+ *    report (fanotify) or a rescan of its folder (inotify);
  *  - inotify: w->dirs maps each live wd to its folder's current path.
  *    After an overflow every root is walked again (new folders may have
  *    appeared unseen) and entries not seen again are dropped.
  *  - paths are bytes: never assumed UTF-8, escaped for log lines.
  *
  * Not seen (documented limits): only content is watched, not mode, owner
- * or removal (FIM's periodic check finds those). fanotify reports no
- * renames or hard links (those need FAN_REPORT_FID, which gives no fd),
- * so a file written elsewhere on the same mount and renamed into a root
- * is missed until a rescan. inotify: a file closed in a new folder before
- * its watch exists is covered only by that folder's rescan; folders left
- * unwatched (watch limit) are not retried; a root removed and made again
- * is watched again only after an overflow or a mount change.
+ * or removal (FIM's periodic check finds those). fanotify by descriptors
+ * (mounts without file handles) reports no renames. inotify: a file
+ * closed in a new folder before its watch exists is covered only by that
+ * folder's rescan; folders left unwatched (watch limit, or a path of
+ * PATH_MAX or more) are rescanned when found and not retried; a root
+ * removed and made again is watched again only after an overflow or a
+ * mount change.
  *
- * Load: fanotify sees every close-after-write on the marked mounts (all of
- * / on a one-disk PC): per event one read share, one readlink, one fstat,
- * and an O(roots + exclusions) filter. inotify: one lstat per reported
- * file; memory about 64 bytes plus the path per watched folder; walks are
- * synchronous, O(folders) at watch_add, after an overflow and per new
- * subtree. A mount change re-reads mountinfo: O(mounts x roots).
+ * Load: fanotify sees every close-after-write, rename and link on the
+ * marked file systems (all of / on a one-disk PC): per event one
+ * open_by_handle_at, one readlink, a statx, and an O(roots + exclusions)
+ * filter. inotify: a safeopen and fstat per reported file; memory about
+ * 64 bytes plus the path per watched folder; walks are synchronous,
+ * O(folders) at watch_add, after an overflow and per new subtree. A mount
+ * change re-reads mountinfo: O(mounts x roots).
  */
 #include <sys/epoll.h>
 #include <sys/fanotify.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/types.h>
 
 #include <dirent.h>
@@ -76,10 +101,13 @@
 
 #include <event2/event.h>
 
+#include "buf.h"
 #include "err.h"
 #include "log.h"
 #include "mountinfo.h"
+#include "mounttab.h"
 #include "pathset.h"
+#include "safeopen.h"
 #include "text.h"
 #include "watch.h"
 
@@ -87,10 +115,10 @@
 #define SLOT_COUNT	(2 * BATCH_MAX)	/* hash set, power of two */
 #define ARENA_MAX	(1024 * 1024)	/* paths of one batch, bytes */
 #define IN_BUF_LEN	65536		/* inotify read: up to 4096 events */
-#define FAN_BUF_LEN	4096		/* fanotify read: <= 170 fds at once */
+#define FAN_BUF_LEN	4096		/* fanotify read: <= 170 fds at once,
+					 * or some 50 handle events */
 #define READS_PER_WAKE	16		/* then back to the loop */
 #define MOUNTINFO	"/proc/self/mountinfo"
-#define MOUNTINFO_MAX	(64 * 1024 * 1024)
 #define FNV_INIT	0xcbf29ce484222325ULL
 
 /* IN_CREATE for new folders (and files linked in); IN_MOVED_FROM and
@@ -119,18 +147,21 @@ struct pend {				/* a report waiting for its flush */
 	uint32_t	 slot;		/* its place in w->slots */
 };
 
-struct mnt {				/* one line of mountinfo */
-	uint64_t	 key;		/* mnt_key() */
-	const char	*point;		/* decoded, into the table's buffer */
-	size_t		 len;
-	int		 relevant;	/* at or under a root, or holds one */
-	int		 ok;		/* marked or walked */
-};
-
 struct mkey {				/* a relevant mount, remembered */
 	uint64_t	 key;
-	int		 ok;
+	int		 ok;		/* 1 marked or walked, 0 failed, -1
+					 * refused by the mount table */
 	char		*point;
+};
+
+struct fsmark {				/* fanotify: a file system marked */
+	fsid_t		 fsid;		/* as events name it */
+	char		*point;		/* a folder on it: where it was
+					 * marked (a mount point or a root) */
+	int		 mfd;		/* a descriptor of point for this read
+					 * only, or -1 */
+	int		 failed;	/* point could not be opened in this
+					 * read */
 };
 
 struct watch;
@@ -159,9 +190,22 @@ struct watch {
 
 	struct pathset		*ps;		/* roots, exclusions */
 
-	int			 fd;		/* inotify or fanotify */
+	int			 fd;		/* inotify or fanotify (handles) */
 	struct event		*ev;
 	unsigned char		*buf;		/* IN_BUF_LEN */
+	int			 policy;	/* MOUNTTAB_*: mounts accepted */
+	struct mounttab		*mt;		/* ... asked one at a time */
+
+	int			 fd2;		/* fanotify with descriptors, for
+						 * mounts without file handles;
+						 * -1 until needed */
+	int			 fd2_failed;
+	struct event		*ev2;
+	char			*private_dir;	/* watch_opts.private_dir */
+	struct fsmark		*fsm;		/* file systems marked by handle */
+	size_t			 nfsm;
+	char			*pbuf, *pbuf2;	/* WATCH_PATH_MAX: a folder's
+						 * path, an event's path */
 
 	int			 mnt_fd;	/* MOUNTINFO, polled */
 	int			 mnt_ep;	/* epoll set holding mnt_fd */
@@ -561,30 +605,35 @@ in_add_failed(struct watch *w, const char *path, size_t len, int err)
 	return ERR_IO;
 }
 
-/* Push the subfolders of d (the folder path) that are not excluded. */
+/* Push the subfolders of d (the folder path, on the mount mnt) that are
+ * not excluded and are not mount points: a mount below a root is walked
+ * by the mount code (mnt_refresh), or not at all, as the mount table
+ * says, and asking about one here must not reach its server. A
+ * subfolder whose path would be PATH_MAX or longer cannot be watched:
+ * the folder is reported for a rescan (which opens by descriptors). */
 static void
-in_list(struct watch *w, DIR *d, const char *path, size_t len,
+in_list(struct watch *w, DIR *d, uint64_t mnt, const char *path, size_t len,
     struct stack *st)
 {
 	struct dirent	*de;
-	struct stat	 sb;
+	struct statx	 sx;
 	size_t		 clen;
-	int		 isdir;
+	int		 deep = 0;
 
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
+		    strcmp(de->d_name, "..") == 0 ||
+		    (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN))
 			continue;
-		isdir = de->d_type == DT_DIR;
-		if (de->d_type == DT_UNKNOWN)
-			isdir = fstatat(dirfd(d), de->d_name, &sb,
-			    AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(sb.st_mode);
-		if (!isdir)
+		if (statx(dirfd(d), de->d_name, AT_SYMLINK_NOFOLLOW |
+		    AT_NO_AUTOMOUNT | AT_STATX_DONT_SYNC, STATX_TYPE |
+		    STATX_MNT_ID, &sx) == -1 || !S_ISDIR(sx.stx_mode) ||
+		    ((sx.stx_mask & STATX_MNT_ID) && sx.stx_mnt_id != mnt))
 			continue;
 		clen = pathset_join_n(w->scratch, PATH_MAX, path, len,
 		    de->d_name, strlen(de->d_name));
 		if (clen == 0) {
-			too_long(w, path, len);
+			deep = 1;
 			continue;
 		}
 		if (excluded(w, w->scratch, clen, len))
@@ -596,36 +645,59 @@ in_list(struct watch *w, DIR *d, const char *path, size_t len,
 			rescan(w, w->scratch, WATCH_RESCAN_UNWATCHED);
 		}
 	}
+	if (deep) {
+		too_long(w, path, len);
+		rescan(w, path, WATCH_RESCAN_UNWATCHED);
+	}
 }
 
-/* Watch one folder, then push its subfolders. The watch comes first: a
- * subfolder made after it raises IN_CREATE, one made before is listed
- * (one made in between is walked twice, which inotify_add_watch makes
- * harmless). 0, 1 (gone) or an error. */
+/* Watch one folder, then push its subfolders. The folder is opened
+ * without following a symbolic link anywhere on its path or entering a
+ * refused mount (safeopen.h), and the watch is put on that very folder
+ * through its descriptor, so a folder swapped for a link in between is
+ * never watched in its place. The watch comes first: a subfolder made
+ * after it raises IN_CREATE, one made before is listed (one made in
+ * between is walked twice, which inotify_add_watch makes harmless).
+ * 0, 1 (gone, or no longer a folder there) or an error. */
 static int
 in_dir(struct watch *w, const char *path, size_t len, struct stack *st)
 {
-	DIR	*d = NULL;
-	int	 wd, fd, rc = ERR_NOMEM;
+	struct safeopen_why	 why;
+	struct statx		 sx;
+	DIR			*d = NULL;
+	uint64_t		 mnt = 0;
+	int			 wd, fd, rc = ERR_NOMEM;
+	char			 proc[32];
 
-	if ((wd = inotify_add_watch(w->fd, path, IN_DIR_MASK)) == -1)
-		return in_add_failed(w, path, len, errno);
+	if (safeopen_dir(&fd, w->mt, AT_FDCWD, path, &why) != 0)
+		return why.what == SAFEOPEN_ERRNO ? in_add_failed(w, path,
+		    len, why.err) : 1;
+	(void)snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	wd = inotify_add_watch(w->fd, proc, IN_DIR_MASK & ~IN_DONT_FOLLOW);
+	if (wd == -1 && errno == ENOENT)	/* no /proc here */
+		wd = inotify_add_watch(w->fd, path, IN_DIR_MASK);
+	if (wd == -1) {
+		rc = in_add_failed(w, path, len, errno);
+		(void)close(fd);
+		return rc;
+	}
 	if (dir_put(w, wd, path, len) != 0) {
 		log_warnx("inotify: %s: out of memory", path);
+		(void)close(fd);
 		goto fail;
 	}
-	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC)) == -1 || (d = fdopendir(fd)) == NULL) {
-		rc = errno == ENOENT || errno == ENOTDIR ? 1 : ERR_IO;
-		if (rc == ERR_IO)
-			log_warn("inotify: cannot list %s", path);
-		if (fd != -1)
-			close(fd);
+	if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_MNT_ID,
+	    &sx) == 0 && (sx.stx_mask & STATX_MNT_ID))
+		mnt = sx.stx_mnt_id;
+	if ((d = fdopendir(fd)) == NULL) {
+		rc = ERR_IO;
+		log_warn("inotify: cannot list %s", path);
+		(void)close(fd);
 		dir_del(w, wd);
 		goto fail;
 	}
-	in_list(w, d, path, len, st);
-	closedir(d);
+	in_list(w, d, mnt, path, len, st);
+	(void)closedir(d);
 	return 0;
 fail:
 	(void)inotify_rm_watch(w->fd, wd);
@@ -712,8 +784,10 @@ static void
 in_file(struct watch *w, uint32_t mask, const char *path, size_t len,
     size_t parent_len)
 {
-	struct stat	sb;
-	unsigned	flags = 0;
+	struct safeopen_why	why;
+	struct stat		sb;
+	unsigned		flags = 0;
+	int			fd;
 
 	if (!(mask & (IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE)))
 		return;
@@ -721,21 +795,27 @@ in_file(struct watch *w, uint32_t mask, const char *path, size_t len,
 		w->st.filtered++;
 		return;
 	}
-	if (lstat(path, &sb) == -1) {
-		if (errno == ENOENT || errno == ENOTDIR) {
+	/* examined as the consumer will open it: a folder on the path
+	 * swapped for a link or a mount is not followed here either */
+	if (safeopen_path(&fd, w->mt, AT_FDCWD, path, &why) != 0) {
+		if (why.what == SAFEOPEN_GONE) {
 			w->st.filtered++;	/* gone: nothing to scan */
 			return;
 		}
-		/* report it: the consumer's open fails and says so */
-		w->st.errors++;
-	} else if (!S_ISREG(sb.st_mode)) {
+		/* report it: the consumer's open fails and says why */
+		if (why.what == SAFEOPEN_ERRNO)
+			w->st.errors++;
+	} else if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+		(void)close(fd);
 		w->st.filtered++;
 		return;
-	} else if (mask & IN_CREATE) {
+	} else {
+		(void)close(fd);
 		/* an empty new file: its IN_CLOSE_WRITE will follow */
-		if (sb.st_nlink <= 1 && sb.st_size == 0)
+		if ((mask & IN_CREATE) && sb.st_nlink <= 1 && sb.st_size == 0)
 			return;
-		flags |= WATCH_EV_LINKED;
+		if (mask & IN_CREATE)
+			flags |= WATCH_EV_LINKED;
 	}
 	if (mask & IN_CLOSE_WRITE)
 		flags |= WATCH_EV_CLOSE_WRITE;
@@ -788,7 +868,9 @@ in_event(struct watch *w, const struct inotify_event *ev, int *overflow)
 		return;
 	if ((len = pathset_join_n(path, sizeof(path), d->path, d->len,
 	    ev->name, namelen)) == 0) {
+		/* cannot be named in a path: have the folder rescanned */
 		too_long(w, d->path, d->len);
+		rescan(w, d->path, WATCH_RESCAN_UNWATCHED);
 		return;
 	}
 	if (ev->mask & IN_ISDIR)
@@ -857,15 +939,38 @@ in_read(struct watch *w)
 
 /* ---- fanotify ---- */
 
+/*
+ * Two groups. The main one reports file handles (FAN_REPORT_DFID_NAME,
+ * Linux 5.9): a file system mark (FAN_MARK_FILESYSTEM) on each watched
+ * file system sees every close-after-write (FAN_CLOSE_WRITE), rename
+ * into place (FAN_MOVED_TO, of files and, with FAN_ONDIR, of folders)
+ * and hard link or linkat of an O_TMPFILE (FAN_CREATE) as the folder's
+ * handle and the name in it. The kernel opens nothing for these: the
+ * folder is opened from its handle (open_by_handle_at, O_PATH), its
+ * path read from /proc/self/fd, and the name examined with statx beside
+ * it. The second group (descriptors, FAN_MARK_MOUNT, FAN_CLOSE_WRITE
+ * only) is opened only for mounts whose file system cannot give file
+ * handles (ENODEV, EOPNOTSUPP, or EXDEV for a btrfs subvolume): there
+ * renames are seen at the next rescan only.
+ */
+#define FAN_FID_MASK	(FAN_CLOSE_WRITE | FAN_MOVED_TO | FAN_CREATE | \
+			 FAN_ONDIR)
+#define FAN_INIT_FLAGS	(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK)
+#define FAN_EV_FLAGS	(O_RDONLY | O_LARGEFILE | O_CLOEXEC)
+#define LEVELS_MAX	64	/* folders walked up to name a long path */
+
 static int
 fan_open(struct watch *w)
 {
-	w->fd = fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK,
-	    O_RDONLY | O_LARGEFILE | O_CLOEXEC);
+	w->fd = fanotify_init(FAN_INIT_FLAGS | FAN_REPORT_DFID_NAME,
+	    FAN_EV_FLAGS);
 	if (w->fd == -1) {
 		if (errno == EPERM)
 			log_info("fanotify: not permitted (needs "
 			    "CAP_SYS_ADMIN)");
+		else if (errno == EINVAL)
+			log_info("fanotify: no FAN_REPORT_DFID_NAME (Linux 5.9 "
+			    "needed)");
 		else
 			log_warn("fanotify_init");
 		return ERR_AGAIN;
@@ -879,12 +984,12 @@ fan_open(struct watch *w)
 
 /* No event, hence no descriptor, for the files directly in dir
  * (watch_opts.private_dir): an ignore mask on the folder for its
- * children, which holds against the mount marks. ERR_IO when the kernel
- * cannot (before 6.0: EINVAL). */
+ * children, which holds against the mount marks of the descriptor
+ * group. ERR_IO when the kernel cannot (before 6.0: EINVAL). */
 static int
-fan_ignore(struct watch *w, const char *dir)
+fan_ignore(int fd, const char *dir)
 {
-	if (fanotify_mark(w->fd, FAN_MARK_ADD | FAN_MARK_IGNORE |
+	if (fanotify_mark(fd, FAN_MARK_ADD | FAN_MARK_IGNORE |
 	    FAN_MARK_IGNORED_SURV_MODIFY, FAN_CLOSE_WRITE | FAN_EVENT_ON_CHILD,
 	    AT_FDCWD, dir) == 0)
 		return 0;
@@ -892,18 +997,114 @@ fan_ignore(struct watch *w, const char *dir)
 	return ERR_IO;
 }
 
-/* Mark the mount that path is on (the topmost one at that point). */
+static void	readable_fd(evutil_socket_t, short, void *);
+
+/* The descriptor group, opened the first time a mount needs it. */
+static int
+fan_fd_open(struct watch *w)
+{
+	if (w->fd2 != -1)
+		return 0;
+	if (w->fd2_failed)
+		return ERR_IO;
+	w->fd2_failed = 1;
+	if ((w->fd2 = fanotify_init(FAN_INIT_FLAGS, FAN_EV_FLAGS)) == -1) {
+		log_warn("fanotify_init (descriptors)");
+		return ERR_IO;
+	}
+	if ((w->private_dir != NULL && fan_ignore(w->fd2,
+	    w->private_dir) != 0) ||
+	    (w->ev2 = event_new(w->base, w->fd2, EV_READ | EV_PERSIST,
+	    readable_fd, w)) == NULL || event_add(w->ev2, NULL) == -1) {
+		log_warnx("fanotify: mounts without file handles are not "
+		    "watched (Linux 6.0 needed to keep out of %s)",
+		    w->private_dir ? w->private_dir : "the data folder");
+		if (w->ev2 != NULL)
+			event_free(w->ev2);
+		w->ev2 = NULL;
+		(void)close(w->fd2);
+		w->fd2 = -1;
+		return ERR_IO;
+	}
+	w->fd2_failed = 0;
+	return 0;
+}
+
+/* Remember that the file system with fsid is marked, reached at point
+ * (a mount point or a root): events name its folders by handles, which
+ * are opened through a descriptor on it. One entry per point. */
+static int
+fsm_put(struct watch *w, const fsid_t *fsid, const char *point)
+{
+	struct fsmark	*v;
+	size_t		 i;
+	char		*p;
+
+	for (i = 0; i < w->nfsm; i++) {
+		if (strcmp(w->fsm[i].point, point) == 0) {
+			w->fsm[i].fsid = *fsid;
+			return 0;
+		}
+	}
+	if ((p = strdup(point)) == NULL ||
+	    (v = reallocarray(w->fsm, w->nfsm + 1, sizeof(*v))) == NULL) {
+		free(p);
+		return ERR_NOMEM;
+	}
+	w->fsm = v;
+	memset(&v[w->nfsm], 0, sizeof(v[w->nfsm]));
+	v[w->nfsm].fsid = *fsid;
+	v[w->nfsm].point = p;
+	v[w->nfsm++].mfd = -1;
+	return 0;
+}
+
+/* Mark the file system path is on (the topmost mount at that point): by
+ * handles, else that mount by descriptors. The folder is opened first,
+ * without following links or entering a refused mount, and marked
+ * through its descriptor. 0, 1 (gone) or an error. */
 static int
 fan_add(struct watch *w, const char *path, size_t len)
 {
+	struct safeopen_why	why;
+	struct statfs		sf;
+	char			r[128];
+	int			dfd, e, rc = 0;
 
-	if (fanotify_mark(w->fd, FAN_MARK_ADD | FAN_MARK_MOUNT,
-	    FAN_CLOSE_WRITE, AT_FDCWD, path) == 0)
+	if (safeopen_dir(&dfd, w->mt, AT_FDCWD, path, &why) != 0) {
+		if (why.what == SAFEOPEN_GONE)
+			return 1;
+		w->st.unwatched++;
+		log_warnx("fanotify: cannot mark %s: %s", path,
+		    safeopen_reason(&why, r, sizeof(r)));
+		return ERR_IO;
+	}
+	if (fanotify_mark(w->fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM,
+	    FAN_FID_MASK, dfd, NULL) == 0) {
+		if (fstatfs(dfd, &sf) == -1 || (rc = fsm_put(w, &sf.f_fsid,
+		    path)) != 0) {
+			w->st.errors++;
+			log_warnx("fanotify: %s: %s", path,
+			    rc ? vigil_strerror(rc) : strerror(errno));
+			rc = ERR_IO;
+		}
+		(void)close(dfd);
+		return rc;
+	}
+	e = errno;
+	if ((e == ENODEV || e == EOPNOTSUPP || e == EXDEV) &&
+	    fan_fd_open(w) == 0 && fanotify_mark(w->fd2, FAN_MARK_ADD |
+	    FAN_MARK_MOUNT, FAN_CLOSE_WRITE, dfd, NULL) == 0) {
+		log_info("fanotify: %s: no file handles on that file system: "
+		    "files renamed into place there are seen at the next "
+		    "rescan", path);
+		(void)close(dfd);
 		return 0;
-	if (errno == ENOENT || errno == ENOTDIR)
-		return 1;
+	}
+	(void)close(dfd);
 	w->st.unwatched++;
-	log_warn("fanotify: cannot mark the mount of %s", path);
+	log_warnx("fanotify: cannot mark the file system of %s: %s", path,
+	    strerror(e));
 	return ERR_IO;
 }
 
@@ -914,9 +1115,11 @@ fan_watches(const struct watch *w)
 	size_t		i;
 
 	for (i = 0; i < w->nmkeys; i++)
-		n += w->mkeys[i].ok != 0;
+		n += w->mkeys[i].ok > 0;
 	return n;
 }
+
+/* ---- fanotify, descriptor group ---- */
 
 /* One close-after-write with its fd: find its path, filter, queue.
  * Takes fd. */
@@ -961,12 +1164,12 @@ fan_file(struct watch *w, int fd, pid_t pid)
 filtered:
 	w->st.filtered++;
 drop:
-	close(fd);
+	(void)close(fd);
 }
 
 static void
-fan_event(struct watch *w, const struct fanotify_event_metadata *md,
-    int *overflow)
+fan_fd_event(struct watch *w, const struct fanotify_event_metadata *md,
+    const unsigned char *raw, int *overflow)
 {
 	if (md->mask & FAN_Q_OVERFLOW)
 		*overflow = 1;
@@ -978,10 +1181,351 @@ fan_event(struct watch *w, const struct fanotify_event_metadata *md,
 	}
 	if (md->pid == w->self || !(md->mask & FAN_CLOSE_WRITE)) {
 		w->st.filtered++;
-		close(md->fd);
+		(void)close(md->fd);
 		return;
 	}
 	fan_file(w, md->fd, md->pid);
+}
+
+/* ---- fanotify, handle group ---- */
+
+struct fid_ev {
+	fsid_t		 fsid;
+	union {				/* a struct file_handle and its bytes */
+		struct file_handle	fh;
+		unsigned char		b[sizeof(struct file_handle) +
+					  MAX_HANDLE_SZ];
+	}		 h;
+	const char	*name;
+	size_t		 namelen;
+};
+
+/* The DFID_NAME record of an event, bounds-checked: the kernel's bytes,
+ * but a parser is a parser. 0 or ERR_MALFORMED. */
+static int
+fid_parse(struct fid_ev *e, const struct fanotify_event_metadata *md,
+    const unsigned char *raw)
+{
+	struct fanotify_event_info_header	 hdr;
+	struct rd				 r, in;
+	const uint8_t				*p;
+	uint32_t				 hb;
+	int32_t					 ht;
+	size_t					 left;
+	int					 found = 0;
+
+	if (md->metadata_len < sizeof(*md) || md->metadata_len > md->event_len)
+		return ERR_MALFORMED;
+	rd_init(&r, raw + md->metadata_len, md->event_len - md->metadata_len);
+	while (r.len > 0 && !found) {
+		if (rd_bytes(&r, &hdr, sizeof(hdr)) != 0 ||
+		    hdr.len < sizeof(hdr) ||
+		    rd_sub(&r, hdr.len - sizeof(hdr), &in) != 0)
+			return ERR_MALFORMED;
+		if (hdr.info_type != FAN_EVENT_INFO_TYPE_DFID_NAME)
+			continue;
+		if (rd_bytes(&in, &e->fsid, sizeof(e->fsid)) != 0 ||
+		    rd_bytes(&in, &hb, sizeof(hb)) != 0 ||
+		    rd_bytes(&in, &ht, sizeof(ht)) != 0 ||
+		    hb > MAX_HANDLE_SZ ||
+		    rd_bytes(&in, e->h.fh.f_handle, hb) != 0 ||
+		    (left = in.len) == 0 || rd_ptr(&in, &p, left) != 0)
+			return ERR_MALFORMED;
+		e->h.fh.handle_bytes = hb;
+		e->h.fh.handle_type = ht;
+		e->name = (const char *)p;
+		if ((e->namelen = strnlen(e->name, left)) == left ||
+		    e->namelen == 0 || e->namelen > NAME_MAX ||
+		    memchr(e->name, '/', e->namelen) != NULL)
+			return ERR_MALFORMED;
+		found = 1;
+	}
+	return found ? 0 : ERR_MALFORMED;
+}
+
+/* A descriptor on the file system of entry m, to open handles through,
+ * kept until the end of the current read (a descriptor held longer
+ * would keep a USB stick from being unmounted). -1 if it is gone. */
+static int
+fsm_fd(struct watch *w, struct fsmark *m)
+{
+	struct safeopen_why	why;
+	struct statfs		sf;
+
+	if (m->mfd == -1 && !m->failed) {
+		if (safeopen_dir(&m->mfd, w->mt, AT_FDCWD, m->point,
+		    &why) != 0)
+			m->mfd = -1;
+		else if (fstatfs(m->mfd, &sf) == -1 ||
+		    memcmp(&sf.f_fsid, &m->fsid, sizeof(sf.f_fsid)) != 0) {
+			(void)close(m->mfd);	/* another file system now */
+			m->mfd = -1;
+		}
+		m->failed = m->mfd == -1;
+	}
+	return m->mfd;
+}
+
+static void
+fsm_release(struct watch *w)
+{
+	size_t	i;
+
+	for (i = 0; i < w->nfsm; i++) {
+		if (w->fsm[i].mfd != -1)
+			(void)close(w->fsm[i].mfd);
+		w->fsm[i].mfd = -1;
+		w->fsm[i].failed = 0;
+	}
+}
+
+/* The name of the folder cur in its parent par (read), by inode. */
+static int
+name_in(int par, const struct stat *cur, char out[static NAME_MAX + 1])
+{
+	struct dirent	*de;
+	struct stat	 sb;
+	DIR		*d;
+	int		 fd, found = 0;
+
+	if ((fd = dup(par)) == -1)
+		return -1;
+	if ((d = fdopendir(fd)) == NULL) {
+		(void)close(fd);
+		return -1;
+	}
+	while (!found && (de = readdir(d)) != NULL) {
+		if (de->d_ino != cur->st_ino || strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0 ||
+		    fstatat(par, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) == -1 ||
+		    sb.st_dev != cur->st_dev || sb.st_ino != cur->st_ino)
+			continue;
+		(void)snprintf(out, NAME_MAX + 1, "%s", de->d_name);
+		found = 1;
+	}
+	(void)closedir(d);
+	return found ? 0 : -1;
+}
+
+/*
+ * The path of folder dfd into out (WATCH_PATH_MAX), its length, or 0.
+ * The kernel names paths up to a page; a longer one is built by walking
+ * up ("..") and finding each folder's name in its parent, until an
+ * ancestor the kernel can name, at most LEVELS_MAX folders. A folder
+ * that cannot be named so gives 0 and *tail, the length of the last
+ * part found, stored at the end of out (for WATCH_EV_TOOLONG).
+ */
+static size_t
+dir_path(struct watch *w, int dfd, char *out, size_t *tail)
+{
+	static const char	 del[] = " (deleted)";
+	char			 proc[32], name[NAME_MAX + 1];
+	struct stat		 cur, up;
+	size_t			 t = 0, nl, len = 0;
+	ssize_t			 n;
+	int			 fd = dfd, par, level;
+
+	*tail = 0;
+	for (level = 0; level <= LEVELS_MAX; level++) {
+		(void)snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		n = readlink(proc, out, PATH_MAX);
+		if (n > 0 && n < PATH_MAX && (size_t)n + t + 1 <
+		    WATCH_PATH_MAX) {
+			len = (size_t)n;
+			if (len > sizeof(del) - 1 && memcmp(out + len -
+			    (sizeof(del) - 1), del, sizeof(del) - 1) == 0) {
+				len = 0;	/* a folder removed since */
+				break;
+			}
+			if (t > 0) {
+				if (len > 1)
+					out[len++] = '/';
+				memmove(out + len, out + WATCH_PATH_MAX - t, t);
+				len += t;
+			}
+			out[len] = '\0';
+			break;
+		}
+		if ((n != -1 || errno != ENAMETOOLONG) || level == LEVELS_MAX ||
+		    fstat(fd, &cur) == -1 || (par = openat(fd, "..",
+		    O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+			break;
+		if (fstat(par, &up) == -1 || (up.st_dev == cur.st_dev &&
+		    up.st_ino == cur.st_ino) || name_in(par, &cur, name) != 0 ||
+		    (nl = strlen(name)) + 1 + t >= WATCH_PATH_MAX - PATH_MAX) {
+			(void)close(par);
+			break;
+		}
+		/* prepend "name/" to the tail kept at the end of out */
+		if (t > 0)
+			out[WATCH_PATH_MAX - t - 1] = '/';
+		t += t > 0;
+		memcpy(out + WATCH_PATH_MAX - t - nl, name, nl);
+		t += nl;
+		if (fd != dfd)
+			(void)close(fd);
+		fd = par;
+	}
+	if (fd != dfd)
+		(void)close(fd);
+	if (len == 0)
+		*tail = t;
+	return len;
+}
+
+/* Open the folder named by e's handle on a marked file system whose
+ * path lies under a root: its O_PATH descriptor and path (in w->pbuf,
+ * *len), or -1: gone (*gone), not ours, or too long (*tail). */
+static int
+fid_dir(struct watch *w, const struct fid_ev *e, size_t *len, int *gone,
+    size_t *tail)
+{
+	size_t	i;
+	int	mfd, dfd, matched = 0;
+
+	*gone = 0;
+	*tail = 0;
+	for (i = 0; i < w->nfsm; i++) {
+		if (memcmp(&w->fsm[i].fsid, &e->fsid, sizeof(e->fsid)) != 0)
+			continue;
+		matched = 1;
+		if ((mfd = fsm_fd(w, &w->fsm[i])) == -1)
+			continue;
+		dfd = open_by_handle_at(mfd, (struct file_handle *)&e->h.fh,
+		    O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (dfd == -1) {
+			*gone = errno == ESTALE || errno == ENOENT;
+			if (!*gone)
+				w->st.errors++;
+			return -1;
+		}
+		*len = dir_path(w, dfd, w->pbuf, tail);
+		if (*len > 0 && root_of(w, w->pbuf, *len))
+			return dfd;
+		(void)close(dfd);
+		if (*tail > 0)
+			return -1;
+	}
+	if (!matched) {
+		w->st.errors++;
+		if (often(w->st.errors))
+			log_warnx("fanotify: an event from a file system that "
+			    "is not marked under that id");
+	}
+	return -1;
+}
+
+/* A file too deep to name: reported with the end of its path. */
+static void
+fid_toolong(struct watch *w, size_t tail, const struct fid_ev *e,
+    unsigned flags, pid_t pid)
+{
+	static const char	 pre[] = "/...";
+	char			*p = w->pbuf2;
+	size_t			 len = sizeof(pre) - 1;
+
+	w->st.toolong++;
+	if (often(w->st.toolong))
+		log_warnx("watch: a file too deep to name (%" PRIu64 " so "
+		    "far): reported by the end of its path", w->st.toolong);
+	memcpy(p, pre, len);
+	if (tail + e->namelen + 2 + len < WATCH_PATH_MAX) {
+		p[len++] = '/';
+		memcpy(p + len, w->pbuf + WATCH_PATH_MAX - tail, tail);
+		len += tail;
+	}
+	p[len++] = '/';
+	memcpy(p + len, e->name, e->namelen);
+	len += e->namelen;
+	p[len] = '\0';
+	pend_add(w, p, len, -1, flags | WATCH_EV_TOOLONG, pid);
+}
+
+/* What a file event is about: flags for the report, 0 to drop it. The
+ * name is examined beside its folder without a question to a mount's
+ * server (a mount point there is not a regular file of ours). */
+static unsigned
+fid_flags(struct watch *w, uint64_t mask, int dfd, const char *name)
+{
+	struct statx	sx;
+	unsigned	flags = 0;
+
+	if (statx(dfd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT |
+	    AT_STATX_DONT_SYNC, STATX_TYPE | STATX_NLINK | STATX_SIZE,
+	    &sx) == -1) {
+		if (errno != ENOENT && errno != ENOTDIR)
+			w->st.errors++;
+		return 0;	/* gone since: nothing to scan */
+	}
+	if (!S_ISREG(sx.stx_mode))
+		return 0;
+	if (mask & FAN_CLOSE_WRITE)
+		flags |= WATCH_EV_CLOSE_WRITE;
+	if (mask & FAN_MOVED_TO)
+		flags |= WATCH_EV_MOVED_TO;
+	/* created with content already in it; an empty new file's close
+	 * will follow */
+	if ((mask & FAN_CREATE) && (sx.stx_nlink > 1 || sx.stx_size > 0))
+		flags |= WATCH_EV_LINKED;
+	return flags;
+}
+
+static void
+fan_fid_event(struct watch *w, const struct fanotify_event_metadata *md,
+    const unsigned char *raw, int *overflow)
+{
+	struct fid_ev	 e;
+	char		*p = w->pbuf2;
+	size_t		 dlen, len, tail;
+	unsigned	 flags;
+	int		 dfd, gone;
+
+	if (md->mask & FAN_Q_OVERFLOW) {
+		*overflow = 1;
+		return;
+	}
+	if (md->pid == w->self ||
+	    (md->mask & (FAN_ONDIR | FAN_MOVED_TO)) == FAN_ONDIR) {
+		w->st.filtered++;	/* ours, or a new empty folder */
+		return;
+	}
+	if (fid_parse(&e, md, raw) != 0) { 
+		w->st.errors++;
+		return;
+	}
+	if ((dfd = fid_dir(w, &e, &dlen, &gone, &tail)) == -1) {
+		if (tail > 0 && !(md->mask & FAN_ONDIR))
+			fid_toolong(w, tail, &e, WATCH_EV_CLOSE_WRITE,
+			    md->pid);
+		else
+			w->st.filtered++;
+		return;
+	}
+	len = dlen + (dlen > 1) + e.namelen;
+	if (len >= WATCH_PATH_MAX) {
+		fid_toolong(w, 0, &e, WATCH_EV_CLOSE_WRITE, md->pid);
+		goto done;
+	}
+	memcpy(p, w->pbuf, dlen);
+	if (dlen > 1)
+		p[dlen] = '/';
+	memcpy(p + len - e.namelen, e.name, e.namelen);
+	p[len] = '\0';
+	if (excluded(w, p, len, pathset_holder(w->ps, p, len))) {
+		w->st.filtered++;
+		goto done;
+	}
+	if (md->mask & FAN_ONDIR) {
+		/* a folder renamed or moved in: what it holds is new here */
+		rescan(w, p, WATCH_RESCAN_NEWDIR);
+		goto done;
+	}
+	if ((flags = fid_flags(w, md->mask, dfd, e.name)) == 0)
+		w->st.filtered++;
+	else
+		pend_add(w, p, len, -1, flags, md->pid);
+done:
+	(void)close(dfd);
 }
 
 static void
@@ -994,15 +1538,22 @@ fan_overflow(struct watch *w)
 	rescan_roots(w, WATCH_RESCAN_OVERFLOW);
 }
 
+typedef void	(*fan_event_fn)(struct watch *,
+		    const struct fanotify_event_metadata *,
+		    const unsigned char *, int *);
+
+/* Events are read into w->buf and each header copied out: records with
+ * file handles are 4-byte aligned, the header's fields are not. */
 static void
-fan_read(struct watch *w)
+fan_read_group(struct watch *w, int fd, fan_event_fn fn)
 {
-	const struct fanotify_event_metadata	*md;
-	ssize_t					 n;
-	int					 i, overflow, lost = 0;
+	struct fanotify_event_metadata	 md;
+	ssize_t				 n;
+	size_t				 off;
+	int				 i, overflow, lost = 0;
 
 	for (i = 0; i < READS_PER_WAKE; i++) {
-		if ((n = read(w->fd, w->buf, FAN_BUF_LEN)) == -1) {
+		if ((n = read(fd, w->buf, FAN_BUF_LEN)) == -1) {
 			if (errno == EINTR)
 				continue;
 			if (errno != EAGAIN) {
@@ -1016,26 +1567,45 @@ fan_read(struct watch *w)
 			break;
 		}
 		overflow = 0;
-		md = (const struct fanotify_event_metadata *)w->buf;
-		for (; FAN_EVENT_OK(md, n); md = FAN_EVENT_NEXT(md, n)) {
-			if (md->vers != FANOTIFY_METADATA_VERSION) {
+		for (off = 0; (size_t)n - off >= sizeof(md);
+		    off += md.event_len) {
+			memcpy(&md, w->buf + off, sizeof(md));
+			if (md.event_len < sizeof(md) ||
+			    md.event_len > (size_t)n - off)
+				break;		/* the kernel never does this */
+			if (md.vers != FANOTIFY_METADATA_VERSION) {
 				/* cannot happen since Linux 2.6.37; the fds
 				 * in the rest of the buffer leak */
 				log_warnx("fanotify: metadata version %u, "
-				    "expected %u", md->vers,
+				    "expected %u", md.vers,
 				    FANOTIFY_METADATA_VERSION);
 				w->st.errors++;
 				lost = 1;
 				break;
 			}
-			fan_event(w, md, &overflow);
+			fn(w, &md, w->buf + off, &overflow);
 		}
+		fsm_release(w);
 		pend_flush(w);
 		if (overflow)
 			fan_overflow(w);
 	}
 	if (lost)
 		rescan_roots(w, WATCH_RESCAN_LOST);
+}
+
+static void
+fan_read(struct watch *w)
+{
+	fan_read_group(w, w->fd, fan_fid_event);
+}
+
+static void
+readable_fd(evutil_socket_t fd, short what, void *arg)
+{
+	struct watch	*w = arg;
+
+	fan_read_group(w, w->fd2, fan_fd_event);
 }
 
 static const struct backend fan_backend = {
@@ -1060,93 +1630,22 @@ readable(evutil_socket_t fd, short what, void *arg)
  * and mount point (ids alone are reused after an unmount). Strings are
  * hashed with their NUL, so no two splits of the same bytes hash alike. */
 static uint64_t
-mnt_key(const struct mountinfo_entry *e)
+mnt_key(const struct mounttab_mount *m)
 {
-	uint64_t	n[4] = { e->mnt_id, e->parent_id, e->major, e->minor };
+	uint64_t	n[4] = { m->id, m->parent, m->major, m->minor };
 	uint64_t	h;
 
 	h = fnv1a(n, sizeof(n), FNV_INIT);
-	h = fnv1a(e->root, e->root_len + 1, h);
-	return fnv1a(e->point, e->point_len + 1, h);
+	h = fnv1a(m->root, m->root_len + 1, h);
+	return fnv1a(m->point, m->len + 1, h);
 }
 
-/* The whole of MOUNTINFO, NUL-terminated, malloc'd. */
-static int
-mnt_slurp(char **out, size_t *outlen)
+/* A root whose mount the table does not list: in a chroot whose root is
+ * a plain folder, the mount holding it lies outside and is not shown. */
+static uint64_t
+unlisted_key(const char *root, size_t len)
 {
-	char	*buf = NULL, *p;
-	size_t	 len = 0, cap = 0;
-	ssize_t	 n;
-	int	 fd, rc = ERR_IO;
-
-	*out = NULL;
-	if ((fd = open(MOUNTINFO, O_RDONLY | O_CLOEXEC)) == -1)
-		return ERR_IO;
-	for (;;) {
-		if (cap - len < 4097) {
-			rc = ERR_TOOBIG;
-			if (cap >= MOUNTINFO_MAX)
-				goto fail;
-			rc = ERR_NOMEM;
-			cap = cap ? cap * 2 : 16384;
-			if ((p = realloc(buf, cap)) == NULL)
-				goto fail;
-			buf = p;
-		}
-		if ((n = read(fd, buf + len, cap - len - 1)) == -1) {
-			if (errno == EINTR)
-				continue;
-			rc = ERR_IO;
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	*out = buf;
-	*outlen = len;
-	return 0;
-fail:
-	close(fd);
-	free(buf);
-	return rc;
-}
-
-static int
-mnt_parse(char *buf, size_t len, struct mnt **out, size_t *nout)
-{
-	struct mountinfo_entry	 e;
-	struct mnt		*v = NULL, *p;
-	size_t			 i, j, n = 0, cap = 0;
-
-	*out = NULL;
-	*nout = 0;
-	for (i = 0; i < len; i = j + 1) {
-		for (j = i; j < len && buf[j] != '\n'; j++)
-			;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			if ((p = reallocarray(v, cap, sizeof(*v))) == NULL) {
-				free(v);
-				return ERR_NOMEM;
-			}
-			v = p;
-		}
-		if (mountinfo_parse_line(&e, buf + i, j - i) == 0) {
-			memset(&v[n], 0, sizeof(v[n]));
-			v[n].key = mnt_key(&e);
-			v[n].point = e.point;
-			v[n].len = e.point_len;
-			n++;
-		} else	/* every line the kernel prints parses: say so */
-			log_warnx("watch: %s: a line that does not parse; "
-			    "that mount is not watched", MOUNTINFO);
-	}
-	*out = v;
-	*nout = n;
-	return 0;
+	return fnv1a(root, len + 1, fnv1a("unlisted", 9, FNV_INIT));
 }
 
 static int
@@ -1183,31 +1682,125 @@ mkeys_free(struct mkey *v, size_t n)
 	free(v);
 }
 
-/* m matters for target (its mount point, or a root it holds). A mount
- * not seen before is marked (fanotify) or walked (inotify: at watch_add
- * the root's walk covers it) and, on a change, reported for rescan. */
-static void
-mnt_relevant(struct watch *w, struct mnt *m, const char *target,
-    int report)
-{
-	const struct mkey	*old;
-	int			 rc;
+/* The mounts of a new read of the table that matter, with their state. */
+struct mkeys {
+	struct mkey	*v;
+	size_t		 n, cap;
+	int		 err;
+};
 
-	m->relevant = 1;
-	if ((old = mkey_find(w, m->key)) != NULL) {
-		m->ok = old->ok;
+static void
+mkeys_add(struct mkeys *k, uint64_t key, int ok, const char *point)
+{
+	struct mkey	*v;
+	size_t		 cap;
+
+	if (k->err)
+		return;
+	if (k->n == k->cap) {
+		cap = k->cap ? k->cap * 2 : 16;
+		if ((v = reallocarray(k->v, cap, sizeof(*v))) == NULL) {
+			k->err = ERR_NOMEM;
+			return;
+		}
+		k->v = v;
+		k->cap = cap;
+	}
+	if ((k->v[k->n].point = strdup(point)) == NULL) {
+		k->err = ERR_NOMEM;
 		return;
 	}
-	if (!report && !w->be->per_mount) {
-		m->ok = 1;
+	k->v[k->n].key = key;
+	k->v[k->n++].ok = ok;
+}
+
+/* Sorted, one entry per key. */
+static void
+mkeys_sort(struct mkeys *k)
+{
+	size_t	i, j;
+
+	if (k->n > 1)
+		qsort(k->v, k->n, sizeof(*k->v), mkey_cmp);
+	for (i = j = 0; i < k->n; i++) {
+		if (j > 0 && k->v[j - 1].key == k->v[i].key) {
+			free(k->v[i].point);
+			continue;
+		}
+		k->v[j++] = k->v[i];
+	}
+	k->n = j;
+}
+
+/*
+ * m matters for target: its mount point (a mount below a root), or a
+ * root it holds (holding). A mount seen before keeps its state. One the
+ * table refuses (a FUSE mount, a network share, the kernel's own, or one
+ * reached through such) is logged once and never touched. Otherwise it
+ * is marked (fanotify) or walked (inotify: the mount holding a root was
+ * walked with the root) and, on a change, reported for rescan.
+ */
+static void
+mnt_relevant(struct watch *w, const struct mounttab_mount *m,
+    const char *target, int report, int holding, struct mkeys *nk)
+{
+	const struct mkey	*old;
+	uint64_t		 key = mnt_key(m);
+	int			 rc;
+
+	if ((old = mkey_find(w, key)) != NULL) {
+		mkeys_add(nk, key, old->ok, m->point);
+		return;
+	}
+	if (!m->ok && w->policy == MOUNTTAB_ALL && m->ok_all && !holding) {
+		/* a FUSE or network mount the rescans may enter, on worker
+		 * threads; the loop never does */
+		w->st.unwatched++;
+		log_warnx("watch: %s is on a %s file system: not watched, "
+		    "only rescanned", target, mountinfo_kind_name(m->block));
+		mkeys_add(nk, key, -1, m->point);
+		if (report)
+			rescan(w, target, WATCH_RESCAN_UNWATCHED);
+		return;
+	}
+	if (!m->ok) {
+		w->st.refused++;
+		log_warnx("watch: %s is on a %s file system: neither watched "
+		    "nor scanned ([files] remote_filesystems)", target,
+		    mountinfo_kind_name(m->block));
+		mkeys_add(nk, key, -1, m->point);
+		return;
+	}
+	if (!report && !w->be->per_mount && holding) {
+		mkeys_add(nk, key, 1, m->point);
 		return;
 	}
 	rc = w->be->add(w, target, strlen(target));
-	m->ok |= rc == 0;
+	mkeys_add(nk, key, rc == 0, m->point);
 	if (!report || rc > 0)
 		return;
 	rescan(w, target, rc == 0 ? WATCH_RESCAN_MOUNT :
 	    WATCH_RESCAN_UNWATCHED);
+}
+
+/* The mount holding root is not listed (a chroot): mark it through the
+ * root itself (fanotify; inotify walked the root already). */
+static void
+mnt_unlisted(struct watch *w, const char *root, size_t rlen, int report,
+    struct mkeys *nk)
+{
+	const struct mkey	*old;
+	uint64_t		 key = unlisted_key(root, rlen);
+	int			 rc;
+
+	if ((old = mkey_find(w, key)) != NULL) {
+		mkeys_add(nk, key, old->ok, root);
+		return;
+	}
+	rc = w->be->per_mount ? w->be->add(w, root, rlen) : 0;
+	mkeys_add(nk, key, rc == 0, root);
+	if (report && rc < 0)
+		rescan(w, root, WATCH_RESCAN_UNWATCHED);
 }
 
 /* inotify watches folders, not mounts: a mount gone from under a root
@@ -1236,26 +1829,36 @@ mnt_uncovered(struct watch *w, const struct mkey *now, size_t nnow)
 	}
 }
 
+/* The root exists now (asked without entering a refused mount). */
+static int
+root_exists(struct watch *w, const char *root)
+{
+	struct safeopen_why	why;
+	int			fd;
+
+	if (safeopen_path(&fd, w->mt, AT_FDCWD, root, &why) != 0)
+		return why.what != SAFEOPEN_GONE;
+	(void)close(fd);
+	return 1;
+}
+
 /* Re-read the mount table and act on mounts that became relevant: those
  * at or under a root, and the topmost one holding each existing root. */
 static void
 mnt_refresh(struct watch *w, int report)
 {
-	struct mnt	*m = NULL, *best;
-	struct mkey	*keys = NULL;
-	struct stat	 sb;
-	const char	*root;
-	char		*buf = NULL;
-	size_t		 len, rlen, nm, i, k, nk = 0;
-	int		 rc;
+	struct mounttab_mount	*m = NULL, *best;
+	struct mkeys		 nk = { NULL, 0, 0, 0 };
+	const char		*root;
+	char			*buf = NULL;
+	size_t			 nm = 0, rlen, i, k;
+	int			 rc;
 
-	if ((rc = mnt_slurp(&buf, &len)) != 0 ||
-	    (rc = mnt_parse(buf, len, &m, &nm)) != 0 ||
-	    (nm > 0 && (keys = calloc(nm, sizeof(*keys))) == NULL)) {
+	if ((rc = mounttab_read(&m, &nm, &buf, MOUNTTAB_LOCAL)) != 0) {
 		w->st.errors++;
-		log_warnx("watch: %s: %s; new mounts may be missed", MOUNTINFO,
-		    vigil_strerror(rc ? rc : ERR_NOMEM));
-		goto done;
+		log_warnx("watch: the mount table: %s; new mounts may be "
+		    "missed", vigil_strerror(rc));
+		return;
 	}
 	for (i = 0; i < pathset_count(w->ps); i++) {
 		root = pathset_root(w->ps, i, &rlen);
@@ -1265,36 +1868,31 @@ mnt_refresh(struct watch *w, int report)
 			    m[k].len, root, rlen)) {
 				if (!excluded(w, m[k].point, m[k].len, rlen))
 					mnt_relevant(w, &m[k], m[k].point,
-					    report);
+					    report, 0, &nk);
 			} else if (pathset_under(root, rlen, m[k].point,
 			    m[k].len) && (best == NULL || m[k].len >= best->len))
 				best = &m[k];
 		}
-		if (best != NULL && stat(root, &sb) == 0)
-			mnt_relevant(w, best, root, report);
-	}
-	for (k = 0; k < nm; k++) {
-		if (!m[k].relevant)
+		if (!root_exists(w, root))
 			continue;
-		keys[nk].key = m[k].key;
-		keys[nk].ok = m[k].ok;
-		if ((keys[nk++].point = strdup(m[k].point)) == NULL) {
-			w->st.errors++;
-			log_warnx("watch: %s: out of memory", MOUNTINFO);
-			goto done;
-		}
+		if (best != NULL)
+			mnt_relevant(w, best, root, report, 1, &nk);
+		else
+			mnt_unlisted(w, root, rlen, report, &nk);
 	}
-	if (nk > 1)
-		qsort(keys, nk, sizeof(*keys), mkey_cmp);
+	if (nk.err) {
+		w->st.errors++;
+		log_warnx("watch: the mount table: out of memory");
+		mkeys_free(nk.v, nk.n);
+		goto done;
+	}
+	mkeys_sort(&nk);
 	if (report)
-		mnt_uncovered(w, keys, nk);
+		mnt_uncovered(w, nk.v, nk.n);
 	mkeys_free(w->mkeys, w->nmkeys);
-	w->mkeys = keys;
-	w->nmkeys = nk;
-	keys = NULL;
-	nk = 0;
+	w->mkeys = nk.v;
+	w->nmkeys = nk.n;
 done:
-	mkeys_free(keys, nk);
 	free(m);
 	free(buf);
 }
@@ -1351,24 +1949,28 @@ watch_new(struct watch **out, struct event_base *base,
 	w->rescan_cb = rescan_cb;
 	w->arg = arg;
 	w->self = getpid();
-	w->fd = w->mnt_fd = w->mnt_ep = -1;
+	w->fd = w->fd2 = w->mnt_fd = w->mnt_ep = -1;
+	w->policy = opts != NULL && opts->filesystems == MOUNTTAB_ALL ?
+	    MOUNTTAB_ALL : MOUNTTAB_LOCAL;
+	/* local mounts only, whatever the policy: the loop never waits on a
+	 * FUSE or network server; without it (no /proc in a chroot) no mount
+	 * is entered at all */
+	if (mounttab_new(&w->mt, MOUNTTAB_LOCAL) != 0)
+		log_warnx("watch: no mount table: file systems mounted below "
+		    "the watched folders are not watched");
 	rc = ERR_NOMEM;
 	if (pathset_new(&w->ps) != 0 ||
 	    (w->buf = malloc(IN_BUF_LEN)) == NULL ||
 	    (w->pend = calloc(BATCH_MAX, sizeof(*w->pend))) == NULL ||
-	    (w->slots = calloc(SLOT_COUNT, sizeof(*w->slots))) == NULL)
+	    (w->slots = calloc(SLOT_COUNT, sizeof(*w->slots))) == NULL ||
+	    (w->pbuf = malloc(WATCH_PATH_MAX)) == NULL ||
+	    (w->pbuf2 = malloc(WATCH_PATH_MAX)) == NULL ||
+	    (opts != NULL && opts->private_dir != NULL &&
+	    (w->private_dir = strdup(opts->private_dir)) == NULL))
 		goto fail;
 
 	if (backend != WATCH_INOTIFY) {
-		if ((rc = fan_open(w)) == 0 && opts != NULL &&
-		    opts->private_dir != NULL &&
-		    (rc = fan_ignore(w, opts->private_dir)) != 0) {
-			log_warnx("watch: fanotify cannot keep out of %s "
-			    "(Linux 6.0 needed)", opts->private_dir);
-			close(w->fd);
-			w->fd = -1;
-		}
-		if (rc == 0)
+		if ((rc = fan_open(w)) == 0)
 			w->be = &fan_backend;
 		else if (backend == WATCH_FANOTIFY) {
 			log_warnx("watch: fanotify required but unavailable");
@@ -1419,6 +2021,26 @@ root_resolve(char out[static PATH_MAX], int *absent, const char *path)
 	return 0;
 }
 
+/* A root on (or reached through) a file system the mount table refuses
+ * is not watched: ERR_IO, logged. */
+static int
+root_refused(struct watch *w, const char *rp, size_t len)
+{
+	struct safeopen_why	why;
+	int			fd;
+
+	if (safeopen_path(&fd, w->mt, AT_FDCWD, rp, &why) == 0) {
+		(void)close(fd);
+		return 0;
+	}
+	if (why.what != SAFEOPEN_XDEV)
+		return 0;	/* be->add will say */
+	w->st.refused++;
+	log_warnx("watch %s: on a %s file system: not watched ([files] "
+	    "filesystems)", rp, mountinfo_kind_name(why.kind));
+	return ERR_IO;
+}
+
 int
 watch_add(struct watch *w, const char *path)
 {
@@ -1444,6 +2066,8 @@ watch_add(struct watch *w, const char *path)
 		log_warnx("watch %s: excluded, not watched", rp);
 		return 0;
 	}
+	if (!absent && (rc = root_refused(w, rp, len)) != 0)
+		return rc;
 	if (!absent && (rc = w->be->add(w, rp, len)) < 0)
 		return rc;
 	if (absent || rc > 0)
@@ -1511,6 +2135,18 @@ watch_free(struct watch *w)
 		event_free(w->ev);
 	if (w->mnt_ev != NULL)
 		event_free(w->mnt_ev);
+	if (w->ev2 != NULL)
+		event_free(w->ev2);
+	if (w->fd2 != -1)
+		(void)close(w->fd2);
+	fsm_release(w);
+	for (i = 0; i < w->nfsm; i++)
+		free(w->fsm[i].point);
+	free(w->fsm);
+	free(w->pbuf);
+	free(w->pbuf2);
+	free(w->private_dir);
+	mounttab_free(w->mt);
 	for (i = 0; i < w->npend; i++)
 		if (w->pend[i].fd >= 0)
 			close(w->pend[i].fd);

@@ -11,13 +11,16 @@
  * Together they never miss a file silently: what is not reported as a
  * file is covered by a rescan or by a log line and a counter.
  *
- * Two backends: fanotify(7) when the process may use it (CAP_SYS_ADMIN),
- * which sees every close-after-write on the mounts holding the watched
- * folders and hands over an open descriptor; inotify(7) otherwise, one
- * watch per folder. Mounts appearing under a watched folder (USB sticks
- * under /media) are picked up by either. Meant for the agent process
- * that holds the privilege (fanotify needs CAP_SYS_ADMIN; its fds can
- * be passed to an unprivileged scanner).
+ * Two backends: fanotify(7) when the process may use it (CAP_SYS_ADMIN,
+ * Linux 5.9: FAN_REPORT_DFID_NAME), which sees every close-after-write,
+ * rename into place and hard link on the file systems holding the
+ * watched folders; inotify(7) otherwise, one watch per folder. Mounts
+ * appearing under a watched folder (USB sticks under /media) are picked
+ * up by either if they are local (mounttab.h: disks, USB sticks,
+ * memory): a FUSE mount (which any user can make), a network share or
+ * the kernel's own is never marked, walked, stat'ed or opened here, so a
+ * server that never answers cannot stall the loop. Meant for the agent
+ * process that holds the privilege.
  *
  * Not this module's job: debouncing (a busy file is reported at every
  * close; only duplicates within one kernel read are merged) and scanning.
@@ -65,33 +68,49 @@ struct watch_opts {
 	 * (which hands over no descriptors) and WATCH_FANOTIFY fails.
 	 */
 	const char	*private_dir;
+	int		 filesystems;	/* MOUNTTAB_LOCAL (0), or MOUNTTAB_ALL:
+					 * FUSE and network mounts below a
+					 * root are reported for rescans
+					 * (never watched: the loop must not
+					 * wait on their servers) */
 };
+
+/* The longest path reported (a file deeper than this is reported with
+ * WATCH_EV_TOOLONG and the end of its path). */
+#define WATCH_PATH_MAX	16384
 
 /* watch_event.flags: why the file is reported (several may be set when
  * duplicates were merged). */
 #define WATCH_EV_CLOSE_WRITE	0x01	/* closed after writing */
-#define WATCH_EV_MOVED_TO	0x02	/* renamed into place (inotify) */
+#define WATCH_EV_MOVED_TO	0x02	/* renamed into place */
 #define WATCH_EV_LINKED		0x04	/* created with content already in it:
 					 * a hard link, O_TMPFILE + linkat, or
 					 * a write still going on (inotify) */
-#define WATCH_EV_DELETED	0x08	/* unlinked since (fanotify); fd still
-					 * reads the content */
+#define WATCH_EV_DELETED	0x08	/* unlinked since (fanotify with fds);
+					 * fd still reads the content */
+#define WATCH_EV_TOOLONG	0x10	/* its path is WATCH_PATH_MAX or longer:
+					 * path is "/..." and its last part;
+					 * it cannot be opened by that path */
 
 struct watch_event {
 	const char	*path;		/* absolute; bytes, not necessarily
-					 * UTF-8; NUL-terminated; < PATH_MAX */
+					 * UTF-8; NUL-terminated; may be
+					 * PATH_MAX or longer (open it by
+					 * pieces: safeopen.h), < WATCH_PATH_MAX */
 	size_t		 pathlen;
-	int		 fd;		/* fanotify: the file, opened read-only
+	int		 fd;		/* fanotify on a mount without file
+					 * handles: the file, opened read-only
 					 * by the kernel; valid only during the
 					 * callback (dup() it to keep it).
-					 * inotify: -1, open the path. */
+					 * Otherwise -1: open the path. */
 	unsigned	 flags;		/* WATCH_EV_* */
 	pid_t		 pid;		/* fanotify: the writer; inotify: 0 */
 };
 
 enum watch_why {
 	WATCH_RESCAN_OVERFLOW = 1,	/* kernel queue overflowed: a root */
-	WATCH_RESCAN_NEWDIR,		/* subfolder created or moved in */
+	WATCH_RESCAN_NEWDIR,		/* subfolder created, moved in or
+					 * renamed */
 	WATCH_RESCAN_MOUNT,		/* file system mounted there */
 	WATCH_RESCAN_UNWATCHED,		/* could not be watched (limit,
 					 * permission): scan it, and know that
@@ -113,7 +132,10 @@ struct watch_stats {
 	uint64_t	 rescans;	/* rescan reports delivered */
 	uint64_t	 watches;	/* now: inotify folders, fanotify mounts */
 	uint64_t	 unwatched;	/* folders or mounts left unwatched */
-	uint64_t	 toolong;	/* paths of PATH_MAX or more, skipped */
+	uint64_t	 refused;	/* mounts not entered (their type) */
+	uint64_t	 toolong;	/* paths too long to watch or report
+					 * whole (reported as rescans or with
+					 * WATCH_EV_TOOLONG) */
 	uint64_t	 errors;	/* other failures (read, readlink, ...) */
 };
 
@@ -128,7 +150,8 @@ int	watch_new(struct watch **out, struct event_base *base,
 /* Watch the folder path and everything below it (resolved as pathset.h
  * says: by the kernel as far as it exists, so that it compares with the
  * paths the kernel reports; a folder already below a watched one adds
- * nothing). A path that does not exist yet (/media, /run/media) is kept
+ * nothing; one on a file system the mount table refuses is not watched:
+ * ERR_IO). A path that does not exist yet (/media, /run/media) is kept
  * and watched from the moment a file system is mounted at or under it.
  * inotify walks the whole tree now: O(folders), one watch each; parts it
  * cannot watch are reported through rescan_cb (WATCH_RESCAN_UNWATCHED).

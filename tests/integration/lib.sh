@@ -17,6 +17,7 @@
 #   wait_for DESC SECS CMD...   retry CMD every 0.2 s until it succeeds
 #   each_watcher FN      FN inotify, then FN fanotify when root
 #   check DESC CMD...    run CMD: print PASS/FAIL; failures make the test fail
+#   files_conf F W [L..] an agent config scanning folder W
 #   finish               print the summary and exit with the right status
 #   peer_enroll KEY NAME enroll vigil-peer's key KEY (created if absent) as
 #                        NAME, office lab, to the running collector
@@ -130,6 +131,20 @@ enabled = no
 [integrity]
 enabled = no
 EOC
+}
+
+# files_conf FILE WATCHED [LINE...]: write_agent_conf FILE, then file
+# scanning of WATCHED with the shipped rules and a 100 ms debounce, each
+# LINE added to [files]; integrity off.
+files_conf() {
+	local f=$1 w=$2
+	shift 2
+	write_agent_conf "$f"
+	printf '[files]\nenabled = yes\nwatch = %s\nrules = %s/rules/yara\n' \
+		"$w" "$SRC" >>"$f"
+	printf 'local_rules =\ndebounce = 100ms\n' >>"$f"
+	[ $# -gt 0 ] && printf '%s\n' "$@" >>"$f"
+	printf '[integrity]\nenabled = no\n' >>"$f"
 }
 
 start_collector() {
