@@ -286,8 +286,11 @@ scan_one(struct filemon *fm, struct spool *sp, const char *path)
 			if (emit(fm, sp, scanner_event(&res,
 			    &res.matches[i])) != 0)
 				stored = 0;
-		break;
+		/* FALLTHROUGH */
 	case SCAN_CLEAN:
+		if (res.too_many > 0 && emit(fm, sp, scanner_event(&res,
+		    NULL)) != 0)
+			stored = 0;
 		break;
 	default:
 		if (emit(fm, sp, scanner_event(&res, NULL)) != 0)

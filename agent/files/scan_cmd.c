@@ -284,13 +284,14 @@ report_locked(struct run *run, const struct scanner_result *r, int operand)
 		    putchar('\n') == EOF)
 			run->failed = 1;
 	}
-	if (r->status == SCAN_CLEAN || r->status == SCAN_MATCH)
+	if ((r->status == SCAN_CLEAN || r->status == SCAN_MATCH) &&
+	    r->too_many == 0)
 		return;
 	if (run->o->json)
 		print_event(run, r, NULL);
 	else
 		cli_say(PROG, "%s: %s: %s", r->path,
-		    scanner_status_name(r->status), r->reason);
+		    scanner_result_status(r), r->reason);
 }
 
 static void

@@ -121,7 +121,11 @@ struct scanner_match {
 struct scanner_result {
 	const char			*path;	/* as given to the scan */
 	enum scanner_status		 status;
-	char				 reason[160];	/* problems: why */
+	char				 reason[160];	/* problems, too_many:
+							 * why */
+	size_t				 too_many;	/* strings over
+					 * libyara's match limit: the
+					 * verdict may be incomplete */
 	int				 have_stat;	/* fields below set */
 	uint64_t			 size;
 	uint64_t			 inode;
@@ -171,12 +175,17 @@ void	scanner_result_clear(struct scanner_result *);
 /* "clean", "match", "too_big", "timeout", "unreadable", "special",
  * "error" */
 const char	*scanner_status_name(enum scanner_status);
+/* The same for a result, and "too_many_matches" for a clean or matching
+ * one with too_many set. */
+const char	*scanner_result_status(const struct scanner_result *);
 
 /*
  * The EVE event for a result (docs/events.md, "file and yara alerts"):
  * with m (one of r->matches) an "alert" event for that rule; with m NULL
  * a "scan" event for a problem (status too_big, timeout, unreadable,
- * special or error). NULL for a clean file or on allocation failure.
+ * special or error) or for too_many (status too_many_matches, besides
+ * the alerts). NULL for a clean file without too_many, or on allocation
+ * failure.
  * Strings that are not UTF-8 (paths, meta) are escaped as documented
  * there. The caller owns the event.
  */
