@@ -1500,6 +1500,42 @@ test_file_data_bounded(void **state)
 	scanner_free(sc);
 }
 
+/*
+ * scanner_data_fits(), the hint `vigil-agent scan` uses to take a small
+ * file instead of waiting behind a large one: while a 24 MiB file is
+ * being scanned (a rule that loops until the 2 s timeout), another 24 MiB
+ * would wait and 1 MiB would not.
+ */
+static void
+test_data_fits(void **state)
+{
+	struct fx	*fx = *state;
+	struct data_job	 j;
+	struct scanner	*sc;
+	pthread_t	 tid;
+	char		 rp[PATH_MAX];
+	double		 t0;
+
+	snprintf(rp, sizeof(rp), "%s", puts_(fx, "slow.yar",
+	    "rule slow { condition: for all i in (0..filesize - 1) : "
+	    "(for all k in (0..filesize - 1) : (uint8(i) == uint8(k))) }\n"));
+	sc = load1(rp, 0, 2, NULL);
+	assert_true(scanner_data_fits(sc, 24 << 20));
+	assert_true(scanner_data_fits(sc, 100 << 20));	/* alone */
+	j = (struct data_job){ sc, put_fill(fx, "big", 0, 24 << 20, NULL), 1,
+	    0 };
+	assert_int_equal(pthread_create(&tid, NULL, scan_rounds, &j), 0);
+	t0 = now_s();
+	while (scanner_data_fits(sc, 24 << 20) && now_s() - t0 < 10)
+		usleep(1000);
+	assert_false(scanner_data_fits(sc, 24 << 20));
+	assert_true(scanner_data_fits(sc, 1 << 20));
+	assert_int_equal(pthread_join(tid, NULL), 0);
+	assert_int_equal(j.ok, 0);		/* timed out */
+	assert_true(scanner_data_fits(sc, 24 << 20));
+	scanner_free(sc);
+}
+
 int
 main(void)
 {
@@ -1530,6 +1566,7 @@ main(void)
 		T(test_match_data_not_copied),
 		T(test_too_many_matches),
 		T(test_file_data_bounded),
+		T(test_data_fits),
 #undef T
 	};
 	int	rc;

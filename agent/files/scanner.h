@@ -62,6 +62,7 @@
 #define SCANNER_TIMEOUT		30		/* default seconds per file */
 #define SCANNER_FILETYPE_MAX	8		/* "MACH-O" + NUL, rounded */
 #define SCANNER_OWNER_MAX	64
+#define SCANNER_DATA_BUDGET	(32ULL << 20)	/* file bytes, all scans */
 
 struct scanner;
 
@@ -171,6 +172,14 @@ void	scanner_scan_path(struct scanner *, struct scanner_result *out,
 void	scanner_scan_fd(struct scanner *, struct scanner_result *out, int fd,
 	    const char *path);
 void	scanner_result_clear(struct scanner_result *);
+/*
+ * The scans running together hold at most SCANNER_DATA_BUDGET bytes of
+ * file data (a larger file is scanned alone; a scan waits its turn, in
+ * order of arrival). 1 if a scan of a file of size bytes would start now
+ * without waiting: a hint for a caller with a choice of files to scan
+ * next.
+ */
+int	scanner_data_fits(struct scanner *, uint64_t size);
 
 /* "clean", "match", "too_big", "timeout", "unreadable", "special",
  * "error" */
