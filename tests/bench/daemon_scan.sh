@@ -77,8 +77,8 @@ run_agent() {
 read -r cs cf cu ch <<<"$(run_agent 1)"
 read -r ws wf wu wh <<<"$(run_agent 2)"
 drop
-# shellcheck disable=SC2046
 t0=$(date +%s.%N)
+# shellcheck disable=SC2046
 yara -r -N -w -p 2 -d filename= -d filepath= -d extension= -d filetype= -d owner= \
 	$(find "$RULES" -maxdepth 1 \( -name '*.yar' -o -name '*.yara' \) | LC_ALL=C sort) \
 	"$T" >"$W/yara.out" 2>/dev/null || true
