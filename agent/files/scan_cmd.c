@@ -56,7 +56,7 @@
 
 #define PROG		"vigil-agent scan"
 #define QUEUE_LEN	4096
-#define SKIP_MAX	64		/* queue_get() looks this far */
+#define SKIP_MAX	256		/* queue_get() looks this far */
 #define THREADS_MAX	32		/* libyara's YR_MAX_THREADS */
 #define TIMEOUT_MAX	86400
 #define RULES_MAX	(CONFIG_LIST_MAX + 1)	/* as config_rules_paths */

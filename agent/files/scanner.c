@@ -990,13 +990,17 @@ slot_put(struct scanner *sc, struct slot *s)
  * large one. A file is read whole before libyara sees it (the pe and elf
  * modules and the conditions read anywhere), so its size is resident for
  * the length of its scan: without this, two threads scanning two 30 MB
- * files at once would double the peak.
+ * files at once would double the peak. A file that fits in the buffer a
+ * slot keeps anyway (SLOT_KEEP) costs nothing more and is not counted, so
+ * small files go on while a large one is scanned alone.
  */
 static void
 data_take(struct scanner *sc, size_t len)
 {
 	uint64_t	t;
 
+	if (len <= SLOT_KEEP)
+		return;
 	pthread_mutex_lock(&sc->lock);
 	t = sc->ticket++;
 	while (t != sc->serving || (sc->held > 0 &&
@@ -1013,6 +1017,8 @@ scanner_data_fits(struct scanner *sc, uint64_t size)
 {
 	int	fits;
 
+	if (size <= SLOT_KEEP)
+		return 1;
 	pthread_mutex_lock(&sc->lock);
 	fits = sc->ticket == sc->serving && (sc->held == 0 ||
 	    (sc->held < DATA_BUDGET && size <= DATA_BUDGET - sc->held));
@@ -1023,6 +1029,8 @@ scanner_data_fits(struct scanner *sc, uint64_t size)
 static void
 data_put(struct scanner *sc, size_t len)
 {
+	if (len <= SLOT_KEEP)
+		return;
 	pthread_mutex_lock(&sc->lock);
 	sc->held -= len;
 	pthread_cond_broadcast(&sc->turn);

@@ -174,9 +174,10 @@ void	scanner_scan_fd(struct scanner *, struct scanner_result *out, int fd,
 void	scanner_result_clear(struct scanner_result *);
 /*
  * The scans running together hold at most SCANNER_DATA_BUDGET bytes of
- * file data (a larger file is scanned alone; a scan waits its turn, in
- * order of arrival). 1 if a scan of a file of size bytes would start now
- * without waiting: a hint for a caller with a choice of files to scan
+ * file data (a larger file is scanned alone, but for files of 1 MiB or
+ * less, which use memory the scanner keeps anyway; a scan waits its turn,
+ * in order of arrival). 1 if a scan of a file of size bytes would start
+ * now without waiting: a hint for a caller with a choice of files to scan
  * next.
  */
 int	scanner_data_fits(struct scanner *, uint64_t size);
