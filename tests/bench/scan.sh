@@ -253,9 +253,9 @@ compare() {	# NAME RULEDIR: the tools, RUNS times each, interleaved
 	# run by run: each vigil run beside the yara runs just before it
 	printf '  run by run, wall yara/vigil (source, compiled): %s; CPU: %s\n' \
 		"$(paste -d' ' <(printf '%s' "$r_src") <(printf '%s' "$r_bin") <(printf '%s' "$r_ours") |
-			awk '{printf "%s%.2f, %.2f", NR > 1 ? "; " : "", $1 / $9, $5 / $9}')" \
+			awk '{printf "%s%.2f, %.2f", (NR > 1 ? "; " : ""), $1 / $9, $5 / $9}')" \
 		"$(paste -d' ' <(printf '%s' "$r_src") <(printf '%s' "$r_bin") <(printf '%s' "$r_ours") |
-			awk '{printf "%s%.2f, %.2f", NR > 1 ? "; " : "", $4 / $12, $8 / $12}')"
+			awk '{printf "%s%.2f, %.2f", (NR > 1 ? "; " : ""), $4 / $12, $8 / $12}')"
 	printf '  warm rescan, ratio yara/vigil: %.1f (source), %.1f (compiled); target >= 20\n' \
 		"$(awk -v a="$ws" -v b="$ww" 'BEGIN {print a / b}')" \
 		"$(awk -v a="$wb" -v b="$ww" 'BEGIN {print a / b}')"
