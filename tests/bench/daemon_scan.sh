@@ -11,7 +11,10 @@
 # The tree is TREE, or else tests/bench/scan.sh's (BENCH_DIR, default
 # /tmp/vigil-bench-scan; run scan.sh once first to generate it), e.g.
 # TREE=DIR/tree after tests/bench/corpus.sh DIR. RULES: the rules folder
-# (default: the shipped rules/yara).
+# (default: the shipped rules/yara). PRECOMPILE=1: fill the agent's
+# compiled-rules cache before the first start (with `vigil-agent scan`),
+# so that the first start's peak RSS is its scan's, not the rule
+# compiler's.
 #
 # A collector and an enrolled agent on 127.0.0.1; the agent watches the
 # tree (integrity off, shipped defaults otherwise: 2 scan workers). At
@@ -46,6 +49,9 @@ TOK=$(sed -n 's/.*"token":"\([0-9a-f]*\)".*/\1/p' <<<"$J")
 FPR=$(sed -n 's/.*"fingerprint":"\([0-9a-f]*\)".*/\1/p' <<<"$J")
 "$B/vigil-agent" --data-dir "$W/a" enroll --collector "$(cat "$W/c/listen.addr")" \
 	--token "$TOK" --fingerprint "$FPR" >/dev/null 2>&1
+if [ "${PRECOMPILE:-0}" = 1 ]; then
+	"$B/vigil-agent" --data-dir "$W/a" scan --rules "$RULES" /dev/null >/dev/null 2>&1 || true
+fi
 printf '[files]\nwatch = %s\nrules = %s\nlocal_rules =\n[integrity]\nenabled = no\n' \
 	"$T" "$RULES" >"$W/agent.conf"
 NF=$(find "$T" -type f | wc -l)
