@@ -2,9 +2,9 @@
 # `vigil-agent scan` against the yara command (4.2.3, same libyara, same
 # rules) over a generated tree: the same (rule, path) pairs, --json lines
 # that parse, exit statuses like yara's, and the cases yara does not
-# handle the same way (special files, loops, too big, timeouts, a string
-# over libyara's match limit, rule
-# files with errors) reported as documented. Skipped (77) without yara.
+# handle the same way (special files, loops, too big, timeouts, rule
+# files with errors, a string over libyara's match limit) reported as
+# documented. Skipped (77) without yara.
 . "$(dirname "$0")/lib.sh"
 
 RULES=$SRC/rules/yara
