@@ -56,6 +56,17 @@
 
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
 
+#if defined(__SANITIZE_ADDRESS__)			/* gcc */
+#define UNDER_ASAN	1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)			/* clang */
+#define UNDER_ASAN	1
+#endif
+#endif
+#ifndef UNDER_ASAN
+#define UNDER_ASAN	0
+#endif
+
 struct fx {
 	char	dir[PATH_MAX];
 	char	rules[PATH_MAX];	/* the default rules folder */
@@ -1600,7 +1611,7 @@ test_cache_relocs_freed(void **state)
 	scanner_free(sc);
 	print_message("resident after loading from the cache: +%ld kB\n", kb);
 	assert_true(kb >= 0);
-#if defined(__SANITIZE_ADDRESS__)
+#if UNDER_ASAN
 	print_message("ASan: freed memory stays in quarantine; not checked\n");
 #else
 	/* 2.5 MB with the records freed, 5.8 MB with them kept */
