@@ -423,8 +423,11 @@ report(struct filemon *fm, struct spool *sp, struct scanner_result *res,
 			if (emit(fm, sp, scanner_event(res,
 			    &res->matches[i])) != 0)
 				stored = 0;
-		break;
+		/* FALLTHROUGH */
 	case SCAN_CLEAN:
+		if (res->too_many > 0 && emit(fm, sp, scanner_event(res,
+		    NULL)) != 0)
+			stored = 0;
 		break;
 	default:
 		if (emit(fm, sp, scanner_event(res, NULL)) != 0)

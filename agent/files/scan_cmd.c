@@ -57,6 +57,7 @@
 
 #define PROG		"vigil-agent scan"
 #define QUEUE_LEN	4096
+#define SKIP_MAX	256		/* queue_get() looks this far */
 #define THREADS_MAX	32		/* libyara's YR_MAX_THREADS */
 #define TIMEOUT_MAX	86400
 #define RULES_MAX	(CONFIG_LIST_MAX + 1)	/* as config_rules_paths */
@@ -123,8 +124,10 @@ static const char help_tail[] =
 	"Output: \"RULE PATH\" on standard output per match, as yara prints\n"
 	"it, and one line on standard error per file not scanned: too big,\n"
 	"timeout, unreadable (with the reason), special (FIFO, device,\n"
-	"socket: never opened) or error. A path is shown escaped: '\\\\' for\n"
-	"a backslash, \\xNN for each byte that is not UTF-8 or belongs to a\n"
+	"socket: never opened) or error; and one per file whose verdict may\n"
+	"be incomplete: too_many_matches (a string found over a million\n"
+	"times, as yara warns). A path is shown escaped: '\\\\' for a\n"
+	"backslash, \\xNN for each byte that is not UTF-8 or belongs to a\n"
 	"control or bidi character, so one line is always one file.\n"
 	"\n"
 	"Exit status, as yara 4.2.3's where it applies: 0 the scan ran,\n"
@@ -149,6 +152,7 @@ struct scan_opts {
 struct item {
 	char		*path;
 	struct stat	*st;		/* as the walker saw it; --cache only */
+	uint64_t	 size;		/* as the walker saw it */
 	int		 operand;	/* named on the command line */
 };
 
@@ -285,13 +289,14 @@ report_locked(struct run *run, const struct scanner_result *r, int operand)
 		    putchar('\n') == EOF)
 			run->failed = 1;
 	}
-	if (r->status == SCAN_CLEAN || r->status == SCAN_MATCH)
+	if ((r->status == SCAN_CLEAN || r->status == SCAN_MATCH) &&
+	    r->too_many == 0)
 		return;
 	if (run->o->json)
 		print_event(run, r, NULL);
 	else
 		cli_say(PROG, "%s: %s: %s", r->path,
-		    scanner_status_name(r->status), r->reason);
+		    scanner_result_status(r), r->reason);
 }
 
 static void
@@ -349,14 +354,19 @@ queue_destroy(struct queue *q)
 
 /* Takes ownership of path and st. */
 static void
-queue_put(struct queue *q, char *path, struct stat *st, int operand)
+queue_put(struct queue *q, char *path, struct stat *st, uint64_t size,
+    int operand)
 {
+	struct item	*it;
+
 	pthread_mutex_lock(&q->lock);
 	while (q->n == QUEUE_LEN)
 		pthread_cond_wait(&q->room, &q->lock);
-	q->items[(q->head + q->n) % QUEUE_LEN].path = path;
-	q->items[(q->head + q->n) % QUEUE_LEN].st = st;
-	q->items[(q->head + q->n) % QUEUE_LEN].operand = operand;
+	it = &q->items[(q->head + q->n) % QUEUE_LEN];
+	it->path = path;
+	it->st = st;
+	it->size = size;
+	it->operand = operand;
 	q->n++;
 	pthread_cond_signal(&q->more);
 	pthread_mutex_unlock(&q->lock);
@@ -372,16 +382,41 @@ queue_finish(struct queue *q)
 }
 
 /*
+ * Which item to take: the oldest, unless the scanner would make it wait
+ * for memory (a large file while others are being scanned: the scans hold
+ * at most 32 MiB of file data together) and one of the next SKIP_MAX
+ * would not. The large file then stays first in line and is taken as soon
+ * as it fits, while this worker scans a small one instead of waiting (a
+ * tree of large binaries otherwise leaves a core idle for each of them).
+ * A file larger than the whole budget is taken in turn: it can only wait.
+ */
+static size_t
+queue_pick(const struct queue *q, struct scanner *sc)
+{
+	size_t	k;
+
+	if (q->items[q->head].size > SCANNER_DATA_BUDGET ||
+	    scanner_data_fits(sc, q->items[q->head].size))
+		return 0;
+	for (k = 1; k < q->n && k <= SKIP_MAX; k++)
+		if (scanner_data_fits(sc, q->items[(q->head + k) %
+		    QUEUE_LEN].size))
+			return k;
+	return 0;
+}
+
+/*
  * 0 and an item, or -1 when the queue is finished and empty. ahead gets
  * the path of the item la places further on ("" if there is none yet),
  * for prefetch(): with la = the number of workers, each file is read
  * ahead once, about one file per worker before its turn.
  */
 static int
-queue_get(struct queue *q, struct item *it, size_t la,
+queue_get(struct queue *q, struct scanner *sc, struct item *it, size_t la,
     char ahead[static PATH_MAX])
 {
 	const char	*p;
+	size_t		 k;
 
 	pthread_mutex_lock(&q->lock);
 	while (q->n == 0 && !q->done)
@@ -390,7 +425,12 @@ queue_get(struct queue *q, struct item *it, size_t la,
 		pthread_mutex_unlock(&q->lock);
 		return -1;
 	}
-	*it = q->items[q->head];
+	/* the item picked leaves the line; the ones before it move up */
+	k = queue_pick(q, sc);
+	*it = q->items[(q->head + k) % QUEUE_LEN];
+	for (; k > 0; k--)
+		q->items[(q->head + k) % QUEUE_LEN] =
+		    q->items[(q->head + k - 1) % QUEUE_LEN];
 	q->head = (q->head + 1) % QUEUE_LEN;
 	q->n--;
 	ahead[0] = '\0';
@@ -477,7 +517,8 @@ worker(void *arg)
 	struct item		 it;
 	char			 ahead[PATH_MAX];
 
-	while (queue_get(&run->q, &it, (size_t)run->o->threads, ahead) == 0) {
+	while (queue_get(&run->q, run->sc, &it, (size_t)run->o->threads,
+	    ahead) == 0) {
 		prefetch(run, ahead);
 		if (it.operand)
 			scan_operand(run, &r, it.path);
@@ -566,7 +607,8 @@ walk_entry(struct run *run, FTS *fts, FTSENT *e)
 		}
 		if (st != NULL)
 			*st = *e->fts_statp;
-		queue_put(&run->q, path, st, operand);
+		queue_put(&run->q, path, st, (uint64_t)e->fts_statp->st_size,
+		    operand);
 		break;
 	case FTS_DC:
 		report_problem(run, e->fts_path, operand, SCAN_ERROR,

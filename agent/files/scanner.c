@@ -27,13 +27,28 @@
  * threads (yara issue #818, fixed in 4.5.0 by PR #2020): a later crash
  * can turn into a silent endless loop. Reading costs one copy from the
  * page cache and makes truncation a short read, so SCAN_FLAGS_NO_TRYCATCH
- * is set and no handler is touched. Memory: one buffer per slot, kept up
- * to SLOT_KEEP bytes; a larger file gets its own mapping, unmapped after.
+ * is set and no handler is touched.
+ *
+ * Memory (docs/benchmarks.md, "Scanning web content"): the rules (their
+ * relocation list freed after loading), one YR_SCANNER and one buffer
+ * per slot (kept up to SLOT_KEEP bytes; a larger file gets its own
+ * mapping, unmapped after), the file data of the scans running, at most
+ * DATA_BUDGET bytes together (a larger file runs alone), and libyara's
+ * match lists. Those grow with content, not rules: libyara keeps a
+ * record of every match of every string, up to a million per string,
+ * with a copy of the matched bytes. We never report the bytes, so none
+ * are copied (YR_CONFIG_MAX_MATCH_DATA 0), and fast mode
+ * (SCAN_FLAGS_FAST_MODE) stops looking for a string once it has matched
+ * unless a condition counts it or asks where (#a, @a, !a, "in"): the same
+ * verdicts, and 610 of signature-base's 32,955 strings can still grow a
+ * list. A string over the million is reported (too_many), not dropped
+ * silently.
  *
  * Invariants: a struct scanner never changes after scanner_load; the
- * idle list and the owner cache are the only shared mutable state, each
- * under sc->lock. Load per file: a handful of syscalls (lstat, open,
- * fstat, pread, close) plus the scan; SHA-256 only for files that match.
+ * idle list, the owner cache and the data admission are the only shared
+ * mutable state, each under sc->lock. Load per file: a handful of
+ * syscalls (lstat, open, fstat, pread, close) plus the scan; SHA-256 only
+ * for files that match, from the buffer that was scanned.
  */
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -42,6 +57,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -65,7 +81,9 @@
 
 #define VERSION_TAG	"vigil-scanner-1"	/* externals, no includes */
 #define RULES_FILE_MAX	(16U << 20)		/* one rule file */
-#define SLOT_KEEP	(4U << 20)		/* buffer kept per slot */
+#define SLOT_KEEP	(1U << 20)		/* buffer kept per slot */
+#define DATA_BUDGET	SCANNER_DATA_BUDGET
+#define MATCH_DATA	0			/* bytes copied per match */
 #define MAX_SLOTS	YR_MAX_THREADS		/* concurrent scans */
 #define OWNER_CACHE	64
 #define CACHE_KEEP	4			/* compiled sets kept */
@@ -95,7 +113,9 @@ scanner_global_init(void)
 
 	pthread_mutex_lock(&global_lock);
 	if (global_refs == 0) {
-		if (sodium_init() < 0 || yr_initialize() != ERROR_SUCCESS) {
+		if (sodium_init() < 0 || yr_initialize() != ERROR_SUCCESS ||
+		    yr_set_configuration_uint32(YR_CONFIG_MAX_MATCH_DATA,
+		    MATCH_DATA) != ERROR_SUCCESS) {
 			log_warnx("scanner: cannot initialise libyara");
 			rc = ERR_NOMEM;
 		}
@@ -133,7 +153,10 @@ struct scanner {
 	uint64_t		 max_size;
 	int			 timeout;
 	struct scanner_info	 info;
-	pthread_mutex_t		 lock;		/* idle, owners */
+	pthread_mutex_t		 lock;		/* idle, owners, data */
+	pthread_cond_t		 turn;		/* data admission */
+	uint64_t		 ticket, serving;
+	size_t			 held;		/* file bytes being scanned */
 	struct slot		*idle[MAX_SLOTS];
 	size_t			 nidle;
 	size_t			 nslots;	/* in use + idle */
@@ -180,6 +203,7 @@ scanner_free(struct scanner *sc)
 		slot_free(sc->idle[i]);
 	if (sc->rules != NULL)
 		yr_rules_destroy(sc->rules);
+	pthread_cond_destroy(&sc->turn);
 	pthread_mutex_destroy(&sc->lock);
 	free(sc);
 }
@@ -276,6 +300,17 @@ rfile_read(struct rfile *f)
 done:
 	close(fd);
 	return rc;
+}
+
+static void
+rset_drop_texts(struct rset *rs)
+{
+	size_t	i;
+
+	for (i = 0; i < rs->n; i++) {
+		free(rs->f[i].text);
+		rs->f[i].text = NULL;
+	}
 }
 
 static int
@@ -593,6 +628,32 @@ cache_path(char *buf, size_t len, const char *dir, const char *version)
 	return n < 0 || (size_t)n >= len ? ERR_TOOBIG : 0;
 }
 
+/*
+ * A rule set read from a stream keeps one malloc'd YR_RELOC per pointer
+ * in its buffers (492,440 for signature-base: 15.7 MB with malloc's
+ * headers, nearly as much as the 17 MB of rules themselves). libyara
+ * needs them only to save the set or to move a buffer that grows; a set
+ * loaded here is only scanned with (the set saved to the cache is the
+ * compiler's), so they are freed. struct YR_ARENA is public
+ * (yara/arena.h), and yr_arena_release() walks the list we leave empty.
+ */
+static void
+rules_drop_relocs(YR_RULES *rules)
+{
+#if YR_MAJOR_VERSION == 4
+	YR_RELOC	*r, *next;
+
+	for (r = rules->arena->reloc_list_head; r != NULL; r = next) {
+		next = r->next;
+		yr_free(r);
+	}
+	rules->arena->reloc_list_head = NULL;
+	rules->arena->reloc_list_tail = NULL;
+#else
+	(void)rules;
+#endif
+}
+
 /* ERR_NOTFOUND (quietly) when there is no such file; the cache file must
  * be ours and writable only by us, since libyara trusts compiled rules. */
 static int
@@ -629,6 +690,7 @@ cache_load(YR_RULES **out, const char *dir, const char *version)
 	if (yr_rules_load_stream(&s, out) == ERROR_SUCCESS) {
 		/* used: pruning goes by age; a read-only cache is fine */
 		(void)futimens(fileno(fp), NULL);
+		rules_drop_relocs(*out);
 		rc = 0;
 	} else
 		log_warnx("rules cache %s: cannot load; compiling", path);
@@ -772,10 +834,19 @@ load_rules(struct scanner *sc, struct rset *rs, const char *const *paths,
 
 	rset_version(all, rs);
 	memcpy(sc->info.version, all, sizeof(all));
-	if (cache_dir != NULL && rset_good(rs) > 0 &&
-	    cache_load(&sc->rules, cache_dir, all) == 0) {
-		sc->info.from_cache = 1;
-		return 0;
+	if (cache_dir != NULL && rset_good(rs) > 0) {
+		/* the texts are only needed to compile: 7 MB less at the
+		 * peak of a load from the cache (signature-base) */
+		rset_drop_texts(rs);
+		if (cache_load(&sc->rules, cache_dir, all) == 0) {
+			sc->info.from_cache = 1;
+			return 0;
+		}
+		rset_clear(rs);
+		if ((rc = rset_collect(rs, paths, npaths)) != 0)
+			return rc;
+		rset_version(all, rs);
+		memcpy(sc->info.version, all, sizeof(all));
 	}
 	if (rset_good(rs) > 0) {
 		if ((rc = rset_compile(rs, &sc->rules, 1, &again)) != 0)
@@ -845,6 +916,11 @@ scanner_load(struct scanner **out, const char *const *paths, size_t npaths,
 		free(sc);
 		return ERR_NOMEM;
 	}
+	if (pthread_cond_init(&sc->turn, NULL) != 0) {
+		pthread_mutex_destroy(&sc->lock);
+		free(sc);
+		return ERR_NOMEM;
+	}
 	sc->max_size = opts->max_size;
 	sc->timeout = opts->timeout;
 	if ((rc = rset_collect(&rs, paths, npaths)) != 0 ||
@@ -859,6 +935,7 @@ scanner_load(struct scanner **out, const char *const *paths, size_t npaths,
 	    sc->info.version, sc->info.from_cache ? "from the cache" :
 	    "compiled");
 	rset_clear(&rs);
+	(void)malloc_trim(0);	/* the texts, the compiler, the relocations */
 	*out = sc;
 	return 0;
 fail:
@@ -888,7 +965,7 @@ slot_get(struct scanner *sc)
 	pthread_mutex_unlock(&sc->lock);
 	if (s != NULL) {
 		yr_scanner_set_flags(s->ys, SCAN_FLAGS_REPORT_RULES_MATCHING |
-		    SCAN_FLAGS_NO_TRYCATCH);
+		    SCAN_FLAGS_NO_TRYCATCH | SCAN_FLAGS_FAST_MODE);
 		yr_scanner_set_timeout(s->ys, sc->timeout);
 	}
 	return s;
@@ -904,6 +981,60 @@ slot_put(struct scanner *sc, struct slot *s)
 	}
 	pthread_mutex_lock(&sc->lock);
 	sc->idle[sc->nidle++] = s;
+	pthread_mutex_unlock(&sc->lock);
+}
+
+/*
+ * File data admitted to scans: all of them together hold at most
+ * DATA_BUDGET bytes of file contents, and a larger file is scanned alone.
+ * In order of arrival (tickets), so that small files cannot starve a
+ * large one. A file is read whole before libyara sees it (the pe and elf
+ * modules and the conditions read anywhere), so its size is resident for
+ * the length of its scan: without this, two threads scanning two 30 MB
+ * files at once would double the peak. A file that fits in the buffer a
+ * slot keeps anyway (SLOT_KEEP) costs nothing more and is not counted, so
+ * small files go on while a large one is scanned alone.
+ */
+static void
+data_take(struct scanner *sc, size_t len)
+{
+	uint64_t	t;
+
+	if (len <= SLOT_KEEP)
+		return;
+	pthread_mutex_lock(&sc->lock);
+	t = sc->ticket++;
+	while (t != sc->serving || (sc->held > 0 &&
+	    (sc->held >= DATA_BUDGET || len > DATA_BUDGET - sc->held)))
+		pthread_cond_wait(&sc->turn, &sc->lock);
+	sc->serving++;
+	sc->held += len;
+	pthread_cond_broadcast(&sc->turn);
+	pthread_mutex_unlock(&sc->lock);
+}
+
+int
+scanner_data_fits(struct scanner *sc, uint64_t size)
+{
+	int	fits;
+
+	if (size <= SLOT_KEEP)
+		return 1;
+	pthread_mutex_lock(&sc->lock);
+	fits = sc->ticket == sc->serving && (sc->held == 0 ||
+	    (sc->held < DATA_BUDGET && size <= DATA_BUDGET - sc->held));
+	pthread_mutex_unlock(&sc->lock);
+	return fits;
+}
+
+static void
+data_put(struct scanner *sc, size_t len)
+{
+	if (len <= SLOT_KEEP)
+		return;
+	pthread_mutex_lock(&sc->lock);
+	sc->held -= len;
+	pthread_cond_broadcast(&sc->turn);
 	pthread_mutex_unlock(&sc->lock);
 }
 
@@ -929,6 +1060,10 @@ slot_reserve(struct slot *s, size_t len)
 	    MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return ERR_NOMEM;
+	/* a hint: 2 MiB pages cost a large file one fault per 2 MiB, not
+	 * one per 4 KiB (280,000 faults, 0.5 s, for 1.2 GB of binaries) */
+	if (cap > SLOT_KEEP)
+		(void)madvise(p, cap, MADV_HUGEPAGE);
 	s->buf = p;
 	s->cap = cap;
 	return 0;
@@ -1191,11 +1326,34 @@ match_add(struct job *j, YR_SCAN_CONTEXT *ctx, const YR_RULE *rule)
 	return 0;
 }
 
+/*
+ * A string found more than YR_MAX_STRING_MATCHES times (1,000,000; fixed
+ * when libyara is built): libyara asks whether to go on without it. The
+ * yara command goes on and warns "rule R: too many matches for $s,
+ * results for this rule may be incorrect" (without the file's name); so do
+ * we, and the result says so (scanner_result_status()), so that it is
+ * reported. Fast mode stops looking for a string after its first match
+ * unless a condition counts it or asks where it is (#s, @s, !s, in), so
+ * only such strings can get here.
+ */
+static void
+too_many(struct job *j, YR_SCAN_CONTEXT *ctx, const YR_STRING *s)
+{
+	const YR_RULE	*rule = &ctx->rules->rules_table[s->rule_idx];
+
+	if (j->r->too_many++ == 0)
+		snprintf(j->r->reason, sizeof(j->r->reason), "rule %.48s: over "
+		    "%d matches of %.32s; its later matches not counted",
+		    rule->identifier, YR_MAX_STRING_MATCHES, s->identifier);
+}
+
 static int
 yara_cb(YR_SCAN_CONTEXT *ctx, int msg, void *data, void *arg)
 {
 	struct job	*j = arg;
 
+	if (msg == CALLBACK_MSG_TOO_MANY_MATCHES)
+		too_many(j, ctx, data);
 	if (msg != CALLBACK_MSG_RULE_MATCHING)
 		return CALLBACK_CONTINUE;
 	if (match_add(j, ctx, data) != 0) {
@@ -1331,8 +1489,10 @@ scan_open_fd(struct scanner *sc, struct scanner_result *r, int fd)
 
 	if (precheck(sc, r, fd) != 0)
 		return;
+	data_take(sc, (size_t)r->size);
 	if ((s = slot_get(sc)) == NULL) {
 		verdict(r, SCAN_ERROR, "no scanner available");
+		data_put(sc, (size_t)r->size);
 		return;
 	}
 	/* a hint only: the kernel reads ahead further */
@@ -1348,6 +1508,7 @@ scan_open_fd(struct scanner *sc, struct scanner_result *r, int fd)
 		scan_buffer(sc, r, s, got);
 	}
 	slot_put(sc, s);
+	data_put(sc, (size_t)r->size);
 }
 
 void
@@ -1399,6 +1560,15 @@ scanner_scan_path(struct scanner *sc, struct scanner_result *out,
 	}
 done:
 	(void)close(pfd);
+}
+
+const char *
+scanner_result_status(const struct scanner_result *r)
+{
+	if (r->too_many > 0 && (r->status == SCAN_CLEAN ||
+	    r->status == SCAN_MATCH))
+		return "too_many_matches";
+	return scanner_status_name(r->status);
 }
 
 const char *
@@ -1666,7 +1836,7 @@ scan_obj(const struct scanner_result *r)
 		return NULL;
 	if (path_put(s, r->path) ||
 	    json_object_set_new(s, "status", json_string(
-	    scanner_status_name(r->status))) ||
+	    scanner_result_status(r))) ||
 	    json_object_set_new(s, "reason", jstr(r->reason,
 	    sizeof(r->reason), NULL))) {
 		json_decref(s);
@@ -1681,7 +1851,8 @@ scanner_event(const struct scanner_result *r, const struct scanner_match *m)
 	json_t	*ev;
 	int	 bad;
 
-	if (m == NULL && (r->status == SCAN_CLEAN || r->status == SCAN_MATCH))
+	if (m == NULL && (r->status == SCAN_CLEAN || r->status == SCAN_MATCH) &&
+	    r->too_many == 0)
 		return NULL;
 	if ((ev = event_build(m != NULL ? "alert" : "scan")) == NULL)
 		return NULL;

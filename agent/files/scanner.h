@@ -63,6 +63,7 @@
 #define SCANNER_FILETYPE_MAX	8		/* "MACH-O" + NUL, rounded */
 #define SCANNER_OWNER_MAX	64
 #define SCANNER_EVENT_PATH	6144		/* bytes of a path in an event */
+#define SCANNER_DATA_BUDGET	(32ULL << 20)	/* file bytes, all scans */
 
 struct scanner;
 
@@ -127,7 +128,11 @@ struct scanner_match {
 struct scanner_result {
 	const char			*path;	/* as given to the scan */
 	enum scanner_status		 status;
-	char				 reason[160];	/* problems: why */
+	char				 reason[160];	/* problems, too_many:
+							 * why */
+	size_t				 too_many;	/* strings over
+					 * libyara's match limit: the
+					 * verdict may be incomplete */
 	int				 have_stat;	/* fields below set */
 	uint64_t			 size;
 	uint64_t			 inode;
@@ -175,20 +180,33 @@ void	scanner_scan_path(struct scanner *, struct scanner_result *out,
 void	scanner_scan_fd(struct scanner *, struct scanner_result *out, int fd,
 	    const char *path);
 void	scanner_result_clear(struct scanner_result *);
+/*
+ * The scans running together hold at most SCANNER_DATA_BUDGET bytes of
+ * file data (a larger file is scanned alone, but for files of 1 MiB or
+ * less, which use memory the scanner keeps anyway; a scan waits its turn,
+ * in order of arrival). 1 if a scan of a file of size bytes would start
+ * now without waiting: a hint for a caller with a choice of files to scan
+ * next.
+ */
+int	scanner_data_fits(struct scanner *, uint64_t size);
 
 /* "clean", "match", "too_big", "timeout", "unreadable", "special",
  * "error", "other_fs", "stalled" */
 const char	*scanner_status_name(enum scanner_status);
+/* The same for a result, and "too_many_matches" for a clean or matching
+ * one with too_many set. */
+const char	*scanner_result_status(const struct scanner_result *);
 
 /*
  * The EVE event for a result (docs/events.md, "file and yara alerts"):
  * with m (one of r->matches) an "alert" event for that rule; with m NULL
  * a "scan" event for a problem (status too_big, timeout, unreadable,
- * special, error, other_fs, stalled). NULL for a clean file or on
- * allocation failure. Strings that are not UTF-8 (paths, meta) are
- * escaped as documented there; a path over SCANNER_EVENT_PATH bytes is
- * cut in the middle ("path_truncated": true). The caller owns the
- * event.
+ * special, error, other_fs, stalled) or for too_many (status
+ * too_many_matches, besides the alerts). NULL for a clean file without
+ * too_many, or on allocation failure. Strings that are not UTF-8 (paths,
+ * meta) are escaped as documented there; a path over SCANNER_EVENT_PATH
+ * bytes is cut in the middle ("path_truncated": true). The caller owns
+ * the event.
  */
 json_t	*scanner_event(const struct scanner_result *r,
 	    const struct scanner_match *m);

@@ -8,9 +8,13 @@
 #   tests/bench/daemon_scan.sh [BUILD_DIR]
 #
 # BUILD_DIR defaults to build-bench (a Release build is made if missing).
-# The tree is tests/bench/scan.sh's (BENCH_DIR, default
-# /tmp/vigil-bench-scan; run scan.sh once first to generate it). RULES:
-# the rules folder (default: the shipped rules/yara).
+# The tree is TREE, or else tests/bench/scan.sh's (BENCH_DIR, default
+# /tmp/vigil-bench-scan; run scan.sh once first to generate it), e.g.
+# TREE=DIR/tree after tests/bench/corpus.sh DIR. RULES: the rules folder
+# (default: the shipped rules/yara). PRECOMPILE=1: fill the agent's
+# compiled-rules cache before the first start (with `vigil-agent scan`),
+# so that the first start's peak RSS is its scan's, not the rule
+# compiler's.
 #
 # A collector and an enrolled agent on 127.0.0.1; the agent watches the
 # tree (integrity off, shipped defaults otherwise: 2 scan workers). At
@@ -26,7 +30,9 @@ SRC=$PWD
 B=${1:-build-bench}
 D=${BENCH_DIR:-/tmp/vigil-bench-scan}
 RULES=${RULES:-$SRC/rules/yara}
-[ -d "$D/tree" ] || { echo "no tree in $D: run tests/bench/scan.sh first" >&2; exit 1; }
+T=${TREE:-$D/tree}
+[ -d "$T" ] || { echo "no tree $T: run tests/bench/scan.sh first" >&2; exit 1; }
+T=$(cd "$T" && pwd)
 command -v yara >/dev/null || { echo "the yara command is needed" >&2; exit 1; }
 if [ ! -x "$B/vigil-agent" ]; then
 	cmake -S . -B "$B" -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -43,10 +49,13 @@ TOK=$(sed -n 's/.*"token":"\([0-9a-f]*\)".*/\1/p' <<<"$J")
 FPR=$(sed -n 's/.*"fingerprint":"\([0-9a-f]*\)".*/\1/p' <<<"$J")
 "$B/vigil-agent" --data-dir "$W/a" enroll --collector "$(cat "$W/c/listen.addr")" \
 	--token "$TOK" --fingerprint "$FPR" >/dev/null 2>&1
+if [ "${PRECOMPILE:-0}" = 1 ]; then
+	"$B/vigil-agent" --data-dir "$W/a" scan --rules "$RULES" /dev/null >/dev/null 2>&1 || true
+fi
 printf '[files]\nwatch = %s\nrules = %s\nlocal_rules =\n[integrity]\nenabled = no\n' \
-	"$D/tree" "$RULES" >"$W/agent.conf"
-NF=$(find "$D/tree" -type f | wc -l)
-SZ=$(du -sm "$D/tree" | cut -f1)
+	"$T" "$RULES" >"$W/agent.conf"
+NF=$(find "$T" -type f | wc -l)
+SZ=$(du -sm "$T" | cut -f1)
 echo "tree: $NF files, $SZ MB; rules: $RULES; page cache: $([ -w /proc/sys/vm/drop_caches ] && echo dropped || echo warm)"
 
 # run_agent N: start the agent, wait for its rescan line, print
@@ -57,7 +66,7 @@ run_agent() {
 	"$B/vigil-agent" -c "$W/agent.conf" --data-dir "$W/a" run 2>"$log" &
 	pid=$!
 	for _ in $(seq 1800); do
-		line=$(grep -m1 "files: rescanned $D/tree:" "$log" || true)
+		line=$(grep -m1 "files: rescanned $T:" "$log" || true)
 		[ -n "$line" ] && break
 		kill -0 "$pid" 2>/dev/null || { cat "$log" >&2; exit 1; }
 		sleep 0.1
@@ -74,11 +83,11 @@ run_agent() {
 read -r cs cf cu ch <<<"$(run_agent 1)"
 read -r ws wf wu wh <<<"$(run_agent 2)"
 drop
-# shellcheck disable=SC2046
 t0=$(date +%s.%N)
+# shellcheck disable=SC2046
 yara -r -N -w -p 2 -d filename= -d filepath= -d extension= -d filetype= -d owner= \
 	$(find "$RULES" -maxdepth 1 \( -name '*.yar' -o -name '*.yara' \) | LC_ALL=C sort) \
-	"$D/tree" >"$W/yara.out" 2>/dev/null || true
+	"$T" >"$W/yara.out" 2>/dev/null || true
 t1=$(date +%s.%N)
 ys=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}')
 ALERTS=$("$B/vigil-collector" --data-dir "$W/c" events --type alert --count 2>/dev/null || echo "?")

@@ -7,9 +7,11 @@
 # against the same `yara -r` runs (target: at least 20 times faster).
 #
 #   tests/bench/scan.sh [BUILD_DIR]
+#   TREE=DIR tests/bench/scan.sh          # any tree, e.g. tests/bench/corpus.sh's
 #
 # BUILD_DIR defaults to build-bench (a Release build is made if missing).
 # Environment:
+#   TREE        the tree to scan; default: the generated one below
 #   BENCH_DIR   where the tree is generated (default /tmp/vigil-bench-scan;
 #               kept between runs: generating it is the slow part)
 #   FILES, MB   tree size (default 20000 files, about 2000 MB)
@@ -20,7 +22,8 @@
 #               "BUILD_DIR/vigil-agent --data-dir TMP": with a data folder,
 #               the command keeps compiled rules in it, as the daemon does)
 #   COLD        1: drop the page cache before every run (root only; the
-#               default when /proc/sys/vm/drop_caches is writable), 0: warm
+#               default when /proc/sys/vm/drop_caches is writable), 0: warm,
+#               both: the whole comparison cold, then warm
 #
 # The tree is deterministic (seeded generator): FILES files of 1 KB to
 # 4 MB (80% up to 64 KB, 18.5% up to 1 MB, 1.5% up to 4 MB), a third text
@@ -57,7 +60,10 @@ YARA_VARS=(-d filename= -d filepath= -d extension= -d filetype= -d owner=)
 
 # ---- the tree ----
 STAMP="files=$FILES mb=$MB gen=2"
-if [ "$(cat "$D/.stamp" 2>/dev/null)" != "$STAMP" ]; then
+if [ -n "${TREE:-}" ]; then
+	[ -d "$TREE" ] || { echo "TREE=$TREE: no such folder" >&2; exit 1; }
+	T=$(cd "$TREE" && pwd)
+elif [ "$(cat "$D/.stamp" 2>/dev/null)" != "$STAMP" ]; then
 	echo "generating $FILES files, about $MB MB, in $D/tree ..."
 	rm -rf "$D"
 	mkdir -p "$D/tree"
@@ -148,9 +154,10 @@ EOF
 	done
 	echo "$STAMP" >"$D/.stamp"
 fi
-NF=$(find "$D/tree" -type f | wc -l)
-SZ=$(du -sm "$D/tree" | cut -f1)
-echo "tree: $NF files, $SZ MB; page cache: $([ "$COLD" = 1 ] && echo "dropped before each run (cold)" || echo "warm")"
+T=${T:-$D/tree}
+NF=$(find "$T" -type f | wc -l)
+SZ=$(du -sm "$T" | cut -f1)
+echo "tree: $T, $NF files, $SZ MB; $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # ---- running ----
 # run_one OUT ERR CMD...: prints "wall_s peak_rss_kb exit_status cpu_s"
@@ -214,26 +221,28 @@ compare() {	# NAME RULEDIR: the tools, RUNS times each, interleaved
 	# shellcheck disable=SC2086
 	yarac -w "${YARA_VARS[@]}" $files "$W/rules.yarc"
 	# shellcheck disable=SC2086
-	$AGENT scan --rules "$rules" "$D/tree/planted" >/dev/null 2>&1 || true
+	$AGENT scan --rules "$rules" /dev/null >/dev/null 2>&1 || true
 	# the scan cache for the warm rescans: filled by one full scan
 	rm -f "$W/scan.db"
 	# shellcheck disable=SC2086
-	$AGENT scan --rules "$rules" --threads 2 --cache "$W/scan.db" "$D/tree" >/dev/null 2>&1 || true
+	$AGENT scan --rules "$rules" --threads 2 --cache "$W/scan.db" "$T" >/dev/null 2>&1 || true
 	for ((i = 0; i < RUNS; i++)); do
 		# shellcheck disable=SC2086
 		r_src+="$(run_one "$W/yara.out" "$W/yara.err" yara -r -N -w -p 2 \
-			"${YARA_VARS[@]}" $files "$D/tree")"$'\n'
+			"${YARA_VARS[@]}" $files "$T")"$'\n'
 		r_bin+="$(run_one "$W/yarac.out" "$W/yarac.err" yara -C -r -N -w -p 2 \
-			"${YARA_VARS[@]}" "$W/rules.yarc" "$D/tree")"$'\n'
+			"${YARA_VARS[@]}" "$W/rules.yarc" "$T")"$'\n'
 		# shellcheck disable=SC2086
 		r_ours+="$(run_one "$W/ours.out" "$W/ours.err" $AGENT scan \
-			--rules "$rules" --threads 2 "$D/tree")"$'\n'
+			--rules "$rules" --threads 2 "$T")"$'\n'
 		# shellcheck disable=SC2086
 		r_warm+="$(run_one "$W/warm.out" "$W/warm.err" $AGENT scan \
-			--rules "$rules" --threads 2 --cache "$W/scan.db" "$D/tree")"$'\n'
+			--rules "$rules" --threads 2 --cache "$W/scan.db" "$T")"$'\n'
 	done
-	printf '%s rules (%s files; %s rules read the external variables: left out of the comparison)\n' \
-		"$name" "$(echo "$files" | wc -l)" "$(wc -l <"$W/ext.txt")"
+	printf '%s rules (%s files; %s rules read the external variables: left out of the comparison); page cache %s; load average now %s\n' \
+		"$name" "$(echo "$files" | wc -l)" "$(wc -l <"$W/ext.txt")" \
+		"$([ "$COLD" = 1 ] && echo "dropped before each run (cold)" || echo "kept (warm)")" \
+		"$(cut -d' ' -f1-3 /proc/loadavg)"
 	report "yara -r -p 2 (source)" "$r_src"; read -r ws _ <"$W/last"
 	report "yara -C -r -p 2 (yarac)" "$r_bin"; read -r wb _ <"$W/last"
 	report "vigil-agent scan -r" "$r_ours"; read -r wo ro <"$W/last"
@@ -241,6 +250,12 @@ compare() {	# NAME RULEDIR: the tools, RUNS times each, interleaved
 	printf '  ratio yara/vigil: %.2f (source), %.2f (compiled); >= 1: vigil at least as fast\n' \
 		"$(awk -v a="$ws" -v b="$wo" 'BEGIN {print a / b}')" \
 		"$(awk -v a="$wb" -v b="$wo" 'BEGIN {print a / b}')"
+	# run by run: each vigil run beside the yara runs just before it
+	printf '  run by run, wall yara/vigil (source, compiled): %s; CPU: %s\n' \
+		"$(paste -d' ' <(printf '%s' "$r_src") <(printf '%s' "$r_bin") <(printf '%s' "$r_ours") |
+			awk '{printf "%s%.2f, %.2f", (NR > 1 ? "; " : ""), $1 / $9, $5 / $9}')" \
+		"$(paste -d' ' <(printf '%s' "$r_src") <(printf '%s' "$r_bin") <(printf '%s' "$r_ours") |
+			awk '{printf "%s%.2f, %.2f", (NR > 1 ? "; " : ""), $4 / $12, $8 / $12}')"
 	printf '  warm rescan, ratio yara/vigil: %.1f (source), %.1f (compiled); target >= 20\n' \
 		"$(awk -v a="$ws" -v b="$ww" 'BEGIN {print a / b}')" \
 		"$(awk -v a="$wb" -v b="$ww" 'BEGIN {print a / b}')"
@@ -259,7 +274,11 @@ compare() {	# NAME RULEDIR: the tools, RUNS times each, interleaved
 		"$name" "$NF" "$SZ" "$COLD" "$RUNS" "$ws" "$wb" "$wo" "$ro" "$ww" "$rw" "$same" "$nm"
 }
 
-compare default "$SRC/rules/yara"
-if [ -n "${RULES_BIG:-}" ]; then
-	compare "$(basename "$(dirname "$RULES_BIG")")/$(basename "$RULES_BIG")" "$RULES_BIG"
-fi
+MODES=$COLD
+[ "$COLD" = both ] && MODES="1 0"
+for COLD in $MODES; do
+	compare default "$SRC/rules/yara"
+	if [ -n "${RULES_BIG:-}" ]; then
+		compare "$(basename "$(dirname "$RULES_BIG")")/$(basename "$RULES_BIG")" "$RULES_BIG"
+	fi
+done

@@ -3,7 +3,8 @@
 # rules) over a generated tree: the same (rule, path) pairs, --json lines
 # that parse, exit statuses like yara's, and the cases yara does not
 # handle the same way (special files, loops, too big, timeouts, rule
-# files with errors) reported as documented. Skipped (77) without yara.
+# files with errors, a string over libyara's match limit) reported as
+# documented. Skipped (77) without yara.
 . "$(dirname "$0")/lib.sh"
 
 RULES=$SRC/rules/yara
@@ -212,6 +213,26 @@ check "other rules: nothing comes from the cache" \
 run_ours --cache "$T/nosuchdir/cache.db" "$TREE" 2>"$T/c5.err" | LC_ALL=C sort >"$T/c5.txt"
 check "a cache that cannot be opened: said, and the scan still runs" \
 	sh -c "grep -q 'cannot open the scan cache' \"$T/c5.err\" && grep -qxF \"EICAR_Test_File $F\" \"$T/c5.txt\""
+
+# 7. A string found over a million times, libyara's limit: yara goes on
+# without it and warns (without the file's name); so do we, naming the
+# file, the rule and the string, on standard error or as a --json event.
+printf 'rule counted { strings: $a = "AA" condition: #a > 5 }\n' >"$T/counted.yar"
+head -c 1000100 /dev/zero | tr '\0' A >"$T/many.txt"
+"$AGENT" scan --rules "$T/counted.yar" "$T/many.txt" >"$T/many.out" 2>"$T/many.err"
+RC=$?
+check "too many matches: exit 0 and the match reported" \
+	sh -c "[ $RC -eq 0 ] && grep -qxF 'counted $T/many.txt' \"$T/many.out\""
+check "... and a warning naming the file, the rule and the string" \
+	grep -q "$T/many.txt: too_many_matches: rule counted: .*\\\$a" "$T/many.err"
+yara "$T/counted.yar" "$T/many.txt" >/dev/null 2>"$T/ymany.err"
+check "... as yara warns" grep -q 'too many matches for \$a' "$T/ymany.err"
+"$AGENT" scan --json --rules "$T/counted.yar" "$T/many.txt" >"$T/many.json" 2>/dev/null
+check "... and with --json, a scan event too_many_matches beside the alert" \
+	python3 -c 'import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1])]
+assert [e["event_type"] for e in evs] == ["alert", "scan"], evs
+assert evs[1]["scan"]["status"] == "too_many_matches", evs[1]' "$T/many.json"
 
 # 5. A folder loop through a bind mount (root only): reported, not walked
 # forever.
