@@ -33,17 +33,6 @@
 #define DB(t)	tmpdir_path(db_path, sizeof(db_path), (t), "x.db")
 
 static void
-write_file(const char *path, const char *text, mode_t mode)
-{
-	int	fd;
-
-	assert_true((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode)) >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	assert_int_equal(fchmod(fd, mode), 0);
-	assert_int_equal(close(fd), 0);
-}
-
-static void
 test_new_file_0600(void **state)
 {
 	struct tmpdir	*t = *state;
@@ -82,7 +71,7 @@ test_refused(void **state)
 	sqlite3		*db;
 
 	tmpdir_path(victim, sizeof(victim), t, "victim");
-	write_file(victim, "not yours\n", 0644);
+	assert_int_equal(file_put(victim, "not yours\n", 10, 0644), 0);
 	assert_int_equal(symlink(victim, DB(t)), 0);
 	assert_int_equal(db_open(&db, DB(t), 0), ERR_IO);
 	assert_null(db);
@@ -202,7 +191,7 @@ test_swap_race(void **state)
 	fl.t = *state;
 	tmpdir_path(fl.db, sizeof(fl.db), fl.t, "x.db");
 	tmpdir_path(fl.victim, sizeof(fl.victim), fl.t, "victim");
-	write_file(fl.victim, "root's file\n", 0644);
+	assert_int_equal(file_put(fl.victim, "root's file\n", 12, 0644), 0);
 	log_setlevel(LOG_LVL_ERROR);	/* thousands of expected refusals */
 	assert_int_equal(pthread_create(&th, NULL, flip, &fl), 0);
 	/* two seconds at most; stops at the first damage */
