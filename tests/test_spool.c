@@ -624,6 +624,35 @@ test_meta(void **state)
 	spool_close(s);
 }
 
+/* `vigil-agent status` and `emit` open the spool while the daemon may be
+ * inside a write transaction: opening does not wait for it (it used to
+ * take the write lock to check the schema: a 10 s wait, then ERR_IO). */
+static void
+test_open_beside_writer(void **state)
+{
+	struct tmpfile		*fx = *state;
+	struct spool		*s;
+	struct spool_stats	 st;
+	sqlite3			*w;
+	time_t			 t0;
+
+	assert_int_equal(spool_open(&s, fx->path, 0), 0);
+	append1(s, "dns", 1, "{}", NULL, NULL);
+	spool_close(s);
+	assert_int_equal(sqlite3_open(fx->path, &w), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(w, "BEGIN IMMEDIATE; DELETE FROM events",
+	    NULL, NULL, NULL), SQLITE_OK);
+	t0 = time(NULL);
+	assert_int_equal(spool_open(&s, fx->path, 0), 0);
+	assert_int_equal(spool_stats(s, &st), 0);
+	assert_true(time(NULL) - t0 < 5);
+	assert_int_equal(st.depth, 1);		/* the last commit */
+	spool_close(s);
+	assert_int_equal(sqlite3_exec(w, "ROLLBACK", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(w);
+}
+
 static void
 test_changed(void **state)
 {
@@ -1383,6 +1412,7 @@ main(void)
 		T(test_drops_by_type),
 		T(test_meta),
 		T(test_changed),
+		T(test_open_beside_writer),
 		T(test_two_handles),
 		T(test_processes),
 		T(test_read_limits),
