@@ -302,7 +302,7 @@ get(struct db *d, int64_t k)
 	return rc;
 }
 
-/* A call whose log lines are captured: fn(d) into rc. */
+/* A call whose log lines are captured (logged()). */
 struct call {
 	struct db	*d;
 	int		(*fn)(struct call *);
@@ -320,7 +320,7 @@ call_run(void *arg)
 	c->rc = c->fn(c);
 }
 
-/* What fn logged; *rc its result. */
+/* What fn(c) logged; its result is c->rc. */
 static char *
 logged(struct call *c, int (*fn)(struct call *))
 {
