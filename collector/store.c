@@ -85,8 +85,7 @@ static const char schema_sql[] =
 	" body TEXT NOT NULL,"
 	" UNIQUE(agent, seq));"
 	"CREATE INDEX IF NOT EXISTS events_ts ON events(ts);"
-	"CREATE INDEX IF NOT EXISTS events_type_ts ON events(type, ts);"
-	"PRAGMA user_version = 1;";	/* STORE_SCHEMA */
+	"CREATE INDEX IF NOT EXISTS events_type_ts ON events(type, ts);";
 
 #define AGENT_COLS \
 	"SELECT rowid, id, pub, name, office, revoked, enrolled, first_seen," \
@@ -99,10 +98,6 @@ static const char schema_sql[] =
 	" LIMIT 1"
 
 enum {
-	ST_BEGIN,
-	ST_COMMIT,
-	ST_ROLLBACK,
-	ST_DATA_VERSION,
 	ST_TOKEN_ADD,
 	ST_TOKEN_GET,
 	ST_TOKEN_USE,
@@ -120,10 +115,6 @@ enum {
 };
 
 static const char *const st_sql[ST_COUNT] = {
-	[ST_BEGIN] = "BEGIN IMMEDIATE",
-	[ST_COMMIT] = "COMMIT",
-	[ST_ROLLBACK] = "ROLLBACK",
-	[ST_DATA_VERSION] = "PRAGMA data_version",
 	[ST_TOKEN_ADD] = "INSERT INTO tokens(hash, name, office, created,"
 	    " expires) VALUES (?1, ?2, ?3, ?4, ?5)",
 	[ST_TOKEN_GET] = "SELECT name, office, expires, used FROM tokens"
@@ -156,11 +147,18 @@ static const char *const st_sql[ST_COUNT] = {
 	    " ?3, ?4, ?5, ?6, ?7)",
 };
 
+static const struct db_spec store_spec = {
+	.name = "store",
+	/* the three event indexes stay hot during ingest */
+	.pragmas = "PRAGMA cache_size = -16384",
+	.version = STORE_SCHEMA,
+	.schema = schema_sql,
+	.sql = st_sql,
+	.n = ST_COUNT,
+};
+
 struct store {
-	sqlite3		*db;
-	char		*path;			/* for log lines */
-	sqlite3_stmt	*st[ST_COUNT];		/* all prepared, reset when idle */
-	int64_t		 data_version;		/* last seen by store_changed */
+	struct db	*db;		/* all prepared, reset when idle */
 };
 
 /* One agent's share of an insert batch; an open-addressing table keyed by
@@ -171,67 +169,6 @@ struct agg {
 	uint64_t	 max_seq;		/* highest new seq */
 	int		 used;
 };
-
-static int
-store_sqlerr(struct store *s, const char *what)
-{
-	log_warnx("store %s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
-	return ERR_IO;
-}
-
-/* Map a failed step: a uniqueness violation is ERR_EXISTS (the caller
- * knows whom to blame), anything else is logged. */
-static int
-store_steperr(struct store *s, int rc, const char *what)
-{
-	if ((rc & 0xff) == SQLITE_CONSTRAINT)
-		return ERR_EXISTS;
-	return store_sqlerr(s, what);
-}
-
-static void
-st_done(sqlite3_stmt *st)
-{
-	/* reset reports the last step's error, which was handled there */
-	(void)sqlite3_reset(st);
-	(void)sqlite3_clear_bindings(st);
-}
-
-/* Run a cached statement that returns no rows. */
-static int
-st_run(struct store *s, int which, const char *what)
-{
-	sqlite3_stmt	*st = s->st[which];
-	int		 rc;
-
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_DONE)
-		rc = store_steperr(s, rc, what);
-	else
-		rc = 0;
-	st_done(st);
-	return rc;
-}
-
-static int
-tx_begin(struct store *s)
-{
-	return st_run(s, ST_BEGIN, "begin");
-}
-
-static int
-tx_commit(struct store *s)
-{
-	return st_run(s, ST_COMMIT, "commit");
-}
-
-static void
-tx_rollback(struct store *s)
-{
-	/* SQLite may already have rolled back after an I/O error */
-	if (!sqlite3_get_autocommit(s->db))
-		(void)st_run(s, ST_ROLLBACK, "rollback");
-}
 
 static int
 bind_text(sqlite3_stmt *st, int i, const char *str)
@@ -278,115 +215,43 @@ col_str(char *dst, size_t dstsize, sqlite3_stmt *st, int col)
 	return 0;
 }
 
-static int
-schema_init(struct store *s)
-{
-	sqlite3_stmt	*st = NULL;
-	int		 rc, version;
-
-	if ((rc = db_exec(s->db, "BEGIN IMMEDIATE")) != 0)
-		return rc;
-	if ((rc = db_prepare(s->db, &st, "PRAGMA user_version")) != 0)
-		goto fail;
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		rc = store_sqlerr(s, "user_version");
-		goto fail;
-	}
-	version = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	st = NULL;
-	if (version > STORE_SCHEMA) {
-		log_warnx("store %s: schema version %d is newer than this "
-		    "build's %d", s->path, version, STORE_SCHEMA);
-		rc = ERR_IO;
-		goto fail;
-	}
-	if (version < STORE_SCHEMA && (rc = db_exec(s->db, schema_sql)) != 0)
-		goto fail;
-	return db_exec(s->db, "COMMIT");
-fail:
-	sqlite3_finalize(st);
-	if (!sqlite3_get_autocommit(s->db))
-		(void)db_exec(s->db, "ROLLBACK");
-	return rc;
-}
-
-static int
-read_data_version(struct store *s, int64_t *out)
-{
-	sqlite3_stmt	*st = s->st[ST_DATA_VERSION];
-	int		 rc = 0;
-
-	if (sqlite3_step(st) == SQLITE_ROW)
-		*out = sqlite3_column_int64(st, 0);
-	else
-		rc = store_sqlerr(s, "data_version");
-	st_done(st);
-	return rc;
-}
-
 int
 store_open(struct store **out, const char *path)
 {
 	struct store	*s;
-	int		 i, rc = ERR_NOMEM;
+	int		 rc;
 
 	*out = NULL;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
-		goto fail;
-	if ((s->path = strdup(path)) == NULL)
-		goto fail;
-	if ((rc = db_open(&s->db, path, 0)) != 0)
-		goto fail;
-	/* the three event indexes stay hot during ingest */
-	if ((rc = db_exec(s->db, "PRAGMA cache_size = -16384")) != 0)
-		goto fail;
-	if ((rc = schema_init(s)) != 0)
-		goto fail;
-	for (i = 0; i < ST_COUNT; i++)
-		if ((rc = db_prepare(s->db, &s->st[i], st_sql[i])) != 0)
-			goto fail;
-	if ((rc = read_data_version(s, &s->data_version)) != 0)
-		goto fail;
+		return ERR_NOMEM;
+	if ((rc = db_open(&s->db, path, &store_spec)) != 0) {
+		free(s);
+		return rc;
+	}
 	*out = s;
 	return 0;
-fail:
-	store_close(s);
-	return rc;
 }
 
 void
 store_close(struct store *s)
 {
-	int	i;
-
 	if (s == NULL)
 		return;
-	for (i = 0; i < ST_COUNT; i++)
-		sqlite3_finalize(s->st[i]);
 	db_close(s->db);
-	free(s->path);
 	free(s);
 }
 
 int
 store_changed(struct store *s)
 {
-	int64_t	v;
-	int	rc;
-
-	if ((rc = read_data_version(s, &v)) != 0)
-		return rc;
-	rc = v != s->data_version;
-	s->data_version = v;
-	return rc;
+	return db_changed(s->db);
 }
 
 int
 store_token_add(struct store *s, const uint8_t hash[static TOKEN_HASH_LEN],
     const char *name, const char *office, int64_t created, int64_t expires)
 {
-	sqlite3_stmt	*st = s->st[ST_TOKEN_ADD];
+	sqlite3_stmt	*st = db_stmt(s->db, ST_TOKEN_ADD);
 	int		 rc;
 
 	if ((rc = check_len(name, STORE_NAME_MAX)) != 0 ||
@@ -396,16 +261,11 @@ store_token_add(struct store *s, const uint8_t hash[static TOKEN_HASH_LEN],
 	    bind_text(st, 2, name) || bind_text(st, 3, office) ||
 	    sqlite3_bind_int64(st, 4, created) ||
 	    sqlite3_bind_int64(st, 5, expires)) {
-		rc = store_sqlerr(s, "token add");
-		goto done;
+		rc = db_fail(s->db, "token add");
+		db_done(st);
+		return rc;
 	}
-	if ((rc = sqlite3_step(st)) != SQLITE_DONE)
-		rc = store_steperr(s, rc, "token add");
-	else
-		rc = 0;
-done:
-	st_done(st);
-	return rc;
+	return db_run(s->db, st, "token add");
 }
 
 /* Called under BEGIN IMMEDIATE: the row cannot change between this read
@@ -415,33 +275,25 @@ token_check(struct store *s, const uint8_t hash[static TOKEN_HASH_LEN],
     int64_t now, char name[static STORE_NAME_MAX + 1],
     char office[static STORE_NAME_MAX + 1])
 {
-	sqlite3_stmt	*st = s->st[ST_TOKEN_GET];
+	sqlite3_stmt	*st = db_stmt(s->db, ST_TOKEN_GET);
 	int		 rc;
 
-	if (sqlite3_bind_blob(st, 1, hash, TOKEN_HASH_LEN, SQLITE_STATIC)) {
-		rc = store_sqlerr(s, "token get");
+	if (sqlite3_bind_blob(st, 1, hash, TOKEN_HASH_LEN, SQLITE_STATIC))
+		rc = db_fail(s->db, "token get");
+	else
+		rc = db_row(s->db, st, "token get");
+	if (rc != 0)
 		goto done;
-	}
-	switch (sqlite3_step(st)) {
-	case SQLITE_ROW:
-		break;
-	case SQLITE_DONE:
-		rc = ERR_NOTFOUND;
-		goto done;
-	default:
-		rc = store_sqlerr(s, "token get");
-		goto done;
-	}
 	if (sqlite3_column_int64(st, 3) != 0)
 		rc = ERR_EXISTS;
 	else if (sqlite3_column_int64(st, 2) <= now)
 		rc = ERR_EXPIRED;
 	else if ((rc = col_str(name, STORE_NAME_MAX + 1, st, 0)) != 0 ||
 	    (rc = col_str(office, STORE_NAME_MAX + 1, st, 1)) != 0)
-		log_warnx("store %s: bad token row: %s", s->path,
+		log_warnx("%s: bad token row: %s", db_name(s->db),
 		    vigil_strerror(rc));
 done:
-	st_done(st);
+	db_done(st);
 	return rc;
 }
 
@@ -451,28 +303,24 @@ store_token_consume(struct store *s,
     char name[static STORE_NAME_MAX + 1],
     char office[static STORE_NAME_MAX + 1])
 {
-	sqlite3_stmt	*st = s->st[ST_TOKEN_USE];
+	sqlite3_stmt	*st = db_stmt(s->db, ST_TOKEN_USE);
 	int		 rc;
 
 	name[0] = office[0] = '\0';
-	if ((rc = tx_begin(s)) != 0)
+	if ((rc = db_begin(s->db, DB_IMMEDIATE)) != 0)
 		return rc;
 	if ((rc = token_check(s, hash, now, name, office)) != 0)
-		goto fail;
+		goto done;
 	if (sqlite3_bind_blob(st, 1, hash, TOKEN_HASH_LEN, SQLITE_STATIC) ||
 	    sqlite3_bind_int64(st, 2, now)) {
-		rc = store_sqlerr(s, "token use");
-		st_done(st);
-		goto fail;
+		rc = db_fail(s->db, "token use");
+		db_done(st);
+		goto done;
 	}
-	if ((rc = st_run(s, ST_TOKEN_USE, "token use")) != 0)
-		goto fail;
-	if ((rc = tx_commit(s)) != 0)
-		goto fail;
-	return 0;
-fail:
-	tx_rollback(s);
-	name[0] = office[0] = '\0';
+	rc = db_run(s->db, st, "token use");
+done:
+	if ((rc = db_end(s->db, rc)) != 0)
+		name[0] = office[0] = '\0';
 	return rc;
 }
 
@@ -481,7 +329,7 @@ store_agent_add(struct store *s, int64_t *rowid, const char *id,
     const uint8_t pub[static KEY_LEN], const char *name, const char *office,
     int64_t now)
 {
-	sqlite3_stmt	*st = s->st[ST_AGENT_ADD];
+	sqlite3_stmt	*st = db_stmt(s->db, ST_AGENT_ADD);
 	int		 rc;
 
 	if (rowid != NULL)
@@ -494,18 +342,12 @@ store_agent_add(struct store *s, int64_t *rowid, const char *id,
 	    sqlite3_bind_blob(st, 2, pub, KEY_LEN, SQLITE_STATIC) ||
 	    bind_text(st, 3, name) || bind_text(st, 4, office) ||
 	    sqlite3_bind_int64(st, 5, now)) {
-		rc = store_sqlerr(s, "agent add");
-		goto done;
+		rc = db_fail(s->db, "agent add");
+		db_done(st);
+		return rc;
 	}
-	if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
-		rc = store_steperr(s, rc, "agent add");
-		goto done;
-	}
-	rc = 0;
-	if (rowid != NULL)
-		*rowid = sqlite3_last_insert_rowid(s->db);
-done:
-	st_done(st);
+	if ((rc = db_run(s->db, st, "agent add")) == 0 && rowid != NULL)
+		*rowid = sqlite3_last_insert_rowid(db_sqlite(s->db));
 	return rc;
 }
 
@@ -554,23 +396,14 @@ agent_fetch(struct store *s, struct store_agent *out, sqlite3_stmt *st)
 {
 	int	rc;
 
-	switch (sqlite3_step(st)) {
-	case SQLITE_ROW:
-		if ((rc = agent_read(out, st)) != 0) {
-			if (rc != ERR_NOMEM)
-				log_warnx("store %s: bad agent row: %s",
-				    s->path, vigil_strerror(rc));
-			store_agent_clear(out);
-		}
-		break;
-	case SQLITE_DONE:
-		rc = ERR_NOTFOUND;
-		break;
-	default:
-		rc = store_sqlerr(s, "agent get");
-		break;
+	if ((rc = db_row(s->db, st, "agent get")) == 0 &&
+	    (rc = agent_read(out, st)) != 0) {
+		if (rc != ERR_NOMEM)
+			log_warnx("%s: bad agent row: %s", db_name(s->db),
+			    vigil_strerror(rc));
+		store_agent_clear(out);
 	}
-	st_done(st);
+	db_done(st);
 	return rc;
 }
 
@@ -578,14 +411,14 @@ int
 store_agent_get(struct store *s, struct store_agent *out,
     const char *id_or_name)
 {
-	sqlite3_stmt	*st = s->st[ST_AGENT_GET];
+	sqlite3_stmt	*st = db_stmt(s->db, ST_AGENT_GET);
 
 	memset(out, 0, sizeof(*out));
 	if (id_or_name == NULL)
 		return ERR_USAGE;
 	if (bind_text(st, 1, id_or_name)) {
-		st_done(st);
-		return store_sqlerr(s, "agent get");
+		db_done(st);
+		return db_fail(s->db, "agent get");
 	}
 	return agent_fetch(s, out, st);
 }
@@ -593,12 +426,12 @@ store_agent_get(struct store *s, struct store_agent *out,
 int
 store_agent_get_rowid(struct store *s, struct store_agent *out, int64_t rowid)
 {
-	sqlite3_stmt	*st = s->st[ST_AGENT_GET_ROWID];
+	sqlite3_stmt	*st = db_stmt(s->db, ST_AGENT_GET_ROWID);
 
 	memset(out, 0, sizeof(*out));
 	if (sqlite3_bind_int64(st, 1, rowid)) {
-		st_done(st);
-		return store_sqlerr(s, "agent get");
+		db_done(st);
+		return db_fail(s->db, "agent get");
 	}
 	return agent_fetch(s, out, st);
 }
@@ -618,21 +451,21 @@ st_update(struct store *s, int which, const char *what)
 {
 	int	rc;
 
-	if ((rc = st_run(s, which, what)) != 0)
+	if ((rc = db_run(s->db, db_stmt(s->db, which), what)) != 0)
 		return rc;
-	return sqlite3_changes(s->db) > 0 ? 0 : ERR_NOTFOUND;
+	return sqlite3_changes(db_sqlite(s->db)) > 0 ? 0 : ERR_NOTFOUND;
 }
 
 int
 store_agent_revoke(struct store *s, const char *id_or_name)
 {
-	sqlite3_stmt	*st = s->st[ST_AGENT_REVOKE];
+	sqlite3_stmt	*st = db_stmt(s->db, ST_AGENT_REVOKE);
 
 	if (id_or_name == NULL)
 		return ERR_USAGE;
 	if (bind_text(st, 1, id_or_name)) {
-		st_done(st);
-		return store_sqlerr(s, "agent revoke");
+		db_done(st);
+		return db_fail(s->db, "agent revoke");
 	}
 	return st_update(s, ST_AGENT_REVOKE, "agent revoke");
 }
@@ -641,7 +474,7 @@ int
 store_agent_seen(struct store *s, int64_t rowid, uint64_t hs_ts, int64_t now,
     const char *addr)
 {
-	sqlite3_stmt	*st = s->st[ST_AGENT_SEEN];
+	sqlite3_stmt	*st = db_stmt(s->db, ST_AGENT_SEEN);
 	int		 rc;
 
 	if (hs_ts > INT64_MAX)
@@ -651,8 +484,8 @@ store_agent_seen(struct store *s, int64_t rowid, uint64_t hs_ts, int64_t now,
 	if (sqlite3_bind_int64(st, 1, rowid) ||
 	    sqlite3_bind_int64(st, 2, (int64_t)hs_ts) ||
 	    sqlite3_bind_int64(st, 3, now) || bind_text(st, 4, addr)) {
-		st_done(st);
-		return store_sqlerr(s, "agent seen");
+		db_done(st);
+		return db_fail(s->db, "agent seen");
 	}
 	return st_update(s, ST_AGENT_SEEN, "agent seen");
 }
@@ -661,7 +494,7 @@ int
 store_agent_heartbeat(struct store *s, int64_t rowid, int64_t now,
     const char *version, const char *json, size_t len)
 {
-	sqlite3_stmt	*st = s->st[ST_AGENT_HEARTBEAT];
+	sqlite3_stmt	*st = db_stmt(s->db, ST_AGENT_HEARTBEAT);
 	int		 rc, bad;
 
 	if ((rc = check_len(version, STORE_VERSION_MAX)) != 0)
@@ -679,8 +512,8 @@ store_agent_heartbeat(struct store *s, int64_t rowid, int64_t now,
 		bad = sqlite3_bind_null(st, 3);
 	if (bad || sqlite3_bind_int64(st, 1, rowid) ||
 	    bind_text(st, 2, version) || sqlite3_bind_int64(st, 4, now)) {
-		st_done(st);
-		return store_sqlerr(s, "agent heartbeat");
+		db_done(st);
+		return db_fail(s->db, "agent heartbeat");
 	}
 	return st_update(s, ST_AGENT_HEARTBEAT, "agent heartbeat");
 }
@@ -699,8 +532,8 @@ store_agent_each(struct store *s, store_agent_cb cb, void *arg)
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		if ((rc = agent_read(&a, st)) != 0) {
 			if (rc != ERR_NOMEM)
-				log_warnx("store %s: bad agent row: %s",
-				    s->path, vigil_strerror(rc));
+				log_warnx("%s: bad agent row: %s",
+				    db_name(s->db), vigil_strerror(rc));
 			goto done;
 		}
 		rc = cb(arg, &a);
@@ -709,7 +542,7 @@ store_agent_each(struct store *s, store_agent_cb cb, void *arg)
 			goto done;
 	}
 	if (step != SQLITE_DONE)
-		rc = store_sqlerr(s, "agent list");
+		rc = db_fail(s->db, "agent list");
 done:
 	store_agent_clear(&a);
 	sqlite3_finalize(st);
@@ -747,8 +580,8 @@ static int
 event_put(struct store *s, const struct store_event *ev, int64_t received,
     int *added)
 {
-	sqlite3_stmt	*st = s->st[ev->seq == 0 ? ST_EVENT_ADD_OWN :
-			    ST_EVENT_ADD];
+	sqlite3_stmt	*st = db_stmt(s->db, ev->seq == 0 ? ST_EVENT_ADD_OWN :
+			    ST_EVENT_ADD);
 	int		 rc;
 
 	if (sqlite3_bind_int64(st, 1, ev->agent_rowid) ||
@@ -758,15 +591,15 @@ event_put(struct store *s, const struct store_event *ev, int64_t received,
 	    sqlite3_bind_text(st, 5, ev->type, -1, SQLITE_STATIC) ||
 	    sqlite3_bind_int(st, 6, ev->severity) ||
 	    sqlite3_bind_text(st, 7, ev->json, (int)ev->len, SQLITE_STATIC)) {
-		rc = store_sqlerr(s, "event insert");
+		rc = db_fail(s->db, "event insert");
 		goto done;
 	}
-	if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
-		rc = store_sqlerr(s, "event insert");
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = db_fail(s->db, "event insert");
 		goto done;
 	}
 	rc = 0;
-	*added = sqlite3_changes(s->db) > 0;
+	*added = sqlite3_changes(db_sqlite(s->db)) > 0;
 done:
 	/* every parameter is rebound per row: no clear_bindings here */
 	(void)sqlite3_reset(st);
@@ -777,7 +610,7 @@ done:
 static int
 agg_flush(struct store *s, const struct agg *t, size_t cap)
 {
-	sqlite3_stmt	*st = s->st[ST_AGENT_COUNT];
+	sqlite3_stmt	*st = db_stmt(s->db, ST_AGENT_COUNT);
 	size_t		 i;
 	int		 rc;
 
@@ -787,13 +620,13 @@ agg_flush(struct store *s, const struct agg *t, size_t cap)
 		if (sqlite3_bind_int64(st, 1, t[i].rowid) ||
 		    sqlite3_bind_int64(st, 2, (int64_t)t[i].added) ||
 		    sqlite3_bind_int64(st, 3, (int64_t)t[i].max_seq)) {
-			st_done(st);
-			return store_sqlerr(s, "agent count");
+			db_done(st);
+			return db_fail(s->db, "agent count");
 		}
 		if ((rc = st_update(s, ST_AGENT_COUNT, "agent count")) != 0) {
 			if (rc == ERR_NOTFOUND)
-				log_warnx("store %s: events for unknown agent "
-				    "%lld", s->path, (long long)t[i].rowid);
+				log_warnx("%s: events for unknown agent %lld",
+				    db_name(s->db), (long long)t[i].rowid);
 			return rc;
 		}
 	}
@@ -807,7 +640,7 @@ store_events_insert(struct store *s, const struct store_event *evs, size_t n,
 	struct agg	*t = NULL, *a;
 	size_t		 i, cap = 16, total = 0;
 	int64_t		 received;
-	int		 rc, added, intx = 0;
+	int		 rc, added = 0;
 
 	*inserted = 0;
 	if (n == 0)
@@ -822,12 +655,13 @@ store_events_insert(struct store *s, const struct store_event *evs, size_t n,
 	if ((t = calloc(cap, sizeof(*t))) == NULL)
 		return ERR_NOMEM;
 	received = (int64_t)time(NULL);
-	if ((rc = tx_begin(s)) != 0)
-		goto fail;
-	intx = 1;
+	if ((rc = db_begin(s->db, DB_IMMEDIATE)) != 0) {
+		free(t);
+		return rc;
+	}
 	for (i = 0; i < n; i++) {
 		if ((rc = event_put(s, &evs[i], received, &added)) != 0)
-			goto fail;
+			goto done;
 		if (!added)
 			continue;
 		total++;
@@ -840,16 +674,10 @@ store_events_insert(struct store *s, const struct store_event *evs, size_t n,
 		if (evs[i].seq > a->max_seq)
 			a->max_seq = evs[i].seq;
 	}
-	if ((rc = agg_flush(s, t, cap)) != 0)
-		goto fail;
-	if ((rc = tx_commit(s)) != 0)
-		goto fail;
-	free(t);
-	*inserted = total;
-	return 0;
-fail:
-	if (intx)
-		tx_rollback(s);
+	rc = agg_flush(s, t, cap);
+done:
+	if ((rc = db_end(s->db, rc)) == 0)
+		*inserted = total;
 	free(t);
 	return rc;
 }
@@ -896,7 +724,7 @@ query_prepare(struct store *s, sqlite3_stmt **out, const struct store_query *q,
 	    sqlite3_bind_parameter_index(st, ":since"), q->since_us)) ||
 	    sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":limit"),
 	    q->limit > 0 ? q->limit : -1)) {
-		rc = store_sqlerr(s, "query bind");
+		rc = db_fail(s->db, "query bind");
 		sqlite3_finalize(st);
 		return rc;
 	}
@@ -908,30 +736,18 @@ query_prepare(struct store *s, sqlite3_stmt **out, const struct store_query *q,
 static int
 query_check(struct store *s, const struct store_query *q)
 {
-	sqlite3_stmt	*st = s->st[ST_AGENT_MATCH];
+	sqlite3_stmt	*st = db_stmt(s->db, ST_AGENT_MATCH);
 	int		 rc;
 
 	if (q->limit < 0)
 		return ERR_USAGE;
 	if (q->agent == NULL)
 		return 0;
-	if (bind_text(st, 1, q->agent)) {
-		rc = store_sqlerr(s, "agent match");
-		goto done;
-	}
-	switch (sqlite3_step(st)) {
-	case SQLITE_ROW:
-		rc = 0;
-		break;
-	case SQLITE_DONE:
-		rc = ERR_NOTFOUND;
-		break;
-	default:
-		rc = store_sqlerr(s, "agent match");
-		break;
-	}
-done:
-	st_done(st);
+	if (bind_text(st, 1, q->agent))
+		rc = db_fail(s->db, "agent match");
+	else
+		rc = db_row(s->db, st, "agent match");
+	db_done(st);
 	return rc;
 }
 
@@ -949,7 +765,7 @@ store_events_count(struct store *s, const struct store_query *q,
 	if (sqlite3_step(st) == SQLITE_ROW)
 		*count = (uint64_t)sqlite3_column_int64(st, 0);
 	else
-		rc = store_sqlerr(s, "event count");
+		rc = db_fail(s->db, "event count");
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -993,7 +809,7 @@ store_events_each(struct store *s, const struct store_query *q,
 			goto done;
 	}
 	if (step != SQLITE_DONE)
-		rc = store_sqlerr(s, "event query");
+		rc = db_fail(s->db, "event query");
 done:
 	sqlite3_finalize(st);
 	return rc;

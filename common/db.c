@@ -1,22 +1,41 @@
 /*
- * db.c: opening vigil's SQLite files the one safe way.
+ * db.c: vigil's SQLite files (db.h has the contract).
  *
  * The file is created (or tightened) to mode 0600 before SQLite touches
  * it, so events, keys-adjacent state and tokens are never world-readable,
  * even for a moment. WAL lets the CLI read while the daemon writes;
  * synchronous=FULL makes a commit durable before we acknowledge it.
+ *
+ * A struct db is one allocation: the struct, its n statement slots and
+ * its name. The helpers add nothing to SQLite's own cost but a branch;
+ * BEGIN, COMMIT and the PRAGMAs are parsed on each call (microseconds,
+ * once per transaction or poll), so that no handle keeps statements for
+ * them at rest.
  */
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "db.h"
 #include "err.h"
 #include "log.h"
+
+struct db {
+	sqlite3			*db;
+	const struct db_spec	*spec;		/* borrowed, static */
+	const char		*name;		/* "NAME PATH", after st[] */
+	int64_t			 data_version;	/* last seen by db_changed */
+	sqlite3_stmt		*st[];		/* spec->n; NULL: unprepared */
+};
+
+static const struct db_spec db_plain = { .name = "database" };
 
 /*
  * Never open() a database file for reading or writing when SQLite may
@@ -93,65 +112,288 @@ db_configure(void)
 }
 
 int
-db_open(sqlite3 **out, const char *path, int readonly)
+db_fail(struct db *d, const char *what)
 {
-	sqlite3	*db = NULL;
-	int	 flags, rc;
+	log_warnx("%s: %s: %s", d->name, what, sqlite3_errmsg(d->db));
+	return ERR_IO;
+}
+
+int
+db_exec(struct db *d, const char *sql)
+{
+	if (sqlite3_exec(d->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return db_fail(d, sql);
+	return 0;
+}
+
+/* Fixed SQL, named in the log line by what rather than by its text. */
+static int
+db_exec_as(struct db *d, const char *sql, const char *what)
+{
+	if (sqlite3_exec(d->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return db_fail(d, what);
+	return 0;
+}
+
+int
+db_prepare(struct db *d, sqlite3_stmt **out, const char *sql)
+{
+	if (sqlite3_prepare_v3(d->db, sql, -1, SQLITE_PREPARE_PERSISTENT, out,
+	    NULL) != SQLITE_OK) {
+		*out = NULL;
+		log_warnx("%s: prepare %s: %s", d->name, sql,
+		    sqlite3_errmsg(d->db));
+		return ERR_IO;
+	}
+	return 0;
+}
+
+/* The integer a PRAGMA returns, through a statement that is not kept. */
+static int
+pragma_int(struct db *d, const char *sql, int64_t *out)
+{
+	sqlite3_stmt	*st;
+	int		 rc = 0;
+
+	if (sqlite3_prepare_v2(d->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return db_fail(d, sql);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	else
+		rc = db_fail(d, sql);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* db.h, struct db_spec. */
+static int
+schema(struct db *d)
+{
+	const struct db_spec	*sp = d->spec;
+	char			 set[64];
+	int64_t			 v;
+	int			 rc;
+
+	if (sp->version == 0)
+		return sp->schema ? db_exec_as(d, sp->schema, "schema") : 0;
+	/* a file of this version: settled without the write lock, so that a
+	 * CLI opening it does not wait for the daemon's transaction */
+	if ((rc = pragma_int(d, "PRAGMA user_version", &v)) != 0 ||
+	    v == sp->version)
+		return rc;
+	if ((rc = db_begin(d, DB_IMMEDIATE)) != 0)
+		return rc;
+	/* again, now that no one else can be creating it */
+	if ((rc = pragma_int(d, "PRAGMA user_version", &v)) != 0 ||
+	    v == sp->version)
+		return db_end(d, rc);
+	if (v != 0 && !(sp->flags & DB_REPLACE)) {
+		log_warnx("%s: schema version %lld, not this build's %d",
+		    d->name, (long long)v, sp->version);
+		return db_end(d, ERR_IO);
+	}
+	if (v != 0)
+		log_info("%s: schema version %lld, not this build's %d: made "
+		    "anew", d->name, (long long)v, sp->version);
+	(void)snprintf(set, sizeof(set), "PRAGMA user_version = %d",
+	    sp->version);
+	if ((rc = db_exec_as(d, sp->schema, "schema")) == 0)
+		rc = db_exec_as(d, set, "schema");
+	return db_end(d, rc);
+}
+
+/* The connection with vigil's settings and the module's own. */
+static int
+db_connect(struct db *d, const char *path)
+{
+	int	ro = d->spec->flags & DB_READONLY;
+	int	rc;
+
+	if ((rc = db_secure_file(path, ro)) != 0)
+		return rc;
+	if (sqlite3_open_v2(path, &d->db, SQLITE_OPEN_NOMUTEX | (ro ?
+	    SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE), NULL) != SQLITE_OK) {
+		if (d->db == NULL)
+			return ERR_NOMEM;
+		return db_fail(d, "open");
+	}
+	sqlite3_extended_result_codes(d->db, 1);
+	if (sqlite3_busy_timeout(d->db, DB_BUSY_TIMEOUT_MS) != SQLITE_OK)
+		return db_fail(d, "busy timeout");
+	if (!ro && db_exec(d, "PRAGMA journal_mode=WAL") != 0)
+		return ERR_IO;
+	if (db_exec(d, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+	    "PRAGMA temp_store=MEMORY") != 0)
+		return ERR_IO;
+	if (d->spec->pragmas != NULL && db_exec(d, d->spec->pragmas) != 0)
+		return ERR_IO;
+	return 0;
+}
+
+int
+db_open(struct db **out, const char *path, const struct db_spec *spec)
+{
+	struct db	*d;
+	char		*name;
+	size_t		 i, len;
+	int		 rc;
 
 	*out = NULL;
 	(void)pthread_once(&db_once, db_configure);
-	if ((rc = db_secure_file(path, readonly)) != 0)
-		return rc;
-	flags = SQLITE_OPEN_NOMUTEX | (readonly ? SQLITE_OPEN_READONLY :
-	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-	if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
-		log_warnx("database %s: %s", path, db ? sqlite3_errmsg(db) :
-		    "out of memory");
+	if (spec == NULL)
+		spec = &db_plain;
+	len = strlen(spec->name) + 1 + strlen(path) + 1;
+	/* Catch size_t overflow */
+	if (spec->n > (SIZE_MAX - sizeof(*d) - len) / sizeof(d->st[0]))
+		return ERR_NOMEM;
+	if ((d = calloc(1, sizeof(*d) + spec->n * sizeof(d->st[0]) + len)) ==
+	    NULL)
+		return ERR_NOMEM;
+	d->spec = spec;
+	name = (char *)&d->st[spec->n];
+	(void)snprintf(name, len, "%s %s", spec->name, path);
+	d->name = name;
+	if ((rc = db_connect(d, path)) != 0 || (rc = schema(d)) != 0)
 		goto fail;
+	for (i = 0; i < spec->n; i++) {
+		if ((rc = db_prepare(d, &d->st[i], spec->sql[i])) != 0)
+			goto fail;
+		if (spec->flags & DB_LAZY) {
+			sqlite3_finalize(d->st[i]);
+			d->st[i] = NULL;
+		}
 	}
-	sqlite3_extended_result_codes(db, 1);
-	if (sqlite3_busy_timeout(db, DB_BUSY_TIMEOUT_MS) != SQLITE_OK)
+	if ((rc = pragma_int(d, "PRAGMA data_version", &d->data_version)) != 0)
 		goto fail;
-	if (!readonly && db_exec(db, "PRAGMA journal_mode=WAL") != 0)
-		goto fail;
-	if (db_exec(db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
-	    "PRAGMA temp_store=MEMORY") != 0)
-		goto fail;
-	*out = db;
+	*out = d;
 	return 0;
 fail:
-	sqlite3_close(db);
+	db_close(d);
+	return rc;
+}
+
+void
+db_close(struct db *d)
+{
+	size_t	i;
+
+	if (d == NULL)
+		return;
+	for (i = 0; i < d->spec->n; i++)
+		sqlite3_finalize(d->st[i]);
+	if (sqlite3_close(d->db) != SQLITE_OK)
+		(void)db_fail(d, "close");
+	free(d);
+}
+
+sqlite3 *
+db_sqlite(struct db *d)
+{
+	return d->db;
+}
+
+const char *
+db_name(struct db *d)
+{
+	return d->name;
+}
+
+sqlite3_stmt *
+db_stmt(struct db *d, size_t i)
+{
+	if (i >= d->spec->n)
+		fatalx("%s: no statement %zu", d->name, i);
+	if (d->st[i] == NULL && db_prepare(d, &d->st[i], d->spec->sql[i]) != 0)
+		return NULL;
+	return d->st[i];
+}
+
+void
+db_done(sqlite3_stmt *st)
+{
+	if (st == NULL)
+		return;
+	(void)sqlite3_reset(st);	/* repeats the step's error, handled */
+	(void)sqlite3_clear_bindings(st);
+}
+
+int
+db_run(struct db *d, sqlite3_stmt *st, const char *what)
+{
+	int	step, rc = 0;
+
+	step = sqlite3_step(st);
+	if (step == SQLITE_CONSTRAINT_UNIQUE ||
+	    step == SQLITE_CONSTRAINT_PRIMARYKEY)
+		rc = ERR_EXISTS;
+	else if (step != SQLITE_DONE)
+		rc = db_fail(d, what);
+	db_done(st);
+	return rc;
+}
+
+int
+db_row(struct db *d, sqlite3_stmt *st, const char *what)
+{
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		return 0;
+	case SQLITE_DONE:
+		return ERR_NOTFOUND;
+	default:
+		return db_fail(d, what);
+	}
+}
+
+/* ---- transactions and changes ---- */
+
+int
+db_begin(struct db *d, int immediate)
+{
+	return db_exec_as(d, immediate ? "BEGIN IMMEDIATE" : "BEGIN",
+	    "begin");
+}
+
+/* A COMMIT that fails (SQLITE_BUSY, a deferred constraint, I/O) may leave
+ * the transaction open, and every later BEGIN on the connection fail. */
+int
+db_commit(struct db *d)
+{
+	if (db_exec_as(d, "COMMIT", "commit") == 0)
+		return 0;
+	db_rollback(d);
 	return ERR_IO;
 }
 
 void
-db_close(sqlite3 *db)
+db_rollback(struct db *d)
 {
-	if (db != NULL && sqlite3_close(db) != SQLITE_OK)
-		log_warnx("database close: %s", sqlite3_errmsg(db));
+	/* a ROLLBACK that fails is logged and leaves nothing more to do */
+	if (!sqlite3_get_autocommit(d->db))
+		(void)db_exec_as(d, "ROLLBACK", "rollback");
 }
 
 int
-db_exec(sqlite3 *db, const char *sql)
+db_end(struct db *d, int rc)
 {
-	char	*msg = NULL;
-
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		log_warnx("database: %s: %s", sql, msg ? msg : "?");
-		sqlite3_free(msg);
-		return ERR_IO;
-	}
-	return 0;
+	if (rc == 0)
+		return db_commit(d);
+	db_rollback(d);
+	return rc;
 }
 
+/* data_version changes only for other connections' commits. */
 int
-db_prepare(sqlite3 *db, sqlite3_stmt **out, const char *sql)
+db_changed(struct db *d)
 {
-	if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, out,
-	    NULL) != SQLITE_OK) {
-		log_warnx("database: prepare %s: %s", sql, sqlite3_errmsg(db));
-		*out = NULL;
-		return ERR_IO;
-	}
-	return 0;
+	int64_t	v;
+	int	rc;
+
+	if ((rc = pragma_int(d, "PRAGMA data_version", &v)) != 0)
+		return rc;
+	if (v == d->data_version)
+		return 0;
+	d->data_version = v;
+	return 1;
 }

@@ -14,9 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "capture.h"
 #include "cli.h"
 #include "err.h"
+#include "testutil.h"
 
 struct usage {
 	const char	*prog, *cmd, *arg;

@@ -28,14 +28,13 @@
 #include "config.h"
 #include "err.h"
 #include "log.h"
+#include "testutil.h"
 
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
 
 struct fixture {
-	char	dir[PATH_MAX - 32];	/* temporary directory */
-	char	conf[PATH_MAX];		/* dir/test.conf */
-	char	logf[PATH_MAX];		/* dir/stderr */
-	char	log[8192];		/* what the last load logged */
+	struct tmpfile	tf;		/* first: T/test.conf */
+	char		log[8192];	/* what the last load logged */
 };
 
 enum kind { AGENT, COLLECTOR };
@@ -45,80 +44,46 @@ enum kind { AGENT, COLLECTOR };
 static int
 group_setup(void **state)
 {
-	struct fixture	*f;
-	const char	*base = getenv("VIGIL_TEST_TMP");
-
-	if (base == NULL || *base == '\0')
-		base = "/tmp";
-	if (mkdir(base, 0700) != 0 && errno != EEXIST)
-		return -1;
-	if ((f = calloc(1, sizeof(*f))) == NULL)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "%s/config.XXXXXX", base);
-	if (mkdtemp(f->dir) == NULL) {
-		free(f);
-		return -1;
-	}
-	snprintf(f->conf, sizeof(f->conf), "%s/test.conf", f->dir);
-	snprintf(f->logf, sizeof(f->logf), "%s/stderr", f->dir);
-	*state = f;
-	return 0;
+	return (*state = tmpfile_new(sizeof(struct fixture), "test.conf")) ?
+	    0 : -1;
 }
 
-static int
-group_teardown(void **state)
-{
-	struct fixture	*f = *state;
-
-	unlink(f->conf);
-	unlink(f->logf);
-	rmdir(f->dir);
-	free(f);
-	return 0;
-}
+struct load {
+	enum kind	 kind;
+	void		*cfg;
+	const char	*path;
+	int		 rc;
+};
 
 static void
-write_file(const char *path, const char *text, size_t len)
+load_run(void *arg)
 {
-	FILE	*fp;
+	struct load	*l = arg;
 
-	assert_non_null(fp = fopen(path, "w"));
-	assert_int_equal(fwrite(text, 1, len, fp), len);
-	assert_int_equal(fclose(fp), 0);
+	if (l->kind == AGENT)
+		l->rc = config_load_agent(l->cfg, l->path);
+	else
+		l->rc = config_load_collector(l->cfg, l->path);
 }
 
 /* Load path as kind into cfg, with stderr going to f->log. */
 static int
 load_path(struct fixture *f, enum kind kind, void *cfg, const char *path)
 {
-	FILE	*fp;
-	size_t	 n;
-	int	 saved, fd, rc;
+	struct load	 l = { kind, cfg, path, 0 };
+	char		*out;
 
-	fflush(stderr);
-	assert_true((saved = dup(STDERR_FILENO)) >= 0);
-	assert_true((fd = open(f->logf, O_WRONLY | O_CREAT | O_TRUNC,
-	    0600)) >= 0);
-	assert_true(dup2(fd, STDERR_FILENO) >= 0);
-	close(fd);
-	if (kind == AGENT)
-		rc = config_load_agent(cfg, path);
-	else
-		rc = config_load_collector(cfg, path);
-	assert_true(dup2(saved, STDERR_FILENO) >= 0);
-	close(saved);
-	assert_non_null(fp = fopen(f->logf, "r"));
-	n = fread(f->log, 1, sizeof(f->log) - 1, fp);
-	f->log[n] = '\0';
-	fclose(fp);
-	return rc;
+	assert_non_null(out = capture_stderr(load_run, &l));
+	snprintf(f->log, sizeof(f->log), "%s", out ? out : "");
+	free(out);
+	return l.rc;
 }
 
 static int
 load_text(struct fixture *f, enum kind kind, void *cfg, const char *text)
 {
-	write_file(f->conf, text, strlen(text));
-	return load_path(f, kind, cfg, f->conf);
+	assert_int_equal(file_put(f->tf.path, text, strlen(text), 0600), 0);
+	return load_path(f, kind, cfg, f->tf.path);
 }
 
 /* The last load logged "<our file>:<rest>". */
@@ -127,7 +92,7 @@ assert_logged(struct fixture *f, const char *rest)
 {
 	char	want[PATH_MAX + 512];
 
-	snprintf(want, sizeof(want), "%s:%s", f->conf, rest);
+	snprintf(want, sizeof(want), "%s:%s", f->tf.path, rest);
 	if (strstr(f->log, want) == NULL)
 		fail_msg("log lacks \"%s\"; got \"%s\"", want, f->log);
 }
@@ -1144,18 +1109,19 @@ test_rules_paths(void **state)
 
 	assert_int_equal(load_text(f, AGENT, &a, ""), 0);
 	assert_string_equal(a.local_rules, "/etc/vigil/rules.d");
-	snprintf(text, sizeof(text), "[files]\nlocal_rules = %s\n", f->dir);
+	snprintf(text, sizeof(text), "[files]\nlocal_rules = %s\n",
+	    f->tf.dir.path);
 	assert_int_equal(load_text(f, AGENT, &a, text), 0);
 	assert_int_equal(config_rules_paths(&a, "/shipped", p), 2);
 	assert_string_equal(p[0], "/shipped");
-	assert_string_equal(p[1], f->dir);
+	assert_string_equal(p[1], f->tf.dir.path);
 	snprintf(text, sizeof(text), "[files]\nrules = /a.yar\nrules = /b\n"
-	    "local_rules = %s\n", f->dir);
+	    "local_rules = %s\n", f->tf.dir.path);
 	assert_int_equal(load_text(f, AGENT, &a, text), 0);
 	assert_int_equal(config_rules_paths(&a, "/shipped", p), 3);
 	assert_string_equal(p[0], "/a.yar");
 	assert_string_equal(p[1], "/b");
-	assert_string_equal(p[2], f->dir);
+	assert_string_equal(p[2], f->tf.dir.path);
 	/* absent, not a folder, or turned off: left out */
 	assert_int_equal(load_text(f, AGENT, &a,
 	    "[files]\nlocal_rules = /nonexistent/rules.d\n"), 0);
@@ -1223,8 +1189,8 @@ test_odd_bytes(void **state)
 	struct fixture		*f = *state;
 	struct agent_config	 a;
 
-	write_file(f->conf, nul, sizeof(nul) - 1);
-	assert_int_equal(load_path(f, AGENT, &a, f->conf), ERR_CONFIG);
+	assert_int_equal(file_put(f->tf.path, nul, sizeof(nul) - 1, 0600), 0);
+	assert_int_equal(load_path(f, AGENT, &a, f->tf.path), ERR_CONFIG);
 	assert_logged(f, "2: NUL byte");
 	/* a UTF-8 byte order mark, CRLF and an inline comment are fine */
 	assert_int_equal(load_text(f, AGENT, &a,
@@ -1284,15 +1250,15 @@ test_missing_and_unreadable(void **state)
 	struct collector_config	 c;
 	char			 path[PATH_MAX + 16];
 
-	snprintf(path, sizeof(path), "%s/absent.conf", f->dir);
+	snprintf(path, sizeof(path), "%s/absent.conf", f->tf.dir.path);
 	assert_int_equal(load_path(f, AGENT, &a, path), ERR_NOTFOUND);
 	assert_non_null(strstr(f->log, "config "));
 	assert_non_null(strstr(f->log, "absent.conf: No such file"));
 	assert_int_equal(load_path(f, COLLECTOR, &c, path), ERR_NOTFOUND);
 	assert_non_null(strstr(f->log, "absent.conf: No such file"));
 	/* a directory opens but does not read */
-	assert_int_equal(load_path(f, AGENT, &a, f->dir), ERR_IO);
-	assert_int_equal(load_path(f, COLLECTOR, &c, f->dir), ERR_IO);
+	assert_int_equal(load_path(f, AGENT, &a, f->tf.dir.path), ERR_IO);
+	assert_int_equal(load_path(f, COLLECTOR, &c, f->tf.dir.path), ERR_IO);
 }
 
 static void
@@ -1408,5 +1374,5 @@ main(void)
 	};
 
 	log_init("test_config", LOG_LVL_INFO, 0);
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, group_setup, tmpdir_teardown);
 }

@@ -59,38 +59,29 @@ struct rec {
 	int		 stop_after;	/* >0: return 1 after this many */
 };
 
-static char	dir[256];
-static char	tree[300];
-static char	dbpath[400];
-static size_t	treelen;
+static struct tmpdir	tmp;
+static const char *const dir = tmp.path;	/* T */
+static char		tree[sizeof(tmp.path) + 8];	/* T/tree */
+static char		dbpath[sizeof(tmp.path) + 32];	/* T/fim.db */
+static size_t		treelen;
 
 /* ---- fixture and helpers ---- */
 
 static int
 setup(void **state)
 {
-	const char	*base = getenv("VIGIL_TEST_TMP");
-
-	if (base == NULL || *base == '\0')
-		base = "/tmp";
-	mkdir(base, 0700);
-	snprintf(dir, sizeof(dir), "%s/fim.XXXXXX", base);
-	if (mkdtemp(dir) == NULL)
+	if (tmpdir_make(&tmp, "fim") != 0)
 		return -1;
-	snprintf(tree, sizeof(tree), "%s/tree", dir);
-	snprintf(dbpath, sizeof(dbpath), "%s/fim.db", dir);
-	treelen = strlen(tree);
+	tmpdir_path(dbpath, sizeof(dbpath), &tmp, "fim.db");
+	treelen = strlen(tmpdir_path(tree, sizeof(tree), &tmp, "tree"));
 	return mkdir(tree, 0755);
 }
 
 static int
 teardown(void **state)
 {
-	char	cmd[700];
-
-	snprintf(cmd, sizeof(cmd), "chmod -R u+rwx '%s'; rm -rf '%s'", dir,
-	    dir);
-	return system(cmd) == 0 ? 0 : -1;
+	tmpdir_remove(&tmp);	/* whatever modes a test left */
+	return 0;
 }
 
 static const char *
@@ -714,14 +705,15 @@ test_check_path_link(void **state)
 	struct rec		*r = rec_new();
 	const struct seen	*s;
 	struct fim		*f;
-	char			 secret[300], devs[300], p[400];
+	char			 secret[PATH_MAX], devs[PATH_MAX];
+	char			 p[PATH_MAX + 8];
 	int			 in;
 
 	mkd("d");
 	put("d/f", "user's\n");
 	put("d/g", "user's too\n");
-	snprintf(secret, sizeof(secret), "%s/secret", dir);
-	snprintf(devs, sizeof(devs), "%s/devs", dir);
+	tmpdir_path(secret, sizeof(secret), &tmp, "secret");
+	tmpdir_path(devs, sizeof(devs), &tmp, "devs");
 	assert_int_equal(mkdir(secret, 0700), 0);
 	assert_int_equal(mkdir(devs, 0755), 0);
 	snprintf(p, sizeof(p), "%s/f", secret);

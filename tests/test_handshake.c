@@ -25,16 +25,14 @@
 #include "handshake.h"
 #include "noise.h"
 #include "store.h"
-#include "testutil.h"
+#include "store_fixture.h"
 #include "token.h"
 #include "wire.h"
 
 #define SEC	1000000000ULL
 
 struct fixture {
-	struct tmpdir	 t;
-	char		 path[PATH_MAX];
-	struct store	*s;
+	struct store_fx	 sf;		/* first: a fresh store */
 	uint8_t		 cpub[KEY_LEN], cpriv[KEY_LEN];	/* the collector */
 	uint8_t		 apub[KEY_LEN], apriv[KEY_LEN];	/* an agent */
 };
@@ -53,31 +51,11 @@ setup(void **state)
 {
 	struct fixture	*f;
 
-	if ((f = calloc(1, sizeof(*f))) == NULL)
+	if ((f = store_fx_new(sizeof(*f))) == NULL)
 		return -1;
-	if (tmpdir_make(&f->t, "handshake") != 0)
-		goto fail;
-	tmpdir_path(f->path, sizeof(f->path), &f->t, "store.db");
-	if (store_open(&f->s, f->path) != 0)
-		goto fail;
 	crypto_box_keypair(f->cpub, f->cpriv);
 	crypto_box_keypair(f->apub, f->apriv);
 	*state = f;
-	return 0;
-fail:
-	tmpdir_remove(&f->t);
-	free(f);
-	return -1;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture	*f = *state;
-
-	store_close(f->s);
-	tmpdir_remove(&f->t);
-	free(f);
 	return 0;
 }
 
@@ -112,7 +90,8 @@ attempt(struct fixture *f, struct handshake *h, uint8_t kind,
 	int		 rc;
 
 	init_msg(f, &hs, f->cpub, kind, token, ts, msg);
-	rc = handshake_respond(h, f->s, f->cpub, f->cpriv, msg, "192.0.2.1:7");
+	rc = handshake_respond(h, f->sf.s, f->cpub, f->cpriv, msg,
+	    "192.0.2.1:7");
 	noise_free(hs);
 	return rc;
 }
@@ -125,7 +104,7 @@ last_ts(struct fixture *f)
 	uint64_t		ts;
 
 	keys_agent_id(id, f->apub);
-	assert_int_equal(store_agent_get(f->s, &a, id), 0);
+	assert_int_equal(store_agent_get(f->sf.s, &a, id), 0);
 	ts = a.last_hs_ts;
 	store_agent_clear(&a);
 	return ts;
@@ -139,7 +118,7 @@ add_token(struct fixture *f, uint8_t token[static WIRE_TOKEN_LEN],
 
 	randombytes_buf(token, WIRE_TOKEN_LEN);
 	token_hash(hash, token);
-	assert_int_equal(store_token_add(f->s, hash, "pc-1", "Xã Tân Phú",
+	assert_int_equal(store_token_add(f->sf.s, hash, "pc-1", "Xã Tân Phú",
 	    time(NULL), expires), 0);
 }
 
@@ -161,7 +140,7 @@ test_enroll_and_connect(void **state)
 
 	add_token(f, token, time(NULL) + 3600);
 	init_msg(f, &hs, f->cpub, WIRE_HS_ENROLL, token, ts, msg);
-	assert_int_equal(handshake_respond(&h, f->s, f->cpub, f->cpriv, msg,
+	assert_int_equal(handshake_respond(&h, f->sf.s, f->cpub, f->cpriv, msg,
 	    "192.0.2.1:7"), 0);
 	assert_int_equal(h.enrolled, 1);
 	keys_agent_id(id, f->apub);
@@ -278,7 +257,7 @@ test_refusals(void **state)
 	/* a message for another collector */
 	crypto_box_keypair(other, junk);
 	init_msg(f, &hs, other, WIRE_HS_CONNECT, NULL, ts, msg);
-	assert_int_equal(handshake_respond(&h, f->s, f->cpub, f->cpriv, msg,
+	assert_int_equal(handshake_respond(&h, f->sf.s, f->cpub, f->cpriv, msg,
 	    "192.0.2.1:7"), ERR_AUTH);
 	assert_non_null(strstr(h.why, "handshake failed"));
 	noise_free(hs);
@@ -293,7 +272,7 @@ test_refusals(void **state)
 	handshake_clear(&h);
 	/* and no refusal registered anything */
 	keys_agent_id(id, f->apub);
-	assert_int_equal(store_agent_get(f->s, &a, id), ERR_NOTFOUND);
+	assert_int_equal(store_agent_get(f->sf.s, &a, id), ERR_NOTFOUND);
 	store_agent_clear(&a);
 }
 
@@ -309,7 +288,7 @@ test_revoked(void **state)
 	add_token(f, token, time(NULL) + 3600);
 	assert_int_equal(attempt(f, &h, WIRE_HS_ENROLL, token, ts), 0);
 	handshake_clear(&h);
-	assert_int_equal(store_agent_revoke(f->s, "pc-1"), 0);
+	assert_int_equal(store_agent_revoke(f->sf.s, "pc-1"), 0);
 	assert_int_equal(attempt(f, &h, WIRE_HS_CONNECT, NULL, ts + 1),
 	    ERR_REVOKED);
 	assert_non_null(strstr(h.why, "is revoked"));
@@ -321,13 +300,12 @@ test_revoked(void **state)
 int
 main(void)
 {
+#define T(f)	cmocka_unit_test_setup_teardown(f, setup, store_teardown)
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_enroll_and_connect, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_timestamps, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_revoked, setup, teardown),
+		T(test_enroll_and_connect),
+		T(test_timestamps),
+		T(test_refusals),
+		T(test_revoked),
 	};
 
 	if (sodium_init() < 0)

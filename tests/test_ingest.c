@@ -44,6 +44,7 @@
 #include "event.h"
 #include "ingest.h"
 #include "store.h"
+#include "testutil.h"
 
 #define WAIT_S		10		/* longest wait for a callback */
 #define TS0		1700000000000000LL	/* a base event time, us */
@@ -86,8 +87,7 @@ struct model {
 };
 
 struct fixture {
-	char			 dir[PATH_MAX];
-	char			 path[PATH_MAX];
+	struct tmpfile		 tf;		/* first: T/store.db */
 	struct event_base	*base;
 	struct event		*tick;
 	struct store		*s;
@@ -188,7 +188,7 @@ static void
 ing_start(struct fixture *f, int commit_events, int commit_ms)
 {
 	f->ing = (struct ingest *)1;
-	assert_int_equal(ingest_new(&f->ing, f->base, f->path, commit_events,
+	assert_int_equal(ingest_new(&f->ing, f->base, f->tf.path, commit_events,
 	    commit_ms, on_done, f), 0);
 	assert_non_null(f->ing);
 }
@@ -222,26 +222,14 @@ setup(void **state)
 {
 	struct fixture	*f;
 	struct timeval	 tv = { 0, 10000 };
-	const char	*base;
-	int		 n;
 
-	if ((f = calloc(1, sizeof(*f))) == NULL)
+	if ((f = tmpfile_new(sizeof(*f), "store.db")) == NULL)
 		return -1;
-	if ((base = getenv("VIGIL_TEST_TMP")) == NULL || *base == '\0')
-		base = "/tmp";
-	if (mkdir(base, 0700) == -1 && errno != EEXIST)
-		goto fail;
-	n = snprintf(f->dir, sizeof(f->dir), "%s/ingest.XXXXXX", base);
-	if (n < 0 || (size_t)n >= sizeof(f->dir) || mkdtemp(f->dir) == NULL)
-		goto fail;
-	n = snprintf(f->path, sizeof(f->path), "%s/store.db", f->dir);
-	if (n < 0 || (size_t)n >= sizeof(f->path))
-		goto fail;
 	if ((f->base = event_base_new()) == NULL ||
 	    (f->tick = event_new(f->base, -1, EV_PERSIST, tick_cb, f)) ==
 	    NULL || event_add(f->tick, &tv) != 0)
 		goto fail;
-	if (store_open(&f->s, f->path) != 0)
+	if (store_open(&f->s, f->tf.path) != 0)
 		goto fail;
 	f->a1 = mkagent(f->s, f->id1, 1, "web1");
 	f->a2 = mkagent(f->s, f->id2, 2, "web2");
@@ -252,16 +240,14 @@ fail:
 		event_free(f->tick);
 	if (f->base != NULL)
 		event_base_free(f->base);
-	free(f);
+	tmpdir_free(f);
 	return -1;
 }
 
 static int
 teardown(void **state)
 {
-	static const char *const sfx[] = { "", "-wal", "-shm", "-journal" };
 	struct fixture	*f = *state;
-	char		 p[PATH_MAX + 16];
 	size_t		 i;
 
 	ingest_free(f->ing);
@@ -272,12 +258,7 @@ teardown(void **state)
 		free(f->m.ev[i].json);
 	free(f->m.ev);
 	free(f->done);
-	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
-		snprintf(p, sizeof(p), "%s%s", f->path, sfx[i]);
-		(void)unlink(p);
-	}
-	(void)rmdir(f->dir);
-	free(f);
+	tmpdir_free(f);
 	return 0;
 }
 
@@ -478,7 +459,7 @@ check_rows(struct fixture *f)
 			    (long long)f->m.ev[i].agent,
 			    (unsigned long long)f->m.ev[i].seq);
 	/* severity is not in struct store_row: read it raw */
-	assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READONLY,
+	assert_int_equal(sqlite3_open_v2(f->tf.path, &db, SQLITE_OPEN_READONLY,
 	    NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, "SELECT agent, seq, severity"
 	    " FROM events", -1, &st, NULL), SQLITE_OK);
@@ -1013,26 +994,26 @@ test_new_fails(void **state)
 	int		 fd;
 
 	/* under a regular file (refused even to root) */
-	snprintf(p, sizeof(p), "%s/file", f->dir);
+	snprintf(p, sizeof(p), "%s/file", f->tf.dir.path);
 	assert_true((fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0600)) >= 0);
 	close(fd);
-	snprintf(p, sizeof(p), "%s/file/store.db", f->dir);
+	snprintf(p, sizeof(p), "%s/file/store.db", f->tf.dir.path);
 	ing = (struct ingest *)1;
 	assert_int_equal(ingest_new(&ing, f->base, p, 0, 0, on_done, f),
 	    ERR_IO);
 	assert_null(ing);
 	/* in a directory that does not exist */
-	snprintf(p, sizeof(p), "%s/nonexistent/store.db", f->dir);
+	snprintf(p, sizeof(p), "%s/nonexistent/store.db", f->tf.dir.path);
 	ing = (struct ingest *)1;
 	assert_int_equal(ingest_new(&ing, f->base, p, 0, 0, on_done, f),
 	    ERR_IO);
 	assert_null(ing);
 	/* the path is a directory */
 	ing = (struct ingest *)1;
-	assert_int_equal(ingest_new(&ing, f->base, f->dir, 0, 0, on_done, f),
-	    ERR_IO);
+	assert_int_equal(ingest_new(&ing, f->base, f->tf.dir.path, 0, 0,
+	    on_done, f), ERR_IO);
 	assert_null(ing);
-	snprintf(p, sizeof(p), "%s/file", f->dir);
+	snprintf(p, sizeof(p), "%s/file", f->tf.dir.path);
 	(void)unlink(p);
 	run_idle(f, 20);
 	assert_int_equal(f->ndone, 0);

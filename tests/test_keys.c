@@ -31,6 +31,7 @@
 #include "err.h"
 #include "keys.h"
 #include "log.h"
+#include "testutil.h"
 
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -45,12 +46,6 @@ static const char	ALICE_FPR[] = "7a91869e4c114964206972403b0a3d81"
     "603f2bd9ff5ced5923f0d234d80818f4";
 /* hashlib.blake2b(b"vigil agent id" + pub, digest_size=32)[:8] */
 static const char	ALICE_ID[] = "b67eaa6bc399baf7";
-
-struct fixture {
-	char	dir[PATH_MAX - 64];
-	char	path[PATH_MAX];		/* dir/key */
-	char	other[PATH_MAX];	/* dir/other */
-};
 
 /* ---- helpers ---- */
 
@@ -67,71 +62,16 @@ unhex(uint8_t *out, size_t len, const char *hex)
 static void
 write_file(const char *path, const void *p, size_t len, mode_t mode)
 {
-	int	fd;
-
-	unlink(path);
-	assert_true((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600)) >= 0);
-	assert_int_equal(write(fd, p, len), (ssize_t)len);
-	assert_int_equal(fchmod(fd, mode), 0);
-	assert_int_equal(close(fd), 0);
+	assert_int_equal(file_put(path, p, len, mode), 0);
 }
 
 static size_t
 read_file(const char *path, char *buf, size_t size)
 {
 	ssize_t	n;
-	int	fd;
 
-	assert_true((fd = open(path, O_RDONLY)) >= 0);
-	assert_true((n = read(fd, buf, size - 1)) >= 0);
-	buf[n] = '\0';
-	close(fd);
+	assert_true((n = file_get(path, buf, size)) >= 0);
 	return (size_t)n;
-}
-
-static mode_t
-file_mode(const char *path)
-{
-	struct stat	st;
-
-	assert_int_equal(lstat(path, &st), 0);
-	return st.st_mode & 07777;
-}
-
-static int
-setup(void **state)
-{
-	struct fixture	*f;
-	const char	*base = getenv("VIGIL_TEST_TMP");
-
-	if (base == NULL || *base == '\0')
-		base = "/tmp";
-	if (mkdir(base, 0700) != 0 && errno != EEXIST)
-		return -1;
-	if ((f = calloc(1, sizeof(*f))) == NULL)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "%s/keys.XXXXXX", base);
-	if (mkdtemp(f->dir) == NULL) {
-		free(f);
-		return -1;
-	}
-	snprintf(f->path, sizeof(f->path), "%s/key", f->dir);
-	snprintf(f->other, sizeof(f->other), "%s/other", f->dir);
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture	*f = *state;
-
-	unlink(f->path);
-	unlink(f->other);
-	rmdir(f->path);		/* one test makes it a directory */
-	rmdir(f->dir);
-	free(f);
-	return 0;
 }
 
 /* ---- generation ---- */
@@ -156,7 +96,7 @@ test_generate(void **state)
 static void
 test_save_load(void **state)
 {
-	struct fixture	*f = *state;
+	struct tmpfile	*f = *state;
 	uint8_t		 pub[KEY_LEN], priv[KEY_LEN];
 	uint8_t		 lpub[KEY_LEN], lpriv[KEY_LEN], want[KEY_LEN];
 	char		 text[128];
@@ -167,7 +107,7 @@ test_save_load(void **state)
 	old = umask(0);
 	assert_int_equal(keys_save(f->path, priv), 0);
 	umask(old);
-	assert_int_equal(file_mode(f->path), 0600);
+	assert_int_equal(path_mode(f->path), 0600);
 	/* base64 and a newline, nothing else */
 	assert_int_equal(read_file(f->path, text, sizeof(text)),
 	    strlen(ALICE_PRIV_B64) + 1);
@@ -190,9 +130,10 @@ test_save_load(void **state)
 static void
 test_save_exists(void **state)
 {
-	struct fixture	*f = *state;
+	struct tmpfile	*f = *state;
 	uint8_t		 priv[KEY_LEN], pub[KEY_LEN], lpriv[KEY_LEN];
 	char		 text[128];
+	char		 other[PATH_MAX];
 
 	write_file(f->path, ALICE_PRIV_B64 "\n", strlen(ALICE_PRIV_B64) + 1,
 	    0600);
@@ -208,13 +149,14 @@ test_save_exists(void **state)
 	write_file(f->path, "", 0, 0600);
 	assert_int_equal(keys_save(f->path, priv), ERR_EXISTS);
 	unlink(f->path);
-	assert_int_equal(symlink(f->other, f->path), 0);
+	tmpdir_path(other, sizeof(other), &f->dir, "other");
+	assert_int_equal(symlink(other, f->path), 0);
 	assert_int_equal(keys_save(f->path, priv), ERR_EXISTS);
-	assert_int_equal(access(f->other, F_OK), -1);
+	assert_int_equal(access(other, F_OK), -1);
 
 	/* a directory, and a directory that is not there */
 	unlink(f->path);
-	assert_int_equal(keys_save(f->dir, priv), ERR_EXISTS);
+	assert_int_equal(keys_save(f->dir.path, priv), ERR_EXISTS);
 	snprintf(text, sizeof(text), "%s", "/nonexistent-vigil-dir/key");
 	assert_int_equal(keys_save(text, priv), ERR_IO);
 }
@@ -225,7 +167,7 @@ test_load_mode(void **state)
 	static const mode_t	bad[] = { 0644, 0640, 0604, 0660, 0666,
 	    0610, 0601, 0602, 0620, 0700 | 0044, 0777 };
 	static const mode_t	good[] = { 0600, 0400, 0700, 0200 };
-	struct fixture		*f = *state;
+	struct tmpfile		*f = *state;
 	uint8_t			 pub[KEY_LEN], priv[KEY_LEN], want[KEY_LEN];
 	size_t			 i;
 
@@ -251,12 +193,12 @@ test_load_mode(void **state)
 static void
 test_load_not_found(void **state)
 {
-	struct fixture	*f = *state;
+	struct tmpfile	*f = *state;
 	uint8_t		 pub[KEY_LEN], priv[KEY_LEN];
 	char		 path[PATH_MAX];
 
 	assert_int_equal(keys_load(pub, priv, f->path), ERR_NOTFOUND);
-	snprintf(path, sizeof(path), "%s/no/such/key", f->dir);
+	snprintf(path, sizeof(path), "%s/no/such/key", f->dir.path);
 	assert_int_equal(keys_load(pub, priv, path), ERR_NOTFOUND);
 	assert_int_equal(keys_load(pub, priv, ""), ERR_NOTFOUND);
 }
@@ -264,13 +206,15 @@ test_load_not_found(void **state)
 static void
 test_load_not_regular(void **state)
 {
-	struct fixture	*f = *state;
+	struct tmpfile	*f = *state;
 	uint8_t		 pub[KEY_LEN], priv[KEY_LEN];
+	char		 other[PATH_MAX];
 
 	/* a symlink to a good key file is not followed */
-	write_file(f->other, ALICE_PRIV_B64 "\n", strlen(ALICE_PRIV_B64) + 1,
+	tmpdir_path(other, sizeof(other), &f->dir, "other");
+	write_file(other, ALICE_PRIV_B64 "\n", strlen(ALICE_PRIV_B64) + 1,
 	    0600);
-	assert_int_equal(symlink(f->other, f->path), 0);
+	assert_int_equal(symlink(other, f->path), 0);
 	assert_int_equal(keys_load(pub, priv, f->path), ERR_IO);
 	unlink(f->path);
 	/* a directory */
@@ -307,7 +251,7 @@ test_load_malformed(void **state)
 		"77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a\n",
 		"PrivateKey = " ALICE_PRIV_B64 "\n",
 	};
-	struct fixture		*f = *state;
+	struct tmpfile		*f = *state;
 	uint8_t			 pub[KEY_LEN], priv[KEY_LEN];
 	size_t			 i, len;
 
@@ -335,7 +279,7 @@ test_load_malformed(void **state)
 static void
 test_load_large(void **state)
 {
-	struct fixture	*f = *state;
+	struct tmpfile	*f = *state;
 	uint8_t		 pub[KEY_LEN], priv[KEY_LEN];
 	char		*big;
 	size_t		 n = 1 << 20;
@@ -359,7 +303,7 @@ test_load_large(void **state)
 static void
 test_load_or_create(void **state)
 {
-	struct fixture	*f = *state;
+	struct tmpfile	*f = *state;
 	uint8_t		 pub[KEY_LEN], priv[KEY_LEN];
 	uint8_t		 pub2[KEY_LEN], priv2[KEY_LEN], derived[KEY_LEN];
 	uint8_t		 zero[KEY_LEN] = { 0 };
@@ -369,7 +313,7 @@ test_load_or_create(void **state)
 	old = umask(0);
 	assert_int_equal(keys_load_or_create(pub, priv, f->path), 0);
 	umask(old);
-	assert_int_equal(file_mode(f->path), 0600);
+	assert_int_equal(path_mode(f->path), 0600);
 	assert_memory_not_equal(priv, zero, KEY_LEN);
 	assert_int_equal(crypto_scalarmult_base(derived, priv), 0);
 	assert_memory_equal(pub, derived, KEY_LEN);
@@ -523,24 +467,19 @@ test_agent_id(void **state)
 int
 main(void)
 {
+	/* a key file at T/key */
+#define T(f)	cmocka_unit_test_prestate_setup_teardown(f, tmpfile_setup, \
+		    tmpdir_teardown, "key")
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_generate),
-		cmocka_unit_test_setup_teardown(test_save_load, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_save_exists, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_load_mode, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_load_not_found, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_load_not_regular, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_load_malformed, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_load_large, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_load_or_create, setup,
-		    teardown),
+		T(test_save_load),
+		T(test_save_exists),
+		T(test_load_mode),
+		T(test_load_not_found),
+		T(test_load_not_regular),
+		T(test_load_malformed),
+		T(test_load_large),
+		T(test_load_or_create),
 		cmocka_unit_test(test_fingerprint),
 		cmocka_unit_test(test_parse_fingerprint),
 		cmocka_unit_test(test_agent_id),

@@ -2,7 +2,7 @@
  * test_log.c: log lines (common/log.c) quote text from outside: each
  * message is escaped for a terminal as a whole (text.h, TEXT_TERM), is
  * one line, and is cut with "..." when it is too long; errno survives.
- * Standard error is captured for each test (capture.h).
+ * Standard error is captured for each test (testutil.h).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,8 +17,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "capture.h"
 #include "log.h"
+#include "testutil.h"
 
 static void
 log_evil(void *arg)

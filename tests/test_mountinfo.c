@@ -36,6 +36,7 @@
 
 #include "err.h"
 #include "mountinfo.h"
+#include "testutil.h"
 
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -601,8 +602,8 @@ child_mounts(const char *dir)
 static void
 test_kernel_roundtrip(void **state)
 {
-	const char	*t = getenv("VIGIL_TEST_TMP");
-	char		 tmp[PATH_MAX], dir[PATH_MAX], p[PATH_MAX];
+	struct tmpdir	 tmp;
+	char		 dir[PATH_MAX], p[PATH_MAX];
 	size_t		 i;
 	pid_t		 pid;
 	int		 status;
@@ -610,13 +611,9 @@ test_kernel_roundtrip(void **state)
 	(void)state;
 	if (geteuid() != 0)
 		skip();
-	if (t == NULL || *t == '\0')
-		t = "/tmp";
-	assert_true(mkdir(t, 0700) == 0 || errno == EEXIST);
-	assert_true(snprintf(tmp, sizeof(tmp), "%s/mountinfo.XXXXXX", t) <
-	    (int)sizeof(tmp));
-	assert_non_null(mkdtemp(tmp));
-	assert_non_null(realpath(tmp, dir));	/* as the kernel prints it */
+	assert_int_equal(tmpdir_make(&tmp, "mountinfo"), 0);
+	/* canonical, as the kernel prints it */
+	assert_non_null(realpath(tmp.path, dir));
 	for (i = 0; i < NITEMS(AWKWARD); i++) {
 		assert_true(snprintf(p, sizeof(p), "%s/%s", dir,
 		    AWKWARD[i].name) < (int)sizeof(p));

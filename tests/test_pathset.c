@@ -32,6 +32,7 @@
 #include "rng.h"
 #include "pathset.h"
 #include "pathset_model.h"
+#include "testutil.h"
 
 #define RANDOM_RUNS	20000
 #define ABSENT		"/vigil-test-absent-4f1c"	/* never exists */
@@ -388,20 +389,17 @@ test_exclude_model(void **state)
 
 /* ---- resolution, on a real tree ---- */
 
-static char	tree[PATH_MAX];		/* canonical */
+static struct tmpdir	tmp;
+static char		tree[PATH_MAX];		/* tmp, canonical */
 
 static int
 setup(void **state)
 {
-	const char	*base = getenv("VIGIL_TEST_TMP");
-	char		 t[PATH_MAX], p[PATH_MAX];
+	char	t[PATH_MAX], p[PATH_MAX];
 
 	(void)state;
-	if (base == NULL)
-		base = "/tmp";
-	(void)mkdir(base, 0700);
-	snprintf(t, sizeof(t), "%s/pathset.XXXXXX", base);
-	if (mkdtemp(t) == NULL || realpath(t, tree) == NULL)
+	if (tmpdir_make(&tmp, "pathset") != 0 || realpath(tmp.path, tree) ==
+	    NULL)
 		return -1;
 #define MK(fmt, ...) (snprintf(p, sizeof(p), "%s/" fmt, tree, ##__VA_ARGS__), p)
 	if (mkdir(MK("real"), 0700) != 0 || mkdir(MK("real/sub"), 0700) != 0 ||
@@ -420,11 +418,9 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	char	cmd[PATH_MAX + 16];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tree);
-	return system(cmd) == 0 ? 0 : -1;
+	tmpdir_remove(&tmp);
+	return 0;
 }
 
 static void

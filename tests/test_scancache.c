@@ -21,33 +21,7 @@
 #include "err.h"
 #include "log.h"
 #include "scancache.h"
-
-static char	dir[256];
-static char	path[300];
-
-static int
-setup(void **state)
-{
-	const char	*base = getenv("VIGIL_TEST_TMP");
-
-	if (base == NULL)
-		base = "/tmp";
-	mkdir(base, 0700);
-	snprintf(dir, sizeof(dir), "%s/scancache.XXXXXX", base);
-	if (mkdtemp(dir) == NULL)
-		return -1;
-	snprintf(path, sizeof(path), "%s/scan.db", dir);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	char	cmd[400];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
+#include "testutil.h"
 
 static struct stat
 file_state(dev_t dev, ino_t ino, off_t size, time_t mt, time_t ct)
@@ -68,10 +42,11 @@ file_state(dev_t dev, ino_t ino, off_t size, time_t mt, time_t ct)
 static void
 test_hit_only_for_same_state(void **state)
 {
+	struct tmpfile		*f = *state;
 	struct scancache	*c;
 	struct stat		 sb = file_state(1, 100, 4096, 1000, 2000), x;
 
-	assert_int_equal(scancache_open(&c, path), 0);
+	assert_int_equal(scancache_open(&c, f->path), 0);
 	assert_int_equal(scancache_lookup(c, &sb, "v1"), 0);
 	assert_int_equal(scancache_store(c, &sb, "v1", 1), 0);
 	assert_int_equal(scancache_lookup(c, &sb, "v1"), 1);
@@ -94,18 +69,19 @@ test_hit_only_for_same_state(void **state)
 static void
 test_survives_reopen_and_prune(void **state)
 {
+	struct tmpfile		*f = *state;
 	struct scancache	*c;
 	struct stat		 a = file_state(1, 1, 10, 1, 1);
 	struct stat		 b = file_state(1, 2, 10, 1, 1);
 	struct stat		 sb;
 
-	assert_int_equal(scancache_open(&c, path), 0);
+	assert_int_equal(scancache_open(&c, f->path), 0);
 	assert_int_equal(scancache_store(c, &a, "old", 1), 0);
 	assert_int_equal(scancache_store(c, &b, "new", 1), 0);
 	scancache_close(c);				/* flushes */
-	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(stat(f->path, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0600);
-	assert_int_equal(scancache_open(&c, path), 0);
+	assert_int_equal(scancache_open(&c, f->path), 0);
 	assert_int_equal(scancache_lookup(c, &a, "old"), 1);
 	assert_int_equal(scancache_lookup(c, &b, "new"), 1);
 	assert_int_equal(scancache_prune(c, "new"), 0);
@@ -117,11 +93,12 @@ test_survives_reopen_and_prune(void **state)
 static void
 test_many_entries_batched(void **state)
 {
+	struct tmpfile		*f = *state;
 	struct scancache	*c;
 	struct stat		 sb;
 	int			 i;
 
-	assert_int_equal(scancache_open(&c, path), 0);
+	assert_int_equal(scancache_open(&c, f->path), 0);
 	for (i = 0; i < 3 * SCANCACHE_BATCH + 17; i++) {
 		sb = file_state(3, (ino_t)i, i, i, i);
 		assert_int_equal(scancache_store(c, &sb, "v", 1), 0);
@@ -160,12 +137,13 @@ work(void *arg)
 static void
 test_threads_share_it(void **state)
 {
+	struct tmpfile		*f = *state;
 	struct scancache	*c;
 	struct worker		 w[4];
 	pthread_t		 t[4];
 	int			 i;
 
-	assert_int_equal(scancache_open(&c, path), 0);
+	assert_int_equal(scancache_open(&c, f->path), 0);
 	for (i = 0; i < 4; i++) {
 		w[i].c = c;
 		w[i].id = i;
@@ -182,17 +160,18 @@ test_threads_share_it(void **state)
 static void
 test_clean_or_known(void **state)
 {
+	struct tmpfile		*f = *state;
 	struct scancache	*c;
 	struct stat		 a = file_state(1, 1, 10, 1, 1);
 	struct stat		 b = file_state(1, 2, 10, 1, 1);
 
-	assert_int_equal(scancache_open(&c, path), 0);
+	assert_int_equal(scancache_open(&c, f->path), 0);
 	assert_int_equal(scancache_store(c, &a, "v", 1), 0);
 	assert_int_equal(scancache_store(c, &b, "v", 0), 0);
 	assert_int_equal(scancache_lookup(c, &a, "v"), SCANCACHE_CLEAN);
 	assert_int_equal(scancache_lookup(c, &b, "v"), SCANCACHE_KNOWN);
 	scancache_close(c);
-	assert_int_equal(scancache_open(&c, path), 0);
+	assert_int_equal(scancache_open(&c, f->path), 0);
 	assert_int_equal(scancache_lookup(c, &b, "v"), SCANCACHE_KNOWN);
 	assert_int_equal(scancache_store(c, &b, "v", 1), 0);
 	assert_int_equal(scancache_lookup(c, &b, "v"), SCANCACHE_CLEAN);
@@ -204,11 +183,12 @@ test_clean_or_known(void **state)
 static void
 test_old_schema_emptied(void **state)
 {
+	struct tmpfile		*f = *state;
 	struct scancache	*c;
 	struct stat		 a = file_state(1, 1, 10, 1, 1);
 	sqlite3			*db;
 
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "CREATE TABLE files (dev INTEGER "
 	    "NOT NULL, ino INTEGER NOT NULL, size INTEGER NOT NULL, mtime_ns "
 	    "INTEGER NOT NULL, ctime_ns INTEGER NOT NULL, version TEXT NOT "
@@ -216,8 +196,8 @@ test_old_schema_emptied(void **state)
 	    "INSERT INTO files VALUES (1, 1, 10, 1000000005, 1000000007, 'v')",
 	    NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
-	assert_int_equal(chmod(path, 0600), 0);
-	assert_int_equal(scancache_open(&c, path), 0);
+	assert_int_equal(chmod(f->path, 0600), 0);
+	assert_int_equal(scancache_open(&c, f->path), 0);
 	assert_int_equal(scancache_lookup(c, &a, "v"), SCANCACHE_MISS);
 	assert_int_equal(scancache_store(c, &a, "v", 1), 0);
 	assert_int_equal(scancache_lookup(c, &a, "v"), SCANCACHE_CLEAN);
@@ -236,19 +216,15 @@ test_open_fails_cleanly(void **state)
 int
 main(void)
 {
+#define T(f)	cmocka_unit_test_prestate_setup_teardown(f, tmpfile_setup, \
+		    tmpdir_teardown, "scan.db")
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_hit_only_for_same_state,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_survives_reopen_and_prune,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_many_entries_batched,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_threads_share_it,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_clean_or_known,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_old_schema_emptied,
-		    setup, teardown),
+		T(test_hit_only_for_same_state),
+		T(test_survives_reopen_and_prune),
+		T(test_many_entries_batched),
+		T(test_threads_share_it),
+		T(test_clean_or_known),
+		T(test_old_schema_emptied),
 		cmocka_unit_test(test_open_fails_cleanly),
 	};
 

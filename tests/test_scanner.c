@@ -54,6 +54,7 @@
 #include "event.h"
 #include "log.h"
 #include "scanner.h"
+#include "testutil.h"
 #include "tools/scan_samples.h"
 
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
@@ -70,29 +71,11 @@
 #endif
 
 struct fx {
-	char	dir[PATH_MAX];
-	char	rules[PATH_MAX];	/* the default rules folder */
+	struct tmpdir	t;		/* first: tmpdir_new */
+	char		rules[PATH_MAX];	/* the default rules folder */
 };
 
 /* ---- fixture ---- */
-
-static int
-rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	/* best effort: a leftover only costs disk space */
-	if (flag == FTW_DP)
-		(void)rmdir(p);
-	else
-		(void)unlink(p);
-	return 0;
-}
-
-static void
-rm_tree(const char *dir)
-{
-	chmod(dir, 0700);
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 static void
 rules_dir(char *out, size_t len)
@@ -115,20 +98,9 @@ static int
 setup(void **state)
 {
 	struct fx	*fx;
-	const char	*base = getenv("VIGIL_TEST_TMP");
-	int		 n;
 
-	if (base == NULL || *base == '\0')
-		base = "/tmp";
-	if (mkdir(base, 0700) == -1 && errno != EEXIST)
+	if ((fx = tmpdir_new(sizeof(*fx), "scanner")) == NULL)
 		return -1;
-	if ((fx = calloc(1, sizeof(*fx))) == NULL)
-		return -1;
-	n = snprintf(fx->dir, sizeof(fx->dir), "%s/scanner.XXXXXX", base);
-	if (n < 0 || (size_t)n >= sizeof(fx->dir) || mkdtemp(fx->dir) == NULL) {
-		free(fx);
-		return -1;
-	}
 	rules_dir(fx->rules, sizeof(fx->rules));
 	*state = fx;
 	return 0;
@@ -137,10 +109,7 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	struct fx	*fx = *state;
-
-	rm_tree(fx->dir);
-	free(fx);
+	tmpdir_free(*state);
 	return 0;
 }
 
@@ -171,7 +140,7 @@ put(const struct fx *fx, const char *rel, const void *data, size_t len)
 	FILE		*fp;
 	int		 n;
 
-	n = snprintf(path, sizeof(path), "%s/%s", fx->dir, rel);
+	n = snprintf(path, sizeof(path), "%s/%s", fx->t.path, rel);
 	assert_true(n > 0 && (size_t)n < sizeof(path));
 	mkdirs(path);
 	assert_non_null(fp = fopen(path, "wb"));
@@ -190,11 +159,8 @@ static char *
 at(const struct fx *fx, const char *rel)
 {
 	static char	path[PATH_MAX];
-	int		n;
 
-	n = snprintf(path, sizeof(path), "%s/%s", fx->dir, rel);
-	assert_true(n > 0 && (size_t)n < sizeof(path));
-	return path;
+	return tmpdir_path(path, sizeof(path), &fx->t, rel);
 }
 
 static struct scanner *
@@ -218,34 +184,6 @@ find_match(const struct scanner_result *r, const char *rule)
 		if (strcmp(r->matches[i].rule, rule) == 0)
 			return &r->matches[i];
 	return NULL;
-}
-
-/* Run fn with stderr (the log) going to a file; return what was logged. */
-static char *
-capture_log(void (*fn)(void *), void *arg, const char *dir)
-{
-	char	 path[PATH_MAX], *buf;
-	FILE	*fp;
-	long	 n;
-	int	 fd, saved;
-
-	snprintf(path, sizeof(path), "%s/log.txt", dir);
-	assert_true((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) != -1);
-	assert_true((saved = dup(STDERR_FILENO)) != -1);
-	assert_true(dup2(fd, STDERR_FILENO) != -1);
-	fn(arg);
-	assert_true(dup2(saved, STDERR_FILENO) != -1);
-	close(saved);
-	close(fd);
-	assert_non_null(fp = fopen(path, "r"));
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	rewind(fp);
-	assert_non_null(buf = calloc(1, (size_t)n + 1));
-	assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
-	fclose(fp);
-	unlink(path);
-	return buf;
 }
 
 /* ---- samples (tools/scan_samples.h) ---- */
@@ -389,7 +327,7 @@ test_bad_file_skipped(void **state)
 	puts_(fx, "r/.hidden.yar", BAD_RULE);
 	snprintf(dir, sizeof(dir), "%s", at(fx, "r"));
 	a.paths[0] = dir;
-	log = capture_log(do_load, &a, fx->dir);
+	assert_non_null(log = capture_stderr(do_load, &a));
 	assert_int_equal(a.rc, 0);
 	assert_int_equal(scanner_info(a.sc)->files, 2);
 	assert_int_equal(scanner_info(a.sc)->failed, 1);
@@ -420,7 +358,7 @@ test_all_bad(void **state)
 	    "rule y { condition: nosuchthing }\n"));
 	a.paths[0] = p1;
 	a.paths[1] = p2;
-	log = capture_log(do_load, &a, fx->dir);
+	assert_non_null(log = capture_stderr(do_load, &a));
 	assert_int_equal(a.rc, ERR_NOTFOUND);
 	assert_null(a.sc);
 	assert_non_null(strstr(log, "x.yar:3: "));
@@ -430,14 +368,14 @@ test_all_bad(void **state)
 	/* nothing there at all */
 	a.paths[0] = at(fx, "nosuch");
 	a.n = 1;
-	log = capture_log(do_load, &a, fx->dir);
+	assert_non_null(log = capture_stderr(do_load, &a));
 	assert_int_equal(a.rc, ERR_NOTFOUND);
 	assert_null(a.sc);
 	free(log);
 	/* an empty folder */
 	mkdirs(at(fx, "empty/x"));
 	a.paths[0] = at(fx, "empty");
-	log = capture_log(do_load, &a, fx->dir);
+	assert_non_null(log = capture_stderr(do_load, &a));
 	assert_int_equal(a.rc, ERR_NOTFOUND);
 	free(log);
 }
@@ -453,7 +391,7 @@ test_includes_refused(void **state)
 	snprintf(p, sizeof(p), "%s", puts_(fx, "inc/main.yar",
 	    "include \"other.yar\"\nrule m { condition: true }\n"));
 	a.paths[0] = p;
-	log = capture_log(do_load, &a, fx->dir);
+	assert_non_null(log = capture_stderr(do_load, &a));
 	assert_int_equal(a.rc, ERR_NOTFOUND);
 	assert_non_null(strstr(log, "main.yar:1: "));
 	free(log);
@@ -635,7 +573,7 @@ test_cache_versions(void **state)
 	a.paths[0] = dir;
 	a.cache = cache;
 	for (i = 0; i < 2; i++) {
-		log = capture_log(do_load, &a, fx->dir);
+		assert_non_null(log = capture_stderr(do_load, &a));
 		assert_int_equal(a.rc, 0);
 		assert_int_equal(scanner_info(a.sc)->from_cache, i);
 		assert_int_equal(scanner_info(a.sc)->failed, 1);
@@ -660,7 +598,7 @@ test_reload_keeps_old(void **state)
 	old = load1(p, 0, 0, NULL);
 	puts_(fx, "r.yar", BAD_RULE);
 	a.paths[0] = p;
-	log = capture_log(do_load, &a, fx->dir);
+	assert_non_null(log = capture_stderr(do_load, &a));
 	free(log);
 	assert_int_equal(a.rc, ERR_NOTFOUND);
 	scanner_scan_path(old, &r, puts_(fx, "f", "vigil-good"));
@@ -708,7 +646,7 @@ test_externals(void **state)
 
 	/* relative path: filepath is still the absolute folder */
 	assert_non_null(getcwd(cwd, sizeof(cwd)));
-	assert_int_equal(chdir(fx->dir), 0);
+	assert_int_equal(chdir(fx->t.path), 0);
 	scanner_scan_path(sc, &r, "ext/Invoice.PDF.exe");
 	assert_non_null(find_match(&r, "ext_path"));
 	scanner_result_clear(&r);
@@ -891,7 +829,7 @@ test_special(void **state)
 	assert_int_equal(errno, EAGAIN);
 	close(in);
 	expect_special(sc, "/dev/null", "a character device");
-	expect_special(sc, fx->dir, "a folder");
+	expect_special(sc, fx->t.path, "a folder");
 	assert_int_equal(symlink("/dev/zero", at(fx, "link")), 0);
 	expect_special(sc, at(fx, "link"), "a symbolic link");
 	memset(&sun, 0, sizeof(sun));
@@ -1087,7 +1025,8 @@ test_non_utf8_path(void **state)
 	assert_int_equal(r.status, SCAN_MATCH);
 	ev = event_of(&r, &r.matches[0]);
 	f = json_object_get(ev, "file");
-	snprintf(want, sizeof(want), "%s/www/caf\\xe9\\\\\\xff.php", fx->dir);
+	snprintf(want, sizeof(want), "%s/www/caf\\xe9\\\\\\xff.php",
+	    fx->t.path);
 	assert_string_equal(json_string_value(json_object_get(f, "path")), want);
 	assert_true(json_is_true(json_object_get(f, "path_escaped")));
 	json_decref(ev);

@@ -31,59 +31,7 @@
 #include "err.h"
 #include "log.h"
 #include "spool.h"
-
-struct fx {
-	char	 dir[PATH_MAX];
-	char	 path[PATH_MAX];
-};
-
-static int
-setup(void **state)
-{
-	struct fx	*fx;
-	const char	*base = getenv("VIGIL_TEST_TMP");
-	int		 n;
-
-	if (base == NULL || *base == '\0')
-		base = "/tmp";
-	if (mkdir(base, 0700) == -1 && errno != EEXIST)
-		return -1;
-	if ((fx = calloc(1, sizeof(*fx))) == NULL)
-		return -1;
-	n = snprintf(fx->dir, sizeof(fx->dir), "%s/spool.XXXXXX", base);
-	if (n < 0 || (size_t)n >= sizeof(fx->dir) || mkdtemp(fx->dir) == NULL)
-		goto fail;
-	n = snprintf(fx->path, sizeof(fx->path), "%s/spool.db", fx->dir);
-	if (n < 0 || (size_t)n >= sizeof(fx->path))
-		goto fail;
-	*state = fx;
-	return 0;
-fail:
-	free(fx);
-	return -1;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx	*fx = *state;
-	struct dirent	*de;
-	DIR		*d;
-	char		 p[PATH_MAX * 2];
-
-	if ((d = opendir(fx->dir)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			if (de->d_name[0] == '.')
-				continue;
-			snprintf(p, sizeof(p), "%s/%s", fx->dir, de->d_name);
-			unlink(p);
-		}
-		closedir(d);
-	}
-	rmdir(fx->dir);
-	free(fx);
-	return 0;
-}
+#include "testutil.h"
 
 /* Helpers. */
 
@@ -241,7 +189,7 @@ drops_of(struct spool *s, const char *type)
 static void
 test_append_read_order(void **state)
 {
-	struct fx		*fx = *state;
+	struct tmpfile		*fx = *state;
 	struct spool		*s;
 	struct spool_in		 evs[3] = { EV("dns", 1, "{\"a\":1}"),
 				    EV("flow", 2, "{\"b\":22}"),
@@ -287,7 +235,7 @@ test_append_read_order(void **state)
 static void
 test_usage(void **state)
 {
-	struct fx	*fx = *state;
+	struct tmpfile	*fx = *state;
 	struct spool	*s;
 	struct spool_in	 ev = EV("dns", 1, "{}");
 	uint64_t	 first = 99, dropped = 99;
@@ -321,7 +269,7 @@ test_usage(void **state)
 static void
 test_seq_no_reuse(void **state)
 {
-	struct fx		*fx = *state;
+	struct tmpfile		*fx = *state;
 	struct spool		*s;
 	struct spool_stats	 st;
 	uint64_t		 seq;
@@ -364,7 +312,7 @@ test_seq_no_reuse(void **state)
 static void
 test_ack(void **state)
 {
-	struct fx		*fx = *state;
+	struct tmpfile		*fx = *state;
 	struct spool		*s;
 	struct spool_stats	 st;
 	struct got		 g;
@@ -423,7 +371,7 @@ test_ack(void **state)
 static void
 test_reopen_keeps_state(void **state)
 {
-	struct fx		*fx = *state;
+	struct tmpfile		*fx = *state;
 	struct spool		*s;
 	struct spool_stats	 a, b;
 	char			*big = body(2, 60);
@@ -458,7 +406,7 @@ test_reopen_keeps_state(void **state)
 static void
 test_evict_order(void **state)
 {
-	struct fx	*fx = *state;
+	struct tmpfile	*fx = *state;
 	struct spool	*s;
 	struct got	 g;
 	char		*b10[6];
@@ -508,7 +456,7 @@ test_evict_order(void **state)
 static void
 test_drop_new(void **state)
 {
-	struct fx		*fx = *state;
+	struct tmpfile		*fx = *state;
 	struct spool		*s;
 	struct spool_stats	 st;
 	char			*b10 = body(3, 10), *b30 = body(4, 30);
@@ -555,7 +503,7 @@ test_drop_new(void **state)
 static void
 test_oversized(void **state)
 {
-	struct fx		*fx = *state;
+	struct tmpfile		*fx = *state;
 	struct spool		*s;
 	struct spool_stats	 st;
 	char			*b41 = body(5, 41), *b40 = body(6, 40);
@@ -602,7 +550,7 @@ test_oversized(void **state)
 static void
 test_drops_by_type(void **state)
 {
-	struct fx	*fx = *state;
+	struct tmpfile	*fx = *state;
 	struct spool	*s;
 	struct drops	 d;
 	char		*big = body(7, 11);
@@ -641,7 +589,7 @@ test_drops_by_type(void **state)
 static void
 test_meta(void **state)
 {
-	struct fx	*fx = *state;
+	struct tmpfile	*fx = *state;
 	struct spool	*s;
 	char		*v = (char *)1;
 
@@ -676,10 +624,39 @@ test_meta(void **state)
 	spool_close(s);
 }
 
+/* `vigil-agent status` and `emit` open the spool while the daemon may be
+ * inside a write transaction: opening does not wait for it (it used to
+ * take the write lock to check the schema: a 10 s wait, then ERR_IO). */
+static void
+test_open_beside_writer(void **state)
+{
+	struct tmpfile		*fx = *state;
+	struct spool		*s;
+	struct spool_stats	 st;
+	sqlite3			*w;
+	time_t			 t0;
+
+	assert_int_equal(spool_open(&s, fx->path, 0), 0);
+	append1(s, "dns", 1, "{}", NULL, NULL);
+	spool_close(s);
+	assert_int_equal(sqlite3_open(fx->path, &w), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(w, "BEGIN IMMEDIATE; DELETE FROM events",
+	    NULL, NULL, NULL), SQLITE_OK);
+	t0 = time(NULL);
+	assert_int_equal(spool_open(&s, fx->path, 0), 0);
+	assert_int_equal(spool_stats(s, &st), 0);
+	assert_true(time(NULL) - t0 < 5);
+	assert_int_equal(st.depth, 1);		/* the last commit */
+	spool_close(s);
+	assert_int_equal(sqlite3_exec(w, "ROLLBACK", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(w);
+}
+
 static void
 test_changed(void **state)
 {
-	struct fx	*fx = *state;
+	struct tmpfile	*fx = *state;
 	struct spool	*a, *b;
 
 	assert_int_equal(spool_open(&a, fx->path, 0), 0);
@@ -712,7 +689,7 @@ test_changed(void **state)
 static void
 test_two_handles(void **state)
 {
-	struct fx		*fx = *state;
+	struct tmpfile		*fx = *state;
 	struct spool		*h[2];
 	struct spool_stats	 sa, sb;
 	struct spool_in		 evs[4];
@@ -792,7 +769,7 @@ child_run(const char *path, int id)
 static void
 test_processes(void **state)
 {
-	struct fx		*fx = *state;
+	struct tmpfile		*fx = *state;
 	struct spool		*s;
 	struct spool_stats	 st;
 	pid_t			 pid[NCHILD];
@@ -826,7 +803,7 @@ test_processes(void **state)
 static void
 test_read_limits(void **state)
 {
-	struct fx	*fx = *state;
+	struct tmpfile	*fx = *state;
 	struct spool	*s;
 	struct got	 g;
 	char		*b10 = body(8, 10), *b50 = body(9, 50);
@@ -892,7 +869,7 @@ test_read_limits(void **state)
 static void
 test_file_mode(void **state)
 {
-	struct fx	*fx = *state;
+	struct tmpfile	*fx = *state;
 	struct spool	*s;
 	struct stat	 st;
 	char		 wal[PATH_MAX + 8];
@@ -923,16 +900,16 @@ test_file_mode(void **state)
 static void
 test_open_errors(void **state)
 {
-	struct fx	*fx = *state;
+	struct tmpfile	*fx = *state;
 	struct spool	*s = (struct spool *)1;
 	char		 p[PATH_MAX + 16];
 	int		 fd;
 
-	snprintf(p, sizeof(p), "%s/no/such/dir", fx->dir);
+	snprintf(p, sizeof(p), "%s/no/such/dir", fx->dir.path);
 	assert_int_equal(spool_open(&s, p, 0), ERR_IO);
 	assert_null(s);
 
-	snprintf(p, sizeof(p), "%s/garbage", fx->dir);
+	snprintf(p, sizeof(p), "%s/garbage", fx->dir.path);
 	assert_true((fd = open(p, O_CREAT | O_WRONLY, 0600)) != -1);
 	{
 		const char	*junk = "this is not a database, not at all,"
@@ -955,7 +932,7 @@ test_open_errors(void **state)
 static void
 test_atomic_failure(void **state)
 {
-	struct fx		*fx = *state;
+	struct tmpfile		*fx = *state;
 	struct spool		*s;
 	struct spool_stats	 a, b;
 	struct spool_in		 evs[3] = { EV("dns", 5, "{\"ok\":1}"),
@@ -995,7 +972,7 @@ test_atomic_failure(void **state)
 static void
 test_recount(void **state)
 {
-	struct fx		*fx = *state;
+	struct tmpfile		*fx = *state;
 	struct spool		*s;
 	struct spool_stats	 st;
 	uint64_t		 seq;
@@ -1033,14 +1010,11 @@ test_recount(void **state)
 
 /* Drops are logged once per burst, not per event or per call. */
 static void
-test_drop_log(void **state)
+drop_log_run(void *arg)
 {
-	struct fx	*fx = *state;
+	struct tmpfile	*fx = arg;
 	struct spool	*s;
 	struct spool_in	 evs[50];
-	char		 p[PATH_MAX + 16], buf[8192], *q;
-	ssize_t		 n;
-	int		 fd, saved, full = 0, again = 0;
 	size_t		 i;
 
 	for (i = 0; i < 50; i++) {
@@ -1049,13 +1023,7 @@ test_drop_log(void **state)
 		evs[i].json = "{\"0123456789\"}";
 		evs[i].len = strlen(evs[i].json);
 	}
-	snprintf(p, sizeof(p), "%s/stderr", fx->dir);
-	assert_true((fd = open(p, O_CREAT | O_RDWR | O_TRUNC, 0600)) != -1);
-	fflush(stderr);
-	assert_true((saved = dup(STDERR_FILENO)) != -1);
-	assert_int_equal(dup2(fd, STDERR_FILENO), STDERR_FILENO);
 	log_setlevel(LOG_LVL_INFO);
-
 	assert_int_equal(spool_open(&s, fx->path, 100), 0);
 	assert_int_equal(spool_append(s, evs, 50, NULL, NULL), 0); /* burst */
 	assert_int_equal(spool_append(s, evs, 50, NULL, NULL), 0);
@@ -1063,13 +1031,16 @@ test_drop_log(void **state)
 	assert_int_equal(spool_append(s, evs, 1, NULL, NULL), 0);  /* clean */
 	assert_int_equal(spool_append(s, evs, 50, NULL, NULL), 0); /* burst */
 	spool_close(s);
-
 	log_setlevel(LOG_LVL_ERROR);
-	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
-	close(saved);
-	assert_true((n = pread(fd, buf, sizeof(buf) - 1, 0)) > 0);
-	close(fd);
-	buf[n] = '\0';
+}
+
+static void
+test_drop_log(void **state)
+{
+	char	*buf, *q;
+	int	 full = 0, again = 0;
+
+	assert_non_null(buf = capture_stderr(drop_log_run, *state));
 	for (q = buf; (q = strstr(q, "full at")) != NULL; q++)
 		full++;
 	for (q = buf; (q = strstr(q, "storing again")) != NULL; q++)
@@ -1077,6 +1048,7 @@ test_drop_log(void **state)
 	assert_int_equal(full, 2);
 	assert_int_equal(again, 1);
 	assert_non_null(strstr(buf, "dropped 43 new events"));
+	free(buf);
 }
 
 /*
@@ -1133,7 +1105,7 @@ seqcheck_cb(void *arg, uint64_t seq, const char *json, size_t len)
 static void
 test_bulk(void **state)
 {
-	struct fx		*fx = *state;
+	struct tmpfile		*fx = *state;
 	struct spool		*s;
 	struct spool_in		*evs;
 	struct spool_stats	 st;
@@ -1413,12 +1385,12 @@ model_run(const char *path, unsigned seed)
 static void
 test_model(void **state)
 {
-	struct fx	*fx = *state;
+	struct tmpfile	*fx = *state;
 	char		 p[PATH_MAX + 16];
 	unsigned	 seed;
 
 	for (seed = 1; seed <= 3; seed++) {
-		snprintf(p, sizeof(p), "%s/model%u.db", fx->dir, seed);
+		snprintf(p, sizeof(p), "%s/model%u.db", fx->dir.path, seed);
 		model_run(p, seed);
 	}
 }
@@ -1427,7 +1399,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f)	cmocka_unit_test_prestate_setup_teardown(f, tmpfile_setup, \
+		    tmpdir_teardown, "spool.db")
 		T(test_append_read_order),
 		T(test_usage),
 		T(test_seq_no_reuse),
@@ -1439,6 +1412,7 @@ main(void)
 		T(test_drops_by_type),
 		T(test_meta),
 		T(test_changed),
+		T(test_open_beside_writer),
 		T(test_two_handles),
 		T(test_processes),
 		T(test_read_limits),

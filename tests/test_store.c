@@ -29,65 +29,7 @@
 #include "err.h"
 #include "event.h"
 #include "store.h"
-
-struct fixture {
-	char		 dir[PATH_MAX];
-	char		 path[PATH_MAX];
-	struct store	*s;
-};
-
-static int
-setup(void **state)
-{
-	struct fixture	*f;
-	const char	*base;
-	int		 n;
-
-	if ((f = calloc(1, sizeof(*f))) == NULL)
-		return -1;
-	if ((base = getenv("VIGIL_TEST_TMP")) == NULL || *base == '\0')
-		base = "/tmp";
-	if (mkdir(base, 0700) == -1 && errno != EEXIST)
-		goto fail;
-	n = snprintf(f->dir, sizeof(f->dir), "%s/store.XXXXXX", base);
-	if (n < 0 || (size_t)n >= sizeof(f->dir) || mkdtemp(f->dir) == NULL)
-		goto fail;
-	n = snprintf(f->path, sizeof(f->path), "%s/store.db", f->dir);
-	if (n < 0 || (size_t)n >= sizeof(f->path))
-		goto fail;
-	if (store_open(&f->s, f->path) != 0)
-		goto fail;
-	*state = f;
-	return 0;
-fail:
-	free(f);
-	return -1;
-}
-
-static void
-rm_db(const char *path)
-{
-	static const char *const sfx[] = { "", "-wal", "-shm", "-journal" };
-	char	p[PATH_MAX + 16];
-	size_t	i;
-
-	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
-		snprintf(p, sizeof(p), "%s%s", path, sfx[i]);
-		(void)unlink(p);
-	}
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture	*f = *state;
-
-	store_close(f->s);
-	rm_db(f->path);
-	(void)rmdir(f->dir);
-	free(f);
-	return 0;
-}
+#include "store_fixture.h"
 
 static void
 mkhash(uint8_t hash[static TOKEN_HASH_LEN], int n)
@@ -130,16 +72,16 @@ repeat(char c, size_t n)
 static void
 test_open_mode_schema(void **state)
 {
-	struct fixture	*f = *state;
+	struct store_fx	*f = *state;
 	struct store	*s2 = (struct store *)1;
 	struct stat	 st;
 	sqlite3		*db;
 	sqlite3_stmt	*q;
 
-	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(stat(f->tf.path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 
-	assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READWRITE,
+	assert_int_equal(sqlite3_open_v2(f->tf.path, &db, SQLITE_OPEN_READWRITE,
 	    NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q,
 	    NULL), SQLITE_OK);
@@ -150,7 +92,7 @@ test_open_mode_schema(void **state)
 	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL,
 	    NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
-	assert_int_equal(store_open(&s2, f->path), ERR_IO);
+	assert_int_equal(store_open(&s2, f->tf.path), ERR_IO);
 	assert_null(s2);
 
 	s2 = (struct store *)1;
@@ -162,7 +104,7 @@ test_open_mode_schema(void **state)
 static void
 test_reopen_persists(void **state)
 {
-	struct fixture		*f = *state;
+	struct store_fx		*f = *state;
 	struct store_agent	 a;
 	struct store_event	 ev = { 0 };
 	struct store_query	 q = { 0 };
@@ -186,7 +128,7 @@ test_reopen_persists(void **state)
 	assert_int_equal(store_events_insert(f->s, &ev, 1, &n), 0);
 	assert_int_equal(n, 1);
 	store_close(f->s);
-	assert_int_equal(store_open(&f->s, f->path), 0);
+	assert_int_equal(store_open(&f->s, f->tf.path), 0);
 
 	assert_int_equal(store_token_consume(f->s, h, 30, name, office), 0);
 	assert_string_equal(name, "web1");
@@ -202,7 +144,7 @@ test_reopen_persists(void **state)
 static void
 test_tokens(void **state)
 {
-	struct fixture	*f = *state;
+	struct store_fx	*f = *state;
 	uint8_t		 h[TOKEN_HASH_LEN], h2[TOKEN_HASH_LEN];
 	char		 name[STORE_NAME_MAX + 1], office[STORE_NAME_MAX + 1];
 	char		*n64 = repeat('n', STORE_NAME_MAX);
@@ -263,7 +205,7 @@ race_consume(void *arg)
 static void
 test_token_race(void **state)
 {
-	struct fixture		*f = *state;
+	struct store_fx		*f = *state;
 	struct store		*s2;
 	struct racer		 r[2];
 	pthread_barrier_t	 bar;
@@ -271,7 +213,7 @@ test_token_race(void **state)
 	uint8_t			 h[TOKEN_HASH_LEN];
 	int			 round, i, wins;
 
-	assert_int_equal(store_open(&s2, f->path), 0);
+	assert_int_equal(store_open(&s2, f->tf.path), 0);
 	assert_int_equal(pthread_barrier_init(&bar, NULL, 2), 0);
 	for (round = 0; round < 25; round++) {
 		mkhash(h, 100 + round);
@@ -298,7 +240,7 @@ test_token_race(void **state)
 static void
 test_agents(void **state)
 {
-	struct fixture		*f = *state;
+	struct store_fx		*f = *state;
 	struct store_agent	 a;
 	uint8_t			 pub[KEY_LEN], pub2[KEY_LEN];
 	char			*n65 = repeat('n', STORE_NAME_MAX + 1);
@@ -374,7 +316,7 @@ expect_pick(struct store *s, const char *what, int64_t rowid)
 static void
 test_agent_name_and_revoke(void **state)
 {
-	struct fixture		*f = *state;
+	struct store_fx		*f = *state;
 	struct store_agent	 a;
 	int64_t			 w1, w2, w3;
 
@@ -406,7 +348,7 @@ test_agent_name_and_revoke(void **state)
 static void
 test_seen(void **state)
 {
-	struct fixture		*f = *state;
+	struct store_fx		*f = *state;
 	struct store_agent	 a;
 	char			*a64 = repeat('a', STORE_ADDR_MAX);
 	char			*a65 = repeat('a', STORE_ADDR_MAX + 1);
@@ -466,7 +408,7 @@ agent_cb(void *arg, const struct store_agent *a)
 static void
 test_heartbeat_each(void **state)
 {
-	struct fixture		*f = *state;
+	struct store_fx		*f = *state;
 	struct store_agent	 a;
 	struct each_ctx		 c;
 	char			*big = repeat('x', STORE_HEARTBEAT_MAX);
@@ -569,7 +511,7 @@ count_all(struct store *s)
 static void
 test_events_duplicates(void **state)
 {
-	struct fixture		*f = *state;
+	struct store_fx		*f = *state;
 	struct store_event	*evs;
 	size_t			 n;
 	int64_t			 r1, r2;
@@ -655,7 +597,7 @@ own_row(void *arg, const struct store_row *r)
 static void
 test_events_own(void **state)
 {
-	struct fixture		*f = *state;
+	struct store_fx		*f = *state;
 	struct store_query	 q = { .agent = "a" };
 	struct store_event	 evs[6];
 	size_t			 n;
@@ -809,7 +751,7 @@ test_events_query(void **state)
 	    "0000000000000003" };
 	static const char *const qtype[] = { NULL, "alert", "dns", "nope" };
 	static const int64_t qlimit[] = { 0, 1, 17, 100000 };
-	struct fixture		*f = *state;
+	struct store_fx		*f = *state;
 	struct store_event	 evs[QN];
 	struct store_query	 q;
 	struct qctx		 c;
@@ -885,11 +827,11 @@ test_events_query(void **state)
 static void
 test_changed(void **state)
 {
-	struct fixture	*f = *state;
+	struct store_fx	*f = *state;
 	struct store	*s2;
 	uint8_t		 h[TOKEN_HASH_LEN];
 
-	assert_int_equal(store_open(&s2, f->path), 0);
+	assert_int_equal(store_open(&s2, f->tf.path), 0);
 	assert_int_equal(store_changed(s2), 0);
 	mkhash(h, 1);
 	assert_int_equal(store_token_add(f->s, h, "n", "o", 1, 2), 0);
@@ -913,7 +855,7 @@ test_changed(void **state)
 static void
 test_bench_insert(void **state)
 {
-	struct fixture		*f = *state;
+	struct store_fx		*f = *state;
 	struct store_event	*evs;
 	struct timespec		 t0, t1;
 	char			 body[512];
@@ -968,30 +910,22 @@ test_bench_insert(void **state)
 int
 main(void)
 {
+#define T(f)	cmocka_unit_test_setup_teardown(f, store_setup, \
+		    store_teardown)
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_open_mode_schema,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reopen_persists,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_token_race,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_agents, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_agent_name_and_revoke,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_seen, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_heartbeat_each,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_events_duplicates,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_events_own, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_events_query,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_changed,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bench_insert,
-		    setup, teardown),
+		T(test_open_mode_schema),
+		T(test_reopen_persists),
+		T(test_tokens),
+		T(test_token_race),
+		T(test_agents),
+		T(test_agent_name_and_revoke),
+		T(test_seen),
+		T(test_heartbeat_each),
+		T(test_events_duplicates),
+		T(test_events_own),
+		T(test_events_query),
+		T(test_changed),
+		T(test_bench_insert),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -27,13 +27,8 @@
 
 #include "err.h"
 #include "store.h"
+#include "store_fixture.h"
 #include "token.h"
-
-struct fixture {
-	char		 dir[PATH_MAX];
-	char		 path[PATH_MAX];
-	struct store	*s;
-};
 
 /* One row of the tokens table, as SQLite has it. */
 struct token_row {
@@ -44,64 +39,18 @@ struct token_row {
 	int64_t		 created, expires, used;
 };
 
-static int
-setup(void **state)
-{
-	struct fixture	*f;
-	const char	*base;
-	int		 n;
-
-	if ((f = calloc(1, sizeof(*f))) == NULL)
-		return -1;
-	if ((base = getenv("VIGIL_TEST_TMP")) == NULL || *base == '\0')
-		base = "/tmp";
-	if (mkdir(base, 0700) == -1 && errno != EEXIST)
-		goto fail;
-	n = snprintf(f->dir, sizeof(f->dir), "%s/token.XXXXXX", base);
-	if (n < 0 || (size_t)n >= sizeof(f->dir) || mkdtemp(f->dir) == NULL)
-		goto fail;
-	n = snprintf(f->path, sizeof(f->path), "%s/store.db", f->dir);
-	if (n < 0 || (size_t)n >= sizeof(f->path))
-		goto fail;
-	if (store_open(&f->s, f->path) != 0)
-		goto fail;
-	*state = f;
-	return 0;
-fail:
-	free(f);
-	return -1;
-}
-
-static int
-teardown(void **state)
-{
-	static const char *const sfx[] = { "", "-wal", "-shm", "-journal" };
-	struct fixture	*f = *state;
-	char		 p[PATH_MAX + 16];
-	size_t		 i;
-
-	store_close(f->s);
-	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
-		snprintf(p, sizeof(p), "%s%s", f->path, sfx[i]);
-		(void)unlink(p);
-	}
-	(void)rmdir(f->dir);
-	free(f);
-	return 0;
-}
-
 static sqlite3 *
-db_raw(const struct fixture *f)
+db_raw(const struct store_fx *f)
 {
 	sqlite3	*db = NULL;
 
-	assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READONLY,
+	assert_int_equal(sqlite3_open_v2(f->tf.path, &db, SQLITE_OPEN_READONLY,
 	    NULL), SQLITE_OK);
 	return db;
 }
 
 static int64_t
-tokens_count(const struct fixture *f)
+tokens_count(const struct store_fx *f)
 {
 	sqlite3		*db = db_raw(f);
 	sqlite3_stmt	*q;
@@ -119,7 +68,7 @@ tokens_count(const struct fixture *f)
 /* The only tokens row; also checks that no column of it, read as text or
  * as bytes, contains the token in hex or raw. */
 static void
-token_row_get(const struct fixture *f, struct token_row *r, const char *hex,
+token_row_get(const struct store_fx *f, struct token_row *r, const char *hex,
     const uint8_t raw[static WIRE_TOKEN_LEN])
 {
 	sqlite3		*db = db_raw(f);
@@ -182,7 +131,7 @@ file_lacks(const char *path, const char *hex,
 
 /* Create a token and check its text form; raw gets its bytes. */
 static void
-create_ok(struct fixture *f, char out[static TOKEN_STRLEN],
+create_ok(struct store_fx *f, char out[static TOKEN_STRLEN],
     uint8_t raw[static WIRE_TOKEN_LEN], const char *name, const char *office,
     int64_t ttl)
 {
@@ -201,7 +150,7 @@ create_ok(struct fixture *f, char out[static TOKEN_STRLEN],
 static void
 test_create_stores_hash_only(void **state)
 {
-	struct fixture		*f = *state;
+	struct store_fx		*f = *state;
 	struct token_row	 r;
 	char			 tok[TOKEN_STRLEN], p[PATH_MAX + 8];
 	uint8_t			 raw[WIRE_TOKEN_LEN], h[TOKEN_HASH_LEN];
@@ -226,8 +175,8 @@ test_create_stores_hash_only(void **state)
 	assert_int_equal(r.expires, r.created + 3600);
 
 	/* nor anywhere in the files */
-	file_lacks(f->path, tok, raw);
-	snprintf(p, sizeof(p), "%s-wal", f->path);
+	file_lacks(f->tf.path, tok, raw);
+	snprintf(p, sizeof(p), "%s-wal", f->tf.path);
 	file_lacks(p, tok, raw);
 }
 
@@ -251,7 +200,7 @@ test_hash_deterministic(void **state)
 static void
 test_consume_once(void **state)
 {
-	struct fixture	*f = *state;
+	struct store_fx	*f = *state;
 	char		 tok[TOKEN_STRLEN];
 	char		 name[STORE_NAME_MAX + 1], office[STORE_NAME_MAX + 1];
 	uint8_t		 raw[WIRE_TOKEN_LEN], h[TOKEN_HASH_LEN];
@@ -284,7 +233,7 @@ test_consume_once(void **state)
 static void
 test_expiry(void **state)
 {
-	struct fixture		*f = *state;
+	struct store_fx		*f = *state;
 	struct token_row	 r;
 	char			 tok[TOKEN_STRLEN];
 	char			 name[STORE_NAME_MAX + 1];
@@ -309,7 +258,7 @@ static void
 test_ttl_invalid(void **state)
 {
 	static const int64_t	 ttls[] = { 0, -1, -3600, INT64_MIN };
-	struct fixture		*f = *state;
+	struct store_fx		*f = *state;
 	char			 tok[TOKEN_STRLEN];
 	size_t			 i;
 
@@ -324,7 +273,7 @@ test_ttl_invalid(void **state)
 static void
 test_ttl_overflow(void **state)
 {
-	struct fixture	*f = *state;
+	struct store_fx	*f = *state;
 	char		 tok[TOKEN_STRLEN];
 
 	assert_int_equal(token_create(f->s, tok, "web1", "paris", INT64_MAX),
@@ -352,7 +301,7 @@ static const char *const bad_names[] = {
 static void
 test_bad_names(void **state)
 {
-	struct fixture	*f = *state;
+	struct store_fx	*f = *state;
 	char		 tok[TOKEN_STRLEN];
 	size_t		 i;
 
@@ -386,7 +335,7 @@ test_good_names(void **state)
 		"\xc2\xa0", "\xef\xbf\xbd", "\xf4\x8f\xbf\xbf",	/* U+10FFFF */
 		LONG_ASCII, LONG_UTF8,
 	};
-	struct fixture	*f = *state;
+	struct store_fx	*f = *state;
 	char		 tok[TOKEN_STRLEN];
 	char		 name[STORE_NAME_MAX + 1], office[STORE_NAME_MAX + 1];
 	uint8_t		 raw[WIRE_TOKEN_LEN], h[TOKEN_HASH_LEN];
@@ -409,7 +358,7 @@ test_good_names(void **state)
 static void
 test_tokens_differ(void **state)
 {
-	struct fixture	*f = *state;
+	struct store_fx	*f = *state;
 	char		 t1[TOKEN_STRLEN], t2[TOKEN_STRLEN];
 	uint8_t		 r1[WIRE_TOKEN_LEN], r2[WIRE_TOKEN_LEN];
 
@@ -423,12 +372,12 @@ test_tokens_differ(void **state)
 static void
 test_store_failure(void **state)
 {
-	struct fixture	*f = *state;
+	struct store_fx	*f = *state;
 	sqlite3		*db;
 	char		 tok[TOKEN_STRLEN];
 
 	/* the store's error comes back unchanged, and no token is shown */
-	assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READWRITE,
+	assert_int_equal(sqlite3_open_v2(f->tf.path, &db, SQLITE_OPEN_READWRITE,
 	    NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "DROP TABLE tokens", NULL, NULL,
 	    NULL), SQLITE_OK);
@@ -441,25 +390,19 @@ test_store_failure(void **state)
 int
 main(void)
 {
+#define T(f)	cmocka_unit_test_setup_teardown(f, store_setup, \
+		    store_teardown)
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_create_stores_hash_only,
-		    setup, teardown),
+		T(test_create_stores_hash_only),
 		cmocka_unit_test(test_hash_deterministic),
-		cmocka_unit_test_setup_teardown(test_consume_once,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_expiry, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ttl_invalid,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ttl_overflow,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_names,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_good_names,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_tokens_differ,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_store_failure,
-		    setup, teardown),
+		T(test_consume_once),
+		T(test_expiry),
+		T(test_ttl_invalid),
+		T(test_ttl_overflow),
+		T(test_bad_names),
+		T(test_good_names),
+		T(test_tokens_differ),
+		T(test_store_failure),
 	};
 
 	if (sodium_init() < 0)

@@ -34,6 +34,7 @@
 #include "uplink.h"
 #include "wire.h"
 #include "enroll.h"
+#include "testutil.h"
 
 static void
 test_backoff_ceiling(void **state)
@@ -201,138 +202,96 @@ test_path(void **state)
 	    ERR_TOOBIG);
 }
 
-/* A spool in a fresh directory under $VIGIL_TEST_TMP. */
-struct fx {
-	char		 dir[PATH_MAX];
-	char		 path[PATH_MAX];
-	struct spool	*sp;
-};
-
-static int
-setup(void **state)
-{
-	struct fx	*fx;
-	const char	*base = getenv("VIGIL_TEST_TMP");
-	int		 n;
-
-	if (base == NULL || *base == '\0')
-		base = "/tmp";
-	if (mkdir(base, 0700) == -1 && errno != EEXIST)
-		return -1;
-	if ((fx = calloc(1, sizeof(*fx))) == NULL)
-		return -1;
-	n = snprintf(fx->dir, sizeof(fx->dir), "%s/uplink.XXXXXX", base);
-	if (n < 0 || (size_t)n >= sizeof(fx->dir) || mkdtemp(fx->dir) == NULL)
-		goto fail;
-	if (enroll_path(fx->path, sizeof(fx->path), fx->dir,
-	    ENROLL_SPOOL_FILE) != 0 || spool_open(&fx->sp, fx->path, 0) != 0)
-		goto fail;
-	*state = fx;
-	return 0;
-fail:
-	free(fx);
-	return -1;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx	*fx = *state;
-	char		 p[PATH_MAX + 8];
-
-	spool_close(fx->sp);
-	unlink(fx->path);
-	snprintf(p, sizeof(p), "%s-wal", fx->path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", fx->path);
-	unlink(p);
-	rmdir(fx->dir);
-	free(fx);
-	return 0;
-}
-
 static void
 test_hs_ts(void **state)
 {
-	struct fx	*fx = *state;
+	struct tmpfile	*fx = *state;
+	struct spool	*sp;
 	uint64_t	 a, b, c, stored;
 	char		*v;
 	int		 i;
 
-	assert_int_equal(enroll_next_ts(fx->sp, &a), 0);
+	assert_int_equal(spool_open(&sp, fx->path, 0), 0);
+	assert_int_equal(enroll_next_ts(sp, &a), 0);
 	assert_true(a > 1600000000ULL * 1000000000ULL);
 	/* stored before use, and strictly increasing even in a tight loop */
 	for (i = 0; i < 50; i++) {
-		assert_int_equal(enroll_next_ts(fx->sp, &b), 0);
+		assert_int_equal(enroll_next_ts(sp, &b), 0);
 		assert_true(b > a);
-		assert_int_equal(spool_meta_get(fx->sp, "hs_ts", &v), 0);
+		assert_int_equal(spool_meta_get(sp, "hs_ts", &v), 0);
 		assert_int_equal(enroll_parse_u64(&stored, v, UINT64_MAX), 0);
 		free(v);
 		assert_true(stored == b);
 		a = b;
 	}
 	/* a stored value ahead of the clock (clock stepped back) wins */
-	assert_int_equal(spool_meta_set(fx->sp, "hs_ts",
+	assert_int_equal(spool_meta_set(sp, "hs_ts",
 	    "9000000000000000000"), 0);
-	assert_int_equal(enroll_next_ts(fx->sp, &c), 0);
+	assert_int_equal(enroll_next_ts(sp, &c), 0);
 	assert_true(c == 9000000000000000001ULL);
 	/* garbage is refused rather than reset to the clock */
-	assert_int_equal(spool_meta_set(fx->sp, "hs_ts", "12x"), 0);
-	assert_int_equal(enroll_next_ts(fx->sp, &c), ERR_MALFORMED);
-	assert_int_equal(spool_meta_set(fx->sp, "hs_ts",
+	assert_int_equal(spool_meta_set(sp, "hs_ts", "12x"), 0);
+	assert_int_equal(enroll_next_ts(sp, &c), ERR_MALFORMED);
+	assert_int_equal(spool_meta_set(sp, "hs_ts",
 	    "18446744073709551615"), 0);
-	assert_int_equal(enroll_next_ts(fx->sp, &c), ERR_MALFORMED);
+	assert_int_equal(enroll_next_ts(sp, &c), ERR_MALFORMED);
+	spool_close(sp);
 }
 
 static void
 test_identity(void **state)
 {
-	struct fx		*fx = *state;
+	struct tmpfile		*fx = *state;
+	struct spool		*sp;
 	struct enroll_identity	 id;
 	char			 hex[2 * KEY_LEN + 1];
 	uint8_t			 pub[KEY_LEN];
 	size_t			 i;
 
-	assert_int_equal(enroll_identity_load(fx->sp, &id), ERR_NOTFOUND);
+	assert_int_equal(spool_open(&sp, fx->path, 0), 0);
+	assert_int_equal(enroll_identity_load(sp, &id), ERR_NOTFOUND);
 	/* agent_id alone (an interrupted enrollment) is not an identity */
-	assert_int_equal(spool_meta_set(fx->sp, "agent_id",
+	assert_int_equal(spool_meta_set(sp, "agent_id",
 	    "0123456789abcdef"), 0);
-	assert_int_equal(enroll_identity_load(fx->sp, &id), ERR_MALFORMED);
-	assert_int_equal(spool_meta_set(fx->sp, "collector", "c.example:7414"),
+	assert_int_equal(enroll_identity_load(sp, &id), ERR_MALFORMED);
+	assert_int_equal(spool_meta_set(sp, "collector", "c.example:7414"),
 	    0);
-	assert_int_equal(spool_meta_set(fx->sp, "collector_pub", "zz"), 0);
-	assert_int_equal(enroll_identity_load(fx->sp, &id), ERR_MALFORMED);
+	assert_int_equal(spool_meta_set(sp, "collector_pub", "zz"), 0);
+	assert_int_equal(enroll_identity_load(sp, &id), ERR_MALFORMED);
 	for (i = 0; i < KEY_LEN; i++)
 		pub[i] = (uint8_t)i;
 	sodium_bin2hex(hex, sizeof(hex), pub, sizeof(pub));
-	assert_int_equal(spool_meta_set(fx->sp, "collector_pub", hex), 0);
-	assert_int_equal(spool_meta_set(fx->sp, "name", "web1"), 0);
-	assert_int_equal(spool_meta_set(fx->sp, "enrolled_at", "1700000000"),
+	assert_int_equal(spool_meta_set(sp, "collector_pub", hex), 0);
+	assert_int_equal(spool_meta_set(sp, "name", "web1"), 0);
+	assert_int_equal(spool_meta_set(sp, "enrolled_at", "1700000000"),
 	    0);
-	assert_int_equal(enroll_identity_load(fx->sp, &id), 0);
+	assert_int_equal(enroll_identity_load(sp, &id), 0);
 	assert_string_equal(id.agent_id, "0123456789abcdef");
 	assert_string_equal(id.collector, "c.example:7414");
 	assert_memory_equal(id.collector_pub, pub, KEY_LEN);
 	assert_string_equal(id.name, "web1");
 	assert_string_equal(id.office, "");
 	assert_true(id.enrolled_at == 1700000000);
+	spool_close(sp);
 }
 
 static void
 test_drops_json(void **state)
 {
-	struct fx		*fx = *state;
+	struct tmpfile		*fx = *state;
+	struct spool		*sp;
 	struct spool_in		 in;
 	json_t			*obj;
 	const char		*big;
 	char			*buf;
 	uint64_t		 dropped = 0;
 
-	assert_int_equal(uplink_drops_json(fx->sp, &obj), 0);
+	assert_int_equal(spool_open(&sp, fx->path, 0), 0);
+	assert_int_equal(uplink_drops_json(sp, &obj), 0);
 	assert_int_equal(json_object_size(obj), 0);
 	json_decref(obj);
 	/* an event larger than the spool is dropped and counted */
-	spool_set_max(fx->sp, 16);
+	spool_set_max(sp, 16);
 	assert_non_null(buf = calloc(1, 64));
 	memset(buf, 'x', 63);
 	big = buf;
@@ -340,27 +299,30 @@ test_drops_json(void **state)
 	in.prio = 10;
 	in.json = big;
 	in.len = 63;
-	assert_int_equal(spool_append(fx->sp, &in, 1, NULL, &dropped), 0);
+	assert_int_equal(spool_append(sp, &in, 1, NULL, &dropped), 0);
 	assert_true(dropped == 1);
 	free(buf);
-	assert_int_equal(uplink_drops_json(fx->sp, &obj), 0);
+	assert_int_equal(uplink_drops_json(sp, &obj), 0);
 	assert_int_equal(json_integer_value(json_object_get(obj, "test")), 1);
 	json_decref(obj);
+	spool_close(sp);
 }
 
 int
 main(void)
 {
+	/* a spool at T/spool.db, opened by each test */
+#define T(f)	cmocka_unit_test_prestate_setup_teardown(f, tmpfile_setup, \
+		    tmpdir_teardown, ENROLL_SPOOL_FILE)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_backoff_ceiling),
 		cmocka_unit_test(test_backoff_jitter),
 		cmocka_unit_test(test_heartbeat_shape),
 		cmocka_unit_test(test_parse_u64),
 		cmocka_unit_test(test_path),
-		cmocka_unit_test_setup_teardown(test_hs_ts, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_identity, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_drops_json, setup,
-		    teardown),
+		T(test_hs_ts),
+		T(test_identity),
+		T(test_drops_json),
 	};
 
 	if (sodium_init() < 0)

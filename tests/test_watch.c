@@ -79,7 +79,7 @@ struct resc {
 struct ctx {
 	struct event_base	*base;
 	struct watch		*w;
-	char			 tmp[PATH_MAX];		/* mkdtemp */
+	char			 tmp[PATH_MAX];		/* tmpdir_make, canonical */
 	char			 root[PATH_MAX];	/* tmp/root */
 	struct rep		*files;
 	size_t			 nfiles, capfiles;
@@ -434,21 +434,14 @@ static int
 setup(void **state)
 {
 	struct ctx	*c;
-	const char	*t = getenv("VIGIL_TEST_TMP");
+	struct tmpdir	 t;
 
 	alarm(TEST_ALARM_S);	/* SIGALRM kills a hung test: a failure */
-	if (t == NULL || *t == '\0')
-		t = "/tmp";
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return -1;
-	if (mkdir(t, 0700) != 0 && errno != EEXIST)
+	/* canonical: removed by descriptors in teardown */
+	if (tmpdir_make(&t, "watch") != 0 || realpath(t.path, c->tmp) == NULL)
 		return -1;
-	if (snprintf(c->tmp, sizeof(c->tmp), "%s/watch.XXXXXX", t) >=
-	    (int)sizeof(c->tmp) || mkdtemp(c->tmp) == NULL)
-		return -1;
-	if (realpath(c->tmp, c->root) == NULL)
-		return -1;
-	memcpy(c->tmp, c->root, sizeof(c->tmp));	/* canonical */
 	if (snprintf(c->root, sizeof(c->root), "%s/root", c->tmp) >=
 	    (int)sizeof(c->root) || mkdir(c->root, 0700) != 0)
 		return -1;

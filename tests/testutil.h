@@ -11,6 +11,16 @@
  * or, as a cmocka fixture whose state is the struct tmpdir itself:
  *	cmocka_unit_test_setup_teardown(test_x, tmpdir_setup, tmpdir_teardown)
  *
+ * A test about one file gets its path there too: *state is a struct
+ * tmpfile, made for the name given as the initial state:
+ *	cmocka_unit_test_prestate_setup_teardown(test_x, tmpfile_setup,
+ *	    tmpdir_teardown, "spool.db")		f->path: T/spool.db
+ * A larger fixture begins with a struct tmpdir or tmpfile (tmpdir_new,
+ * tmpfile_new) and is freed, directory and all, by tmpdir_free.
+ *
+ * And for files: file_put (write one, mode exact), file_get (read one
+ * back), capture_stderr (what a function logs).
+ *
  * Header-only (static functions), so each test program takes what it uses.
  */
 #ifndef VIGIL_TESTUTIL_H
@@ -34,16 +44,27 @@ struct tmpdir {
 	char	path[PATH_MAX / 2];	/* room left for names below it */
 };
 
-/* Make base/prefix.XXXXXX (mode 0700). 0, or -1 with errno set. */
-static inline int
-tmpdir_make(struct tmpdir *t, const char *prefix)
+/* $VIGIL_TEST_TMP, made if missing, or /tmp; NULL with errno set. */
+static inline const char *
+tmpdir_base(void)
 {
 	const char	*base = getenv("VIGIL_TEST_TMP");
-	int		 n;
 
 	if (base == NULL || *base == '\0')
 		base = "/tmp";
 	if (mkdir(base, 0700) == -1 && errno != EEXIST)
+		return NULL;
+	return base;
+}
+
+/* Make base/prefix.XXXXXX (mode 0700). 0, or -1 with errno set. */
+static inline int
+tmpdir_make(struct tmpdir *t, const char *prefix)
+{
+	const char	*base = tmpdir_base();
+	int		 n;
+
+	if (base == NULL)
 		return -1;
 	n = snprintf(t->path, sizeof(t->path), "%s/%s.XXXXXX", base, prefix);
 	if (n < 0 || (size_t)n >= sizeof(t->path)) {
@@ -64,23 +85,67 @@ tmpdir_path(char *out, size_t len, const struct tmpdir *t, const char *name)
 	return out;
 }
 
+/* A test's fixture: size bytes, zeroed, whose first member is a struct
+ * tmpdir, made with prefix. NULL on failure. tmpdir_free removes the
+ * directory and frees the fixture (takes NULL). */
+static inline void *
+tmpdir_new(size_t size, const char *prefix)
+{
+	struct tmpdir	*t;
+
+	if (size < sizeof(*t) || (t = calloc(1, size)) == NULL)
+		return NULL;
+	if (tmpdir_make(t, prefix) != 0) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+static inline void	tmpdir_remove(struct tmpdir *);
+
+static inline void
+tmpdir_free(void *fixture)
+{
+	if (fixture != NULL)
+		tmpdir_remove(fixture);
+	free(fixture);
+}
+
+/* A test may have left a folder unreadable or unsearchable (chmod 0):
+ * open it up, and what it holds. A folder is reported before its entries
+ * are looked at, or as FTW_DNR if it cannot be opened at all. */
+static inline int
+tmpdir_open_up(const char *path, const struct stat *st, int type,
+    struct FTW *f)
+{
+	(void)st;
+	(void)f;
+	if (type == FTW_D || type == FTW_DNR)
+		(void)chmod(path, 0700);
+	if (type == FTW_DNR)		/* it can be read now */
+		(void)nftw(path, tmpdir_open_up, 16, FTW_PHYS);
+	return 0;
+}
+
 static inline int
 tmpdir_rm1(const char *path, const struct stat *st, int type, struct FTW *f)
 {
 	(void)st;
 	(void)f;
-	/* a test may have left something unreadable: make it removable */
-	if (type == FTW_DP || type == FTW_DNR)
-		(void)chmod(path, 0700);
+	(void)type;
 	return remove(path) == -1 && errno != ENOENT ? -1 : 0;
 }
 
-/* rm -rf the directory (symlinks are removed, never followed). */
+/* rm -rf the directory, whatever modes a test left in it (symlinks are
+ * removed, never followed). */
 static inline void
 tmpdir_remove(struct tmpdir *t)
 {
-	if (t->path[0] != '\0')
+	if (t->path[0] != '\0') {
+		(void)nftw(t->path, tmpdir_open_up, 16, FTW_PHYS);
 		(void)nftw(t->path, tmpdir_rm1, 16, FTW_DEPTH | FTW_PHYS);
+	}
 	t->path[0] = '\0';
 }
 
@@ -202,24 +267,40 @@ tmpdir_fuse_dead(const char *path)
 static inline int
 tmpdir_setup(void **state)
 {
-	struct tmpdir	*t;
-
-	if ((t = calloc(1, sizeof(*t))) == NULL)
-		return -1;
-	if (tmpdir_make(t, "t") != 0) {
-		free(t);
-		return -1;
-	}
-	*state = t;
-	return 0;
+	return (*state = tmpdir_new(sizeof(struct tmpdir), "t")) ? 0 : -1;
 }
 
 static inline int
 tmpdir_teardown(void **state)
 {
-	tmpdir_remove(*state);
-	free(*state);
+	tmpdir_free(*state);
 	return 0;
+}
+
+/* A scratch directory and the path of one file in it. */
+struct tmpfile {
+	struct tmpdir	dir;		/* first: tmpdir_free */
+	char		path[PATH_MAX];	/* T/name */
+};
+
+/* size bytes, zeroed, beginning with a struct tmpfile for name (which
+ * also names the directory). NULL on failure. */
+static inline void *
+tmpfile_new(size_t size, const char *name)
+{
+	struct tmpfile	*f;
+
+	if (size < sizeof(*f) || (f = tmpdir_new(size, name)) == NULL)
+		return NULL;
+	tmpdir_path(f->path, sizeof(f->path), &f->dir, name);
+	return f;
+}
+
+/* cmocka setup: *state, the file's name, becomes its struct tmpfile. */
+static inline int
+tmpfile_setup(void **state)
+{
+	return (*state = tmpfile_new(sizeof(struct tmpfile), *state)) ? 0 : -1;
 }
 
 /* The permission bits of path (not followed), or (mode_t)-1. */
@@ -229,6 +310,80 @@ path_mode(const char *path)
 	struct stat	st;
 
 	return lstat(path, &st) == -1 ? (mode_t)-1 : st.st_mode & 07777;
+}
+
+/* A new file at path (what was there is unlinked first) holding len bytes
+ * of data, mode exactly mode whatever the umask: 0, or -1 with errno. */
+static inline int
+file_put(const char *path, const void *data, size_t len, mode_t mode)
+{
+	int	fd;
+
+	if (unlink(path) == -1 && errno != ENOENT)
+		return -1;
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) == -1)
+		return -1;
+	if ((len > 0 && write(fd, data, len) != (ssize_t)len) ||
+	    fchmod(fd, mode) == -1) {
+		(void)close(fd);
+		return -1;
+	}
+	return close(fd);
+}
+
+/* Up to size - 1 bytes of path into buf, NUL-terminated: how many, or -1
+ * with errno. */
+static inline ssize_t
+file_get(const char *path, char *buf, size_t size)
+{
+	ssize_t	n;
+	int	fd;
+
+	if (size == 0 || (fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	if ((n = read(fd, buf, size - 1)) >= 0)
+		buf[n] = '\0';
+	(void)close(fd);
+	return n;
+}
+
+/* Run fn(arg) with standard error (the log) going to a file under
+ * tmpdir_base(); what it wrote, malloc'd and NUL-terminated (NULL if the
+ * capture itself failed). */
+static inline char *
+capture_stderr(void (*fn)(void *), void *arg)
+{
+	char		 path[PATH_MAX], *out = NULL;
+	const char	*base = tmpdir_base();
+	struct stat	 st;
+	ssize_t		 n;
+	int		 fd, saved;
+
+	if (base == NULL || snprintf(path, sizeof(path), "%s/capture.XXXXXX",
+	    base) >= (int)sizeof(path) || (fd = mkstemp(path)) == -1)
+		return NULL;
+	(void)unlink(path);
+	fflush(stderr);
+	if ((saved = dup(STDERR_FILENO)) == -1 ||
+	    dup2(fd, STDERR_FILENO) == -1) {
+		(void)close(fd);
+		if (saved != -1)
+			(void)close(saved);
+		return NULL;
+	}
+	fn(arg);
+	fflush(stderr);
+	(void)dup2(saved, STDERR_FILENO);
+	(void)close(saved);
+	if (fstat(fd, &st) == 0 && (out = calloc(1, (size_t)st.st_size + 1))
+	    != NULL && (n = pread(fd, out, (size_t)st.st_size, 0)) !=
+	    st.st_size) {
+		free(out);
+		out = NULL;
+	}
+	(void)close(fd);
+	return out;
 }
 
 #endif

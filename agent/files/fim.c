@@ -83,9 +83,7 @@ struct idname {
 };
 
 struct fim {
-	sqlite3		*db;
-	sqlite3_stmt	*st_get, *st_ins, *st_upd, *st_del, *st_range;
-	sqlite3_stmt	*st_maxid, *st_meta_get, *st_meta_set;
+	struct db	*db;		/* fim_sql */
 	struct pathset	*ps;		/* the paths (roots) and exclusions */
 	int		 threads;	/* resolved: >= 1 */
 	int		 rehash, keep;
@@ -233,74 +231,74 @@ static const char schema_sql[] =
 	"INSERT OR IGNORE INTO fim_meta VALUES ('schema', '" FIM_SCHEMA "');"
 	"INSERT OR IGNORE INTO fim_meta VALUES ('hash', '" FIM_HASH_NAME "');";
 
+enum {
+	Q_GET, Q_INS, Q_UPD, Q_DEL, Q_RANGE, Q_MAXID, Q_META_GET, Q_META_SET,
+	Q_N
+};
+
+static const char *const fim_sql[Q_N] = {
+	[Q_GET] = "SELECT id, " COLS ", recheck FROM fim_entry"
+	    " WHERE path = ?1",
+	[Q_INS] = "INSERT INTO fim_entry (path, " COLS ", recheck)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+	    " ?14, ?15, ?16)",
+	[Q_UPD] = "UPDATE fim_entry SET type = ?2, mode = ?3, uid = ?4,"
+	    " gid = ?5, owner = ?6, grp = ?7, size = ?8, ino = ?9, dev = ?10,"
+	    " mtime = ?11, ctime = ?12, hash = ?13, target = ?14, err = ?15,"
+	    " recheck = ?16 WHERE id = ?1",
+	[Q_DEL] = "DELETE FROM fim_entry WHERE id = ?1",
+	[Q_RANGE] = "SELECT id, path, " COLS " FROM fim_entry"
+	    " WHERE path > ?1 AND path < ?2 AND id <= ?3"
+	    " ORDER BY path LIMIT " RANGE_PAGE_S,
+	[Q_MAXID] = "SELECT coalesce(max(id), 0) FROM fim_entry",
+	[Q_META_GET] = "SELECT value FROM fim_meta WHERE key = ?1",
+	[Q_META_SET] = "INSERT OR REPLACE INTO fim_meta VALUES (?1, ?2)",
+};
+
+/* The schema's version is fim_meta's 'schema', checked below. */
+static const struct db_spec fim_spec = {
+	.name = "fim",
+	.schema = schema_sql,
+	.sql = fim_sql,
+	.n = Q_N,
+};
+
 static int
 meta_get(struct fim *f, const char *key, char *out, size_t outlen)
 {
-	sqlite3_stmt	*s = f->st_meta_get;
+	sqlite3_stmt	*s = db_stmt(f->db, Q_META_GET);
 	const char	*v;
 	int		 rc;
 
 	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	if ((rc = db_row(f->db, s, "meta get")) == 0) {
 		v = (const char *)sqlite3_column_text(s, 0);
 		rc = v != NULL && strlen(v) < outlen ? 0 : ERR_MALFORMED;
 		if (rc == 0)
 			memcpy(out, v, strlen(v) + 1);
-	} else if (rc == SQLITE_DONE) {
-		rc = ERR_NOTFOUND;
-	} else {
-		log_warnx("fim: %s", sqlite3_errmsg(f->db));
-		rc = ERR_IO;
 	}
-	sqlite3_reset(s);
+	db_done(s);
 	return rc;
 }
 
 static int
 meta_set(struct fim *f, const char *key, const char *val)
 {
-	sqlite3_stmt	*s = f->st_meta_set;
-	int		 rc = 0;
+	sqlite3_stmt	*s = db_stmt(f->db, Q_META_SET);
 
 	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, val, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		log_warnx("fim: %s", sqlite3_errmsg(f->db));
-		rc = ERR_IO;
-	}
-	sqlite3_reset(s);
-	return rc;
+	return db_run(f->db, s, "meta set");
 }
 
 static int
-db_setup(struct fim *f)
+db_setup(struct fim *f, const char *dbpath)
 {
 	char	v[32];
+	int	rc;
 
-	if (db_exec(f->db, schema_sql) != 0)
-		return ERR_IO;
-	if (db_prepare(f->db, &f->st_get, "SELECT id, " COLS
-	    ", recheck FROM fim_entry WHERE path = ?1") != 0 ||
-	    db_prepare(f->db, &f->st_ins, "INSERT INTO fim_entry (path, " COLS
-	    ", recheck) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
-	    " ?12, ?13, ?14, ?15, ?16)") != 0 ||
-	    db_prepare(f->db, &f->st_upd, "UPDATE fim_entry SET type = ?2,"
-	    " mode = ?3, uid = ?4, gid = ?5, owner = ?6, grp = ?7, size = ?8,"
-	    " ino = ?9, dev = ?10, mtime = ?11, ctime = ?12, hash = ?13,"
-	    " target = ?14, err = ?15, recheck = ?16 WHERE id = ?1") != 0 ||
-	    db_prepare(f->db, &f->st_del, "DELETE FROM fim_entry"
-	    " WHERE id = ?1") != 0 ||
-	    db_prepare(f->db, &f->st_range, "SELECT id, path, " COLS
-	    " FROM fim_entry WHERE path > ?1 AND path < ?2 AND id <= ?3"
-	    " ORDER BY path LIMIT " RANGE_PAGE_S) != 0 ||
-	    db_prepare(f->db, &f->st_maxid, "SELECT coalesce(max(id), 0)"
-	    " FROM fim_entry") != 0 ||
-	    db_prepare(f->db, &f->st_meta_get, "SELECT value FROM fim_meta"
-	    " WHERE key = ?1") != 0 ||
-	    db_prepare(f->db, &f->st_meta_set, "INSERT OR REPLACE INTO"
-	    " fim_meta VALUES (?1, ?2)") != 0)
-		return ERR_IO;
+	if ((rc = db_open(&f->db, dbpath, &fim_spec)) != 0)
+		return rc;
 	if (meta_get(f, "schema", v, sizeof(v)) != 0 ||
 	    strcmp(v, FIM_SCHEMA) != 0 ||
 	    meta_get(f, "hash", v, sizeof(v)) != 0 ||
@@ -384,41 +382,23 @@ bind_attr(sqlite3_stmt *s, const struct fim_attr *a)
 	sqlite3_bind_int(s, 15, a->err);
 }
 
-/* Run a bound write statement and reset it. */
-static int
-step_done(struct fim *f, sqlite3_stmt *s)
-{
-	int	rc = 0;
-
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		log_warnx("fim: %s", sqlite3_errmsg(f->db));
-		rc = ERR_IO;
-	}
-	sqlite3_clear_bindings(s);
-	sqlite3_reset(s);
-	return rc;
-}
-
 /* Row by path into it->id / it->old. 0 (found or not) or ERR_*. */
 static int
 lookup(struct fim *f, struct item *it)
 {
-	sqlite3_stmt	*s = f->st_get;
-	int		 rc = 0, sr;
+	sqlite3_stmt	*s = db_stmt(f->db, Q_GET);
+	int		 rc;
 
 	sqlite3_bind_blob(s, 1, it->path, (int)strlen(it->path),
 	    SQLITE_STATIC);
-	sr = sqlite3_step(s);
-	if (sr == SQLITE_ROW) {
+	if ((rc = db_row(f->db, s, "lookup")) == 0) {
 		it->id = sqlite3_column_int64(s, 0);
 		it->has_old = 1;
 		it->old_recheck = sqlite3_column_int(s, 15);
 		rc = row_attr(&it->old, s, 1);
-	} else if (sr != SQLITE_DONE) {
-		log_warnx("fim: %s", sqlite3_errmsg(f->db));
-		rc = ERR_IO;
-	}
-	sqlite3_reset(s);
+	} else if (rc == ERR_NOTFOUND)
+		rc = 0;
+	db_done(s);
 	return rc;
 }
 
@@ -434,10 +414,13 @@ lookup(struct fim *f, struct item *it)
 static int
 txn_write(struct run *r)
 {
+	int	rc;
+
 	if (r->in_txn)
 		return 0;
-	if (db_exec(r->fim->db, r->keep ? "BEGIN" : "BEGIN IMMEDIATE") != 0)
-		return ERR_IO;
+	if ((rc = db_begin(r->fim->db, r->keep ? DB_DEFERRED :
+	    DB_IMMEDIATE)) != 0)
+		return rc;
 	r->in_txn = 1;
 	return 0;
 }
@@ -445,22 +428,25 @@ txn_write(struct run *r)
 static int
 txn_wrote(struct run *r)
 {
+	int	rc;
+
 	if (++r->nwrites % FIM_BATCH != 0)
 		return 0;
 	r->in_txn = 0;
-	if (db_exec(r->fim->db, "COMMIT") != 0)
-		return ERR_IO;
+	if ((rc = db_commit(r->fim->db)) != 0)
+		return rc;
 	return txn_write(r);
 }
 
+/* Commit, unless the run failed (a callback's stop, rc > 0, is not a
+ * failure). */
 static int
 txn_end(struct run *r)
 {
 	if (!r->in_txn)
 		return 0;
 	r->in_txn = 0;
-	return db_exec(r->fim->db, r->rc == 0 || r->rc > 0 ? "COMMIT" :
-	    "ROLLBACK");
+	return db_end(r->fim->db, r->rc < 0 ? r->rc : 0);
 }
 
 static void
@@ -503,7 +489,7 @@ static int
 seen_below(struct run *r, const char *path)
 {
 	struct fim	*f = r->fim;
-	sqlite3_stmt	*s = f->st_range;
+	sqlite3_stmt	*s = db_stmt(f->db, Q_RANGE);
 	char		 lo[PATH_MAX + 1], hi[PATH_MAX + 1];
 	int		 sr, n;
 
@@ -519,11 +505,9 @@ seen_below(struct run *r, const char *path)
 			    sqlite3_column_bytes(s, 1),
 			    (const char *)sqlite3_column_blob(s, 1));
 		}
-		sqlite3_reset(s);
-		if (sr != SQLITE_DONE) {
-			log_warnx("fim: %s", sqlite3_errmsg(f->db));
-			return ERR_IO;
-		}
+		db_done(s);
+		if (sr != SQLITE_DONE)
+			return db_fail(f->db, "range");
 	} while (n == RANGE_PAGE);
 	return 0;
 }
@@ -532,17 +516,15 @@ seen_below(struct run *r, const char *path)
 static int
 seen_path(struct run *r, const char *path)
 {
-	sqlite3_stmt	*s = r->fim->st_get;
-	int		 sr;
+	sqlite3_stmt	*s = db_stmt(r->fim->db, Q_GET);
+	int		 rc;
 
 	sqlite3_bind_blob(s, 1, path, (int)strlen(path), SQLITE_STATIC);
-	if ((sr = sqlite3_step(s)) == SQLITE_ROW)
+	if ((rc = db_row(r->fim->db, s, "lookup")) == 0)
 		seen_mark(r, sqlite3_column_int64(s, 0));
-	sqlite3_reset(s);
-	if (sr != SQLITE_ROW && sr != SQLITE_DONE) {
-		log_warnx("fim: %s", sqlite3_errmsg(r->fim->db));
-		return (r->rc = ERR_IO);
-	}
+	db_done(s);
+	if (rc != 0 && rc != ERR_NOTFOUND)
+		return (r->rc = rc);
 	return (r->rc = seen_below(r, path));
 }
 
@@ -831,16 +813,16 @@ record(struct run *r, struct item *it)
 	if ((rc = txn_write(r)) != 0)
 		return rc;
 	if (it->has_old) {
-		s = f->st_upd;
+		s = db_stmt(f->db, Q_UPD);
 		sqlite3_bind_int64(s, 1, it->id);
 	} else {
-		s = f->st_ins;
+		s = db_stmt(f->db, Q_INS);
 		sqlite3_bind_blob(s, 1, it->path, (int)strlen(it->path),
 		    SQLITE_STATIC);
 	}
 	bind_attr(s, &it->cur);
 	sqlite3_bind_int(s, 16, it->recheck);
-	if ((rc = step_done(f, s)) != 0)
+	if ((rc = db_run(f->db, s, "record")) != 0)
 		return rc;
 	return txn_wrote(r);
 }
@@ -1349,8 +1331,8 @@ remove_one(struct run *r, struct gone *g)
 		return 0;
 	if ((rc = txn_write(r)) != 0)
 		return rc;
-	sqlite3_bind_int64(f->st_del, 1, g->id);
-	if ((rc = step_done(f, f->st_del)) != 0)
+	sqlite3_bind_int64(db_stmt(f->db, Q_DEL), 1, g->id);
+	if ((rc = db_run(f->db, db_stmt(f->db, Q_DEL), "delete")) != 0)
 		return rc;
 	return txn_wrote(r);
 }
@@ -1360,7 +1342,7 @@ static int
 gone_page(struct run *r, char *lo, const char *hi, struct gone *g,
     size_t *n)
 {
-	sqlite3_stmt	*s = r->fim->st_range;
+	sqlite3_stmt	*s = db_stmt(r->fim->db, Q_RANGE);
 	const void	*b;
 	int		 sr, len, rc = 0;
 
@@ -1386,11 +1368,9 @@ gone_page(struct run *r, char *lo, const char *hi, struct gone *g,
 		rc = row_attr(&g[*n].a, s, 2);
 		(*n)++;
 	}
-	if (rc == 0 && sr != SQLITE_DONE) {
-		log_warnx("fim: %s", sqlite3_errmsg(r->fim->db));
-		rc = ERR_IO;
-	}
-	sqlite3_reset(s);
+	if (rc == 0 && sr != SQLITE_DONE)
+		rc = db_fail(r->fim->db, "range");
+	db_done(s);
 	return rc;
 }
 
@@ -1444,8 +1424,9 @@ static int
 run_begin(struct run *r, struct fim *f, int baseline, fim_change_cb cb,
     void *arg)
 {
-	char	v[32];
-	int	rc;
+	sqlite3_stmt	*s;
+	char		 v[32];
+	int		 rc;
 
 	memset(r, 0, sizeof(*r));
 	r->fim = f;
@@ -1465,13 +1446,12 @@ run_begin(struct run *r, struct fim *f, int baseline, fim_change_cb cb,
 			log_warnx("fim: no baseline has been taken yet");
 		return rc;
 	}
-	if (sqlite3_step(f->st_maxid) != SQLITE_ROW) {
-		log_warnx("fim: %s", sqlite3_errmsg(f->db));
-		sqlite3_reset(f->st_maxid);
+	s = db_stmt(f->db, Q_MAXID);
+	if ((rc = db_row(f->db, s, "max id")) == 0)	/* max(): one row */
+		r->maxid = sqlite3_column_int64(s, 0);
+	db_done(s);
+	if (rc != 0)
 		return ERR_IO;
-	}
-	r->maxid = sqlite3_column_int64(f->st_maxid, 0);
-	sqlite3_reset(f->st_maxid);
 	if ((r->seen = calloc((size_t)(r->maxid / 64 + 1),
 	    sizeof(*r->seen))) == NULL)
 		return ERR_NOMEM;
@@ -1500,7 +1480,7 @@ run_end(struct run *r, struct fim_stats *st)
 	/* The run left its pages in SQLite's cache (up to cache_size, 2 MB);
 	 * between runs they would only be held: the next run reads the few
 	 * it needs from the OS page cache again. */
-	(void)sqlite3_db_release_memory(r->fim->db);
+	(void)sqlite3_db_release_memory(db_sqlite(r->fim->db));
 	EVP_MD_CTX_free(r->ctx);
 	free(r->buf);
 	free(r->seen);
@@ -1719,8 +1699,7 @@ fim_open(struct fim **out, const char *dbpath, const struct fim_opts *o)
 		rc = ERR_IO;
 		goto fail;
 	}
-	if ((rc = db_open(&f->db, dbpath, 0)) != 0 ||
-	    (rc = db_setup(f)) != 0)
+	if ((rc = db_setup(f, dbpath)) != 0)
 		goto fail;
 	/* the full walk enters every mount below a configured path, as
 	 * the kernel's own views aside, so may a one-path check; without
@@ -1740,14 +1719,6 @@ fim_close(struct fim *f)
 {
 	if (f == NULL)
 		return;
-	sqlite3_finalize(f->st_get);
-	sqlite3_finalize(f->st_ins);
-	sqlite3_finalize(f->st_upd);
-	sqlite3_finalize(f->st_del);
-	sqlite3_finalize(f->st_range);
-	sqlite3_finalize(f->st_maxid);
-	sqlite3_finalize(f->st_meta_get);
-	sqlite3_finalize(f->st_meta_set);
 	db_close(f->db);
 	pathset_free(f->ps);
 	EVP_MD_free(f->md);

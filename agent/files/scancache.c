@@ -30,8 +30,6 @@
 #include "scancache.h"
 
 #define SCHEMA		2	/* 2: the clean column */
-#define STR(x)		#x
-#define XSTR(x)		STR(x)
 
 enum { Q_GET, Q_PUT, Q_DEL, Q_PRUNE, Q_N };
 
@@ -46,10 +44,24 @@ static const char *const q_sql[Q_N] = {
 	[Q_PRUNE] = "DELETE FROM files WHERE version != ?1",
 };
 
+static const struct db_spec scancache_spec = {
+	.name = "scan cache",
+	.flags = DB_REPLACE,		/* only a cache: emptied */
+	.pragmas = "PRAGMA synchronous=NORMAL",
+	.version = SCHEMA,
+	.schema = "DROP TABLE IF EXISTS files;"
+	    "CREATE TABLE files (dev INTEGER NOT NULL,"
+	    " ino INTEGER NOT NULL, size INTEGER NOT NULL,"
+	    " mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL,"
+	    " version TEXT NOT NULL, clean INTEGER NOT NULL,"
+	    " PRIMARY KEY (dev, ino)) WITHOUT ROWID;",
+	.sql = q_sql,
+	.n = Q_N,
+};
+
 struct scancache {
 	pthread_mutex_t	 mu;
-	sqlite3		*db;
-	sqlite3_stmt	*q[Q_N];
+	struct db	*db;
 	int		 in_tx;
 	int		 pending;
 };
@@ -60,50 +72,17 @@ ns(const struct timespec *ts)
 	return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
 }
 
-/* Create the table, or empty a file of another schema. */
-static int
-schema(sqlite3 *db)
-{
-	sqlite3_stmt	*st;
-	int		 v = -1;
-
-	if (db_prepare(db, &st, "PRAGMA user_version") != 0)
-		return ERR_IO;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	if (v == SCHEMA)
-		return 0;
-	if (v != 0)
-		log_info("scan cache: schema %d, want %d: emptied", v, SCHEMA);
-	return db_exec(db, "BEGIN;"
-	    "DROP TABLE IF EXISTS files;"
-	    "CREATE TABLE files (dev INTEGER NOT NULL,"
-	    " ino INTEGER NOT NULL, size INTEGER NOT NULL,"
-	    " mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL,"
-	    " version TEXT NOT NULL, clean INTEGER NOT NULL,"
-	    " PRIMARY KEY (dev, ino)) WITHOUT ROWID;"
-	    "PRAGMA user_version = " XSTR(SCHEMA) ";"
-	    "COMMIT") == 0 ? 0 : ERR_IO;
-}
-
 int
 scancache_open(struct scancache **out, const char *path)
 {
 	struct scancache	*c;
-	int			 i;
 
 	*out = NULL;
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return ERR_NOMEM;
 	pthread_mutex_init(&c->mu, NULL);
-	if (db_open(&c->db, path, 0) != 0 ||
-	    db_exec(c->db, "PRAGMA synchronous=NORMAL") != 0 ||
-	    schema(c->db) != 0)
+	if (db_open(&c->db, path, &scancache_spec) != 0)
 		goto fail;
-	for (i = 0; i < Q_N; i++)
-		if (db_prepare(c->db, &c->q[i], q_sql[i]) != 0)
-			goto fail;
 	*out = c;
 	return 0;
 fail:
@@ -116,10 +95,8 @@ flush_locked(struct scancache *c)
 {
 	int	rc = 0;
 
-	if (c->in_tx && db_exec(c->db, "COMMIT") != 0) {
-		db_exec(c->db, "ROLLBACK");
-		rc = ERR_IO;
-	}
+	if (c->in_tx)
+		rc = db_commit(c->db);	/* rolled back if it fails */
 	c->in_tx = 0;
 	c->pending = 0;
 	return rc;
@@ -128,14 +105,10 @@ flush_locked(struct scancache *c)
 void
 scancache_close(struct scancache *c)
 {
-	int	i;
-
 	if (c == NULL)
 		return;
 	if (c->db != NULL)
 		flush_locked(c);
-	for (i = 0; i < Q_N; i++)
-		sqlite3_finalize(c->q[i]);
 	db_close(c->db);
 	pthread_mutex_destroy(&c->mu);
 	free(c);
@@ -154,7 +127,7 @@ begin_locked(struct scancache *c)
 {
 	if (c->in_tx)
 		return 0;
-	if (db_exec(c->db, "BEGIN") != 0)
+	if (db_begin(c->db, DB_DEFERRED) != 0)
 		return ERR_IO;
 	c->in_tx = 1;
 	return 0;
@@ -173,7 +146,7 @@ int
 scancache_lookup(struct scancache *c, const struct stat *sb,
     const char *version)
 {
-	sqlite3_stmt	*st = c->q[Q_GET];
+	sqlite3_stmt	*st = db_stmt(c->db, Q_GET);
 	const char	*v;
 	int		 rc = 0;
 
@@ -183,8 +156,8 @@ scancache_lookup(struct scancache *c, const struct stat *sb,
 		return ERR_IO;
 	}
 	bind_key(st, sb);
-	switch (sqlite3_step(st)) {
-	case SQLITE_ROW:
+	switch (db_row(c->db, st, "lookup")) {
+	case 0:
 		v = (const char *)sqlite3_column_text(st, 3);
 		if (sqlite3_column_int64(st, 0) == (sqlite3_int64)sb->st_size &&
 		    sqlite3_column_int64(st, 1) == ns(&sb->st_mtim) &&
@@ -193,13 +166,12 @@ scancache_lookup(struct scancache *c, const struct stat *sb,
 			rc = sqlite3_column_int(st, 4) ? SCANCACHE_CLEAN :
 			    SCANCACHE_KNOWN;
 		break;
-	case SQLITE_DONE:
+	case ERR_NOTFOUND:
 		break;
 	default:
-		log_warnx("scan cache: lookup: %s", sqlite3_errmsg(c->db));
 		rc = ERR_IO;
 	}
-	sqlite3_reset(st);
+	db_done(st);
 	(void)end_locked(c);	/* a failed commit was logged; not a miss */
 	pthread_mutex_unlock(&c->mu);
 	return rc;
@@ -209,20 +181,14 @@ scancache_lookup(struct scancache *c, const struct stat *sb,
 static int
 write_locked(struct scancache *c, sqlite3_stmt *st)
 {
-	int	rc = 0;
-
 	if (begin_locked(c) != 0)
 		return ERR_IO;
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		log_warnx("scan cache: %s", sqlite3_errmsg(c->db));
-		rc = ERR_IO;
-	}
-	sqlite3_reset(st);
-	if (rc != 0) {		/* the batch is lost: those files rescan */
-		db_exec(c->db, "ROLLBACK");
+	if (db_run(c->db, st, "write") != 0) {
+		/* the batch is lost: those files rescan */
+		db_rollback(c->db);
 		c->in_tx = 0;
 		c->pending = 0;
-		return rc;
+		return ERR_IO;
 	}
 	return end_locked(c);
 }
@@ -231,7 +197,7 @@ int
 scancache_store(struct scancache *c, const struct stat *sb,
     const char *version, int clean)
 {
-	sqlite3_stmt	*st = c->q[Q_PUT];
+	sqlite3_stmt	*st = db_stmt(c->db, Q_PUT);
 	int		 rc;
 
 	pthread_mutex_lock(&c->mu);
@@ -252,8 +218,8 @@ scancache_forget(struct scancache *c, const struct stat *sb)
 	int	rc;
 
 	pthread_mutex_lock(&c->mu);
-	bind_key(c->q[Q_DEL], sb);
-	rc = write_locked(c, c->q[Q_DEL]);
+	bind_key(db_stmt(c->db, Q_DEL), sb);
+	rc = write_locked(c, db_stmt(c->db, Q_DEL));
 	pthread_mutex_unlock(&c->mu);
 	return rc;
 }
@@ -269,7 +235,7 @@ scancache_flush(struct scancache *c)
 	/* the scans are over: the pages they cached (up to cache_size, 2 MB
 	 * after a rescan of 20,000 files) would only be held at rest */
 	if (idle)
-		(void)sqlite3_db_release_memory(c->db);
+		(void)sqlite3_db_release_memory(db_sqlite(c->db));
 	pthread_mutex_unlock(&c->mu);
 	return rc;
 }
@@ -280,8 +246,9 @@ scancache_prune(struct scancache *c, const char *version)
 	int	rc;
 
 	pthread_mutex_lock(&c->mu);
-	sqlite3_bind_text(c->q[Q_PRUNE], 1, version, -1, SQLITE_TRANSIENT);
-	rc = write_locked(c, c->q[Q_PRUNE]);
+	sqlite3_bind_text(db_stmt(c->db, Q_PRUNE), 1, version, -1,
+	    SQLITE_TRANSIENT);
+	rc = write_locked(c, db_stmt(c->db, Q_PRUNE));
 	if (rc == 0)
 		rc = flush_locked(c);
 	pthread_mutex_unlock(&c->mu);

@@ -75,26 +75,12 @@ static const char spool_schema_sql[] =
 	" acked_seq INTEGER NOT NULL,"
 	" bytes INTEGER NOT NULL,"
 	" depth INTEGER NOT NULL);"
-	"INSERT OR IGNORE INTO state VALUES (1, 0, 0, 0, 0);"
-	"PRAGMA user_version = 1;";
+	"INSERT OR IGNORE INTO state VALUES (1, 0, 0, 0, 0);";
 
 enum spool_stmt {
-	ST_STATE_GET,
-	ST_STATE_PUT,
-	ST_INSERT,
-	ST_WALK,
-	ST_DEL_BELOW,
-	ST_DEL_AT,
-	ST_DROP_ADD,
-	ST_ACK_SUM,
-	ST_ACK,
-	ST_READ,
-	ST_STATS,
-	ST_DROPS,
-	ST_META_GET,
-	ST_META_SET,
-	ST_DATA_VERSION,
-	ST_RECOUNT,
+	ST_STATE_GET, ST_STATE_PUT, ST_INSERT, ST_WALK, ST_DEL_BELOW, ST_DEL_AT,
+	ST_DROP_ADD, ST_ACK_SUM, ST_ACK, ST_READ, ST_STATS, ST_DROPS,
+	ST_META_GET, ST_META_SET, ST_RECOUNT,
 	ST_COUNT
 };
 
@@ -126,10 +112,18 @@ static const char *const spool_sql[ST_COUNT] = {
 	[ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
 	[ST_META_SET] = "INSERT INTO meta (key, value) VALUES (?1, ?2)"
 	    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-	[ST_DATA_VERSION] = "PRAGMA data_version",
 	/* a full scan, only after the counters were found wrong */
 	[ST_RECOUNT] = "SELECT count(*), ifnull(sum(length(body)), 0),"
 	    " ifnull(max(seq), 0) FROM events",
+};
+
+static const struct db_spec spool_spec = {
+	.name = "spool",
+	.version = SPOOL_SCHEMA_VERSION,
+	.schema = spool_schema_sql,
+	.sql = spool_sql,
+	.n = ST_COUNT,
+	.flags = DB_LAZY,
 };
 
 struct spool_state {
@@ -140,14 +134,11 @@ struct spool_state {
 };
 
 struct spool {
-	sqlite3			*db;
-	char			*path;		/* for log lines */
+	struct db		*db;		/* spool_sql, lazily */
 	uint64_t		 max_bytes;	/* >= 1 */
 	uint64_t		 max_len;	/* longest blob SQLite takes */
-	sqlite3_stmt		*st[ST_COUNT];
 	struct spool_state	 cur;		/* valid inside spool_tx_* */
 	struct spool_state	 loaded;	/* cur as read at BEGIN */
-	int64_t			 data_version;	/* last seen by spool_changed */
 	uint64_t		 burst;		/* drops since a clean append */
 	int			 recount;	/* counters out of step */
 };
@@ -160,42 +151,6 @@ struct spool_tally {
 	uint64_t	 oversized;	/* of dropped_new */
 	uint64_t	 evicted;
 };
-
-static int
-spool_sqlerr(struct spool *s, const char *what)
-{
-	log_warnx("spool %s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
-	return ERR_IO;
-}
-
-/* Reset after every use: a statement left mid-step would hold a WAL read
- * snapshot open, hiding other processes' commits and blocking checkpoints. */
-static void
-spool_done(sqlite3_stmt *st)
-{
-	sqlite3_reset(st);	/* repeats the step's error, already handled */
-	sqlite3_clear_bindings(st);
-}
-
-/* Statement q, prepared on its first use by this handle (spool_open has
- * checked that all of them prepare). NULL when it cannot be, logged. */
-static sqlite3_stmt *
-spool_stmt(struct spool *s, enum spool_stmt q)
-{
-	if (s->st[q] == NULL &&
-	    db_prepare(s->db, &s->st[q], spool_sql[q]) != 0)
-		return NULL;
-	return s->st[q];
-}
-
-/* After a failure; SQLite may have rolled back already. A failing
- * ROLLBACK is logged by db_exec and leaves nothing more to do. */
-static void
-spool_rollback(struct spool *s)
-{
-	if (!sqlite3_get_autocommit(s->db))
-		(void)db_exec(s->db, "ROLLBACK");
-}
 
 static uint64_t
 col_u64(sqlite3_stmt *st, int i)
@@ -211,82 +166,20 @@ clamp_i64(uint64_t v)
 	return v > INT64_MAX ? INT64_MAX : (sqlite3_int64)v;
 }
 
-static int
-spool_schema(struct spool *s)
-{
-	sqlite3_stmt	*st = NULL;
-	int		 rc, version;
-
-	/* IMMEDIATE: two processes creating the file at once take turns */
-	if ((rc = db_exec(s->db, "BEGIN IMMEDIATE")) != 0)
-		return rc;
-	if ((rc = db_prepare(s->db, &st, "PRAGMA user_version")) != 0)
-		goto fail;
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		rc = spool_sqlerr(s, "schema version");
-		goto fail;
-	}
-	version = sqlite3_column_int(st, 0);
-	if (version == 0 && (rc = db_exec(s->db, spool_schema_sql)) != 0)
-		goto fail;
-	if (version != 0 && version != SPOOL_SCHEMA_VERSION) {
-		log_warnx("spool %s: unknown schema version %d", s->path,
-		    version);
-		rc = ERR_IO;
-		goto fail;
-	}
-	sqlite3_finalize(st);
-	return db_exec(s->db, "COMMIT");
-fail:
-	sqlite3_finalize(st);
-	spool_rollback(s);
-	return rc;
-}
-
-static int
-spool_data_version(struct spool *s, int64_t *out)
-{
-	sqlite3_stmt	*st;
-	int		 rc = 0;
-
-	if ((st = spool_stmt(s, ST_DATA_VERSION)) == NULL)
-		return ERR_IO;
-	if (sqlite3_step(st) != SQLITE_ROW)
-		rc = spool_sqlerr(s, "data_version");
-	else
-		*out = sqlite3_column_int64(st, 0);
-	spool_done(st);
-	return rc;
-}
-
 int
 spool_open(struct spool **out, const char *path, uint64_t max_bytes)
 {
 	struct spool	*s;
-	sqlite3_stmt	*st;
-	int		 i, rc = ERR_NOMEM;
+	int		 rc = ERR_NOMEM;
 
 	*out = NULL;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		goto fail;
-	if ((s->path = strdup(path)) == NULL)
-		goto fail;
 	spool_set_max(s, max_bytes);
-	if ((rc = db_open(&s->db, path, 0)) != 0)
+	if ((rc = db_open(&s->db, path, &spool_spec)) != 0)
 		goto fail;
-	s->max_len = (uint64_t)sqlite3_limit(s->db, SQLITE_LIMIT_LENGTH, -1);
-	if ((rc = spool_schema(s)) != 0)
-		goto fail;
-	/* Each statement is prepared once here, which checks the file's
-	 * schema, and then finalized: a handle keeps only those it uses
-	 * (2 to 4 KB each; a scan worker's handle may never append). */
-	for (i = 0; i < ST_COUNT; i++) {
-		if ((rc = db_prepare(s->db, &st, spool_sql[i])) != 0)
-			goto fail;
-		sqlite3_finalize(st);
-	}
-	if ((rc = spool_data_version(s, &s->data_version)) != 0)
-		goto fail;
+	s->max_len = (uint64_t)sqlite3_limit(db_sqlite(s->db),
+	    SQLITE_LIMIT_LENGTH, -1);
 	*out = s;
 	return 0;
 fail:
@@ -297,14 +190,9 @@ fail:
 void
 spool_close(struct spool *s)
 {
-	int	i;
-
 	if (s == NULL)
 		return;
-	for (i = 0; i < ST_COUNT; i++)
-		sqlite3_finalize(s->st[i]);
 	db_close(s->db);
-	free(s->path);
 	free(s);
 }
 
@@ -327,12 +215,10 @@ spool_recount(struct spool *s)
 	uint64_t	 max_seq;
 	int		 rc = 0;
 
-	if ((st = spool_stmt(s, ST_RECOUNT)) == NULL)
+	if ((st = db_stmt(s->db, ST_RECOUNT)) == NULL)
 		return ERR_IO;
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		rc = spool_sqlerr(s, "recount");
+	if ((rc = db_row(s->db, st, "recount")) != 0)
 		goto done;
-	}
 	s->cur.depth = col_u64(st, 0);
 	s->cur.bytes = col_u64(st, 1);
 	max_seq = col_u64(st, 2);
@@ -340,11 +226,11 @@ spool_recount(struct spool *s)
 		s->cur.last_seq = max_seq;
 	if (s->cur.acked_seq > s->cur.last_seq)
 		s->cur.acked_seq = s->cur.last_seq;
-	log_warnx("spool %s: counters rebuilt: %" PRIu64 " events, %" PRIu64
-	    " bytes, last seq %" PRIu64, s->path, s->cur.depth, s->cur.bytes,
-	    s->cur.last_seq);
+	log_warnx("%s: counters rebuilt: %" PRIu64 " events, %" PRIu64
+	    " bytes, last seq %" PRIu64, db_name(s->db), s->cur.depth,
+	    s->cur.bytes, s->cur.last_seq);
 done:
-	spool_done(st);
+	db_done(st);
 	return rc;
 }
 
@@ -358,28 +244,27 @@ static int
 spool_tx_begin(struct spool *s)
 {
 	sqlite3_stmt	*st;
-	int		 step, rc = 0;
+	int		 rc;
 
-	if ((st = spool_stmt(s, ST_STATE_GET)) == NULL)
+	if ((st = db_stmt(s->db, ST_STATE_GET)) == NULL)
 		return ERR_IO;
-	if ((rc = db_exec(s->db, "BEGIN IMMEDIATE")) != 0)
+	if ((rc = db_begin(s->db, DB_IMMEDIATE)) != 0)
 		return rc;
-	if ((step = sqlite3_step(st)) == SQLITE_ROW) {
+	if ((rc = db_row(s->db, st, "read state")) == 0) {
 		s->cur.last_seq = col_u64(st, 0);
 		s->cur.acked_seq = col_u64(st, 1);
 		s->cur.bytes = col_u64(st, 2);
 		s->cur.depth = col_u64(st, 3);
 		s->loaded = s->cur;
-	} else if (step == SQLITE_DONE) {
-		log_warnx("spool %s: state row missing", s->path);
+	} else if (rc == ERR_NOTFOUND) {
+		log_warnx("%s: state row missing", db_name(s->db));
 		rc = ERR_IO;
-	} else
-		rc = spool_sqlerr(s, "read state");
-	spool_done(st);
+	}
+	db_done(st);
 	if (rc == 0 && s->recount)
 		rc = spool_recount(s);
 	if (rc != 0)
-		spool_rollback(s);
+		db_rollback(s->db);
 	return rc;
 }
 
@@ -393,43 +278,40 @@ spool_tx_end(struct spool *s, int rc)
 	sqlite3_stmt	*st;
 
 	if (rc == 0 && memcmp(&s->cur, &s->loaded, sizeof(s->cur)) != 0) {
-		if ((st = spool_stmt(s, ST_STATE_PUT)) == NULL) {
+		if ((st = db_stmt(s->db, ST_STATE_PUT)) == NULL) {
 			rc = ERR_IO;
 		} else {
 			sqlite3_bind_int64(st, 1, clamp_i64(s->cur.last_seq));
 			sqlite3_bind_int64(st, 2, clamp_i64(s->cur.acked_seq));
 			sqlite3_bind_int64(st, 3, clamp_i64(s->cur.bytes));
 			sqlite3_bind_int64(st, 4, clamp_i64(s->cur.depth));
-			if (sqlite3_step(st) != SQLITE_DONE)
-				rc = spool_sqlerr(s, "write state");
-			spool_done(st);
+			rc = db_run(s->db, st, "write state");
 		}
 	}
-	if (rc == 0 && (rc = db_exec(s->db, "COMMIT")) == 0) {
-		s->recount = 0;
-		/* emptied: the backlog is sent (Memory, above) */
-		if (s->cur.depth == 0)
-			(void)sqlite3_db_release_memory(s->db);
-		return 0;
-	}
-	spool_rollback(s);
-	return rc;
+	if ((rc = db_end(s->db, rc)) != 0)
+		return rc;
+	s->recount = 0;
+	/* emptied: the backlog is sent (Memory, above) */
+	if (s->cur.depth == 0)
+		(void)sqlite3_db_release_memory(db_sqlite(s->db));
+	return 0;
 }
 
 static int
 spool_count_drop(struct spool *s, const char *type, uint64_t n)
 {
 	sqlite3_stmt	*st;
-	int		 rc = 0;
+	int		 rc;
 
-	if ((st = spool_stmt(s, ST_DROP_ADD)) == NULL)
+	if ((st = db_stmt(s->db, ST_DROP_ADD)) == NULL)
 		return ERR_IO;
 	if (sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, clamp_i64(n)) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_DONE)
-		rc = spool_sqlerr(s, "count drop");
-	spool_done(st);
-	return rc;
+	    sqlite3_bind_int64(st, 2, clamp_i64(n)) != SQLITE_OK) {
+		rc = db_fail(s->db, "count drop");
+		db_done(st);
+		return rc;
+	}
+	return db_run(s->db, st, "count drop");
 }
 
 /*
@@ -459,7 +341,7 @@ spool_find_victims(struct spool *s, int prio, uint64_t need,
 	int		 step = SQLITE_DONE, rc = 0;
 
 	memset(v, 0, sizeof(*v));
-	if ((st = spool_stmt(s, ST_WALK)) == NULL)
+	if ((st = db_stmt(s->db, ST_WALK)) == NULL)
 		return ERR_IO;
 	sqlite3_bind_int(st, 1, prio);
 	while (v->bytes < need && (step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -471,10 +353,10 @@ spool_find_victims(struct spool *s, int prio, uint64_t need,
 	}
 	if (v->bytes < need) {
 		if (step != SQLITE_DONE)
-			rc = spool_sqlerr(s, "find room");
+			rc = db_fail(s->db, "find room");
 		v->rows = 0;
 	}
-	spool_done(st);
+	db_done(st);
 	return rc;
 }
 
@@ -485,12 +367,14 @@ spool_count_victims(struct spool *s, int prio, const struct spool_victims *v)
 	uint64_t	 i;
 	int		 rc = 0;
 
-	if ((st = spool_stmt(s, ST_WALK)) == NULL)
+	if ((st = db_stmt(s->db, ST_WALK)) == NULL)
 		return ERR_IO;
 	sqlite3_bind_int(st, 1, prio);
 	for (i = 0; i < v->rows; i++) {
-		if (sqlite3_step(st) != SQLITE_ROW) {
-			rc = spool_sqlerr(s, "count evicted");
+		/* the walk found them: one missing now is an error */
+		if ((rc = db_row(s->db, st, "count evicted")) != 0) {
+			if (rc == ERR_NOTFOUND)
+				rc = db_fail(s->db, "count evicted");
 			break;
 		}
 		/* drops is another table: the walk is undisturbed */
@@ -498,20 +382,17 @@ spool_count_victims(struct spool *s, int prio, const struct spool_victims *v)
 		    (const char *)sqlite3_column_text(st, 3), 1)) != 0)
 			break;
 	}
-	spool_done(st);
+	db_done(st);
 	return rc;
 }
 
 static int
 spool_delete(struct spool *s, sqlite3_stmt *st, uint64_t *n)
 {
-	int	rc = 0;
+	int	rc;
 
-	if (sqlite3_step(st) != SQLITE_DONE)
-		rc = spool_sqlerr(s, "evict");
-	else
-		*n += (uint64_t)sqlite3_changes64(s->db);
-	spool_done(st);
+	if ((rc = db_run(s->db, st, "evict")) == 0)
+		*n += (uint64_t)sqlite3_changes64(db_sqlite(s->db));
 	return rc;
 }
 
@@ -521,8 +402,8 @@ static int
 spool_forget(struct spool *s, uint64_t rows, uint64_t bytes, uint64_t deleted)
 {
 	if (deleted != rows || rows > s->cur.depth || bytes > s->cur.bytes) {
-		log_warnx("spool %s: counters out of step with the events"
-		    " table", s->path);
+		log_warnx("%s: counters out of step with the events"
+		    " table", db_name(s->db));
 		s->recount = 1;
 		return ERR_IO;
 	}
@@ -547,13 +428,13 @@ spool_make_room(struct spool *s, int prio, uint64_t need, int *fits,
 		return rc;
 	/* usually all victims share one priority: skip the empty range */
 	if (v.first_prio < v.last_prio) {
-		if ((st = spool_stmt(s, ST_DEL_BELOW)) == NULL)
+		if ((st = db_stmt(s->db, ST_DEL_BELOW)) == NULL)
 			return ERR_IO;
 		sqlite3_bind_int64(st, 1, v.last_prio);
 		if ((rc = spool_delete(s, st, &deleted)) != 0)
 			return rc;
 	}
-	if ((st = spool_stmt(s, ST_DEL_AT)) == NULL)
+	if ((st = db_stmt(s->db, ST_DEL_AT)) == NULL)
 		return ERR_IO;
 	sqlite3_bind_int64(st, 1, v.last_prio);
 	sqlite3_bind_int64(st, 2, v.last_seq);
@@ -571,13 +452,13 @@ spool_insert(struct spool *s, const struct spool_in *ev,
 {
 	sqlite3_stmt	*st;
 	uint64_t	 seq;
-	int		 brc, rc = 0;
+	int		 brc, rc;
 
 	if (s->cur.last_seq >= INT64_MAX) {
-		log_warnx("spool %s: sequence numbers exhausted", s->path);
+		log_warnx("%s: sequence numbers exhausted", db_name(s->db));
 		return ERR_IO;
 	}
-	if ((st = spool_stmt(s, ST_INSERT)) == NULL)
+	if ((st = db_stmt(s->db, ST_INSERT)) == NULL)
 		return ERR_IO;
 	seq = s->cur.last_seq + 1;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
@@ -589,14 +470,20 @@ spool_insert(struct spool *s, const struct spool_in *ev,
 	else
 		brc = sqlite3_bind_blob64(st, 4, ev->json, ev->len,
 		    SQLITE_STATIC);
-	if (brc != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE) {
-		/* a taken seq: last_seq is behind the table */
-		if (sqlite3_extended_errcode(s->db) ==
-		    SQLITE_CONSTRAINT_PRIMARYKEY)
-			s->recount = 1;
-		rc = spool_sqlerr(s, "insert");
-		goto done;
+	if (brc != SQLITE_OK) {
+		rc = db_fail(s->db, "insert");
+		db_done(st);
+		return rc;
 	}
+	if ((rc = db_run(s->db, st, "insert")) == ERR_EXISTS) {
+		/* a taken seq: last_seq is behind the table */
+		log_warnx("%s: insert: sequence number %" PRIu64
+		    " taken", db_name(s->db), seq);
+		s->recount = 1;
+		rc = ERR_IO;
+	}
+	if (rc != 0)
+		return rc;
 	/* ev->len <= max_bytes here, and bytes + len did not overflow */
 	s->cur.last_seq = seq;
 	s->cur.bytes += ev->len;
@@ -604,9 +491,7 @@ spool_insert(struct spool *s, const struct spool_in *ev,
 	if (t->first_seq == 0)
 		t->first_seq = seq;
 	t->stored++;
-done:
-	spool_done(st);
-	return rc;
+	return 0;
 }
 
 static int
@@ -644,16 +529,16 @@ spool_log_drops(struct spool *s, const struct spool_tally *t)
 
 	if (dropped > 0) {
 		if (s->burst == 0)
-			log_warnx("spool %s: full at %" PRIu64 " bytes: dropped"
+			log_warnx("%s: full at %" PRIu64 " bytes: dropped"
 			    " %" PRIu64 " new events (%" PRIu64 " over the"
 			    " limit by themselves), evicted %" PRIu64
-			    "; counting further drops quietly", s->path,
+			    "; counting further drops quietly", db_name(s->db),
 			    s->max_bytes, t->dropped_new, t->oversized,
 			    t->evicted);
 		s->burst += dropped;
 	} else if (s->burst > 0 && t->stored > 0) {
-		log_info("spool %s: storing again after %" PRIu64
-		    " events dropped", s->path, s->burst);
+		log_info("%s: storing again after %" PRIu64
+		    " events dropped", db_name(s->db), s->burst);
 		s->burst = 0;
 	}
 }
@@ -707,7 +592,7 @@ spool_read(struct spool *s, uint64_t after, size_t max, size_t max_bytes,
 		*nread = 0;
 	if (max == 0)
 		return 0;
-	if ((st = spool_stmt(s, ST_READ)) == NULL)
+	if ((st = db_stmt(s->db, ST_READ)) == NULL)
 		return ERR_IO;
 	sqlite3_bind_int64(st, 1, clamp_i64(after));
 	sqlite3_bind_int64(st, 2, clamp_i64(max));
@@ -728,9 +613,9 @@ spool_read(struct spool *s, uint64_t after, size_t max, size_t max_bytes,
 		total = len > max_bytes - total ? max_bytes : total + len;
 	}
 	if (step != SQLITE_ROW && step != SQLITE_DONE)
-		rc = spool_sqlerr(s, "read");
+		rc = db_fail(s->db, "read");
 done:
-	spool_done(st);
+	db_done(st);
 	if (nread != NULL)
 		*nread = n;
 	return rc;
@@ -746,26 +631,24 @@ spool_ack(struct spool *s, uint64_t upto)
 	if ((rc = spool_tx_begin(s)) != 0)
 		return rc;
 	if (upto > s->cur.last_seq) {
-		log_warnx("spool %s: ack of %" PRIu64 " beyond last sequence"
-		    " number %" PRIu64, s->path, upto, s->cur.last_seq);
+		log_warnx("%s: ack of %" PRIu64 " beyond last sequence"
+		    " number %" PRIu64, db_name(s->db), upto, s->cur.last_seq);
 		rc = ERR_MALFORMED;
 		goto done;
 	}
-	if ((st = spool_stmt(s, ST_ACK_SUM)) == NULL) {
+	if ((st = db_stmt(s->db, ST_ACK_SUM)) == NULL) {
 		rc = ERR_IO;
 		goto done;
 	}
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)upto);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		rc = spool_sqlerr(s, "ack");
-	} else {
+	if ((rc = db_row(s->db, st, "ack")) == 0) {
 		rows = col_u64(st, 0);
 		bytes = col_u64(st, 1);
 	}
-	spool_done(st);
+	db_done(st);
 	if (rc != 0)
 		goto done;
-	if ((st = spool_stmt(s, ST_ACK)) == NULL) {
+	if ((st = db_stmt(s->db, ST_ACK)) == NULL) {
 		rc = ERR_IO;
 		goto done;
 	}
@@ -783,15 +666,17 @@ int
 spool_stats(struct spool *s, struct spool_stats *out)
 {
 	sqlite3_stmt	*st;
-	int		 rc = 0;
+	int		 rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((st = spool_stmt(s, ST_STATS)) == NULL)
+	if ((st = db_stmt(s->db, ST_STATS)) == NULL)
 		return ERR_IO;
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		rc = spool_sqlerr(s, "stats");
-		goto done;
+	if ((rc = db_row(s->db, st, "stats")) == ERR_NOTFOUND) {
+		log_warnx("%s: state row missing", db_name(s->db));
+		rc = ERR_IO;
 	}
+	if (rc != 0)
+		goto done;
 	out->last_seq = col_u64(st, 0);
 	out->acked_seq = col_u64(st, 1);
 	out->bytes = col_u64(st, 2);
@@ -799,7 +684,7 @@ spool_stats(struct spool *s, struct spool_stats *out)
 	out->dropped = col_u64(st, 4);
 	out->max_bytes = s->max_bytes;
 done:
-	spool_done(st);
+	db_done(st);
 	return rc;
 }
 
@@ -809,7 +694,7 @@ spool_drops(struct spool *s, spool_drop_cb cb, void *arg)
 	sqlite3_stmt	*st;
 	int		 step, rc = 0;
 
-	if ((st = spool_stmt(s, ST_DROPS)) == NULL)
+	if ((st = db_stmt(s->db, ST_DROPS)) == NULL)
 		return ERR_IO;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		if ((rc = cb(arg, (const char *)sqlite3_column_text(st, 0),
@@ -817,9 +702,9 @@ spool_drops(struct spool *s, spool_drop_cb cb, void *arg)
 			goto done;
 	}
 	if (step != SQLITE_DONE)
-		rc = spool_sqlerr(s, "drops");
+		rc = db_fail(s->db, "drops");
 done:
-	spool_done(st);
+	db_done(st);
 	return rc;
 }
 
@@ -828,28 +713,19 @@ spool_meta_get(struct spool *s, const char *key, char **val)
 {
 	sqlite3_stmt	*st;
 	const char	*v;
-	int		 step, rc = 0;
+	int		 rc;
 
 	*val = NULL;
 	if (key == NULL)
 		return ERR_USAGE;
-	if ((st = spool_stmt(s, ST_META_GET)) == NULL)
+	if ((st = db_stmt(s->db, ST_META_GET)) == NULL)
 		return ERR_IO;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	step = sqlite3_step(st);
-	if (step == SQLITE_DONE) {
-		rc = ERR_NOTFOUND;
-		goto done;
-	}
-	if (step != SQLITE_ROW) {
-		rc = spool_sqlerr(s, "meta get");
-		goto done;
-	}
-	if ((v = (const char *)sqlite3_column_text(st, 0)) == NULL ||
-	    (*val = strdup(v)) == NULL)
+	if ((rc = db_row(s->db, st, "meta get")) == 0 &&
+	    ((v = (const char *)sqlite3_column_text(st, 0)) == NULL ||
+	    (*val = strdup(v)) == NULL))
 		rc = ERR_NOMEM;
-done:
-	spool_done(st);
+	db_done(st);
 	return rc;
 }
 
@@ -858,31 +734,23 @@ int
 spool_meta_set(struct spool *s, const char *key, const char *val)
 {
 	sqlite3_stmt	*st;
-	int		 rc = 0;
+	int		 rc;
 
 	if (key == NULL || val == NULL)
 		return ERR_USAGE;
-	if ((st = spool_stmt(s, ST_META_SET)) == NULL)
+	if ((st = db_stmt(s->db, ST_META_SET)) == NULL)
 		return ERR_IO;
 	if (sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 2, val, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_DONE)
-		rc = spool_sqlerr(s, "meta set");
-	spool_done(st);
-	return rc;
+	    sqlite3_bind_text(st, 2, val, -1, SQLITE_STATIC) != SQLITE_OK) {
+		rc = db_fail(s->db, "meta set");
+		db_done(st);
+		return rc;
+	}
+	return db_run(s->db, st, "meta set");
 }
 
-/* data_version changes only for other connections' commits. */
 int
 spool_changed(struct spool *s)
 {
-	int64_t	 v;
-	int	 rc;
-
-	if ((rc = spool_data_version(s, &v)) != 0)
-		return rc;
-	if (v == s->data_version)
-		return 0;
-	s->data_version = v;
-	return 1;
+	return db_changed(s->db);
 }

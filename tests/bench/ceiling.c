@@ -23,6 +23,10 @@
 #include "db.h"
 #include "log.h"
 
+static const struct db_spec readonly = {
+	.name = "source", .flags = DB_READONLY,
+};
+
 struct row {
 	int64_t	 agent, seq, ts, received, severity;
 	char	*type;
@@ -61,7 +65,7 @@ dup_text(sqlite3_stmt *st, int col, int *len)
 int
 main(int argc, char **argv)
 {
-	sqlite3		*src, *dst;
+	struct db	*src, *dst;
 	sqlite3_stmt	*st, *ins;
 	struct row	*rows = NULL, *nr;
 	size_t		 n = 0, cap = 0, i;
@@ -74,7 +78,8 @@ main(int argc, char **argv)
 	}
 	log_init("bench_ceiling", LOG_LVL_WARN, 0);
 	unlink(argv[2]);
-	if (db_open(&src, argv[1], 1) != 0 || db_open(&dst, argv[2], 0) != 0)
+	if (db_open(&src, argv[1], &readonly) != 0 ||
+	    db_open(&dst, argv[2], NULL) != 0)
 		return 1;
 	/* Same schema: every table and index of the source. */
 	if (db_prepare(src, &st, "SELECT sql FROM sqlite_master WHERE sql IS "
@@ -121,7 +126,8 @@ main(int argc, char **argv)
 		sqlite3_bind_text(ins, 7, rows[i].body, rows[i].blen,
 		    SQLITE_STATIC);
 		if (sqlite3_step(ins) != SQLITE_DONE) {
-			fprintf(stderr, "insert: %s\n", sqlite3_errmsg(dst));
+			fprintf(stderr, "insert: %s\n",
+			    sqlite3_errmsg(db_sqlite(dst)));
 			return 1;
 		}
 		sqlite3_reset(ins);
