@@ -881,7 +881,8 @@ run_scan(int argc, char **argv, const struct agent_config *cfg)
 	return scan_cmd_run(argc, argv, rules, nrules, pathset_join(cache,
 	    sizeof(cache), cfg->data_dir, "rules-cache") == 0 &&
 	    access(cfg->data_dir, W_OK) == 0 &&
-	    datadir_check(cfg->data_dir, 0, NULL) == 0 ? cache : NULL);
+	    datadir_check(cfg->data_dir, 0, NULL) == 0 ? cache : NULL,
+	    cfg->remote_fs);
 }
 
 /* The baseline lives in the data directory unless --db says elsewhere;

@@ -47,7 +47,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <fts.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <malloc.h>
@@ -81,6 +80,8 @@
 #define WATCHDOG_MS	1000	/* how often busy workers are looked at */
 #define ABANDON_MAX	16	/* workers given up and not back, at most */
 #define SHUTDOWN_S	5	/* wait for workers at the end, at most */
+#define RESCAN_HELPERS	4	/* threads listing folders ahead of a
+				 * rescan (treewalk.h) */
 
 enum job_kind { J_SCAN, J_RESCAN, J_REPORT };
 
@@ -529,33 +530,25 @@ rs_file(void *arg, int dirfd, const char *name, const char *path,
 }
 
 static void
-rs_skip(void *arg, const char *path, enum treewalk_skip what,
-    const struct safeopen_why *why)
+rs_skip(void *arg, const char *path, const struct treewalk_skipped *sk)
 {
 	struct rescan_ctx	*x = arg;
 	char			 reason[160], r[128];
 
-	if (what == TREEWALK_XDEV) {
-		(void)snprintf(reason, sizeof(reason), "a mount point, %s "
-		    "([files] remote_filesystems)", safeopen_reason(why, r,
-		    sizeof(r)));
-		(void)skip_event(x->ws->fm, x->sp, path, SCAN_OTHER_FS, reason);
-	} else if (what == TREEWALK_DEEP) {
-		(void)snprintf(reason, sizeof(reason), "a folder nested more "
-		    "than %d levels below the rescan's start: not rescanned",
-		    TREEWALK_DEPTH);
-		(void)skip_event(x->ws->fm, x->sp, path, SCAN_UNREADABLE,
-		    reason);
-	} else {
-		(void)snprintf(reason, sizeof(reason), "a folder that cannot "
-		    "be read: %s", safeopen_reason(why, r, sizeof(r)));
-		(void)skip_event(x->ws->fm, x->sp, path, SCAN_UNREADABLE,
-		    reason);
-	}
+	(void)treewalk_reason(sk, r, sizeof(r));
+	if (sk->what == TREEWALK_XDEV)
+		(void)snprintf(reason, sizeof(reason), "%s ([files] "
+		    "remote_filesystems)", r);
+	else
+		(void)snprintf(reason, sizeof(reason), "%s", r);
+	(void)skip_event(x->ws->fm, x->sp, path, sk->what == TREEWALK_XDEV ?
+	    SCAN_OTHER_FS : sk->what == TREEWALK_LOOP ? SCAN_ERROR :
+	    SCAN_UNREADABLE, reason);
 }
 
 static const struct treewalk_cb rescan_cb = {
-	rs_step, rs_excluded, rs_file, rs_skip,
+	.step = rs_step, .excluded = rs_excluded, .file = rs_file,
+	.skip = rs_skip,	/* FIFOs, sockets, devices: passed over */
 };
 
 /* A whole tree, by a worker. */
@@ -568,7 +561,7 @@ rescan_tree(struct wslot *ws, struct spool *sp, const char *root)
 	int			 rc;
 
 	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
-	rc = treewalk(root, ws->fm->mt, &rescan_cb, &x, &st);
+	rc = treewalk(root, ws->fm->mt, RESCAN_HELPERS, &rescan_cb, &x, &st);
 	if (slot_idle(ws) || st.stopped)
 		return;
 	if (rc != 0)

@@ -1,20 +1,27 @@
 /*
  * scan_cmd.c: `vigil-agent scan`, a one-shot YARA scan (scan_cmd.h).
  *
- * The main thread walks the PATH operands with fts(3) (physical walk:
- * symbolic links inside folders are not followed; a folder reached again
- * through a bind mount is a reported loop, never a second descent) and
- * feeds regular files to a bounded queue; N worker threads take them,
- * scan with the shared scanner and print. Everything fts reports that is
- * not a regular file or a folder is reported too (special files,
- * unreadable folders, loops), so nothing is skipped without a word;
- * only symbolic links are passed over (logged at debug level).
+ * The main thread walks the PATH operands by descriptors with the
+ * daemon's treewalk (treewalk.h): symbolic links inside folders are never
+ * followed, a folder reached again through a bind mount is a reported
+ * loop, and a mount point below a PATH is entered only when the mount
+ * table accepts it (mounttab.h: local file systems; FUSE and network
+ * ones only with --remote-filesystems or [files] remote_filesystems = yes;
+ * the kernel's own never), since a FUSE server that never answers would
+ * hang the scan for good. The walker opens each regular file beside its
+ * folder (safeopen_file(): no link followed, type checked) and feeds the
+ * descriptor to a bounded queue; N worker threads take them, scan with
+ * the shared scanner and print. What the walk does not enter is
+ * reported (a FUSE or network mount, an unreadable folder, a loop), so
+ * nothing is skipped without a word, and so are FIFOs, sockets and
+ * devices (never opened); only symbolic links inside folders and the
+ * kernel's own mounts are passed over (logged at debug level).
  *
  * A worker taking a file asks the kernel to read ahead the one N places
  * further in the queue, so disk reads overlap scans (prefetch()).
  *
  * With --cache FILE, the walker looks each file up in a scan cache
- * (scancache.h) with the state fts just saw and does not queue a file
+ * (scancache.h) with the state the walk just saw and does not queue a file
  * scanned clean before with the same rules; a worker records a clean
  * verdict with the state taken before the scan, if the file it scanned is
  * the one the walker saw. Matches and problems are never recorded, so the
@@ -22,7 +29,9 @@
  *
  * Output lines are written whole under one lock, so they never mix.
  * Memory: the rules, one read buffer per worker (scanner.c), the queue
- * (QUEUE_LEN paths) and fts's current folder. Load: one-shot.
+ * (QUEUE_LEN paths and descriptors; the soft limit of open files is
+ * raised for it, or the queue made shorter) and the walk's folders
+ * (treewalk.h). Load: one-shot.
  */
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -30,7 +39,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <fts.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -49,11 +57,13 @@
 #include "err.h"
 #include "event.h"
 #include "log.h"
+#include "mounttab.h"
 #include "safeopen.h"
 #include "scan_cmd.h"
 #include "scancache.h"
 #include "scanner.h"
 #include "text.h"
+#include "treewalk.h"
 
 #define PROG		"vigil-agent scan"
 #define QUEUE_LEN	4096
@@ -61,6 +71,11 @@
 #define THREADS_MAX	32		/* libyara's YR_MAX_THREADS */
 #define TIMEOUT_MAX	86400
 #define RULES_MAX	(CONFIG_LIST_MAX + 1)	/* as config_rules_paths */
+#define WALK_HELPERS	4		/* threads listing folders ahead
+					 * of the walk (treewalk.h) */
+#define FD_RESERVE	(TREEWALK_AHEAD_DIRS + TREEWALK_DEPTH + \
+			 2 * THREADS_MAX + 64)	/* descriptors not for the
+						 * queue */
 
 enum {
 	OPT_JSON = 256,
@@ -68,6 +83,7 @@ enum {
 	OPT_TIMEOUT,
 	OPT_THREADS,
 	OPT_CACHE,
+	OPT_REMOTE,
 };
 
 static const struct option scan_longopts[] = {
@@ -77,6 +93,7 @@ static const struct option scan_longopts[] = {
 	{ "timeout",	required_argument, NULL, OPT_TIMEOUT },
 	{ "threads",	required_argument, NULL, OPT_THREADS },
 	{ "cache",	required_argument, NULL, OPT_CACHE },
+	{ "remote-filesystems", no_argument, NULL, OPT_REMOTE },
 	{ "verbose",	no_argument,	   NULL, 'v' },
 	{ "help",	no_argument,	   NULL, 'h' },
 	{ NULL,		0,		   NULL, 0 }
@@ -85,13 +102,16 @@ static const struct option scan_longopts[] = {
 static const char help_head[] =
 	"usage: vigil-agent scan [--rules FILE|DIR]... [--json]\n"
 	"           [--max-size SIZE] [--timeout SECS] [--threads N]\n"
-	"           [--cache FILE] PATH...\n"
+	"           [--cache FILE] [--remote-filesystems] PATH...\n"
 	"\n"
 	"Scan files with YARA rules. Folders are scanned recursively.\n"
 	"Symbolic links inside folders are not followed (a PATH that is one\n"
 	"is); a folder met twice (a bind-mount loop) is reported, not\n"
-	"rescanned; kernel file systems mounted inside (/proc, /sys, ...)\n"
-	"are not entered.\n"
+	"rescanned. Other file systems mounted below a PATH are entered when\n"
+	"they are local (disks, USB sticks, tmpfs); FUSE and network ones\n"
+	"(sshfs, NFS, SMB) are reported as other_fs and not entered, since\n"
+	"their server may never answer; kernel ones (/proc, /sys, ...) are\n"
+	"never entered. A PATH itself is scanned wherever it is.\n"
 	"\n"
 	"  -r, --rules FILE|DIR  a rules file, or a folder whose *.yar and\n"
 	"                        *.yara files are used (not its subfolders);\n"
@@ -118,13 +138,17 @@ static const char help_tail[] =
 	"                        ctime are unchanged. Matches and problems\n"
 	"                        are never remembered, so the output is the\n"
 	"                        same as without it\n"
+	"  --remote-filesystems  enter FUSE and network file systems below\n"
+	"                        a PATH too (default: [files]\n"
+	"                        remote_filesystems in agent.conf, no)\n"
 	"  -v, --verbose         debug log, and a summary with peak memory\n"
 	"  -h, --help            this help\n"
 	"\n"
 	"Output: \"RULE PATH\" on standard output per match, as yara prints\n"
 	"it, and one line on standard error per file not scanned: too big,\n"
 	"timeout, unreadable (with the reason), special (FIFO, device,\n"
-	"socket: never opened) or error; and one per file whose verdict may\n"
+	"socket: never opened), other_fs (a mount not entered) or error;\n"
+	"and one per file whose verdict may\n"
 	"be incomplete: too_many_matches (a string found over a million\n"
 	"times, as yara warns). A path is shown escaped: '\\\\' for a\n"
 	"backslash, \\xNN for each byte that is not UTF-8 or belongs to a\n"
@@ -146,10 +170,13 @@ struct scan_opts {
 	int		 timeout;
 	int		 threads;
 	const char	*cache;
+	int		 remote;	/* enter FUSE and network mounts */
 	int		 help;
 };
 
 struct item {
+	int		 fd;		/* open for reading; -1: an operand
+					 * the worker opens */
 	char		*path;
 	struct stat	*st;		/* as the walker saw it; --cache only */
 	uint64_t	 size;		/* as the walker saw it */
@@ -162,6 +189,8 @@ struct queue {
 	pthread_cond_t	 more, room;
 	struct item	 items[QUEUE_LEN];
 	size_t		 head, n;
+	size_t		 len;		/* items held at most: QUEUE_LEN,
+					 * or fewer for want of descriptors */
 	int		 done;
 };
 
@@ -170,6 +199,7 @@ struct run {
 	const struct scan_opts	*o;
 	struct queue		 q;
 	struct scancache	*cache;		/* --cache, or NULL */
+	struct mounttab		*mt;		/* which mounts to enter */
 	pthread_mutex_t		 out_lock;	/* output and counters */
 	uint64_t		 files, matches, problems, unchanged;
 	int			 failed;	/* exit 1 */
@@ -214,6 +244,9 @@ set_opt(struct scan_opts *o, int ch, const char *arg)
 		break;
 	case OPT_CACHE:
 		o->cache = arg;
+		break;
+	case OPT_REMOTE:
+		o->remote = 1;
 		break;
 	case 'v':
 		log_setlevel(LOG_LVL_DEBUG);
@@ -352,17 +385,18 @@ queue_destroy(struct queue *q)
 	pthread_mutex_destroy(&q->lock);
 }
 
-/* Takes ownership of path and st. */
+/* Takes ownership of fd, path and st. */
 static void
-queue_put(struct queue *q, char *path, struct stat *st, uint64_t size,
-    int operand)
+queue_put(struct queue *q, int fd, char *path, struct stat *st,
+    uint64_t size, int operand)
 {
 	struct item	*it;
 
 	pthread_mutex_lock(&q->lock);
-	while (q->n == QUEUE_LEN)
+	while (q->n == q->len)
 		pthread_cond_wait(&q->room, &q->lock);
 	it = &q->items[(q->head + q->n) % QUEUE_LEN];
+	it->fd = fd;
 	it->path = path;
 	it->st = st;
 	it->size = size;
@@ -406,17 +440,18 @@ queue_pick(const struct queue *q, struct scanner *sc)
 }
 
 /*
- * 0 and an item, or -1 when the queue is finished and empty. ahead gets
- * the path of the item la places further on ("" if there is none yet),
- * for prefetch(): with la = the number of workers, each file is read
- * ahead once, about one file per worker before its turn.
+ * 0 and an item, or -1 when the queue is finished and empty. *ahead gets
+ * a descriptor (a duplicate, the caller's to close) of the file la
+ * places further on, or -1 if there is none yet, for prefetch(): with la
+ * = the number of workers, each file is read ahead once, about one file
+ * per worker before its turn.
  */
 static int
 queue_get(struct queue *q, struct scanner *sc, struct item *it, size_t la,
-    char ahead[static PATH_MAX])
+    int *ahead)
 {
-	const char	*p;
-	size_t		 k;
+	const struct item	*a;
+	size_t			 k;
 
 	pthread_mutex_lock(&q->lock);
 	while (q->n == 0 && !q->done)
@@ -433,11 +468,11 @@ queue_get(struct queue *q, struct scanner *sc, struct item *it, size_t la,
 		    q->items[(q->head + k - 1) % QUEUE_LEN];
 	q->head = (q->head + 1) % QUEUE_LEN;
 	q->n--;
-	ahead[0] = '\0';
+	*ahead = -1;
 	if (la > 0 && la <= q->n) {
-		p = q->items[(q->head + la - 1) % QUEUE_LEN].path;
-		if (strlen(p) < PATH_MAX)
-			memcpy(ahead, p, strlen(p) + 1);
+		a = &q->items[(q->head + la - 1) % QUEUE_LEN];
+		if (a->fd != -1)	/* not closed while we hold the lock */
+			*ahead = fcntl(a->fd, F_DUPFD_CLOEXEC, 0);
 	}
 	pthread_cond_signal(&q->room);
 	pthread_mutex_unlock(&q->lock);
@@ -446,8 +481,9 @@ queue_get(struct queue *q, struct scanner *sc, struct item *it, size_t la,
 
 /* ---- workers ---- */
 
-/* A PATH operand may be a symbolic link to a file (fts followed it):
- * open it following links, but still never open a special file. */
+/* A PATH operand may be a symbolic link to a file (followed, as yara
+ * does): open it following links, but still never open a special
+ * file. */
 static void
 scan_operand(struct run *run, struct scanner_result *r, const char *path)
 {
@@ -471,24 +507,16 @@ scan_operand(struct run *run, struct scanner_result *r, const char *path)
  * the scanner checks them; best effort.
  */
 static void
-prefetch(const struct run *run, const char *path)
+prefetch(const struct run *run, int fd)
 {
 	struct stat	st;
-	off_t		len;
-	int		fd;
 
-	if (path[0] == '\0' || lstat(path, &st) == -1 || !S_ISREG(st.st_mode))
-		return;
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY |
-	    O_CLOEXEC);
 	if (fd == -1)
 		return;
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (run->o->max_size ==
-	    0 || (uint64_t)st.st_size <= run->o->max_size)) {
-		len = st.st_size;
-		(void)posix_fadvise(fd, 0, len, POSIX_FADV_WILLNEED);
-	}
-	close(fd);
+	    0 || (uint64_t)st.st_size <= run->o->max_size))
+		(void)posix_fadvise(fd, 0, st.st_size, POSIX_FADV_WILLNEED);
+	(void)close(fd);
 }
 
 /* A clean verdict for the file the walker saw (the same device, inode,
@@ -515,15 +543,17 @@ worker(void *arg)
 	struct run		*run = arg;
 	struct scanner_result	 r;
 	struct item		 it;
-	char			 ahead[PATH_MAX];
+	int			 ahead;
 
 	while (queue_get(&run->q, run->sc, &it, (size_t)run->o->threads,
-	    ahead) == 0) {
+	    &ahead) == 0) {
 		prefetch(run, ahead);
-		if (it.operand)
+		if (it.fd == -1)
 			scan_operand(run, &r, it.path);
-		else
-			scanner_scan_path(run->sc, &r, it.path);
+		else {
+			scanner_scan_fd(run->sc, &r, it.fd, it.path);
+			(void)close(it.fd);
+		}
 		report(run, &r, it.operand);
 		remember(run, &r, it.st);
 		scanner_result_clear(&r);
@@ -534,42 +564,6 @@ worker(void *arg)
 }
 
 /* ---- the walk ---- */
-
-static int
-fts_cmp(const FTSENT **a, const FTSENT **b)
-{
-	return strcmp((*a)->fts_name, (*b)->fts_name);
-}
-
-/* A kernel pseudo file system (proc, sysfs, ...) below the starting
- * points: its "files" are not files, and reading some has side effects. */
-static int
-pseudo_fs(const FTSENT *e)
-{
-	static const unsigned long	magic[] = {
-		0x9fa0,		/* proc */
-		0x62656572,	/* sysfs */
-		0x64626720,	/* debugfs */
-		0x74726163,	/* tracefs */
-		0x27e0eb,	/* cgroup */
-		0x63677270,	/* cgroup2 */
-		0x73636673,	/* securityfs */
-		0xcafe4a11,	/* bpf */
-		0x1cd1,		/* devpts */
-		0x6e736673,	/* nsfs */
-	};
-	struct statfs	sf;
-	size_t		i;
-
-	if (e->fts_level == FTS_ROOTLEVEL || e->fts_parent == NULL ||
-	    e->fts_parent->fts_statp->st_dev == e->fts_statp->st_dev ||
-	    statfs(e->fts_accpath, &sf) == -1)
-		return 0;
-	for (i = 0; i < sizeof(magic) / sizeof(magic[0]); i++)
-		if ((unsigned long)sf.f_type == magic[i])
-			return 1;
-	return 0;
-}
 
 /* Scanned clean before with these rules and unchanged since: counted as a
  * clean file, not read. */
@@ -586,83 +580,157 @@ unchanged(struct run *run, const struct stat *st)
 	return 1;
 }
 
-static void
-walk_entry(struct run *run, FTS *fts, FTSENT *e)
+static int
+w_step(void *arg, const char *path)
 {
-	int		 operand = e->fts_level == FTS_ROOTLEVEL;
-	char		*path;
-	struct stat	*st;
+	(void)arg;
+	(void)path;
+	return 0;
+}
 
-	switch (e->fts_info) {
-	case FTS_F:
-		if (unchanged(run, e->fts_statp))
-			break;
-		st = NULL;
-		if ((path = strdup(e->fts_path)) == NULL || (run->cache !=
-		    NULL && (st = malloc(sizeof(*st))) == NULL)) {
-			free(path);
-			report_problem(run, e->fts_path, operand, SCAN_ERROR,
-			    "out of memory");
-			break;
-		}
-		if (st != NULL)
-			*st = *e->fts_statp;
-		queue_put(&run->q, path, st, (uint64_t)e->fts_statp->st_size,
-		    operand);
-		break;
-	case FTS_DC:
-		report_problem(run, e->fts_path, operand, SCAN_ERROR,
-		    "folder loop: the same folder as %s",
-		    e->fts_cycle->fts_path);
-		break;
-	case FTS_DNR:
-	case FTS_ERR:
-	case FTS_NS:
-		report_problem(run, e->fts_path, operand, SCAN_UNREADABLE,
-		    "%s", strerror(e->fts_errno));
-		break;
-	case FTS_DEFAULT:
-		report_problem(run, e->fts_path, operand, SCAN_SPECIAL, "%s",
-		    safeopen_kind(e->fts_statp->st_mode));
-		break;
-	case FTS_SL:
-	case FTS_SLNONE:
-		log_debug("%s: symbolic link, not followed", e->fts_path);
-		break;
-	case FTS_D:
-		if (pseudo_fs(e)) {
-			log_debug("%s: kernel pseudo file system, not entered",
-			    e->fts_path);
-			(void)fts_set(fts, e, FTS_SKIP); /* cannot fail */
-		}
-		break;
-	default:	/* FTS_DP, FTS_DOT: folders, after */
-		break;
+/* A regular file the walk met: opened beside its folder and queued. */
+static void
+w_file(void *arg, int dirfd, const char *name, const char *path,
+    size_t len, const struct stat *wst)
+{
+	struct run		*run = arg;
+	struct safeopen_why	 why;
+	struct stat		*st = NULL;
+	char			*p, r[128];
+	int			 fd;
+
+	if (unchanged(run, wst))
+		return;
+	if (safeopen_file(&fd, NULL, run->mt, dirfd, name, &why) != 0) {
+		if (why.what == SAFEOPEN_GONE)
+			return;		/* deleted since the listing */
+		report_problem(run, path, 0, why.what == SAFEOPEN_XDEV ?
+		    SCAN_OTHER_FS : why.what == SAFEOPEN_SPECIAL ?
+		    SCAN_SPECIAL : SCAN_UNREADABLE, "%s",
+		    safeopen_reason(&why, r, sizeof(r)));
+		return;
 	}
+	if ((p = strndup(path, len)) == NULL || (run->cache != NULL &&
+	    (st = malloc(sizeof(*st))) == NULL)) {
+		free(p);
+		(void)close(fd);
+		report_problem(run, path, 0, SCAN_ERROR, "out of memory");
+		return;
+	}
+	if (st != NULL)
+		*st = *wst;
+	queue_put(&run->q, fd, p, st, (uint64_t)wst->st_size, 0);
+}
+
+/* Something the walk did not enter. The kernel's own mounts (/proc, /sys
+ * below a PATH) are not file systems of files: passed over quietly. */
+static void
+w_skip(void *arg, const char *path, const struct treewalk_skipped *sk)
+{
+	struct run	*run = arg;
+	char		 reason[160];
+
+	if (sk->what == TREEWALK_XDEV && sk->why.kind == MOUNTINFO_SYSTEM) {
+		log_debug("%s: kernel file system, not entered", path);
+		return;
+	}
+	(void)treewalk_reason(sk, reason, sizeof(reason));
+	report_problem(run, path, 0, sk->what == TREEWALK_XDEV ?
+	    SCAN_OTHER_FS : sk->what == TREEWALK_LOOP ? SCAN_ERROR :
+	    SCAN_UNREADABLE, "%s", reason);
+}
+
+/* A FIFO, socket or device inside a folder: reported, never opened. */
+static void
+w_other(void *arg, const char *path, const struct stat *st)
+{
+	report_problem(arg, path, 0, SCAN_SPECIAL, "%s",
+	    safeopen_kind(st->st_mode));
+}
+
+static const struct treewalk_cb walk_cb = {
+	.step = w_step, .file = w_file, .other = w_other, .skip = w_skip,
+};
+
+/* One PATH operand: a folder is walked, anything else scanned as it is
+ * (a regular file), or reported. Links are followed, as yara does. */
+static int
+walk_operand(struct run *run, const char *path)
+{
+	struct treewalk_stats	 ts;
+	struct stat		 st;
+	char			*p;
+	int			 fd, rc;
+
+	if ((fd = open(path, O_PATH | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &st) == -1) {
+		report_problem(run, path, 1, SCAN_UNREADABLE, "%s",
+		    strerror(errno));
+		if (fd != -1)
+			(void)close(fd);
+		return 0;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		rc = treewalk_fd(fd, path, run->mt, WALK_HELPERS, &walk_cb,
+		    run, &ts);
+		(void)close(fd);
+		log_debug("%s: %" PRIu64 " files in %" PRIu64 " folders, %"
+		    PRIu64 " places not entered", path, ts.files, ts.folders,
+		    ts.skipped);
+		return rc;
+	}
+	(void)close(fd);
+	if (!S_ISREG(st.st_mode)) {
+		report_problem(run, path, 1, SCAN_SPECIAL, "%s",
+		    safeopen_kind(st.st_mode));
+		return 0;
+	}
+	if ((p = strdup(path)) == NULL) {
+		report_problem(run, path, 1, SCAN_ERROR, "out of memory");
+		return ERR_NOMEM;
+	}
+	queue_put(&run->q, -1, p, NULL, (uint64_t)st.st_size, 1);
+	return 0;
 }
 
 static int
 walk(struct run *run, char **paths)
 {
-	FTS	*fts;
-	FTSENT	*e;
-	int	 rc = 0;
+	int	i, rc = 0;
 
-	fts = fts_open(paths, FTS_PHYSICAL | FTS_COMFOLLOW | FTS_NOCHDIR,
-	    fts_cmp);
-	if (fts == NULL) {
-		log_warn("fts_open");
-		return ERR_NOMEM;
-	}
-	errno = 0;
-	while ((e = fts_read(fts)) != NULL)
-		walk_entry(run, fts, e);
-	if (errno != 0) {
-		log_warn("walking the folders");
-		rc = ERR_IO;
-	}
-	fts_close(fts);
+	for (i = 0; paths[i] != NULL && rc == 0; i++)
+		if ((rc = walk_operand(run, paths[i])) != 0)
+			log_warnx("%s: the walk stopped: %s", paths[i],
+			    vigil_strerror(rc));
 	return rc;
+}
+
+/*
+ * The queue holds a descriptor per file: raise the soft limit of open
+ * files towards the hard one for it (the other descriptors: the walk's
+ * folders, the workers', the rules), or make the queue shorter.
+ */
+static size_t
+queue_room(void)
+{
+	struct rlimit	rl;
+	rlim_t		want = QUEUE_LEN + FD_RESERVE;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return 64;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ||
+		    rl.rlim_max > want ? want : rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+		if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+			return 64;
+	}
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want)
+		return QUEUE_LEN;
+	if (rl.rlim_cur < FD_RESERVE + 64)
+		return 64;	/* a tight limit: files may be reported as
+				 * unreadable (EMFILE), nothing else */
+	return (size_t)(rl.rlim_cur - FD_RESERVE);
 }
 
 /* ---- the command ---- */
@@ -738,8 +806,13 @@ run_scan(const struct scan_opts *o, char **paths, const char *cache_dir)
 	if (o->cache != NULL && scancache_open(&run.cache, o->cache) != 0)
 		log_warnx("%s: cannot open the scan cache; scanning every "
 		    "file", o->cache);
+	if ((rc = mounttab_new(&run.mt, o->remote ? MOUNTTAB_ALL :
+	    MOUNTTAB_LOCAL)) != 0)
+		log_warnx("cannot read the mount table (%s): no other file "
+		    "system below a PATH is entered", vigil_strerror(rc));
 	if ((rc = queue_init(&run.q)) != 0)
 		goto done;
+	run.q.len = queue_room();
 	if (pthread_mutex_init(&run.out_lock, NULL) != 0) {
 		queue_destroy(&run.q);
 		rc = ERR_NOMEM;
@@ -753,6 +826,7 @@ run_scan(const struct scan_opts *o, char **paths, const char *cache_dir)
 	queue_destroy(&run.q);
 done:
 	scancache_close(run.cache);
+	mounttab_free(run.mt);
 	scanner_free(run.sc);
 	scanner_global_fini();
 	return rc != 0 || run.failed ? 1 : 0;
@@ -760,7 +834,7 @@ done:
 
 int
 scan_cmd_run(int argc, char **argv, const char *const *default_rules,
-    size_t ndefault, const char *cache_dir)
+    size_t ndefault, const char *cache_dir, int remote_fs)
 {
 	struct scan_opts	o;
 	size_t			i;
@@ -768,6 +842,8 @@ scan_cmd_run(int argc, char **argv, const char *const *default_rules,
 
 	if ((rc = parse_opts(&o, argc, argv)) != 0)
 		return cli_exit(rc);
+	if (remote_fs)
+		o.remote = 1;
 	if (o.help) {
 		printf("%s", help_head);
 		for (i = 0; i < ndefault; i++)

@@ -15,13 +15,15 @@
  * (the configured ones, config_rules_paths()); none means --rules is
  * required.
  * cache_dir: where compiled rules are cached between runs (created 0700
- * if missing); NULL: no cache. The caller has called log_init() and
+ * if missing); NULL: no cache. remote_fs: enter FUSE and network file
+ * systems below a PATH ([files] remote_filesystems; --remote-filesystems
+ * says so too). The caller has called log_init() and
  * sodium_init(); the command does its own scanner_global_init().
  */
 #ifndef VIGIL_SCAN_CMD_H
 #define VIGIL_SCAN_CMD_H
 
 int	scan_cmd_run(int argc, char **argv, const char *const *default_rules,
-	    size_t ndefault, const char *cache_dir);
+	    size_t ndefault, const char *cache_dir, int remote_fs);
 
 #endif

@@ -5,6 +5,8 @@
 # own so that nothing else on the machine meets the mount.
 #  - by default the agent never enters it: the rescan at start says so
 #    with an other_fs event, and files written elsewhere keep alerting;
+#  - `vigil-agent scan` over that folder does not enter it either, and
+#    ends;
 #  - with remote_filesystems = yes the rescan enters it and the worker
 #    that opens its file hangs in the kernel: the watchdog gives it up
 #    after twice the timeout (a stalled event), another worker scans what
@@ -65,6 +67,34 @@ check "default: no worker got stuck" [ "$(events_with scan '"stalled"')" = 0 ]
 t0=$(date +%s)
 stop_agent "$T/a"
 check "default: the agent stops at once" [ $(($(date +%s) - t0)) -le 3 ]
+
+# The one-shot command walks as the daemon does: `vigil-agent scan` over
+# the folder holding the mount ends, names the mount it did not enter and
+# still finds the file beside it (the old walk, fts, entered the mount and
+# its worker waited in open() for ever).
+cat >"$T/eicar.yar" <<'EOR'
+rule eicar_test { strings: $a = "EICAR-STANDARD-ANTIVIRUS-TEST-FILE" condition: $a }
+EOR
+"$AGENT" scan --rules "$T/eicar.yar" "$T/watched" >"$T/scan.out" \
+	2>"$T/scan.err" &
+spid=$! rc=hung
+for _ in $(seq 300); do	# 30 s; a zombie has ended too
+	st=$(cut -d' ' -f3 "/proc/$spid/stat" 2>/dev/null) || break
+	[ "$st" = Z ] && break
+	sleep 0.1
+done
+if [ "${st:-}" = Z ] || ! kill -0 "$spid" 2>/dev/null; then
+	wait "$spid"
+	rc=$?
+else
+	kill -9 "$spid"	# asleep in the kernel: reaped when the server goes
+fi
+check "scan: ends by itself beside a FUSE mount that never answers (exit 0)" \
+	[ "$rc" = 0 ]
+check "... reports the mount as not entered" \
+	grep -q "^vigil-agent scan: $T/watched/fuse: other_fs: .*FUSE" "$T/scan.err"
+check "... and finds the file beside it" \
+	grep -qx "eicar_test $T/watched/a.com" "$T/scan.out"
 
 # remote_filesystems = yes: entered; the read hangs; given up. The agent
 # then exits with a thread asleep in the kernel: LeakSanitizer's check at
