@@ -341,8 +341,8 @@ jstr(const char *s)
 	return text_json(s, strlen(s), NULL);
 }
 
-static json_t *
-jtime(int64_t t)
+json_t *
+incident_json_time(int64_t t)
 {
 	char	buf[EVENT_TS_STRLEN];
 
@@ -383,13 +383,13 @@ incident_json(const struct incident *i, int64_t now)
 	    taxonomy_resolution_name(i->resolution)) : json_null(),
 	    "reason", i->resolution ? jstr(i->reason) : json_null(),
 	    "assignee", i->assignee[0] ? jstr(i->assignee) : json_null(),
-	    "created", jtime(i->created),
-	    "first_seen", jtime(i->first_seen),
-	    "last_seen", jtime(i->last_seen),
+	    "created", incident_json_time(i->created),
+	    "first_seen", incident_json_time(i->first_seen),
+	    "last_seen", incident_json_time(i->last_seen),
 	    "alerts", (json_int_t)i->alerts,
-	    "deadline", jtime(i->deadline),
+	    "deadline", incident_json_time(i->deadline),
 	    "overdue", incident_overdue(i, now),
-	    "reported_at", jtime(i->reported_at),
+	    "reported_at", incident_json_time(i->reported_at),
 	    "reported_to", i->reported_to[0] ? jstr(i->reported_to) :
 	    json_null(),
 	    "merged_into", i->merged_into ? json_integer(i->merged_into) :
@@ -807,7 +807,7 @@ apply_reported(struct store *s, struct incident *i, const struct change *c,
 	i->reported_at = c->at;
 	(void)snprintf(i->reported_to, sizeof(i->reported_to), "%s",
 	    c->text ? c->text : "");
-	*detail = json_pack("{s:o, s:o}", "at", jtime(c->at), "to",
+	*detail = json_pack("{s:o, s:o}", "at", incident_json_time(c->at), "to",
 	    jstr(i->reported_to));
 	return *detail ? 0 : ERR_NOMEM;
 }

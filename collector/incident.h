@@ -183,5 +183,7 @@ int	incident_overdue(const struct incident *, int64_t now);
 /* The incident as a JSON object (docs/incidents.md), every string
  * escaped as TEXT_JSON; NULL when out of memory. */
 json_t	*incident_json(const struct incident *, int64_t now);
+/* Unix seconds as a JSON string "2026-11-25T10:00:00Z", null for 0. */
+json_t	*incident_json_time(int64_t t);
 
 #endif
