@@ -43,8 +43,10 @@ static const char usage_incidents[] =
 "  list [--status S] [--severity S] [--category C] [--office NAME]\n"
 "       [--agent ID|NAME] [--since T] [--overdue] [--json]\n"
 "  show ID [--json]              details, timeline, indicators, events\n"
-"  open --title T --category C --severity S [--agent ID|NAME]... [--tlp X]\n"
-"                                record an incident by hand\n"
+"  open --title T --category C --severity S [--agent ID|NAME]...\n"
+"       [--tlp X] [--detected T]  record an incident by hand (one\n"
+"                                reported by phone); its deadline runs\n"
+"                                from --detected (default: now)\n"
 "  ack ID                        new -> acknowledged\n"
 "  assign ID NAME\n"
 "  status ID STATE               acknowledged, investigating, contained,\n"
@@ -86,6 +88,7 @@ static const struct option opts[] = {
 	{ "title", required_argument, NULL, 'i' },
 	{ "tlp", required_argument, NULL, 'P' },
 	{ "head", required_argument, NULL, 'H' },
+	{ "detected", required_argument, NULL, 'd' },
 	CMD_GLOBAL_OPTS, { NULL, 0, NULL, 0 }
 };
 
@@ -105,6 +108,7 @@ struct args {
 	const char	*reason;
 	const char	*to;
 	int64_t		 at;		/* seconds */
+	int64_t		 detected;	/* seconds */
 	const char	*title;
 	int		 tlp;
 	int		 head_set;
@@ -143,7 +147,7 @@ static int	sub_reported(struct ctx *, const struct args *);
 static const struct sub subs[] = {
 	{ "list", "jsSCoaTO", 0, sub_list },
 	{ "show", "j", 1, sub_show },
-	{ "open", "jAiCSaP", 0, sub_open },
+	{ "open", "jAiCSaPd", 0, sub_open },
 	{ "ack", "jA", 1, sub_ack },
 	{ "assign", "jA", 2, sub_assign },
 	{ "status", "jA", 2, sub_status },
@@ -219,6 +223,11 @@ take(struct args *a, int ch, const char *v, const char *cmd)
 			return 0;
 		return usage_err(cmd, "--since: not a date, time or duration: "
 		    "'%s'", v);
+	case 'd':
+		if (parse_seconds(&a->detected, v) == 0)
+			return 0;
+		return usage_err(cmd, "--detected: not a date, time or "
+		    "duration: '%s'", v);
 	case 'W':
 		if (parse_seconds(&a->at, v) == 0)
 			return 0;
@@ -699,6 +708,7 @@ sub_open(struct ctx *c, const struct args *a)
 	struct incident_new	 n = { .title = a->title,
 				    .category = a->category,
 				    .severity = a->severity, .tlp = a->tlp,
+				    .detected = a->detected,
 				    .deadline_s = c->deadline_s };
 	struct store_agent	 ag;
 	struct incident		 i;
