@@ -7,6 +7,7 @@
 
 #include "cmd.h"
 #include "config.h"
+#include "err.h"
 #include "event.h"
 #include "text.h"
 
@@ -40,6 +41,18 @@ cmd_fmt_time(char *out, size_t len, int64_t t)
 		snprintf(out, len, "-");
 	else
 		strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int
+cmd_print_json(json_t *j)
+{
+	int	rc;
+
+	if (j == NULL)
+		return ERR_NOMEM;
+	rc = text_print_json(stdout, j);
+	json_decref(j);
+	return rc;
 }
 
 /* Names, addresses and versions come from agents; so "Xã Tân Phú" lines

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 struct store;
 
 /* Options every command accepts, before or after the command. */
@@ -40,6 +42,9 @@ struct cmd_host {
 int	cmd_parse_time(int64_t *out_us, const char *s);
 /* Unix seconds as "2026-11-25T10:00:00Z", "-" for 0. */
 void	cmd_fmt_time(char *out, size_t len, int64_t t);
+/* Print j as text_print_json does, then drop it (takes j; NULL, from a
+ * failed json_pack, is ERR_NOMEM). 0, ERR_NOMEM, ERR_IO. */
+int	cmd_print_json(json_t *j);
 /* s escaped for a terminal (text.h, TEXT_TERM) on stdout, left-aligned
  * in width columns counted in code points, then two spaces. */
 void	cmd_print_col(const char *s, int width);

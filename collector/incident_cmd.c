@@ -335,25 +335,13 @@ print_line(const struct incident *i, int64_t now)
 	putchar('\n');
 }
 
-static int
-print_json(json_t *j)
-{
-	int	rc;
-
-	if (j == NULL)
-		return ERR_NOMEM;
-	rc = text_print_json(stdout, j);
-	json_decref(j);
-	return rc;
-}
-
 /* The new state after a change. */
 static int
 print_state(const struct ctx *c, const struct args *a,
     const struct incident *i)
 {
 	if (a->json)
-		return print_json(incident_json(i, c->now));
+		return cmd_print_json(incident_json(i, c->now));
 	print_line(i, c->now);
 	return 0;
 }
@@ -408,7 +396,7 @@ list_one(void *arg, const struct incident *i)
 	char			 dl[64], n[24];
 
 	if (c->sub == NULL)		/* --json */
-		return print_json(incident_json(i, c->now));
+		return cmd_print_json(incident_json(i, c->now));
 	deadline_text(dl, sizeof(dl), i, c->now);
 	snprintf(n, sizeof(n), "%" PRId64, i->id);
 	cmd_print_col(n, 6);
@@ -942,7 +930,7 @@ verify_print(const struct args *a, const struct audit_report *r)
 		    "fault", r->fault ? audit_fault_name(r->fault) : NULL,
 		    "entry", r->fault ? json_integer(r->bad_seq) : json_null(),
 		    "why", r->fault ? r->why : NULL);
-		return print_json(j);
+		return cmd_print_json(j);
 	}
 	if (r->fault == AUDIT_INTACT)
 		printf("audit log intact: %" PRIu64 " entries\n", r->entries);

@@ -375,9 +375,8 @@ cmd_enroll_token(struct cli *cli, int argc, char **argv)
 		j = json_pack("{s:s, s:s, s:s, s:s, s:s}", "token", token,
 		    "fingerprint", fpr, "name", name, "office", office,
 		    "expires", exp);
-		if (j == NULL || text_print_json(stdout, j) != 0)
+		if (cmd_print_json(j) != 0)
 			return 1;
-		json_decref(j);
 	} else {
 		printf("token:       %s\nfingerprint: %s\nname:        ", token,
 		    fpr);
@@ -416,7 +415,6 @@ print_agent(void *arg, const struct store_agent *a)
 	struct agents_ctx	*ctx = arg;
 	char			 seen[32], enrolled[32];
 	json_t			*j, *hb = NULL, *hbv;
-	int			 rc;
 
 	cmd_fmt_time(seen, sizeof(seen), a->last_seen);
 	cmd_fmt_time(enrolled, sizeof(enrolled), a->enrolled);
@@ -443,11 +441,7 @@ print_agent(void *arg, const struct store_agent *a)
 	    "events", (json_int_t)a->events, "last_seq", (json_int_t)a->last_seq,
 	    "heartbeat", hbv);
 	json_decref(hb);
-	if (j == NULL)
-		return ERR_NOMEM;
-	rc = text_print_json(stdout, j);
-	json_decref(j);
-	return rc;
+	return cmd_print_json(j);
 }
 
 static int

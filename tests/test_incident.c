@@ -32,6 +32,7 @@
 #include "incident.h"
 #include "log.h"
 #include "store.h"
+#include "raw_sql.h"
 #include "store_fixture.h"
 #include "taxonomy.h"
 
@@ -612,15 +613,12 @@ test_upgrade_from_1(void **state)
 	    "DELETE FROM sqlite_sequence; PRAGMA user_version = 1";
 	struct store_fx		*f = *state;
 	struct store_agent	 a;
-	sqlite3			*db;
 	int64_t			 id;
 
 	mkagent(f->s, 1, "pc1", "office-a");
 	store_close(f->s);
 	f->s = NULL;
-	assert_int_equal(sqlite3_open(f->tf.path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, v1, NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+	raw_exec(f->tf.path, v1);
 
 	assert_int_equal(store_open(&f->s, f->tf.path), 0);
 	assert_int_equal(store_agent_get(f->s, &a, "pc1"), 0);
