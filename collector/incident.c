@@ -419,6 +419,7 @@ incident_open(struct store *s, int64_t *id, const struct incident_new *n,
 {
 	struct incident	 i;
 	sqlite3_stmt	*st;
+	json_t		*detail = NULL;
 	int64_t		 detected = n->detected ? n->detected : now;
 	int64_t		 within = n->deadline_s ? n->deadline_s :
 			    INCIDENT_DEADLINE_DEFAULT;
@@ -454,8 +455,11 @@ incident_open(struct store *s, int64_t *id, const struct incident_new *n,
 	if ((rc = run(s, st, "incident open", NULL)) != 0)
 		goto done;
 	*id = sqlite3_last_insert_rowid(db_sqlite(store_db(s)));
-	if ((rc = incident_get(s, &i, *id)) == 0)
-		rc = audit(s, now, actor, "open", *id, incident_json(&i, now));
+	if ((rc = incident_get(s, &i, *id)) == 0 &&
+	    (detail = incident_json(&i, now)) != NULL)
+		(void)json_object_del(detail, "overdue");	/* of a moment */
+	if (rc == 0)
+		rc = audit(s, now, actor, "open", *id, detail);
 done:
 	if ((rc = txn_end(s, own, rc)) != 0)
 		*id = 0;

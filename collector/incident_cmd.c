@@ -708,6 +708,8 @@ sub_open(struct ctx *c, const struct args *a)
 	if (a->title == NULL || a->category == NULL || a->severity == 0)
 		return usage_err(c->sub, "--title, --category and --severity "
 		    "are needed");
+	if (a->detected > c->now)
+		return usage_err(c->sub, "--detected: that is still to come");
 	if ((rc = db_begin(d, DB_IMMEDIATE)) != 0)
 		return rc;
 	rc = incident_open(c->st, &id, &n, c->actor, c->now);
