@@ -3,9 +3,11 @@
  *
  *   vigil-collector [-c FILE] [--data-dir DIR] [--listen ADDR:PORT] COMMAND
  *
- * Commands: run, enroll-token, agents, revoke, events. Every command but
- * run opens the store beside a running daemon (SQLite WAL), so they work
- * while it runs. Exit status: 0 success, 1 runtime failure, 2 usage.
+ * Commands: run, enroll-token, agents, revoke, events, and the incident
+ * register's incidents and audit (incident_cmd.c). Every command but run
+ * opens the store beside a running daemon (SQLite WAL), so they work
+ * while it runs. Exit status: 0 success, 1 runtime failure, 2 usage (3:
+ * audit verify found the chain broken).
  */
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -30,6 +32,8 @@
 #include <sodium.h>
 
 #include "cli.h"
+#include "cmd.h"
+#include "incident_cmd.h"
 #include "config.h"
 #include "datadir.h"
 #include "pathset.h"
@@ -58,12 +62,7 @@ struct cli {
 };
 
 /* Options every command accepts. */
-#define GLOBAL_OPTS \
-	{ "config", required_argument, NULL, 'c' }, \
-	{ "data-dir", required_argument, NULL, 'D' }, \
-	{ "listen", required_argument, NULL, 'L' }, \
-	{ "verbose", no_argument, NULL, 'v' }, \
-	{ "help", no_argument, NULL, 'h' }
+#define GLOBAL_OPTS	CMD_GLOBAL_OPTS
 
 static const char usage_main[] =
 "usage: vigil-collector [-c FILE] [--data-dir DIR] [--listen ADDR:PORT] COMMAND [ARGS]\n"
@@ -76,6 +75,10 @@ static const char usage_main[] =
 "  revoke AGENT            revoke an agent (by id or name)\n"
 "  events [--json] [--agent ID|NAME] [--type TYPE] [--since TIME] [--limit N] [--count]\n"
 "                          show stored events\n"
+"  incidents COMMAND ...   the incident register: list, show, open, ack,\n"
+"                          assign, status, note, resolve, merge, reported\n"
+"  audit verify [--json] [--head HASH]\n"
+"                          check the register's hash-chained audit log\n"
 "\n"
 "Options:\n"
 "  -c, --config FILE       configuration file (default " CONFIG_COLLECTOR_DEFAULT ")\n"
@@ -372,9 +375,8 @@ cmd_enroll_token(struct cli *cli, int argc, char **argv)
 		j = json_pack("{s:s, s:s, s:s, s:s, s:s}", "token", token,
 		    "fingerprint", fpr, "name", name, "office", office,
 		    "expires", exp);
-		if (j == NULL || text_print_json(stdout, j) != 0)
+		if (cmd_print_json(j) != 0)
 			return 1;
-		json_decref(j);
 	} else {
 		printf("token:       %s\nfingerprint: %s\nname:        ", token,
 		    fpr);
@@ -407,58 +409,24 @@ struct agents_ctx {
 	size_t	 n;
 };
 
-static void
-fmt_time(char *out, size_t len, int64_t t)
-{
-	struct tm	tm;
-	time_t		tt = (time_t)t;
-
-	if (t == 0 || gmtime_r(&tt, &tm) == NULL)
-		snprintf(out, len, "-");
-	else
-		strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-/* Print s escaped for a terminal (names, addresses and versions come
- * from agents) and left-aligned in width columns, counting UTF-8 code
- * points, not bytes, so "Xã Tân Phú" lines up with ASCII names. */
-static void
-print_col(const char *s, int width)
-{
-	char		 e[1024];
-	int		 cols = 0;
-	const char	*p;
-
-	/* a cell cut at 1 KiB is still one cell */
-	(void)text_escape(e, sizeof(e), s, strlen(s), TEXT_TERM, NULL);
-	for (p = e; *p != '\0'; p++)
-		if (((unsigned char)*p & 0xc0) != 0x80)
-			cols++;
-	fputs(e, stdout);
-	fputs("  ", stdout);		/* at least two spaces, even if too long */
-	for (; cols < width; cols++)
-		putchar(' ');
-}
-
 static int
 print_agent(void *arg, const struct store_agent *a)
 {
 	struct agents_ctx	*ctx = arg;
 	char			 seen[32], enrolled[32];
 	json_t			*j, *hb = NULL, *hbv;
-	int			 rc;
 
-	fmt_time(seen, sizeof(seen), a->last_seen);
-	fmt_time(enrolled, sizeof(enrolled), a->enrolled);
+	cmd_fmt_time(seen, sizeof(seen), a->last_seen);
+	cmd_fmt_time(enrolled, sizeof(enrolled), a->enrolled);
 	ctx->n++;
 	if (!ctx->json) {
-		print_col(a->id, 16);
-		print_col(a->name, 20);
-		print_col(a->office, 20);
-		print_col(agent_status(a, ctx->now), 10);
-		print_col(seen, 20);
-		print_col(a->addr[0] ? a->addr : "-", 22);
-		print_col(a->version[0] ? a->version : "-", 8);
+		cmd_print_col(a->id, 16);
+		cmd_print_col(a->name, 20);
+		cmd_print_col(a->office, 20);
+		cmd_print_col(agent_status(a, ctx->now), 10);
+		cmd_print_col(seen, 20);
+		cmd_print_col(a->addr[0] ? a->addr : "-", 22);
+		cmd_print_col(a->version[0] ? a->version : "-", 8);
 		printf("%" PRIu64 "\n", a->events);
 		return 0;
 	}
@@ -473,11 +441,7 @@ print_agent(void *arg, const struct store_agent *a)
 	    "events", (json_int_t)a->events, "last_seq", (json_int_t)a->last_seq,
 	    "heartbeat", hbv);
 	json_decref(hb);
-	if (j == NULL)
-		return ERR_NOMEM;
-	rc = text_print_json(stdout, j);
-	json_decref(j);
-	return rc;
+	return cmd_print_json(j);
 }
 
 static int
@@ -571,27 +535,6 @@ cmd_revoke(struct cli *cli, int argc, char **argv)
 	fputs(")\n", stdout);
 	store_agent_clear(&a);
 	return 0;
-}
-
-/* "2026-11-25", "2026-11-25T10:00:00[Z|+0700]", or a duration ago: "15m". */
-static int
-parse_since(int64_t *out, const char *s)
-{
-	char	buf[64];
-	int64_t	secs;
-
-	if (config_parse_duration(&secs, s) == 0) {
-		*out = ((int64_t)time(NULL) - secs) * 1000000;
-		return 0;
-	}
-	if (strlen(s) == 10) {
-		snprintf(buf, sizeof(buf), "%sT00:00:00Z", s);
-		s = buf;
-	} else if (strlen(s) == 19) {
-		snprintf(buf, sizeof(buf), "%sZ", s);
-		s = buf;
-	}
-	return event_parse_ts(out, s);
 }
 
 struct events_ctx {
@@ -690,9 +633,9 @@ print_event(void *arg, const struct store_row *r)
 	}
 	event_format_ts(ts, r->ts_us);
 	printf("%.19s  ", ts);
-	print_col(r->agent_name, 16);
-	print_col(r->office, 16);
-	print_col(r->type, 10);
+	cmd_print_col(r->agent_name, 16);
+	cmd_print_col(r->office, 16);
+	cmd_print_col(r->type, 10);
 	printf("%6" PRIu64 "  ", r->seq);
 	print_summary(r);
 	return 0;
@@ -733,7 +676,7 @@ cmd_events(struct cli *cli, int argc, char **argv)
 		case 'a': q.agent = optarg; break;
 		case 't': q.type = optarg; break;
 		case 's':
-			if (parse_since(&q.since_us, optarg) != 0)
+			if (cmd_parse_time(&q.since_us, optarg) != 0)
 				return usage_err("--since: not a date, time or "
 				    "duration: '%s'", optarg);
 			break;
@@ -769,6 +712,41 @@ cmd_events(struct cli *cli, int argc, char **argv)
 		return 1;
 	}
 	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* struct cmd_host for the register's commands (incident_cmd.c). */
+static int
+host_global_opt(void *ctx, int ch, const char *arg)
+{
+	return global_opt(ctx, ch, arg);
+}
+
+static int
+host_open(void *ctx, struct store **st, int64_t *deadline_s)
+{
+	struct cli	*cli = ctx;
+	int		 rc;
+
+	if ((rc = setup(cli)) != 0 || (rc = open_store(cli, st)) != 0)
+		return rc;
+	*deadline_s = cli->cfg.report_deadline_s;
+	return 0;
+}
+
+static int
+cmd_incidents(struct cli *cli, int argc, char **argv)
+{
+	const struct cmd_host	h = { cli, host_global_opt, host_open };
+
+	return incident_cmd_run(&h, argc, argv);
+}
+
+static int
+cmd_audit(struct cli *cli, int argc, char **argv)
+{
+	const struct cmd_host	h = { cli, host_global_opt, host_open };
+
+	return audit_cmd_run(&h, argc, argv);
 }
 
 static int
@@ -817,6 +795,8 @@ main(int argc, char **argv)
 		{ "agents", cmd_agents },
 		{ "revoke", cmd_revoke },
 		{ "events", cmd_events },
+		{ "incidents", cmd_incidents },
+		{ "audit", cmd_audit },
 	};
 	struct cli	cli;
 	size_t		i;

@@ -2,8 +2,11 @@
  * store.c: the collector's durable store on SQLite (see store.h).
  *
  * Three tables: tokens (BLAKE2b hashes of enrollment tokens), agents (the
- * registry) and events. PRAGMA user_version holds STORE_SCHEMA; a file
- * from a newer build is refused rather than guessed at.
+ * registry) and events; and since version 2 the incident register and
+ * its audit log, whose statements live in incident.c and audit.c.
+ * PRAGMA user_version holds STORE_SCHEMA; an older file is upgraded in
+ * one transaction, a file from a newer build is refused rather than
+ * guessed at.
  *
  * Invariants:
  * - events are unique by (agent, seq). agents.events is the number of
@@ -43,49 +46,131 @@
 #include "log.h"
 #include "store.h"
 
-#define STORE_SCHEMA		1
+#define STORE_SCHEMA		2
 #define STORE_CACHE_KIB		16384	/* page cache per connection */
 
-static const char schema_sql[] =
-	"CREATE TABLE IF NOT EXISTS tokens ("
-	" hash BLOB PRIMARY KEY NOT NULL,"
-	" name TEXT NOT NULL,"
-	" office TEXT NOT NULL,"
-	" created INTEGER NOT NULL,"
-	" expires INTEGER NOT NULL,"
-	" used INTEGER NOT NULL DEFAULT 0,"
-	" used_at INTEGER);"
-	"CREATE TABLE IF NOT EXISTS agents ("
-	" rowid INTEGER PRIMARY KEY,"
-	" id TEXT NOT NULL UNIQUE,"
-	" pub BLOB NOT NULL UNIQUE,"
-	" name TEXT NOT NULL,"
-	" office TEXT NOT NULL,"
-	" revoked INTEGER NOT NULL DEFAULT 0,"
-	" enrolled INTEGER NOT NULL,"
-	" first_seen INTEGER NOT NULL DEFAULT 0,"
-	" last_seen INTEGER NOT NULL DEFAULT 0,"
-	" last_hs_ts INTEGER NOT NULL DEFAULT 0,"
-	" addr TEXT NOT NULL DEFAULT '',"
-	" version TEXT NOT NULL DEFAULT '',"
-	" events INTEGER NOT NULL DEFAULT 0,"
-	" last_seq INTEGER NOT NULL DEFAULT 0,"
-	" heartbeat TEXT);"
-	"CREATE INDEX IF NOT EXISTS agents_name ON agents(name);"
-	/* No foreign key on agent: the per-batch counter update already
-	 * catches an unknown agent, without a lookup per row. */
-	"CREATE TABLE IF NOT EXISTS events ("
-	" id INTEGER PRIMARY KEY,"
-	" agent INTEGER NOT NULL,"
-	" seq INTEGER NOT NULL,"
-	" ts INTEGER NOT NULL,"
-	" received INTEGER NOT NULL,"
-	" type TEXT NOT NULL,"
-	" severity INTEGER NOT NULL DEFAULT 0,"
-	" body TEXT NOT NULL,"
-	" UNIQUE(agent, seq));"
-	"CREATE INDEX IF NOT EXISTS events_ts ON events(ts);"
-	"CREATE INDEX IF NOT EXISTS events_type_ts ON events(type, ts);";
+/* Version 1: tokens, agents, events. No foreign key on events.agent: the
+ * per-batch counter update already catches an unknown agent, without a
+ * lookup per row. */
+#define SCHEMA_1 \
+	"CREATE TABLE IF NOT EXISTS tokens (" \
+	" hash BLOB PRIMARY KEY NOT NULL," \
+	" name TEXT NOT NULL," \
+	" office TEXT NOT NULL," \
+	" created INTEGER NOT NULL," \
+	" expires INTEGER NOT NULL," \
+	" used INTEGER NOT NULL DEFAULT 0," \
+	" used_at INTEGER);" \
+	"CREATE TABLE IF NOT EXISTS agents (" \
+	" rowid INTEGER PRIMARY KEY," \
+	" id TEXT NOT NULL UNIQUE," \
+	" pub BLOB NOT NULL UNIQUE," \
+	" name TEXT NOT NULL," \
+	" office TEXT NOT NULL," \
+	" revoked INTEGER NOT NULL DEFAULT 0," \
+	" enrolled INTEGER NOT NULL," \
+	" first_seen INTEGER NOT NULL DEFAULT 0," \
+	" last_seen INTEGER NOT NULL DEFAULT 0," \
+	" last_hs_ts INTEGER NOT NULL DEFAULT 0," \
+	" addr TEXT NOT NULL DEFAULT ''," \
+	" version TEXT NOT NULL DEFAULT ''," \
+	" events INTEGER NOT NULL DEFAULT 0," \
+	" last_seq INTEGER NOT NULL DEFAULT 0," \
+	" heartbeat TEXT);" \
+	"CREATE INDEX IF NOT EXISTS agents_name ON agents(name);" \
+	"CREATE TABLE IF NOT EXISTS events (" \
+	" id INTEGER PRIMARY KEY," \
+	" agent INTEGER NOT NULL," \
+	" seq INTEGER NOT NULL," \
+	" ts INTEGER NOT NULL," \
+	" received INTEGER NOT NULL," \
+	" type TEXT NOT NULL," \
+	" severity INTEGER NOT NULL DEFAULT 0," \
+	" body TEXT NOT NULL," \
+	" UNIQUE(agent, seq));" \
+	"CREATE INDEX IF NOT EXISTS events_ts ON events(ts);" \
+	"CREATE INDEX IF NOT EXISTS events_type_ts ON events(type, ts);"
+
+/*
+ * Version 2: the incident register (incident.c) and its audit log
+ * (audit.c); both modules reach them through store_db(). A file of
+ * version 1 gets these tables by the upgrade below, in one transaction.
+ * audit_head is one row: the last entry's seq and hash, written in the
+ * transaction that appends it, so that a deleted last entry is seen.
+ * Statuses, categories and the like are stored as their taxonomy codes.
+ */
+#define SCHEMA_2 \
+	"CREATE TABLE IF NOT EXISTS audit (" \
+	" seq INTEGER PRIMARY KEY," \
+	" time INTEGER NOT NULL," \
+	" actor TEXT NOT NULL," \
+	" action TEXT NOT NULL," \
+	" incident INTEGER NOT NULL," \
+	" detail TEXT NOT NULL," \
+	" prev_hash BLOB NOT NULL," \
+	" hash BLOB NOT NULL);" \
+	"CREATE INDEX IF NOT EXISTS audit_incident ON audit(incident, seq);" \
+	"CREATE TABLE IF NOT EXISTS audit_head (" \
+	" one INTEGER PRIMARY KEY CHECK (one = 1)," \
+	" seq INTEGER NOT NULL," \
+	" hash BLOB NOT NULL);" \
+	"CREATE TABLE IF NOT EXISTS incidents (" \
+	" id INTEGER PRIMARY KEY AUTOINCREMENT," \
+	" title TEXT NOT NULL," \
+	" category TEXT NOT NULL," \
+	" severity INTEGER NOT NULL," \
+	" tlp TEXT NOT NULL," \
+	" status TEXT NOT NULL," \
+	" resolution TEXT NOT NULL DEFAULT ''," \
+	" reason TEXT NOT NULL DEFAULT ''," \
+	" assignee TEXT NOT NULL DEFAULT ''," \
+	" created INTEGER NOT NULL," \
+	" first_seen INTEGER NOT NULL," \
+	" last_seen INTEGER NOT NULL," \
+	" alerts INTEGER NOT NULL DEFAULT 0," \
+	" deadline INTEGER NOT NULL," \
+	" reported_at INTEGER NOT NULL DEFAULT 0," \
+	" reported_to TEXT NOT NULL DEFAULT ''," \
+	" merged_into INTEGER NOT NULL DEFAULT 0," \
+	" updated INTEGER NOT NULL);" \
+	"CREATE INDEX IF NOT EXISTS incidents_status ON incidents(status);" \
+	"CREATE INDEX IF NOT EXISTS incidents_created ON incidents(created);" \
+	"CREATE TABLE IF NOT EXISTS incident_agents (" \
+	" incident INTEGER NOT NULL REFERENCES incidents(id)," \
+	" agent INTEGER NOT NULL REFERENCES agents(rowid)," \
+	" first_seen INTEGER NOT NULL," \
+	" last_seen INTEGER NOT NULL," \
+	" PRIMARY KEY (incident, agent)) WITHOUT ROWID;" \
+	"CREATE INDEX IF NOT EXISTS incident_agents_agent" \
+	" ON incident_agents(agent);" \
+	"CREATE TABLE IF NOT EXISTS incident_indicators (" \
+	" incident INTEGER NOT NULL REFERENCES incidents(id)," \
+	" kind TEXT NOT NULL," \
+	" value TEXT NOT NULL," \
+	" first_seen INTEGER NOT NULL," \
+	" last_seen INTEGER NOT NULL," \
+	" count INTEGER NOT NULL," \
+	" PRIMARY KEY (incident, kind, value)) WITHOUT ROWID;" \
+	"CREATE INDEX IF NOT EXISTS incident_indicators_value" \
+	" ON incident_indicators(kind, value);" \
+	"CREATE TABLE IF NOT EXISTS incident_events (" \
+	" incident INTEGER NOT NULL REFERENCES incidents(id)," \
+	" event INTEGER NOT NULL REFERENCES events(id)," \
+	" PRIMARY KEY (incident, event)) WITHOUT ROWID;" \
+	"CREATE INDEX IF NOT EXISTS incident_events_event" \
+	" ON incident_events(event);" \
+	"CREATE TABLE IF NOT EXISTS incident_notes (" \
+	" id INTEGER PRIMARY KEY," \
+	" incident INTEGER NOT NULL REFERENCES incidents(id)," \
+	" time INTEGER NOT NULL," \
+	" author TEXT NOT NULL," \
+	" text TEXT NOT NULL);" \
+	"CREATE INDEX IF NOT EXISTS incident_notes_incident" \
+	" ON incident_notes(incident, id);"
+
+static const char schema_sql[] = SCHEMA_1 SCHEMA_2;
+/* upgrade[v - 1]: from version v to v + 1 */
+static const char *const schema_upgrade[STORE_SCHEMA - 1] = { SCHEMA_2 };
 
 #define AGENT_COLS \
 	"SELECT rowid, id, pub, name, office, revoked, enrolled, first_seen," \
@@ -153,6 +238,7 @@ static const struct db_spec store_spec = {
 	.pragmas = "PRAGMA cache_size = -16384",
 	.version = STORE_SCHEMA,
 	.schema = schema_sql,
+	.upgrade = schema_upgrade,
 	.sql = st_sql,
 	.n = ST_COUNT,
 };
@@ -239,6 +325,12 @@ store_close(struct store *s)
 		return;
 	db_close(s->db);
 	free(s);
+}
+
+struct db *
+store_db(struct store *s)
+{
+	return s->db;
 }
 
 int

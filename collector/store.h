@@ -33,6 +33,8 @@
 
 #include "keys.h"
 
+struct db;
+
 #define STORE_NAME_MAX		64	/* agent name, office name: bytes */
 #define STORE_VERSION_MAX	32
 #define STORE_ADDR_MAX		64
@@ -96,6 +98,10 @@ typedef int	(*store_row_cb)(void *arg, const struct store_row *);
 /* Create or open path (mode 0600), creating the schema. ERR_IO. */
 int	store_open(struct store **out, const char *path);
 void	store_close(struct store *);
+/* The connection, for the modules that keep their tables in the store
+ * (audit.c, incident.c): their statements run on it and join its
+ * transactions. Owned by the store. */
+struct db	*store_db(struct store *);
 /* 1 if another connection changed the file since the last call, else 0;
  * negative on error. Cheap (PRAGMA data_version): for a polling timer. */
 int	store_changed(struct store *);

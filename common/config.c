@@ -192,6 +192,8 @@ static const struct option collector_opts[] = {
 	    64 * KIB, 16 * GIB),
 	C("enroll", "token_ttl", parse_number, token_ttl_s, &secs,
 	    60, 365 * DAY_S),
+	C("incidents", "report_deadline", parse_number, report_deadline_s,
+	    &secs, 3600, 365 * DAY_S),
 };
 
 #undef A
@@ -255,6 +257,7 @@ static const struct collector_config collector_defaults = {
 	.queue_events = 50000,
 	.queue_bytes = 64 * MIB,
 	.token_ttl_s = 24 * 3600,
+	.report_deadline_s = 5 * DAY_S,
 };
 
 /* One file being parsed: inih's user pointer for the reader and handler. */

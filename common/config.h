@@ -113,6 +113,8 @@ struct collector_config {
 	int		 queue_events;		/* [store] queue_events, 50000 */
 	uint64_t	 queue_bytes;		/* [store] queue_bytes, 64M */
 	int		 token_ttl_s;		/* [enroll] token_ttl, 24h */
+	int		 report_deadline_s;	/* [incidents] report_deadline:
+						 * detection to report, 5d */
 };
 
 /* Defaults, then path if it exists. path NULL: the default path, which

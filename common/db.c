@@ -27,8 +27,16 @@
 #include "err.h"
 #include "log.h"
 
+/* One db_table's statements on one connection. */
+struct db_extra {
+	const struct db_table	*t;		/* borrowed, static */
+	struct db_extra		*next;
+	sqlite3_stmt		*st[];		/* t->n; NULL: unprepared */
+};
+
 struct db {
 	sqlite3			*db;
+	struct db_extra		*extra;		/* db_table_stmt's, or NULL */
 	const struct db_spec	*spec;		/* borrowed, static */
 	const char		*name;		/* "NAME PATH", after st[] */
 	int64_t			 data_version;	/* last seen by db_changed */
@@ -165,6 +173,18 @@ pragma_int(struct db *d, const char *sql, int64_t *out)
 	return rc;
 }
 
+/* 1 if every step from version v (0 < v < spec->version) up is known. */
+static int
+upgradable(const struct db_spec *sp, int64_t v)
+{
+	if (sp->upgrade == NULL)
+		return 0;
+	for (; v < sp->version; v++)
+		if (sp->upgrade[v - 1] == NULL)
+			return 0;
+	return 1;
+}
+
 /* db.h, struct db_spec. */
 static int
 schema(struct db *d)
@@ -187,6 +207,16 @@ schema(struct db *d)
 	if ((rc = pragma_int(d, "PRAGMA user_version", &v)) != 0 ||
 	    v == sp->version)
 		return db_end(d, rc);
+	(void)snprintf(set, sizeof(set), "PRAGMA user_version = %d",
+	    sp->version);
+	if (v > 0 && v < sp->version && upgradable(sp, v)) {
+		for (rc = 0; rc == 0 && v < sp->version; v++)
+			rc = db_exec_as(d, sp->upgrade[v - 1], "upgrade");
+		if (rc == 0 && (rc = db_exec_as(d, set, "upgrade")) == 0)
+			log_info("%s: schema upgraded to version %d", d->name,
+			    sp->version);
+		return db_end(d, rc);
+	}
 	if (v != 0 && !(sp->flags & DB_REPLACE)) {
 		log_warnx("%s: schema version %lld, not this build's %d",
 		    d->name, (long long)v, sp->version);
@@ -195,8 +225,6 @@ schema(struct db *d)
 	if (v != 0)
 		log_info("%s: schema version %lld, not this build's %d: made "
 		    "anew", d->name, (long long)v, sp->version);
-	(void)snprintf(set, sizeof(set), "PRAGMA user_version = %d",
-	    sp->version);
 	if ((rc = db_exec_as(d, sp->schema, "schema")) == 0)
 		rc = db_exec_as(d, set, "schema");
 	return db_end(d, rc);
@@ -276,12 +304,19 @@ fail:
 void
 db_close(struct db *d)
 {
-	size_t	i;
+	struct db_extra	*x;
+	size_t		 i;
 
 	if (d == NULL)
 		return;
 	for (i = 0; i < d->spec->n; i++)
 		sqlite3_finalize(d->st[i]);
+	while ((x = d->extra) != NULL) {
+		d->extra = x->next;
+		for (i = 0; i < x->t->n; i++)
+			sqlite3_finalize(x->st[i]);
+		free(x);
+	}
 	if (sqlite3_close(d->db) != SQLITE_OK)
 		(void)db_fail(d, "close");
 	free(d);
@@ -307,6 +342,32 @@ db_stmt(struct db *d, size_t i)
 	if (d->st[i] == NULL && db_prepare(d, &d->st[i], d->spec->sql[i]) != 0)
 		return NULL;
 	return d->st[i];
+}
+
+sqlite3_stmt *
+db_table_stmt(struct db *d, const struct db_table *t, size_t i)
+{
+	struct db_extra	*x;
+
+	if (i >= t->n)
+		fatalx("%s: no statement %zu in %s", d->name, i, t->name);
+	for (x = d->extra; x != NULL && x->t != t; x = x->next)
+		;
+	if (x == NULL) {
+		/* Catch size_t overflow */
+		if (t->n > (SIZE_MAX - sizeof(*x)) / sizeof(x->st[0]) ||
+		    (x = calloc(1, sizeof(*x) + t->n * sizeof(x->st[0]))) ==
+		    NULL) {
+			log_warnx("%s: %s: out of memory", d->name, t->name);
+			return NULL;
+		}
+		x->t = t;
+		x->next = d->extra;
+		d->extra = x;
+	}
+	if (x->st[i] == NULL && db_prepare(d, &x->st[i], t->sql[i]) != 0)
+		return NULL;
+	return x->st[i];
 }
 
 void

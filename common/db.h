@@ -65,7 +65,11 @@
  * take turns; the usual case, a file at version, costs one read and no
  * lock. Another version is refused (ERR_IO: a newer build's file, or not
  * ours), or with DB_REPLACE given schema again, which must then drop what
- * it replaces. version 0: schema, if any, is run at every open and must
+ * it replaces. upgrade, if not NULL, has version - 1 entries: upgrade[v -
+ * 1] is fixed SQL that takes a file from version v to v + 1 (NULL: no
+ * way up from v). A file at an older version v is brought up step by
+ * step in one BEGIN IMMEDIATE transaction, all or nothing, and logged.
+ * version 0: schema, if any, is run at every open and must
  * be idempotent (CREATE ... IF NOT EXISTS); the module keeps its own
  * marks.
  * Statements: sql[0 .. n-1], each prepared once by db_open, which checks
@@ -80,6 +84,22 @@ struct db_spec {
 	const char		 *pragmas;
 	int			  version;	/* PRAGMA user_version */
 	const char		 *schema;
+	const char *const	 *upgrade;	/* [version - 1] or NULL */
+	const char *const	 *sql;
+	size_t			  n;
+};
+
+/*
+ * The statements of a module that keeps its tables in another module's
+ * file (the incident register and audit log in the collector's store):
+ * described once, static, and prepared on a connection's first use of
+ * each, kept until db_close.
+ *
+ *	static const struct db_table audit_table = { "audit", sql, ST_COUNT };
+ *	st = db_table_stmt(d, &audit_table, ST_APPEND);	(NULL: logged)
+ */
+struct db_table {
+	const char		 *name;
 	const char *const	 *sql;
 	size_t			  n;
 };
@@ -102,6 +122,11 @@ int	db_prepare(struct db *, sqlite3_stmt **out, const char *sql);
 /* Statement i (< spec->n), prepared. NULL, logged, only with DB_LAZY when
  * it cannot be prepared now; never NULL otherwise. */
 sqlite3_stmt	*db_stmt(struct db *, size_t i);
+/* Statement i (< t->n) of t, prepared on this connection's first use;
+ * NULL, logged, when it cannot be prepared (or memory is short). A
+ * connection holds the tables it was asked for in a list: the lookup is
+ * a pointer comparison per table. */
+sqlite3_stmt	*db_table_stmt(struct db *, const struct db_table *t, size_t i);
 /* Reset st and clear its bindings; takes NULL. Call it as soon as a
  * statement's rows are read: one left mid-step keeps a WAL read snapshot
  * open, hiding other processes' commits and holding back checkpoints. */

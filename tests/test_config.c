@@ -184,6 +184,7 @@ collector_expected(struct collector_config *c)
 	c->queue_events = 50000;
 	c->queue_bytes = 64 << 20;
 	c->token_ttl_s = 24 * 3600;
+	c->report_deadline_s = 5 * 86400;
 }
 
 /* Field by field: string buffers may hold old bytes past their NUL. */
@@ -246,6 +247,7 @@ assert_collector_eq(const struct collector_config *a,
 	assert_int_equal(a->queue_events, b->queue_events);
 	assert_int_equal(a->queue_bytes, b->queue_bytes);
 	assert_int_equal(a->token_ttl_s, b->token_ttl_s);
+	assert_int_equal(a->report_deadline_s, b->report_deadline_s);
 }
 
 /* ---- value parsers ---- */
@@ -803,6 +805,14 @@ test_number_ranges(void **state)
 		{ "enroll", "token_ttl", "59s", BAD, CF(token_ttl_s), 0 },
 		{ "enroll", "token_ttl", "366d", BAD, CF(token_ttl_s), 0 },
 		{ "enroll", "token_ttl", "", BAD, CF(token_ttl_s), 0 },
+		{ "incidents", "report_deadline", "5d", OK,
+		    CF(report_deadline_s), 5 * 86400 },
+		{ "incidents", "report_deadline", "1h", OK,
+		    CF(report_deadline_s), 3600 },
+		{ "incidents", "report_deadline", "59m", BAD,
+		    CF(report_deadline_s), 0 },
+		{ "incidents", "report_deadline", "366d", BAD,
+		    CF(report_deadline_s), 0 },
 		{ "agent", "log_level", "error", OK, AF(log_level),
 		    LOG_LVL_ERROR },
 		{ "agent", "log_level", "warn", OK, AF(log_level),

@@ -263,6 +263,19 @@ static const struct db_spec t_v4_cache = {
 	.schema = "DROP TABLE IF EXISTS d; DROP TABLE IF EXISTS t;" T_SCHEMA,
 	.sql = t_sql, .n = Q_N,
 };
+/* a later build that knows the way up from 3 (and from 2: not there) */
+static const char *const t_up[] = { NULL, NULL,
+    "CREATE TABLE u(k INTEGER PRIMARY KEY)" };
+static const struct db_spec t_v4_up = {
+	.name = "t", .version = 4, .schema = T_SCHEMA
+	    "CREATE TABLE u(k INTEGER PRIMARY KEY);",
+	.upgrade = t_up, .sql = t_sql, .n = Q_N,
+};
+static const char *const t_up_bad[] = { NULL, NULL, "CREATE TABLE t(x)" };
+static const struct db_spec t_v4_up_bad = {
+	.name = "t", .version = 4, .schema = T_SCHEMA,
+	.upgrade = t_up_bad, .sql = t_sql, .n = Q_N,
+};
 static const char *const bad_sql[] = { "SELECT nope FROM t" };
 static const struct db_spec t_bad = {
 	.name = "t", .version = 3, .schema = T_SCHEMA,
@@ -420,6 +433,65 @@ test_schema(void **state)
 	assert_int_equal(one_int(d, "PRAGMA user_version"), 4);
 	assert_int_equal(one_int(d, "SELECT count(*) FROM t"), 0);
 	db_close(d);
+}
+
+/* An older file is brought up in one transaction, keeping its rows; a
+ * step that fails leaves it as it was; a file with no way up is refused.
+ * A second module's statements on the same connection (db_table_stmt). */
+static void
+test_upgrade(void **state)
+{
+	static const char *const u_sql[] = { "INSERT INTO u(k) VALUES (?1)",
+	    "SELECT count(*) FROM u", "SELECT nope FROM u" };
+	static const struct db_table u_table = { "u", u_sql, 3 };
+	struct tmpfile	*f = *state;
+	struct call	 c = { .path = f->path };
+	struct db	*d;
+	sqlite3_stmt	*st;
+	char		*log;
+
+	assert_int_equal(db_open(&d, f->path, &t_spec), 0);
+	assert_int_equal(put(d, 1, "one"), 0);
+	db_close(d);
+
+	c.spec = &t_v4_up_bad;		/* the step fails: nothing changes */
+	log = logged(&c, call_open);
+	assert_int_equal(c.rc, ERR_IO);
+	assert_non_null(strstr(log, "upgrade"));
+	free(log);
+	assert_int_equal(db_open(&d, f->path, &t_spec), 0);
+	assert_int_equal(one_int(d, "PRAGMA user_version"), 3);
+	db_close(d);
+
+	c.spec = &t_v4_up;
+	log = logged(&c, call_open);
+	assert_int_equal(c.rc, 0);
+	assert_non_null(strstr(log, "schema upgraded to version 4"));
+	free(log);
+	d = c.out;
+	assert_int_equal(one_int(d, "PRAGMA user_version"), 4);
+	assert_int_equal(one_int(d, "SELECT count(*) FROM t"), 1);
+
+	assert_non_null(st = db_table_stmt(d, &u_table, 0));
+	assert_ptr_equal(db_table_stmt(d, &u_table, 0), st);	/* kept */
+	sqlite3_bind_int64(st, 1, 7);
+	assert_int_equal(db_run(d, st, "u put"), 0);
+	assert_non_null(st = db_table_stmt(d, &u_table, 1));
+	assert_int_equal(db_row(d, st, "u count"), 0);
+	assert_int_equal(sqlite3_column_int64(st, 0), 1);
+	db_done(st);
+	assert_null(db_table_stmt(d, &u_table, 2));	/* logged, NULL */
+	db_close(d);			/* finalizes them: no leak (ASan) */
+
+	/* no way up from 2 */
+	assert_int_equal(db_open(&d, f->path, NULL), 0);
+	assert_int_equal(db_exec(d, "PRAGMA user_version = 2"), 0);
+	db_close(d);
+	c.spec = &t_v4_up;
+	c.out = NULL;
+	free(logged(&c, call_open));
+	assert_int_equal(c.rc, ERR_IO);
+	assert_null(c.out);
 }
 
 /* A file of this version is settled without the write lock: a CLI opens
@@ -694,6 +766,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_swap_race, tmpdir_setup,
 		    tmpdir_teardown),
 		T(test_schema),
+		T(test_upgrade),
 		T(test_open_beside_writer),
 		T(test_prepare_fails),
 		T(test_lazy),

@@ -30,6 +30,7 @@
 
 #include "err.h"
 #include "log.h"
+#include "raw_sql.h"
 #include "spool.h"
 #include "testutil.h"
 
@@ -120,16 +121,6 @@ raw_int(const char *path, const char *sql)
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	return v;
-}
-
-static void
-raw_exec(const char *path, const char *sql)
-{
-	sqlite3	*db;
-
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
 }
 
 /* The stored counters agree with the rows they count. */
