@@ -8,7 +8,8 @@
  * TREEWALK_HELPERS_MAX helpers are the same calls in the same order, and
  * they are what a naive model says: every regular file once, with the
  * folder descriptor that opens it, each FIFO to other(), no link, nothing
- * excluded, each file below its folder and after it (depth first). Then:
+ * excluded, each folder's lines together (depth first), and the
+ * entries of a folder in byte order of their names. Then:
  * a walk stopped half-way (from the first and from a late entry) with
  * helpers busy frees everything (ASan's leak check), folders nested
  * deeper than TREEWALK_DEPTH are reported once, not walked, a folder
@@ -138,6 +139,7 @@ static const struct treewalk_cb cbs = {
 struct gen {
 	uint64_t	 rng;
 	size_t		 files, dirs;
+	size_t		 big;		/* folders over TREEWALK_LIST */
 };
 
 /* xorshift64: the same trees on every run */
@@ -171,6 +173,7 @@ make_tree(struct gen *g, const char *dir, int depth)
 	/* now and then a folder longer than one batch */
 	n = rng_below(&g->rng, 8) == 0 ? TREEWALK_LIST + 37 :
 	    rng_below(&g->rng, 12);
+	g->big += n > TREEWALK_LIST;
 	for (i = 0; i < n; i++) {
 		(void)snprintf(path, sizeof(path), "%s/f%zu", dir, i);
 		k = (int)rng_below(&g->rng, 40);
@@ -257,7 +260,7 @@ struct span {
 };
 
 static void
-check_depth_first(const struct seen *s)
+check_depth_first(const struct seen *s, size_t big)
 {
 	struct span	*v = NULL;
 	size_t		 nv = 0, i, k;
@@ -287,6 +290,18 @@ check_depth_first(const struct seen *s)
 		if (v[k].last - v[k].first + 1 != v[k].count)
 			fail_msg("%s: its lines are not together", v[k].path);
 	free(v);
+	/* consecutive lines of one folder: in name order (a folder of more
+	 * than TREEWALK_LIST entries may restart once, at its second
+	 * batch) */
+	for (i = 1, k = 0; i < s->n; i++) {
+		const char	*a = s->lines[i - 1] + 2, *b = s->lines[i] + 2;
+		size_t		 la = (size_t)(strrchr(a, '/') - a);
+		size_t		 lb = (size_t)(strrchr(b, '/') - b);
+
+		if (la == lb && strncmp(a, b, la) == 0 && strcmp(a, b) > 0)
+			k++;
+	}
+	assert_true(k <= big);
 }
 
 static void
@@ -319,7 +334,7 @@ test_same_with_helpers(void **state)
 		make_tree(&g, root, trees < 3 ? 3 : 5);
 		base.exclude = trees % 2 ? "skipme" : NULL;
 		walk_seen(&base, root, 0);
-		check_depth_first(&base);
+		check_depth_first(&base, g.big);
 		for (h = 0; h < sizeof(helpers) / sizeof(*helpers); h++) {
 			memset(&other, 0, sizeof(other));
 			other.exclude = base.exclude;
@@ -351,7 +366,7 @@ static void
 test_stop(void **state)
 {
 	struct tmpdir		*t = *state;
-	struct gen		 g = { 0x1234, 0, 0 };
+	struct gen		 g = { 0x1234, 0, 0, 0 };
 	struct treewalk_stats	 st;
 	struct seen		 s;
 	char			 root[PATH_MAX];

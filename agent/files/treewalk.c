@@ -67,10 +67,22 @@
 enum { E_FILE, E_DIR, E_SKIP, E_OTHER };
 enum { D_NEW, D_PENDING, D_LISTING, D_LISTED };
 
+/* What statx said of an entry, in 72 bytes (a struct stat takes 144,
+ * and up to TREEWALK_AHEAD_ENTRIES are held). */
+struct fstate {
+	uint64_t	 dev, ino, size;
+	int64_t		 mtime_s, ctime_s;
+	uint32_t	 mtime_ns, ctime_ns;
+	uint32_t	 mode, nlink, uid, gid;
+};
+
 struct ent {
-	struct stat		 st;		/* E_FILE, E_OTHER */
-	struct dir		*sub;		/* E_DIR, owned until walked */
-	struct treewalk_skipped	 sk;		/* E_SKIP */
+	union {
+		struct fstate		 fs;	/* E_FILE, E_OTHER */
+		struct dir		*sub;	/* E_DIR, owned until
+						 * walked */
+		struct treewalk_skipped	 sk;	/* E_SKIP */
+	} u;
 	size_t			 name;		/* offset in dir.names */
 	int			 kind;
 };
@@ -138,20 +150,36 @@ struct walk {
 };
 
 static void
-to_stat(struct stat *st, const struct statx *sx)
+to_fstate(struct fstate *fs, const struct statx *sx)
+{
+	fs->dev = makedev(sx->stx_dev_major, sx->stx_dev_minor);
+	fs->ino = sx->stx_ino;
+	fs->size = sx->stx_size;
+	fs->mtime_s = sx->stx_mtime.tv_sec;
+	fs->mtime_ns = sx->stx_mtime.tv_nsec;
+	fs->ctime_s = sx->stx_ctime.tv_sec;
+	fs->ctime_ns = sx->stx_ctime.tv_nsec;
+	fs->mode = sx->stx_mode;
+	fs->nlink = sx->stx_nlink;
+	fs->uid = sx->stx_uid;
+	fs->gid = sx->stx_gid;
+}
+
+static void
+to_stat(struct stat *st, const struct fstate *fs)
 {
 	memset(st, 0, sizeof(*st));
-	st->st_dev = makedev(sx->stx_dev_major, sx->stx_dev_minor);
-	st->st_ino = (ino_t)sx->stx_ino;
-	st->st_mode = sx->stx_mode;
-	st->st_nlink = sx->stx_nlink;
-	st->st_uid = sx->stx_uid;
-	st->st_gid = sx->stx_gid;
-	st->st_size = (off_t)sx->stx_size;
-	st->st_mtim.tv_sec = sx->stx_mtime.tv_sec;
-	st->st_mtim.tv_nsec = sx->stx_mtime.tv_nsec;
-	st->st_ctim.tv_sec = sx->stx_ctime.tv_sec;
-	st->st_ctim.tv_nsec = sx->stx_ctime.tv_nsec;
+	st->st_dev = (dev_t)fs->dev;
+	st->st_ino = (ino_t)fs->ino;
+	st->st_mode = (mode_t)fs->mode;
+	st->st_nlink = (nlink_t)fs->nlink;
+	st->st_uid = (uid_t)fs->uid;
+	st->st_gid = (gid_t)fs->gid;
+	st->st_size = (off_t)fs->size;
+	st->st_mtim.tv_sec = (time_t)fs->mtime_s;
+	st->st_mtim.tv_nsec = (long)fs->mtime_ns;
+	st->st_ctim.tv_sec = (time_t)fs->ctime_s;
+	st->st_ctim.tv_nsec = (long)fs->ctime_ns;
 }
 
 /* Room in b for need bytes: 0 or ERR_NOMEM. */
@@ -310,7 +338,8 @@ dir_free(struct dir *r)
 	if (r == NULL)
 		return;
 	for (i = 0; i < r->n; i++)
-		dir_free(r->ents[i].sub);
+		if (r->ents[i].kind == E_DIR)
+			dir_free(r->ents[i].u.sub);
 	if (r->d != NULL)
 		(void)closedir(r->d);		/* and fd */
 	else if (r->fd != -1)
@@ -458,14 +487,14 @@ list_entry(struct walk *w, struct dir *r, const char *name,
 			return 0;	/* gone since the listing */
 		if ((e = ent_add(r, name, E_SKIP)) == NULL)
 			return ERR_NOMEM;
-		skipped(&e->sk, TREEWALK_UNREADABLE, SAFEOPEN_ERRNO, errno, 0,
+		skipped(&e->u.sk, TREEWALK_UNREADABLE, SAFEOPEN_ERRNO, errno, 0,
 		    0);
 		return 0;
 	}
 	if (S_ISDIR(sx.stx_mode) && r->depth >= TREEWALK_DEPTH) {
 		if ((e = ent_add(r, name, E_SKIP)) == NULL)
 			return ERR_NOMEM;
-		skipped(&e->sk, TREEWALK_DEEP, SAFEOPEN_ERRNO, ELOOP, S_IFDIR,
+		skipped(&e->u.sk, TREEWALK_DEEP, SAFEOPEN_ERRNO, ELOOP, S_IFDIR,
 		    0);
 		return 0;
 	}
@@ -478,7 +507,7 @@ list_entry(struct walk *w, struct dir *r, const char *name,
 			dir_free(sub);
 			return ERR_NOMEM;
 		}
-		e->sub = sub;
+		e->u.sub = sub;
 		return 0;
 	}
 	if (S_ISLNK(sx.stx_mode))
@@ -488,7 +517,7 @@ list_entry(struct walk *w, struct dir *r, const char *name,
 			return 0;
 		if ((e = ent_add(r, name, E_OTHER)) == NULL)
 			return ERR_NOMEM;
-		to_stat(&e->st, &sx);
+		to_fstate(&e->u.fs, &sx);
 		return 0;
 	}
 	/* a file mounted over a name (a bind mount): another file system */
@@ -497,12 +526,12 @@ list_entry(struct walk *w, struct dir *r, const char *name,
 	    !mounttab_enter(w->mt, sx.stx_mnt_id, &kind))) {
 		if ((e = ent_add(r, name, E_SKIP)) == NULL)
 			return ERR_NOMEM;
-		skipped(&e->sk, TREEWALK_XDEV, SAFEOPEN_XDEV, 0, 0, kind);
+		skipped(&e->u.sk, TREEWALK_XDEV, SAFEOPEN_XDEV, 0, 0, kind);
 		return 0;
 	}
 	if ((e = ent_add(r, name, E_FILE)) == NULL)
 		return ERR_NOMEM;
-	to_stat(&e->st, &sx);
+	to_fstate(&e->u.fs, &sx);
 	return 0;
 }
 
@@ -526,10 +555,34 @@ dir_read(struct dir *r)
  * freed): up to TREEWALK_LIST, read into r->ents. Excluded entries are
  * left out here, on the lister's thread. Sets eof, read_err, nomem.
  */
+static int
+ent_cmp(const void *a, const void *b, void *names)
+{
+	return strcmp((const char *)names + ((const struct ent *)a)->name,
+	    (const char *)names + ((const struct ent *)b)->name);
+}
+
+/* The batch in the order of its names (byte order, as fts and ls -f
+ * would give; readdir's own order is a hash's on ext4), and
+ * its subfolders' places in walk order after the batches before. */
+static void
+batch_sort(struct dir *r, size_t base)
+{
+	size_t	i;
+
+	if (r->n < 2)
+		return;
+	qsort_r(r->ents, r->n, sizeof(*r->ents), ent_cmp, r->names);
+	for (i = 0; i < r->n; i++)
+		if (r->ents[i].kind == E_DIR)
+			r->ents[i].u.sub->idx = base + i;
+}
+
 static void
 list_batch(struct walk *w, struct dir *r, struct pbuf *path)
 {
 	struct dirent	*de;
+	size_t		 base = r->nlisted;
 
 	r->n = 0;
 	r->nlen = 0;
@@ -539,6 +592,7 @@ list_batch(struct walk *w, struct dir *r, struct pbuf *path)
 			r->read_err = errno;
 			r->eof = 1;
 			dir_read(r);
+			batch_sort(r, base);
 			return;
 		}
 		if (strcmp(de->d_name, ".") == 0 ||
@@ -553,6 +607,7 @@ list_batch(struct walk *w, struct dir *r, struct pbuf *path)
 			goto nomem;
 		r->nlisted++;
 	}
+	batch_sort(r, base);
 	return;
 nomem:
 	r->nomem = 1;
@@ -585,9 +640,9 @@ listed(struct walk *w, struct dir *r)
 	/* a subfolder that cannot be queued stays D_NEW: the walk lists
 	 * it when it gets there */
 	for (i = 0; i < r->n && w->max > 0; i++)
-		if (r->ents[i].sub != NULL && heap_push(w,
-		    r->ents[i].sub) == 0)
-			r->ents[i].sub->state = D_PENDING;
+		if (r->ents[i].kind == E_DIR && r->ents[i].u.sub != NULL &&
+		    heap_push(w, r->ents[i].u.sub) == 0)
+			r->ents[i].u.sub->state = D_PENDING;
 	(void)pthread_cond_broadcast(&w->done);
 	if (room(w))
 		(void)pthread_cond_broadcast(&w->work);
@@ -722,6 +777,7 @@ static int
 walk_entry(struct walk *w, struct dir *r, struct ent *e)
 {
 	struct dir	*sub;
+	struct stat	 st;
 
 	if (w->cb->step(w->arg, w->path.p)) {
 		w->st->stopped = 1;
@@ -730,18 +786,20 @@ walk_entry(struct walk *w, struct dir *r, struct ent *e)
 	switch (e->kind) {
 	case E_FILE:
 		w->st->files++;
+		to_stat(&st, &e->u.fs);
 		w->cb->file(w->arg, r->fd, r->names + e->name, w->path.p,
-		    strlen(w->path.p), &e->st);
+		    strlen(w->path.p), &st);
 		break;
 	case E_SKIP:
-		report(w, w->path.p, &e->sk);
+		report(w, w->path.p, &e->u.sk);
 		break;
 	case E_OTHER:
-		w->cb->other(w->arg, w->path.p, &e->st);
+		to_stat(&st, &e->u.fs);
+		w->cb->other(w->arg, w->path.p, &st);
 		break;
 	default:
-		sub = e->sub;
-		e->sub = NULL;		/* the walk's now */
+		sub = e->u.sub;
+		e->u.sub = NULL;	/* the walk's now */
 		enter(w, sub);
 		break;
 	}

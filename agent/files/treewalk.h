@@ -22,16 +22,19 @@
  * of the walk (open, read, statx each entry), so that a tree whose
  * metadata is not in memory is read with several requests in flight
  * instead of one at a time. The walk itself stays on the calling thread:
- * file(), skip() and step() are called there only, in the order of a
- * depth-first walk that meets each folder's entries as the folder lists
- * them and enters a subfolder where it is listed, whatever the number of
- * helpers. excluded() is asked by whichever thread lists the folder
+ * file(), other(), skip() and step() are called there only, in the
+ * order of a depth-first walk that meets each folder's entries in byte
+ * order of their names (in batches of TREEWALK_LIST: a larger folder is
+ * sorted batch by batch) and enters a subfolder where it comes, whatever
+ * the number of helpers. (The order matters beyond tidiness: which files
+ * a scan has in hand together sets its peak memory, and readdir's order
+ * on ext4 is a hash's.) excluded() is asked by whichever thread lists the folder
  * holding the path, helpers included: it must be safe to call from any
  * thread, at the same time as the other callbacks.
  *
  * Memory and descriptors: the folders listed ahead (at most
  * TREEWALK_AHEAD_DIRS, holding at most TREEWALK_AHEAD_ENTRIES entries,
- * about 200 bytes each, between them), plus the folders from the start
+ * about 100 bytes each, between them), plus the folders from the start
  * to the current one (one descriptor and up to TREEWALK_LIST entries
  * each). Load: one readdir per entry, a statx per entry, an openat2 per
  * folder; with helpers, a lock and a wake-up per folder.
