@@ -448,6 +448,8 @@ load_row(struct correlate *c, sqlite3_stmt *st)
 		return 0;
 	if ((s = spread_of(c, k, (size_t)len, &made)) == NULL)
 		return ERR_NOMEM;
+	if (s->touched < e->touched)	/* a list alone is kept as long */
+		s->touched = s->saved = e->touched;
 	return spread_add(s, e->agent);
 }
 
@@ -807,7 +809,8 @@ spread(struct correlate *c, const struct correlate_in *in, const char *x,
 		return 0;
 	if ((s = spread_of(c, a->key, a->klen, &made)) == NULL)
 		return ERR_NOMEM;
-	if ((rc = spread_add(s, agent)) != 0)
+	if ((rc = spread_add(s, agent)) != 0 ||
+	    (rc = touch(c, s, now, 0)) != 0)	/* pruned by touched */
 		return rc;
 	if (s->ref == 0 && *sid != 0)	/* another indicator's, this alert */
 		s->ref = *sid;

@@ -346,6 +346,8 @@ test_spread(void **state)
 	start(f, NOW);
 	feed1(f, a[0], yara(NOW - 2 * HOUR, "Worm_X", 31, NULL, ""), NOW);
 	feed1(f, a[1], yara(NOW, "Worm_X", 31, NULL, ""), NOW);
+	tick(f, NOW + 5);	/* prunes nothing of the last hour */
+	start(f, NOW + 5);	/* nor does a restart */
 	feed1(f, a[2], yara(NOW + 10, "Worm_X", 31, NULL, ""), NOW + 10);
 	l = incidents(f);
 	assert_int_equal(l->n, 3);		/* a[0] is too old */
