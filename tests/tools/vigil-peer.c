@@ -108,6 +108,7 @@ struct opts {
 	uint64_t		 pad;		/* extra bytes per event */
 	uint64_t		 timeout_s;	/* 0: the command's default */
 	int			 compress;
+	int			 alert;		/* load: YARA alerts */
 	struct peer_addr	 addr;
 };
 
@@ -741,6 +742,45 @@ test_event(uint64_t n, size_t pad, int broken, size_t *len)
 	}
 	if ((s = event_dump(ev, len)) != NULL && broken)
 		s[--*len] = '\0';
+done:
+	json_decref(ev);
+	free(padstr);
+	return s;
+}
+
+/* The load of --alert: a YARA file alert as the agent's scanner makes
+ * one (docs/events.md), the same rule and file every time (one scan's
+ * storm), padded like test_event. malloc'd; NULL on failure. */
+static char *
+alert_event(size_t pad, size_t *len)
+{
+	json_t	*ev;
+	char	*s = NULL, *padstr = NULL;
+
+	if ((ev = event_build("alert")) == NULL)
+		return NULL;
+	if (json_object_set_new(ev, "alert", json_pack("{s:s, s:i, s:i, s:i,"
+	    " s:s, s:s, s:i}", "action", "allowed", "gid", 2, "signature_id",
+	    1224481223, "rev", 1, "signature", "Webshell_PHP_Eval_Request",
+	    "category", "Webshell", "severity", 1)) != 0 ||
+	    json_object_set_new(ev, "file", json_pack("{s:s, s:i, s:s}",
+	    "path", "/var/www/upload/x.php", "size", 29, "sha256",
+	    "c59d98cc821e32fa3a0adbaaa71be19ffdc3346560d56a44a23b2b00da6975cf"))
+	    != 0 || json_object_set_new(ev, "yara", json_pack("{s:s, s:s,"
+	    " s:[], s:{s:i, s:s}, s:[s, s]}", "rule",
+	    "Webshell_PHP_Eval_Request", "namespace", "webshell_php.yar",
+	    "tags", "meta", "severity", 1, "category", "Webshell", "strings",
+	    "$php", "$run")) != 0)
+		goto done;
+	if (pad > 0) {
+		if ((padstr = malloc(pad + 1)) == NULL)
+			goto done;
+		memset(padstr, 'x', pad);
+		padstr[pad] = '\0';
+		if (json_object_set_new(ev, "pad", json_string(padstr)) != 0)
+			goto done;
+	}
+	s = event_dump(ev, len);
 done:
 	json_decref(ev);
 	free(padstr);
@@ -2489,7 +2529,8 @@ cmd_load(struct opts *o)
 	raise_nofile((rlim_t)o->agents + 64);
 	if (fetch_collector_key(&o->addr, ld.cpub, clock_mono_ms() +
 	    ATTACK_TIMEOUT_S * 1000) != 0 ||
-	    (ld.json = test_event(0, (size_t)o->pad, 0, &ld.jlen)) == NULL ||
+	    (ld.json = o->alert ? alert_event((size_t)o->pad, &ld.jlen) :
+	    test_event(0, (size_t)o->pad, 0, &ld.jlen)) == NULL ||
 	    load_template(&ld, o->batch) != 0 ||
 	    (ws = calloc(o->agents, sizeof(*ws))) == NULL)
 		goto done;
@@ -2534,6 +2575,7 @@ static const char usage_text[] =
 "                  [--conns N] [--start SEQ]\n"
 "       vigil-peer load --collector ADDR --keys DIR --agents N --events M\n"
 "                  [--batch B] [--seconds S] [--start SEQ] [--pad P]\n"
+"                  [--alert]\n"
 "                  [--compress]\n"
 "       vigil-peer ping --collector ADDR --key FILE --count N [--pad P]\n"
 "                  [--start SEQ]   (ACK latency of one-event batches, JSON)\n"
@@ -2619,6 +2661,7 @@ parse_opts(struct opts *o, int argc, char **argv)
 		{ "pad", required_argument, NULL, 'p' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "compress", no_argument, NULL, 'z' },
+		{ "alert", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -2655,6 +2698,7 @@ parse_opts(struct opts *o, int argc, char **argv)
 		case 't': rc = opt_number(&o->timeout_s, "timeout", optarg, 1,
 		    86400); break;
 		case 'z': o->compress = 1; break;
+		case 'L': o->alert = 1; break;
 		case 'h': fputs(usage_text, stdout); exit(0);
 		default: return usage_help();
 		}
