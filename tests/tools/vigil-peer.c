@@ -717,6 +717,24 @@ agent_connect(struct link *l, const struct peer_addr *a, struct ident *id,
  * Events, batches and acknowledgements
  */
 
+/* o["pad"] = pad bytes of 'x' (none for 0). 0, or -1 on failure. */
+static int
+pad_set(json_t *o, size_t pad)
+{
+	char	*p;
+	int	 rc;
+
+	if (pad == 0)
+		return 0;
+	if ((p = malloc(pad + 1)) == NULL)
+		return -1;
+	memset(p, 'x', pad);
+	p[pad] = '\0';
+	rc = json_object_set_new(o, "pad", json_string(p)) != 0 ? -1 : 0;
+	free(p);
+	return rc;
+}
+
 /* One test event: event_build("test") plus {"test": {"n": n}} and, with
  * pad, a string of pad bytes. broken: the text loses its closing brace,
  * which no JSON parser accepts. malloc'd; NULL on failure. */
@@ -724,7 +742,7 @@ static char *
 test_event(uint64_t n, size_t pad, int broken, size_t *len)
 {
 	json_t	*ev, *t;
-	char	*s = NULL, *padstr = NULL;
+	char	*s = NULL;
 
 	if ((ev = event_build("test")) == NULL)
 		return NULL;
@@ -732,19 +750,12 @@ test_event(uint64_t n, size_t pad, int broken, size_t *len)
 		goto done;
 	if (json_object_set_new(ev, "test", t) != 0)
 		goto done;
-	if (pad > 0) {
-		if ((padstr = malloc(pad + 1)) == NULL)
-			goto done;
-		memset(padstr, 'x', pad);
-		padstr[pad] = '\0';
-		if (json_object_set_new(t, "pad", json_string(padstr)) != 0)
-			goto done;
-	}
+	if (pad_set(t, pad) != 0)
+		goto done;
 	if ((s = event_dump(ev, len)) != NULL && broken)
 		s[--*len] = '\0';
 done:
 	json_decref(ev);
-	free(padstr);
 	return s;
 }
 
@@ -755,7 +766,7 @@ static char *
 alert_event(size_t pad, size_t *len)
 {
 	json_t	*ev;
-	char	*s = NULL, *padstr = NULL;
+	char	*s = NULL;
 
 	if ((ev = event_build("alert")) == NULL)
 		return NULL;
@@ -772,18 +783,10 @@ alert_event(size_t pad, size_t *len)
 	    "tags", "meta", "severity", 1, "category", "Webshell", "strings",
 	    "$php", "$run")) != 0)
 		goto done;
-	if (pad > 0) {
-		if ((padstr = malloc(pad + 1)) == NULL)
-			goto done;
-		memset(padstr, 'x', pad);
-		padstr[pad] = '\0';
-		if (json_object_set_new(ev, "pad", json_string(padstr)) != 0)
-			goto done;
-	}
-	s = event_dump(ev, len);
+	if (pad_set(ev, pad) == 0)
+		s = event_dump(ev, len);
 done:
 	json_decref(ev);
-	free(padstr);
 	return s;
 }
 
