@@ -52,6 +52,10 @@ enum {
 	I_INDICATORS,
 	I_EVENTS,
 	I_NOTES,
+	I_AGENT_NEW,
+	I_AGENT_SPAN,
+	I_IND_NEW,
+	I_IND_COUNT,
 	I_COUNT
 };
 
@@ -129,6 +133,21 @@ static const char *const inc_sql[I_COUNT] = {
 	    " ORDER BY e.ts, e.id",
 	[I_NOTES] = "SELECT id, time, author, text FROM incident_notes"
 	    " WHERE incident = ?1 ORDER BY id",
+	/* the bulk link: a new row (changes() says whether it was), then
+	 * the span and count of one that was there */
+	[I_AGENT_NEW] = "INSERT INTO incident_agents(incident, agent,"
+	    " first_seen, last_seen) VALUES (?1, ?2, ?3, ?4)"
+	    " ON CONFLICT DO NOTHING",
+	[I_AGENT_SPAN] = "UPDATE incident_agents SET"
+	    " first_seen = min(first_seen, ?3), last_seen = max(last_seen, ?4)"
+	    " WHERE incident = ?1 AND agent = ?2",
+	[I_IND_NEW] = "INSERT INTO incident_indicators(incident, kind, value,"
+	    " first_seen, last_seen, count) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+	    " ON CONFLICT DO NOTHING",
+	[I_IND_COUNT] = "UPDATE incident_indicators SET"
+	    " first_seen = min(first_seen, ?4), last_seen = max(last_seen, ?5),"
+	    " count = count + ?6 WHERE incident = ?1 AND kind = ?2"
+	    " AND value = ?3",
 };
 
 static const struct db_table inc_table = { "incident", inc_sql, I_COUNT };
@@ -613,6 +632,196 @@ incident_add_indicator(struct store *s, int64_t id, const char *kind,
 		    "{s:s, s:o}", "kind", kind, "value", jstr(value)));
 done:
 	return txn_end(s, own, rc);
+}
+
+/* ---- correlation's bulk link ---- */
+
+/* An agent of the bulk link: *isnew says whether its row is new. */
+static int
+bulk_agent(struct store *s, int64_t id, const struct incident_seen *a,
+    int *isnew)
+{
+	sqlite3_stmt	*st;
+	int		 rc, i, changed;
+
+	for (i = I_AGENT_NEW; i <= I_AGENT_SPAN; i++) {
+		if ((st = stmt(s, i)) == NULL)
+			return ERR_IO;
+		if (sqlite3_bind_int64(st, 1, id) ||
+		    sqlite3_bind_int64(st, 2, a->agent) ||
+		    sqlite3_bind_int64(st, 3, a->first) ||
+		    sqlite3_bind_int64(st, 4, a->last)) {
+			db_done(st);
+			return db_fail(store_db(s), "incident agent");
+		}
+		if ((rc = run(s, st, "incident agent", &changed)) != 0)
+			return rc;
+		if (i == I_AGENT_NEW || i == I_IND_NEW)
+			if ((*isnew = changed) != 0)
+				return 0;	/* its span and count are set */
+	}
+	return 0;
+}
+
+/* An indicator of the bulk link, likewise. */
+static int
+bulk_indicator(struct store *s, int64_t id, const struct incident_count *x,
+    int *isnew)
+{
+	sqlite3_stmt	*st;
+	int		 rc, i, changed;
+
+	if (x->count > INT64_MAX)
+		return ERR_USAGE;
+	for (i = I_IND_NEW; i <= I_IND_COUNT; i++) {
+		if ((st = stmt(s, i)) == NULL)
+			return ERR_IO;
+		if (sqlite3_bind_int64(st, 1, id) ||
+		    sqlite3_bind_text(st, 2, x->kind, -1, SQLITE_STATIC) ||
+		    sqlite3_bind_text(st, 3, x->value, -1, SQLITE_STATIC) ||
+		    sqlite3_bind_int64(st, 4, x->first) ||
+		    sqlite3_bind_int64(st, 5, x->last) ||
+		    sqlite3_bind_int64(st, 6, (int64_t)x->count)) {
+			db_done(st);
+			return db_fail(store_db(s), "incident indicator");
+		}
+		if ((rc = run(s, st, "incident indicator", &changed)) != 0)
+			return rc;
+		if (i == I_AGENT_NEW || i == I_IND_NEW)
+			if ((*isnew = changed) != 0)
+				return 0;	/* its span and count are set */
+	}
+	return 0;
+}
+
+/* Links events; *n gets how many were new, *lo and *hi their ids. */
+static int
+bulk_events(struct store *s, int64_t id, const struct incident_bulk *b,
+    uint64_t *n, int64_t *lo, int64_t *hi)
+{
+	size_t	i;
+	int	rc, changed;
+
+	*n = 0;
+	*lo = *hi = 0;
+	for (i = 0; i < b->nevents; i++) {
+		if ((rc = run_ids(s, I_EVENT_LINK, id, b->events[i],
+		    "incident link")) != 0)
+			return rc;
+		if ((changed = sqlite3_changes(db_sqlite(store_db(s)))) == 0)
+			continue;
+		(*n)++;
+		if (*lo == 0 || b->events[i] < *lo)
+			*lo = b->events[i];
+		if (b->events[i] > *hi)
+			*hi = b->events[i];
+	}
+	return 0;
+}
+
+/* The agents and indicators of b; new ones are listed in detail. */
+static int
+bulk_members(struct store *s, int64_t id, const struct incident_bulk *b,
+    json_t *agents, json_t *inds)
+{
+	struct store_agent	 a;
+	size_t			 i;
+	int			 rc, isnew = 0;
+
+	for (i = 0; i < b->nagents; i++) {
+		if ((rc = bulk_agent(s, id, &b->agents[i], &isnew)) != 0)
+			return rc;
+		if (!isnew)
+			continue;
+		if ((rc = store_agent_get_rowid(s, &a, b->agents[i].agent)) != 0)
+			return rc;
+		rc = json_array_append_new(agents, json_string(a.id));
+		store_agent_clear(&a);
+		if (rc != 0)
+			return ERR_NOMEM;
+	}
+	for (i = 0; i < b->nindicators; i++) {
+		if ((rc = check_text(b->indicators[i].value, INCIDENT_VALUE_MAX,
+		    0)) != 0)
+			return rc;
+		if ((rc = bulk_indicator(s, id, &b->indicators[i], &isnew)) != 0)
+			return rc;
+		if (isnew && json_array_append_new(inds, json_pack("{s:s, s:o}",
+		    "kind", b->indicators[i].kind, "value",
+		    jstr(b->indicators[i].value))) != 0)
+			return ERR_NOMEM;
+	}
+	return 0;
+}
+
+int
+incident_link_bulk(struct store *s, struct incident *cur, int64_t id,
+    const struct incident_bulk *b, const char *actor, int64_t now)
+{
+	struct incident	 i;
+	json_t		*d = NULL, *agents = NULL, *inds = NULL;
+	uint64_t	 n;
+	int64_t		 lo, hi;
+	int		 rc, from;
+
+	if (cur != NULL)
+		memset(cur, 0, sizeof(*cur));
+	if ((rc = check_actor(actor)) != 0)
+		return rc;
+	if (sqlite3_get_autocommit(db_sqlite(store_db(s))) != 0)
+		return ERR_STATE;
+	if ((rc = incident_get(s, &i, id)) != 0)
+		return rc;
+	if (cur != NULL)
+		*cur = i;
+	if (i.merged_into != 0 || i.status == ST_RESOLVED ||
+	    i.status == ST_CLOSED)
+		return ERR_STATE;
+	if ((d = b->detail ? json_deep_copy(b->detail) : json_object()) ==
+	    NULL || (agents = json_array()) == NULL ||
+	    (inds = json_array()) == NULL) {
+		rc = ERR_NOMEM;
+		goto done;
+	}
+	if ((rc = bulk_events(s, id, b, &n, &lo, &hi)) != 0 ||
+	    (rc = bulk_members(s, id, b, agents, inds)) != 0)
+		goto done;
+	from = i.severity;
+	if (n == 0 && json_array_size(agents) == 0 &&
+	    json_array_size(inds) == 0 && b->severity <= from)
+		goto done;			/* nothing new */
+	i.alerts += n;
+	if (b->nevents > 0 || b->nagents > 0 || b->nindicators > 0) {
+		seen(&i, b->first);
+		seen(&i, b->last);
+	}
+	if (b->severity > from && taxonomy_severity_name(b->severity) != NULL)
+		i.severity = b->severity;
+	i.updated = now;
+	if (json_object_set_new(d, "events", json_integer((json_int_t)n)) ||
+	    (n > 0 && (json_object_set_new(d, "first_event",
+	    json_integer(lo)) || json_object_set_new(d, "last_event",
+	    json_integer(hi)))) ||
+	    (json_array_size(agents) > 0 && json_object_set(d, "agents",
+	    agents)) ||
+	    (json_array_size(inds) > 0 && json_object_set(d, "indicators",
+	    inds)) ||
+	    (i.severity != from && json_object_set_new(d, "severity",
+	    json_pack("{s:s, s:s}", "from", taxonomy_severity_name(from),
+	    "to", taxonomy_severity_name(i.severity))))) {
+		rc = ERR_NOMEM;
+		goto done;
+	}
+	if ((rc = inc_save(s, &i)) == 0)
+		rc = audit(s, now, actor, "link", id, d);
+	d = NULL;
+	if (rc == 0 && cur != NULL)
+		*cur = i;
+done:
+	json_decref(d);
+	json_decref(agents);
+	json_decref(inds);
+	return rc;
 }
 
 /* ---- the responder's changes ---- */

@@ -141,6 +141,50 @@ int	incident_link_agent(struct store *, int64_t id, int64_t agent,
 int	incident_add_indicator(struct store *, int64_t id, const char *kind,
 	    const char *value, int64_t ts, const char *actor, int64_t now);
 
+/*
+ * Correlation's link of many events at once (the writer thread's batch),
+ * inside the caller's open transaction (ERR_STATE without one). The
+ * events (events.id) join the incident (alerts counts the new links),
+ * the agents and indicators are added or their spans and counts
+ * stretched, first/last seen take [first, last], and the severity is
+ * raised to severity if that is higher (0: left). One audit entry,
+ * action "link", sums the change up: {"events": new links, "first_event",
+ * "last_event", "agents": [new agents' ids], "indicators": [{kind,
+ * value}] new, "severity": {from, to} if raised} plus the members of
+ * detail (may be NULL; not taken); none when nothing changed. Counts and
+ * last seen of what was known already are not audited one by one: the
+ * entry's events and the rows themselves carry them.
+ * ERR_STATE, and nothing changed, when the incident is merged, resolved
+ * or closed; *cur (may be NULL) gets the incident as it was read, so the
+ * caller can follow merged_into or open another.
+ */
+struct incident_seen {
+	int64_t		 agent;		/* registry rowid */
+	int64_t		 first, last;
+};
+
+struct incident_count {
+	const char	*kind;		/* ip, domain, hash, rule */
+	const char	*value;
+	uint64_t	 count;
+	int64_t		 first, last;
+};
+
+struct incident_bulk {
+	const int64_t			*events;
+	size_t				 nevents;
+	const struct incident_seen	*agents;
+	size_t				 nagents;
+	const struct incident_count	*indicators;
+	size_t				 nindicators;
+	int64_t				 first, last;
+	int				 severity;
+	const json_t			*detail;
+};
+
+int	incident_link_bulk(struct store *, struct incident *cur, int64_t id,
+	    const struct incident_bulk *, const char *actor, int64_t now);
+
 /* The responder's changes. Each leaves the new state in *out (may be
  * NULL). */
 int	incident_set_status(struct store *, struct incident *out, int64_t id,

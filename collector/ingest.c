@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "db.h"
 #include "err.h"
 #include "ingest.h"
 #include "log.h"
@@ -36,7 +37,11 @@ struct ingest {
 	ingest_done_cb		 cb;
 	void			*cbarg;
 	struct store_event	*all;			/* writer's scratch */
+	const struct correlate_in **allin;		/* the same, keys */
+	int64_t			*ids;			/* the same, rows */
 	size_t			 all_cap;
+	struct correlate	*corr;			/* NULL: none */
+	int64_t			 tick_s, next_tick;
 };
 
 struct ingest_batch *
@@ -58,6 +63,7 @@ ingest_batch_free(struct ingest_batch *b)
 	if (b == NULL)
 		return;
 	free(b->evs);
+	free(b->keys);
 	free(b->arena);
 	free(b);
 }
@@ -111,6 +117,7 @@ ingest_batch_add(struct ingest_batch *b, uint64_t seq, int64_t ts_us,
     const char *type, int severity, const char *json, size_t len)
 {
 	struct store_event	*e, *nevs;
+	struct correlate_in	*nk;
 	size_t			 toff, joff, cap;
 	int			 rc;
 
@@ -119,6 +126,13 @@ ingest_batch_add(struct ingest_batch *b, uint64_t seq, int64_t ts_us,
 		if ((nevs = reallocarray(b->evs, cap, sizeof(*nevs))) == NULL)
 			return ERR_NOMEM;
 		b->evs = nevs;
+		if (b->keys != NULL) {
+			if ((nk = reallocarray(b->keys, cap, sizeof(*nk))) ==
+			    NULL)
+				return ERR_NOMEM;
+			memset(nk + b->cap, 0, (cap - b->cap) * sizeof(*nk));
+			b->keys = nk;
+		}
 		b->cap = cap;
 	}
 	if ((rc = arena_put(b, &toff, type, strlen(type))) != 0 ||
@@ -136,6 +150,18 @@ ingest_batch_add(struct ingest_batch *b, uint64_t seq, int64_t ts_us,
 	e->len = len;
 	if (seq > b->max_seq)
 		b->max_seq = seq;
+	return 0;
+}
+
+int
+ingest_batch_key(struct ingest_batch *b, const struct correlate_in *in)
+{
+	if (b->n == 0)
+		return ERR_USAGE;
+	if (b->keys == NULL &&
+	    (b->keys = calloc(b->cap, sizeof(*b->keys))) == NULL)
+		return ERR_NOMEM;
+	b->keys[b->n - 1] = *in;
 	return 0;
 }
 
@@ -157,12 +183,59 @@ done_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* Room for n events in the writer's scratch arrays. */
+static int
+scratch_grow(struct ingest *ing, size_t n)
+{
+	struct store_event		 *na;
+	const struct correlate_in	**nk;
+	int64_t				 *ni;
+	size_t				  cap;
+
+	if (n <= ing->all_cap)
+		return 0;
+	cap = ing->all_cap ? ing->all_cap : 1024;
+	while (cap < n)
+		cap *= 2;
+	if ((na = reallocarray(ing->all, cap, sizeof(*na))) == NULL)
+		return ERR_NOMEM;
+	ing->all = na;
+	if ((nk = reallocarray(ing->allin, cap, sizeof(*nk))) == NULL)
+		return ERR_NOMEM;
+	ing->allin = nk;
+	if ((ni = reallocarray(ing->ids, cap, sizeof(*ni))) == NULL)
+		return ERR_NOMEM;
+	ing->ids = ni;
+	ing->all_cap = cap;
+	return 0;
+}
+
+/* The events of n rows, and correlation in their transaction. */
+static int
+store_rows(struct ingest *ing, size_t n)
+{
+	struct db	*db = store_db(ing->store);
+	size_t		 inserted = 0;
+	int		 rc;
+
+	if (ing->corr == NULL)
+		return store_events_insert(ing->store, ing->all, n, &inserted);
+	if ((rc = db_begin(db, DB_IMMEDIATE)) != 0)
+		return rc;
+	if ((rc = store_events_insert_ids(ing->store, ing->all, n, &inserted,
+	    ing->ids)) == 0 && (rc = correlate_batch(ing->corr, ing->all,
+	    ing->ids, ing->allin, n, (int64_t)time(NULL))) != 0)
+		log_warnx("correlate: %s", vigil_strerror(rc));
+	if ((rc = db_end(db, rc)) != 0)
+		correlate_abort(ing->corr);
+	return rc;
+}
+
 static void
 commit_list(struct ingest *ing, struct ingest_batch *list)
 {
 	struct ingest_batch	*b;
-	struct store_event	*na;
-	size_t			 n = 0, cap, inserted = 0;
+	size_t			 n = 0, i;
 	int			 rc = 0;
 
 	for (b = list; b != NULL; b = b->next) {
@@ -174,29 +247,62 @@ commit_list(struct ingest *ing, struct ingest_batch *list)
 	for (b = list; b != NULL; b = b->next) {
 		if (b->kind == INGEST_HEARTBEAT || b->n == 0)
 			continue;	/* an empty batch's evs is NULL */
-		if (n + b->n > ing->all_cap) {
-			cap = ing->all_cap ? ing->all_cap : 1024;
-			while (cap < n + b->n)
-				cap *= 2;
-			na = reallocarray(ing->all, cap, sizeof(*na));
-			if (na == NULL) {
-				rc = ERR_NOMEM;
-				break;
-			}
-			ing->all = na;
-			ing->all_cap = cap;
-		}
+		if ((rc = scratch_grow(ing, n + b->n)) != 0)
+			break;
 		memcpy(ing->all + n, b->evs, b->n * sizeof(*b->evs));
+		for (i = 0; i < b->n; i++)
+			ing->allin[n + i] = b->keys != NULL &&
+			    b->keys[i].kind != CORR_NONE ? &b->keys[i] : NULL;
 		n += b->n;
 	}
 	if (rc == 0 && n > 0)
-		rc = store_events_insert(ing->store, ing->all, n, &inserted);
+		rc = store_rows(ing, n);
 	if (rc != 0)
 		log_warnx("store: commit of %zu events failed: %s", n,
 		    vigil_strerror(rc));
 	for (b = list; b != NULL; b = b->next)
 		if (b->kind != INGEST_HEARTBEAT)
 			b->rc = rc;
+}
+
+/* Correlation's periodic work, in a transaction of its own. */
+static void
+tick(struct ingest *ing)
+{
+	struct db	*db = store_db(ing->store);
+	int64_t		 now = (int64_t)time(NULL);
+	int		 rc;
+
+	ing->next_tick = now + ing->tick_s;
+	if ((rc = db_begin(db, DB_IMMEDIATE)) != 0)
+		return;
+	if ((rc = correlate_tick(ing->corr, now)) != 0)
+		log_warnx("correlate: tick: %s", vigil_strerror(rc));
+	if (db_end(db, rc) != 0)
+		correlate_abort(ing->corr);
+}
+
+/* Wait for work until the next tick (forever without correlation); tick
+ * when it is due. Called and returns with mu held. */
+static void
+wait_work(struct ingest *ing)
+{
+	struct timespec	until = { 0 };
+
+	while (ing->head == NULL && !ing->stop) {
+		if (ing->corr == NULL) {
+			pthread_cond_wait(&ing->cv, &ing->mu);
+			continue;
+		}
+		if ((int64_t)time(NULL) >= ing->next_tick) {
+			pthread_mutex_unlock(&ing->mu);
+			tick(ing);
+			pthread_mutex_lock(&ing->mu);
+			continue;
+		}
+		until.tv_sec = (time_t)ing->next_tick;
+		(void)pthread_cond_timedwait(&ing->cv, &ing->mu, &until);
+	}
 }
 
 static void *
@@ -208,8 +314,7 @@ writer(void *arg)
 
 	pthread_mutex_lock(&ing->mu);
 	for (;;) {
-		while (ing->head == NULL && !ing->stop)
-			pthread_cond_wait(&ing->cv, &ing->mu);
+		wait_work(ing);
 		if (ing->head == NULL && ing->stop)
 			break;
 		if (!ing->stop && ing->commit_ms > 0 &&
@@ -232,6 +337,9 @@ writer(void *arg)
 		pthread_mutex_unlock(&ing->mu);
 
 		commit_list(ing, list);
+		/* under steady load the queue is never empty: tick here too */
+		if (ing->corr != NULL && (int64_t)time(NULL) >= ing->next_tick)
+			tick(ing);
 
 		for (last = list; last->next != NULL; last = last->next)
 			;
@@ -248,7 +356,8 @@ writer(void *arg)
 
 int
 ingest_new(struct ingest **out, struct event_base *base, const char *dbpath,
-    int commit_events, int commit_ms, ingest_done_cb cb, void *arg)
+    int commit_events, int commit_ms, const struct correlate_conf *corr,
+    ingest_done_cb cb, void *arg)
 {
 	struct ingest	*ing;
 	int		 rc = ERR_NOMEM;
@@ -268,6 +377,13 @@ ingest_new(struct ingest **out, struct event_base *base, const char *dbpath,
 		goto fail;
 	if ((rc = store_open(&ing->store, dbpath)) != 0)
 		goto fail;
+	if (corr != NULL && corr->enabled) {
+		if ((rc = correlate_open(&ing->corr, ing->store, corr,
+		    (int64_t)time(NULL))) != 0)
+			goto fail;
+		ing->tick_s = correlate_tick_s(corr);
+		ing->next_tick = (int64_t)time(NULL) + ing->tick_s;
+	}
 	if (pthread_create(&ing->thread, NULL, writer, ing) != 0) {
 		rc = ERR_NOMEM;
 		goto fail;
@@ -301,8 +417,11 @@ ingest_free(struct ingest *ing)
 	}
 	if (ing->done_ev != NULL)
 		event_free(ing->done_ev);
+	correlate_free(ing->corr);
 	store_close(ing->store);
 	free(ing->all);
+	free(ing->allin);
+	free(ing->ids);
 	pthread_cond_destroy(&ing->cv);
 	pthread_mutex_destroy(&ing->mu);
 	free(ing);
@@ -323,7 +442,8 @@ ingest_submit(struct ingest *ing, struct ingest_batch *b)
 	ing->tailp = &b->next;
 	ing->queued_events += b->n ? b->n : 1;
 	ing->queued_bytes += sizeof(*b) + b->arena_cap +
-	    b->cap * sizeof(*b->evs);
+	    b->cap * sizeof(*b->evs) + (b->keys ? b->cap * sizeof(*b->keys) :
+	    0);
 	pthread_cond_signal(&ing->cv);
 	pthread_mutex_unlock(&ing->mu);
 }

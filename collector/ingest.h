@@ -20,6 +20,7 @@
 
 #include <event2/event.h>
 
+#include "correlate.h"
 #include "store.h"
 
 enum ingest_kind {
@@ -36,6 +37,8 @@ struct ingest_batch {
 	uint64_t		 max_seq;	/* highest seq in the batch */
 	size_t			 n, cap;
 	struct store_event	*evs;		/* json points into arena */
+	struct correlate_in	*keys;		/* NULL, or one per event
+						 * (kind 0: none) */
 	char			*arena;		/* copies of the JSON texts */
 	size_t			 arena_len, arena_cap;
 	char			 version[STORE_VERSION_MAX + 1]; /* heartbeat */
@@ -49,9 +52,13 @@ typedef void	(*ingest_done_cb)(void *arg, struct ingest_batch *);
 struct ingest;
 
 /* Opens its own store at dbpath. commit_events: soft cap on events per
- * transaction; commit_ms: how long to wait for more when fewer queued. */
+ * transaction; commit_ms: how long to wait for more when fewer queued.
+ * corr (borrowed; NULL: no correlation): each batch is correlated in
+ * its transaction, and the writer ticks correlation every
+ * correlate_tick_s() between batches. */
 int	ingest_new(struct ingest **out, struct event_base *, const char *dbpath,
-	    int commit_events, int commit_ms, ingest_done_cb cb, void *arg);
+	    int commit_events, int commit_ms, const struct correlate_conf *corr,
+	    ingest_done_cb cb, void *arg);
 /* Commits everything queued, stops the thread. Takes NULL. */
 void	ingest_free(struct ingest *);
 
@@ -60,6 +67,9 @@ struct ingest_batch *ingest_batch_new(enum ingest_kind, void *owner,
 /* Copy an event into the batch. ERR_NOMEM. */
 int	ingest_batch_add(struct ingest_batch *, uint64_t seq, int64_t ts_us,
 	    const char *type, int severity, const char *json, size_t len);
+/* What correlation needs of the event added last (correlate_extract);
+ * copied. ERR_NOMEM; ERR_USAGE on an empty batch. */
+int	ingest_batch_key(struct ingest_batch *, const struct correlate_in *);
 /* A heartbeat job: copies version and json. NULL on allocation failure. */
 struct ingest_batch *ingest_heartbeat_new(void *owner, int64_t agent_rowid,
 	    int64_t now, const char *version, const char *json, size_t len);

@@ -5,7 +5,9 @@
  * Invariant: an EVENTS message either fails as a whole (the connection
  * closes, nothing of it is acknowledged, the agent resends) or gives a
  * batch holding exactly one event per sequence number it carried.
- * Load: one event_parse per event (batches of up to 4096); a replacement
+ * Load: one event_parse per event (batches of up to 4096), and for
+ * alerts, integrity and health events correlate_extract on the same
+ * parse (so the writer thread never parses JSON); a replacement
  * costs a small JSON object, and only for the rare bad or oversized
  * event.
  */
@@ -15,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "correlate.h"
 #include "err.h"
 #include "event.h"
 #include "intake.h"
@@ -27,12 +30,32 @@ struct decode_ctx {
 	size_t			 event_max;
 };
 
+/* Add a validated event to b, with what correlation needs of it. Takes
+ * root (NULL: nothing to correlate). */
+static int
+add(struct ingest_batch *b, uint64_t seq, const struct event_meta *m,
+    int severity, json_t *root, const char *json, size_t len)
+{
+	struct correlate_in	in;
+	int			rc;
+
+	if ((rc = ingest_batch_add(b, seq, m->ts_us, m->type, severity, json,
+	    len)) == 0 && root != NULL) {
+		correlate_extract(&in, m->type, root);
+		if (in.kind != CORR_NONE)
+			rc = ingest_batch_key(b, &in);
+	}
+	json_decref(root);
+	return rc;
+}
+
 /* Add ev (made here, so valid) to b at seq, in place of what the agent
  * sent there. Takes ev. */
 static int
 add_own(struct ingest_batch *b, uint64_t seq, json_t *ev)
 {
 	struct event_meta	 m;
+	json_t			*root;
 	char			*text;
 	size_t			 tlen;
 	int			 rc;
@@ -41,8 +64,8 @@ add_own(struct ingest_batch *b, uint64_t seq, json_t *ev)
 	json_decref(ev);
 	if (text == NULL)
 		return ERR_NOMEM;
-	if ((rc = event_parse(&m, text, tlen, NULL)) == 0)
-		rc = ingest_batch_add(b, seq, m.ts_us, m.type, 0, text, tlen);
+	if ((rc = event_parse_root(&m, &root, text, tlen, NULL)) == 0)
+		rc = add(b, seq, &m, 0, root, text, tlen);
 	free(text);
 	return rc;
 }
@@ -70,7 +93,7 @@ on_event(void *arg, uint64_t seq, const char *json, size_t len)
 	struct decode_ctx	*d = arg;
 	struct event_meta	 m;
 	const char		*why = NULL;
-	json_t			*ev;
+	json_t			*ev, *root;
 
 	d->n->events++;
 	d->n->bytes += len;
@@ -84,9 +107,8 @@ on_event(void *arg, uint64_t seq, const char *json, size_t len)
 		    "limit", (json_int_t)d->event_max));
 		return ev != NULL ? add_own(d->b, seq, ev) : ERR_NOMEM;
 	}
-	if (event_parse(&m, json, len, &why) == 0)
-		return ingest_batch_add(d->b, seq, m.ts_us, m.type, m.severity,
-		    json, len);
+	if (event_parse_root(&m, &root, json, len, &why) == 0)
+		return add(d->b, seq, &m, m.severity, root, json, len);
 	/* Keep the place of the bad event, not its content. */
 	d->n->malformed++;
 	ev = own_event("malformed", "malformed", json_pack("{s:s, s:I}",

@@ -123,6 +123,7 @@ TAILQ_HEAD(connlist, conn);
 struct server {
 	struct event_base	*base;
 	struct collector_config	 cfg;
+	struct correlate_conf	 corr;		/* borrows cfg */
 	struct store		*store;		/* event-loop thread's handle */
 	struct ingest		*ingest;
 	struct evconnlistener	*listener;
@@ -1010,8 +1011,9 @@ server_new(struct server **out, struct event_base *base,
 		goto fail;
 	if ((rc = store_open(&srv->store, dbpath)) != 0)
 		goto fail;
+	correlate_conf_from(&srv->corr, &srv->cfg);
 	if ((rc = ingest_new(&srv->ingest, base, dbpath, cfg->commit_events,
-	    cfg->commit_ms, on_committed, srv)) != 0)
+	    cfg->commit_ms, &srv->corr, on_committed, srv)) != 0)
 		goto fail;
 	rc = ERR_NOMEM;
 	srv->revoke_timer = event_new(base, -1, EV_PERSIST, revoke_check, srv);

@@ -46,7 +46,7 @@
 #include "log.h"
 #include "store.h"
 
-#define STORE_SCHEMA		2
+#define STORE_SCHEMA		3
 #define STORE_CACHE_KIB		16384	/* page cache per connection */
 
 /* Version 1: tokens, agents, events. No foreign key on events.agent: the
@@ -168,9 +168,29 @@
 	"CREATE INDEX IF NOT EXISTS incident_notes_incident" \
 	" ON incident_notes(incident, id);"
 
-static const char schema_sql[] = SCHEMA_1 SCHEMA_2;
+/*
+ * Version 3: correlation's index (correlate.c), one row per key it keeps:
+ * a group (rule and agent, indicator, integrity or health of an agent),
+ * an agent's sighting of an indicator, a spreading incident, an agent
+ * offline. ref is the incident (a sighting: the event that was first
+ * seen); touched is when the writer last changed the key, so that rows
+ * quiet beyond the windows are pruned whatever the agents' clocks say.
+ */
+#define SCHEMA_3 \
+	"CREATE TABLE IF NOT EXISTS correlate_keys (" \
+	" key TEXT PRIMARY KEY NOT NULL," \
+	" ref INTEGER NOT NULL," \
+	" agent INTEGER NOT NULL," \
+	" first_seen INTEGER NOT NULL," \
+	" last_seen INTEGER NOT NULL," \
+	" touched INTEGER NOT NULL) WITHOUT ROWID;" \
+	"CREATE INDEX IF NOT EXISTS correlate_keys_touched" \
+	" ON correlate_keys(touched);"
+
+static const char schema_sql[] = SCHEMA_1 SCHEMA_2 SCHEMA_3;
 /* upgrade[v - 1]: from version v to v + 1 */
-static const char *const schema_upgrade[STORE_SCHEMA - 1] = { SCHEMA_2 };
+static const char *const schema_upgrade[STORE_SCHEMA - 1] = { SCHEMA_2,
+    SCHEMA_3 };
 
 #define AGENT_COLS \
 	"SELECT rowid, id, pub, name, office, revoked, enrolled, first_seen," \
@@ -729,10 +749,17 @@ int
 store_events_insert(struct store *s, const struct store_event *evs, size_t n,
     size_t *inserted)
 {
+	return store_events_insert_ids(s, evs, n, inserted, NULL);
+}
+
+int
+store_events_insert_ids(struct store *s, const struct store_event *evs,
+    size_t n, size_t *inserted, int64_t *ids)
+{
 	struct agg	*t = NULL, *a;
 	size_t		 i, cap = 16, total = 0;
 	int64_t		 received;
-	int		 rc, added = 0;
+	int		 rc, own, added = 0;
 
 	*inserted = 0;
 	if (n == 0)
@@ -747,13 +774,18 @@ store_events_insert(struct store *s, const struct store_event *evs, size_t n,
 	if ((t = calloc(cap, sizeof(*t))) == NULL)
 		return ERR_NOMEM;
 	received = (int64_t)time(NULL);
-	if ((rc = db_begin(s->db, DB_IMMEDIATE)) != 0) {
+	/* join the caller's transaction (the writer's batch), or begin one */
+	own = sqlite3_get_autocommit(db_sqlite(s->db)) != 0;
+	if (own && (rc = db_begin(s->db, DB_IMMEDIATE)) != 0) {
 		free(t);
 		return rc;
 	}
 	for (i = 0; i < n; i++) {
 		if ((rc = event_put(s, &evs[i], received, &added)) != 0)
 			goto done;
+		if (ids != NULL)
+			ids[i] = added ? sqlite3_last_insert_rowid(
+			    db_sqlite(s->db)) : 0;
 		if (!added)
 			continue;
 		total++;
@@ -768,7 +800,9 @@ store_events_insert(struct store *s, const struct store_event *evs, size_t n,
 	}
 	rc = agg_flush(s, t, cap);
 done:
-	if ((rc = db_end(s->db, rc)) == 0)
+	if (own)
+		rc = db_end(s->db, rc);
+	if (rc == 0)
 		*inserted = total;
 	free(t);
 	return rc;

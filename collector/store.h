@@ -152,6 +152,12 @@ int	store_agent_each(struct store *, store_agent_cb cb, void *arg);
  * back with ERR_NOTFOUND. */
 int	store_events_insert(struct store *, const struct store_event *evs,
 	    size_t n, size_t *inserted);
+/* The same, and ids[i] (ids has n entries, may be NULL) gets events.id of
+ * evs[i], or 0 for a duplicate. Both join the caller's open transaction
+ * when there is one (the writer thread's batch, with correlation):
+ * then nothing is committed or rolled back here. */
+int	store_events_insert_ids(struct store *, const struct store_event *evs,
+	    size_t n, size_t *inserted, int64_t *ids);
 /* Matching events, capped at limit. ERR_NOTFOUND if q->agent names no
  * agent, ERR_USAGE for a negative limit. */
 int	store_events_count(struct store *, const struct store_query *,

@@ -194,7 +194,23 @@ static const struct option collector_opts[] = {
 	    60, 365 * DAY_S),
 	C("incidents", "report_deadline", parse_number, report_deadline_s,
 	    &secs, 3600, 365 * DAY_S),
+	C("correlation", "enabled", parse_flag, corr_enabled, NULL, 0, 0),
+	C("correlation", "window", parse_number, corr_window_s, &secs,
+	    60, 7 * DAY_S),
+	C("correlation", "spread_agents", parse_number, corr_spread_agents,
+	    &plain, 2, 100000),
+	C("correlation", "spread_window", parse_number, corr_spread_window_s,
+	    &secs, 60, 7 * DAY_S),
+	C("correlation", "offline_after", parse_number, corr_offline_s,
+	    &secs, 5, 7 * DAY_S),
+	C("correlation", "max_groups", parse_number, corr_max_groups,
+	    &plain, 1000, 10000000),
+	C("correlation", "critical_path", parse_path_list, corr_critical,
+	    NULL, 0, 0),
 };
+
+_Static_assert(sizeof(collector_opts) / sizeof(collector_opts[0]) <= 64,
+    "lists_seen is a 64-bit mask");
 
 #undef A
 #undef C
@@ -258,6 +274,18 @@ static const struct collector_config collector_defaults = {
 	.queue_bytes = 64 * MIB,
 	.token_ttl_s = 24 * 3600,
 	.report_deadline_s = 5 * DAY_S,
+	.corr_enabled = 1,
+	.corr_window_s = 3600,
+	.corr_spread_agents = 3,
+	.corr_spread_window_s = 3600,
+	.corr_offline_s = 900,
+	.corr_max_groups = 100000,
+	.corr_critical = { 20, { "/etc/passwd", "/etc/shadow", "/etc/group",
+	    "/etc/gshadow", "/etc/sudoers", "/etc/sudoers.d",
+	    "/etc/ssh/sshd_config", "/etc/ssh/sshd_config.d", "/root/.ssh",
+	    "/etc/pam.d", "/etc/ld.so.preload", "/etc/crontab", "/etc/cron.d",
+	    "/etc/systemd/system", "/boot", "/bin", "/sbin", "/usr/bin",
+	    "/usr/sbin", "/usr/lib/systemd/system" } },
 };
 
 /* One file being parsed: inih's user pointer for the reader and handler. */

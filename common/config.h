@@ -115,6 +115,18 @@ struct collector_config {
 	int		 token_ttl_s;		/* [enroll] token_ttl, 24h */
 	int		 report_deadline_s;	/* [incidents] report_deadline:
 						 * detection to report, 5d */
+	int		 corr_enabled;		/* [correlation] enabled, yes */
+	int		 corr_window_s;		/* [correlation] window: quiet
+						 * that closes a group, 1h */
+	int		 corr_spread_agents;	/* [correlation] spread_agents,
+						 * 3 */
+	int		 corr_spread_window_s;	/* [correlation] spread_window,
+						 * 1h */
+	int		 corr_offline_s;	/* [correlation] offline_after,
+						 * 15m */
+	int		 corr_max_groups;	/* [correlation] max_groups,
+						 * 100000 */
+	struct config_list corr_critical;	/* [correlation] critical_path */
 };
 
 /* Defaults, then path if it exists. path NULL: the default path, which

@@ -35,6 +35,13 @@ int
 event_parse(struct event_meta *out, const char *json, size_t len,
     const char **why)
 {
+	return event_parse_root(out, NULL, json, len, why);
+}
+
+int
+event_parse_root(struct event_meta *out, json_t **rootp, const char *json,
+    size_t len, const char **why)
+{
 	json_t		*root = NULL, *v, *alert;
 	json_error_t	 jerr;
 	const char	*reason = NULL;
@@ -42,6 +49,8 @@ event_parse(struct event_meta *out, const char *json, size_t len,
 	int		 rc = ERR_MALFORMED;
 
 	memset(out, 0, sizeof(*out));
+	if (rootp != NULL)
+		*rootp = NULL;
 	if (len > EVENT_MAX_LEN) {
 		reason = "event too large";
 		rc = ERR_TOOBIG;
@@ -83,7 +92,10 @@ event_parse(struct event_meta *out, const char *json, size_t len,
 			out->severity = (int)sev;
 		}
 	}
-	json_decref(root);
+	if (rootp != NULL)
+		*rootp = root;
+	else
+		json_decref(root);
 	return 0;
 fail:
 	json_decref(root);

@@ -33,6 +33,10 @@ struct event_meta {
  * *why (may be NULL) gets a static reason string. */
 int	event_parse(struct event_meta *out, const char *json, size_t len,
 	    const char **why);
+/* The same, and *root (may be NULL) gets the parsed object, to release
+ * with json_decref; NULL on error. */
+int	event_parse_root(struct event_meta *out, json_t **root,
+	    const char *json, size_t len, const char **why);
 /* Spool priority: higher is kept longer when the spool is full. */
 int	event_prio(const char *type, int severity);
 

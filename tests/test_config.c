@@ -185,6 +185,16 @@ collector_expected(struct collector_config *c)
 	c->queue_bytes = 64 << 20;
 	c->token_ttl_s = 24 * 3600;
 	c->report_deadline_s = 5 * 86400;
+	c->corr_enabled = 1;
+	c->corr_window_s = 3600;
+	c->corr_spread_agents = 3;
+	c->corr_spread_window_s = 3600;
+	c->corr_offline_s = 900;
+	c->corr_max_groups = 100000;
+	c->corr_critical.n = 20;
+	snprintf(c->corr_critical.item[0], CONFIG_ITEM_MAX, "/etc/passwd");
+	snprintf(c->corr_critical.item[19], CONFIG_ITEM_MAX,
+	    "/usr/lib/systemd/system");
 }
 
 /* Field by field: string buffers may hold old bytes past their NUL. */
@@ -248,6 +258,17 @@ assert_collector_eq(const struct collector_config *a,
 	assert_int_equal(a->queue_bytes, b->queue_bytes);
 	assert_int_equal(a->token_ttl_s, b->token_ttl_s);
 	assert_int_equal(a->report_deadline_s, b->report_deadline_s);
+	assert_int_equal(a->corr_enabled, b->corr_enabled);
+	assert_int_equal(a->corr_window_s, b->corr_window_s);
+	assert_int_equal(a->corr_spread_agents, b->corr_spread_agents);
+	assert_int_equal(a->corr_spread_window_s, b->corr_spread_window_s);
+	assert_int_equal(a->corr_offline_s, b->corr_offline_s);
+	assert_int_equal(a->corr_max_groups, b->corr_max_groups);
+	assert_int_equal(a->corr_critical.n, b->corr_critical.n);
+	assert_string_equal(a->corr_critical.item[0],
+	    b->corr_critical.item[0]);
+	assert_string_equal(a->corr_critical.item[a->corr_critical.n - 1],
+	    b->corr_critical.item[b->corr_critical.n - 1]);
 }
 
 /* ---- value parsers ---- */
@@ -813,6 +834,25 @@ test_number_ranges(void **state)
 		    CF(report_deadline_s), 0 },
 		{ "incidents", "report_deadline", "366d", BAD,
 		    CF(report_deadline_s), 0 },
+		{ "correlation", "window", "1h", OK, CF(corr_window_s), 3600 },
+		{ "correlation", "window", "59s", BAD, CF(corr_window_s), 0 },
+		{ "correlation", "window", "8d", BAD, CF(corr_window_s), 0 },
+		{ "correlation", "spread_agents", "2", OK,
+		    CF(corr_spread_agents), 2 },
+		{ "correlation", "spread_agents", "1", BAD,
+		    CF(corr_spread_agents), 0 },
+		{ "correlation", "spread_window", "30m", OK,
+		    CF(corr_spread_window_s), 1800 },
+		{ "correlation", "spread_window", "1x", BAD,
+		    CF(corr_spread_window_s), 0 },
+		{ "correlation", "offline_after", "5s", OK,
+		    CF(corr_offline_s), 5 },
+		{ "correlation", "offline_after", "4s", BAD,
+		    CF(corr_offline_s), 0 },
+		{ "correlation", "max_groups", "999", BAD,
+		    CF(corr_max_groups), 0 },
+		{ "correlation", "max_groups", "1000", OK,
+		    CF(corr_max_groups), 1000 },
 		{ "agent", "log_level", "error", OK, AF(log_level),
 		    LOG_LVL_ERROR },
 		{ "agent", "log_level", "warn", OK, AF(log_level),

@@ -108,6 +108,7 @@ struct opts {
 	uint64_t		 pad;		/* extra bytes per event */
 	uint64_t		 timeout_s;	/* 0: the command's default */
 	int			 compress;
+	int			 alert;		/* load: YARA alerts */
 	struct peer_addr	 addr;
 };
 
@@ -716,6 +717,24 @@ agent_connect(struct link *l, const struct peer_addr *a, struct ident *id,
  * Events, batches and acknowledgements
  */
 
+/* o["pad"] = pad bytes of 'x' (none for 0). 0, or -1 on failure. */
+static int
+pad_set(json_t *o, size_t pad)
+{
+	char	*p;
+	int	 rc;
+
+	if (pad == 0)
+		return 0;
+	if ((p = malloc(pad + 1)) == NULL)
+		return -1;
+	memset(p, 'x', pad);
+	p[pad] = '\0';
+	rc = json_object_set_new(o, "pad", json_string(p)) != 0 ? -1 : 0;
+	free(p);
+	return rc;
+}
+
 /* One test event: event_build("test") plus {"test": {"n": n}} and, with
  * pad, a string of pad bytes. broken: the text loses its closing brace,
  * which no JSON parser accepts. malloc'd; NULL on failure. */
@@ -723,7 +742,7 @@ static char *
 test_event(uint64_t n, size_t pad, int broken, size_t *len)
 {
 	json_t	*ev, *t;
-	char	*s = NULL, *padstr = NULL;
+	char	*s = NULL;
 
 	if ((ev = event_build("test")) == NULL)
 		return NULL;
@@ -731,19 +750,43 @@ test_event(uint64_t n, size_t pad, int broken, size_t *len)
 		goto done;
 	if (json_object_set_new(ev, "test", t) != 0)
 		goto done;
-	if (pad > 0) {
-		if ((padstr = malloc(pad + 1)) == NULL)
-			goto done;
-		memset(padstr, 'x', pad);
-		padstr[pad] = '\0';
-		if (json_object_set_new(t, "pad", json_string(padstr)) != 0)
-			goto done;
-	}
+	if (pad_set(t, pad) != 0)
+		goto done;
 	if ((s = event_dump(ev, len)) != NULL && broken)
 		s[--*len] = '\0';
 done:
 	json_decref(ev);
-	free(padstr);
+	return s;
+}
+
+/* The load of --alert: a YARA file alert as the agent's scanner makes
+ * one (docs/events.md), the same rule and file every time (one scan's
+ * storm), padded like test_event. malloc'd; NULL on failure. */
+static char *
+alert_event(size_t pad, size_t *len)
+{
+	json_t	*ev;
+	char	*s = NULL;
+
+	if ((ev = event_build("alert")) == NULL)
+		return NULL;
+	if (json_object_set_new(ev, "alert", json_pack("{s:s, s:i, s:i, s:i,"
+	    " s:s, s:s, s:i}", "action", "allowed", "gid", 2, "signature_id",
+	    1224481223, "rev", 1, "signature", "Webshell_PHP_Eval_Request",
+	    "category", "Webshell", "severity", 1)) != 0 ||
+	    json_object_set_new(ev, "file", json_pack("{s:s, s:i, s:s}",
+	    "path", "/var/www/upload/x.php", "size", 29, "sha256",
+	    "c59d98cc821e32fa3a0adbaaa71be19ffdc3346560d56a44a23b2b00da6975cf"))
+	    != 0 || json_object_set_new(ev, "yara", json_pack("{s:s, s:s,"
+	    " s:[], s:{s:i, s:s}, s:[s, s]}", "rule",
+	    "Webshell_PHP_Eval_Request", "namespace", "webshell_php.yar",
+	    "tags", "meta", "severity", 1, "category", "Webshell", "strings",
+	    "$php", "$run")) != 0)
+		goto done;
+	if (pad_set(ev, pad) == 0)
+		s = event_dump(ev, len);
+done:
+	json_decref(ev);
 	return s;
 }
 
@@ -2489,7 +2532,8 @@ cmd_load(struct opts *o)
 	raise_nofile((rlim_t)o->agents + 64);
 	if (fetch_collector_key(&o->addr, ld.cpub, clock_mono_ms() +
 	    ATTACK_TIMEOUT_S * 1000) != 0 ||
-	    (ld.json = test_event(0, (size_t)o->pad, 0, &ld.jlen)) == NULL ||
+	    (ld.json = o->alert ? alert_event((size_t)o->pad, &ld.jlen) :
+	    test_event(0, (size_t)o->pad, 0, &ld.jlen)) == NULL ||
 	    load_template(&ld, o->batch) != 0 ||
 	    (ws = calloc(o->agents, sizeof(*ws))) == NULL)
 		goto done;
@@ -2534,6 +2578,7 @@ static const char usage_text[] =
 "                  [--conns N] [--start SEQ]\n"
 "       vigil-peer load --collector ADDR --keys DIR --agents N --events M\n"
 "                  [--batch B] [--seconds S] [--start SEQ] [--pad P]\n"
+"                  [--alert]\n"
 "                  [--compress]\n"
 "       vigil-peer ping --collector ADDR --key FILE --count N [--pad P]\n"
 "                  [--start SEQ]   (ACK latency of one-event batches, JSON)\n"
@@ -2619,6 +2664,7 @@ parse_opts(struct opts *o, int argc, char **argv)
 		{ "pad", required_argument, NULL, 'p' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "compress", no_argument, NULL, 'z' },
+		{ "alert", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -2655,6 +2701,7 @@ parse_opts(struct opts *o, int argc, char **argv)
 		case 't': rc = opt_number(&o->timeout_s, "timeout", optarg, 1,
 		    86400); break;
 		case 'z': o->compress = 1; break;
+		case 'L': o->alert = 1; break;
 		case 'h': fputs(usage_text, stdout); exit(0);
 		default: return usage_help();
 		}
