@@ -9,12 +9,16 @@
  * in the tens per second whatever the event rate.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
+
+#include "audit.h"
 #include "db.h"
 #include "err.h"
 #include "ingest.h"
@@ -42,7 +46,15 @@ struct ingest {
 	size_t			 all_cap;
 	struct correlate	*corr;			/* NULL: none */
 	int64_t			 tick_s, next_tick;
+	int64_t			 retention_s;		/* 0: keep all */
+	int64_t			 next_purge;
+	struct store_cursor	 purge_cur;
 };
+
+#define PURGE_BATCH	5000	/* events looked at per purge step */
+#define PURGE_AGAIN_S	1	/* between steps while old events remain */
+#define PURGE_IDLE_S	600	/* between looks once caught up */
+#define PURGE_FIRST_S	10	/* after start: let the agents in first */
 
 struct ingest_batch *
 ingest_batch_new(enum ingest_kind kind, void *owner, int64_t agent_rowid)
@@ -282,25 +294,95 @@ tick(struct ingest *ing)
 		correlate_abort(ing->corr);
 }
 
-/* Wait for work until the next tick (forever without correlation); tick
- * when it is due. Called and returns with mu held. */
+/*
+ * Retention: one step, a transaction of its own between batches (at most
+ * PURGE_BATCH rows looked at: a few milliseconds of the writer's time),
+ * recorded in the audit log in the same transaction when it deleted
+ * anything. Steps follow each other every PURGE_AGAIN_S while old events
+ * remain, so a backlog is cleared at up to 5,000 events a second without
+ * holding ingest for longer than one step.
+ */
+static void
+purge(struct ingest *ing, int64_t now)
+{
+	struct db	*db = store_db(ing->store);
+	json_t		*detail = NULL;
+	int64_t		 before_us = (now - ing->retention_s) * 1000000;
+	uint64_t	 n = 0;
+	int		 more = 0, rc;
+
+	ing->next_purge = now + PURGE_IDLE_S;
+	if (db_begin(db, DB_IMMEDIATE) != 0)
+		return;
+	rc = store_events_purge(ing->store, before_us, PURGE_BATCH,
+	    &ing->purge_cur, &n, &more);
+	if (rc == 0 && n > 0) {
+		if ((detail = json_pack("{s:I, s:I, s:I}", "events",
+		    (json_int_t)n, "before_us", (json_int_t)before_us,
+		    "retention_s", (json_int_t)ing->retention_s)) == NULL)
+			rc = ERR_NOMEM;
+		else
+			rc = audit_append(ing->store, now, "retention", "purge",
+			    0, detail);
+		json_decref(detail);
+	}
+	if ((rc = db_end(db, rc)) != 0) {
+		log_warnx("store: purge of events older than %" PRId64 " days "
+		    "failed: %s", ing->retention_s / 86400, vigil_strerror(rc));
+		return;
+	}
+	if (n > 0)
+		log_debug("store: purged %" PRIu64 " events older than %"
+		    PRId64 " days", n, ing->retention_s / 86400);
+	if (more)
+		ing->next_purge = now + PURGE_AGAIN_S;
+}
+
+/* What is due now: correlation's tick, a purge step. */
+static void
+periodic(struct ingest *ing)
+{
+	int64_t	now = (int64_t)time(NULL);
+
+	if (ing->corr != NULL && now >= ing->next_tick)
+		tick(ing);
+	if (ing->retention_s > 0 && now >= ing->next_purge)
+		purge(ing, now);
+}
+
+/* When periodic() next has something to do; INT64_MAX: never. */
+static int64_t
+next_due(const struct ingest *ing)
+{
+	int64_t	t = INT64_MAX;
+
+	if (ing->corr != NULL)
+		t = ing->next_tick;
+	if (ing->retention_s > 0 && ing->next_purge < t)
+		t = ing->next_purge;
+	return t;
+}
+
+/* Wait for work until periodic work is due (forever without any); do it
+ * when it is. Called and returns with mu held. */
 static void
 wait_work(struct ingest *ing)
 {
 	struct timespec	until = { 0 };
+	int64_t		due;
 
 	while (ing->head == NULL && !ing->stop) {
-		if (ing->corr == NULL) {
+		if ((due = next_due(ing)) == INT64_MAX) {
 			pthread_cond_wait(&ing->cv, &ing->mu);
 			continue;
 		}
-		if ((int64_t)time(NULL) >= ing->next_tick) {
+		if ((int64_t)time(NULL) >= due) {
 			pthread_mutex_unlock(&ing->mu);
-			tick(ing);
+			periodic(ing);
 			pthread_mutex_lock(&ing->mu);
 			continue;
 		}
-		until.tv_sec = (time_t)ing->next_tick;
+		until.tv_sec = (time_t)due;
 		(void)pthread_cond_timedwait(&ing->cv, &ing->mu, &until);
 	}
 }
@@ -338,8 +420,8 @@ writer(void *arg)
 
 		commit_list(ing, list);
 		/* under steady load the queue is never empty: tick here too */
-		if (ing->corr != NULL && (int64_t)time(NULL) >= ing->next_tick)
-			tick(ing);
+		if ((int64_t)time(NULL) >= next_due(ing))
+			periodic(ing);
 
 		for (last = list; last->next != NULL; last = last->next)
 			;
@@ -352,6 +434,16 @@ writer(void *arg)
 	}
 	pthread_mutex_unlock(&ing->mu);
 	return NULL;
+}
+
+void
+ingest_set_retention(struct ingest *ing, int64_t seconds)
+{
+	pthread_mutex_lock(&ing->mu);
+	ing->retention_s = seconds > 0 ? seconds : 0;
+	ing->next_purge = (int64_t)time(NULL) + PURGE_FIRST_S;
+	pthread_cond_signal(&ing->cv);
+	pthread_mutex_unlock(&ing->mu);
 }
 
 int
@@ -369,6 +461,7 @@ ingest_new(struct ingest **out, struct event_base *base, const char *dbpath,
 	pthread_cond_init(&ing->cv, NULL);
 	ing->tailp = &ing->head;
 	ing->donep = &ing->done;
+	ing->purge_cur.ts = INT64_MIN;
 	ing->commit_events = commit_events > 0 ? commit_events : 5000;
 	ing->commit_ms = commit_ms;
 	ing->cb = cb;

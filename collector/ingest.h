@@ -59,6 +59,11 @@ struct ingest;
 int	ingest_new(struct ingest **out, struct event_base *, const char *dbpath,
 	    int commit_events, int commit_ms, const struct correlate_conf *corr,
 	    ingest_done_cb cb, void *arg);
+/* Keep events for seconds (0: for ever): older ones, but those linked
+ * to an incident, are purged between batches, a step at a time, each
+ * step recorded in the audit log (store_events_purge, audit_append);
+ * the first look comes 10 s after this call. Any thread. */
+void	ingest_set_retention(struct ingest *, int64_t seconds);
 /* Commits everything queued, stops the thread. Takes NULL. */
 void	ingest_free(struct ingest *);
 

@@ -1015,6 +1015,7 @@ server_new(struct server **out, struct event_base *base,
 	if ((rc = ingest_new(&srv->ingest, base, dbpath, cfg->commit_events,
 	    cfg->commit_ms, &srv->corr, on_committed, srv)) != 0)
 		goto fail;
+	ingest_set_retention(srv->ingest, cfg->retention_s);
 	rc = ERR_NOMEM;
 	srv->revoke_timer = event_new(base, -1, EV_PERSIST, revoke_check, srv);
 	if (srv->revoke_timer == NULL || event_add(srv->revoke_timer, &tv) != 0)
@@ -1089,8 +1090,9 @@ server_reconfigure(struct server *srv, const struct collector_config *cfg)
 	struct srclimit_conf	sc;
 	struct quota_conf	qc;
 
-	/* Only limits and timeouts change at run time; the listen address,
-	 * the store and the size of the source table need a restart. */
+	/* Only limits, timeouts and retention change at run time; the
+	 * listen address, the store and the size of the source table need
+	 * a restart. */
 	sources_conf(&sc, cfg);
 	if (srclimit_set(srv->sources, &sc) != 0)
 		log_warnx("source limits not changed");
@@ -1109,6 +1111,10 @@ server_reconfigure(struct server *srv, const struct collector_config *cfg)
 	srv->cfg.idle_timeout_s = cfg->idle_timeout_s;
 	srv->cfg.queue_events = cfg->queue_events;
 	srv->cfg.queue_bytes = cfg->queue_bytes;
+	if (srv->cfg.retention_s != cfg->retention_s) {
+		srv->cfg.retention_s = cfg->retention_s;
+		ingest_set_retention(srv->ingest, cfg->retention_s);
+	}
 }
 
 void

@@ -10,9 +10,10 @@
  *
  * Invariants:
  * - events are unique by (agent, seq). agents.events is the number of
- *   stored rows of that agent and agents.last_seq the highest stored seq;
- *   both change in the transaction that stores the rows, so they never
- *   disagree with the events table. The collector's own events about an
+ *   rows ever stored from that agent (retention does not lower it) and
+ *   agents.last_seq the highest stored seq; both change in the
+ *   transaction that stores the rows, so they never disagree with what
+ *   was stored. The collector's own events about an
  *   agent (struct store_event seq 0: agent_health) are stored under
  *   negative seqs, -1, -2, ... per agent, counted in neither; they read
  *   back as seq 0.
@@ -893,6 +894,84 @@ store_events_count(struct store *s, const struct store_query *q,
 	else
 		rc = db_fail(s->db, "event count");
 	sqlite3_finalize(st);
+	return rc;
+}
+
+/* The row of events in (ts, id) order past cur and before before_us at
+ * offset off, or with last set the last such row: 1 and *out, 0 none,
+ * or ERR_IO. */
+static int
+purge_row(struct store *s, const struct store_cursor *cur, int64_t before_us,
+    int off, int last, struct store_cursor *out)
+{
+	/* the ts index holds id: both walks are index walks */
+	static const char *const sql[2] = {
+		"SELECT ts, id FROM events WHERE (ts, id) > (?1, ?2)"
+		" AND ts < ?3 ORDER BY ts, id LIMIT 1 OFFSET ?4",
+		"SELECT ts, id FROM events WHERE (ts, id) > (?1, ?2)"
+		" AND ts < ?3 ORDER BY ts DESC, id DESC LIMIT 1 OFFSET ?4",
+	};
+	sqlite3_stmt	*st;
+	int		 rc, step;
+
+	if ((rc = db_prepare(s->db, &st, sql[last != 0])) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, cur->ts);
+	sqlite3_bind_int64(st, 2, cur->id);
+	sqlite3_bind_int64(st, 3, before_us);
+	sqlite3_bind_int(st, 4, last ? 0 : off);
+	if ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		out->ts = sqlite3_column_int64(st, 0);
+		out->id = sqlite3_column_int64(st, 1);
+		rc = 1;
+	} else if (step != SQLITE_DONE)
+		rc = db_fail(s->db, "purge: the batch's end");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+store_events_purge(struct store *s, int64_t before_us, int max,
+    struct store_cursor *cur, uint64_t *deleted, int *more)
+{
+	static const char del_sql[] = "DELETE FROM events"
+	    " WHERE (ts, id) > (?1, ?2) AND (ts, id) <= (?3, ?4)"
+	    " AND NOT EXISTS (SELECT 1 FROM incident_events ie"
+	    " WHERE ie.event = events.id)";
+	sqlite3_stmt		*st = NULL;
+	struct store_cursor	 end;
+	int			 rc, own;
+
+	*deleted = 0;
+	*more = 0;
+	if (max < 1)
+		return ERR_USAGE;
+	own = sqlite3_get_autocommit(db_sqlite(s->db));
+	if (own && (rc = db_begin(s->db, DB_IMMEDIATE)) != 0)
+		return rc;
+	/* the batch: max rows past the cursor, or what is left */
+	if ((rc = purge_row(s, cur, before_us, max - 1, 0, &end)) == 1)
+		*more = 1;
+	else if (rc == 0)
+		rc = purge_row(s, cur, before_us, 0, 1, &end);
+	if (rc != 1)
+		goto done;		/* 0: nothing before before_us */
+	if ((rc = db_prepare(s->db, &st, del_sql)) != 0)
+		goto done;
+	sqlite3_bind_int64(st, 1, cur->ts);
+	sqlite3_bind_int64(st, 2, cur->id);
+	sqlite3_bind_int64(st, 3, end.ts);
+	sqlite3_bind_int64(st, 4, end.id);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = db_fail(s->db, "purge");
+	else {
+		*deleted = (uint64_t)sqlite3_changes(db_sqlite(s->db));
+		*cur = end;	/* what is left behind it is linked */
+	}
+	sqlite3_finalize(st);
+done:
+	if (own)
+		rc = db_end(s->db, rc);
 	return rc;
 }
 

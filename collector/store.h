@@ -169,4 +169,23 @@ int	store_events_count(struct store *, const struct store_query *,
 int	store_events_each(struct store *, const struct store_query *,
 	    store_row_cb cb, void *arg);
 
+/*
+ * Retention: delete up to max events whose ts (microseconds) is before
+ * before_us, oldest first, except those linked to an incident (kept
+ * with it). *cursor (ts, id; start at { INT64_MIN, 0 }) is where the
+ * previous call stopped, and moves past the rows looked at: each call
+ * looks at max rows at most, linked ones included, so its cost stays
+ * bounded however many linked rows are old (an event stored later with
+ * a time behind the cursor waits for the next start). *deleted gets the
+ * count; *more 1 if there may be rows before before_us past the cursor. Joins the caller's open transaction (the
+ * writer records the purge in the audit log in the same one), else runs
+ * in its own. ERR_IO.
+ */
+struct store_cursor {
+	int64_t	ts, id;
+};
+
+int	store_events_purge(struct store *, int64_t before_us, int max,
+	    struct store_cursor *cursor, uint64_t *deleted, int *more);
+
 #endif

@@ -112,6 +112,9 @@ struct collector_config {
 	int		 commit_ms;		/* [store] commit_interval, 20ms */
 	int		 queue_events;		/* [store] queue_events, 50000 */
 	uint64_t	 queue_bytes;		/* [store] queue_bytes, 64M */
+	int		 retention_s;		/* [store] retention: events
+						 * older are purged, 365d;
+						 * 0 = never */
 	int		 token_ttl_s;		/* [enroll] token_ttl, 24h */
 	int		 report_deadline_s;	/* [incidents] report_deadline:
 						 * detection to report, 5d */

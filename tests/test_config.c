@@ -183,6 +183,7 @@ collector_expected(struct collector_config *c)
 	c->commit_ms = 20;
 	c->queue_events = 50000;
 	c->queue_bytes = 64 << 20;
+	c->retention_s = 365 * 86400;
 	c->token_ttl_s = 24 * 3600;
 	c->report_deadline_s = 5 * 86400;
 	c->corr_enabled = 1;
@@ -256,6 +257,7 @@ assert_collector_eq(const struct collector_config *a,
 	assert_int_equal(a->commit_ms, b->commit_ms);
 	assert_int_equal(a->queue_events, b->queue_events);
 	assert_int_equal(a->queue_bytes, b->queue_bytes);
+	assert_int_equal(a->retention_s, b->retention_s);
 	assert_int_equal(a->token_ttl_s, b->token_ttl_s);
 	assert_int_equal(a->report_deadline_s, b->report_deadline_s);
 	assert_int_equal(a->corr_enabled, b->corr_enabled);
@@ -577,6 +579,7 @@ test_collector_every_option(void **state)
 	    "commit_interval = 1s\n"
 	    "queue_events = 9\n"
 	    "queue_bytes = 2M\n"
+	    "retention = 30d\n"
 	    "[enroll]\n"
 	    "token_ttl = 7d\n"), 0);
 	assert_string_equal(c.data_dir, "/srv/collector");
@@ -598,6 +601,7 @@ test_collector_every_option(void **state)
 	assert_int_equal(c.commit_ms, 1000);
 	assert_int_equal(c.queue_events, 9);
 	assert_int_equal(c.queue_bytes, 2 << 20);
+	assert_int_equal(c.retention_s, 30 * 86400);
 	assert_int_equal(c.token_ttl_s, 7 * 86400);
 }
 

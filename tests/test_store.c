@@ -26,9 +26,12 @@
 
 #include <sqlite3.h>
 
+#include "db.h"
 #include "err.h"
 #include "event.h"
+#include "incident.h"
 #include "store.h"
+#include "taxonomy.h"
 #include "store_fixture.h"
 
 static void
@@ -907,6 +910,114 @@ test_bench_insert(void **state)
 	free(evs);
 }
 
+/*
+ * Retention against a naive model: 3,000 events of two agents at random
+ * times (some sharing a time), 300 of the old ones linked to incidents.
+ * Purging in steps of 64 deletes exactly the unlinked events before the
+ * cutoff and nothing else, 64 at most a step; the steps end (the cursor
+ * moves past linked rows), and a later call with the same cutoff finds
+ * nothing. The writer's transaction is joined.
+ */
+static int
+count_rows(struct store *s, const char *sql)
+{
+	sqlite3_stmt	*st;
+	int		 n;
+
+	assert_int_equal(sqlite3_prepare_v2(db_sqlite(store_db(s)), sql, -1,
+	    &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+static void
+test_events_purge(void **state)
+{
+	struct store_fx		*f = *state;
+	struct store_event	*evs;
+	struct store_cursor	 cur = { INT64_MIN, 0 };
+	struct incident_new	 in = { "old", "malware", SEV_HIGH, 0, 0, 0 };
+	int64_t			*ids, a, b, inc, cut = 500 * 1000000LL;
+	uint64_t		 n, total = 0;
+	size_t			 i, k, nev = 3000, ins;
+	int			 more = 1, steps = 0, linked = 0, keep = 0;
+	char			*linkmap;
+	uint64_t		 rng = 0x1234567;
+
+	a = mkagent(f->s, 1, "pc1", "xa", 1);
+	b = mkagent(f->s, 2, "pc2", "xa", 1);
+	evs = calloc(nev, sizeof(*evs));
+	ids = calloc(nev, sizeof(*ids));
+	linkmap = calloc(nev, 1);
+	assert_non_null(evs);
+	assert_non_null(ids);
+	assert_non_null(linkmap);
+	for (i = 0; i < nev; i++) {
+		rng ^= rng << 13;
+		rng ^= rng >> 7;
+		rng ^= rng << 17;
+		evs[i].agent_rowid = i % 2 ? a : b;
+		evs[i].seq = i + 1;
+		/* 0..999 s, a tenth of them on whole seconds shared */
+		evs[i].ts_us = (int64_t)(rng % 1000) * 1000000 +
+		    (rng % 10 == 0 ? 0 : (int64_t)(rng >> 40) % 1000000);
+		evs[i].type = "alert";
+		evs[i].json = "{}";
+		evs[i].len = 2;
+	}
+	assert_int_equal(store_events_insert_ids(f->s, evs, nev, &ins, ids), 0);
+	assert_int_equal(ins, nev);
+	assert_int_equal(incident_open(f->s, &inc, &in, "test", 1000), 0);
+	for (i = 0, k = 0; i < nev; i++) {
+		if (evs[i].ts_us < cut && k++ % 4 == 0 && linked < 300) {
+			assert_int_equal(incident_link_event(f->s, inc, ids[i],
+			    "test", 1000), 0);
+			linkmap[i] = 1;
+			linked++;
+		}
+		if (evs[i].ts_us >= cut || linkmap[i])
+			keep++;
+	}
+	assert_int_equal(linked, 300);
+	while (more) {
+		assert_int_equal(store_events_purge(f->s, cut, 64, &cur, &n,
+		    &more), 0);
+		assert_true(n <= 64);
+		total += n;
+		assert_true(++steps < 1000);
+	}
+	assert_int_equal(total, nev - (size_t)keep);
+	assert_int_equal(count_rows(f->s, "SELECT count(*) FROM events"),
+	    keep);
+	assert_int_equal(count_rows(f->s, "SELECT count(*) FROM events"
+	    " WHERE ts < 500000000 AND id NOT IN (SELECT event FROM"
+	    " incident_events)"), 0);
+	assert_int_equal(count_rows(f->s, "SELECT count(*) FROM"
+	    " incident_events ie JOIN events e ON e.id = ie.event"), 300);
+	/* caught up: nothing more, and the looks stay short */
+	assert_int_equal(store_events_purge(f->s, cut, 64, &cur, &n, &more),
+	    0);
+	assert_int_equal(n, 0);
+	assert_int_equal(more, 0);
+	/* inside a caller's transaction: joined, rolled back with it */
+	cur.ts = INT64_MIN;
+	cur.id = 0;
+	assert_int_equal(db_begin(store_db(f->s), DB_IMMEDIATE), 0);
+	assert_int_equal(store_events_purge(f->s, 2000 * 1000000LL, 100000,
+	    &cur, &n, &more), 0);
+	assert_int_equal(n, (uint64_t)(keep - 300));
+	assert_int_equal(db_end(store_db(f->s), ERR_IO), ERR_IO);
+	assert_int_equal(count_rows(f->s, "SELECT count(*) FROM events"),
+	    keep);
+	assert_int_equal(store_events_purge(f->s, cut, 0, &cur, &n, &more),
+	    ERR_USAGE);
+	free(linkmap);
+	free(ids);
+	free(evs);
+}
+
 int
 main(void)
 {
@@ -925,6 +1036,7 @@ main(void)
 		T(test_events_own),
 		T(test_events_query),
 		T(test_changed),
+		T(test_events_purge),
 		T(test_bench_insert),
 	};
 
