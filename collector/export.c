@@ -260,6 +260,13 @@ incident_jsonl(void *arg, const struct incident *i)
 
 /* ---- the command ---- */
 
+/* 0 for the word a, 1 for b, -1 for anything else. */
+static int
+one_of(const char *v, const char *a, const char *b)
+{
+	return strcmp(v, a) == 0 ? 0 : strcmp(v, b) == 0 ? 1 : -1;
+}
+
 static int
 parse(struct args *a, const struct cmd_host *h, int argc, char **argv)
 {
@@ -291,18 +298,15 @@ parse(struct args *a, const struct cmd_host *h, int argc, char **argv)
 				    "date, time or duration: '%s'", optarg);
 			break;
 		case 'w':
-			if (strcmp(optarg, "events") != 0 &&
-			    strcmp(optarg, "incidents") != 0)
+			if ((a->what = one_of(optarg, "events",
+			    "incidents")) < 0)
 				return cli_usage(PROG, CMD, "--what: events or "
 				    "incidents, not '%s'", optarg);
-			a->what = optarg[0] == 'i' ? W_INCIDENTS : W_EVENTS;
 			break;
 		case 'f':
-			if (strcmp(optarg, "eve") != 0 &&
-			    strcmp(optarg, "csv") != 0)
+			if ((a->format = one_of(optarg, "eve", "csv")) < 0)
 				return cli_usage(PROG, CMD, "--format: eve or "
 				    "csv, not '%s'", optarg);
-			a->format = optarg[0] == 'c' ? F_CSV : F_EVE;
 			break;
 		case 'o': a->output = optarg; break;
 		case 'h': fputs(usage, stdout); return 1;
