@@ -36,7 +36,7 @@
 
 enum word {
 	W_FORM03, W_FORM04, W_CIRCULAR, W_TITLE03, W_TITLE04, W_COUNTRY,
-	W_MOTTO, W_NUMBER, W_PLACE_DATE, W_TO, W_SUBJECT, W_REGISTER,
+	W_MOTTO, W_NUMBER, W_TO, W_SUBJECT, W_REGISTER,
 	W_S_REPORTER, W_ORG, W_ADDRESS, W_PHONE, W_EMAIL, W_CONTACT,
 	W_POSITION, W_S_SYSTEM, W_OWNER, W_OPERATOR, W_SYSNAME, W_LEVEL,
 	W_AFFECTED, W_S_SUMMARY, W_SUMMARY, W_CATEGORY, W_SEVERITY, W_ALERTS,
@@ -65,7 +65,6 @@ static const char *const words[W_COUNT][2] = {
 	[W_MOTTO] = { "Độc lập - Tự do - Hạnh phúc",
 	    "Independence - Freedom - Happiness" },
 	[W_NUMBER] = { "Số", "No." },
-	[W_PLACE_DATE] = { "ngày", "date" },
 	[W_TO] = { "Kính gửi", "To" },
 	[W_SUBJECT] = { "Tiêu đề thư điện tử đề nghị",
 	    "Suggested e-mail subject" },
@@ -321,12 +320,27 @@ html_end(struct out *o)
 	raw(o, "</body>\n</html>\n");
 }
 
+/* "……, ngày 25 tháng 11 năm 2026" (the place left to write), or
+ * "……, 2026-11-25". */
+static void
+place_date(struct out *o)
+{
+	struct tm	tm;
+	time_t		t = (time_t)o->o->now;
+	char		buf[64];
+
+	buf[0] = '\0';
+	if (localtime_r(&t, &tm) != NULL)
+		(void)strftime(buf, sizeof(buf), o->lang == FORM_VI ?
+		    "ngày %d tháng %m năm %Y" : "%Y-%m-%d", &tm);
+	o->b->blank(o);
+	raw(o, ", ");
+	put(o, buf);
+}
+
 static void
 html_header(struct out *o)
 {
-	char	date[64];
-
-	fmt_time(date, sizeof(date), o->o->now);
 	raw(o, "<p class=\"form\">");
 	put(o, w(o, o->o->final ? W_FORM04 : W_FORM03));
 	raw(o, "<br>");
@@ -345,9 +359,7 @@ html_header(struct out *o)
 	raw(o, "</b><br><u>");
 	put(o, w(o, W_MOTTO));
 	raw(o, "</u><br><i>");
-	put(o, w(o, W_PLACE_DATE));
-	raw(o, " ");
-	put(o, date);
+	place_date(o);
 	raw(o, "</i></td></tr></table>\n<h1>");
 	put(o, w(o, o->o->final ? W_TITLE04 : W_TITLE03));
 	raw(o, "</h1>\n");
@@ -430,9 +442,6 @@ md_end(struct out *o)
 static void
 md_header(struct out *o)
 {
-	char	date[64];
-
-	fmt_time(date, sizeof(date), o->o->now);
 	raw(o, "*");
 	put(o, w(o, o->o->final ? W_FORM04 : W_FORM03));
 	raw(o, ": ");
@@ -451,9 +460,7 @@ md_header(struct out *o)
 	raw(o, "**  \n");
 	put(o, w(o, W_MOTTO));
 	raw(o, "  \n*");
-	put(o, w(o, W_PLACE_DATE));
-	raw(o, " ");
-	put(o, date);
+	place_date(o);
 	raw(o, "*\n\n# ");
 	put(o, w(o, o->o->final ? W_TITLE04 : W_TITLE03));
 	raw(o, "\n\n");
