@@ -11,13 +11,15 @@
 #     the correlated incident, hostile text escaped (no raw tag, quote or
 #     control byte); --final gives Mau 04 with its own fields
 #  3. export: EVE and CSV of events parse (python3 json, csv), hold as
-#     many rows as `events --json`, give the hostile path back by its
-#     bytes, and neutralise formula cells; incidents likewise; -o FILE;
+#     many rows as `events --json`, show the hostile path escaped
+#     as a terminal does, and neutralise formula cells; incidents likewise; -o FILE;
 #     exit 2 for usage errors, 1 for a missing incident
 . "$(dirname "$0")/lib.sh"
 
 EICAR='X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*'
 EVIL=$'x\e]0;pwned\a\r\e[2K<img src=x onerror=alert(1)>\n\xff\xe2\x80\xae"q\'.com'
+# the same name as text.h's TEXT_TERM shows it
+SHOWN='x\x1b]0;pwned\x07\x0d\x1b[2K<img src=x onerror=alert(1)>\x0a\xff\xe2\x80\xae"q'"'"'.com'
 TITLE='<script>alert("x")</script> & *bold* [l](javascript:x) =1+2'
 NOTE=$'cleaned\r\n\e[2J<img src=x onerror=alert(1)> `code` | a'
 
@@ -214,20 +216,9 @@ for ch in data:
         and not 0x202a <= ord(ch) <= 0x202e, "raw %r" % ch
 r = list(csv.DictReader(data.splitlines(True)))
 assert len(r) == n, (len(r), n)
-# the hostile path, unescaped, is the file's name
-def unesc(s):
-    out, i = bytearray(), 0
-    while i < len(s):
-        if s[i] == "\\" and s[i + 1] == "\\":
-            out += b"\\"; i += 2
-        elif s[i] == "\\" and s[i + 1] == "x":
-            out.append(int(s[i + 2:i + 4], 16)); i += 4
-        else:
-            out += s[i].encode(); i += 1
-    return bytes(out)
-paths = [unesc(x["file.path"]) for x in r if x["file.path"]]
-want = evil.encode("utf-8", "surrogateescape")
-assert any(p.endswith(b"/" + want) for p in paths), paths
+# the hostile path, escaped as on a terminal (text.h TEXT_TERM)
+paths = [x["file.path"] for x in r if x["file.path"]]
+assert any(p.endswith("/" + evil) for p in paths), (paths, evil)
 for x in r:
     for k, v in x.items():
         assert not v or v[0] not in "=+-@\t\r" or k in ("seq",) , (k, v)
@@ -236,7 +227,7 @@ assert names and all(v == "'=HYPERLINK(\"http://e\")" for v in names), names
 assert sum(1 for x in r if x["event_type"] == "alert") == 8
 EOF
 check "export: eve and csv parse, the counts match events --json, the path comes back, formulas neutralised" \
-	python3 "$T/export.py" "$T/ev.eve" "$T/ev.csv" "$N" "$EVIL" "$T/events.json"
+	python3 "$T/export.py" "$T/ev.eve" "$T/ev.csv" "$N" "$SHOWN" "$T/events.json"
 check "export csv: stdout is the same as -o" cmp "$T/ev.csv" "$T/ev2.csv"
 check "export --until before everything: no events" sh -c \
 	"test \$('$COLLECTOR' -c '$T/collector.conf' --data-dir '$CD' export --since 1970-01-01 --until 1970-01-02 | wc -l) = 0"
