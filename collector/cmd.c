@@ -1,14 +1,19 @@
 /*
  * cmd.c: the collector commands' shared pieces (cmd.h). Stateless.
  */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "cli.h"
 #include "cmd.h"
 #include "config.h"
 #include "err.h"
 #include "event.h"
+#include "store.h"
 #include "text.h"
 
 int
@@ -73,4 +78,75 @@ cmd_print_col(const char *s, int width)
 	fputs("  ", stdout);		/* at least two spaces, even if too long */
 	for (; cols < width; cols++)
 		putchar(' ');
+}
+
+int
+cmd_put_event(FILE *f, const struct store_row *r)
+{
+	char	*text;
+	int	 rc;
+
+	text = event_render(r->json, r->len, r->seq, r->agent_id,
+	    r->agent_name, r->office);
+	if (text == NULL)
+		return ERR_NOMEM;
+	rc = text_put_json(f, text, strlen(text));
+	free(text);
+	return rc;
+}
+
+int
+cmd_output_open(struct cmd_output *o, const char *path)
+{
+	int	fd, n;
+
+	memset(o, 0, sizeof(*o));
+	if (path == NULL || strcmp(path, "-") == 0) {
+		o->f = stdout;
+		return 0;
+	}
+	o->path = path;
+	n = snprintf(o->tmp, sizeof(o->tmp), "%s.XXXXXX", path);
+	if (n < 0 || (size_t)n >= sizeof(o->tmp)) {
+		cli_say("vigil-collector", "%s: name too long", path);
+		return ERR_IO;
+	}
+	if ((fd = mkstemp(o->tmp)) == -1 || (o->f = fdopen(fd, "w")) == NULL) {
+		cli_say("vigil-collector", "%s: %s", path, strerror(errno));
+		if (fd != -1) {
+			(void)close(fd);
+			(void)unlink(o->tmp);
+		}
+		return ERR_IO;
+	}
+	return 0;
+}
+
+int
+cmd_output_close(struct cmd_output *o, int rc)
+{
+	int	bad;
+
+	if (o->f == NULL)
+		return rc;
+	if (o->path == NULL) {
+		if (fflush(stdout) != 0 && rc == 0)
+			rc = ERR_IO;
+		return rc;
+	}
+	bad = ferror(o->f);
+	if (fclose(o->f) != 0 || bad) {
+		cli_say("vigil-collector", "%s: %s", o->path, bad ?
+		    "write error" : strerror(errno));
+		if (rc == 0)
+			rc = ERR_IO;
+	}
+	if (rc == 0 && rename(o->tmp, o->path) != 0) {
+		cli_say("vigil-collector", "%s: %s", o->path, strerror(errno));
+		rc = ERR_IO;
+	}
+	if (rc != 0)
+		(void)unlink(o->tmp);
+	o->f = NULL;
+	return rc;
 }

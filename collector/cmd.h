@@ -14,10 +14,13 @@
 #include <getopt.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
 struct store;
+struct store_row;
+struct collector_config;
 
 /* Options every command accepts, before or after the command. */
 #define CMD_GLOBAL_OPTS \
@@ -35,6 +38,8 @@ struct cmd_host {
 	 * store: 0, or the exit status to return. *deadline_s gets
 	 * [incidents] report_deadline. */
 	int	(*open)(void *ctx, struct store **st, int64_t *deadline_s);
+	/* The configuration open() loaded; read it only after open(). */
+	const struct collector_config *cfg;
 };
 
 /* "2026-11-25", "2026-11-25T10:00:00[Z|+0700]", or a duration ago
@@ -45,6 +50,27 @@ void	cmd_fmt_time(char *out, size_t len, int64_t t);
 /* Print j as text_print_json does, then drop it (takes j; NULL, from a
  * failed json_pack, is ERR_NOMEM). 0, ERR_NOMEM, ERR_IO. */
 int	cmd_print_json(json_t *j);
+/*
+ * Where a command's document goes (-o FILE): stdout for NULL or "-",
+ * else a new file beside path (path.XXXXXX, mode 0600) that
+ * cmd_output_close() renames to path when rc is 0 and everything was
+ * written, and removes otherwise: a failed export leaves no half file.
+ * open: 0 or ERR_IO (said). close: 0 or ERR_IO (said); rc passes
+ * through when it is not 0.
+ */
+struct cmd_output {
+	FILE		*f;
+	const char	*path;		/* NULL: stdout */
+	char		 tmp[4096];
+};
+int	cmd_output_open(struct cmd_output *, const char *path);
+int	cmd_output_close(struct cmd_output *, int rc);
+
+/* A stored event as `events --json` prints it: EVE JSON with its agent
+ * and seq (event_render), one line, through text_put_json. 0, ERR_NOMEM,
+ * ERR_IO. */
+int	cmd_put_event(FILE *f, const struct store_row *r);
+
 /* s escaped for a terminal (text.h, TEXT_TERM) on stdout, left-aligned
  * in width columns counted in code points, then two spaces. */
 void	cmd_print_col(const char *s, int width);

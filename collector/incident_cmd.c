@@ -27,7 +27,9 @@
 #include "cli.h"
 #include "db.h"
 #include "err.h"
+#include "config.h"
 #include "event.h"
+#include "form.h"
 #include "incident.h"
 #include "incident_cmd.h"
 #include "store.h"
@@ -57,6 +59,10 @@ static const char usage_incidents[] =
 "                                indeterminate, duplicate\n"
 "  merge ID INTO                 ID becomes a closed duplicate of INTO\n"
 "  reported ID [--to WHO] [--at T]   reported to the authorities\n"
+"  form ID [--final] [--lang vi|en] [--format html|md] [-o FILE]\n"
+"                                the report form of Circular 20/2017:\n"
+"                                Mau 03 (initial), --final Mau 04; from\n"
+"                                the register and [office] in the config\n"
 "Changes take --as NAME (default: your user name) and print the new\n"
 "state: one line, or the incident as JSON with --json.\n"
 "T: 2026-11-25, 2026-11-25T08:00:00+0700, or 15m/2h/7d ago.\n"
@@ -77,7 +83,7 @@ static const struct option opts[] = {
 	{ "status", required_argument, NULL, 's' },
 	{ "severity", required_argument, NULL, 'S' },
 	{ "category", required_argument, NULL, 'C' },
-	{ "office", required_argument, NULL, 'o' },
+	{ "office", required_argument, NULL, 'n' },
 	{ "agent", required_argument, NULL, 'a' },
 	{ "since", required_argument, NULL, 'T' },
 	{ "overdue", no_argument, NULL, 'O' },
@@ -89,6 +95,10 @@ static const struct option opts[] = {
 	{ "tlp", required_argument, NULL, 'P' },
 	{ "head", required_argument, NULL, 'H' },
 	{ "detected", required_argument, NULL, 'd' },
+	{ "final", no_argument, NULL, 'F' },
+	{ "lang", required_argument, NULL, 'l' },
+	{ "format", required_argument, NULL, 'm' },
+	{ "output", required_argument, NULL, 'o' },
 	CMD_GLOBAL_OPTS, { NULL, 0, NULL, 0 }
 };
 
@@ -111,6 +121,10 @@ struct args {
 	int64_t		 detected;	/* seconds */
 	const char	*title;
 	int		 tlp;
+	int		 final;
+	int		 lang;		/* enum form_lang */
+	int		 format;	/* enum form_format */
+	const char	*output;	/* -o, NULL: stdout */
 	int		 head_set;
 	uint8_t		 head[AUDIT_HASH_LEN];
 	char		**pos;
@@ -124,6 +138,7 @@ struct ctx {
 	int64_t		 now;
 	char		 actor[INCIDENT_NAME_MAX + 1];
 	const char	*sub;		/* "incidents ack", for messages */
+	const struct collector_config *cfg;
 };
 
 struct sub {
@@ -143,9 +158,10 @@ static int	sub_note(struct ctx *, const struct args *);
 static int	sub_resolve(struct ctx *, const struct args *);
 static int	sub_merge(struct ctx *, const struct args *);
 static int	sub_reported(struct ctx *, const struct args *);
+static int	sub_form(struct ctx *, const struct args *);
 
 static const struct sub subs[] = {
-	{ "list", "jsSCoaTO", 0, sub_list },
+	{ "list", "jsSCnaTO", 0, sub_list },
 	{ "show", "j", 1, sub_show },
 	{ "open", "jAiCSaPd", 0, sub_open },
 	{ "ack", "jA", 1, sub_ack },
@@ -155,6 +171,7 @@ static const struct sub subs[] = {
 	{ "resolve", "jArR", 1, sub_resolve },
 	{ "merge", "jA", 2, sub_merge },
 	{ "reported", "jAtW", 1, sub_reported },
+	{ "form", "Flmo", 1, sub_form },
 };
 
 /* ---- words ---- */
@@ -191,7 +208,21 @@ take(struct args *a, int ch, const char *v, const char *cmd)
 	case 'j': a->json = 1; return 0;
 	case 'A': a->as = v; return 0;
 	case 'O': a->overdue = 1; return 0;
-	case 'o': a->office = v; return 0;
+	case 'n': a->office = v; return 0;
+	case 'o': a->output = v; return 0;
+	case 'F': a->final = 1; return 0;
+	case 'l':
+		if (strcmp(v, "vi") == 0 || strcmp(v, "en") == 0) {
+			a->lang = strcmp(v, "en") == 0 ? FORM_EN : FORM_VI;
+			return 0;
+		}
+		return usage_err(cmd, "--lang: vi or en, not '%s'", v);
+	case 'm':
+		if (strcmp(v, "html") == 0 || strcmp(v, "md") == 0) {
+			a->format = strcmp(v, "md") == 0 ? FORM_MD : FORM_HTML;
+			return 0;
+		}
+		return usage_err(cmd, "--format: html or md, not '%s'", v);
 	case 'R': a->reason = v; return 0;
 	case 't': a->to = v; return 0;
 	case 'i': a->title = v; return 0;
@@ -269,7 +300,7 @@ parse(struct args *a, const struct cmd_host *h, int argc, char **argv,
 
 	memset(a, 0, sizeof(*a));
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:vho:", opts, NULL)) != -1) {
 		if (h->global_opt(h->ctx, ch, optarg))
 			continue;
 		if (ch == 'h') {
@@ -835,6 +866,21 @@ sub_reported(struct ctx *c, const struct args *a)
 	    c->actor, c->now), &i);
 }
 
+static int
+sub_form(struct ctx *c, const struct args *a)
+{
+	struct form_opts	o = { .final = a->final, .lang = a->lang,
+				    .format = a->format, .now = c->now };
+	struct cmd_output	out;
+	int			rc;
+
+	if ((rc = cmd_output_open(&out, a->output)) != 0)
+		return SAID;
+	rc = form_write(out.f, c->st, a->id, &c->cfg->office, &o);
+	rc = cmd_output_close(&out, rc);
+	return rc == ERR_IO ? SAID : rc;
+}
+
 /* ---- the commands ---- */
 
 /* --as, or the invoking user's name, or "uid N". */
@@ -902,6 +948,7 @@ incident_cmd_run(const struct cmd_host *h, int argc, char **argv)
 		return cli_exit(rc);
 	if ((status = h->open(h->ctx, &c.st, &c.deadline_s)) != 0)
 		return status;
+	c.cfg = h->cfg;
 	rc = s->fn(&c, &a);
 	status = 0;
 	if (rc == ERR_USAGE)

@@ -33,6 +33,7 @@
 
 #include "cli.h"
 #include "cmd.h"
+#include "export.h"
 #include "incident_cmd.h"
 #include "config.h"
 #include "datadir.h"
@@ -76,9 +77,12 @@ static const char usage_main[] =
 "  events [--json] [--agent ID|NAME] [--type TYPE] [--since TIME] [--limit N] [--count]\n"
 "                          show stored events\n"
 "  incidents COMMAND ...   the incident register: list, show, open, ack,\n"
-"                          assign, status, note, resolve, merge, reported\n"
+"                          assign, status, note, resolve, merge, reported,\n"
+"                          form (the Circular 20/2017 report forms)\n"
 "  audit verify [--json] [--head HASH]\n"
 "                          check the register's hash-chained audit log\n"
+"  export --since T [--until T] [--what events|incidents] [--format eve|csv] [-o FILE]\n"
+"                          events or incidents as JSON lines or CSV\n"
 "\n"
 "Options:\n"
 "  -c, --config FILE       configuration file (default " CONFIG_COLLECTOR_DEFAULT ")\n"
@@ -619,18 +623,9 @@ print_event(void *arg, const struct store_row *r)
 {
 	struct events_ctx	*ctx = arg;
 	char			 ts[EVENT_TS_STRLEN];
-	char			*text;
-	int			 rc;
 
-	if (ctx->json) {
-		text = event_render(r->json, r->len, r->seq, r->agent_id,
-		    r->agent_name, r->office);
-		if (text == NULL)
-			return ERR_NOMEM;
-		rc = text_put_json(stdout, text, strlen(text));
-		free(text);
-		return rc;
-	}
+	if (ctx->json)
+		return cmd_put_event(stdout, r);
 	event_format_ts(ts, r->ts_us);
 	printf("%.19s  ", ts);
 	cmd_print_col(r->agent_name, 16);
@@ -736,7 +731,8 @@ host_open(void *ctx, struct store **st, int64_t *deadline_s)
 static int
 cmd_incidents(struct cli *cli, int argc, char **argv)
 {
-	const struct cmd_host	h = { cli, host_global_opt, host_open };
+	const struct cmd_host	h = { cli, host_global_opt, host_open,
+				    &cli->cfg };
 
 	return incident_cmd_run(&h, argc, argv);
 }
@@ -744,9 +740,19 @@ cmd_incidents(struct cli *cli, int argc, char **argv)
 static int
 cmd_audit(struct cli *cli, int argc, char **argv)
 {
-	const struct cmd_host	h = { cli, host_global_opt, host_open };
+	const struct cmd_host	h = { cli, host_global_opt, host_open,
+				    &cli->cfg };
 
 	return audit_cmd_run(&h, argc, argv);
+}
+
+static int
+cmd_export(struct cli *cli, int argc, char **argv)
+{
+	const struct cmd_host	h = { cli, host_global_opt, host_open,
+				    &cli->cfg };
+
+	return export_cmd_run(&h, argc, argv);
 }
 
 static int
@@ -797,6 +803,7 @@ main(int argc, char **argv)
 		{ "events", cmd_events },
 		{ "incidents", cmd_incidents },
 		{ "audit", cmd_audit },
+		{ "export", cmd_export },
 	};
 	struct cli	cli;
 	size_t		i;

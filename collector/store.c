@@ -826,7 +826,7 @@ query_prepare(struct store *s, sqlite3_stmt **out, const struct store_query *q,
 	int		 n, rc;
 
 	*out = NULL;
-	n = snprintf(sql, sizeof(sql), "%s%s%s%s%s%s",
+	n = snprintf(sql, sizeof(sql), "%s%s%s%s%s%s%s",
 	    count ? "SELECT count(*) FROM (SELECT 1 FROM events e" :
 	    "SELECT a.id, a.name, a.office, e.seq, e.ts, e.received, e.type,"
 	    " e.body FROM events e",
@@ -837,6 +837,7 @@ query_prepare(struct store *s, sqlite3_stmt **out, const struct store_query *q,
 	    " WHERE id = :agent OR name = :agent)" : " WHERE 1",
 	    q->type ? " AND e.type = :type" : "",
 	    q->since_us ? " AND e.ts >= :since" : "",
+	    q->until_us ? " AND e.ts < :until" : "",
 	    count ? " LIMIT :limit)" :
 	    " ORDER BY e.ts, e.agent, e.seq LIMIT :limit");
 	if (n < 0 || (size_t)n >= sizeof(sql))
@@ -849,6 +850,8 @@ query_prepare(struct store *s, sqlite3_stmt **out, const struct store_query *q,
 	    ":type"), q->type, -1, SQLITE_STATIC)) ||
 	    (q->since_us && sqlite3_bind_int64(st,
 	    sqlite3_bind_parameter_index(st, ":since"), q->since_us)) ||
+	    (q->until_us && sqlite3_bind_int64(st,
+	    sqlite3_bind_parameter_index(st, ":until"), q->until_us)) ||
 	    sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":limit"),
 	    q->limit > 0 ? q->limit : -1)) {
 		rc = db_fail(s->db, "query bind");

@@ -76,6 +76,7 @@ struct store_query {
 					   name), NULL for all */
 	const char	*type;		/* event_type, NULL for all */
 	int64_t		 since_us;	/* 0 for all */
+	int64_t		 until_us;	/* before this; 0 for all */
 	int64_t		 limit;		/* 0 for no limit, not negative */
 };
 

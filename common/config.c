@@ -107,6 +107,10 @@ static int	parse_glob_list(void *, const struct option *, const char *,
 		    char *, size_t);
 static int	parse_watcher(void *, const struct option *, const char *,
 		    char *, size_t);
+static int	parse_text(void *, const struct option *, const char *,
+		    char *, size_t);
+static int	parse_text_list(void *, const struct option *, const char *,
+		    char *, size_t);
 
 #define OPT(T, sec, key, fn, f, sc, lo, hi)				\
 	{ sec, key, fn, offsetof(T, f), sizeof(((T *)0)->f), sc, lo, hi }
@@ -209,6 +213,18 @@ static const struct option collector_opts[] = {
 	    &plain, 1000, 10000000),
 	C("correlation", "critical_path", parse_path_list, corr_critical,
 	    NULL, 0, 0),
+#define O(key, f)	C("office", key, parse_text, office.f, NULL, 0, 0)
+	O("name", name), O("address", address), O("phone", phone),
+	O("email", email), O("contact", contact),
+	O("contact_position", contact_position),
+	O("contact_phone", contact_phone), O("contact_email", contact_email),
+	O("owner", owner), O("operator", operator_), O("system", system),
+	O("os", os), O("services", services), O("measures", measures),
+	O("governing_body", governing_body), O("coordinator", coordinator),
+#undef O
+	C("office", "security_level", parse_number, office.security_level,
+	    &plain, 1, 5),
+	C("office", "public", parse_text_list, office.public, NULL, 0, 0),
 };
 
 _Static_assert(sizeof(collector_opts) / sizeof(collector_opts[0]) <= 64,
@@ -680,6 +696,32 @@ parse_watcher(void *field, const struct option *o, const char *s, char *why,
 	return ERR_CONFIG;
 }
 
+/* Words for people (the report forms): printable UTF-8, or empty. */
+static int
+parse_text(void *field, const struct option *o, const char *s, char *why,
+    size_t whylen)
+{
+	if (!text_printable(s, strlen(s))) {
+		snprintf(why, whylen, "must be UTF-8 text without control "
+		    "characters");
+		return ERR_CONFIG;
+	}
+	return store_string(field, o->size, s, why, whylen);
+}
+
+static int
+parse_text_list(void *field, const struct option *o, const char *s,
+    char *why, size_t whylen)
+{
+	(void)o;
+	if (!text_printable(s, strlen(s))) {
+		snprintf(why, whylen, "must be UTF-8 text without control "
+		    "characters");
+		return ERR_CONFIG;
+	}
+	return list_add(field, s, why, whylen);
+}
+
 /* "" means the address the agent got at enrollment. */
 static int
 parse_collector(void *field, const struct option *o, const char *s,
@@ -831,7 +873,8 @@ on_pair(void *arg, const char *section, const char *key, const char *value)
 	}
 	if (i == l->nopts)
 		return unknown_key(l, section, key);
-	if ((o->parse == parse_path_list || o->parse == parse_glob_list) &&
+	if ((o->parse == parse_path_list || o->parse == parse_glob_list ||
+	    o->parse == parse_text_list) &&
 	    i < 64 && !(l->lists_seen & (1ULL << i))) {
 		/* the file's first line of a list replaces the default */
 		((struct config_list *)(void *)(l->cfg + o->offset))->n = 0;

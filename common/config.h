@@ -82,6 +82,31 @@ struct agent_config {
 	int		 fim_threads;		/* [integrity] threads, 0 = cores */
 };
 
+/* [office]: who reports incidents, for the report forms of Circular
+ * 20/2017/TT-BTTTT (docs/incidents.md, "Report forms"). Every text is
+ * printable UTF-8; "" (or 0) is not said, and the form leaves a line to
+ * fill by hand. */
+struct config_office {
+	char		 name[CONFIG_ITEM_MAX];		/* reporting unit */
+	char		 address[CONFIG_ITEM_MAX];
+	char		 phone[CONFIG_ITEM_MAX];
+	char		 email[CONFIG_ITEM_MAX];
+	char		 contact[CONFIG_ITEM_MAX];	/* the person */
+	char		 contact_position[CONFIG_ITEM_MAX];
+	char		 contact_phone[CONFIG_ITEM_MAX];
+	char		 contact_email[CONFIG_ITEM_MAX];
+	char		 owner[CONFIG_ITEM_MAX];	/* chủ quản */
+	char		 operator_[CONFIG_ITEM_MAX];	/* đơn vị vận hành */
+	char		 system[CONFIG_ITEM_MAX];	/* system name */
+	int		 security_level;		/* 1-5, 0 not said */
+	char		 os[CONFIG_ITEM_MAX];
+	char		 services[CONFIG_ITEM_MAX];
+	char		 measures[CONFIG_ITEM_MAX];
+	struct config_list public;			/* addresses, domains */
+	char		 governing_body[CONFIG_ITEM_MAX];
+	char		 coordinator[CONFIG_ITEM_MAX];	/* national agency */
+};
+
 struct collector_config {
 	char		 data_dir[PATH_MAX];	/* [collector] data_dir */
 	char		 listen[CONFIG_ADDR_MAX]; /* [collector] listen */
@@ -130,6 +155,7 @@ struct collector_config {
 	int		 corr_max_groups;	/* [correlation] max_groups,
 						 * 100000 */
 	struct config_list corr_critical;	/* [correlation] critical_path */
+	struct config_office office;		/* [office] */
 };
 
 /* Defaults, then path if it exists. path NULL: the default path, which

@@ -17,12 +17,15 @@
 #include "err.h"
 #include "text.h"
 
-#define UNIT_MAX	16	/* "\xNN" x 4 */
+#define UNIT_MAX	24	/* "\\xNN" x 4, in Markdown */
+#define MD_SPECIAL	"\\`*_{}[]<>()|~&!"
 
 enum mode {
 	M_TERM,		/* TEXT_TERM */
 	M_KEEP,		/* TEXT_JSON, input valid UTF-8: kept as it is */
 	M_JSON,		/* TEXT_JSON, input not valid UTF-8 */
+	M_HTML,		/* TEXT_HTML: M_TERM, then entities */
+	M_MD,		/* TEXT_MD: M_TERM, then backslashes */
 };
 
 static const char hex[] = "0123456789abcdef";
@@ -100,11 +103,11 @@ text_printable(const char *s, size_t len)
 	return 1;
 }
 
-/* What the unit at p[0..n) (n >= 1) becomes in mode m: written to
- * unit[UNIT_MAX], its length in *ulen. Returns the bytes consumed;
- * *changed is set when the unit is not copied as it is. */
+/* What the unit at p[0..n) (n >= 1) becomes in mode m (not a markup):
+ * written to unit[UNIT_MAX], its length in *ulen. Returns the bytes
+ * consumed; *changed is set when the unit is not copied as it is. */
 static size_t
-escape_unit(const uint8_t *p, size_t n, enum mode m, char *unit,
+plain_unit(const uint8_t *p, size_t n, enum mode m, char *unit,
     size_t *ulen, int *changed)
 {
 	uint32_t	c;
@@ -147,12 +150,73 @@ escape_unit(const uint8_t *p, size_t n, enum mode m, char *unit,
 	return k;
 }
 
+/* A TEXT_TERM unit marked up for m (M_HTML, M_MD), in place. */
+static void
+markup(char *unit, size_t *ulen, enum mode m, int *changed)
+{
+	char		 in[UNIT_MAX];
+	const char	*e;
+	size_t		 i, o = 0, n = *ulen, k;
+	char		 one[3];
+
+	memcpy(in, unit, n);
+	for (i = 0; i < n; i++) {
+		e = NULL;
+		if (m == M_HTML) {
+			switch (in[i]) {
+			case '&': e = "&amp;"; break;
+			case '<': e = "&lt;"; break;
+			case '>': e = "&gt;"; break;
+			case '"': e = "&quot;"; break;
+			case '\'': e = "&#39;"; break;
+			}
+		} else if (in[i] != '\0' && strchr(MD_SPECIAL, in[i]) != NULL) {
+			one[0] = '\\';
+			one[1] = in[i];
+			one[2] = '\0';
+			e = one;
+		}
+		if (e == NULL) {
+			unit[o++] = in[i];
+			continue;
+		}
+		k = strlen(e);
+		memcpy(unit + o, e, k);
+		o += k;
+		*changed = 1;
+	}
+	*ulen = o;
+}
+
+/* What the unit at p[0..n) (n >= 1) becomes in mode m: written to
+ * unit[UNIT_MAX], its length in *ulen. Returns the bytes consumed;
+ * *changed is set when the unit is not copied as it is. */
+static size_t
+escape_unit(const uint8_t *p, size_t n, enum mode m, char *unit,
+    size_t *ulen, int *changed)
+{
+	size_t	k;
+
+	if (m != M_HTML && m != M_MD)
+		return plain_unit(p, n, m, unit, ulen, changed);
+	k = plain_unit(p, n, M_TERM, unit, ulen, changed);
+	markup(unit, ulen, m, changed);
+	return k;
+}
+
 static enum mode
 mode_of(const char *s, size_t len, enum text_sink sink)
 {
-	if (sink != TEXT_JSON)
+	switch (sink) {
+	case TEXT_JSON:
+		return text_utf8_valid(s, len) ? M_KEEP : M_JSON;
+	case TEXT_HTML:
+		return M_HTML;
+	case TEXT_MD:
+		return M_MD;
+	default:
 		return M_TERM;
-	return text_utf8_valid(s, len) ? M_KEEP : M_JSON;
+	}
 }
 
 size_t
@@ -189,9 +253,10 @@ text_escape_dup(const char *s, size_t len, enum text_sink sink,
 	char	*out;
 	size_t	 n;
 
-	if (len > SIZE_MAX / 4 - 1 || (out = malloc(4 * len + 1)) == NULL)
+	if (len > SIZE_MAX / TEXT_EXPAND - 1 ||
+	    (out = malloc(TEXT_EXPAND * len + 1)) == NULL)
 		return NULL;
-	n = text_escape(out, 4 * len + 1, s, len, sink, escaped);
+	n = text_escape(out, TEXT_EXPAND * len + 1, s, len, sink, escaped);
 	if (outlen != NULL)
 		*outlen = n;
 	return out;
@@ -258,14 +323,20 @@ text_unescape(char *out, size_t *outlen, const char *s, size_t len)
 int
 text_put(FILE *f, const char *s, size_t len)
 {
+	return text_write(f, s, len, TEXT_TERM);
+}
+
+int
+text_write(FILE *f, const char *s, size_t len, enum text_sink sink)
+{
 	const uint8_t	*p = (const uint8_t *)s;
+	enum mode	 m = mode_of(s, len, sink);
 	char		 buf[1024], unit[UNIT_MAX];
 	size_t		 i = 0, o = 0, ulen;
 	int		 changed;
 
 	while (i < len) {
-		i += escape_unit(p + i, len - i, M_TERM, unit, &ulen,
-		    &changed);
+		i += escape_unit(p + i, len - i, m, unit, &ulen, &changed);
 		if (o + ulen > sizeof(buf)) {
 			if (fwrite(buf, 1, o, f) != o)
 				return ERR_IO;
@@ -277,6 +348,33 @@ text_put(FILE *f, const char *s, size_t len)
 	if (o > 0 && fwrite(buf, 1, o, f) != o)
 		return ERR_IO;
 	return 0;
+}
+
+int
+text_put_csv(FILE *f, const char *s, size_t len)
+{
+	const uint8_t	*p = (const uint8_t *)s;
+	char		 unit[UNIT_MAX];
+	size_t		 i = 0, k, ulen;
+	int		 changed;
+
+	if (putc('"', f) == EOF)
+		return ERR_IO;
+	while (i < len) {
+		k = i;
+		i += escape_unit(p + i, len - i, M_TERM, unit, &ulen,
+		    &changed);
+		/* =1+1, +cmd, -2+3, @SUM(...): a formula to a spreadsheet */
+		if (k == 0 && strchr("=+-@\t\r", unit[0]) != NULL &&
+		    putc('\'', f) == EOF)
+			return ERR_IO;
+		for (k = 0; k < ulen; k++) {
+			if ((unit[k] == '"' && putc('"', f) == EOF) ||
+			    putc(unit[k], f) == EOF)
+				return ERR_IO;
+		}
+	}
+	return putc('"', f) == EOF ? ERR_IO : 0;
 }
 
 int

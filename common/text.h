@@ -33,6 +33,19 @@
  *             carries "path_escaped": true).
  *
  * text_unescape() inverts both: "\\" is a backslash, "\xNN" the byte NN.
+ *
+ * Two markups of the terminal escaping, for documents (the incident
+ * report forms): the text is escaped as TEXT_TERM first, so what a
+ * reader sees is exactly what a terminal would show, then
+ *
+ *  TEXT_HTML  & < > " ' become &amp; &lt; &gt; &quot; &#39;: safe in an
+ *             element and in a quoted attribute value;
+ *  TEXT_MD    each of \ ` * _ { } [ ] < > ( ) | ~ & ! gets a backslash
+ *             before it (CommonMark's escapes: it renders as the
+ *             character). No line break can be left (TEXT_TERM made them
+ *             \x0a), so nothing at the start of a line is reachable.
+ *
+ * And one for spreadsheets, text_put_csv(): a CSV cell (RFC 4180).
  */
 #ifndef VIGIL_TEXT_H
 #define VIGIL_TEXT_H
@@ -46,7 +59,13 @@
 enum text_sink {
 	TEXT_TERM = 1,		/* terminals and log lines */
 	TEXT_JSON,		/* JSON strings, docs/events.md */
+	TEXT_HTML,		/* HTML text and attribute values */
+	TEXT_MD,		/* Markdown (CommonMark) inline text */
 };
+
+/* Bytes one input byte may become at most, for any sink ('"' in HTML:
+ * "&quot;"). */
+#define TEXT_EXPAND	6
 
 /* 1 if the code point is display-unsafe (see above). */
 #define TEXT_UNSAFE(c)	((c) < 0x20 || ((c) >= 0x7f && (c) <= 0x9f) || \
@@ -70,12 +89,12 @@ int	text_printable(const char *s, size_t len);
  * Returns the length the whole escaped text needs, as snprintf does:
  * out holds all of it iff the return value < outlen. *escaped (may be
  * NULL) is 1 when the text differs from s. O(len); the output is at most
- * 4 * len bytes.
+ * TEXT_EXPAND * len bytes (4 * len for TEXT_TERM and TEXT_JSON).
  */
 size_t	text_escape(char *out, size_t outlen, const char *s, size_t len,
 	    enum text_sink sink, int *escaped);
 /* The same, malloc'd (NUL-terminated; *outlen, may be NULL, gets its
- * length). NULL when out of memory or len > SIZE_MAX / 4 - 1. */
+ * length). NULL when out of memory or len > SIZE_MAX / TEXT_EXPAND - 1. */
 char	*text_escape_dup(const char *s, size_t len, enum text_sink sink,
 	    size_t *outlen, int *escaped);
 /* A JSON string for s[0..len) escaped as TEXT_JSON; NULL when out of
@@ -89,6 +108,17 @@ int	text_unescape(char *out, size_t *outlen, const char *s, size_t len);
 
 /* Write s[0..len) escaped as TEXT_TERM to f. 0, or ERR_IO. */
 int	text_put(FILE *f, const char *s, size_t len);
+/* The same for any sink. 0, or ERR_IO. */
+int	text_write(FILE *f, const char *s, size_t len, enum text_sink sink);
+/*
+ * One CSV cell (RFC 4180) for s[0..len) to f: the text escaped as
+ * TEXT_TERM (so a cell never holds a line break, a control or a bidi
+ * override; text_unescape gives the bytes back), in double quotes, a
+ * quote doubled. A cell whose escaped text begins with = + - @ TAB or CR
+ * gets an apostrophe before it, inside the quotes, so that a spreadsheet
+ * takes it as text and not as a formula (CSV injection). 0, or ERR_IO.
+ */
+int	text_put_csv(FILE *f, const char *s, size_t len);
 /* text_put() of a NUL-terminated string; NULL prints as "-". */
 int	text_puts(FILE *f, const char *s);
 /*

@@ -605,6 +605,48 @@ test_collector_every_option(void **state)
 	assert_int_equal(c.token_ttl_s, 7 * 86400);
 }
 
+/* [office]: the report forms' words, Vietnamese as it is; anything a
+ * form would show that is not printable UTF-8 is refused. */
+static void
+test_office(void **state)
+{
+	struct fixture		*f = *state;
+	struct collector_config	 c;
+	static const char *const bad[] = {
+		"[office]\nname = a\x1b]0;x\x07b\n",
+		"[office]\nname = \xc3(\n",
+		"[office]\naddress = \xe2\x80\xae\x65vil\n",
+		"[office]\nsecurity_level = 6\n",
+		"[office]\nsecurity_level = 0\n",
+		"[office]\nfax = 1\n",
+	};
+	size_t	i;
+
+	assert_int_equal(load_text(f, COLLECTOR, &c, ""), 0);
+	assert_string_equal(c.office.name, "");
+	assert_int_equal(c.office.security_level, 0);
+	assert_int_equal(c.office.public.n, 0);
+	assert_int_equal(load_text(f, COLLECTOR, &c,
+	    "[office]\n"
+	    "name = S\xe1\xbb\x9f Khoa h\xe1\xbb\x8d\x63 v\xc3\xa0 "
+	    "C\xc3\xb4ng ngh\xe1\xbb\x87\n"
+	    "contact = Nguy\xe1\xbb\x85n V\xc4\x83n A\n"
+	    "security_level = 3\n"
+	    "public = 203.0.113.10\n"
+	    "public = example.gov.vn\n"
+	    "coordinator = Trung t\xc3\xa2m VNCERT/CC\n"), 0);
+	assert_string_equal(c.office.name, "S\xe1\xbb\x9f Khoa h\xe1\xbb\x8d"
+	    "c v\xc3\xa0 C\xc3\xb4ng ngh\xe1\xbb\x87");
+	assert_string_equal(c.office.contact, "Nguy\xe1\xbb\x85n V\xc4\x83n A");
+	assert_int_equal(c.office.security_level, 3);
+	assert_int_equal(c.office.public.n, 2);
+	assert_string_equal(c.office.public.item[1], "example.gov.vn");
+	assert_string_equal(c.office.coordinator, "Trung t\xc3\xa2m VNCERT/CC");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(load_text(f, COLLECTOR, &c, bad[i]),
+		    ERR_CONFIG);
+}
+
 /* One line "[section] key = value" into a fresh config, then the field:
  * an int or a 64-bit number, found by offset and size. */
 #define AF(f)	AGENT, offsetof(struct agent_config, f), \
@@ -1409,6 +1451,7 @@ main(void)
 		cmocka_unit_test(test_empty_file_defaults),
 		cmocka_unit_test(test_agent_every_option),
 		cmocka_unit_test(test_collector_every_option),
+		cmocka_unit_test(test_office),
 		cmocka_unit_test(test_number_ranges),
 		cmocka_unit_test(test_string_options),
 		cmocka_unit_test(test_messages),

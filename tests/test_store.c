@@ -694,6 +694,8 @@ mev_match(const struct mev *m, const struct store_query *q)
 		return 0;
 	if (q->since_us && m->ts_us < q->since_us)
 		return 0;
+	if (q->until_us && m->ts_us >= q->until_us)
+		return 0;
 	return 1;
 }
 
@@ -792,12 +794,13 @@ test_events_query(void **state)
 
 	for (a = 0; a < 4; a++)
 	for (t = 0; t < 4; t++)
-	for (since = 0; since < 2; since++)
+	for (since = 0; since < 4; since++)
 	for (l = 0; l < 4; l++) {
 		memset(&q, 0, sizeof(q));
 		q.agent = qagent[a];
 		q.type = qtype[t];
-		q.since_us = since ? 1150000 : 0;
+		q.since_us = since & 1 ? 1150000 : 0;
+		q.until_us = since & 2 ? 1220000 : 0;	/* an equal ts is out */
 		q.limit = qlimit[l];
 		check_query(f->s, model, &q);
 	}

@@ -234,6 +234,48 @@ model_bounds(size_t *b, const uint8_t *p, size_t n, int term)
 	return nb;
 }
 
+/* HTML, Markdown and CSV of one string against the model: whole, as a
+ * stream, and the CSV cell read back. */
+static void
+check_markup(const uint8_t *p, size_t n)
+{
+	char		 want[TEXT_EXPAND * 4 * RANDOM_MAX + 3];
+	char		 out[TEXT_EXPAND * 4 * RANDOM_MAX + 3], *buf;
+	const char	*s = (const char *)p;
+	size_t		 wlen, got, len;
+	FILE		*f;
+	int		 html, esc;
+
+	for (html = 0; html < 2; html++) {
+		wlen = model_markup(want, p, n, html);
+		got = text_escape(out, sizeof(out), s, n, html ? TEXT_HTML :
+		    TEXT_MD, &esc);
+		assert_int_equal(got, wlen);
+		assert_memory_equal(out, want, wlen + 1);
+		assert_int_equal(esc, wlen != n || memcmp(want, s, n) != 0);
+		if (html)
+			assert_null(strpbrk(out, "<>\"'"));
+		buf = NULL;
+		assert_non_null(f = open_memstream(&buf, &len));
+		assert_int_equal(text_write(f, s, n, html ? TEXT_HTML :
+		    TEXT_MD), 0);
+		assert_int_equal(fclose(f), 0);
+		assert_int_equal(len, wlen);
+		assert_memory_equal(buf, want, wlen);
+		free(buf);
+	}
+	wlen = model_csv(want, p, n);
+	buf = NULL;
+	assert_non_null(f = open_memstream(&buf, &len));
+	assert_int_equal(text_put_csv(f, s, n), 0);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(len, wlen);
+	assert_memory_equal(buf, want, wlen);
+	assert_null(memchr(buf, '\n', len));
+	assert_null(memchr(buf, '\r', len));
+	free(buf);
+}
+
 /* One random string through everything, against the model. */
 static void
 check_one(const uint8_t *p, size_t n)
@@ -276,6 +318,60 @@ check_one(const uint8_t *p, size_t n)
 	/* terminal output: printable, no raw line break */
 	got = text_escape(out, sizeof(out), s, n, TEXT_TERM, NULL);
 	assert_true(text_printable(out, got));
+	check_markup(p, n);
+}
+
+/* The cases that matter to a report form and a spreadsheet. */
+static void
+expect_sink(enum text_sink sink, const char *in, const char *want)
+{
+	char	out[512];
+
+	assert_int_equal(text_escape(out, sizeof(out), in, strlen(in), sink,
+	    NULL), strlen(want));
+	assert_string_equal(out, want);
+}
+
+static void
+expect_csv(const char *in, const char *want)
+{
+	char	*buf = NULL;
+	size_t	 len;
+	FILE	*f;
+
+	assert_non_null(f = open_memstream(&buf, &len));
+	assert_int_equal(text_put_csv(f, in, strlen(in)), 0);
+	assert_int_equal(fclose(f), 0);
+	assert_string_equal(buf, want);
+	free(buf);
+}
+
+static void
+test_markup_cases(void **state)
+{
+	(void)state;
+	expect_sink(TEXT_HTML, "<script>alert('x')</script>",
+	    "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;");
+	expect_sink(TEXT_HTML, "a\"b&c", "a&quot;b&amp;c");
+	expect_sink(TEXT_HTML, "x\r\ny\x1b[2J", "x\\x0d\\x0ay\\x1b[2J");
+	expect_sink(TEXT_HTML, "X\xc3\xa3 T\xc3\xa2n Ph\xc3\xba",
+	    "X\xc3\xa3 T\xc3\xa2n Ph\xc3\xba");
+	expect_sink(TEXT_HTML, "\xe2\x80\xae" "evil", "\\xe2\\x80\\xaeevil");
+	expect_sink(TEXT_MD, "<b>*x*</b> [a](http://e)",
+	    "\\<b\\>\\*x\\*\\</b\\> \\[a\\]\\(http://e\\)");
+	expect_sink(TEXT_MD, "a\\b\n# h", "a\\\\\\\\b\\\\x0a# h");
+	expect_sink(TEXT_MD, "10.0.0.1 a|b `c`", "10.0.0.1 a\\|b \\`c\\`");
+	expect_csv("plain", "\"plain\"");
+	expect_csv("", "\"\"");
+	expect_csv("say \"hi\", ok", "\"say \"\"hi\"\", ok\"");
+	expect_csv("=HYPERLINK(\"http://e\")",
+	    "\"'=HYPERLINK(\"\"http://e\"\")\"");
+	expect_csv("+1", "\"'+1\"");
+	expect_csv("-2+3", "\"'-2+3\"");
+	expect_csv("@SUM(A1)", "\"'@SUM(A1)\"");
+	expect_csv("a=b", "\"a=b\"");
+	expect_csv("\tx", "\"\\x09x\"");	/* escaped: no longer a TAB */
+	expect_csv("two\nlines", "\"two\\x0alines\"");
 }
 
 static void
@@ -466,6 +562,7 @@ main(void)
 		cmocka_unit_test(test_json_cases),
 		cmocka_unit_test(test_validators),
 		cmocka_unit_test(test_seq_exhaustive),
+		cmocka_unit_test(test_markup_cases),
 		cmocka_unit_test(test_escape_model),
 		cmocka_unit_test(test_put),
 		cmocka_unit_test(test_put_json),

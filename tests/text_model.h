@@ -147,6 +147,68 @@ model_escape(char *out, const uint8_t *p, size_t n, int term, int *escaped)
 	return o;
 }
 
+/* HTML (html) or Markdown: the terminal escaping, then each byte of it
+ * looked up in a table. out: 6 * (4n) + 1 bytes is always enough. */
+static size_t
+model_markup(char *out, const uint8_t *p, size_t n, int html)
+{
+	static const char *const ent[][2] = {
+		{ "&", "&amp;" }, { "<", "&lt;" }, { ">", "&gt;" },
+		{ "\"", "&quot;" }, { "'", "&#39;" },
+	};
+	static const char md[] = "\\`*_{}[]<>()|~&!";
+	char		term[4 * 64 + 1];
+	size_t		tlen, i, j, o = 0;
+	int		esc, done;
+
+	tlen = model_escape(term, p, n > 64 ? 64 : n, 1, &esc);
+	for (i = 0; i < tlen; i++) {
+		done = 0;
+		for (j = 0; html && j < sizeof(ent) / sizeof(ent[0]); j++) {
+			if (term[i] == ent[j][0][0]) {
+				memcpy(out + o, ent[j][1], strlen(ent[j][1]));
+				o += strlen(ent[j][1]);
+				done = 1;
+			}
+		}
+		for (j = 0; !html && j < sizeof(md) - 1; j++) {
+			if (term[i] == md[j]) {
+				out[o++] = '\\';
+				out[o++] = term[i];
+				done = 1;
+			}
+		}
+		if (!done)
+			out[o++] = term[i];
+	}
+	out[o] = '\0';
+	return o;
+}
+
+/* A CSV cell: quotes around the terminal escaping, quotes doubled, an
+ * apostrophe first when the escaped text starts with = + - @ TAB CR. */
+static size_t
+model_csv(char *out, const uint8_t *p, size_t n)
+{
+	char	term[4 * 64 + 1];
+	size_t	tlen, i, o = 0;
+	int	esc;
+
+	tlen = model_escape(term, p, n > 64 ? 64 : n, 1, &esc);
+	out[o++] = '"';
+	if (tlen > 0 && (term[0] == '=' || term[0] == '+' || term[0] == '-' ||
+	    term[0] == '@' || term[0] == '\t' || term[0] == '\r'))
+		out[o++] = '\'';
+	for (i = 0; i < tlen; i++) {
+		if (term[i] == '"')
+			out[o++] = '"';
+		out[o++] = term[i];
+	}
+	out[o++] = '"';
+	out[o] = '\0';
+	return o;
+}
+
 /* Decimal s[0..n) in [min, max]: 0, -1 not digits, -2 out of range. */
 static int
 model_u64(uint64_t *out, const char *s, size_t n, uint64_t min,

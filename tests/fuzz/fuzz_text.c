@@ -8,6 +8,8 @@
  *  - when it is UTF-8, a JSON string whose dump goes through
  *    text_put_json(): the same value back, no display-unsafe code point
  *    left raw, one line;
+ *  - its first 64 bytes as HTML, Markdown and a CSV cell, against the
+ *    model, and as a stream (text_write, text_put_csv);
  *  - a decimal number, with a range from its first bytes, against the
  *    model's digit-string comparison.
  */
@@ -105,6 +107,37 @@ json_filter(const uint8_t *p, size_t n)
 }
 
 static void
+markups(const uint8_t *p, size_t n)
+{
+	static char	 want[TEXT_EXPAND * 4 * 64 + 3];
+	static char	 out[TEXT_EXPAND * 4 * 64 + 3];
+	const char	*s = (const char *)p;
+	char		*buf;
+	size_t		 wlen, len;
+	FILE		*f;
+	int		 html;
+
+	if (n > 64)
+		n = 64;
+	for (html = 0; html < 3; html++) {
+		wlen = html == 2 ? model_csv(want, p, n) :
+		    model_markup(want, p, n, html);
+		if (html < 2)
+			check(text_escape(out, sizeof(out), s, n, html ?
+			    TEXT_HTML : TEXT_MD, NULL) == wlen &&
+			    memcmp(out, want, wlen + 1) == 0);
+		buf = NULL;
+		f = open_memstream(&buf, &len);
+		check(f != NULL);
+		check((html == 2 ? text_put_csv(f, s, n) : text_write(f, s, n,
+		    html ? TEXT_HTML : TEXT_MD)) == 0);
+		check(fclose(f) == 0);
+		check(len == wlen && memcmp(buf, want, wlen) == 0);
+		free(buf);
+	}
+}
+
+static void
 number(const uint8_t *p, size_t n)
 {
 	uint64_t	a = 1, b = 2, min = 0, max = UINT64_MAX;
@@ -129,6 +162,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	escapes(data, size);
 	json_filter(data, size);
+	markups(data, size);
 	number(data, size);
 	return 0;
 }
