@@ -25,8 +25,11 @@ rows_are() { [ "$(nrows "$1")" = "$2" ]; }
 verify() { coll audit verify >"$T/verify.out" 2>&1; }
 
 write_collector_conf "$T/collector.conf"
-printf '[correlation]\noffline_after = 5s\nspread_agents = 3\n' \
-	>>"$T/collector.conf"
+mkdir -p "$T/sys" "$T/other"
+echo "server = 10.0.0.1" >"$T/sys/app.conf"
+echo "colour = blue" >"$T/other/prefs.conf"
+printf '[correlation]\noffline_after = 5s\nspread_agents = 3\ncritical_path = %s\n' \
+	"$T/sys" >>"$T/collector.conf"
 start_collector "$T/coll" || exit 1
 # the others enroll when they start: an agent enrolled and silent is
 # offline after 5 s, and a slow (sanitizer) build takes longer than that
@@ -100,5 +103,23 @@ assert 'agent back' in j['reason'], j['reason']
 check "audit verify: intact" verify
 check "audit verify names its head" grep -q '^head: ' "$T/verify.out"
 
-for a in a1 a2 a3; do stop_agent "$T/$a"; done
+# 5. integrity through a real agent: a change on a critical path opens
+# an incident, one elsewhere does not
+write_agent_conf "$T/agent.conf"
+printf '[integrity]\nenabled = yes\npath = %s\npath = %s\ninterval = 1h\n' \
+	"$T/sys" "$T/other" >>"$T/agent.conf"
+check "agent a4 (integrity) enrolls" enroll_agent "$T/a4" "pc-a4" "Xã Tân Phú"
+start_agent "$T/a4"
+wait_for "a4 baseline" 20 grep -q "integrity" "$T/a4.log" || true
+sleep 2
+echo "server = 203.0.113.66" >>"$T/sys/app.conf"
+echo "colour = red" >>"$T/other/prefs.conf"
+check "both changes reach the collector" wait_for "integrity events" 20 \
+	sh -c "[ \$(\"$COLLECTOR\" -c \"$T/collector.conf\" --data-dir \"$CD\" events --count --type integrity) -ge 2 ]"
+check "the critical one opens an incident" wait_for "critical" 20 rows_are \
+	"r['title'] == 'Critical file changed: $T/sys/app.conf'" 1
+check "the other one does not" rows_are "'prefs.conf' in r['title']" 0
+check "audit verify: still intact" verify
+
+for a in a1 a2 a3 a4; do stop_agent "$T/$a"; done
 finish_collector "$T/coll.log"
