@@ -86,7 +86,7 @@ static const char *const inc_sql[I_COUNT] = {
 	    " AND resolution NOT IN ('false-positive', 'duplicate')))"
 	    " AND (?7 IS NULL OR id IN" AGENT_OF("a.office = ?7") ")"
 	    " AND (?8 IS NULL OR id IN" AGENT_OF("a.id = ?8 OR a.name = ?8") ")"
-	    " ORDER BY id DESC",
+	    " ORDER BY id DESC LIMIT ?9",
 	[I_EVENT_GET] = "SELECT agent, ts FROM events WHERE id = ?1",
 	[I_EVENT_LINK] = "INSERT INTO incident_events(incident, event)"
 	    " VALUES (?1, ?2) ON CONFLICT DO NOTHING",
@@ -1134,7 +1134,8 @@ list_bind(sqlite3_stmt *st, const struct incident_query *q)
 	    sqlite3_bind_int(st, 5, q->overdue != 0) ||
 	    sqlite3_bind_int64(st, 6, q->now) ||
 	    bind_opt(st, 7, q->office) ||
-	    bind_opt(st, 8, q->agent);
+	    bind_opt(st, 8, q->agent) ||
+	    sqlite3_bind_int64(st, 9, q->limit > 0 ? q->limit : -1);
 }
 
 /* Every row of a bound statement through read(): the shape of each list. */

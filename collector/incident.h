@@ -84,6 +84,7 @@ struct incident_query {
 	const char	*agent;		/* id or name */
 	int64_t		 since;		/* created at or after */
 	int		 overdue;	/* only overdue ones (at now) */
+	int64_t		 limit;		/* the newest limit only; 0: all */
 	int64_t		 now;
 };
 

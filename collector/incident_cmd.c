@@ -43,7 +43,8 @@
 static const char usage_incidents[] =
 "usage: vigil-collector incidents COMMAND [ARGS] [--json]\n"
 "  list [--status S] [--severity S] [--category C] [--office NAME]\n"
-"       [--agent ID|NAME] [--since T] [--overdue] [--json]\n"
+"       [--agent ID|NAME] [--since T] [--overdue] [--limit N] [--json]\n"
+"                                newest first; --limit: the newest N\n"
 "  show ID [--json]              details, timeline, indicators, events\n"
 "  open --title T --category C --severity S [--agent ID|NAME]...\n"
 "       [--tlp X] [--detected T]  record an incident by hand (one\n"
@@ -87,6 +88,7 @@ static const struct option opts[] = {
 	{ "agent", required_argument, NULL, 'a' },
 	{ "since", required_argument, NULL, 'T' },
 	{ "overdue", no_argument, NULL, 'O' },
+	{ "limit", required_argument, NULL, 'N' },
 	{ "resolution", required_argument, NULL, 'r' },
 	{ "reason", required_argument, NULL, 'R' },
 	{ "to", required_argument, NULL, 't' },
@@ -114,6 +116,7 @@ struct args {
 	size_t		 nagents;
 	int64_t		 since;		/* seconds */
 	int		 overdue;
+	int64_t		 limit;		/* 0: all */
 	int		 resolution;
 	const char	*reason;
 	const char	*to;
@@ -161,7 +164,7 @@ static int	sub_reported(struct ctx *, const struct args *);
 static int	sub_form(struct ctx *, const struct args *);
 
 static const struct sub subs[] = {
-	{ "list", "jsSCnaTO", 0, sub_list },
+	{ "list", "jsSCnaTON", 0, sub_list },
 	{ "show", "j", 1, sub_show },
 	{ "open", "jAiCSaPd", 0, sub_open },
 	{ "ack", "jA", 1, sub_ack },
@@ -208,6 +211,11 @@ take(struct args *a, int ch, const char *v, const char *cmd)
 	case 'j': a->json = 1; return 0;
 	case 'A': a->as = v; return 0;
 	case 'O': a->overdue = 1; return 0;
+	case 'N':
+		if (parse_id(&a->limit, v) == 0)
+			return 0;
+		return usage_err(cmd, "--limit: a number of incidents, 1 or "
+		    "more, not '%s'", v);
 	case 'n': a->office = v; return 0;
 	case 'o': a->output = v; return 0;
 	case 'F': a->final = 1; return 0;
@@ -453,7 +461,7 @@ sub_list(struct ctx *c, const struct args *a)
 				    .office = a->office,
 				    .agent = a->nagents ? a->agents[0] : NULL,
 				    .since = a->since, .overdue = a->overdue,
-				    .now = c->now };
+				    .limit = a->limit, .now = c->now };
 	const char		*sub = c->sub;
 	int			 rc;
 

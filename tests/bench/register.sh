@@ -68,6 +68,7 @@ printf '%-52s %8s %8.0f\n' "incidents list --status new (page cache dropped)" ""
 	"$(python3 -c "print(($EPOCHREALTIME - $t) * 1000)")"
 
 run "incidents list (all $INCIDENTS)" incidents list
+run "incidents list --limit 100" incidents list --limit 100
 run "incidents list --status new" incidents list --status new
 run "incidents list --severity critical" incidents list --severity critical
 run "incidents list --category encryption" incidents list --category encryption

@@ -59,6 +59,10 @@ check "list --agent by name" listed 1 --agent pc-ketoan
 check "list --since 1h (by detection: not the one of 6 days ago)" listed 2 --since 1h
 check "list --since a date to come" listed 0 --since 2099-01-01
 check "list --overdue" listed 1 --overdue
+check "list --limit 2: the newest two" \
+	test "$(inc list --json --limit 2 | python3 -c 'import json,sys; print([json.loads(l)["id"] for l in sys.stdin])')" = "[3, 2]"
+check "list --limit with a filter" listed 1 --limit 5 --severity low
+check "list --limit 0: a usage error" status_is 2 inc list --limit 0
 inc list >"$T/list.txt"
 check "list for people: header, three rows, the overdue one marked" \
 	sh -c "[ \$(wc -l <'$T/list.txt') = 4 ] && grep -q '^2 .*OVERDUE' '$T/list.txt'"
