@@ -26,25 +26,37 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* Every numeric option of a loaded configuration is within its row. */
-static void
-check_ranges(const void *cfg, const struct option *opts, size_t n)
+static uint64_t
+value_of(const void *cfg, const struct option *o)
 {
-	const char	*p;
+	const char	*p = (const char *)cfg + o->offset;
 	uint64_t	 v;
-	size_t		 i;
 	int		 iv;
+
+	if (o->size == sizeof(iv)) {
+		memcpy(&iv, p, sizeof(iv));
+		return (uint64_t)iv;
+	}
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* Every numeric option of a loaded configuration is within its row, or
+ * still its built-in default (def: the configuration of an empty file;
+ * a default may mean "not said", such as [office] security_level 0). */
+static void
+check_ranges(const void *cfg, const void *def, const struct option *opts,
+    size_t n)
+{
+	uint64_t	v;
+	size_t		i;
 
 	for (i = 0; i < n; i++) {
 		if (opts[i].parse != parse_number)
 			continue;
-		p = (const char *)cfg + opts[i].offset;
-		if (opts[i].size == sizeof(iv)) {
-			memcpy(&iv, p, sizeof(iv));
-			v = (uint64_t)iv;
-		} else
-			memcpy(&v, p, sizeof(v));
-		if (v < opts[i].min || v > opts[i].max)
+		v = value_of(cfg, &opts[i]);
+		if ((v < opts[i].min || v > opts[i].max) &&
+		    v != value_of(def, &opts[i]))
 			abort();
 	}
 }
@@ -52,13 +64,29 @@ check_ranges(const void *cfg, const struct option *opts, size_t n)
 static void
 load_both(const uint8_t *data, size_t len)
 {
-	struct agent_config	 a;
-	struct collector_config	 c;
-	FILE			*fp;
+	static struct agent_config	 adef;
+	static struct collector_config	 cdef;
+	static int			 have_def;
+	static char			 empty[] = "\n";
+	struct agent_config		 a;
+	struct collector_config		 c;
+	FILE				*fp;
 
+	if (!have_def) {	/* the defaults: an empty file's */
+		if ((fp = fmemopen(empty, 1, "r")) == NULL ||
+		    agent_load_fp(&adef, "empty", fp) != 0)
+			abort();
+		fclose(fp);
+		if ((fp = fmemopen(empty, 1, "r")) == NULL ||
+		    collector_load_fp(&cdef, "empty", fp) != 0)
+			abort();
+		fclose(fp);
+		have_def = 1;
+	}
 	if ((fp = fmemopen((void *)(uintptr_t)data, len, "r")) != NULL) {
 		if (agent_load_fp(&a, "fuzz", fp) == 0) {
-			check_ranges(&a, agent_opts, NITEMS(agent_opts));
+			check_ranges(&a, &adef, agent_opts,
+			    NITEMS(agent_opts));
 			if (a.backoff_max_ms < a.backoff_min_ms)
 				abort();
 		}
@@ -66,7 +94,7 @@ load_both(const uint8_t *data, size_t len)
 	}
 	if ((fp = fmemopen((void *)(uintptr_t)data, len, "r")) != NULL) {
 		if (collector_load_fp(&c, "fuzz", fp) == 0)
-			check_ranges(&c, collector_opts,
+			check_ranges(&c, &cdef, collector_opts,
 			    NITEMS(collector_opts));
 		fclose(fp);
 	}
