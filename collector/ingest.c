@@ -41,8 +41,24 @@ struct ingest {
 	int64_t			*ids;			/* the same, rows */
 	size_t			 all_cap;
 	struct correlate	*corr;			/* NULL: none */
+	struct notify		*notify;		/* NULL: none */
 	int64_t			 tick_s, next_tick;
 };
+
+/* After a commit: correlation's changes to the early warning, which
+ * copies them and never blocks. */
+static void
+hand_on(struct ingest *ing)
+{
+	const struct correlate_change	*chg;
+	size_t				 n;
+
+	if (ing->notify == NULL)
+		return;
+	chg = correlate_changes(ing->corr, &n);
+	if (n > 0)
+		notify_post(ing->notify, chg, n);
+}
 
 struct ingest_batch *
 ingest_batch_new(enum ingest_kind kind, void *owner, int64_t agent_rowid)
@@ -228,6 +244,8 @@ store_rows(struct ingest *ing, size_t n)
 		log_warnx("correlate: %s", vigil_strerror(rc));
 	if ((rc = db_end(db, rc)) != 0)
 		correlate_abort(ing->corr);
+	else
+		hand_on(ing);
 	return rc;
 }
 
@@ -280,6 +298,8 @@ tick(struct ingest *ing)
 		log_warnx("correlate: tick: %s", vigil_strerror(rc));
 	if (db_end(db, rc) != 0)
 		correlate_abort(ing->corr);
+	else
+		hand_on(ing);
 }
 
 /* Wait for work until the next tick (forever without correlation); tick
@@ -357,7 +377,7 @@ writer(void *arg)
 int
 ingest_new(struct ingest **out, struct event_base *base, const char *dbpath,
     int commit_events, int commit_ms, const struct correlate_conf *corr,
-    ingest_done_cb cb, void *arg)
+    struct notify *notify, ingest_done_cb cb, void *arg)
 {
 	struct ingest	*ing;
 	int		 rc = ERR_NOMEM;
@@ -373,6 +393,7 @@ ingest_new(struct ingest **out, struct event_base *base, const char *dbpath,
 	ing->commit_ms = commit_ms;
 	ing->cb = cb;
 	ing->cbarg = arg;
+	ing->notify = notify;
 	if ((ing->done_ev = event_new(base, -1, 0, done_cb, ing)) == NULL)
 		goto fail;
 	if ((rc = store_open(&ing->store, dbpath)) != 0)

@@ -1,0 +1,144 @@
+/*
+ * template.c: webhook bodies from a template (template.h).
+ *
+ * Invariant: what comes from an incident is only ever written through
+ * jansson's encoder with JSON_ENSURE_ASCII, as valid UTF-8 (text_json()
+ * escapes what is not); the template itself is the operator's.
+ * Load: one expansion per webhook message, a few a minute.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "template.h"
+#include "text.h"
+
+struct out {
+	char	*p;
+	size_t	 len, cap;
+};
+
+static int
+put(struct out *o, const char *s, size_t len)
+{
+	size_t	 cap;
+	char	*n;
+
+	if (len > SIZE_MAX / 2 - o->len - 1)
+		return ERR_TOOBIG;
+	if (o->len + len + 1 > o->cap) {
+		cap = o->cap ? o->cap : 256;
+		while (cap < o->len + len + 1)
+			cap *= 2;
+		if ((n = realloc(o->p, cap)) == NULL)
+			return ERR_NOMEM;
+		o->p = n;
+		o->cap = cap;
+	}
+	memcpy(o->p + o->len, s, len);
+	o->len += len;
+	o->p[o->len] = '\0';
+	return 0;
+}
+
+/* The JSON text of v inside a string: a string without its quotes. */
+static int
+put_value(struct out *o, const json_t *v)
+{
+	json_t	*s = NULL;
+	char	*d;
+	size_t	 len;
+	int	 rc;
+
+	if (v == NULL || json_is_null(v) || json_is_array(v) ||
+	    json_is_object(v))
+		return 0;
+	/* incident_json's strings are escaped already; a string that is
+	 * not UTF-8 (json_stringn_nocheck) is escaped here */
+	if (json_is_string(v) && !text_utf8_valid(json_string_value(v),
+	    json_string_length(v)) && (s = text_json(json_string_value(v),
+	    json_string_length(v), NULL)) == NULL)
+		return ERR_NOMEM;
+	d = json_dumps(s ? s : v, JSON_ENCODE_ANY | JSON_ENSURE_ASCII |
+	    JSON_COMPACT);
+	json_decref(s);
+	if (d == NULL)
+		return ERR_NOMEM;
+	len = strlen(d);
+	if (json_is_string(v) && len >= 2)
+		rc = put(o, d + 1, len - 2);
+	else
+		rc = put(o, d, len);
+	free(d);
+	return rc;
+}
+
+static int
+name_ok(const char *n, size_t len)
+{
+	size_t	i;
+
+	if (len == 0 || len > TEMPLATE_NAME_MAX)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!((n[i] >= 'a' && n[i] <= 'z') ||
+		    (n[i] >= '0' && n[i] <= '9') || n[i] == '_'))
+			return 0;
+	return 1;
+}
+
+int
+template_expand(char **out, size_t *outlen, const char *tmpl,
+    const json_t *vars)
+{
+	struct out	 o = { 0 };
+	const char	*p = tmpl, *open, *close;
+	char		 name[TEMPLATE_NAME_MAX + 1];
+	size_t		 nlen;
+	int		 rc;
+
+	*out = NULL;
+	if ((rc = put(&o, "", 0)) != 0)
+		goto fail;
+	while ((open = strstr(p, "{{")) != NULL) {
+		if ((rc = put(&o, p, (size_t)(open - p))) != 0)
+			goto fail;
+		rc = ERR_MALFORMED;
+		if ((close = strstr(open + 2, "}}")) == NULL)
+			goto fail;
+		nlen = (size_t)(close - open - 2);
+		if (!name_ok(open + 2, nlen))
+			goto fail;
+		memcpy(name, open + 2, nlen);
+		name[nlen] = '\0';
+		if ((rc = put_value(&o, json_object_get(vars, name))) != 0)
+			goto fail;
+		p = close + 2;
+	}
+	if ((rc = put(&o, p, strlen(p))) != 0)
+		goto fail;
+	*out = o.p;
+	if (outlen != NULL)
+		*outlen = o.len;
+	return 0;
+fail:
+	free(o.p);
+	return rc;
+}
+
+int
+template_check(const char *tmpl, const json_t *vars)
+{
+	json_t	*j;
+	char	*s;
+	int	 rc;
+
+	if ((rc = template_expand(&s, NULL, tmpl, vars)) != 0)
+		return rc;
+	j = json_loads(s, JSON_REJECT_DUPLICATES, NULL);
+	free(s);
+	if (j == NULL)
+		return ERR_MALFORMED;
+	json_decref(j);
+	return 0;
+}

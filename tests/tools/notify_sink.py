@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""notify_sink.py: what the early warning talks to, for its tests
+(tests/integration/notify.sh, tests/bench/notify.sh). Loopback only.
+
+  https --cert C --key K --port-file F --log L [--port P]
+      an HTTPS server: each POST is a JSON line {t, path, body} in L
+  smtp --port-file F --log L [--port P]
+      a minimal SMTP relay (no TLS, no auth): each message a JSON line
+      {t, from, to, data} in L
+  cmd OUTDIR [ARG...]
+      a notify command: writes OUTDIR/cmd-<pid>.json with its argv and
+      standard input
+"""
+import asyncio
+import http.server
+import json
+import os
+import ssl
+import sys
+import time
+
+
+def append(path, obj):
+    with open(path, "a") as f:
+        f.write(json.dumps(obj) + "\n")
+
+
+def opt(args, name, default=None):
+    if name in args:
+        return args[args.index(name) + 1]
+    return default
+
+
+def https(args):
+    log = opt(args, "--log")
+
+    class H(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            n = int(self.headers.get("Content-Length", "0"))
+            body = self.rfile.read(n).decode("utf-8", "replace")
+            append(log, {"t": time.time(), "path": self.path, "body": body,
+                         "type": self.headers.get("Content-Type")})
+            out = b'{"ok":true}'
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(out)))
+            self.end_headers()
+            self.wfile.write(out)
+
+        def log_message(self, *a):
+            pass
+
+    http.server.ThreadingHTTPServer.allow_reuse_address = True
+    srv = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", int(opt(args, "--port", "0"))), H)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(opt(args, "--cert"), opt(args, "--key"))
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    with open(opt(args, "--port-file") + ".tmp", "w") as f:
+        f.write(str(srv.server_address[1]))
+    os.rename(opt(args, "--port-file") + ".tmp", opt(args, "--port-file"))
+    srv.serve_forever()
+
+
+async def smtp_session(reader, writer, log):
+    def say(s):
+        writer.write((s + "\r\n").encode())
+
+    say("220 sink ESMTP")
+    frm, to = None, []
+    while True:
+        line = await reader.readline()
+        if not line:
+            break
+        cmd = line.decode("utf-8", "replace").strip()
+        up = cmd.upper()
+        if up.startswith("EHLO") or up.startswith("HELO"):
+            say("250-sink")
+            say("250 8BITMIME")
+        elif up.startswith("MAIL FROM:"):
+            frm, to = cmd[10:].strip(), []
+            say("250 ok")
+        elif up.startswith("RCPT TO:"):
+            to.append(cmd[8:].strip())
+            say("250 ok")
+        elif up == "DATA":
+            say("354 go on")
+            await writer.drain()
+            data = b""
+            while not data.endswith(b"\r\n.\r\n"):
+                chunk = await reader.readline()
+                if not chunk:
+                    return
+                data += chunk
+            append(log, {"t": time.time(), "from": frm, "to": to,
+                         "data": data[:-5].decode("utf-8", "replace")})
+            say("250 queued")
+        elif up == "QUIT":
+            say("221 bye")
+            await writer.drain()
+            break
+        else:
+            say("250 ok" if up in ("RSET", "NOOP") else "502 no")
+        await writer.drain()
+    writer.close()
+
+
+async def smtp_main(args):
+    log = opt(args, "--log")
+    srv = await asyncio.start_server(
+        lambda r, w: smtp_session(r, w, log), "127.0.0.1",
+        int(opt(args, "--port", "0")))
+    pf = opt(args, "--port-file")
+    with open(pf + ".tmp", "w") as f:
+        f.write(str(srv.sockets[0].getsockname()[1]))
+    os.rename(pf + ".tmp", pf)
+    async with srv:
+        await srv.serve_forever()
+
+
+def cmd(args):
+    data = sys.stdin.buffer.read().decode("utf-8", "replace")
+    out = os.path.join(args[0], "cmd-%d.json" % os.getpid())
+    with open(out + ".tmp", "w") as f:
+        json.dump({"t": time.time(), "argv": sys.argv, "stdin": data,
+                   "env": sorted(os.environ)}, f)
+    os.rename(out + ".tmp", out)
+
+
+if __name__ == "__main__":
+    what, rest = sys.argv[1], sys.argv[2:]
+    if what == "https":
+        https(rest)
+    elif what == "smtp":
+        asyncio.run(smtp_main(rest))
+    elif what == "cmd":
+        cmd(rest)
+    else:
+        sys.exit("usage: notify_sink.py https|smtp|cmd ...")
