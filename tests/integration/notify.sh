@@ -25,22 +25,8 @@ hooks() { [ -f "$1" ] && wc -l <"$1" || echo 0; }
 has_lines() { [ "$(hooks "$1")" -ge "$2" ]; }
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
-# --- certificates: a CA, a server certificate of it, and a stranger ---
-ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
-(
-	cd "$T" || exit 1
-	openssl req -x509 "${ec[@]}" -days 2 -subj /CN=vigil-test-ca \
-		-addext basicConstraints=critical,CA:TRUE \
-		-addext keyUsage=critical,keyCertSign,cRLSign \
-		-keyout ca.key -out ca.crt
-	openssl req "${ec[@]}" -subj /CN=127.0.0.1 -keyout srv.key -out srv.csr
-	printf 'subjectAltName=IP:127.0.0.1\n' >san.ext
-	openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key \
-		-CAcreateserial -days 2 -extfile san.ext -out srv.crt
-	openssl req -x509 "${ec[@]}" -days 2 -subj /CN=127.0.0.1 \
-		-addext subjectAltName=IP:127.0.0.1 -keyout rogue.key \
-		-out rogue.crt
-) >"$T/openssl.log" 2>&1
+# certificates: a CA, a server certificate of it, and a stranger's
+python3 "$SINK" certs "$T" >"$T/openssl.log" 2>&1
 check "the test's CA and certificates are made" test -s "$T/rogue.crt" -a -s "$T/srv.crt"
 
 sink_https() {	# NAME CERT [PORT]

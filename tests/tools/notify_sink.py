@@ -7,6 +7,9 @@
   smtp --port-file F --log L [--port P]
       a minimal SMTP relay (no TLS, no auth): each message a JSON line
       {t, from, to, data} in L
+  certs DIR
+      with openssl: DIR/ca.{crt,key} (a CA), DIR/srv.{crt,key} (of that CA,
+      for IP 127.0.0.1), DIR/rogue.{crt,key} (self-signed, same name)
   cmd OUTDIR [ARG...]
       a notify command: writes OUTDIR/cmd-<pid>.json with its argv and
       standard input
@@ -16,6 +19,7 @@ import http.server
 import json
 import os
 import ssl
+import subprocess
 import sys
 import time
 
@@ -117,6 +121,27 @@ async def smtp_main(args):
         await srv.serve_forever()
 
 
+def certs(d):
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+          "-nodes"]
+    with open(os.path.join(d, "san.ext"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\n")
+    for c in (["req", "-x509"] + ec + ["-days", "2", "-subj", "/CN=vigil-test-ca",
+               "-addext", "basicConstraints=critical,CA:TRUE",
+               "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+               "-keyout", "ca.key", "-out", "ca.crt"],
+              ["req"] + ec + ["-subj", "/CN=127.0.0.1", "-keyout", "srv.key",
+                              "-out", "srv.csr"],
+              ["x509", "-req", "-in", "srv.csr", "-CA", "ca.crt", "-CAkey",
+               "ca.key", "-CAcreateserial", "-days", "2", "-extfile",
+               "san.ext", "-out", "srv.crt"],
+              ["req", "-x509"] + ec + ["-days", "2", "-subj", "/CN=127.0.0.1",
+               "-addext", "subjectAltName=IP:127.0.0.1", "-keyout",
+               "rogue.key", "-out", "rogue.crt"]):
+        subprocess.run(["openssl"] + c, cwd=d, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def cmd(args):
     data = sys.stdin.buffer.read().decode("utf-8", "replace")
     out = os.path.join(args[0], "cmd-%d.json" % os.getpid())
@@ -132,7 +157,9 @@ if __name__ == "__main__":
         https(rest)
     elif what == "smtp":
         asyncio.run(smtp_main(rest))
+    elif what == "certs":
+        certs(rest[0])
     elif what == "cmd":
         cmd(rest)
     else:
-        sys.exit("usage: notify_sink.py https|smtp|cmd ...")
+        sys.exit("usage: notify_sink.py https|smtp|certs|cmd ...")
