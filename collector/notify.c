@@ -37,6 +37,7 @@
 #include <sodium.h>
 
 #include "argv.h"
+#include "buf.h"
 #include "clock.h"
 #include "db.h"
 #include "err.h"
@@ -297,54 +298,32 @@ str(const json_t *v, const char *k)
 
 /* ---- mail ---- */
 
-struct mbuf {
-	char	*p;
-	size_t	 len, cap;
-	int	 err;
-};
+/* Append printf text to a mail being built; errors stick in m. */
+static void	mput(struct wbuf *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
 
 static void
-mput(struct mbuf *m, const char *fmt, ...) __attribute__((format(printf, 2,
-    3)));
-
-static void
-mput(struct mbuf *m, const char *fmt, ...)
+mput(struct wbuf *m, const char *fmt, ...)
 {
 	va_list	 ap;
 	int	 k;
-	size_t	 cap;
-	char	*np;
 
-	if (m->err)
+	va_start(ap, fmt);
+	k = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (k < 0 || wbuf_reserve(m, (size_t)k + 1) != 0) {
+		m->err = m->err ? m->err : ERR_NOMEM;
 		return;
-	for (;;) {
-		va_start(ap, fmt);
-		k = vsnprintf(m->p ? m->p + m->len : NULL, m->p ? m->cap -
-		    m->len : 0, fmt, ap);
-		va_end(ap);
-		if (k < 0) {
-			m->err = ERR_NOMEM;
-			return;
-		}
-		if (m->p != NULL && (size_t)k < m->cap - m->len) {
-			m->len += (size_t)k;
-			return;
-		}
-		cap = m->cap ? m->cap : 1024;
-		while (cap < m->len + (size_t)k + 1)
-			cap *= 2;
-		if ((np = realloc(m->p, cap)) == NULL) {
-			m->err = ERR_NOMEM;
-			return;
-		}
-		m->p = np;
-		m->cap = cap;
 	}
+	va_start(ap, fmt);
+	(void)vsnprintf((char *)m->p + m->len, (size_t)k + 1, fmt, ap);
+	va_end(ap);
+	m->len += (size_t)k;
 }
 
 /* s as base64, in lines of 76 (RFC 2045). */
 static void
-mput_b64(struct mbuf *m, const char *s, size_t len, int wrap)
+mput_b64(struct wbuf *m, const char *s, size_t len, int wrap)
 {
 	char	 *b;
 	size_t	  blen = sodium_base64_encoded_len(len,
@@ -365,7 +344,7 @@ mput_b64(struct mbuf *m, const char *s, size_t len, int wrap)
 }
 
 static void
-mail_text(struct mbuf *t, const json_t *v)
+mail_text(struct wbuf *t, const json_t *v)
 {
 	const char	*chg = str(v, "change"), *sev = str(v, "severity");
 	json_int_t	 id = json_integer_value(json_object_get(v, "id"));
@@ -400,12 +379,15 @@ mail_text(struct mbuf *t, const json_t *v)
 static int
 mail_build(struct notify *n, char **out, size_t *outlen, const json_t *v)
 {
-	struct mbuf	 m = { 0 }, t = { 0 }, subj = { 0 };
+	struct wbuf	 m, t, subj;
 	char		 date[64];
 	struct tm	 tm;
 	time_t		 now = time(NULL);
-	int		 i;
+	int		 i, bad;
 
+	wbuf_init(&m, 0);
+	wbuf_init(&t, 0);
+	wbuf_init(&subj, 0);
 	mail_text(&t, v);
 	if (strcmp(str(v, "change"), "summary") == 0)
 		mput(&subj, "%s %s", n->cfg.notify_subject_prefix,
@@ -425,20 +407,21 @@ mail_build(struct notify *n, char **out, size_t *outlen, const json_t *v)
 		    n->cfg.notify_mail_to.item[i]);
 	mput(&m, "\r\nSubject: =?UTF-8?B?");
 	if (subj.p != NULL)
-		mput_b64(&m, subj.p, subj.len, 0);
+		mput_b64(&m, (const char *)subj.p, subj.len, 0);
 	mput(&m, "?=\r\nMIME-Version: 1.0\r\n"
 	    "Content-Type: text/plain; charset=UTF-8\r\n"
 	    "Content-Transfer-Encoding: base64\r\n"
 	    "Auto-Submitted: auto-generated\r\n\r\n");
 	if (t.p != NULL)
-		mput_b64(&m, t.p, t.len, 1);
-	free(t.p);
-	free(subj.p);
-	if (m.err || t.err || subj.err) {
-		free(m.p);
+		mput_b64(&m, (const char *)t.p, t.len, 1);
+	bad = m.err || t.err || subj.err || m.p == NULL;
+	wbuf_free(&t);
+	wbuf_free(&subj);
+	if (bad) {
+		wbuf_free(&m);
 		return ERR_NOMEM;
 	}
-	*out = m.p;
+	*out = (char *)m.p;
 	*outlen = m.len;
 	return 0;
 }

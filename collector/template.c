@@ -9,41 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "err.h"
 #include "template.h"
 #include "text.h"
 
-struct out {
-	char	*p;
-	size_t	 len, cap;
-};
-
-static int
-put(struct out *o, const char *s, size_t len)
-{
-	size_t	 cap;
-	char	*n;
-
-	if (len > SIZE_MAX / 2 - o->len - 1)
-		return ERR_TOOBIG;
-	if (o->len + len + 1 > o->cap) {
-		cap = o->cap ? o->cap : 256;
-		while (cap < o->len + len + 1)
-			cap *= 2;
-		if ((n = realloc(o->p, cap)) == NULL)
-			return ERR_NOMEM;
-		o->p = n;
-		o->cap = cap;
-	}
-	memcpy(o->p + o->len, s, len);
-	o->len += len;
-	o->p[o->len] = '\0';
-	return 0;
-}
-
 /* The JSON text of v inside a string: a string without its quotes. */
 static int
-put_value(struct out *o, const json_t *v)
+put_value(struct wbuf *o, const json_t *v)
 {
 	json_t	*s = NULL;
 	char	*d;
@@ -66,9 +39,9 @@ put_value(struct out *o, const json_t *v)
 		return ERR_NOMEM;
 	len = strlen(d);
 	if (json_is_string(v) && len >= 2)
-		rc = put(o, d + 1, len - 2);
+		rc = wbuf_bytes(o, d + 1, len - 2);
 	else
-		rc = put(o, d, len);
+		rc = wbuf_bytes(o, d, len);
 	free(d);
 	return rc;
 }
@@ -91,17 +64,16 @@ int
 template_expand(char **out, size_t *outlen, const char *tmpl,
     const json_t *vars)
 {
-	struct out	 o = { 0 };
+	struct wbuf	 o;
 	const char	*p = tmpl, *open, *close;
 	char		 name[TEMPLATE_NAME_MAX + 1];
 	size_t		 nlen;
 	int		 rc;
 
 	*out = NULL;
-	if ((rc = put(&o, "", 0)) != 0)
-		goto fail;
+	wbuf_init(&o, 0);
 	while ((open = strstr(p, "{{")) != NULL) {
-		if ((rc = put(&o, p, (size_t)(open - p))) != 0)
+		if ((rc = wbuf_bytes(&o, p, (size_t)(open - p))) != 0)
 			goto fail;
 		rc = ERR_MALFORMED;
 		if ((close = strstr(open + 2, "}}")) == NULL)
@@ -115,14 +87,15 @@ template_expand(char **out, size_t *outlen, const char *tmpl,
 			goto fail;
 		p = close + 2;
 	}
-	if ((rc = put(&o, p, strlen(p))) != 0)
+	if ((rc = wbuf_bytes(&o, p, strlen(p))) != 0 ||
+	    (rc = wbuf_u8(&o, '\0')) != 0)
 		goto fail;
-	*out = o.p;
+	*out = (char *)o.p;
 	if (outlen != NULL)
-		*outlen = o.len;
+		*outlen = o.len - 1;
 	return 0;
 fail:
-	free(o.p);
+	wbuf_free(&o);
 	return rc;
 }
 

@@ -28,34 +28,32 @@ split(char *argv[ARGV_MAX + 1], char *buf, size_t len, const char *s)
 	return n;
 }
 
+/* s splits into exactly the words of want (NULL-terminated). */
+static void
+expect(const char *s, const char *const *want)
+{
+	char	*argv[ARGV_MAX + 1], buf[256];
+	int	 n, i;
+
+	for (n = 0; want[n] != NULL; n++)
+		;
+	assert_int_equal(split(argv, buf, sizeof(buf), s), n);
+	for (i = 0; i < n; i++)
+		assert_string_equal(argv[i], want[i]);
+	assert_null(argv[n]);
+}
+
 static void
 test_words(void **state)
 {
-	char	*argv[ARGV_MAX + 1], buf[256];
-
 	(void)state;
-	assert_int_equal(split(argv, buf, sizeof(buf), "/bin/prog"), 1);
-	assert_string_equal(argv[0], "/bin/prog");
-	assert_null(argv[1]);
-	assert_int_equal(split(argv, buf, sizeof(buf),
-	    "  /usr/bin/notify\t--to ops  -v "), 4);
-	assert_string_equal(argv[1], "--to");
-	assert_string_equal(argv[2], "ops");
-	assert_string_equal(argv[3], "-v");
-	assert_null(argv[4]);
+	expect("/bin/prog", (const char *const[]){ "/bin/prog", NULL });
+	expect("  /usr/bin/notify\t--to ops  -v ", (const char *const[]){
+	    "/usr/bin/notify", "--to", "ops", "-v", NULL });
 	/* quotes group spaces; nothing else is special */
-	assert_int_equal(split(argv, buf, sizeof(buf),
-	    "\"/opt/my tools/n\" \"a b\" \"\" $(touch /tmp/x) ; `id` |x *"), 9);
-	assert_string_equal(argv[0], "/opt/my tools/n");
-	assert_string_equal(argv[1], "a b");
-	assert_string_equal(argv[2], "");
-	assert_string_equal(argv[3], "$(touch");
-	assert_string_equal(argv[4], "/tmp/x)");
-	assert_string_equal(argv[5], ";");
-	assert_string_equal(argv[6], "`id`");
-	assert_string_equal(argv[7], "|x");
-	assert_string_equal(argv[8], "*");
-	assert_null(argv[9]);
+	expect("\"/opt/my tools/n\" \"a b\" \"\" $(touch /tmp/x) ; `id` |x *",
+	    (const char *const[]){ "/opt/my tools/n", "a b", "", "$(touch",
+	    "/tmp/x)", ";", "`id`", "|x", "*", NULL });
 }
 
 static void

@@ -137,47 +137,43 @@ test_command(void **state)
 	json_decref(j);
 }
 
+/* A notifier of conf (after "[notify]\nsyslog = no\n") told that a new
+ * high incident opened: its rows once there are n. */
+static void
+tell_once(struct store_fx *f, struct rows *l, int n, const char *text)
+{
+	struct collector_config	 c;
+	struct notify		*nt;
+	int64_t			 id = mkinc(f, SEV_HIGH);
+
+	conf(f, &c, "[notify]\nsyslog = no\n%s", text);
+	assert_int_equal(notify_new(&nt, &c, f->tf.path), 0);
+	post(nt, id, CHG_OPENED, SEV_HIGH, 0);
+	wait_rows(f, l, id, n);
+	notify_free(nt);
+	assert_int_equal(l->n, n);
+}
+
 static void
 test_failures(void **state)
 {
 	struct store_fx		*f = *state;
-	struct collector_config	 c;
-	struct notify		*n;
 	struct rows		 l;
-	int64_t			 a = mkinc(f, SEV_HIGH), b = mkinc(f, SEV_HIGH);
-	int64_t			 d = mkinc(f, SEV_HIGH);
 
 	/* exit 1: failed, retried after 1 s, then given up */
-	conf(f, &c, "[notify]\nsyslog = no\ncommand = /bin/false\n"
-	    "retry = 1s\n");
-	assert_int_equal(notify_new(&n, &c, f->tf.path), 0);
-	post(n, a, CHG_OPENED, SEV_HIGH, 0);
-	wait_rows(f, &l, a, 2);
-	assert_int_equal(l.n, 2);
+	tell_once(f, &l, 2, "command = /bin/false\nretry = 1s\n");
 	assert_string_equal(l.outcome[0], "failed");
 	assert_string_equal(l.detail[0], "exit 1");
 	assert_string_equal(l.outcome[1], "given-up");
 	assert_int_equal(l.attempt[1], 2);
-	notify_free(n);
 	/* over its time limit: killed */
-	conf(f, &c, "[notify]\nsyslog = no\ncommand = /bin/sleep 30\n"
-	    "command_timeout = 1s\nretry = none\n");
-	assert_int_equal(notify_new(&n, &c, f->tf.path), 0);
-	post(n, b, CHG_OPENED, SEV_HIGH, 0);
-	wait_rows(f, &l, b, 1);
-	assert_int_equal(l.n, 1);
+	tell_once(f, &l, 1, "command = /bin/sleep 30\ncommand_timeout = 1s\n"
+	    "retry = none\n");
 	assert_string_equal(l.outcome[0], "given-up");
 	assert_string_equal(l.detail[0], "killed after 1 s");
-	notify_free(n);
 	/* no such program */
-	conf(f, &c, "[notify]\nsyslog = no\ncommand = /nonexistent/prog\n"
-	    "retry = none\n");
-	assert_int_equal(notify_new(&n, &c, f->tf.path), 0);
-	post(n, d, CHG_OPENED, SEV_HIGH, 0);
-	wait_rows(f, &l, d, 1);
-	assert_int_equal(l.n, 1);
+	tell_once(f, &l, 1, "command = /nonexistent/prog\nretry = none\n");
 	assert_non_null(strstr(l.detail[0], "No such file"));
-	notify_free(n);
 }
 
 static void
