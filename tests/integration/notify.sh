@@ -14,6 +14,8 @@
 #  d. mail through a loopback SMTP relay: "[vigil]" subject, Vietnamese
 #     and English body
 #  e. a storm of 5,000 alerts across 5 incidents: a handful of messages
+#  f. smtp_starttls = yes against a relay without STARTTLS: no mail, the
+#     failure recorded (never a silent fall back to plain text)
 . "$(dirname "$0")/lib.sh"
 
 SINK=$SRC/tests/tools/notify_sink.py
@@ -159,6 +161,22 @@ t = sorted(json.loads(x["body"])["text"].split(" (")[0] for x in l)
 print("    storm messages: %d" % len(l))
 assert t == ["storm %d" % s for s in range(201, 206)], t' "$T/good.log" "$N0"
 check "audit verify: intact" coll audit verify
+
+# f. STARTTLS required
+M0=$(hooks "$T/smtp.log")
+stop_collector
+echo "smtp_starttls = yes" >>"$T/collector.conf"
+start_collector "$T/coll" || exit 1
+agent "$T/a1" emit --type alert --severity 1 --sid 300 --signature "tls only" >/dev/null
+mail_refused() {
+	coll incidents list --json >"$T/list.json" && jpy '
+rows = [json.loads(l) for l in open(sys.argv[1])]
+print([r["id"] for r in rows if r["title"] == "tls only"][0])' "$T/list.json" >"$T/fid" &&
+	ID=$(cat "$T/fid") outcome "127.0.0.1:" failed
+}
+check "f. STARTTLS required and not offered: recorded failed" \
+	wait_for "mail refused" 15 mail_refused
+check "f. ... and the relay got no mail" test "$(hooks "$T/smtp.log")" = "$M0"
 
 stop_agent "$T/a1"
 for p in "$PID_good" "$PID_rogue" "$PID_later" "$PID_smtp"; do
