@@ -236,8 +236,10 @@ vars_of(struct notify *n, const struct correlate_change *c)
 	return v;
 }
 
+/* A summary: its severity is min_severity (each held one was at least
+ * that), its id null. */
 static json_t *
-vars_summary(const struct throttle_summary *s)
+vars_summary(const struct notify *n, const struct throttle_summary *s)
 {
 	json_t	*v, *ids;
 	char	 title[INCIDENT_TITLE_MAX + 1];
@@ -260,7 +262,8 @@ vars_summary(const struct throttle_summary *s)
 			return NULL;
 		}
 	v = json_pack("{s:n, s:s, s:s, s:s, s:I, s:o}", "id", "title", title,
-	    "severity", "", "change", "summary", "held",
+	    "severity", taxonomy_severity_name(n->cfg.notify_min_severity),
+	    "change", "summary", "held",
 	    (json_int_t)(s->held > INT64_MAX ? INT64_MAX : s->held),
 	    "incidents", ids);
 	return v;
@@ -902,7 +905,7 @@ summary_due(struct notify *n, int64_t now)
 
 	if (!throttle_summary(n->thr, &s, now))
 		return;
-	if ((v = vars_summary(&s)) == NULL)
+	if ((v = vars_summary(n, &s)) == NULL)
 		return;
 	tell(n, 0, v, 1);
 	json_decref(v);

@@ -16,6 +16,8 @@
 #  e. a storm of 5,000 alerts across 5 incidents: a handful of messages
 #  f. smtp_starttls = yes against a relay without STARTTLS: no mail, the
 #     failure recorded (never a silent fall back to plain text)
+#  g. over the rate (3 a minute): the rest held back, then one summary
+#     that names them
 . "$(dirname "$0")/lib.sh"
 
 SINK=$SRC/tests/tools/notify_sink.py
@@ -165,7 +167,7 @@ check "audit verify: intact" coll audit verify
 # f. STARTTLS required
 M0=$(hooks "$T/smtp.log")
 stop_collector
-echo "smtp_starttls = yes" >>"$T/collector.conf"
+printf 'smtp_starttls = yes\nrate = 3\n' >>"$T/collector.conf"
 start_collector "$T/coll" || exit 1
 agent "$T/a1" emit --type alert --severity 1 --sid 300 --signature "tls only" >/dev/null
 mail_refused() {
@@ -177,6 +179,22 @@ print([r["id"] for r in rows if r["title"] == "tls only"][0])' "$T/list.json" >"
 check "f. STARTTLS required and not offered: recorded failed" \
 	wait_for "mail refused" 15 mail_refused
 check "f. ... and the relay got no mail" test "$(hooks "$T/smtp.log")" = "$M0"
+
+# g. the rate: "tls only" was the first message of the minute
+N0=$(hooks "$T/good.log")
+for sid in 401 402 403 404 405; do
+	agent "$T/a1" emit --type alert --severity 1 --sid $sid --count 200 \
+		--signature "rate $sid" >/dev/null
+done
+check "g. two more messages in the minute" wait_for "rate" 20 has_lines "$T/good.log" $((N0 + 2))
+summary_in() { grep -q 'held back' "$T/good.log"; }
+check "g. a summary of the rest a minute later" wait_for "summary" 75 summary_in
+check "g. it names the three held back, and nothing else came" jpy '
+l = [json.loads(json.loads(x)["body"])["text"] for x in open(sys.argv[1])][int(sys.argv[2]):]
+print("    " + l[-1])
+assert len(l) == 3, l
+assert l[-1].startswith("3 notifications held back (rate limit): incidents #"), l[-1]
+assert l[-1].count("#") == 4, l[-1]' "$T/good.log" "$N0"
 
 stop_agent "$T/a1"
 for p in "$PID_good" "$PID_rogue" "$PID_later" "$PID_smtp"; do
