@@ -346,6 +346,19 @@ mput_b64(struct wbuf *m, const char *s, size_t len, int wrap)
 	free(b);
 }
 
+/* The agents' names, ", " between them. */
+static void
+mput_agents(struct wbuf *t, const json_t *v)
+{
+	const json_t	*a;
+	size_t		 i;
+
+	json_array_foreach(json_object_get(v, "agents"), i, a)
+		mput(t, "%s%s", i ? ", " : "", json_string_value(a) ?
+		    json_string_value(a) : "-");
+	mput(t, "\n");
+}
+
 static void
 mail_text(struct wbuf *t, const json_t *v)
 {
@@ -362,19 +375,22 @@ mail_text(struct wbuf *t, const json_t *v)
 	}
 	mput(t, "Cảnh báo sớm vigil: sự cố #%lld (%s)\n"
 	    "Tiêu đề: %s\nMức độ: %s\nLoại: %s\nPhát hiện lúc: %s\n"
-	    "Lần cuối: %s\nSố cảnh báo: %lld\nHạn báo cáo: %s\n\n",
+	    "Lần cuối: %s\nSố cảnh báo: %lld\nHạn báo cáo: %s\nMáy: ",
 	    (long long)id, change_vi(chg), str(v, "title"), sev_vi(sev),
 	    str(v, "category_vi"), str(v, "created"), str(v, "last_seen"),
 	    (long long)json_integer_value(json_object_get(v, "alerts")),
 	    str(v, "deadline"));
+	mput_agents(t, v);
+	mput(t, "\n");
 	mput(t, "vigil early warning: incident #%lld (%s)\n"
 	    "Title: %s\nSeverity: %s\nCategory: %s\nDetected: %s\n"
-	    "Last seen: %s\nAlerts: %lld\nReport by: %s\n\n"
-	    "vigil-collector incidents show %lld\n", (long long)id, chg,
-	    str(v, "title"), sev, str(v, "category_en"), str(v, "created"),
-	    str(v, "last_seen"),
+	    "Last seen: %s\nAlerts: %lld\nReport by: %s\nComputers: ",
+	    (long long)id, chg, str(v, "title"), sev, str(v, "category_en"),
+	    str(v, "created"), str(v, "last_seen"),
 	    (long long)json_integer_value(json_object_get(v, "alerts")),
-	    str(v, "deadline"), (long long)id);
+	    str(v, "deadline"));
+	mput_agents(t, v);
+	mput(t, "\nvigil-collector incidents show %lld\n", (long long)id);
 }
 
 /* The whole message, CRLF line ends; headers from the configuration or
@@ -595,6 +611,8 @@ curl_common(struct notify *n, CURL *c, const char *url, const char *protos,
 	    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L) ||
 	    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err) ||
 	    curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)n->cfg.notify_timeout_s) ||
+	    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT,
+	    (long)(n->cfg.notify_timeout_s < 5 ? n->cfg.notify_timeout_s : 5)) ||
 	    (*n->cfg.notify_ca_file && (curl_easy_setopt(c, CURLOPT_CAINFO,
 	    n->cfg.notify_ca_file) || curl_easy_setopt(c, CURLOPT_CAPATH,
 	    NULL)));
@@ -1033,11 +1051,33 @@ read_password(struct notify *n)
 	return 0;
 }
 
+/* A message with every member a template may name, and a hostile
+ * title, to check the template with. */
+static json_t *
+sample_vars(void)
+{
+	struct incident	 i = { .id = 1, .category = "malware",
+			    .severity = SEV_HIGH, .status = ST_NEW,
+			    .tlp = TLP_AMBER, .title = "a \"title\"\n{{x}}" };
+	json_t		*v;
+
+	if ((v = incident_json(&i, 0)) == NULL)
+		return NULL;
+	if (json_object_update_new(v, json_pack("{s:[s], s:s, s:s, s:i, s:i,"
+	    " s:[i]}", "agents", "pc-01", "change", "opened", "raised_from",
+	    "medium", "agents_added", 1, "held", 2, "incidents", 1)) != 0) {
+		json_decref(v);
+		return NULL;
+	}
+	return v;
+}
+
 /* The configuration's parts that need more than one line to check. */
 static int
 check(struct notify *n)
 {
 	const char	*why;
+	char		 bad[TEMPLATE_NAME_MAX + 1];
 	json_t		*sample;
 	int		 rc = 0;
 
@@ -1047,25 +1087,15 @@ check(struct notify *n)
 		return ERR_CONFIG;
 	}
 	if (*n->cfg.notify_template != '\0') {
-		sample = json_pack("{s:i, s:s, s:s, s:s, s:i}", "id", 1,
-		    "title", "a \"title\"\n", "severity", "high", "change",
-		    "opened", "alerts", 1);
-		if (sample == NULL)
+		if ((sample = sample_vars()) == NULL)
 			return ERR_NOMEM;
-		if (template_check(n->cfg.notify_template, sample) != 0) {
-			log_warnx("notify: webhook_template does not give JSON "
-			    "(a placeholder belongs inside a JSON string): %s",
-			    n->cfg.notify_template);
+		if (template_check(n->cfg.notify_template, sample, bad,
+		    &why) != 0) {
+			log_warnx("notify: webhook_template%s%s%s: %s",
+			    *bad ? ": {{" : "", bad, *bad ? "}}" : "", why);
 			rc = ERR_CONFIG;
 		}
 		json_decref(sample);
-	}
-	if (rc == 0 && *n->cfg.notify_smtp_user &&
-	    strncmp(n->cfg.notify_smtp, "smtp://", 7) == 0 &&
-	    !n->cfg.notify_smtp_starttls) {
-		log_warnx("notify: smtp_user over smtp:// needs smtp_starttls "
-		    "= yes (the password would go in clear)");
-		rc = ERR_CONFIG;
 	}
 	return rc ? rc : read_password(n);
 }

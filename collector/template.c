@@ -60,34 +60,46 @@ name_ok(const char *n, size_t len)
 	return 1;
 }
 
+/* The next placeholder at or after p: *open at its "{{", name[] its
+ * name, *next after its "}}". 0; ERR_NOTFOUND: none; ERR_MALFORMED. */
+static int
+next_name(const char *p, const char **open, const char **next,
+    char name[static TEMPLATE_NAME_MAX + 1])
+{
+	const char	*close;
+	size_t		 nlen;
+
+	if ((*open = strstr(p, "{{")) == NULL)
+		return ERR_NOTFOUND;
+	if ((close = strstr(*open + 2, "}}")) == NULL)
+		return ERR_MALFORMED;
+	nlen = (size_t)(close - *open - 2);
+	if (!name_ok(*open + 2, nlen))
+		return ERR_MALFORMED;
+	memcpy(name, *open + 2, nlen);
+	name[nlen] = '\0';
+	*next = close + 2;
+	return 0;
+}
+
 int
 template_expand(char **out, size_t *outlen, const char *tmpl,
     const json_t *vars)
 {
 	struct wbuf	 o;
-	const char	*p = tmpl, *open, *close;
+	const char	*p = tmpl, *open, *next;
 	char		 name[TEMPLATE_NAME_MAX + 1];
-	size_t		 nlen;
 	int		 rc;
 
 	*out = NULL;
 	wbuf_init(&o, 0);
-	while ((open = strstr(p, "{{")) != NULL) {
-		if ((rc = wbuf_bytes(&o, p, (size_t)(open - p))) != 0)
+	while ((rc = next_name(p, &open, &next, name)) == 0) {
+		if ((rc = wbuf_bytes(&o, p, (size_t)(open - p))) != 0 ||
+		    (rc = put_value(&o, json_object_get(vars, name))) != 0)
 			goto fail;
-		rc = ERR_MALFORMED;
-		if ((close = strstr(open + 2, "}}")) == NULL)
-			goto fail;
-		nlen = (size_t)(close - open - 2);
-		if (!name_ok(open + 2, nlen))
-			goto fail;
-		memcpy(name, open + 2, nlen);
-		name[nlen] = '\0';
-		if ((rc = put_value(&o, json_object_get(vars, name))) != 0)
-			goto fail;
-		p = close + 2;
+		p = next;
 	}
-	if ((rc = wbuf_bytes(&o, p, strlen(p))) != 0 ||
+	if (rc != ERR_NOTFOUND || (rc = wbuf_bytes(&o, p, strlen(p))) != 0 ||
 	    (rc = wbuf_u8(&o, '\0')) != 0)
 		goto fail;
 	*out = (char *)o.p;
@@ -100,18 +112,35 @@ fail:
 }
 
 int
-template_check(const char *tmpl, const json_t *vars)
+template_check(const char *tmpl, const json_t *vars,
+    char bad[static TEMPLATE_NAME_MAX + 1], const char **why)
 {
-	json_t	*j;
-	char	*s;
-	int	 rc;
+	const char	*p = tmpl, *open, *next, *dummy;
+	json_t		*j;
+	char		*s;
+	int		 rc;
 
-	if ((rc = template_expand(&s, NULL, tmpl, vars)) != 0)
-		return rc;
+	why = why ? why : &dummy;
+	*bad = '\0';
+	while ((rc = next_name(p, &open, &next, bad)) == 0) {
+		if (json_object_get(vars, bad) == NULL) {
+			*why = "no such placeholder";
+			return ERR_MALFORMED;
+		}
+		p = next;
+	}
+	*bad = '\0';
+	*why = "'{{' without '}}', or a name not [a-z0-9_]";
+	if (rc != ERR_NOTFOUND ||
+	    (rc = template_expand(&s, NULL, tmpl, vars)) != 0)
+		return ERR_MALFORMED;
+	*why = "it does not give JSON (a placeholder belongs inside a JSON "
+	    "string)";
 	j = json_loads(s, JSON_REJECT_DUPLICATES, NULL);
 	free(s);
 	if (j == NULL)
 		return ERR_MALFORMED;
 	json_decref(j);
+	*why = NULL;
 	return 0;
 }

@@ -31,8 +31,11 @@
  */
 int	template_expand(char **out, size_t *outlen, const char *tmpl,
 	    const json_t *vars);
-/* 0 if tmpl is well formed and expands, with vars, to valid JSON;
- * ERR_MALFORMED otherwise. */
-int	template_check(const char *tmpl, const json_t *vars);
+/* 0 if tmpl is well formed, names only members of vars, and expands,
+ * with vars, to valid JSON; ERR_MALFORMED otherwise, and *why (may be
+ * NULL) a static reason or, for a name vars lacks, the name (in
+ * bad[TEMPLATE_NAME_MAX + 1]). */
+int	template_check(const char *tmpl, const json_t *vars,
+	    char bad[static TEMPLATE_NAME_MAX + 1], const char **why);
 
 #endif

@@ -1137,6 +1137,12 @@ collector_load_fp(struct collector_config *cfg, const char *file, FILE *fp)
 		    "together", file);
 		return ERR_CONFIG;
 	}
+	if (*c.notify_smtp_user != '\0' && !c.notify_smtp_starttls &&
+	    strncmp(c.notify_smtp, "smtp://", 7) == 0) {
+		log_warnx("%s: [notify] smtp_user over smtp:// needs "
+		    "smtp_starttls = yes (the password would go in clear)", file);
+		return ERR_CONFIG;
+	}
 	*cfg = c;
 	return 0;
 }

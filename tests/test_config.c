@@ -999,6 +999,9 @@ test_notify_options(void **state)
 		    "and mail_to" },
 		{ "smtp_user = u", "smtp_user and smtp_password_file go "
 		    "together" },
+		{ "smtp = smtp://r\nmail_from = a@b.c\nmail_to = d@e.f\n"
+		    "smtp_user = u\nsmtp_password_file = /p\nsmtp_starttls = no",
+		    "the password would go in clear" },
 	};
 	struct fixture		*f = *state;
 	struct collector_config	 c;

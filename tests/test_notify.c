@@ -217,11 +217,17 @@ test_start_errors(void **state)
 	conf(f, &c, "[notify]\nwebhook = https://127.0.0.1:1/\n"
 	    "webhook_template = {\"text\": \"{{title\"}\n");
 	assert_int_equal(notify_new(&n, &c, f->tf.path), ERR_CONFIG);
-	/* a password in the clear */
-	conf(f, &c, "[notify]\nsmtp = smtp://127.0.0.1:1\nmail_from = a@b.c\n"
-	    "mail_to = d@e.f\nsmtp_starttls = no\nsmtp_user = u\n"
-	    "smtp_password_file = /nonexistent\n");
+	/* a placeholder that is not a member: a typo */
+	conf(f, &c, "[notify]\nwebhook = https://127.0.0.1:1/\n"
+	    "webhook_template = {\"text\": \"{{titel}}\"}\n");
 	assert_int_equal(notify_new(&n, &c, f->tf.path), ERR_CONFIG);
+	/* every member the docs name is there */
+	conf(f, &c, "[notify]\nsyslog = no\nwebhook = https://127.0.0.1:1/\n"
+	    "webhook_template = {\"t\": \"{{title}}{{severity}}{{change}}"
+	    "{{id}}{{category}}{{category_vi}}{{category_en}}{{status}}"
+	    "{{created}}{{last_seen}}{{alerts}}{{deadline}}\"}\n");
+	assert_int_equal(notify_new(&n, &c, f->tf.path), 0);
+	notify_free(n);
 	/* a password file that cannot be read */
 	conf(f, &c, "[notify]\nsmtp = smtps://127.0.0.1:1\nmail_from = a@b.c\n"
 	    "mail_to = d@e.f\nsmtp_user = u\n"

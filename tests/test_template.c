@@ -112,8 +112,9 @@ test_values(void **state)
 static void
 test_malformed(void **state)
 {
-	json_t	*v = json_pack("{s:s}", "title", "t");
-	char	*out = (char *)1;
+	json_t		*v = json_pack("{s:s}", "title", "t");
+	char		*out = (char *)1, bad[TEMPLATE_NAME_MAX + 1];
+	const char	*why;
 
 	(void)state;
 	assert_int_equal(template_expand(&out, NULL, "{{title", v),
@@ -126,11 +127,20 @@ test_malformed(void **state)
 	    ERR_MALFORMED);
 	assert_int_equal(template_expand(&out, NULL,
 	    "{{abcdefghijabcdefghijabcdefghijabc}}", v), ERR_MALFORMED);
-	/* check: the result must be JSON */
-	assert_int_equal(template_check("{\"text\": \"{{title}}\"}", v), 0);
-	assert_int_equal(template_check("{\"text\": {{title}}}", v),
+	/* check: names that are there, and a result that is JSON */
+	assert_int_equal(template_check("{\"text\": \"{{title}}\"}", v, bad,
+	    &why), 0);
+	assert_null(why);
+	assert_int_equal(template_check("{\"text\": \"{{titel}}\"}", v, bad,
+	    &why), ERR_MALFORMED);
+	assert_string_equal(bad, "titel");
+	assert_string_equal(why, "no such placeholder");
+	assert_int_equal(template_check("{\"text\": {{title}}}", v, bad,
+	    &why), ERR_MALFORMED);
+	assert_string_equal(bad, "");
+	assert_non_null(strstr(why, "JSON"));
+	assert_int_equal(template_check("{{title", v, bad, NULL),
 	    ERR_MALFORMED);
-	assert_int_equal(template_check("{{title", v), ERR_MALFORMED);
 	json_decref(v);
 }
 

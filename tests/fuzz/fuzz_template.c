@@ -59,7 +59,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *p, size_t n)
 {
 	json_t		*vars;
-	char		*tmpl, *out;
+	char		*tmpl, *out, bad[TEMPLATE_NAME_MAX + 1];
 	size_t		 tlen = strnlen((const char *)p, n), olen;
 
 	if (n > 4096)
@@ -76,7 +76,7 @@ LLVMFuzzerTestOneInput(const uint8_t *p, size_t n)
 		check(strlen(out) <= olen);
 		free(out);
 	}
-	(void)template_check(tmpl, vars);
+	(void)template_check(tmpl, vars, bad, NULL);
 	free(tmpl);
 	json_decref(vars);
 	return 0;

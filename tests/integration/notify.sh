@@ -147,7 +147,8 @@ assert s.startswith("[vigil] high (opened): " + sys.argv[2]), s
 body = msg.get_content()
 assert "Cảnh báo sớm vigil" in body and "Mức độ: cao" in body, body
 assert "vigil early warning" in body and "Severity: high" in body, body
-assert "Tiêu đề: " + sys.argv[2] in body, body' "$T/smtp.log" "$TITLE"
+assert "Tiêu đề: " + sys.argv[2] in body, body
+assert "Máy: pc-a1" in body and "Computers: pc-a1" in body, body' "$T/smtp.log" "$TITLE"
 
 # e. the storm
 N0=$(hooks "$T/good.log")
