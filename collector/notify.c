@@ -86,6 +86,7 @@ struct job {
 	int		 channel;	/* enum channel */
 	int		 target;	/* index in the webhook or mail list */
 	int		 attempt;	/* made so far */
+	int		 may_retry;	/* 0: the collector is stopping */
 	int64_t		 due;		/* monotonic ms */
 	char		*body;		/* JSON, or the whole mail */
 	size_t		 len;
@@ -618,84 +619,134 @@ curl_common(struct notify *n, CURL *c, const char *url, const char *protos,
 	    NULL)));
 }
 
-static int
-tell_webhook(struct notify *n, const struct job *j, char *detail,
-    size_t dlen)
-{
-	struct curl_slist	*h = NULL;
-	struct reply		 r = { .len = 0 };
-	char			 err[CURL_ERROR_SIZE] = "";
+/* One transfer of a webhook or mail job, in the notifier's multi. */
+struct xfer {
+	struct job		*j;
 	CURL			*c;
+	struct curl_slist	*list;		/* headers, or recipients */
+	struct upload		 up;
+	struct reply		 r;
+	char			 err[CURL_ERROR_SIZE];
 	CURLcode		 cc;
-	long			 code = 0;
+	int			 running;
+};
 
-	if ((c = curl_easy_init()) == NULL ||
-	    (h = curl_slist_append(NULL, "Content-Type: application/json")) ==
-	    NULL || curl_common(n, c, n->cfg.notify_webhook.item[j->target],
-	    "https", err) || curl_easy_setopt(c, CURLOPT_HTTPHEADER, h) ||
-	    curl_easy_setopt(c, CURLOPT_POSTFIELDS, j->body) ||
-	    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)j->len) ||
-	    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_reply) ||
-	    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r)) {
-		(void)snprintf(detail, dlen, "curl setup failed");
-		cc = CURLE_OUT_OF_MEMORY;
-	} else if ((cc = curl_easy_perform(c)) != CURLE_OK)
-		(void)snprintf(detail, dlen, "%s", *err ? err :
-		    curl_easy_strerror(cc));
-	else {
-		(void)curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-		(void)snprintf(detail, dlen, "HTTP %ld%s%.*s", code, r.len ?
-		    ": " : "", (int)r.len, r.text);
-	}
-	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
-	return cc == CURLE_OK && code >= 200 && code < 300 ? 0 : ERR_IO;
+static int
+webhook_setup(struct notify *n, struct xfer *x)
+{
+	return (x->list = curl_slist_append(NULL,
+	    "Content-Type: application/json")) == NULL ||
+	    curl_common(n, x->c, n->cfg.notify_webhook.item[x->j->target],
+	    "https", x->err) ||
+	    curl_easy_setopt(x->c, CURLOPT_HTTPHEADER, x->list) ||
+	    curl_easy_setopt(x->c, CURLOPT_POSTFIELDS, x->j->body) ||
+	    curl_easy_setopt(x->c, CURLOPT_POSTFIELDSIZE, (long)x->j->len) ||
+	    curl_easy_setopt(x->c, CURLOPT_WRITEFUNCTION, on_reply) ||
+	    curl_easy_setopt(x->c, CURLOPT_WRITEDATA, &x->r);
 }
 
 static int
-tell_mail(struct notify *n, const struct job *j, char *detail, size_t dlen)
+mail_setup(struct notify *n, struct xfer *x)
 {
-	struct curl_slist	*rcpt = NULL, *x;
-	struct upload		 u = { j->body, j->len };
-	char			 err[CURL_ERROR_SIZE] = "", addr[CONFIG_ITEM_MAX + 2];
-	CURL			*c;
-	CURLcode		 cc = CURLE_OUT_OF_MEMORY;
-	int			 i, bad = 0;
+	struct curl_slist	*l;
+	char			 addr[CONFIG_ITEM_MAX + 2];
+	int			 i;
 
-	for (i = 0; i < n->cfg.notify_mail_to.n && !bad; i++) {
+	for (i = 0; i < n->cfg.notify_mail_to.n; i++) {
 		(void)snprintf(addr, sizeof(addr), "<%s>",
 		    n->cfg.notify_mail_to.item[i]);
-		if ((x = curl_slist_append(rcpt, addr)) == NULL)
-			bad = 1;
-		else
-			rcpt = x;
+		if ((l = curl_slist_append(x->list, addr)) == NULL)
+			return -1;
+		x->list = l;
 	}
 	(void)snprintf(addr, sizeof(addr), "<%s>", n->cfg.notify_mail_from);
-	if (bad || (c = curl_easy_init()) == NULL) {
-		curl_slist_free_all(rcpt);
-		(void)snprintf(detail, dlen, "out of memory");
-		return ERR_NOMEM;
-	}
-	if (curl_common(n, c, n->cfg.notify_smtp, "smtp,smtps", err) ||
-	    curl_easy_setopt(c, CURLOPT_MAIL_FROM, addr) ||
-	    curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt) ||
-	    curl_easy_setopt(c, CURLOPT_UPLOAD, 1L) ||
-	    curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read) ||
-	    curl_easy_setopt(c, CURLOPT_READDATA, &u) ||
-	    curl_easy_setopt(c, CURLOPT_USE_SSL, n->cfg.notify_smtp_starttls ?
+	x->up = (struct upload){ x->j->body, x->j->len };
+	return curl_common(n, x->c, n->cfg.notify_smtp, "smtp,smtps",
+	    x->err) ||
+	    curl_easy_setopt(x->c, CURLOPT_MAIL_FROM, addr) ||
+	    curl_easy_setopt(x->c, CURLOPT_MAIL_RCPT, x->list) ||
+	    curl_easy_setopt(x->c, CURLOPT_UPLOAD, 1L) ||
+	    curl_easy_setopt(x->c, CURLOPT_READFUNCTION, on_read) ||
+	    curl_easy_setopt(x->c, CURLOPT_READDATA, &x->up) ||
+	    curl_easy_setopt(x->c, CURLOPT_USE_SSL, n->cfg.notify_smtp_starttls ?
 	    (long)CURLUSESSL_ALL : (long)CURLUSESSL_TRY) ||
-	    (*n->cfg.notify_smtp_user && (curl_easy_setopt(c,
-	    CURLOPT_USERNAME, n->cfg.notify_smtp_user) || curl_easy_setopt(c,
-	    CURLOPT_PASSWORD, n->password))))
-		(void)snprintf(detail, dlen, "curl setup failed");
-	else if ((cc = curl_easy_perform(c)) != CURLE_OK)
-		(void)snprintf(detail, dlen, "%s", *err ? err :
-		    curl_easy_strerror(cc));
-	else
+	    (*n->cfg.notify_smtp_user && (curl_easy_setopt(x->c,
+	    CURLOPT_USERNAME, n->cfg.notify_smtp_user) || curl_easy_setopt(x->c,
+	    CURLOPT_PASSWORD, n->password)));
+}
+
+/* x's handle, set up and added to m; else x->cc says why not. */
+static void
+xfer_start(struct notify *n, CURLM *m, struct xfer *x)
+{
+	x->cc = CURLE_OUT_OF_MEMORY;
+	if (m == NULL || (x->c = curl_easy_init()) == NULL)
+		return;
+	if ((x->j->channel == CH_WEBHOOK ? webhook_setup(n, x) :
+	    mail_setup(n, x)) != 0 ||
+	    curl_easy_setopt(x->c, CURLOPT_PRIVATE, x) != CURLE_OK ||
+	    curl_multi_add_handle(m, x->c) != CURLM_OK)
+		return;
+	x->cc = CURLE_OK;
+	x->running = 1;
+}
+
+/* What x came to: 0 (a 2xx reply; a mail accepted) or ERR_IO, and why. */
+static int
+xfer_result(const struct xfer *x, char *detail, size_t dlen)
+{
+	long	code = 0;
+
+	if (x->cc != CURLE_OK) {
+		(void)snprintf(detail, dlen, "%s", *x->err ? x->err :
+		    curl_easy_strerror(x->cc));
+		return ERR_IO;
+	}
+	if (x->j->channel == CH_MAIL) {
 		(void)snprintf(detail, dlen, "accepted by the relay");
-	curl_slist_free_all(rcpt);
-	curl_easy_cleanup(c);
-	return cc == CURLE_OK ? 0 : ERR_IO;
+		return 0;
+	}
+	(void)curl_easy_getinfo(x->c, CURLINFO_RESPONSE_CODE, &code);
+	(void)snprintf(detail, dlen, "HTTP %ld%s%.*s", code, x->r.len ? ": " :
+	    "", (int)x->r.len, x->r.text);
+	return code >= 200 && code < 300 ? 0 : ERR_IO;
+}
+
+static void
+xfer_end(CURLM *m, struct xfer *x)
+{
+	if (x->c != NULL) {
+		if (m != NULL)
+			(void)curl_multi_remove_handle(m, x->c);
+		curl_easy_cleanup(x->c);
+	}
+	curl_slist_free_all(x->list);
+}
+
+/* Run the transfers of m until each is done or timed out (timeout
+ * bounds each one). */
+static void
+xfers_run(CURLM *m)
+{
+	struct xfer	*x;
+	CURLMsg		*msg;
+	int		 running = 1, left;
+
+	while (running > 0) {
+		if (curl_multi_perform(m, &running) != CURLM_OK)
+			break;
+		while ((msg = curl_multi_info_read(m, &left)) != NULL) {
+			if (msg->msg != CURLMSG_DONE || curl_easy_getinfo(
+			    msg->easy_handle, CURLINFO_PRIVATE, (char **)&x) !=
+			    CURLE_OK)
+				continue;
+			x->cc = msg->data.result;
+			x->running = 0;
+		}
+		if (running > 0 && curl_multi_poll(m, NULL, 0, 1000, NULL) !=
+		    CURLM_OK)
+			break;
+	}
 }
 
 /* Where a job goes, for the record and the log: no secrets (a bot's
@@ -736,29 +787,15 @@ job_free(struct job *j)
 	free(j);
 }
 
-/* One attempt of j: recorded; a failure is kept for a retry (j taken)
- * unless the schedule is over. */
+/* The outcome rc (raw: why) of j's last attempt: recorded; a failure
+ * is kept for a retry (j taken) unless the schedule is over. */
 static void
-attempt(struct notify *n, struct job *j, int may_retry)
+settle(struct notify *n, struct job *j, int rc, const char *raw)
 {
-	char	raw[DETAIL_MAX + 64] = "", detail[4 * sizeof(raw)];
-	char	target[CONFIG_ITEM_MAX];
+	char	detail[4 * (DETAIL_MAX + 64)], target[CONFIG_ITEM_MAX];
 	int64_t	wait_s;
-	int	rc;
 
 	target_of(n, j, target, sizeof(target));
-	j->attempt++;
-	switch (j->channel) {
-	case CH_COMMAND:
-		rc = tell_command(n, j, raw, sizeof(raw));
-		break;
-	case CH_WEBHOOK:
-		rc = tell_webhook(n, j, raw, sizeof(raw));
-		break;
-	default:
-		rc = tell_mail(n, j, raw, sizeof(raw));
-		break;
-	}
 	/* a reply is the far end's text */
 	(void)text_escape(detail, sizeof(detail), raw, strlen(raw), TEXT_TERM,
 	    NULL);
@@ -772,7 +809,7 @@ attempt(struct notify *n, struct job *j, int may_retry)
 	}
 	wait_s = throttle_retry_s(n->cfg.notify_retry.s, n->cfg.notify_retry.n,
 	    j->attempt);
-	if (!may_retry || wait_s < 0 || n->nretry >= RETRY_JOBS_MAX) {
+	if (!j->may_retry || wait_s < 0 || n->nretry >= RETRY_JOBS_MAX) {
 		log_warnx("notify: incident %lld %s: %s %s: %s (given up after "
 		    "%d attempts)", (long long)j->incident, j->change,
 		    ch_name[j->channel], target, detail, j->attempt);
@@ -788,6 +825,56 @@ attempt(struct notify *n, struct job *j, int may_retry)
 	j->next = n->retry;
 	n->retry = j;
 	n->nretry++;
+}
+
+/*
+ * One attempt of each job of list (taken): the webhooks and the mail at
+ * once in a curl multi, the command meanwhile; so a message takes the
+ * longest of its deliveries, not their sum (each bounded by its timeout).
+ */
+static void
+run_jobs(struct notify *n, struct job *list)
+{
+	struct xfer	*xs = NULL;
+	struct job	*j, *next;
+	CURLM		*m = NULL;
+	char		 raw[DETAIL_MAX + 64];
+	size_t		 k = 0, i = 0;
+	int		 rc, running;
+
+	for (j = list; j != NULL; j = j->next)
+		k += j->channel != CH_COMMAND;
+	if (k > 0 && (xs = calloc(k, sizeof(*xs))) != NULL)
+		m = curl_multi_init();
+	for (j = list; j != NULL; j = j->next) {
+		j->attempt++;
+		if (j->channel != CH_COMMAND && xs != NULL) {
+			xs[i].j = j;
+			xfer_start(n, m, &xs[i++]);
+		}
+	}
+	if (m != NULL)
+		(void)curl_multi_perform(m, &running);	/* connects begin */
+	for (j = list; j != NULL; j = next) {
+		next = j->next;
+		if (j->channel == CH_COMMAND) {
+			rc = tell_command(n, j, raw, sizeof(raw));
+			settle(n, j, rc, raw);
+		} else if (xs == NULL)
+			settle(n, j, ERR_NOMEM, "out of memory");
+	}
+	if (m != NULL)
+		xfers_run(m);
+	for (i = 0; xs != NULL && i < k; i++) {
+		if (xs[i].running)	/* the multi failed under it */
+			xs[i].cc = CURLE_OUT_OF_MEMORY;
+		rc = xfer_result(&xs[i], raw, sizeof(raw));
+		xfer_end(m, &xs[i]);
+		settle(n, xs[i].j, rc, raw);
+	}
+	if (m != NULL)
+		curl_multi_cleanup(m);
+	free(xs);
 }
 
 static int
@@ -812,8 +899,9 @@ job_new(struct job **out, int64_t incident, const char *change, int channel,
 	return 0;
 }
 
+/* A job for *tail's list. */
 static void
-deliver(struct notify *n, int64_t incident, int channel, int target,
+deliver(struct job ***tail, int64_t incident, int channel, int target,
     const char *body, size_t len, const char *change, int may_retry)
 {
 	struct job	*j;
@@ -823,7 +911,9 @@ deliver(struct notify *n, int64_t incident, int channel, int target,
 		    (long long)incident);
 		return;
 	}
-	attempt(n, j, may_retry);
+	j->may_retry = may_retry;
+	**tail = j;
+	*tail = &j->next;
 }
 
 /* Every channel about v. */
@@ -831,6 +921,7 @@ static void
 tell(struct notify *n, int64_t incident, const json_t *v, int may_retry)
 {
 	const char	*change = str(v, "change");
+	struct job	*list = NULL, **tail = &list;
 	char		*json = NULL, *body = NULL;
 	size_t		 blen;
 	int		 i;
@@ -840,16 +931,16 @@ tell(struct notify *n, int64_t incident, const json_t *v, int may_retry)
 	if ((json = json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII)) == NULL)
 		goto nomem;
 	if (n->argv[0] != NULL)
-		deliver(n, incident, CH_COMMAND, 0, json, strlen(json), change,
-		    may_retry);
+		deliver(&tail, incident, CH_COMMAND, 0, json, strlen(json),
+		    change, may_retry);
 	for (i = 0; i < n->cfg.notify_webhook.n; i++) {
 		if (*n->cfg.notify_template == '\0')
-			deliver(n, incident, CH_WEBHOOK, i, json, strlen(json),
-			    change, may_retry);
+			deliver(&tail, incident, CH_WEBHOOK, i, json,
+			    strlen(json), change, may_retry);
 		else if (template_expand(&body, &blen, n->cfg.notify_template,
 		    v) == 0) {
-			deliver(n, incident, CH_WEBHOOK, i, body, blen, change,
-			    may_retry);
+			deliver(&tail, incident, CH_WEBHOOK, i, body, blen,
+			    change, may_retry);
 			free(body);
 			body = NULL;
 		} else
@@ -858,14 +949,17 @@ tell(struct notify *n, int64_t incident, const json_t *v, int may_retry)
 	if (*n->cfg.notify_smtp != '\0') {
 		if (mail_build(n, &body, &blen, v) != 0)
 			goto nomem;
-		deliver(n, incident, CH_MAIL, 0, body, blen, change, may_retry);
+		deliver(&tail, incident, CH_MAIL, 0, body, blen, change,
+		    may_retry);
 		free(body);
 	}
 	free(json);
+	run_jobs(n, list);
 	return;
 nomem:
 	free(json);
 	log_warnx("notify: incident %lld: out of memory", (long long)incident);
+	run_jobs(n, list);		/* what was made */
 }
 
 static void
@@ -908,11 +1002,7 @@ retries_due(struct notify *n, int64_t now)
 		} else
 			pp = &j->next;
 	}
-	while ((j = due) != NULL) {
-		due = j->next;
-		j->next = NULL;
-		attempt(n, j, 1);
-	}
+	run_jobs(n, due);
 }
 
 static void
@@ -1157,7 +1247,8 @@ notify_free(struct notify *n)
 	}
 	while ((j = n->retry) != NULL) {
 		n->retry = j->next;
-		job_free(j);
+		j->may_retry = 0;
+		settle(n, j, ERR_IO, "the collector stopped before its retry");
 	}
 	throttle_free(n->thr);
 	store_close(n->st);
