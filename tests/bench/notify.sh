@@ -48,25 +48,13 @@ ca_file = $D/ca.crt
 rate = 10000
 EOC
 printf '[uplink]\nheartbeat = 5s\n[spool]\npoll = 50ms\n[files]\nenabled = no\n[integrity]\nenabled = no\n' >"$D/a.conf"
-"$C" -c "$D/c.conf" --data-dir "$D/c" --listen 127.0.0.1:0 run \
-    2>"$D/c.log" &
-CPID=$!
-for _ in $(seq 50); do [ -s "$D/c/listen.addr" ] && break; sleep 0.1; done
-ADDR=$(cat "$D/c/listen.addr")
-tok() { "$C" -c "$D/c.conf" --data-dir "$D/c" enroll-token --name "$1" --office lab --json; }
-field() { sed -n "s/.*\"$1\":\"\\([0-9a-f]*\\)\".*/\\1/p"; }
-
+bench_collector
 echo "enrolling $N simulated agents and one real one..." >&2
-mkdir -p "$D/keys"
-for ((i = 0; i < N; i++)); do
-	J=$(tok "sim$i")
-	"$P" enroll --collector "$ADDR" --key "$D/keys/key$i" \
-		--token "$(field token <<<"$J")" \
-		--fingerprint "$(field fingerprint <<<"$J")" >/dev/null 2>&1
-done
-J=$(tok pc-bench)
-field token <<<"$J" | "$A" -c "$D/a.conf" --data-dir "$D/a" enroll \
-    --collector "$ADDR" --token-file - --fingerprint "$(field fingerprint <<<"$J")" >/dev/null
+bench_sims "$N"
+J=$(bench_token pc-bench)
+bench_field token <<<"$J" | "$A" -c "$D/a.conf" --data-dir "$D/a" enroll \
+    --collector "$ADDR" --token-file - \
+    --fingerprint "$(bench_field fingerprint <<<"$J")" >/dev/null
 "$A" -c "$D/a.conf" --data-dir "$D/a" run 2>"$D/a.log" &
 
 SECS=$(python3 -c "import math; print(math.ceil($SAMPLES * $GAP) + 15)")
