@@ -49,7 +49,7 @@
 #include "text.h"
 #include "throttle.h"
 
-#define RETRY_JOBS_MAX	1000		/* deliveries waiting for a retry */
+#define RETRY_JOBS_MAX	1000	/* deliveries waiting for a retry */
 #define DETAIL_MAX	200		/* bytes of a reply kept */
 #define AGENTS_LISTED	20
 
@@ -84,7 +84,7 @@ struct job {
 	int64_t		 incident;
 	char		 change[16];
 	int		 channel;	/* enum channel */
-	int		 target;	/* index in the webhook or mail list */
+	int		 target;	/* in the webhook or mail list */
 	int		 attempt;	/* made so far */
 	int		 may_retry;	/* 0: the collector is stopping */
 	int64_t		 due;		/* monotonic ms */
@@ -110,7 +110,7 @@ struct notify {
 	char			*argv[ARGV_MAX + 1];
 	char			 argbuf[CONFIG_ITEM_MAX];
 	char			 password[256];
-	int			 curl;			/* initialised */
+	int			 curl;		/* initialised */
 };
 
 /* ---- the record ---- */
@@ -139,7 +139,7 @@ record(struct notify *n, const struct job *j, const char *target,
 		(void)db_fail(db, "notify record");
 		return;
 	}
-	(void)db_run(db, st, "notify record");	/* logged; the log has it */
+	(void)db_run(db, st, "notify record");	/* logged: the log has it */
 }
 
 static const char *
@@ -604,6 +604,8 @@ static int
 curl_common(struct notify *n, CURL *c, const char *url, const char *protos,
     char *err)
 {
+	int	t = n->cfg.notify_timeout_s;
+
 	return curl_easy_setopt(c, CURLOPT_URL, url) ||
 	    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, protos) ||
 	    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L) ||
@@ -611,9 +613,8 @@ curl_common(struct notify *n, CURL *c, const char *url, const char *protos,
 	    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L) ||
 	    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L) ||
 	    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err) ||
-	    curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)n->cfg.notify_timeout_s) ||
-	    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT,
-	    (long)(n->cfg.notify_timeout_s < 5 ? n->cfg.notify_timeout_s : 5)) ||
+	    curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)t) ||
+	    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)(t < 5 ? t : 5)) ||
 	    (*n->cfg.notify_ca_file && (curl_easy_setopt(c, CURLOPT_CAINFO,
 	    n->cfg.notify_ca_file) || curl_easy_setopt(c, CURLOPT_CAPATH,
 	    NULL)));
@@ -623,7 +624,7 @@ curl_common(struct notify *n, CURL *c, const char *url, const char *protos,
 struct xfer {
 	struct job		*j;
 	CURL			*c;
-	struct curl_slist	*list;		/* headers, or recipients */
+	struct curl_slist	*list;		/* headers, recipients */
 	struct upload		 up;
 	struct reply		 r;
 	char			 err[CURL_ERROR_SIZE];
@@ -668,8 +669,9 @@ mail_setup(struct notify *n, struct xfer *x)
 	    curl_easy_setopt(x->c, CURLOPT_UPLOAD, 1L) ||
 	    curl_easy_setopt(x->c, CURLOPT_READFUNCTION, on_read) ||
 	    curl_easy_setopt(x->c, CURLOPT_READDATA, &x->up) ||
-	    curl_easy_setopt(x->c, CURLOPT_USE_SSL, n->cfg.notify_smtp_starttls ?
-	    (long)CURLUSESSL_ALL : (long)CURLUSESSL_TRY) ||
+	    curl_easy_setopt(x->c, CURLOPT_USE_SSL,
+	    n->cfg.notify_smtp_starttls ? (long)CURLUSESSL_ALL :
+	    (long)CURLUSESSL_TRY) ||
 	    (*n->cfg.notify_smtp_user && (curl_easy_setopt(x->c,
 	    CURLOPT_USERNAME, n->cfg.notify_smtp_user) || curl_easy_setopt(x->c,
 	    CURLOPT_PASSWORD, n->password)));
@@ -854,7 +856,7 @@ run_jobs(struct notify *n, struct job *list)
 		}
 	}
 	if (m != NULL)
-		(void)curl_multi_perform(m, &running);	/* connects begin */
+		(void)curl_multi_perform(m, &running);	/* connect */
 	for (j = list; j != NULL; j = next) {
 		next = j->next;
 		if (j->channel == CH_COMMAND) {

@@ -8,9 +8,9 @@
  * there: keeps changes at or above min_severity, throttles them
  * (throttle.h), reads the incident on its own store handle, and tells
  * syslog, then the webhooks and the mail relay at once (a curl multi)
- * and the command meanwhile, each bounded by its timeout. A failed delivery is retried on
- * the retry schedule; every attempt's outcome is a row of the store's
- * notifications table (notify_history_each()).
+ * and the command meanwhile, each bounded by its timeout. A failed
+ * delivery is retried on the retry schedule; every attempt's outcome
+ * is a row of the store's notifications table (notify_history_each()).
  *
  * Nothing from the incident reaches a shell or an argument: the command
  * is run with the configured words only (argv.h) and gets the incident
@@ -53,7 +53,8 @@ struct notify_row {
 	int64_t		 time;
 	const char	*channel;	/* syslog, command, webhook, mail */
 	const char	*target;	/* no secrets: a URL's host only */
-	const char	*change;	/* opened, raised, spreading, summary */
+	const char	*change;	/* opened, raised, spreading,
+					 * summary */
 	int		 attempt;	/* 1, 2, ... */
 	const char	*outcome;	/* sent, failed, given-up */
 	const char	*detail;

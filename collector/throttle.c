@@ -27,12 +27,12 @@ struct sent {
 struct throttle {
 	int64_t			 interval;
 	int			 rate;
-	int64_t			 win_start;	/* this minute's first */
+	int64_t			 win_start;	/* the minute's first */
 	int			 win_n;		/* messages in it */
 	struct sent		*sent;
 	size_t			 nsent, capsent;
 	struct throttle_summary	 sum;
-	int64_t			 held_since;	/* the first held; 0 none */
+	int64_t			 held_since;	/* first held; 0: none */
 };
 
 int

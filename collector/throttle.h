@@ -34,9 +34,9 @@ enum throttle_verdict {
 
 struct throttle_summary {
 	uint64_t	 held;		/* changes held back */
-	size_t		 nids;		/* distinct incidents named */
+	size_t		 nids;		/* incidents named */
 	int64_t		 ids[THR_LIST_MAX];
-	int		 more;		/* there were more than THR_LIST_MAX */
+	int		 more;		/* more than THR_LIST_MAX */
 };
 
 struct throttle;

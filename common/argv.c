@@ -41,12 +41,14 @@ argv_split(char *argv[static ARGV_MAX + 1], char *buf, size_t buflen,
 			if (!quoted && (*s == ' ' || *s == '\t'))
 				break;
 			if ((unsigned char)*s < 0x20 || *s == 0x7f)
-				return fail(why, "contains a control character");
+				return fail(why, "a control character");
 			if (quoted && *s == '"') {
 				s++;
 				quoted = 0;
-				if (*s != '\0' && *s != ' ' && *s != '\t')
-					return fail(why, "a quote must end a word");
+				if (*s != '\0' && *s != ' ' &&
+				    *s != '\t')
+					return fail(why,
+					    "a quote must end a word");
 				break;
 			}
 			if (*s == '"')
