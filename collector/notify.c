@@ -515,6 +515,7 @@ spawn_setup(posix_spawn_file_actions_t *fa, posix_spawnattr_t *at, int rd)
 	    posix_spawn_file_actions_addopen(fa, 1, "/dev/null", O_WRONLY, 0) ||
 	    posix_spawn_file_actions_addopen(fa, 2, "/dev/null", O_WRONLY, 0) ||
 	    posix_spawn_file_actions_addclosefrom_np(fa, 3) ||
+	    posix_spawn_file_actions_addchdir_np(fa, "/") ||
 	    posix_spawnattr_setpgroup(at, 0) ||
 	    posix_spawnattr_setflags(at, POSIX_SPAWN_SETPGROUP |
 	    POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);

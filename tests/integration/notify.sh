@@ -95,7 +95,7 @@ ID=$(jpy 'print(json.loads(json.loads(open(sys.argv[1]).readline())["body"])["te
 # a. the command
 cmd_done() { compgen -G "$T/cmd/cmd-*.json" >/dev/null; }
 check "a. the command runs" wait_for "command" 10 cmd_done
-check "a. exactly its configured argv, the incident JSON on stdin" jpy '
+check "a. exactly its configured argv, the incident JSON on stdin, env PATH and LANG, in /" jpy '
 import glob
 j = json.load(open(glob.glob(sys.argv[1] + "/cmd-*.json")[0]))
 want = ["/usr/bin/python3", sys.argv[2], "cmd", sys.argv[1], "two words",
@@ -106,6 +106,7 @@ assert inc["title"] == sys.argv[3], inc["title"]
 assert inc["severity"] == "high" and inc["change"] == "opened", inc
 assert inc["agents"] == ["pc-a1"], inc["agents"]
 assert j["env"] == ["LANG", "LC_CTYPE", "PATH"] or j["env"] == ["LANG", "PATH"], j["env"]
+assert j["cwd"] == "/", j["cwd"]
 ' "$T/cmd" "$SINK" "$TITLE"
 check "a. no shell ran: nothing was touched" test ! -e "$T/pwned" -a ! -e "$T/pwned2"
 

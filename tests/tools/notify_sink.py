@@ -147,7 +147,7 @@ def cmd(args):
     out = os.path.join(args[0], "cmd-%d.json" % os.getpid())
     with open(out + ".tmp", "w") as f:
         json.dump({"t": time.time(), "argv": sys.argv, "stdin": data,
-                   "env": sorted(os.environ)}, f)
+                   "env": sorted(os.environ), "cwd": os.getcwd()}, f)
     os.rename(out + ".tmp", out)
 
 
