@@ -134,6 +134,11 @@ sink_https later srv "$P3"
 check "c. once it is up, a retry delivers" \
 	wait_for "later sent" 20 outcome "3:https://127.0.0.1:$P3" sent 2
 check "c. the body arrived" has_lines "$T/later.log" 1
+show_lists() {
+	coll incidents show "$ID" >"$T/show.txt" &&
+	grep -Eq '^  [0-9TZ:-]+ +opened +webhook +#[0-9]+ +sent +3:https://127\.0\.0\.1:[0-9]+/\.\.\.: HTTP 200' "$T/show.txt"
+}
+check "show lists the attempts" wait_for "show" 10 show_lists
 check "b. the stranger is given up after the schedule" \
 	wait_for "rogue given up" 30 outcome "2:https://127.0.0.1:" given-up 7
 
