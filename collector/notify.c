@@ -227,7 +227,8 @@ vars_of(struct notify *n, const struct correlate_change *c)
 	}
 	if (json_object_set_new(v, "agents", agents) ||
 	    json_object_set_new(v, "change", json_string(change_name(c))) ||
-	    ((c->kinds & CHG_RAISED) && json_object_set_new(v, "raised_from",
+	    ((c->kinds & CHG_RAISED) && taxonomy_severity_name(c->from) &&
+	    json_object_set_new(v, "raised_from",
 	    json_string(taxonomy_severity_name(c->from)))) ||
 	    ((c->kinds & CHG_SPREAD) && json_object_set_new(v, "agents_added",
 	    json_integer(c->agents)))) {
