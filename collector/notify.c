@@ -6,9 +6,11 @@
  * - The writer thread only ever copies records into q[] under mu; it
  *   never waits on the notifier (a full queue counts a drop).
  * - The notifier alone uses st (its store handle), the throttle, the
- *   retry list and curl; each delivery is bounded by its timeout, so a
- *   dead webhook delays the next message by at most timeout, never the
- *   collector.
+ *   retry list and curl. Its one wait is curl_multi_poll() on every
+ *   transfer in flight (notify_post wakes it), so a webhook or relay
+ *   that hangs delays nothing but itself, for at most timeout; the
+ *   command runs in the notifier and delays the next message by at most
+ *   command_timeout. Nothing here ever delays the collector.
  * - What reaches the command is its configured argv and, on standard
  *   input, the incident JSON; what reaches a mail header is base64.
  * - Every attempt of a channel other than syslog is recorded, one row
@@ -97,7 +99,6 @@ struct notify {
 	pthread_t		 thread;
 	int			 started;
 	pthread_mutex_t		 mu;
-	pthread_cond_t		 cv;
 	struct rec		 q[NOTIFY_QUEUE];	/* ring */
 	size_t			 qhead, qlen;
 	uint64_t		 dropped;
@@ -107,6 +108,10 @@ struct notify {
 	struct throttle		*thr;
 	struct job		*retry;
 	size_t			 nretry;
+	CURLM			*m;		/* every transfer; its poll is
+						 * the notifier's wait, which
+						 * notify_post wakes */
+	struct xfer		*live;		/* in m */
 	char			*argv[ARGV_MAX + 1];
 	char			 argbuf[CONFIG_ITEM_MAX];
 	char			 password[256];
@@ -624,6 +629,7 @@ curl_common(struct notify *n, CURL *c, const char *url, const char *protos,
 
 /* One transfer of a webhook or mail job, in the notifier's multi. */
 struct xfer {
+	struct xfer		*next;
 	struct job		*j;
 	CURL			*c;
 	struct curl_slist	*list;		/* headers, recipients */
@@ -727,32 +733,6 @@ xfer_end(CURLM *m, struct xfer *x)
 	curl_slist_free_all(x->list);
 }
 
-/* Run the transfers of m until each is done or timed out (timeout
- * bounds each one). */
-static void
-xfers_run(CURLM *m)
-{
-	struct xfer	*x;
-	CURLMsg		*msg;
-	int		 running = 1, left;
-
-	while (running > 0) {
-		if (curl_multi_perform(m, &running) != CURLM_OK)
-			break;
-		while ((msg = curl_multi_info_read(m, &left)) != NULL) {
-			if (msg->msg != CURLMSG_DONE || curl_easy_getinfo(
-			    msg->easy_handle, CURLINFO_PRIVATE, (char **)&x) !=
-			    CURLE_OK)
-				continue;
-			x->cc = msg->data.result;
-			x->running = 0;
-		}
-		if (running > 0 && curl_multi_poll(m, NULL, 0, 1000, NULL) !=
-		    CURLM_OK)
-			break;
-	}
-}
-
 /* Where a job goes, for the record and the log: no secrets (a bot's
  * token lives in its URL path). */
 static void
@@ -831,54 +811,85 @@ settle(struct notify *n, struct job *j, int rc, const char *raw)
 	n->nretry++;
 }
 
+static void
+xfer_done(struct notify *n, struct xfer *x)
+{
+	char	raw[DETAIL_MAX + 64];
+	int	rc;
+
+	if (x->running)		/* the multi failed under it */
+		x->cc = CURLE_OUT_OF_MEMORY;
+	rc = xfer_result(x, raw, sizeof(raw));
+	xfer_end(n->m, x);
+	settle(n, x->j, rc, raw);
+	free(x);
+}
+
+/* Progress on every transfer, without waiting; those done are settled. */
+static void
+pump(struct notify *n)
+{
+	struct xfer	**pp, *x;
+	CURLMsg		 *msg;
+	int		  running, left, failed;
+
+	failed = curl_multi_perform(n->m, &running) != CURLM_OK;
+	while ((msg = curl_multi_info_read(n->m, &left)) != NULL) {
+		if (msg->msg != CURLMSG_DONE || curl_easy_getinfo(
+		    msg->easy_handle, CURLINFO_PRIVATE, (char **)&x) !=
+		    CURLE_OK)
+			continue;
+		x->cc = msg->data.result;
+		x->running = 0;
+	}
+	for (pp = &n->live; (x = *pp) != NULL;) {
+		if (x->running && !failed) {
+			pp = &x->next;
+			continue;
+		}
+		*pp = x->next;
+		xfer_done(n, x);
+	}
+}
+
 /*
- * One attempt of each job of list (taken): the webhooks and the mail at
- * once in a curl multi, the command meanwhile; so a message takes the
- * longest of its deliveries, not their sum (each bounded by its timeout).
+ * One attempt of each job of list (taken): the webhooks and the mail
+ * join the transfers in flight (pump() settles them as they end), then
+ * the command runs, bounded by command_timeout. No transfer waits for
+ * another: a webhook that hangs delays nothing but itself.
  */
 static void
 run_jobs(struct notify *n, struct job *list)
 {
-	struct xfer	*xs = NULL;
-	struct job	*j, *next;
-	CURLM		*m = NULL;
+	struct xfer	*x;
+	struct job	*j, *next, *cmds = NULL, **tail = &cmds;
 	char		 raw[DETAIL_MAX + 64];
-	size_t		 k = 0, i = 0;
-	int		 rc, running;
+	int		 rc;
 
-	for (j = list; j != NULL; j = j->next)
-		k += j->channel != CH_COMMAND;
-	if (k > 0 && (xs = calloc(k, sizeof(*xs))) != NULL)
-		m = curl_multi_init();
-	for (j = list; j != NULL; j = j->next) {
-		j->attempt++;
-		if (j->channel != CH_COMMAND && xs != NULL) {
-			xs[i].j = j;
-			xfer_start(n, m, &xs[i++]);
-		}
-	}
-	if (m != NULL)
-		(void)curl_multi_perform(m, &running);	/* connect */
 	for (j = list; j != NULL; j = next) {
 		next = j->next;
+		j->next = NULL;
+		j->attempt++;
 		if (j->channel == CH_COMMAND) {
-			rc = tell_command(n, j, raw, sizeof(raw));
-			settle(n, j, rc, raw);
-		} else if (xs == NULL)
+			*tail = j;
+			tail = &j->next;
+			continue;
+		}
+		if ((x = calloc(1, sizeof(*x))) == NULL) {
 			settle(n, j, ERR_NOMEM, "out of memory");
+			continue;
+		}
+		x->j = j;
+		xfer_start(n, n->m, x);
+		x->next = n->live;
+		n->live = x;
 	}
-	if (m != NULL)
-		xfers_run(m);
-	for (i = 0; xs != NULL && i < k; i++) {
-		if (xs[i].running)	/* the multi failed under it */
-			xs[i].cc = CURLE_OUT_OF_MEMORY;
-		rc = xfer_result(&xs[i], raw, sizeof(raw));
-		xfer_end(m, &xs[i]);
-		settle(n, xs[i].j, rc, raw);
+	pump(n);		/* connects begin */
+	for (j = cmds; j != NULL; j = next) {
+		next = j->next;
+		rc = tell_command(n, j, raw, sizeof(raw));
+		settle(n, j, rc, raw);
 	}
-	if (m != NULL)
-		curl_multi_cleanup(m);
-	free(xs);
 }
 
 static int
@@ -967,7 +978,7 @@ nomem:
 }
 
 static void
-on_change(struct notify *n, const struct rec *r)
+on_change(struct notify *n, const struct rec *r, int may_retry)
 {
 	json_t	*v;
 	int	 verdict;
@@ -988,7 +999,7 @@ on_change(struct notify *n, const struct rec *r)
 	log_debug("notify: incident %lld %s, %lld ms after its commit",
 	    (long long)r->c.incident, change_name(&r->c),
 	    (long long)(clock_mono_ms() - r->posted));
-	tell(n, r->c.incident, v, !n->stop);
+	tell(n, r->c.incident, v, may_retry);
 	json_decref(v);
 }
 
@@ -1036,32 +1047,16 @@ next_due(const struct notify *n)
 	return t;
 }
 
-/* Wait for records or what is due. Called and returns with mu held. */
-static void
-wait_work(struct notify *n)
+/* How long the notifier may sleep: until a retry or the summary is due,
+ * a minute at most (a record posted wakes it at once). */
+static int
+poll_ms(const struct notify *n)
 {
-	struct timespec	until;
-	int64_t		due, now, ms;
+	int64_t	due = next_due(n), now = clock_mono_ms();
 
-	while (n->qlen == 0 && n->dropped == 0 && !n->stop) {
-		due = next_due(n);
-		now = clock_mono_ms();
-		if (due != 0 && due <= now)
-			return;
-		if (due == 0) {
-			pthread_cond_wait(&n->cv, &n->mu);
-			continue;
-		}
-		ms = due - now;
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += ms / 1000;
-		until.tv_nsec += (ms % 1000) * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
-		(void)pthread_cond_timedwait(&n->cv, &n->mu, &until);
-	}
+	if (due == 0 || due - now > 60000)
+		return 60000;
+	return due <= now ? 0 : (int)(due - now);
 }
 
 static void *
@@ -1071,12 +1066,12 @@ notifier(void *arg)
 	struct rec	*batch;
 	size_t		 k, i;
 	uint64_t	 dropped;
+	int		 stopping;
 
 	if ((batch = calloc(NOTIFY_QUEUE, sizeof(*batch))) == NULL)
 		fatalx("notify: out of memory");
-	pthread_mutex_lock(&n->mu);
 	for (;;) {
-		wait_work(n);
+		pthread_mutex_lock(&n->mu);
 		for (k = 0; n->qlen > 0; k++) {
 			batch[k] = n->q[n->qhead];
 			n->qhead = (n->qhead + 1) % NOTIFY_QUEUE;
@@ -1084,17 +1079,20 @@ notifier(void *arg)
 		}
 		dropped = n->dropped;
 		n->dropped = 0;
-		if (k == 0 && n->stop)
-			break;
+		stopping = n->stop;
 		pthread_mutex_unlock(&n->mu);
 		throttle_hold(n->thr, 0, dropped, clock_mono_ms());
 		for (i = 0; i < k; i++)
-			on_change(n, &batch[i]);
-		retries_due(n, clock_mono_ms());
-		summary_due(n, clock_mono_ms());
-		pthread_mutex_lock(&n->mu);
+			on_change(n, &batch[i], !stopping);
+		if (!stopping) {
+			retries_due(n, clock_mono_ms());
+			summary_due(n, clock_mono_ms());
+		}
+		pump(n);
+		if (stopping && k == 0 && n->live == NULL)
+			break;
+		(void)curl_multi_poll(n->m, NULL, 0, poll_ms(n), NULL);
 	}
-	pthread_mutex_unlock(&n->mu);
 	free(batch);
 	return NULL;
 }
@@ -1119,8 +1117,8 @@ notify_post(struct notify *n, const struct correlate_change *chg, size_t k)
 		n->q[(n->qhead + n->qlen++) % NOTIFY_QUEUE] =
 		    (struct rec){ chg[i], now };
 	}
-	pthread_cond_signal(&n->cv);
 	pthread_mutex_unlock(&n->mu);
+	(void)curl_multi_wakeup(n->m);
 }
 
 /* ---- life ---- */
@@ -1199,7 +1197,6 @@ notify_new(struct notify **out, const struct collector_config *cfg,
     const char *dbpath)
 {
 	struct notify		*n;
-	pthread_condattr_t	 ca;
 	int			 rc = ERR_NOMEM;
 
 	*out = NULL;
@@ -1210,16 +1207,14 @@ notify_new(struct notify **out, const struct collector_config *cfg,
 		return ERR_NOMEM;
 	n->cfg = *cfg;
 	pthread_mutex_init(&n->mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&n->cv, &ca);
-	pthread_condattr_destroy(&ca);
 	if ((rc = check(n)) != 0)
 		goto fail;
 	rc = ERR_NOMEM;
 	if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
 		goto fail;
 	n->curl = 1;
+	if ((n->m = curl_multi_init()) == NULL)
+		goto fail;
 	if ((rc = throttle_new(&n->thr, cfg->notify_interval_s * 1000LL,
 	    cfg->notify_rate)) != 0 || (rc = store_open(&n->st, dbpath)) != 0)
 		goto fail;
@@ -1245,9 +1240,9 @@ notify_free(struct notify *n)
 	if (n->started) {
 		pthread_mutex_lock(&n->mu);
 		n->stop = 1;
-		pthread_cond_signal(&n->cv);
 		pthread_mutex_unlock(&n->mu);
-		pthread_join(n->thread, NULL);
+		(void)curl_multi_wakeup(n->m);
+		pthread_join(n->thread, NULL);	/* live is empty then */
 	}
 	while ((j = n->retry) != NULL) {
 		n->retry = j->next;
@@ -1256,10 +1251,11 @@ notify_free(struct notify *n)
 	}
 	throttle_free(n->thr);
 	store_close(n->st);
+	if (n->m != NULL)
+		curl_multi_cleanup(n->m);
 	if (n->curl)
 		curl_global_cleanup();
 	sodium_memzero(n->password, sizeof(n->password));
-	pthread_cond_destroy(&n->cv);
 	pthread_mutex_destroy(&n->mu);
 	free(n);
 }

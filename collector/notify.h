@@ -7,8 +7,9 @@
  * into a bounded queue, never a wait. One notifier thread takes it from
  * there: keeps changes at or above min_severity, throttles them
  * (throttle.h), reads the incident on its own store handle, and tells
- * syslog, then the webhooks and the mail relay at once (a curl multi)
- * and the command meanwhile, each bounded by its timeout. A failed
+ * syslog, the webhooks and the mail relay (transfers in one curl multi,
+ * none waiting for another) and the command, each bounded by its
+ * timeout. A failed
  * delivery is retried on the retry schedule; every attempt's outcome
  * is a row of the store's notifications table (notify_history_each()).
  *

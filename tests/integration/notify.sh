@@ -10,7 +10,8 @@
 #     emit; a second URL whose certificate is not of that CA is refused
 #     and recorded as failed
 #  c. a third webhook whose server is down: failed, recorded, retried,
-#     and delivered once the server is up
+#     and delivered once the server is up; a fourth that accepts and
+#     never answers times out, recorded, and delays none of the others
 #  d. mail through a loopback SMTP relay: "[vigil]" subject, Vietnamese
 #     and English body
 #  e. a storm of 5,000 alerts across 5 incidents: a handful of messages
@@ -44,7 +45,9 @@ sink_https rogue rogue
 python3 "$SINK" smtp --port-file "$T/smtp.port" --log "$T/smtp.log" \
 	2>>"$T/smtp.err" &
 PID_smtp=$!
-for s in good rogue smtp; do
+python3 "$SINK" silent --port-file "$T/silent.port" 2>>"$T/silent.err" &
+PID_silent=$!
+for s in good rogue smtp silent; do
 	check "the $s sink listens" wait_for "$s" 10 test -s "$T/$s.port"
 done
 P3=$(free_port)
@@ -58,6 +61,7 @@ command = /usr/bin/python3 $SINK cmd $T/cmd "two words" \$HOME a;b | *
 webhook = https://127.0.0.1:$(cat "$T/good.port")/bot123:SECRET/send
 webhook = https://127.0.0.1:$(cat "$T/rogue.port")/rogue
 webhook = https://127.0.0.1:$P3/later
+webhook = https://127.0.0.1:$(cat "$T/silent.port")/hangs
 webhook_template = {"chat_id": "42", "text": "{{title}} ({{severity}}, {{change}}) #{{id}}"}
 ca_file = $T/ca.crt
 timeout = 3s
@@ -144,6 +148,13 @@ check "b. the stranger is given up after the schedule" \
 
 # d. mail
 check "d. the relay gets a mail" wait_for "mail" 10 has_lines "$T/smtp.log" 1
+check "c. d. within 1 s of the emit, though webhook 4 hangs" jpy '
+m = json.loads(open(sys.argv[1]).readline())
+d = m["t"] - float(sys.argv[2])
+print("    emit to mail: %.3f s" % d)
+assert d < 1.0, d' "$T/smtp.log" "$T0"
+check "c. the hung webhook: timed out, recorded" \
+	wait_for "hung" 10 outcome "4:https://127.0.0.1:" failed
 check "d. [vigil] subject, Vietnamese and English body, the title" jpy '
 m = json.loads(open(sys.argv[1]).readline())
 assert m["from"] == "<vigil@example.org>" and m["to"] == ["<soc@example.org>"], m
@@ -204,7 +215,7 @@ assert l[-1].startswith("3 notifications held back (rate limit): incidents #"), 
 assert l[-1].count("#") == 4, l[-1]' "$T/good.log" "$N0"
 
 stop_agent "$T/a1"
-for p in "$PID_good" "$PID_rogue" "$PID_later" "$PID_smtp"; do
+for p in "$PID_good" "$PID_rogue" "$PID_later" "$PID_smtp" "$PID_silent"; do
 	kill "$p" 2>/dev/null
 	wait "$p" 2>/dev/null
 done

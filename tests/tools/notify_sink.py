@@ -7,6 +7,8 @@
   smtp --port-file F --log L [--port P]
       a minimal SMTP relay (no TLS, no auth): each message a JSON line
       {t, from, to, data} in L
+  silent --port-file F
+      accepts TCP connections and never says a word (a hung webhook)
   certs DIR
       with openssl: DIR/ca.{crt,key} (a CA), DIR/srv.{crt,key} (of that CA,
       for IP 127.0.0.1), DIR/rogue.{crt,key} (self-signed, same name)
@@ -121,6 +123,20 @@ async def smtp_main(args):
         await srv.serve_forever()
 
 
+def silent(args):
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(64)
+    pf = opt(args, "--port-file")
+    with open(pf + ".tmp", "w") as f:
+        f.write(str(s.getsockname()[1]))
+    os.rename(pf + ".tmp", pf)
+    held = []
+    while True:
+        held.append(s.accept()[0])
+
+
 def certs(d):
     ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
           "-nodes"]
@@ -157,6 +173,8 @@ if __name__ == "__main__":
         https(rest)
     elif what == "smtp":
         asyncio.run(smtp_main(rest))
+    elif what == "silent":
+        silent(rest)
     elif what == "certs":
         certs(rest[0])
     elif what == "cmd":
