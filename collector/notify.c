@@ -18,22 +18,13 @@
  * Load: a few messages a minute (rate, 20 by default); in a storm the
  *   queue holds one record per incident and batch, and throttle folds.
  */
-#include <sys/types.h>
-#include <sys/wait.h>
-
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <curl/curl.h>
 #include <sodium.h>
@@ -46,6 +37,7 @@
 #include "incident.h"
 #include "log.h"
 #include "notify.h"
+#include "runcmd.h"
 #include "taxonomy.h"
 #include "template.h"
 #include "text.h"
@@ -467,108 +459,13 @@ tell_syslog(const json_t *v)
 	syslog(LOG_WARNING | LOG_DAEMON, "%s", line);
 }
 
-/* Write body to fd (non-blocking) until done, the reader is gone, or
- * deadline. */
-static void
-feed(int fd, const char *body, size_t len, int64_t deadline)
-{
-	struct pollfd	pfd = { .fd = fd, .events = POLLOUT };
-	ssize_t		k;
-	int64_t		left;
-
-	while (len > 0) {
-		if ((left = deadline - clock_mono_ms()) <= 0)
-			return;
-		if (poll(&pfd, 1, (int)left) <= 0)
-			continue;
-		if ((k = write(fd, body, len)) < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				continue;
-			return;		/* EPIPE: it does not read it */
-		}
-		body += k;
-		len -= (size_t)k;
-	}
-}
-
-/* Reap pid by deadline, else kill its process group. */
-static void
-reap(pid_t pid, int64_t deadline, int timeout_s, char *detail, size_t dlen)
-{
-	struct timespec	 ts = { 0, 5 * 1000000L };
-	pid_t		 r;
-	int		 status = 0;
-
-	while ((r = waitpid(pid, &status, WNOHANG)) == 0 &&
-	    clock_mono_ms() < deadline)
-		(void)nanosleep(&ts, NULL);
-	if (r == 0) {
-		(void)kill(-pid, SIGKILL);
-		(void)waitpid(pid, &status, 0);
-		(void)snprintf(detail, dlen, "killed after %d s", timeout_s);
-	} else if (r < 0)
-		(void)snprintf(detail, dlen, "waitpid: %s", strerror(errno));
-	else if (WIFEXITED(status))
-		(void)snprintf(detail, dlen, "exit %d", WEXITSTATUS(status));
-	else
-		(void)snprintf(detail, dlen, "signal %d", WTERMSIG(status));
-}
-
-static int
-spawn_setup(posix_spawn_file_actions_t *fa, posix_spawnattr_t *at, int rd)
-{
-	return posix_spawn_file_actions_adddup2(fa, rd, 0) ||
-	    posix_spawn_file_actions_addopen(fa, 1, "/dev/null", O_WRONLY, 0) ||
-	    posix_spawn_file_actions_addopen(fa, 2, "/dev/null", O_WRONLY, 0) ||
-	    posix_spawn_file_actions_addclosefrom_np(fa, 3) ||
-	    posix_spawn_file_actions_addchdir_np(fa, "/") ||
-	    posix_spawnattr_setpgroup(at, 0) ||
-	    posix_spawnattr_setflags(at, POSIX_SPAWN_SETPGROUP |
-	    POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-}
-
-/* The command, no shell: its argv, the body on stdin. 0: exit 0. */
+/* The command: its argv, the message on its standard input. */
 static int
 tell_command(struct notify *n, const struct job *j, char *detail,
     size_t dlen)
 {
-	static char *const env[] = { "PATH=/usr/local/bin:/usr/bin:/bin",
-	    "LANG=C.UTF-8", NULL };
-	posix_spawn_file_actions_t	 fa;
-	posix_spawnattr_t		 at;
-	sigset_t			 all, none;
-	int				 p[2], rc;
-	pid_t				 pid;
-	int64_t				 deadline;
-
-	if (pipe2(p, O_CLOEXEC) != 0) {
-		(void)snprintf(detail, dlen, "pipe: %s", strerror(errno));
-		return ERR_IO;
-	}
-	sigfillset(&all);
-	sigemptyset(&none);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawnattr_init(&at);
-	if (spawn_setup(&fa, &at, p[0]) || posix_spawnattr_setsigdefault(&at,
-	    &all) || posix_spawnattr_setsigmask(&at, &none))
-		rc = ENOMEM;
-	else
-		rc = posix_spawn(&pid, n->argv[0], &fa, &at, n->argv, env);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
-	close(p[0]);
-	if (rc != 0) {
-		close(p[1]);
-		(void)snprintf(detail, dlen, "%s: %s", n->argv[0],
-		    strerror(rc));
-		return ERR_IO;
-	}
-	deadline = clock_mono_ms() + n->cfg.notify_command_timeout_s * 1000LL;
-	(void)fcntl(p[1], F_SETFL, O_NONBLOCK);
-	feed(p[1], j->body, j->len, deadline);
-	close(p[1]);
-	reap(pid, deadline, n->cfg.notify_command_timeout_s, detail, dlen);
-	return strcmp(detail, "exit 0") == 0 ? 0 : ERR_IO;
+	return runcmd(n->argv, j->body, j->len,
+	    n->cfg.notify_command_timeout_s, detail, dlen);
 }
 
 struct reply {
