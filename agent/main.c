@@ -63,6 +63,8 @@ enum {
 	OPT_TYPE,
 	OPT_COUNT,
 	OPT_SEVERITY,
+	OPT_SIGNATURE,
+	OPT_SID,
 	OPT_JSON,
 };
 
@@ -78,6 +80,8 @@ struct opts {
 	const char	*type;		/* emit */
 	uint64_t	 count;
 	int		 severity;
+	const char	*signature;	/* alert.signature */
+	uint64_t	 sid;		/* alert.signature_id */
 	int		 json;		/* status */
 };
 
@@ -118,6 +122,8 @@ static const struct option emit_opts[] = {
 	{ "type",	required_argument, NULL, OPT_TYPE },
 	{ "count",	required_argument, NULL, OPT_COUNT },
 	{ "severity",	required_argument, NULL, OPT_SEVERITY },
+	{ "signature",	required_argument, NULL, OPT_SIGNATURE },
+	{ "sid",	required_argument, NULL, OPT_SID },
 	{ 0 }
 };
 static const struct option status_opts[] = {
@@ -168,7 +174,7 @@ static const char enroll_help[] =
 
 static const char emit_help[] =
 	"usage: " PROG " [global options] emit [--type TYPE] [--count N]\n"
-	"           [--severity S]\n"
+	"           [--severity S] [--signature TEXT] [--sid N]\n"
 	"\n"
 	"Queue N test events in the spool, whether or not the agent runs.\n"
 	"\n"
@@ -176,6 +182,9 @@ static const char emit_help[] =
 	"                         'alert' builds an EVE alert)\n"
 	"  --count N              how many, 1..10000000 (default 1)\n"
 	"  --severity S           alert severity, 1..255 (default 3)\n"
+	"  --signature TEXT       alert signature (default VIGIL test alert)\n"
+	"  --sid N                alert signature_id, 1..4294967295\n"
+	"                         (default 9000001)\n"
 	"\n"
 	GLOBAL_HELP;
 
@@ -254,6 +263,14 @@ set_opt(struct opts *o, const char *cmd, int ch, const char *arg)
 			return usage_error(cmd, "--severity '%s': want 1..255",
 			    arg);
 		o->severity = (int)v;
+		break;
+	case OPT_SIGNATURE:
+		o->signature = arg;
+		break;
+	case OPT_SID:
+		if (text_u64(&o->sid, arg, strlen(arg), 1, UINT32_MAX) != 0)
+			return usage_error(cmd, "--sid '%s': want 1..4294967295",
+			    arg);
 		break;
 	default:	/* getopt has said what was wrong */
 		return cli_hint(PROG, cmd);
@@ -519,17 +536,18 @@ cmd_enroll(struct opts *o, struct agent_config *cfg)
 /* emit */
 
 static json_t *
-emit_event(const char *type, uint64_t n, int severity)
+emit_event(const struct opts *o, uint64_t n)
 {
-	json_t	*ev, *sub;
+	const char	*type = o->type;
+	json_t		*ev, *sub;
 
 	if ((ev = event_build(type)) == NULL)
 		return NULL;
 	if (strcmp(type, "alert") == 0)
-		sub = json_pack("{s:s, s:i, s:i, s:i, s:s, s:s, s:i}",
-		    "action", "allowed", "gid", 1, "signature_id", 9000001,
-		    "rev", 1, "signature", "VIGIL test alert",
-		    "category", "Test", "severity", severity);
+		sub = json_pack("{s:s, s:i, s:I, s:i, s:s, s:s, s:i}",
+		    "action", "allowed", "gid", 1, "signature_id",
+		    (json_int_t)o->sid, "rev", 1, "signature", o->signature,
+		    "category", "Test", "severity", o->severity);
 	else
 		sub = json_pack("{s:I, s:s}", "n", (json_int_t)n,
 		    "note", EMIT_NOTE);
@@ -550,8 +568,7 @@ emit_chunk(struct spool *sp, struct spool_in *in, const struct opts *o,
 	int	 rc = ERR_NOMEM, prio = event_prio(o->type, o->severity);
 
 	for (built = 0; built < n; built++) {
-		if ((ev = emit_event(o->type, first + built, o->severity)) ==
-		    NULL)
+		if ((ev = emit_event(o, first + built)) == NULL)
 			goto done;
 		in[built].json = event_dump(ev, &in[built].len);
 		json_decref(ev);
@@ -950,6 +967,8 @@ main(int argc, char **argv)
 	o.type = "test";
 	o.count = 1;
 	o.severity = 3;
+	o.signature = "VIGIL test alert";
+	o.sid = 9000001;
 	log_init(PROG, LOG_LVL_INFO, 0);
 	if ((rc = parse_opts(&o, NULL, argc, argv, "+c:vh", global_opts)) != 0)
 		return cli_exit(rc);

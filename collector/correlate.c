@@ -148,6 +148,9 @@ struct correlate {
 							 * q|P|X -> index */
 	struct pend			*pend;
 	size_t				 npend, cappend;
+	struct correlate_change		*chg;		/* this batch's */
+	size_t				 nchg, capchg;
+	int				 chg_merged;
 };
 
 /* ---- growing arrays ---- */
@@ -603,6 +606,70 @@ pend_ind(struct correlate *c, struct pend *p, int kind, const char *value,
 	return 0;
 }
 
+/* ---- changes for the early warning ---- */
+
+static int
+chg_add(struct correlate *c, int64_t id, int kinds, int sev, int from,
+    size_t agents)
+{
+	struct correlate_change	*x;
+	int			 rc;
+
+	if ((rc = grow(&c->chg, &c->capchg, c->nchg, sizeof(*c->chg))) != 0)
+		return rc;
+	x = &c->chg[c->nchg++];
+	*x = (struct correlate_change){ .incident = id, .kinds = (uint8_t)kinds,
+	    .severity = (uint8_t)sev, .from = (uint8_t)from,
+	    .agents = agents > UINT32_MAX ? UINT32_MAX : (uint32_t)agents };
+	c->chg_merged = 0;
+	return 0;
+}
+
+static int
+chg_cmp(const void *a, const void *b)
+{
+	const struct correlate_change	*x = a, *y = b;
+
+	return (x->incident > y->incident) - (x->incident < y->incident);
+}
+
+/* Opened, then linked in the same batch: one change (qsort is not
+ * stable, hence the max and min rather than first and last). */
+static void
+chg_fold(struct correlate_change *into, const struct correlate_change *x)
+{
+	if ((x->kinds & CHG_RAISED) &&
+	    (!(into->kinds & CHG_RAISED) || x->from < into->from))
+		into->from = x->from;
+	into->kinds |= x->kinds;
+	if (x->severity > into->severity)
+		into->severity = x->severity;
+	if (UINT32_MAX - into->agents < x->agents)
+		into->agents = UINT32_MAX;
+	else
+		into->agents += x->agents;
+}
+
+const struct correlate_change *
+correlate_changes(struct correlate *c, size_t *n)
+{
+	size_t	i, j;
+
+	if (!c->chg_merged && c->nchg > 1) {
+		qsort(c->chg, c->nchg, sizeof(*c->chg), chg_cmp);
+		for (i = 1, j = 0; i < c->nchg; i++) {
+			if (c->chg[i].incident == c->chg[j].incident)
+				chg_fold(&c->chg[j], &c->chg[i]);
+			else
+				c->chg[++j] = c->chg[i];
+		}
+		c->nchg = j + 1;
+	}
+	c->chg_merged = 1;
+	*n = c->nchg;
+	return c->chg;
+}
+
 /* ---- opening incidents ---- */
 
 static int64_t
@@ -621,8 +688,11 @@ open_incident(struct correlate *c, int64_t *id, const struct tmpl *t,
 		.severity = t->severity, .detected = t->detected,
 		.deadline_s = c->conf->deadline_s,
 	};
+	int			rc;
 
-	return incident_open(c->s, id, &n, ACTOR, now);
+	if ((rc = incident_open(c->s, id, &n, ACTOR, now)) != 0)
+		return rc;
+	return chg_add(c, *id, CHG_OPENED, t->severity, 0, 0);
 }
 
 /* Every index entry of incident from now names to. */
@@ -655,6 +725,7 @@ pend_flush(struct correlate *c, struct pend *p, int64_t now)
 		.first = p->first, .last = p->last, .severity = p->severity,
 	};
 	struct incident_count	*xs = NULL;
+	struct incident_delta	 dl;
 	struct incident		 cur;
 	int64_t			 id = p->id, next;
 	size_t			 i;
@@ -671,6 +742,7 @@ pend_flush(struct correlate *c, struct pend *p, int64_t now)
 		    p->ind[i].value, p->ind[i].count, p->ind[i].first,
 		    p->ind[i].last };
 	b.indicators = xs;
+	b.delta = &dl;
 	for (hop = 0; hop < MERGE_HOPS; hop++) {
 		rc = incident_link_bulk(c->s, &cur, id, &b, ACTOR, now);
 		if (rc != ERR_STATE)
@@ -684,6 +756,10 @@ pend_flush(struct correlate *c, struct pend *p, int64_t now)
 		id = next;
 	}
 	free(xs);
+	if (rc == 0 && (dl.to > dl.from || dl.agents > 0))
+		rc = chg_add(c, id, (dl.to > dl.from ? CHG_RAISED : 0) |
+		    (dl.agents > 0 ? CHG_SPREAD : 0), dl.to, dl.from,
+		    dl.agents);
 	return rc;
 }
 
@@ -994,6 +1070,7 @@ batch_begin(struct correlate *c)
 {
 	c->gen++;
 	c->ntouched = 0;
+	c->nchg = 0;
 	pend_reset(c);
 }
 
@@ -1201,6 +1278,7 @@ correlate_abort(struct correlate *c)
 	c->loaded = 0;
 	ctab_clear(&c->idx);
 	pend_reset(c);
+	c->nchg = 0;
 }
 
 size_t
@@ -1258,5 +1336,6 @@ correlate_free(struct correlate *c)
 	ctab_free(&c->idx);
 	free(c->touched);
 	free(c->crit);
+	free(c->chg);
 	free(c);
 }

@@ -80,6 +80,25 @@ struct correlate_conf {
 	int64_t			 deadline_s;	/* report within (incidents) */
 };
 
+/*
+ * What a batch or tick changed in the register, for the early warning
+ * (notify.h): one per incident, merged, sorted by incident. An incident
+ * opened (by any rule), its severity raised, or agents new to it (it
+ * spreads). Joining alerts, indicators and resolutions are not changes
+ * here.
+ */
+#define CHG_OPENED	0x1
+#define CHG_RAISED	0x2
+#define CHG_SPREAD	0x4
+
+struct correlate_change {
+	int64_t		 incident;
+	uint32_t	 agents;	/* CHG_SPREAD: agents added */
+	uint8_t		 kinds;		/* CHG_* */
+	uint8_t		 severity;	/* now (enum taxonomy_severity) */
+	uint8_t		 from;		/* CHG_RAISED: before */
+};
+
 struct correlate;
 
 /* The conf of [correlation] and [incidents] (config.c holds the
@@ -113,6 +132,11 @@ int	correlate_tick(struct correlate *, int64_t now);
 /* Seconds between ticks for conf: often enough to see an agent back
  * within a tenth of offline_s, at least every 30 s. */
 int64_t	correlate_tick_s(const struct correlate_conf *);
+/* The changes of the last correlate_batch() or correlate_tick(), for
+ * the caller to hand on once its transaction committed; valid until the
+ * next call of either. Cost: a sort of the batch's changes. */
+const struct correlate_change *correlate_changes(struct correlate *,
+	    size_t *n);
 /* The transaction of the last batch or tick was rolled back. */
 void	correlate_abort(struct correlate *);
 /* Index entries (tests, benchmarks). */

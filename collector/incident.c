@@ -766,6 +766,8 @@ incident_link_bulk(struct store *s, struct incident *cur, int64_t id,
 
 	if (cur != NULL)
 		memset(cur, 0, sizeof(*cur));
+	if (b->delta != NULL)
+		memset(b->delta, 0, sizeof(*b->delta));
 	if ((rc = check_actor(actor)) != 0)
 		return rc;
 	if (sqlite3_get_autocommit(db_sqlite(store_db(s))) != 0)
@@ -817,6 +819,9 @@ incident_link_bulk(struct store *s, struct incident *cur, int64_t id,
 	d = NULL;
 	if (rc == 0 && cur != NULL)
 		*cur = i;
+	if (rc == 0 && b->delta != NULL)
+		*b->delta = (struct incident_delta){ from, i.severity,
+		    json_array_size(agents) };
 done:
 	json_decref(d);
 	json_decref(agents);

@@ -171,6 +171,12 @@ struct incident_count {
 	int64_t		 first, last;
 };
 
+/* What a link changed, for the early warning (notify.h). */
+struct incident_delta {
+	int		 from, to;	/* severity before and after */
+	size_t		 agents;	/* agents new to the incident */
+};
+
 struct incident_bulk {
 	const int64_t			*events;
 	size_t				 nevents;
@@ -181,6 +187,8 @@ struct incident_bulk {
 	int64_t				 first, last;
 	int				 severity;
 	const json_t			*detail;
+	struct incident_delta		*delta;	/* out, may be NULL: zero
+						 * unless the link succeeded */
 };
 
 int	incident_link_bulk(struct store *, struct incident *cur, int64_t id,

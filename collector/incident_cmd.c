@@ -32,6 +32,7 @@
 #include "form.h"
 #include "incident.h"
 #include "incident_cmd.h"
+#include "notify.h"
 #include "store.h"
 #include "taxonomy.h"
 #include "text.h"
@@ -554,6 +555,22 @@ show_entry(void *arg, const struct audit_entry *e)
 	return 0;
 }
 
+static int
+show_notification(void *arg, const struct notify_row *x)
+{
+	char	t[32];
+
+	(void)arg;
+	cmd_fmt_time(t, sizeof(t), x->time);
+	printf("  %s  %-9s %-8s #%d %-8s ", t, x->change, x->channel,
+	    x->attempt, x->outcome);
+	put(x->target);
+	fputs(": ", stdout);
+	put(x->detail);
+	putchar('\n');
+	return 0;
+}
+
 static void
 field(const char *name, const char *value)
 {
@@ -619,7 +636,10 @@ show_text(struct ctx *c, const struct incident *i)
 	if ((rc = incident_notes_each(c->st, i->id, show_note, c)) != 0)
 		return rc;
 	fputs("timeline:\n", stdout);
-	return audit_each(c->st, i->id, show_entry, c);
+	if ((rc = audit_each(c->st, i->id, show_entry, c)) != 0)
+		return rc;
+	fputs("notifications:\n", stdout);
+	return notify_history_each(c->st, i->id, show_notification, c);
 }
 
 /* show --json: arrays appended to by these. */
@@ -685,34 +705,45 @@ js_entry(void *arg, const struct audit_entry *e)
 }
 
 static int
+js_notification(void *arg, const struct notify_row *x)
+{
+	return append(arg, json_pack("{s:o, s:o, s:o, s:o, s:i, s:o, s:o}",
+	    "time", incident_json_time(x->time), "change", js(x->change),
+	    "channel", js(x->channel), "target", js(x->target), "attempt",
+	    x->attempt, "outcome", js(x->outcome), "detail", js(x->detail)));
+}
+
+static int
 show_json(struct ctx *c, const struct incident *i)
 {
-	json_t	*j = incident_json(i, c->now), *arr[5];
+	json_t	*j = incident_json(i, c->now), *arr[6];
 	size_t	 k;
 	int	 rc = ERR_NOMEM;
 
-	for (k = 0; k < 5; k++)
+	for (k = 0; k < 6; k++)
 		arr[k] = json_array();
 	if (j == NULL || arr[0] == NULL || arr[1] == NULL || arr[2] == NULL ||
-	    arr[3] == NULL || arr[4] == NULL)
+	    arr[3] == NULL || arr[4] == NULL || arr[5] == NULL)
 		goto done;
 	if ((rc = incident_agents_each(c->st, i->id, js_agent, arr[0])) ||
 	    (rc = incident_indicators_each(c->st, i->id, js_indicator,
 	    arr[1])) ||
 	    (rc = incident_events_each(c->st, i->id, js_event, arr[2])) ||
 	    (rc = incident_notes_each(c->st, i->id, js_note, arr[3])) ||
-	    (rc = audit_each(c->st, i->id, js_entry, arr[4])))
+	    (rc = audit_each(c->st, i->id, js_entry, arr[4])) ||
+	    (rc = notify_history_each(c->st, i->id, js_notification, arr[5])))
 		goto done;
 	rc = ERR_NOMEM;
 	if (json_object_set(j, "agents", arr[0]) ||
 	    json_object_set(j, "indicators", arr[1]) ||
 	    json_object_set(j, "events", arr[2]) ||
 	    json_object_set(j, "notes", arr[3]) ||
-	    json_object_set(j, "timeline", arr[4]))
+	    json_object_set(j, "timeline", arr[4]) ||
+	    json_object_set(j, "notifications", arr[5]))
 		goto done;
 	rc = text_print_json(stdout, j);
 done:
-	for (k = 0; k < 5; k++)
+	for (k = 0; k < 6; k++)
 		json_decref(arr[k]);
 	json_decref(j);
 	return rc;

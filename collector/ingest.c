@@ -45,6 +45,7 @@ struct ingest {
 	int64_t			*ids;			/* the same, rows */
 	size_t			 all_cap;
 	struct correlate	*corr;			/* NULL: none */
+	struct notify		*notify;		/* NULL: none */
 	int64_t			 tick_s, next_tick;
 	int64_t			 retention_s;		/* 0: keep all */
 	int64_t			 next_purge;
@@ -55,6 +56,21 @@ struct ingest {
 #define PURGE_AGAIN_S	1	/* between steps while old events remain */
 #define PURGE_IDLE_S	600	/* between looks once caught up */
 #define PURGE_FIRST_S	10	/* after start: let the agents in first */
+
+/* After a commit: correlation's changes to the early warning, which
+ * copies them and never blocks. */
+static void
+hand_on(struct ingest *ing)
+{
+	const struct correlate_change	*chg;
+	size_t				 n;
+
+	if (ing->notify == NULL)
+		return;
+	chg = correlate_changes(ing->corr, &n);
+	if (n > 0)
+		notify_post(ing->notify, chg, n);
+}
 
 struct ingest_batch *
 ingest_batch_new(enum ingest_kind kind, void *owner, int64_t agent_rowid)
@@ -240,6 +256,8 @@ store_rows(struct ingest *ing, size_t n)
 		log_warnx("correlate: %s", vigil_strerror(rc));
 	if ((rc = db_end(db, rc)) != 0)
 		correlate_abort(ing->corr);
+	else
+		hand_on(ing);
 	return rc;
 }
 
@@ -292,6 +310,8 @@ tick(struct ingest *ing)
 		log_warnx("correlate: tick: %s", vigil_strerror(rc));
 	if (db_end(db, rc) != 0)
 		correlate_abort(ing->corr);
+	else
+		hand_on(ing);
 }
 
 /*
@@ -449,7 +469,7 @@ ingest_set_retention(struct ingest *ing, int64_t seconds)
 int
 ingest_new(struct ingest **out, struct event_base *base, const char *dbpath,
     int commit_events, int commit_ms, const struct correlate_conf *corr,
-    ingest_done_cb cb, void *arg)
+    struct notify *notify, ingest_done_cb cb, void *arg)
 {
 	struct ingest	*ing;
 	int		 rc = ERR_NOMEM;
@@ -466,6 +486,7 @@ ingest_new(struct ingest **out, struct event_base *base, const char *dbpath,
 	ing->commit_ms = commit_ms;
 	ing->cb = cb;
 	ing->cbarg = arg;
+	ing->notify = notify;
 	if ((ing->done_ev = event_new(base, -1, 0, done_cb, ing)) == NULL)
 		goto fail;
 	if ((rc = store_open(&ing->store, dbpath)) != 0)

@@ -21,6 +21,7 @@
 #include <event2/event.h>
 
 #include "correlate.h"
+#include "notify.h"
 #include "store.h"
 
 enum ingest_kind {
@@ -55,10 +56,11 @@ struct ingest;
  * transaction; commit_ms: how long to wait for more when fewer queued.
  * corr (borrowed; NULL: no correlation): each batch is correlated in
  * its transaction, and the writer ticks correlation every
- * correlate_tick_s() between batches. */
+ * correlate_tick_s() between batches. notify (borrowed; NULL: none)
+ * gets correlation's changes once their transaction committed. */
 int	ingest_new(struct ingest **out, struct event_base *, const char *dbpath,
 	    int commit_events, int commit_ms, const struct correlate_conf *corr,
-	    ingest_done_cb cb, void *arg);
+	    struct notify *notify, ingest_done_cb cb, void *arg);
 /* Keep events for seconds (0: for ever): older ones, but those linked
  * to an incident, are purged between batches, a step at a time, each
  * step recorded in the audit log (store_events_purge, audit_append);

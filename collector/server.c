@@ -126,6 +126,7 @@ struct server {
 	struct correlate_conf	 corr;		/* borrows cfg */
 	struct store		*store;		/* event-loop thread's handle */
 	struct ingest		*ingest;
+	struct notify		*notify;	/* the early warning; NULL: off */
 	struct evconnlistener	*listener;
 	struct event		*revoke_timer;
 	struct event		*tick;		/* housekeeping, every second */
@@ -1012,8 +1013,9 @@ server_new(struct server **out, struct event_base *base,
 	if ((rc = store_open(&srv->store, dbpath)) != 0)
 		goto fail;
 	correlate_conf_from(&srv->corr, &srv->cfg);
-	if ((rc = ingest_new(&srv->ingest, base, dbpath, cfg->commit_events,
-	    cfg->commit_ms, &srv->corr, on_committed, srv)) != 0)
+	if ((rc = notify_new(&srv->notify, cfg, dbpath)) != 0 ||
+	    (rc = ingest_new(&srv->ingest, base, dbpath, cfg->commit_events,
+	    cfg->commit_ms, &srv->corr, srv->notify, on_committed, srv)) != 0)
 		goto fail;
 	ingest_set_retention(srv->ingest, cfg->retention_s);
 	rc = ERR_NOMEM;
@@ -1134,6 +1136,7 @@ server_free(struct server *srv)
 	    srv) != 0)
 		log_warnx("quota report at shutdown: out of memory");
 	ingest_free(srv->ingest);	/* returns the last batches */
+	notify_free(srv->notify);	/* after the writer: tells the last */
 	srv->ingest = NULL;
 	reap(-1, 0, srv);
 	if (srv->reap_ev != NULL)

@@ -47,7 +47,7 @@
 #include "log.h"
 #include "store.h"
 
-#define STORE_SCHEMA		3
+#define STORE_SCHEMA		4
 #define STORE_CACHE_KIB		16384	/* page cache per connection */
 
 /* Version 1: tokens, agents, events. No foreign key on events.agent: the
@@ -188,10 +188,28 @@
 	"CREATE INDEX IF NOT EXISTS correlate_keys_touched" \
 	" ON correlate_keys(touched);"
 
-static const char schema_sql[] = SCHEMA_1 SCHEMA_2 SCHEMA_3;
+/*
+ * Version 4: the early warning's record (notify.c): one row per attempt
+ * to tell a channel about an incident (incident NULL: a summary).
+ */
+#define SCHEMA_4 \
+	"CREATE TABLE IF NOT EXISTS notifications (" \
+	" id INTEGER PRIMARY KEY," \
+	" incident INTEGER," \
+	" time INTEGER NOT NULL," \
+	" channel TEXT NOT NULL," \
+	" target TEXT NOT NULL," \
+	" change TEXT NOT NULL," \
+	" attempt INTEGER NOT NULL," \
+	" outcome TEXT NOT NULL," \
+	" detail TEXT NOT NULL DEFAULT '');" \
+	"CREATE INDEX IF NOT EXISTS notifications_incident" \
+	" ON notifications(incident, id);"
+
+static const char schema_sql[] = SCHEMA_1 SCHEMA_2 SCHEMA_3 SCHEMA_4;
 /* upgrade[v - 1]: from version v to v + 1 */
 static const char *const schema_upgrade[STORE_SCHEMA - 1] = { SCHEMA_2,
-    SCHEMA_3 };
+    SCHEMA_3, SCHEMA_4 };
 
 #define AGENT_COLS \
 	"SELECT rowid, id, pub, name, office, revoked, enrolled, first_seen," \

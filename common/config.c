@@ -36,6 +36,7 @@
 
 #include <ini.h>
 
+#include "argv.h"
 #include "config.h"
 #include "err.h"
 #include "log.h"
@@ -49,6 +50,7 @@
 #define TEN_YEARS_S	(3650 * DAY_S)
 #define WHY_MAX		160		/* reason part of an error message */
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
+#define LISTS_SEEN_WORDS 2		/* options in a table: at most 128 */
 
 /* The unit suffixes a number may carry, largest first; "" is the bare
  * number. Also used backwards to print a range ("between 1s and 1h"). */
@@ -111,6 +113,20 @@ static int	parse_text(void *, const struct option *, const char *,
 		    char *, size_t);
 static int	parse_text_list(void *, const struct option *, const char *,
 		    char *, size_t);
+static int	parse_severity(void *, const struct option *, const char *,
+		    char *, size_t);
+static int	parse_command(void *, const struct option *, const char *,
+		    char *, size_t);
+static int	parse_url_list(void *, const struct option *, const char *,
+		    char *, size_t);
+static int	parse_smtp(void *, const struct option *, const char *,
+		    char *, size_t);
+static int	parse_mail_list(void *, const struct option *, const char *,
+		    char *, size_t);
+static int	parse_mail(void *, const struct option *, const char *,
+		    char *, size_t);
+static int	parse_retry(void *, const struct option *, const char *,
+		    char *, size_t);
 
 #define OPT(T, sec, key, fn, f, sc, lo, hi)				\
 	{ sec, key, fn, offsetof(T, f), sizeof(((T *)0)->f), sc, lo, hi }
@@ -157,8 +173,8 @@ static const struct option agent_opts[] = {
 	A("integrity", "threads", parse_number, fim_threads, &plain, 0, 64),
 };
 
-_Static_assert(sizeof(agent_opts) / sizeof(agent_opts[0]) <= 64,
-    "lists_seen is a 64-bit mask");
+_Static_assert(NITEMS(agent_opts) <= 64 * LISTS_SEEN_WORDS,
+    "lists_seen has a bit per option");
 
 static const struct option collector_opts[] = {
 	C("collector", "data_dir", parse_path, data_dir, NULL, 0, 0),
@@ -225,10 +241,35 @@ static const struct option collector_opts[] = {
 	C("office", "security_level", parse_number, office.security_level,
 	    &plain, 1, 5),
 	C("office", "public", parse_text_list, office.public, NULL, 0, 0),
+	C("notify", "min_severity", parse_severity, notify_min_severity,
+	    NULL, 0, 0),
+	C("notify", "command", parse_command, notify_command, NULL, 0, 0),
+	C("notify", "command_timeout", parse_number, notify_command_timeout_s,
+	    &secs, 1, 600),
+	C("notify", "webhook", parse_url_list, notify_webhook, NULL, 0, 0),
+	C("notify", "webhook_template", parse_text, notify_template, NULL,
+	    0, 0),
+	C("notify", "ca_file", parse_opt_path, notify_ca_file, NULL, 0, 0),
+	C("notify", "timeout", parse_number, notify_timeout_s, &secs, 1, 300),
+	C("notify", "smtp", parse_smtp, notify_smtp, NULL, 0, 0),
+	C("notify", "smtp_starttls", parse_flag, notify_smtp_starttls, NULL,
+	    0, 0),
+	C("notify", "smtp_user", parse_text, notify_smtp_user, NULL, 0, 0),
+	C("notify", "smtp_password_file", parse_opt_path,
+	    notify_smtp_password_file, NULL, 0, 0),
+	C("notify", "mail_from", parse_mail, notify_mail_from, NULL, 0, 0),
+	C("notify", "mail_to", parse_mail_list, notify_mail_to, NULL, 0, 0),
+	C("notify", "subject_prefix", parse_text, notify_subject_prefix,
+	    NULL, 0, 0),
+	C("notify", "syslog", parse_flag, notify_syslog, NULL, 0, 0),
+	C("notify", "interval", parse_number, notify_interval_s, &secs,
+	    0, DAY_S),
+	C("notify", "rate", parse_number, notify_rate, &plain, 1, 10000),
+	C("notify", "retry", parse_retry, notify_retry, NULL, 0, 0),
 };
 
-_Static_assert(sizeof(collector_opts) / sizeof(collector_opts[0]) <= 64,
-    "lists_seen is a 64-bit mask");
+_Static_assert(NITEMS(collector_opts) <= 64 * LISTS_SEEN_WORDS,
+    "lists_seen has a bit per option");
 
 #undef A
 #undef C
@@ -305,6 +346,15 @@ static const struct collector_config collector_defaults = {
 	    "/etc/pam.d", "/etc/ld.so.preload", "/etc/crontab", "/etc/cron.d",
 	    "/etc/systemd/system", "/boot", "/bin", "/sbin", "/usr/bin",
 	    "/usr/sbin", "/usr/lib/systemd/system" } },
+	.notify_min_severity = 3,		/* high */
+	.notify_command_timeout_s = 10,
+	.notify_timeout_s = 10,
+	.notify_smtp_starttls = 1,
+	.notify_subject_prefix = "[vigil]",
+	.notify_syslog = 1,
+	.notify_interval_s = 600,
+	.notify_rate = 20,
+	.notify_retry = { 4, { 5, 30, 120, 600 } },
 };
 
 /* One file being parsed: inih's user pointer for the reader and handler. */
@@ -315,7 +365,8 @@ struct loader {
 	size_t			 nopts;
 	char			*cfg;		/* the struct being filled */
 	int			 lineno;	/* line inih is working on */
-	uint64_t		 lists_seen;	/* list options met, by index */
+	uint64_t		 lists_seen[LISTS_SEEN_WORDS]; /* list
+						 * options met, by index */
 	int			 indented;	/* it starts with a blank */
 	int			 rc;		/* first error, sticky */
 	int			 errline;	/* its line */
@@ -722,6 +773,160 @@ parse_text_list(void *field, const struct option *o, const char *s,
 	return list_add(field, s, why, whylen);
 }
 
+/* ---- [notify] ---- */
+
+static int
+parse_severity(void *field, const struct option *o, const char *s,
+    char *why, size_t whylen)
+{
+	static const char *const words[] = { "low", "medium", "high",
+	    "critical" };
+	int	i;
+
+	for (i = 0; i < (int)NITEMS(words); i++)
+		if (strcmp(s, words[i]) == 0) {
+			store_number(field, o->size, (uint64_t)i + 1);
+			return 0;
+		}
+	snprintf(why, whylen, "must be low, medium, high or critical");
+	return ERR_CONFIG;
+}
+
+static int
+parse_command(void *field, const struct option *o, const char *s,
+    char *why, size_t whylen)
+{
+	char		*argv[ARGV_MAX + 1], buf[CONFIG_ITEM_MAX];
+	const char	*reason;
+
+	if (*s != '\0' && argv_split(argv, buf, sizeof(buf), s, &reason) < 0) {
+		snprintf(why, whylen, "%s", reason);
+		return ERR_CONFIG;
+	}
+	return store_string(field, o->size, s, why, whylen);
+}
+
+/* Printable ASCII without spaces: what a URL or an address needs, and
+ * nothing a log line or a mail header could be bent with. */
+static int
+plain_word(const char *s, char *why, size_t whylen)
+{
+	for (; *s != '\0'; s++)
+		if (*s <= ' ' || *s >= 0x7f) {
+			snprintf(why, whylen, "contains a space, a control or "
+			    "a non-ASCII character");
+			return ERR_CONFIG;
+		}
+	return 0;
+}
+
+static int
+parse_url_list(void *field, const struct option *o, const char *s,
+    char *why, size_t whylen)
+{
+	(void)o;
+	if (strncmp(s, "https://", 8) != 0 || s[8] == '\0' || s[8] == '/') {
+		snprintf(why, whylen, "must be an https:// URL (the "
+		    "certificate is always checked; ca_file names a private CA)");
+		return ERR_CONFIG;
+	}
+	if (plain_word(s, why, whylen) != 0)
+		return ERR_CONFIG;
+	return list_add(field, s, why, whylen);
+}
+
+static int
+parse_smtp(void *field, const struct option *o, const char *s, char *why,
+    size_t whylen)
+{
+	const char	*h = NULL;
+
+	if (strncmp(s, "smtp://", 7) == 0)
+		h = s + 7;
+	else if (strncmp(s, "smtps://", 8) == 0)
+		h = s + 8;
+	if (*s != '\0' && (h == NULL || *h == '\0' || *h == '/')) {
+		snprintf(why, whylen, "must be smtp://HOST[:PORT] or "
+		    "smtps://HOST[:PORT]");
+		return ERR_CONFIG;
+	}
+	if (plain_word(s, why, whylen) != 0)
+		return ERR_CONFIG;
+	return store_string(field, o->size, s, why, whylen);
+}
+
+static int
+mail_ok(const char *s, char *why, size_t whylen)
+{
+	const char	*at = strchr(s, '@');
+
+	if (plain_word(s, why, whylen) != 0)
+		return ERR_CONFIG;
+	if (at == NULL || at == s || at[1] == '\0' || strchr(at + 1, '@') ||
+	    strpbrk(s, "<>,;\"()") != NULL) {
+		snprintf(why, whylen, "must be one address, name@domain");
+		return ERR_CONFIG;
+	}
+	return 0;
+}
+
+static int
+parse_mail(void *field, const struct option *o, const char *s, char *why,
+    size_t whylen)
+{
+	if (*s != '\0' && mail_ok(s, why, whylen) != 0)
+		return ERR_CONFIG;
+	return store_string(field, o->size, s, why, whylen);
+}
+
+static int
+parse_mail_list(void *field, const struct option *o, const char *s,
+    char *why, size_t whylen)
+{
+	(void)o;
+	if (mail_ok(s, why, whylen) != 0)
+		return ERR_CONFIG;
+	return list_add(field, s, why, whylen);
+}
+
+/* "5s 30s 2m 10m": the waits before each retry; "none": no retry. */
+static int
+parse_retry(void *field, const struct option *o, const char *s, char *why,
+    size_t whylen)
+{
+	struct config_retry	 r = { 0 };
+	char			 buf[CONFIG_ITEM_MAX], *w, *save = NULL;
+	const char		*reason = NULL;
+	uint64_t		 v;
+
+	(void)o;
+	if (strcmp(s, "none") != 0) {
+		if (store_string(buf, sizeof(buf), s, why, whylen) != 0)
+			return ERR_CONFIG;
+		for (w = strtok_r(buf, " \t", &save); w != NULL;
+		    w = strtok_r(NULL, " \t", &save)) {
+			if (r.n == CONFIG_RETRY_MAX) {
+				snprintf(why, whylen, "more than %d waits",
+				    CONFIG_RETRY_MAX);
+				return ERR_CONFIG;
+			}
+			if (scaled_parse(&v, w, &secs, &reason) != 0 ||
+			    v < 1 || v > DAY_S) {
+				snprintf(why, whylen, "'%s': %s", w, reason ?
+				    reason : "must be between 1s and 1d");
+				return ERR_CONFIG;
+			}
+			r.s[r.n++] = (int)v;
+		}
+		if (r.n == 0) {
+			snprintf(why, whylen, "is empty (none: no retry)");
+			return ERR_CONFIG;
+		}
+	}
+	memcpy(field, &r, sizeof(r));
+	return 0;
+}
+
 /* "" means the address the agent got at enrollment. */
 static int
 parse_collector(void *field, const struct option *o, const char *s,
@@ -875,10 +1080,10 @@ on_pair(void *arg, const char *section, const char *key, const char *value)
 		return unknown_key(l, section, key);
 	if ((o->parse == parse_path_list || o->parse == parse_glob_list ||
 	    o->parse == parse_text_list) &&
-	    i < 64 && !(l->lists_seen & (1ULL << i))) {
+	    !(l->lists_seen[i / 64] & (1ULL << (i % 64)))) {
 		/* the file's first line of a list replaces the default */
 		((struct config_list *)(void *)(l->cfg + o->offset))->n = 0;
-		l->lists_seen |= 1ULL << i;
+		l->lists_seen[i / 64] |= 1ULL << (i % 64);
 	}
 	if (o->parse(l->cfg + o->offset, o, value, why, sizeof(why)) != 0)
 		return loader_fail(l, "%s = '%s': %s", key, value, why);
@@ -952,6 +1157,23 @@ collector_load_fp(struct collector_config *cfg, const char *file, FILE *fp)
 	    fp);
 	if (rc != 0)
 		return rc;
+	if (*c.notify_smtp != '\0' && (*c.notify_mail_from == '\0' ||
+	    c.notify_mail_to.n == 0)) {
+		log_warnx("%s: [notify] smtp needs mail_from and mail_to", file);
+		return ERR_CONFIG;
+	}
+	if ((*c.notify_smtp_user == '\0') !=
+	    (*c.notify_smtp_password_file == '\0')) {
+		log_warnx("%s: [notify] smtp_user and smtp_password_file go "
+		    "together", file);
+		return ERR_CONFIG;
+	}
+	if (*c.notify_smtp_user != '\0' && !c.notify_smtp_starttls &&
+	    strncmp(c.notify_smtp, "smtp://", 7) == 0) {
+		log_warnx("%s: [notify] smtp_user over smtp:// needs "
+		    "smtp_starttls = yes (the password would go in clear)", file);
+		return ERR_CONFIG;
+	}
 	*cfg = c;
 	return 0;
 }

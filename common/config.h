@@ -40,6 +40,8 @@ struct config_list {
 	char	 item[CONFIG_LIST_MAX][CONFIG_ITEM_MAX];
 };
 
+#define CONFIG_RETRY_MAX	8
+
 enum config_watcher { WATCHER_AUTO = 0, WATCHER_FANOTIFY, WATCHER_INOTIFY };
 
 struct agent_config {
@@ -156,6 +158,31 @@ struct collector_config {
 						 * 100000 */
 	struct config_list corr_critical;	/* [correlation] critical_path */
 	struct config_office office;		/* [office] */
+
+	/* [notify]: the early warning (docs/incidents.md) */
+	int		 notify_min_severity;	/* min_severity, high (3) */
+	char		 notify_command[CONFIG_ITEM_MAX]; /* command, "" none */
+	int		 notify_command_timeout_s; /* command_timeout, 10s */
+	struct config_list notify_webhook;	/* webhook: https:// URLs */
+	char		 notify_template[CONFIG_ITEM_MAX]; /* webhook_template,
+						 * "" = the incident JSON */
+	char		 notify_ca_file[PATH_MAX]; /* ca_file, "" = system */
+	int		 notify_timeout_s;	/* timeout (webhook, mail), 10s */
+	char		 notify_smtp[CONFIG_ITEM_MAX]; /* smtp: smtp(s)://host:port */
+	int		 notify_smtp_starttls;	/* smtp_starttls: required, yes */
+	char		 notify_smtp_user[CONFIG_ITEM_MAX]; /* smtp_user */
+	char		 notify_smtp_password_file[PATH_MAX];
+	char		 notify_mail_from[CONFIG_ITEM_MAX]; /* mail_from */
+	struct config_list notify_mail_to;	/* mail_to */
+	char		 notify_subject_prefix[64]; /* subject_prefix, [vigil] */
+	int		 notify_syslog;		/* syslog, yes */
+	int		 notify_interval_s;	/* interval: per incident and
+						 * change kind, 10m */
+	int		 notify_rate;		/* rate: per minute, 20 */
+	struct config_retry {
+		int	 n;
+		int	 s[CONFIG_RETRY_MAX];	/* seconds */
+	}		 notify_retry;		/* retry, 5s 30s 2m 10m */
 };
 
 /* Defaults, then path if it exists. path NULL: the default path, which

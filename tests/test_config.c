@@ -1015,6 +1015,73 @@ test_string_options(void **state)
 		    cases[i].val, cases[i].rc);
 }
 
+/* [notify]: each bad value named with file:line and why; the good ones
+ * stored. */
+static void
+test_notify_options(void **state)
+{
+	static const struct {
+		const char	*text, *logged;
+	} bad[] = {
+		{ "min_severity = severe", "2: min_severity = 'severe': must be "
+		    "low, medium, high or critical" },
+		{ "command = notify.sh", "2: command = 'notify.sh': the program "
+		    "must be a full path" },
+		{ "command = /bin/x \"open", "a quote is not closed" },
+		{ "webhook = http://hooks.example/x", "2: webhook = "
+		    "'http://hooks.example/x': must be an https:// URL" },
+		{ "webhook = https://", "must be an https:// URL" },
+		{ "webhook = https://a.example/x y", "contains a space" },
+		{ "smtp = mail.example:25", "must be smtp://HOST[:PORT]" },
+		{ "mail_to = ops", "must be one address" },
+		{ "mail_to = a@b, c@d", "contains a space" },
+		{ "mail_from = <a@b>", "must be one address" },
+		{ "retry = 5s 0s", "'0s': must be between 1s and 1d" },
+		{ "retry = 5x", "'5x': unknown unit" },
+		{ "retry = 1s 1s 1s 1s 1s 1s 1s 1s 1s", "more than 8 waits" },
+		{ "rate = 0", "must be between 1 and 10000" },
+		{ "ca_file = ca.pem", "must be a full path" },
+		{ "smtp = smtp://relay\nmail_to = a@b.c", "smtp needs mail_from "
+		    "and mail_to" },
+		{ "smtp_user = u", "smtp_user and smtp_password_file go "
+		    "together" },
+		{ "smtp = smtp://r\nmail_from = a@b.c\nmail_to = d@e.f\n"
+		    "smtp_user = u\nsmtp_password_file = /p\nsmtp_starttls = no",
+		    "the password would go in clear" },
+	};
+	struct fixture		*f = *state;
+	struct collector_config	 c;
+	char			 text[512];
+	size_t			 i;
+
+	for (i = 0; i < NITEMS(bad); i++) {
+		snprintf(text, sizeof(text), "[notify]\n%s\n", bad[i].text);
+		assert_int_equal(load_text(f, COLLECTOR, &c, text), ERR_CONFIG);
+		if (strstr(f->log, bad[i].logged) == NULL)
+			fail_msg("%s: log lacks \"%s\"; got \"%s\"",
+			    bad[i].text, bad[i].logged, f->log);
+	}
+	assert_int_equal(load_text(f, COLLECTOR, &c, "[notify]\n"), 0);
+	assert_int_equal(c.notify_min_severity, 3);
+	assert_int_equal(c.notify_retry.n, 4);
+	assert_int_equal(c.notify_retry.s[3], 600);
+	assert_int_equal(c.notify_rate, 20);
+	assert_int_equal(c.notify_interval_s, 600);
+	assert_int_equal(c.notify_syslog, 1);
+	assert_string_equal(c.notify_subject_prefix, "[vigil]");
+	assert_int_equal(load_text(f, COLLECTOR, &c, "[notify]\n"
+	    "min_severity = critical\ncommand = /bin/n \"a b\" $x\n"
+	    "webhook = https://h.example/bot1:A/send\n"
+	    "webhook = https://127.0.0.1:8443/\nretry = none\n"
+	    "smtp = smtps://relay.example:465\nmail_from = v@x.vn\n"
+	    "mail_to = a@x.vn\nmail_to = b@x.vn\n"), 0);
+	assert_int_equal(c.notify_min_severity, 4);
+	assert_string_equal(c.notify_command, "/bin/n \"a b\" $x");
+	assert_int_equal(c.notify_webhook.n, 2);
+	assert_int_equal(c.notify_retry.n, 0);
+	assert_int_equal(c.notify_mail_to.n, 2);
+}
+
 static void
 test_messages(void **state)
 {
@@ -1454,6 +1521,7 @@ main(void)
 		cmocka_unit_test(test_office),
 		cmocka_unit_test(test_number_ranges),
 		cmocka_unit_test(test_string_options),
+		cmocka_unit_test(test_notify_options),
 		cmocka_unit_test(test_messages),
 		cmocka_unit_test(test_unknown_keys),
 		cmocka_unit_test(test_syntax_errors),

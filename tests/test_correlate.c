@@ -370,6 +370,86 @@ test_spread(void **state)
 	intact(f);
 }
 
+/* The changes handed to the early warning: one per incident and batch,
+ * opened, raised, spreading; none for alerts that only join. */
+static const struct correlate_change *
+changes(struct fx *f, size_t want)
+{
+	const struct correlate_change	*c;
+	size_t				 n, i;
+
+	c = correlate_changes(f->c, &n);
+	assert_int_equal(n, want);
+	for (i = 1; i < n; i++)
+		assert_true(c[i - 1].incident < c[i].incident);
+	return c;
+}
+
+static void
+test_changes(void **state)
+{
+	struct fx			*f = *state;
+	const struct correlate_change	*c;
+	struct inc_list			*l;
+	int64_t				 a[4], sid, own;
+	char				*t[3];
+	int				 k;
+
+	for (k = 0; k < 4; k++)
+		a[k] = mkagent(f, k + 1);
+	start(f, NOW);
+	/* opened, and the same batch's alerts join it: one change */
+	t[0] = yara(NOW, "Trojan_Q", 41, NULL, "\"severity\":\"medium\"");
+	t[1] = yara(NOW + 1, "Trojan_Q", 41, NULL, "\"severity\":\"medium\"");
+	t[2] = yara(NOW + 2, "Trojan_Q", 41, NULL, "\"severity\":\"high\"");
+	assert_int_equal(feed(f, (int64_t[]){ a[0], a[0], a[0] }, t, 3, NOW,
+	    0), 0);
+	c = changes(f, 1);
+	assert_int_equal(c[0].kinds & CHG_OPENED, CHG_OPENED);
+	assert_int_equal(c[0].severity, SEV_HIGH);
+	own = c[0].incident;
+	/* an alert that only joins: nothing */
+	feed1(f, a[0], yara(NOW + 3, "Trojan_Q", 41, NULL, ""), NOW + 3);
+	changes(f, 0);
+	/* raised */
+	feed1(f, a[0], yara(NOW + 4, "Trojan_Q", 41, NULL, "\"score\":95"),
+	    NOW + 4);
+	c = changes(f, 1);
+	assert_int_equal(c[0].incident, own);
+	assert_int_equal(c[0].kinds, CHG_RAISED);
+	assert_int_equal(c[0].from, SEV_HIGH);
+	assert_int_equal(c[0].severity, SEV_CRITICAL);
+	/* spreading: the third agent opens its own group and the spreading
+	 * incident; the fourth opens its group and spreads it */
+	feed1(f, a[1], yara(NOW + 5, "Trojan_Q", 41, NULL, ""), NOW + 5);
+	changes(f, 1);
+	feed1(f, a[2], yara(NOW + 6, "Trojan_Q", 41, NULL, ""), NOW + 6);
+	c = changes(f, 2);
+	assert_int_equal(c[1].kinds & CHG_OPENED, CHG_OPENED);
+	assert_int_equal(c[1].severity, SEV_CRITICAL);
+	sid = c[1].incident;
+	feed1(f, a[3], yara(NOW + 7, "Trojan_Q", 41, NULL, ""), NOW + 7);
+	c = changes(f, 2);
+	assert_int_equal(c[0].incident, sid);
+	assert_int_equal(c[0].kinds, CHG_SPREAD);
+	assert_int_equal(c[0].agents, 1);
+	assert_int_equal(c[1].kinds & CHG_OPENED, CHG_OPENED);
+	/* a rolled back batch hands nothing on */
+	t[0] = yara(NOW + 8, "Other_R", 42, NULL, "");
+	assert_int_equal(feed(f, &a[0], t, 1, NOW + 8, 1), 0);
+	changes(f, 0);
+	/* the tick's offline incident */
+	tick(f, NOW + 86400);
+	l = incidents(f);
+	c = changes(f, 4);
+	for (k = 0; k < 4; k++) {
+		assert_int_equal(c[k].kinds, CHG_OPENED);
+		assert_int_equal(c[k].severity, SEV_HIGH);
+	}
+	assert_int_equal(l->n, 9);
+	intact(f);
+}
+
 /* Silent beyond offline_s (since it was seen, or the start): an
  * incident; back: resolved by correlate, with its reason. */
 static void
@@ -672,6 +752,7 @@ main(void)
 		T(test_rule_agent),
 		T(test_indicator),
 		T(test_spread),
+		T(test_changes),
 		T(test_offline),
 		T(test_integrity),
 		T(test_health),

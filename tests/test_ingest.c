@@ -189,7 +189,7 @@ ing_start(struct fixture *f, int commit_events, int commit_ms)
 {
 	f->ing = (struct ingest *)1;
 	assert_int_equal(ingest_new(&f->ing, f->base, f->tf.path, commit_events,
-	    commit_ms, NULL, on_done, f), 0);
+	    commit_ms, NULL, NULL, on_done, f), 0);
 	assert_non_null(f->ing);
 }
 
@@ -999,18 +999,18 @@ test_new_fails(void **state)
 	close(fd);
 	snprintf(p, sizeof(p), "%s/file/store.db", f->tf.dir.path);
 	ing = (struct ingest *)1;
-	assert_int_equal(ingest_new(&ing, f->base, p, 0, 0, NULL, on_done, f),
+	assert_int_equal(ingest_new(&ing, f->base, p, 0, 0, NULL, NULL, on_done, f),
 	    ERR_IO);
 	assert_null(ing);
 	/* in a directory that does not exist */
 	snprintf(p, sizeof(p), "%s/nonexistent/store.db", f->tf.dir.path);
 	ing = (struct ingest *)1;
-	assert_int_equal(ingest_new(&ing, f->base, p, 0, 0, NULL, on_done, f),
+	assert_int_equal(ingest_new(&ing, f->base, p, 0, 0, NULL, NULL, on_done, f),
 	    ERR_IO);
 	assert_null(ing);
 	/* the path is a directory */
 	ing = (struct ingest *)1;
-	assert_int_equal(ingest_new(&ing, f->base, f->tf.dir.path, 0, 0, NULL,
+	assert_int_equal(ingest_new(&ing, f->base, f->tf.dir.path, 0, 0, NULL, NULL,
 	    on_done, f), ERR_IO);
 	assert_null(ing);
 	snprintf(p, sizeof(p), "%s/file", f->tf.dir.path);

@@ -41,19 +41,9 @@ printf '[correlation]\nenabled = %s\n' "${CORRELATION:-yes}" >>"$D/c.conf"
 printf '[collector]\nsource_handshakes = 100000\nsource_connections = 100000\n' >>"$D/c.conf"
 ALERT=""
 [ "$KIND" = alert ] && ALERT=--alert
-"$C" -c "$D/c.conf" --data-dir "$D/c" --listen 127.0.0.1:0 run \
-    2>"$D/c.log" &
-CPID=$!
-for _ in $(seq 50); do [ -s "$D/c/listen.addr" ] && break; sleep 0.1; done
-ADDR=$(cat "$D/c/listen.addr")
-mkdir -p "$D/keys"
+bench_collector
 echo "enrolling $N simulated agents..." >&2
-for ((i = 0; i < N; i++)); do
-	J=$("$C" -c "$D/c.conf" --data-dir "$D/c" enroll-token --name "sim$i" --office "Xã $((i % 20))" --json)
-	"$P" enroll --collector "$ADDR" --key "$D/keys/key$i" \
-		--token "$(sed -n 's/.*"token":"\([0-9a-f]*\)".*/\1/p' <<<"$J")" \
-		--fingerprint "$(sed -n 's/.*"fingerprint":"\([0-9a-f]*\)".*/\1/p' <<<"$J")" >/dev/null
-done
+bench_sims "$N"
 
 echo "sending $((N * M)) events..." >&2
 t0=$(date +%s.%N)

@@ -105,6 +105,8 @@ struct opts {
 	uint64_t		 events;
 	uint64_t		 conns;
 	uint64_t		 seconds;	/* load: 0 = send everything */
+	uint64_t		 rate;		/* load: events/s in all, 0 =
+						 * as fast as it goes */
 	uint64_t		 pad;		/* extra bytes per event */
 	uint64_t		 timeout_s;	/* 0: the command's default */
 	int			 compress;
@@ -871,7 +873,31 @@ struct pump {
 	uint64_t	 done;		/* batches acknowledged */
 	uint64_t	 last[WINDOW];	/* last seq of batch i at [i % WINDOW] */
 	uint64_t	 ack;		/* highest ACK so far */
+	int64_t		 t0;		/* paced: batch i is due at */
+	double		 every_ms;	/* t0 + i * every_ms; 0: unpaced */
 };
+
+static int
+pump_due(const struct pump *p)
+{
+	return p->every_ms == 0 || clock_mono_ms() >= p->t0 +
+	    (int64_t)((double)p->sent * p->every_ms);
+}
+
+/* Paced and not due: sleep until it is. */
+static void
+pump_wait(const struct pump *p)
+{
+	int64_t		due = p->t0 + (int64_t)((double)p->sent * p->every_ms);
+	int64_t		left = due - clock_mono_ms();
+	struct timespec	ts;
+
+	if (left <= 0)
+		return;
+	ts.tv_sec = left / 1000;
+	ts.tv_nsec = (left % 1000) * 1000000L;
+	(void)nanosleep(&ts, NULL);
+}
 
 static int
 pump_send(struct pump *p)
@@ -922,9 +948,14 @@ pump_run(struct pump *p, int64_t deadline, int64_t stop)
 
 	while (p->done < p->nbatches) {
 		while (p->sent < p->nbatches && p->sent - p->done < WINDOW &&
-		    (stop == 0 || clock_mono_ms() < stop))
+		    (stop == 0 || clock_mono_ms() < stop) && pump_due(p))
 			if ((rc = pump_send(p)) != 0)
 				return rc;
+		if (p->done == p->sent && p->sent < p->nbatches &&
+		    !pump_due(p) && (stop == 0 || clock_mono_ms() < stop)) {
+			pump_wait(p);
+			continue;
+		}
 		if (p->done == p->sent)
 			break;			/* stopped early */
 		if ((rc = pump_ack(p, deadline)) != 0) {
@@ -2481,6 +2512,10 @@ worker_main(void *arg)
 	p.make = load_batch;
 	p.arg = w;
 	p.nbatches = (o->events + o->batch - 1) / o->batch;
+	p.t0 = t0;
+	if (o->rate > 0)	/* each agent its share of the rate */
+		p.every_ms = (double)o->batch * 1000.0 * (double)o->agents /
+		    (double)o->rate;
 	w->rc = pump_run(&p, t0 + (int64_t)o->timeout_s * 1000,
 	    o->seconds ? t0 + (int64_t)o->seconds * 1000 : 0);
 	w->acked = p.done * o->batch < o->events ? p.done * o->batch :
@@ -2577,7 +2612,8 @@ static const char usage_text[] =
 "       vigil-peer attack MODE --collector ADDR [--key FILE] [--key2 FILE]\n"
 "                  [--conns N] [--start SEQ]\n"
 "       vigil-peer load --collector ADDR --keys DIR --agents N --events M\n"
-"                  [--batch B] [--seconds S] [--start SEQ] [--pad P]\n"
+"                  [--batch B] [--seconds S] [--rate R] [--start SEQ]\n"
+"                  [--pad P]   (--rate: events/s in all, paced per agent)\n"
 "                  [--alert]\n"
 "                  [--compress]\n"
 "       vigil-peer ping --collector ADDR --key FILE --count N [--pad P]\n"
@@ -2661,6 +2697,7 @@ parse_opts(struct opts *o, int argc, char **argv)
 		{ "events", required_argument, NULL, 'e' },
 		{ "conns", required_argument, NULL, 'c' },
 		{ "seconds", required_argument, NULL, 'S' },
+		{ "rate", required_argument, NULL, 'R' },
 		{ "pad", required_argument, NULL, 'p' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "compress", no_argument, NULL, 'z' },
@@ -2696,6 +2733,8 @@ parse_opts(struct opts *o, int argc, char **argv)
 		    100000); break;
 		case 'S': rc = opt_number(&o->seconds, "seconds", optarg, 1,
 		    86400); break;
+		case 'R': rc = opt_number(&o->rate, "rate", optarg, 1,
+		    10000000); break;
 		case 'p': rc = opt_number(&o->pad, "pad", optarg, 0,
 		    EVENT_MAX_LEN - 256); break;
 		case 't': rc = opt_number(&o->timeout_s, "timeout", optarg, 1,
