@@ -42,6 +42,7 @@ struct ingest {
 	void			*cbarg;
 	struct store_event	*all;			/* writer's scratch */
 	const struct correlate_in **allin;		/* the same, keys */
+	struct correlate_in	*inbuf;			/* unpacked keys */
 	int64_t			*ids;			/* the same, rows */
 	size_t			 all_cap;
 	struct correlate	*corr;			/* NULL: none */
@@ -96,30 +97,79 @@ ingest_batch_free(struct ingest_batch *b)
 	free(b);
 }
 
+/* Room for need bytes in the arena. */
+static int
+arena_room(struct ingest_batch *b, size_t need)
+{
+	size_t	 cap;
+	char	*p;
+
+	if (need <= b->arena_cap)
+		return 0;
+	cap = b->arena_cap ? b->arena_cap : 16384;
+	while (cap < need) {
+		if (cap > SIZE_MAX / 2)
+			return ERR_TOOBIG;
+		cap *= 2;
+	}
+	if ((p = realloc(b->arena, cap)) == NULL)
+		return ERR_NOMEM;
+	b->arena = p;
+	b->arena_cap = cap;
+	return 0;
+}
+
 /* Append len bytes and a NUL to the arena; *off gets where they start. */
 static int
 arena_put(struct ingest_batch *b, size_t *off, const char *s, size_t len)
 {
-	size_t	 need, cap;
-	char	*p;
+	int	rc;
 
 	if (len > SIZE_MAX / 4 || b->arena_len > SIZE_MAX / 4)
 		return ERR_TOOBIG;
-	need = b->arena_len + len + 1;
-	if (need > b->arena_cap) {
-		cap = b->arena_cap ? b->arena_cap : 16384;
-		while (cap < need)
-			cap *= 2;
-		if ((p = realloc(b->arena, cap)) == NULL)
-			return ERR_NOMEM;
-		b->arena = p;
-		b->arena_cap = cap;
-	}
+	if ((rc = arena_room(b, b->arena_len + len + 1)) != 0)
+		return rc;
 	*off = b->arena_len;
 	memcpy(b->arena + b->arena_len, s, len);
 	b->arena[b->arena_len + len] = '\0';
-	b->arena_len = need;
+	b->arena_len += len + 1;
 	return 0;
+}
+
+/* Room for n events in evs (and keys, if the batch has them). */
+static int
+evs_room(struct ingest_batch *b, size_t n)
+{
+	struct store_event	*nevs;
+	size_t			*nk;
+
+	if (n <= b->cap)
+		return 0;
+	if ((nevs = reallocarray(b->evs, n, sizeof(*nevs))) == NULL)
+		return ERR_NOMEM;
+	b->evs = nevs;
+	if (b->keys != NULL) {
+		if ((nk = reallocarray(b->keys, n, sizeof(*nk))) == NULL)
+			return ERR_NOMEM;
+		memset(nk + b->cap, 0, (n - b->cap) * sizeof(*nk));
+		b->keys = nk;
+	}
+	b->cap = n;
+	return 0;
+}
+
+int
+ingest_batch_reserve(struct ingest_batch *b, size_t n, size_t bytes)
+{
+	int	rc;
+
+	if (n > SIZE_MAX / 64 || bytes > SIZE_MAX / 4)
+		return ERR_TOOBIG;
+	/* each event also brings its type and two NULs, and a few dozen
+	 * bytes of packed correlation keys */
+	if ((rc = evs_room(b, n)) != 0)
+		return rc;
+	return arena_room(b, b->arena_len + bytes + n * 64);
 }
 
 struct ingest_batch *
@@ -144,25 +194,13 @@ int
 ingest_batch_add(struct ingest_batch *b, uint64_t seq, int64_t ts_us,
     const char *type, int severity, const char *json, size_t len)
 {
-	struct store_event	*e, *nevs;
-	struct correlate_in	*nk;
-	size_t			 toff, joff, cap;
+	struct store_event	*e;
+	size_t			 toff, joff;
 	int			 rc;
 
-	if (b->n == b->cap) {
-		cap = b->cap ? b->cap * 2 : 64;
-		if ((nevs = reallocarray(b->evs, cap, sizeof(*nevs))) == NULL)
-			return ERR_NOMEM;
-		b->evs = nevs;
-		if (b->keys != NULL) {
-			if ((nk = reallocarray(b->keys, cap, sizeof(*nk))) ==
-			    NULL)
-				return ERR_NOMEM;
-			memset(nk + b->cap, 0, (cap - b->cap) * sizeof(*nk));
-			b->keys = nk;
-		}
-		b->cap = cap;
-	}
+	if (b->n == b->cap &&
+	    (rc = evs_room(b, b->cap ? b->cap * 2 : 64)) != 0)
+		return rc;
 	if ((rc = arena_put(b, &toff, type, strlen(type))) != 0 ||
 	    (rc = arena_put(b, &joff, json, len)) != 0)
 		return rc;
@@ -181,16 +219,76 @@ ingest_batch_add(struct ingest_batch *b, uint64_t seq, int64_t ts_us,
 	return 0;
 }
 
+/*
+ * A struct correlate_in is about 1.3 KB of fixed arrays, mostly empty; in
+ * the batch it is packed: the four one-byte fields, the category, then
+ * the name and each indicator's value as NUL-ended strings (each
+ * indicator's kind byte before its value). Only this file reads it back.
+ */
+#define KEY_HEAD	(4 + sizeof(((struct correlate_in *)0)->category))
+
 int
 ingest_batch_key(struct ingest_batch *b, const struct correlate_in *in)
 {
+	size_t	 need, off, i, len;
+	char	*p;
+	int	 rc;
+
 	if (b->n == 0)
 		return ERR_USAGE;
 	if (b->keys == NULL &&
 	    (b->keys = calloc(b->cap, sizeof(*b->keys))) == NULL)
 		return ERR_NOMEM;
-	b->keys[b->n - 1] = *in;
+	need = KEY_HEAD + strnlen(in->name, CORR_NAME_MAX) + 1;
+	for (i = 0; i < in->nind && i < CORR_IND_MAX; i++)
+		need += 1 + strnlen(in->ind[i].value, CORR_VALUE_MAX) + 1;
+	if ((rc = arena_room(b, b->arena_len + need)) != 0)
+		return rc;
+	off = b->arena_len;
+	p = b->arena + off;
+	*p++ = (char)in->kind;
+	*p++ = (char)in->severity;
+	*p++ = (char)in->name_cut;
+	*p++ = (char)(in->nind < CORR_IND_MAX ? in->nind : CORR_IND_MAX);
+	memcpy(p, in->category, sizeof(in->category));
+	p += sizeof(in->category);
+	len = strnlen(in->name, CORR_NAME_MAX);
+	memcpy(p, in->name, len);
+	p[len] = '\0';
+	p += len + 1;
+	for (i = 0; i < in->nind && i < CORR_IND_MAX; i++) {
+		*p++ = (char)in->ind[i].kind;
+		len = strnlen(in->ind[i].value, CORR_VALUE_MAX);
+		memcpy(p, in->ind[i].value, len);
+		p[len] = '\0';
+		p += len + 1;
+	}
+	b->arena_len += need;
+	b->keys[b->n - 1] = off + 1;
 	return 0;
+}
+
+/* The packed key at p back into *in (the writer's scratch). */
+static void
+key_unpack(struct correlate_in *in, const char *p)
+{
+	size_t	i, len;
+
+	in->kind = (uint8_t)*p++;
+	in->severity = (uint8_t)*p++;
+	in->name_cut = (uint8_t)*p++;
+	in->nind = (uint8_t)*p++;
+	memcpy(in->category, p, sizeof(in->category));
+	p += sizeof(in->category);
+	len = strlen(p);
+	memcpy(in->name, p, len + 1);
+	p += len + 1;
+	for (i = 0; i < in->nind; i++) {
+		in->ind[i].kind = (uint8_t)*p++;
+		len = strlen(p);
+		memcpy(in->ind[i].value, p, len + 1);
+		p += len + 1;
+	}
 }
 
 static void
@@ -218,6 +316,7 @@ scratch_grow(struct ingest *ing, size_t n)
 	struct store_event		 *na;
 	const struct correlate_in	**nk;
 	int64_t				 *ni;
+	struct correlate_in		 *ib;
 	size_t				  cap;
 
 	if (n <= ing->all_cap)
@@ -234,6 +333,9 @@ scratch_grow(struct ingest *ing, size_t n)
 	if ((ni = reallocarray(ing->ids, cap, sizeof(*ni))) == NULL)
 		return ERR_NOMEM;
 	ing->ids = ni;
+	if ((ib = reallocarray(ing->inbuf, cap, sizeof(*ib))) == NULL)
+		return ERR_NOMEM;
+	ing->inbuf = ib;
 	ing->all_cap = cap;
 	return 0;
 }
@@ -280,11 +382,19 @@ commit_list(struct ingest *ing, struct ingest_batch *list)
 		if ((rc = scratch_grow(ing, n + b->n)) != 0)
 			break;
 		memcpy(ing->all + n, b->evs, b->n * sizeof(*b->evs));
-		for (i = 0; i < b->n; i++)
-			ing->allin[n + i] = b->keys != NULL &&
-			    b->keys[i].kind != CORR_NONE ? &b->keys[i] : NULL;
+		for (i = 0; i < b->n; i++) {
+			if (b->keys != NULL && b->keys[i] != 0)
+				key_unpack(&ing->inbuf[n + i], b->arena +
+				    b->keys[i] - 1);
+			else
+				ing->inbuf[n + i].kind = CORR_NONE;
+		}
 		n += b->n;
 	}
+	/* inbuf may have moved while it grew: point into it only now */
+	for (i = 0; i < n; i++)
+		ing->allin[i] = ing->inbuf[i].kind != CORR_NONE ?
+		    &ing->inbuf[i] : NULL;
 	if (rc == 0 && n > 0)
 		rc = store_rows(ing, n);
 	if (rc != 0)
@@ -536,6 +646,7 @@ ingest_free(struct ingest *ing)
 	free(ing->all);
 	free(ing->allin);
 	free(ing->ids);
+	free(ing->inbuf);
 	pthread_cond_destroy(&ing->cv);
 	pthread_mutex_destroy(&ing->mu);
 	free(ing);

@@ -38,8 +38,10 @@ struct ingest_batch {
 	uint64_t		 max_seq;	/* highest seq in the batch */
 	size_t			 n, cap;
 	struct store_event	*evs;		/* json points into arena */
-	struct correlate_in	*keys;		/* NULL, or one per event
-						 * (kind 0: none) */
+	size_t			*keys;		/* NULL, or one per event:
+						 * 1 + the arena offset of
+						 * its packed correlate_in,
+						 * 0 none */
 	char			*arena;		/* copies of the JSON texts */
 	size_t			 arena_len, arena_cap;
 	char			 version[STORE_VERSION_MAX + 1]; /* heartbeat */
@@ -71,11 +73,15 @@ void	ingest_free(struct ingest *);
 
 struct ingest_batch *ingest_batch_new(enum ingest_kind, void *owner,
 	    int64_t agent_rowid);
+/* Room for n events of about bytes of JSON in all, so that the batch is
+ * filled without growing (a hint: it still grows if it must). */
+int	ingest_batch_reserve(struct ingest_batch *, size_t n, size_t bytes);
 /* Copy an event into the batch. ERR_NOMEM. */
 int	ingest_batch_add(struct ingest_batch *, uint64_t seq, int64_t ts_us,
 	    const char *type, int severity, const char *json, size_t len);
 /* What correlation needs of the event added last (correlate_extract);
- * copied. ERR_NOMEM; ERR_USAGE on an empty batch. */
+ * copied, packed (a few dozen bytes, not sizeof(struct correlate_in)).
+ * ERR_NOMEM; ERR_USAGE on an empty batch. */
 int	ingest_batch_key(struct ingest_batch *, const struct correlate_in *);
 /* A heartbeat job: copies version and json. NULL on allocation failure. */
 struct ingest_batch *ingest_heartbeat_new(void *owner, int64_t agent_rowid,

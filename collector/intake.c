@@ -122,12 +122,21 @@ intake_events(struct ingest_batch **out, struct intake_counts *n,
     struct wbuf *scratch, size_t event_max)
 {
 	struct decode_ctx	d = { .n = n, .event_max = event_max };
+	uint32_t		count, rawlen;
 	int			rc;
 
 	*out = NULL;
 	memset(n, 0, sizeof(*n));
+	if ((rc = wire_events_peek(msg, len, &count, &rawlen)) != 0)
+		return rc;
 	if ((d.b = ingest_batch_new(INGEST_EVENTS, owner, rowid)) == NULL)
 		return ERR_NOMEM;
+	/* Sized once from the header's claims (within the batch limits;
+	 * decoding checks them), not grown event by event. */
+	if ((rc = ingest_batch_reserve(d.b, count, rawlen)) != 0) {
+		ingest_batch_free(d.b);
+		return rc;
+	}
 	rc = wire_events_decode(msg, len, scratch, on_event, &d);
 	if (rc != 0 || d.b->n == 0) {
 		ingest_batch_free(d.b);

@@ -268,6 +268,25 @@ done:
 }
 
 int
+wire_events_peek(const uint8_t *msg, size_t len, uint32_t *count,
+    uint32_t *rawlen)
+{
+	struct rd	r;
+	uint8_t		type, flags;
+
+	rd_init(&r, msg, len);
+	rd_u8(&r, &type);
+	rd_u8(&r, &flags);
+	rd_u32(&r, count);
+	rd_u32(&r, rawlen);
+	if (r.err || type != WIRE_MSG_EVENTS || (flags & ~WIRE_EVENTS_ZSTD))
+		return ERR_MALFORMED;
+	if (*count > WIRE_MAX_BATCH_EVENTS || *rawlen > WIRE_MAX_BATCH_RAW)
+		return ERR_TOOBIG;
+	return 0;
+}
+
+int
 wire_events_decode(const uint8_t *msg, size_t len, struct wbuf *scratch,
     wire_event_cb cb, void *arg)
 {
@@ -280,15 +299,13 @@ wire_events_decode(const uint8_t *msg, size_t len, struct wbuf *scratch,
 	size_t			 got;
 	int			 rc;
 
+	if ((rc = wire_events_peek(msg, len, &count, &rawlen)) != 0)
+		return rc;
 	rd_init(&r, msg, len);
 	rd_u8(&r, &type);
 	rd_u8(&r, &flags);
 	rd_u32(&r, &count);
 	rd_u32(&r, &rawlen);
-	if (r.err || type != WIRE_MSG_EVENTS || (flags & ~WIRE_EVENTS_ZSTD))
-		return ERR_MALFORMED;
-	if (count > WIRE_MAX_BATCH_EVENTS || rawlen > WIRE_MAX_BATCH_RAW)
-		return ERR_TOOBIG;
 	if (flags & WIRE_EVENTS_ZSTD) {
 		fsize = ZSTD_getFrameContentSize(r.p, r.len);
 		if (fsize != rawlen)

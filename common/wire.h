@@ -167,6 +167,12 @@ int	wire_events_encode(struct wbuf *out, const struct wire_event *evs,
  * increase within a message. */
 int	wire_events_decode(const uint8_t *msg, size_t len, struct wbuf *scratch,
 	    wire_event_cb cb, void *arg);
+/* What an EVENTS message's header claims: its event count and the bytes
+ * of its (decompressed) body, both within the batch limits. A sizing
+ * hint only: wire_events_decode checks the claims. ERR_MALFORMED,
+ * ERR_TOOBIG. */
+int	wire_events_peek(const uint8_t *msg, size_t len, uint32_t *count,
+	    uint32_t *rawlen);
 int	wire_ack_encode(struct wbuf *, uint64_t seq);
 int	wire_ack_decode(uint64_t *seq, const uint8_t *msg, size_t len);
 int	wire_heartbeat_encode(struct wbuf *, const char *json, size_t len);

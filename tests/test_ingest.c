@@ -40,6 +40,8 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
+#include "correlate.h"
+#include "db.h"
 #include "err.h"
 #include "event.h"
 #include "ingest.h"
@@ -940,6 +942,72 @@ test_store_refuses(void **state)
 
 /* The arena holding a batch's texts is reallocated as it grows; the
  * events' pointers must still find their texts after submit. */
+/* Packed correlation keys come back whole, many batches to a commit: the
+ * writer's scratch grows past its first size while it unpacks them. */
+static int64_t
+sql_int(struct fixture *f, const char *sql)
+{
+	sqlite3_stmt	*st;
+	int64_t		 v;
+
+	assert_int_equal(sqlite3_prepare_v2(db_sqlite(store_db(f->s)), sql,
+	    -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static void
+test_correlated_batches(void **state)
+{
+	enum { NB = 40, PER = 60, RULES = 5 };
+	struct fixture		*f = *state;
+	struct correlate_conf	 cc = { .enabled = 1, .window_s = 3600,
+	    .spread_agents = 1000, .spread_window_s = 3600, .offline_s = 0,
+	    .max_groups = 10000, .deadline_s = 5 * 86400 };
+	struct correlate_in	 in;
+	struct ingest_batch	*b;
+	struct expect		*exp;
+	uint64_t		 seq = 0;
+	size_t			 i, j;
+
+	assert_non_null(exp = calloc(NB, sizeof(*exp)));
+	f->ing = NULL;
+	assert_int_equal(ingest_new(&f->ing, f->base, f->tf.path, 0, 500, &cc,
+	    NULL, on_done, f), 0);
+	for (i = 0; i < NB; i++) {
+		assert_non_null(b = ingest_batch_new(INGEST_EVENTS,
+		    &f->owner_a, f->a1));
+		for (j = 0; j < PER; j++) {
+			add_flow(b, NULL, ++seq, j % 3 * 40);
+			memset(&in, 0, sizeof(in));
+			in.kind = CORR_ALERT;
+			in.severity = 2;
+			snprintf(in.category, sizeof(in.category), "malware");
+			snprintf(in.name, sizeof(in.name), "rule-%zu",
+			    i % RULES);
+			in.nind = 1;
+			in.ind[0].kind = CIND_RULE;
+			snprintf(in.ind[0].value, sizeof(in.ind[0].value),
+			    "2:%zu", 100 + i % RULES);
+			assert_int_equal(ingest_batch_key(b, &in), 0);
+		}
+		exp[i] = (struct expect){ &f->owner_a, seq };
+		ingest_submit(f->ing, b);
+	}
+	run_until(f, NB);
+	check_done(f, exp, NB, 0);
+	assert_int_equal(count_events(f, NULL), NB * PER);
+	/* one incident per rule on this agent, every alert linked once */
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM incidents"), RULES);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM incident_events"),
+	    NB * PER);
+	assert_int_equal(sql_int(f, "SELECT count(DISTINCT title) FROM "
+	    "incidents WHERE title LIKE '%rule-%'"), RULES);
+	free(exp);
+}
+
 static void
 test_arena_growth(void **state)
 {
@@ -1042,6 +1110,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_unknown_agent,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_refuses,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_correlated_batches,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_arena_growth,
 		    setup, teardown),

@@ -51,6 +51,9 @@ LOAD=$("$P" load --collector "$ADDR" --keys "$D/keys" --agents "$N" --events "$M
 t1=$(date +%s.%N)
 STORED=$("$C" -c "$D/c.conf" --data-dir "$D/c" events --count)
 HWM=$(awk '/^VmHWM/ {print $2}' "/proc/$CPID/status")
+# the collector's CPU time (user + system, all threads), a figure the
+# machine's other load disturbs less than the wall-clock rate
+CPU=$(awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$CPID/stat")
 kill -TERM "$CPID"; wait "$CPID" || true
 INCIDENTS=$("$C" -c "$D/c.conf" --data-dir "$D/c" incidents list --json | wc -l)
 LINKED=$("$C" -c "$D/c.conf" --data-dir "$D/c" incidents list --json |
@@ -59,21 +62,24 @@ LINKED=$("$C" -c "$D/c.conf" --data-dir "$D/c" incidents list --json |
 
 CEIL=$("$B/tests/bench_ceiling" "$D/c/collector.db" "$D/ceiling.db" 5000)
 
-python3 - "$LOAD" "$CEIL" "$STORED" "$HWM" "$t0" "$t1" "$N" "$M" "$KIND" "${CORRELATION:-yes}" "$INCIDENTS" "$LINKED" <<'PY'
+python3 - "$LOAD" "$CEIL" "$STORED" "$HWM" "$t0" "$t1" "$N" "$M" "$KIND" "${CORRELATION:-yes}" "$INCIDENTS" "$LINKED" "$CPU" <<'PY'
 import json, sys
 load, ceil = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 kind, corr, incidents, linked = sys.argv[9], sys.argv[10], int(sys.argv[11]), int(sys.argv[12])
 stored, hwm, t0, t1, n, m = int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6]), int(sys.argv[7]), int(sys.argv[8])
+cpu = float(sys.argv[13])
 rate = stored / (t1 - t0)
 print(f"collector: {stored} of {n*m} events committed ({'nothing lost' if stored == n*m else 'LOST ' + str(n*m - stored)}) "
       f"in {t1-t0:.2f} s = {rate:,.0f} events/s from {n} agents (target >= 50,000)")
 print(f"ceiling:   bare prepared inserts, same rows, batches of {ceil['batch']}: {ceil['rows_per_s']:,.0f} rows/s")
 print(f"ratio:     collector / ceiling = {rate / ceil['rows_per_s']:.2f} (target >= 0.5)")
 print(f"memory:    collector peak RSS {hwm/1024:.1f} MB")
+print(f"cpu:       collector {cpu:.2f} s of CPU in all (enrollment included) = {cpu * 1e6 / stored:.1f} us per event")
 print(f"events:    {kind}, correlation {corr}: {incidents} incidents, {linked} event links")
 print(f"wire:      {load['bytes_sent']/stored:.1f} bytes sent per event for {load['json_bytes']/stored:.1f} bytes of JSON (uncompressed batches)")
 print(json.dumps({"agents": n, "events": n*m, "stored": stored, "seconds": round(t1-t0, 3),
                   "events_per_s": round(rate), "ceiling_rows_per_s": ceil["rows_per_s"],
                   "ratio": round(rate / ceil["rows_per_s"], 3), "collector_hwm_kb": hwm,
+                  "collector_cpu_s": cpu,
                   "kind": kind, "correlation": corr, "incidents": incidents, "links": linked}))
 PY
