@@ -1082,6 +1082,65 @@ test_notify_options(void **state)
 	assert_int_equal(c.notify_mail_to.n, 2);
 }
 
+/* [forward]: the destination's scheme and address, the streams, the
+ * facility, APP-NAME; defaults off, both streams, local4, vigil. */
+static void
+test_forward_options(void **state)
+{
+	static const struct {
+		const char	*text, *logged;
+	} bad[] = {
+		{ "syslog = 10.0.0.5:514", "2: syslog = '10.0.0.5:514': must be "
+		    "udp://HOST:PORT, tcp://HOST:PORT or tls://HOST:PORT" },
+		{ "syslog = http://siem:514", "must be udp://HOST:PORT" },
+		{ "syslog = tcp://siem", "expected HOST:PORT" },
+		{ "syslog = tcp://siem:0", "syslog = 'tcp://siem:0'" },
+		{ "syslog = udp://:514", "needs a host name or address" },
+		{ "syslog = tls://si em:6514", "contains a space" },
+		{ "syslog = tcp://::1:601", "an IPv6 address goes in brackets" },
+		{ "what = alerts,events", "'events': must be alerts, incidents, "
+		    "or both" },
+		{ "what = ,", "is empty" },
+		{ "facility = local8", "must be a syslog facility" },
+		{ "facility = 20", "must be a syslog facility" },
+		{ "app_name = vigil collector", "contains a space" },
+		{ "app_name = 0123456789012345678901234567890123456789012345678",
+		    "must be 1 to 48 characters" },
+		{ "ca_file = ca.pem", "must be a full path" },
+	};
+	struct fixture		*f = *state;
+	struct collector_config	 c;
+	char			 text[512];
+	size_t			 i;
+
+	for (i = 0; i < NITEMS(bad); i++) {
+		snprintf(text, sizeof(text), "[forward]\n%s\n", bad[i].text);
+		assert_int_equal(load_text(f, COLLECTOR, &c, text), ERR_CONFIG);
+		if (strstr(f->log, bad[i].logged) == NULL)
+			fail_msg("%s: log lacks \"%s\"; got \"%s\"",
+			    bad[i].text, bad[i].logged, f->log);
+	}
+	assert_int_equal(load_text(f, COLLECTOR, &c, "[forward]\n"), 0);
+	assert_string_equal(c.fwd_syslog, "");
+	assert_int_equal(c.fwd_what, CONFIG_FWD_ALERTS | CONFIG_FWD_INCIDENTS);
+	assert_int_equal(c.fwd_facility, 20);
+	assert_string_equal(c.fwd_app_name, "vigil");
+	assert_int_equal(load_text(f, COLLECTOR, &c, "[forward]\n"
+	    "syslog = tls://[2001:db8::5]:6514\nwhat = incidents\n"
+	    "facility = local0\napp_name = vigil-hue\n"
+	    "ca_file = /etc/vigil/siem-ca.pem\n"), 0);
+	assert_string_equal(c.fwd_syslog, "tls://[2001:db8::5]:6514");
+	assert_int_equal(c.fwd_what, CONFIG_FWD_INCIDENTS);
+	assert_int_equal(c.fwd_facility, 16);
+	assert_string_equal(c.fwd_app_name, "vigil-hue");
+	assert_string_equal(c.fwd_ca_file, "/etc/vigil/siem-ca.pem");
+	assert_int_equal(load_text(f, COLLECTOR, &c, "[forward]\n"
+	    "syslog = udp://siem.tinh.gov.vn:514\nwhat = alerts incidents\n"
+	    "facility = authpriv\n"), 0);
+	assert_int_equal(c.fwd_what, CONFIG_FWD_ALERTS | CONFIG_FWD_INCIDENTS);
+	assert_int_equal(c.fwd_facility, 10);
+}
+
 static void
 test_messages(void **state)
 {
@@ -1522,6 +1581,7 @@ main(void)
 		cmocka_unit_test(test_number_ranges),
 		cmocka_unit_test(test_string_options),
 		cmocka_unit_test(test_notify_options),
+		cmocka_unit_test(test_forward_options),
 		cmocka_unit_test(test_messages),
 		cmocka_unit_test(test_unknown_keys),
 		cmocka_unit_test(test_syntax_errors),
