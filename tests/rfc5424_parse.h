@@ -44,7 +44,7 @@ struct p5424_rd {
 	size_t		 n, i;
 };
 
-static int
+static inline int
 p5424_char(struct p5424_rd *r, char c)
 {
 	if (r->i >= r->n || r->p[r->i] != c)
@@ -54,7 +54,7 @@ p5424_char(struct p5424_rd *r, char c)
 }
 
 /* 1-max printable US-ASCII up to SP (not included); excl: also refused */
-static int
+static inline int
 p5424_word(struct p5424_rd *r, char *out, size_t max, const char *excl)
 {
 	size_t	k = 0;
@@ -70,7 +70,7 @@ p5424_word(struct p5424_rd *r, char *out, size_t max, const char *excl)
 	return k == 0 ? -1 : 0;
 }
 
-static int
+static inline int
 p5424_digits(const char *s, size_t n)
 {
 	size_t	i;
@@ -82,7 +82,7 @@ p5424_digits(const char *s, size_t n)
 }
 
 /* "-" or YYYY-MM-DDTHH:MM:SS.ffffffZ */
-static int
+static inline int
 p5424_ts_ok(const char *t)
 {
 	static const char shape[] = "dddd-dd-ddTdd:dd:dd.ddddddZ";
@@ -98,7 +98,7 @@ p5424_ts_ok(const char *t)
 	return 1;
 }
 
-static int
+static inline int
 p5424_value(struct p5424_rd *r, char *out, size_t *len)
 {
 	size_t	k = 0;
@@ -129,7 +129,7 @@ p5424_value(struct p5424_rd *r, char *out, size_t *len)
 	return text_utf8_valid(out, k) ? 0 : -1;
 }
 
-static int
+static inline int
 p5424_sd(struct p5424_rd *r, struct p5424 *m)
 {
 	if (r->i < r->n && r->p[r->i] == '-') {
@@ -173,7 +173,7 @@ p5424_sd(struct p5424_rd *r, struct p5424 *m)
 }
 
 /* 0 and *m when s[0..n) is a message; -1 otherwise. */
-static int
+static inline int
 p5424_parse(struct p5424 *m, const char *s, size_t n)
 {
 	struct p5424_rd	r = { s, n, 0 };
@@ -218,7 +218,7 @@ p5424_parse(struct p5424 *m, const char *s, size_t n)
 }
 
 /* The value of parameter name, or NULL. */
-static const char *
+static inline const char *
 p5424_get(const struct p5424 *m, const char *name)
 {
 	size_t	i;
