@@ -590,6 +590,18 @@ names(struct forward *f, const struct collector_config *cfg)
 	    FORWARD_STREAM_MAX };
 }
 
+/* A condition variable that waits on the monotonic clock (nap()). */
+static void
+cv_init(pthread_cond_t *cv)
+{
+	pthread_condattr_t	ca;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(cv, &ca);
+	pthread_condattr_destroy(&ca);
+}
+
 int
 forward_new(struct forward **out, const struct collector_config *cfg,
     const char *dbpath)
@@ -603,14 +615,7 @@ forward_new(struct forward **out, const struct collector_config *cfg,
 	if ((f = calloc(1, sizeof(*f))) == NULL)
 		return ERR_NOMEM;
 	pthread_mutex_init(&f->mu, NULL);
-	{
-		pthread_condattr_t	ca;
-
-		pthread_condattr_init(&ca);
-		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-		pthread_cond_init(&f->cv, &ca);
-		pthread_condattr_destroy(&ca);
-	}
+	cv_init(&f->cv);
 	wbuf_init(&f->b.buf, 0);
 	f->what = cfg->fwd_what;
 	if ((rc = link_new(f, cfg)) != 0)
