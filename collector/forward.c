@@ -24,7 +24,6 @@
  */
 #include <inttypes.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,7 +102,6 @@ struct forward {
 	int			 down;		/* an outage is going on */
 	int64_t			 down_since;
 	int64_t			 backoff_ms;
-	char			 why[256];	/* the last failure */
 };
 
 /* ---- messages ---- */
@@ -258,18 +256,6 @@ forward_audit_msg(char *out, size_t *len, const struct forward_fmt *fmt,
 
 /* ---- batches and cursors ---- */
 
-static void	why(struct forward *, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
-
-static void
-why(struct forward *f, const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	(void)vsnprintf(f->why, sizeof(f->why), fmt, ap);
-	va_end(ap);
-}
 
 /* One message of f->b.msg[0 .. len) into the batch. */
 static int
@@ -445,16 +431,18 @@ cursors_load(struct forward *f)
 
 /* ---- the thread ---- */
 
+/* A failure (what, then why): the backoff grows; logged when it is
+ * the outage's first. */
 static void
-outage(struct forward *f)
+outage(struct forward *f, const char *what, const char *why)
 {
 	if (f->down) {
 		f->backoff_ms = f->backoff_ms * 2 > BACKOFF_MAX_MS ?
 		    BACKOFF_MAX_MS : f->backoff_ms * 2;
 		return;
 	}
-	log_warnx("forward: %s: %s; keeping the messages until it is back",
-	    f->url, f->why);
+	log_warnx("forward: %s: %s%s; keeping the messages until it is back",
+	    f->url, what, why);
 	f->down = 1;
 	f->down_since = clock_mono_ms();
 	f->backoff_ms = BACKOFF_MIN_MS;
@@ -481,14 +469,12 @@ step(struct forward *f)
 	int	rc, moved;
 
 	if ((rc = collect(f, next)) != 0) {
-		why(f, "reading the store: %s", vigil_strerror(rc));
-		outage(f);
+		outage(f, "reading the store: ", vigil_strerror(rc));
 		return f->backoff_ms;
 	}
 	if (f->b.n > 0 && fwdlink_send(f->link, f->b.buf.p, f->b.buf.len,
 	    f->b.end, f->b.n) != 0) {
-		why(f, "%s", fwdlink_why(f->link));
-		outage(f);
+		outage(f, "", fwdlink_why(f->link));
 		return f->backoff_ms;
 	}
 	if (f->b.n > 0)

@@ -1015,14 +1015,36 @@ test_string_options(void **state)
 		    cases[i].val, cases[i].rc);
 }
 
+/* A value refused in a section of the collector's file, and what the
+ * log must say of it. */
+struct bad_value {
+	const char	*text, *logged;
+};
+
+/* Each of bad[0 .. n) in [section]: ERR_CONFIG, and the log says why. */
+static void
+refused(struct fixture *f, const char *section, const struct bad_value *bad,
+    size_t n)
+{
+	struct collector_config	c;
+	char			text[512];
+	size_t			i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(text, sizeof(text), "[%s]\n%s\n", section, bad[i].text);
+		assert_int_equal(load_text(f, COLLECTOR, &c, text), ERR_CONFIG);
+		if (strstr(f->log, bad[i].logged) == NULL)
+			fail_msg("%s: log lacks \"%s\"; got \"%s\"",
+			    bad[i].text, bad[i].logged, f->log);
+	}
+}
+
 /* [notify]: each bad value named with file:line and why; the good ones
  * stored. */
 static void
 test_notify_options(void **state)
 {
-	static const struct {
-		const char	*text, *logged;
-	} bad[] = {
+	static const struct bad_value bad[] = {
 		{ "min_severity = severe", "2: min_severity = 'severe': must be "
 		    "low, medium, high or critical" },
 		{ "command = notify.sh", "2: command = 'notify.sh': the program "
@@ -1051,16 +1073,8 @@ test_notify_options(void **state)
 	};
 	struct fixture		*f = *state;
 	struct collector_config	 c;
-	char			 text[512];
-	size_t			 i;
 
-	for (i = 0; i < NITEMS(bad); i++) {
-		snprintf(text, sizeof(text), "[notify]\n%s\n", bad[i].text);
-		assert_int_equal(load_text(f, COLLECTOR, &c, text), ERR_CONFIG);
-		if (strstr(f->log, bad[i].logged) == NULL)
-			fail_msg("%s: log lacks \"%s\"; got \"%s\"",
-			    bad[i].text, bad[i].logged, f->log);
-	}
+	refused(f, "notify", bad, NITEMS(bad));
 	assert_int_equal(load_text(f, COLLECTOR, &c, "[notify]\n"), 0);
 	assert_int_equal(c.notify_min_severity, 3);
 	assert_int_equal(c.notify_retry.n, 4);
@@ -1087,9 +1101,7 @@ test_notify_options(void **state)
 static void
 test_forward_options(void **state)
 {
-	static const struct {
-		const char	*text, *logged;
-	} bad[] = {
+	static const struct bad_value bad[] = {
 		{ "syslog = 10.0.0.5:514", "2: syslog = '10.0.0.5:514': must be "
 		    "udp://HOST:PORT, tcp://HOST:PORT or tls://HOST:PORT" },
 		{ "syslog = http://siem:514", "must be udp://HOST:PORT" },
@@ -1110,16 +1122,8 @@ test_forward_options(void **state)
 	};
 	struct fixture		*f = *state;
 	struct collector_config	 c;
-	char			 text[512];
-	size_t			 i;
 
-	for (i = 0; i < NITEMS(bad); i++) {
-		snprintf(text, sizeof(text), "[forward]\n%s\n", bad[i].text);
-		assert_int_equal(load_text(f, COLLECTOR, &c, text), ERR_CONFIG);
-		if (strstr(f->log, bad[i].logged) == NULL)
-			fail_msg("%s: log lacks \"%s\"; got \"%s\"",
-			    bad[i].text, bad[i].logged, f->log);
-	}
+	refused(f, "forward", bad, NITEMS(bad));
 	assert_int_equal(load_text(f, COLLECTOR, &c, "[forward]\n"), 0);
 	assert_string_equal(c.fwd_syslog, "");
 	assert_int_equal(c.fwd_what, CONFIG_FWD_ALERTS | CONFIG_FWD_INCIDENTS);
