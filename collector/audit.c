@@ -26,7 +26,9 @@
 #include "audit.h"
 #include "db.h"
 #include "err.h"
+#include "incident.h"
 #include "log.h"
+#include "text.h"
 
 /* How far from its seq a moved entry is looked for, each way. */
 #define AUDIT_REORDER_WINDOW	4096
@@ -39,6 +41,7 @@ enum {
 	A_EACH,
 	A_BY_HASH,
 	A_INCIDENTS,
+	A_AFTER,
 	A_COUNT
 };
 
@@ -57,6 +60,7 @@ static const char *const audit_sql[A_COUNT] = {
 	[A_EACH] = ENTRY_COLS " WHERE incident = ?1 ORDER BY seq",
 	[A_BY_HASH] = "SELECT seq FROM audit WHERE hash = ?1 LIMIT 1",
 	[A_INCIDENTS] = "SELECT count(*) FROM incidents",
+	[A_AFTER] = ENTRY_COLS " WHERE seq > ?1 ORDER BY seq LIMIT ?2",
 };
 
 static const struct db_table audit_table = { "audit", audit_sql, A_COUNT };
@@ -161,6 +165,15 @@ head_get(struct store *s, int64_t *seq, uint8_t hash[static AUDIT_HASH_LEN],
 	return rc;
 }
 
+int
+audit_head_seq(struct store *s, int64_t *seq)
+{
+	uint8_t	hash[AUDIT_HASH_LEN];
+	int	present;
+
+	return head_get(s, seq, hash, &present);
+}
+
 static int
 bind_entry(sqlite3_stmt *st, const struct audit_entry *e)
 {
@@ -246,19 +259,13 @@ entry_read(struct audit_entry *e, sqlite3_stmt *st)
 	return 0;
 }
 
-int
-audit_each(struct store *s, int64_t incident, audit_cb cb, void *arg)
+/* Each row of the bound st to cb, until it returns non-zero. */
+static int
+entries(struct store *s, sqlite3_stmt *st, audit_cb cb, void *arg)
 {
 	struct audit_entry	 e;
-	sqlite3_stmt		*st;
 	int			 rc;
 
-	if ((st = stmt(s, incident > 0 ? A_EACH : A_WALK)) == NULL)
-		return ERR_IO;
-	if (incident > 0 && sqlite3_bind_int64(st, 1, incident)) {
-		db_done(st);
-		return db_fail(store_db(s), "audit list");
-	}
 	while ((rc = db_row(store_db(s), st, "audit list")) == 0) {
 		if ((rc = entry_read(&e, st)) != 0) {
 			log_warnx("%s: bad audit row", db_name(store_db(s)));
@@ -269,6 +276,49 @@ audit_each(struct store *s, int64_t incident, audit_cb cb, void *arg)
 	}
 	db_done(st);
 	return rc == ERR_NOTFOUND ? 0 : rc;
+}
+
+int
+audit_each(struct store *s, int64_t incident, audit_cb cb, void *arg)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = stmt(s, incident > 0 ? A_EACH : A_WALK)) == NULL)
+		return ERR_IO;
+	if (incident > 0 && sqlite3_bind_int64(st, 1, incident)) {
+		db_done(st);
+		return db_fail(store_db(s), "audit list");
+	}
+	return entries(s, st, cb, arg);
+}
+
+json_t *
+audit_entry_json(const struct audit_entry *e)
+{
+	json_t	*d = json_loads(e->detail, 0, NULL);
+
+	return json_pack("{s:I, s:o, s:o, s:o, s:o}", "seq", (json_int_t)e->seq,
+	    "time", incident_json_time(e->time), "actor",
+	    text_json(e->actor, strlen(e->actor), NULL), "action",
+	    text_json(e->action, strlen(e->action), NULL), "detail", d ? d :
+	    text_json(e->detail, strlen(e->detail), NULL));
+}
+
+int
+audit_each_after(struct store *s, int64_t after, int limit, audit_cb cb,
+    void *arg)
+{
+	sqlite3_stmt	*st;
+
+	if (after < 0 || limit < 1)
+		return ERR_USAGE;
+	if ((st = stmt(s, A_AFTER)) == NULL)
+		return ERR_IO;
+	if (sqlite3_bind_int64(st, 1, after) || sqlite3_bind_int(st, 2, limit)) {
+		db_done(st);
+		return db_fail(store_db(s), "audit list");
+	}
+	return entries(s, st, cb, arg);
 }
 
 static void

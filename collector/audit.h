@@ -73,6 +73,17 @@ int	audit_append(struct store *, int64_t now, const char *actor,
 /* The entries about one incident (incident > 0), or all (0), in seq
  * order. Fields are valid during the callback only. */
 int	audit_each(struct store *, int64_t incident, audit_cb cb, void *arg);
+/* At most limit entries after seq after, in seq order (the forwarder's
+ * tail of the log: seqs have no gaps). ERR_USAGE for after < 0 or
+ * limit < 1. */
+int	audit_each_after(struct store *, int64_t after, int limit,
+	    audit_cb cb, void *arg);
+/* An entry as `incidents show --json` lists it in its timeline: seq,
+ * time, actor, action and detail (an object; its text when it does not
+ * parse). Strings escaped as TEXT_JSON. NULL when out of memory. */
+json_t	*audit_entry_json(const struct audit_entry *);
+/* The last entry's seq, 0 when the log is empty. */
+int	audit_head_seq(struct store *, int64_t *seq);
 /*
  * Walk the whole chain in one read snapshot and check every entry, then
  * the head record, and, if expect_head is not NULL, that it is the hash

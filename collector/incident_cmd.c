@@ -696,12 +696,7 @@ js_note(void *arg, const struct incident_note *x)
 static int
 js_entry(void *arg, const struct audit_entry *e)
 {
-	json_t	*d = json_loads(e->detail, 0, NULL);
-
-	return append(arg, json_pack("{s:I, s:o, s:o, s:o, s:o}", "seq",
-	    (json_int_t)e->seq, "time", incident_json_time(e->time), "actor",
-	    js(e->actor), "action", js(e->action), "detail",
-	    d ? d : js(e->detail)));
+	return append(arg, audit_entry_json(e));
 }
 
 static int

@@ -57,6 +57,7 @@
 #include "cookie.h"
 #include "err.h"
 #include "event.h"
+#include "forward.h"
 #include "handshake.h"
 #include "ingest.h"
 #include "intake.h"
@@ -127,6 +128,7 @@ struct server {
 	struct store		*store;		/* event-loop thread's handle */
 	struct ingest		*ingest;
 	struct notify		*notify;	/* the early warning; NULL: off */
+	struct forward		*forward;	/* to a SIEM; NULL: off */
 	struct evconnlistener	*listener;
 	struct event		*revoke_timer;
 	struct event		*tick;		/* housekeeping, every second */
@@ -1018,6 +1020,8 @@ server_new(struct server **out, struct event_base *base,
 	    cfg->commit_ms, &srv->corr, srv->notify, on_committed, srv)) != 0)
 		goto fail;
 	ingest_set_retention(srv->ingest, cfg->retention_s);
+	if ((rc = forward_new(&srv->forward, cfg, dbpath)) != 0)
+		goto fail;
 	rc = ERR_NOMEM;
 	srv->revoke_timer = event_new(base, -1, EV_PERSIST, revoke_check, srv);
 	if (srv->revoke_timer == NULL || event_add(srv->revoke_timer, &tv) != 0)
@@ -1137,6 +1141,7 @@ server_free(struct server *srv)
 		log_warnx("quota report at shutdown: out of memory");
 	ingest_free(srv->ingest);	/* returns the last batches */
 	notify_free(srv->notify);	/* after the writer: tells the last */
+	forward_free(srv->forward);	/* the rest waits in the store */
 	srv->ingest = NULL;
 	reap(-1, 0, srv);
 	if (srv->reap_ev != NULL)

@@ -3,7 +3,9 @@
  *
  * Three tables: tokens (BLAKE2b hashes of enrollment tokens), agents (the
  * registry) and events; and since version 2 the incident register and
- * its audit log, whose statements live in incident.c and audit.c.
+ * its audit log, whose statements live in incident.c and audit.c (3:
+ * correlation's keys, 4: the early warning's record, 5: the forwarder's
+ * cursors).
  * PRAGMA user_version holds STORE_SCHEMA; an older file is upgraded in
  * one transaction, a file from a newer build is refused rather than
  * guessed at.
@@ -47,7 +49,7 @@
 #include "log.h"
 #include "store.h"
 
-#define STORE_SCHEMA		4
+#define STORE_SCHEMA		5
 #define STORE_CACHE_KIB		16384	/* page cache per connection */
 
 /* Version 1: tokens, agents, events. No foreign key on events.agent: the
@@ -206,10 +208,21 @@
 	"CREATE INDEX IF NOT EXISTS notifications_incident" \
 	" ON notifications(incident, id);"
 
-static const char schema_sql[] = SCHEMA_1 SCHEMA_2 SCHEMA_3 SCHEMA_4;
+/*
+ * Version 5: the forwarder's cursors (forward.c): per stream ("alerts":
+ * events.id, "audit": audit.seq) the last one handed to the SIEM.
+ */
+#define SCHEMA_5 \
+	"CREATE TABLE IF NOT EXISTS forward_cursors (" \
+	" stream TEXT PRIMARY KEY NOT NULL," \
+	" pos INTEGER NOT NULL," \
+	" updated INTEGER NOT NULL) WITHOUT ROWID;"
+
+static const char schema_sql[] = SCHEMA_1 SCHEMA_2 SCHEMA_3 SCHEMA_4
+    SCHEMA_5;
 /* upgrade[v - 1]: from version v to v + 1 */
 static const char *const schema_upgrade[STORE_SCHEMA - 1] = { SCHEMA_2,
-    SCHEMA_3, SCHEMA_4 };
+    SCHEMA_3, SCHEMA_4, SCHEMA_5 };
 
 #define AGENT_COLS \
 	"SELECT rowid, id, pub, name, office, revoked, enrolled, first_seen," \
@@ -1010,6 +1023,88 @@ row_read(struct store_row *r, sqlite3_stmt *st)
 	r->type = (const char *)sqlite3_column_text(st, 6);
 	r->json = (const char *)sqlite3_column_text(st, 7);
 	r->len = (size_t)sqlite3_column_bytes(st, 7);
+}
+
+/* The highest events.id, 0 for none (in the open read snapshot). */
+static int
+max_event_id(struct store *s, int64_t *out)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	*out = 0;
+	if ((rc = db_prepare(s->db, &st, "SELECT max(id) FROM events")) != 0)
+		return rc;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	else
+		rc = db_fail(s->db, "events: the last id");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+store_events_last_id(struct store *s, int64_t *id)
+{
+	return max_event_id(s, id);
+}
+
+int
+store_events_after(struct store *s, const struct store_span *q,
+    store_row_cb cb, void *arg, int64_t *next)
+{
+	static const char	 sql[] = "SELECT a.id, a.name, a.office, e.seq,"
+	    " e.ts, e.received, e.type, e.body, e.id FROM events e"
+	    " CROSS JOIN agents a ON a.rowid = e.agent"
+	    " WHERE e.id > ?1 AND e.id <= ?2 AND e.type = ?3"
+	    " ORDER BY e.id LIMIT ?4";
+	struct store_row	 r;
+	sqlite3_stmt		*st = NULL;
+	int64_t			 hi, n = 0;
+	int			 rc, step;
+
+	*next = q->after;
+	if (q->after < 0 || q->span < 1 || q->limit < 1 || q->type == NULL ||
+	    q->after > INT64_MAX - q->span)
+		return ERR_USAGE;
+	if ((rc = db_begin(s->db, DB_DEFERRED)) != 0)
+		return rc;
+	if ((rc = max_event_id(s, &hi)) != 0 ||
+	    (rc = db_prepare(s->db, &st, sql)) != 0)
+		goto done;
+	if (hi > q->after + q->span)
+		hi = q->after + q->span;
+	if (sqlite3_bind_int64(st, 1, q->after) ||
+	    sqlite3_bind_int64(st, 2, hi) ||
+	    sqlite3_bind_text(st, 3, q->type, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_int64(st, 4, q->limit)) {
+		rc = db_fail(s->db, "events after: bind");
+		goto done;
+	}
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		row_read(&r, st);
+		r.id = sqlite3_column_int64(st, 8);
+		if (r.agent_id == NULL || r.agent_name == NULL ||
+		    r.office == NULL || r.type == NULL || r.json == NULL) {
+			rc = ERR_NOMEM;
+			goto done;
+		}
+		if ((rc = cb(arg, &r)) < 0)
+			goto done;
+		*next = r.id;
+		if (rc > 0 || ++n == q->limit) {
+			rc = 0;
+			goto done;
+		}
+	}
+	if (step != SQLITE_DONE)
+		rc = db_fail(s->db, "events after");
+	else if (hi > *next)
+		*next = hi;	/* none of the type up to hi */
+done:
+	sqlite3_finalize(st);
+	db_rollback(s->db);	/* a read: nothing to keep */
+	return rc;
 }
 
 int

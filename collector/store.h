@@ -91,6 +91,8 @@ struct store_row {
 	const char	*type;
 	const char	*json;
 	size_t		 len;
+	int64_t		 id;		/* events.id; set by
+					 * store_events_after only */
 };
 
 typedef int	(*store_agent_cb)(void *arg, const struct store_agent *);
@@ -169,6 +171,30 @@ int	store_events_count(struct store *, const struct store_query *,
  * store_events_count. */
 int	store_events_each(struct store *, const struct store_query *,
 	    store_row_cb cb, void *arg);
+
+/*
+ * For the forwarder: events of type stored after events.id after, in id
+ * order, in one read snapshot; at most limit, looking at ids up to
+ * after + span only, so that a long run of other events costs bounded
+ * steps and is looked at once. cb returns 0 to go on, 1 to stop after
+ * this row, or an error (< 0, returned). *next gets where the next call
+ * starts: the last row given when the walk stopped early, else the
+ * highest id looked at (every event up to it was seen). Ids only grow
+ * (an id is reused only if the newest event is deleted: retention never
+ * does that unless nothing arrived for the whole retention period).
+ * ERR_USAGE (after < 0, span or limit < 1, type NULL), ERR_IO.
+ */
+struct store_span {
+	int64_t		 after;
+	int64_t		 span;
+	int64_t		 limit;
+	const char	*type;
+};
+
+int	store_events_after(struct store *, const struct store_span *q,
+	    store_row_cb cb, void *arg, int64_t *next);
+/* The highest events.id, 0 when there are none. ERR_IO. */
+int	store_events_last_id(struct store *, int64_t *id);
 
 /*
  * Retention: delete up to max events whose ts (microseconds) is before

@@ -127,6 +127,14 @@ static int	parse_mail(void *, const struct option *, const char *,
 		    char *, size_t);
 static int	parse_retry(void *, const struct option *, const char *,
 		    char *, size_t);
+static int	parse_fwd_url(void *, const struct option *, const char *,
+		    char *, size_t);
+static int	parse_fwd_what(void *, const struct option *, const char *,
+		    char *, size_t);
+static int	parse_facility(void *, const struct option *, const char *,
+		    char *, size_t);
+static int	parse_app_name(void *, const struct option *, const char *,
+		    char *, size_t);
 
 #define OPT(T, sec, key, fn, f, sc, lo, hi)				\
 	{ sec, key, fn, offsetof(T, f), sizeof(((T *)0)->f), sc, lo, hi }
@@ -266,6 +274,11 @@ static const struct option collector_opts[] = {
 	    0, DAY_S),
 	C("notify", "rate", parse_number, notify_rate, &plain, 1, 10000),
 	C("notify", "retry", parse_retry, notify_retry, NULL, 0, 0),
+	C("forward", "syslog", parse_fwd_url, fwd_syslog, NULL, 0, 0),
+	C("forward", "what", parse_fwd_what, fwd_what, NULL, 0, 0),
+	C("forward", "facility", parse_facility, fwd_facility, NULL, 0, 0),
+	C("forward", "app_name", parse_app_name, fwd_app_name, NULL, 0, 0),
+	C("forward", "ca_file", parse_opt_path, fwd_ca_file, NULL, 0, 0),
 };
 
 _Static_assert(NITEMS(collector_opts) <= 64 * LISTS_SEEN_WORDS,
@@ -355,6 +368,9 @@ static const struct collector_config collector_defaults = {
 	.notify_interval_s = 600,
 	.notify_rate = 20,
 	.notify_retry = { 4, { 5, 30, 120, 600 } },
+	.fwd_what = CONFIG_FWD_ALERTS | CONFIG_FWD_INCIDENTS,
+	.fwd_facility = 20,			/* local4 */
+	.fwd_app_name = "vigil",
 };
 
 /* One file being parsed: inih's user pointer for the reader and handler. */
@@ -925,6 +941,106 @@ parse_retry(void *field, const struct option *o, const char *s, char *why,
 	}
 	memcpy(field, &r, sizeof(r));
 	return 0;
+}
+
+/* ---- [forward] ---- */
+
+/* "" (off), or udp://, tcp://, tls:// then HOST:PORT. */
+static int
+parse_fwd_url(void *field, const struct option *o, const char *s,
+    char *why, size_t whylen)
+{
+	static const char *const schemes[] = { "udp://", "tcp://", "tls://" };
+	char		 host[CONFIG_ADDR_MAX];
+	const char	*reason = "needs a host name or address before the ':'";
+	uint16_t	 port;
+	size_t		 i;
+
+	if (*s == '\0')
+		return store_string(field, o->size, s, why, whylen);
+	for (i = 0; i < NITEMS(schemes); i++)
+		if (strncmp(s, schemes[i], strlen(schemes[i])) == 0)
+			break;
+	if (i == NITEMS(schemes)) {
+		snprintf(why, whylen, "must be udp://HOST:PORT, tcp://HOST:PORT "
+		    "or tls://HOST:PORT");
+		return ERR_CONFIG;
+	}
+	if (plain_word(s, why, whylen) != 0)
+		return ERR_CONFIG;
+	if (hostport_parse(host, sizeof(host), &port, s + strlen(schemes[i]),
+	    &reason) != 0 || *host == '\0') {
+		snprintf(why, whylen, "%s", reason);
+		return ERR_CONFIG;
+	}
+	return store_string(field, o->size, s, why, whylen);
+}
+
+/* "alerts", "incidents", or both, separated by a comma or spaces. */
+static int
+parse_fwd_what(void *field, const struct option *o, const char *s,
+    char *why, size_t whylen)
+{
+	char	buf[CONFIG_ITEM_MAX], *w, *save = NULL;
+	int	what = 0;
+
+	if (store_string(buf, sizeof(buf), s, why, whylen) != 0)
+		return ERR_CONFIG;
+	for (w = strtok_r(buf, ", \t", &save); w != NULL;
+	    w = strtok_r(NULL, ", \t", &save)) {
+		if (strcmp(w, "alerts") == 0)
+			what |= CONFIG_FWD_ALERTS;
+		else if (strcmp(w, "incidents") == 0)
+			what |= CONFIG_FWD_INCIDENTS;
+		else {
+			snprintf(why, whylen, "'%s': must be alerts, "
+			    "incidents, or both", w);
+			return ERR_CONFIG;
+		}
+	}
+	if (what == 0) {
+		snprintf(why, whylen, "is empty (alerts, incidents, or both)");
+		return ERR_CONFIG;
+	}
+	store_number(field, o->size, (uint64_t)what);
+	return 0;
+}
+
+/* The facilities of RFC 5424, 6.2.1, by their usual names. */
+static int
+parse_facility(void *field, const struct option *o, const char *s,
+    char *why, size_t whylen)
+{
+	static const char *const names[] = { "kern", "user", "mail",
+	    "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron",
+	    "authpriv", "ftp", "ntp", "audit", "alert", "clock",
+	    "local0", "local1", "local2", "local3", "local4", "local5",
+	    "local6", "local7" };
+	size_t	i;
+
+	for (i = 0; i < NITEMS(names); i++)
+		if (strcmp(s, names[i]) == 0) {
+			store_number(field, o->size, (uint64_t)i);
+			return 0;
+		}
+	snprintf(why, whylen, "must be a syslog facility: local0 to local7, "
+	    "daemon, auth, authpriv, user, ...");
+	return ERR_CONFIG;
+}
+
+/* RFC 5424's APP-NAME: 1-48 printable US-ASCII characters. */
+static int
+parse_app_name(void *field, const struct option *o, const char *s,
+    char *why, size_t whylen)
+{
+	if (*s == '\0' || strlen(s) > CONFIG_APPNAME_MAX) {
+		snprintf(why, whylen, "must be 1 to %d characters",
+		    CONFIG_APPNAME_MAX);
+		return ERR_CONFIG;
+	}
+	if (plain_word(s, why, whylen) != 0)
+		return ERR_CONFIG;
+	return store_string(field, o->size, s, why, whylen);
 }
 
 /* "" means the address the agent got at enrollment. */

@@ -42,6 +42,11 @@ struct config_list {
 
 #define CONFIG_RETRY_MAX	8
 
+/* [forward] what: the streams forwarded */
+#define CONFIG_FWD_ALERTS	0x1
+#define CONFIG_FWD_INCIDENTS	0x2
+#define CONFIG_APPNAME_MAX	48	/* RFC 5424 APP-NAME */
+
 enum config_watcher { WATCHER_AUTO = 0, WATCHER_FANOTIFY, WATCHER_INOTIFY };
 
 struct agent_config {
@@ -183,6 +188,17 @@ struct collector_config {
 		int	 n;
 		int	 s[CONFIG_RETRY_MAX];	/* seconds */
 	}		 notify_retry;		/* retry, 5s 30s 2m 10m */
+
+	/* [forward]: to another SIEM over syslog (docs/incidents.md,
+	 * "Forwarding") */
+	char		 fwd_syslog[CONFIG_ITEM_MAX];	/* syslog:
+						 * udp|tcp|tls://HOST:PORT,
+						 * "" = off */
+	int		 fwd_what;		/* what: CONFIG_FWD_*, both */
+	int		 fwd_facility;		/* facility: 0-23, local4 (20) */
+	char		 fwd_app_name[CONFIG_APPNAME_MAX + 1]; /* app_name,
+						 * vigil */
+	char		 fwd_ca_file[PATH_MAX];	/* ca_file (tls), "" = system */
 };
 
 /* Defaults, then path if it exists. path NULL: the default path, which

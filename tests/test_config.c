@@ -1015,14 +1015,36 @@ test_string_options(void **state)
 		    cases[i].val, cases[i].rc);
 }
 
+/* A value refused in a section of the collector's file, and what the
+ * log must say of it. */
+struct bad_value {
+	const char	*text, *logged;
+};
+
+/* Each of bad[0 .. n) in [section]: ERR_CONFIG, and the log says why. */
+static void
+refused(struct fixture *f, const char *section, const struct bad_value *bad,
+    size_t n)
+{
+	struct collector_config	c;
+	char			text[512];
+	size_t			i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(text, sizeof(text), "[%s]\n%s\n", section, bad[i].text);
+		assert_int_equal(load_text(f, COLLECTOR, &c, text), ERR_CONFIG);
+		if (strstr(f->log, bad[i].logged) == NULL)
+			fail_msg("%s: log lacks \"%s\"; got \"%s\"",
+			    bad[i].text, bad[i].logged, f->log);
+	}
+}
+
 /* [notify]: each bad value named with file:line and why; the good ones
  * stored. */
 static void
 test_notify_options(void **state)
 {
-	static const struct {
-		const char	*text, *logged;
-	} bad[] = {
+	static const struct bad_value bad[] = {
 		{ "min_severity = severe", "2: min_severity = 'severe': must be "
 		    "low, medium, high or critical" },
 		{ "command = notify.sh", "2: command = 'notify.sh': the program "
@@ -1051,16 +1073,8 @@ test_notify_options(void **state)
 	};
 	struct fixture		*f = *state;
 	struct collector_config	 c;
-	char			 text[512];
-	size_t			 i;
 
-	for (i = 0; i < NITEMS(bad); i++) {
-		snprintf(text, sizeof(text), "[notify]\n%s\n", bad[i].text);
-		assert_int_equal(load_text(f, COLLECTOR, &c, text), ERR_CONFIG);
-		if (strstr(f->log, bad[i].logged) == NULL)
-			fail_msg("%s: log lacks \"%s\"; got \"%s\"",
-			    bad[i].text, bad[i].logged, f->log);
-	}
+	refused(f, "notify", bad, NITEMS(bad));
 	assert_int_equal(load_text(f, COLLECTOR, &c, "[notify]\n"), 0);
 	assert_int_equal(c.notify_min_severity, 3);
 	assert_int_equal(c.notify_retry.n, 4);
@@ -1080,6 +1094,55 @@ test_notify_options(void **state)
 	assert_int_equal(c.notify_webhook.n, 2);
 	assert_int_equal(c.notify_retry.n, 0);
 	assert_int_equal(c.notify_mail_to.n, 2);
+}
+
+/* [forward]: the destination's scheme and address, the streams, the
+ * facility, APP-NAME; defaults off, both streams, local4, vigil. */
+static void
+test_forward_options(void **state)
+{
+	static const struct bad_value bad[] = {
+		{ "syslog = 10.0.0.5:514", "2: syslog = '10.0.0.5:514': must be "
+		    "udp://HOST:PORT, tcp://HOST:PORT or tls://HOST:PORT" },
+		{ "syslog = http://siem:514", "must be udp://HOST:PORT" },
+		{ "syslog = tcp://siem", "expected HOST:PORT" },
+		{ "syslog = tcp://siem:0", "syslog = 'tcp://siem:0'" },
+		{ "syslog = udp://:514", "needs a host name or address" },
+		{ "syslog = tls://si em:6514", "contains a space" },
+		{ "syslog = tcp://::1:601", "an IPv6 address goes in brackets" },
+		{ "what = alerts,events", "'events': must be alerts, incidents, "
+		    "or both" },
+		{ "what = ,", "is empty" },
+		{ "facility = local8", "must be a syslog facility" },
+		{ "facility = 20", "must be a syslog facility" },
+		{ "app_name = vigil collector", "contains a space" },
+		{ "app_name = 0123456789012345678901234567890123456789012345678",
+		    "must be 1 to 48 characters" },
+		{ "ca_file = ca.pem", "must be a full path" },
+	};
+	struct fixture		*f = *state;
+	struct collector_config	 c;
+
+	refused(f, "forward", bad, NITEMS(bad));
+	assert_int_equal(load_text(f, COLLECTOR, &c, "[forward]\n"), 0);
+	assert_string_equal(c.fwd_syslog, "");
+	assert_int_equal(c.fwd_what, CONFIG_FWD_ALERTS | CONFIG_FWD_INCIDENTS);
+	assert_int_equal(c.fwd_facility, 20);
+	assert_string_equal(c.fwd_app_name, "vigil");
+	assert_int_equal(load_text(f, COLLECTOR, &c, "[forward]\n"
+	    "syslog = tls://[2001:db8::5]:6514\nwhat = incidents\n"
+	    "facility = local0\napp_name = vigil-hue\n"
+	    "ca_file = /etc/vigil/siem-ca.pem\n"), 0);
+	assert_string_equal(c.fwd_syslog, "tls://[2001:db8::5]:6514");
+	assert_int_equal(c.fwd_what, CONFIG_FWD_INCIDENTS);
+	assert_int_equal(c.fwd_facility, 16);
+	assert_string_equal(c.fwd_app_name, "vigil-hue");
+	assert_string_equal(c.fwd_ca_file, "/etc/vigil/siem-ca.pem");
+	assert_int_equal(load_text(f, COLLECTOR, &c, "[forward]\n"
+	    "syslog = udp://siem.tinh.gov.vn:514\nwhat = alerts incidents\n"
+	    "facility = authpriv\n"), 0);
+	assert_int_equal(c.fwd_what, CONFIG_FWD_ALERTS | CONFIG_FWD_INCIDENTS);
+	assert_int_equal(c.fwd_facility, 10);
 }
 
 static void
@@ -1522,6 +1585,7 @@ main(void)
 		cmocka_unit_test(test_number_ranges),
 		cmocka_unit_test(test_string_options),
 		cmocka_unit_test(test_notify_options),
+		cmocka_unit_test(test_forward_options),
 		cmocka_unit_test(test_messages),
 		cmocka_unit_test(test_unknown_keys),
 		cmocka_unit_test(test_syntax_errors),
