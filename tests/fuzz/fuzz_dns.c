@@ -18,7 +18,7 @@
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-static uint8_t	arena[256 * 1024];
+static uint8_t	arena[DNS_SCRATCH_NEED];
 
 static void
 check(int ok)
@@ -47,6 +47,7 @@ run(const uint8_t *p, size_t n, size_t cap)
 	memset(&t, 0, sizeof(t));
 	rc = dns_parse(p, n, &t, &s);
 	check(rc == 0 || rc == ERR_MALFORMED || rc == ERR_NOMEM);
+	check(rc != ERR_NOMEM || cap < DNS_SCRATCH_NEED);
 	check(s.used <= s.cap);
 	if (rc != 0)
 		return;

@@ -7,7 +7,8 @@
  * in the input or in the arena, *consumed moves forward, a buffer is
  * never longer than what it is made from (the normalised URI than the
  * raw one plus two, the body than the depth), and parsing the same bytes
- * again gives the same buffers.
+ * again gives the same buffers; HTTP_SCRATCH_NEED(depth) is always
+ * enough.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -86,6 +87,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memset(&t, 0, sizeof(t));
 		rc = http_parse_request(p, n, depth, true, &t, &s, &used);
 		check(rc == 0 || rc == ERR_MALFORMED || rc == ERR_NOMEM);
+		check(rc != ERR_NOMEM || cap < HTTP_SCRATCH_NEED(depth));
 		check(s.used <= s.cap);
 		if (rc != 0)
 			break;

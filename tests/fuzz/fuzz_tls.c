@@ -5,7 +5,8 @@
  * from its last byte, and with an arena cut small. On success the
  * fingerprints have their shape (32 hex digits; JA4's 36 characters with
  * '_' at 10 and 23), the texts are printable and in the arena, and the
- * raw server name is in the arena too (the gathered copy).
+ * raw server name is in the arena too (the gathered copy);
+ * TLS_SCRATCH_NEED is always enough.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -47,6 +48,7 @@ run(const uint8_t *p, size_t n, size_t cap)
 	check(rc == 0 || rc == ERR_AGAIN || rc == ERR_MALFORMED ||
 	    rc == ERR_TOOBIG || rc == ERR_NOMEM);
 	check(s.used <= s.cap);
+	check(rc != ERR_NOMEM || cap < TLS_SCRATCH_NEED);
 	if (rc != 0)
 		return;
 	check(strlen(t.tls.ja3) == 32 && strlen(t.tls.ja4) == 36);
