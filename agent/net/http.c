@@ -212,9 +212,10 @@ pct(const uint8_t *p, size_t n, uint8_t *out)
 	return n >= 3 && hex2(p + 1, out) ? 3 : 1;
 }
 
-/* A query or fragment (or URI host), decoded once. */
+/* in decoded once into b: a query, a fragment or a URI host; or, with
+ * path, a path: a backslash also made '/', a '/' after a '/' dropped. */
 static void
-decode_plain(struct sbuf *b, struct span in)
+decode(struct sbuf *b, struct span in, bool path)
 {
 	size_t	i, k;
 	uint8_t	c;
@@ -224,25 +225,9 @@ decode_plain(struct sbuf *b, struct span in)
 		c = in.p[i];
 		if (c == '%')
 			k = pct(in.p + i, in.len - i, &c);
-		sbuf_putc(b, c);
-	}
-}
-
-/* A path, decoded: '\' is '/', a '/' after a '/' is dropped. */
-static void
-decode_path(struct sbuf *b, struct span in)
-{
-	size_t	i, k;
-	uint8_t	c;
-
-	for (i = 0; i < in.len; i += k) {
-		k = 1;
-		c = in.p[i];
-		if (c == '%')
-			k = pct(in.p + i, in.len - i, &c);
-		if (c == '\\')
+		if (path && c == '\\')
 			c = '/';
-		if (c == '/' && b->len > 0 && b->p[b->len - 1] == '/')
+		if (path && c == '/' && b->len > 0 && b->p[b->len - 1] == '/')
 			continue;
 		sbuf_putc(b, c);
 	}
@@ -495,36 +480,44 @@ set_buf(struct txn *t, int nb, struct span s)
 	t->len[nb] = s.len;
 }
 
+/* Ends b and makes it buffer nb (none when empty). */
+static int
+set_built(struct txn *t, int nb, struct sbuf *b)
+{
+	uint8_t	*p;
+	size_t	 n;
+
+	if ((p = sbuf_end(b, &n)) == NULL)
+		return ERR_NOMEM;
+	if (n > 0)
+		set_buf(t, nb, (struct span){ p, n });
+	return 0;
+}
+
 /* http.uri. */
 static int
 uri_normalised(const struct uri *u, struct txn *t, struct scratch *s)
 {
 	struct sbuf	 b;
-	uint8_t		*p;
-	size_t		 n;
 
 	if (!u->has_path && !u->has_query && !u->has_frag)
 		return 0;
 	sbuf_begin(&b, s);
 	if (u->has_path) {
-		decode_path(&b, u->path);
+		decode(&b, u->path, true);
 		if (!b.err)
 			sbuf_trunc(&b, remove_dots(b.p, utf8_bestfit(b.p,
 			    b.len)));
 	}
 	if (u->has_query) {
 		sbuf_putc(&b, '?');
-		decode_plain(&b, u->query);
+		decode(&b, u->query, false);
 	}
 	if (u->has_frag) {
 		sbuf_putc(&b, '#');
-		decode_plain(&b, u->frag);
+		decode(&b, u->frag, false);
 	}
-	if ((p = sbuf_end(&b, &n)) == NULL)
-		return ERR_NOMEM;
-	if (n > 0)
-		set_buf(t, NB_HTTP_URI, (struct span){ p, n });
-	return 0;
+	return set_built(t, NB_HTTP_URI, &b);
 }
 
 /*
@@ -720,8 +713,7 @@ header_buffers(const struct req *r, struct txn *t)
 {
 	const struct hdr	*h;
 	struct sbuf		 b;
-	uint8_t			*p;
-	size_t			 i, n;
+	size_t			 i;
 	int			 pass;
 
 	if (r->nh == 0)
@@ -744,11 +736,9 @@ header_buffers(const struct req *r, struct txn *t)
 		}
 		if (pass == 1)
 			sbuf_put(&b, "\r\n", 2);
-		if ((p = sbuf_end(&b, &n)) == NULL)
+		if (set_built(t, pass == 0 ? NB_HTTP_HEADER :
+		    NB_HTTP_HEADER_NAMES, &b) != 0)
 			return ERR_NOMEM;
-		if (n > 0)
-			set_buf(t, pass == 0 ? NB_HTTP_HEADER :
-			    NB_HTTP_HEADER_NAMES, (struct span){ p, n });
 	}
 	return 0;
 }
@@ -775,7 +765,7 @@ host_buffers(const struct req *r, const struct uri *u, struct txn *t)
 
 	sbuf_begin(&b, r->s);
 	if (u->has_host) {
-		decode_plain(&b, u->host);
+		decode(&b, u->host, false);
 		while (!b.err && b.len > 0 && b.p[b.len - 1] == '.')
 			sbuf_trunc(&b, b.len - 1);
 	} else if (h != NULL && uri_host(h->value, &i, &host))
@@ -874,8 +864,6 @@ static int
 body_chunked(struct req *r, uint32_t depth, struct txn *t, size_t *end)
 {
 	struct sbuf	 b;
-	uint8_t		*p;
-	size_t		 n;
 	bool		 whole;
 
 	sbuf_begin(&b, r->s);
@@ -890,11 +878,7 @@ body_chunked(struct req *r, uint32_t depth, struct txn *t, size_t *end)
 	}
 	if (!whole)
 		*end = r->len;
-	if ((p = sbuf_end(&b, &n)) == NULL)
-		return ERR_NOMEM;
-	if (n > 0)
-		set_buf(t, NB_HTTP_REQUEST_BODY, (struct span){ p, n });
-	return 0;
+	return set_built(t, NB_HTTP_REQUEST_BODY, &b);
 }
 
 /* "chunked" anywhere in v, any case, NUL bytes skipped (libhtp's
