@@ -75,14 +75,6 @@ on_candidate(void *arg, uint32_t id)
 	d->cand[d->ncand++] = id;
 }
 
-static void
-add_group(struct detect *d, enum nc_group g)
-{
-	uint32_t	i;
-
-	for (i = 0; i < d->rs->nnc[g]; i++)
-		on_candidate(d, d->rs->nc[g][i]);
-}
 
 static void
 begin(struct detect *d)
@@ -334,6 +326,20 @@ threshold_ok(struct detect *d, uint32_t idx, const struct rule *r,
 	}
 }
 
+/* The rules of group g whose addresses and ports fit: most rules without
+ * a fast pattern are address lists (reputation), so the header is the
+ * filter here, before the candidate list and its sort. */
+static void
+add_group(struct detect *d, enum nc_group g, const struct pkt *p)
+{
+	const struct ruleset	*rs = d->rs;
+	uint32_t		 i;
+
+	for (i = 0; i < rs->nnc[g]; i++)
+		if (header_ok(&rs->rules[rs->nc[g][i]], p))
+			on_candidate(d, rs->nc[g][i]);
+}
+
 /* verification */
 
 static void
@@ -406,13 +412,13 @@ detect_packet(struct detect *d, const struct pkt *p)
 	begin(d);
 	scan(d, RSLOT(RB_PKT, false), env.buf[RSLOT(RB_PKT, false)],
 	    env.len[RSLOT(RB_PKT, false)]);
-	add_group(d, NC_IP);
+	add_group(d, NC_IP, p);
 	if (p->proto == IPPROTO_TCP)
-		add_group(d, NC_TCP);
+		add_group(d, NC_TCP, p);
 	else if (p->proto == IPPROTO_UDP)
-		add_group(d, NC_UDP);
+		add_group(d, NC_UDP, p);
 	else if (p->proto == IPPROTO_ICMP || p->proto == IPPROTO_ICMPV6)
-		add_group(d, NC_ICMP);
+		add_group(d, NC_ICMP, p);
 	verify(d, p, NULL, &env);
 }
 
@@ -460,7 +466,7 @@ detect_txn(struct detect *d, const struct pkt *p, const struct txn *t)
 			scan(d, sd, env.buf[sd], env.len[sd]);
 	}
 	add_group(d, t->app == APP_DNS ? NC_DNS : t->app == APP_TLS ? NC_TLS :
-	    NC_HTTP);
+	    NC_HTTP, p);
 	verify(d, p, t, &env);
 }
 

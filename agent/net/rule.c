@@ -601,7 +601,7 @@ kw_content(struct pstate *ps, char *val, int arg)
 {
 	struct rmatch	*m;
 	uint8_t		*pat;
-	uint32_t	 len;
+	uint32_t	 len = 0;
 	bool		 neg;
 	int		 rc;
 
