@@ -61,6 +61,7 @@ struct detect {
 	struct th_entry		*th;
 	uint8_t			*dot[NB__COUNT];
 	size_t			 dotcap[NB__COUNT];
+	bool			 dot_used[NB__COUNT];	/* by some rule */
 	bool			 scan_failed;
 };
 
@@ -460,6 +461,8 @@ detect_txn(struct detect *d, const struct pkt *p, const struct txn *t)
 		env.buf[s] = t->buf[b];
 		env.len[s] = t->len[b];
 		scan(d, s, t->buf[b], t->len[b]);
+		if (!d->dot_used[b])
+			continue;
 		env.buf[sd] = dotted(d, b, t->buf[b], t->len[b]);
 		env.len[sd] = t->len[b] + 1;
 		if (env.buf[sd] != NULL)
@@ -474,6 +477,8 @@ struct detect *
 detect_new(const struct ruleset *rs, detect_alert_fn *fn, void *ctx)
 {
 	struct detect	*d;
+	uint32_t	 i;
+	uint8_t		 g;
 
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		return NULL;
@@ -486,6 +491,11 @@ detect_new(const struct ruleset *rs, detect_alert_fn *fn, void *ctx)
 	    (d->md = pcre2_match_data_create(1, NULL)) == NULL ||
 	    (d->mctx = pcre2_match_context_create(NULL)) == NULL)
 		goto fail;
+	for (i = 0; i < rs->nrules; i++)
+		for (g = 0; g < rs->rules[i].ng; g++)
+			if (RSLOT_DOT(rs->rules[i].g[g].slot))
+				d->dot_used[RSLOT_BUF(rs->rules[i].g[g].slot)] =
+				    true;
 	pcre2_set_match_limit(d->mctx, PCRE_MATCH_LIMIT);
 	pcre2_set_depth_limit(d->mctx, PCRE_DEPTH_LIMIT);
 	return d;
