@@ -42,6 +42,7 @@
 #include "fim_cmd.h"
 #include "log.h"
 #include "pathset.h"
+#include "rules_cmd.h"
 #include "scan_cmd.h"
 #include "spool.h"
 #include "text.h"
@@ -142,6 +143,7 @@ static const char main_help[] =
 	"  status     show the link, the spool and the drops\n"
 	"  scan       scan files and folders with the YARA rules, once\n"
 	"  integrity  record files' state (baseline) or check them against it\n"
+	"  rules      check traffic rule files (rules check FILE|DIR...)\n"
 	"\n"
 	GLOBAL_HELP
 	"\n"
@@ -911,12 +913,19 @@ run_integrity(int argc, char **argv, const struct agent_config *cfg)
 	    NULL) == ERR_IO ? NULL : cfg->data_dir);
 }
 
+static int
+run_rules(int argc, char **argv, const struct agent_config *cfg)
+{
+	return rules_cmd_main(argc, argv);
+}
+
 static const struct {
 	const char	*name;
 	int		(*run)(int, char **, const struct agent_config *);
 } passthrough[] = {
 	{ "scan", run_scan },
 	{ "integrity", run_integrity },
+	{ "rules", run_rules },
 };
 
 static const struct command *
