@@ -5,7 +5,8 @@
  * keys) lives in one arena and is named by its 32-bit offset; a record
  * per indicator (24 bytes) names its key, text, note and list. Loading
  * appends records; once every file is read, four open-addressing tables
- * (linear probing, at most half full, slots hold record numbers) are
+ * (linear probing, at most half full, a slot holds a record number and
+ * its key's hash: 8 bytes, 16 to 32 per indicator) are
  * built in record order, so the first of two equal keys is the one kept.
  * Nothing is allocated per entry: a million indicators cost a few
  * doublings of two arrays and four table allocations.
@@ -13,7 +14,10 @@
  * Keys: an address or range is (family, prefix length, masked address),
  * 6 or 18 bytes, in one table, with a bitmap of the prefix lengths in use
  * per family: a lookup probes each listed length, longest first, so the
- * most specific entry wins. A domain is its lowercased name; its hash is
+ * most specific entry wins. A filter of 16 bits per address entry, on
+ * the first 24 (IPv4) or 32 (IPv6) bits hashed, skips the longer lengths
+ * for addresses near no entry (most of them: a lookup that hits nothing
+ * is then one bit test and a probe per shorter length listed). A domain is its lowercased name; its hash is
  * FNV-1a taken from the last byte backwards, so one pass over a looked-up
  * name yields the hash of every suffix, and each suffix that starts a
  * label costs one probe. A URL is lowercased host then path; a SHA-256
@@ -42,6 +46,9 @@
 #define DOMAIN_MAX	253
 #define LABEL_MAX	63
 #define LISTS_MAX	UINT16_MAX
+#define FILTER_MIN	65536		/* bits */
+#define FILTER_MAX	(1u << 26)	/* bits: 8 MiB */
+#define FILTER_PLEN(fam) ((fam) == 4 ? 24 : 32)
 #define FNV_OFFSET	0xcbf29ce484222325ULL
 #define FNV_PRIME	0x100000001b3ULL
 
@@ -65,8 +72,15 @@ struct rec {
 	uint8_t		 kind;		/* enum kind */
 };
 
+/* A slot holds the key's hash too: a probe that passes a different key
+ * costs no visit to its record. */
+struct slot {
+	uint32_t	 hash;
+	uint32_t	 rec;		/* record number + 1; 0: empty */
+};
+
 struct htab {
-	uint32_t	*slot;		/* record number + 1; 0: empty */
+	struct slot	*slot;
 	uint32_t	 mask;		/* slots - 1, a power of two - 1 */
 };
 
@@ -80,6 +94,11 @@ struct iocdb {
 	struct htab	 tab[T__N];
 	uint64_t	 plen4;		/* bit p: an IPv4 /p is listed */
 	uint64_t	 plen6[3];	/* bit p: an IPv6 /p, p 0..128 */
+	/* bit f(a): an entry of at least FILTER_PLEN bits may lie in a's
+	 * /24 (IPv4) or /32 (IPv6): most addresses need no probe of the
+	 * longer prefixes at all */
+	uint64_t	*filter;
+	uint32_t	 fmask;		/* bits - 1 */
 	size_t		 domain_max;	/* longest domain key */
 };
 
@@ -172,10 +191,12 @@ probe(const struct iocdb *db, enum tab t, uint32_t h, const struct seg *s,
 
 	if (ht->slot == NULL)
 		return NULL;
-	for (i = h & ht->mask; ht->slot[i] != 0; i = (i + 1) & ht->mask) {
-		r = &db->rec[ht->slot[i] - 1];
-		if (r->hash == h && key_equal((const uint8_t *)db->arena +
-		    r->key, r->keylen, s, n))
+	for (i = h & ht->mask; ht->slot[i].rec != 0; i = (i + 1) & ht->mask) {
+		if (ht->slot[i].hash != h)
+			continue;
+		r = &db->rec[ht->slot[i].rec - 1];
+		if (key_equal((const uint8_t *)db->arena + r->key, r->keylen,
+		    s, n))
 			return r;
 	}
 	return NULL;
@@ -390,6 +411,26 @@ addr_key(uint8_t key[18], int fam, const uint8_t a[16], unsigned plen)
 	return 2 + alen;
 }
 
+/* The filter bit of an address: its first 24 bits (IPv4) or 32 (IPv6),
+ * hashed. */
+static uint32_t
+filter_bit(const struct iocdb *db, int fam, const uint8_t *a)
+{
+	uint32_t	x;
+
+	x = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 |
+	    (fam == 4 ? 4 : a[3]);
+	return hash_final(x) & db->fmask;
+}
+
+static bool
+filter_has(const struct iocdb *db, int fam, const uint8_t *a)
+{
+	uint32_t	b = filter_bit(db, fam, a);
+
+	return (db->filter[b / 64] >> (b % 64) & 1) != 0;
+}
+
 static void
 plen_mark(struct iocdb *db, int fam, unsigned plen)
 {
@@ -397,6 +438,32 @@ plen_mark(struct iocdb *db, int fam, unsigned plen)
 		db->plen4 |= 1ULL << plen;
 	else
 		db->plen6[plen / 64] |= 1ULL << (plen % 64);
+}
+
+/* The filter: 16 bits per address entry (at most one in 16 set), at
+ * least 64 Kibit, at most 64 Mibit. */
+static int
+filter_build(struct iocdb *db, size_t n)
+{
+	const struct rec	*r;
+	const uint8_t		*key;
+	size_t			 bits, i;
+	uint32_t		 b;
+
+	for (bits = FILTER_MIN; bits < FILTER_MAX && bits / 16 < n; bits *= 2)
+		;
+	if ((db->filter = calloc(bits / 64, sizeof(uint64_t))) == NULL)
+		return ERR_NOMEM;
+	db->fmask = (uint32_t)(bits - 1);
+	for (i = 0; i < db->nrec; i++) {
+		r = &db->rec[i];
+		key = (const uint8_t *)db->arena + r->key;
+		if (kind_tab[r->kind] != T_ADDR || key[1] < FILTER_PLEN(key[0]))
+			continue;
+		b = filter_bit(db, key[0], key + 2);
+		db->filter[b / 64] |= 1ULL << (b % 64);
+	}
+	return 0;
 }
 
 /* "ADDR" or "ADDR/LEN". 0, or ERR_MALFORMED with *why. */
@@ -723,10 +790,13 @@ tab_build(struct iocdb *db, struct ioc_stats *st)
 
 	for (r = 0; r < db->nrec; r++)
 		n[kind_tab[db->rec[r].kind]]++;
+	if (filter_build(db, n[T_ADDR]) != 0)
+		return ERR_NOMEM;
 	for (t = 0; t < T__N; t++) {
 		for (cap = 16; cap < 2 * n[t]; cap *= 2)
 			;
-		if ((db->tab[t].slot = calloc(cap, sizeof(uint32_t))) == NULL)
+		if ((db->tab[t].slot = calloc(cap, sizeof(struct slot))) ==
+		    NULL)
 			return ERR_NOMEM;
 		db->tab[t].mask = (uint32_t)(cap - 1);
 	}
@@ -739,10 +809,10 @@ tab_build(struct iocdb *db, struct ioc_stats *st)
 			st->duplicates++;
 			continue;
 		}
-		for (i = e->hash & ht->mask; ht->slot[i] != 0;
+		for (i = e->hash & ht->mask; ht->slot[i].rec != 0;
 		    i = (i + 1) & ht->mask)
 			;
-		ht->slot[i] = (uint32_t)r + 1;
+		ht->slot[i] = (struct slot){ e->hash, (uint32_t)r + 1 };
 		(*count[e->kind])++;
 	}
 	return 0;
@@ -796,6 +866,7 @@ iocdb_free(struct iocdb *db)
 		return;
 	for (t = 0; t < T__N; t++)
 		free(db->tab[t].slot);
+	free(db->filter);
 	free(db->list);
 	free(db->rec);
 	free(db->arena);
@@ -829,7 +900,10 @@ ioc_match_addr(const struct iocdb *db, const struct naddr *na,
 		memset(a + 4, 0, 12);
 		fam = 4;
 	}
-	for (p = fam == 4 ? 32 : 128; p >= 0; p--) {
+	p = fam == 4 ? 32 : 128;
+	if (!filter_has(db, fam, a))
+		p = FILTER_PLEN(fam) - 1;
+	for (; p >= 0; p--) {
 		if (!plen_listed(db, fam, (unsigned)p))
 			continue;
 		klen = addr_key(key, fam, a, (unsigned)p);
