@@ -956,7 +956,7 @@ ioc_match_url(const struct iocdb *db, const char *host, size_t hlen,
 		n = 2;
 	} else
 		n = 1;
-	q = memchr(path, '?', plen);
+	q = plen > 0 ? memchr(path, '?', plen) : NULL;
 	s[n] = (struct seg){ (const uint8_t *)path, q != NULL ?
 	    (size_t)(q - path) : plen, false };
 	h = hash_segs(FNV_OFFSET, s, n + 1);
