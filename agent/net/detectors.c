@@ -688,7 +688,7 @@ dns_txn(struct det *d, const struct pkt *p, const struct txn *tx)
 	struct dns_track	*t;
 	char			 name[NAME_MAX_LEN + 1];
 	const char		*parent;
-	size_t			 len, i, at, sub;
+	size_t			 len, i, at, sub, n;
 	bool			 is_long, is_txt;
 
 	if (tx->app != APP_DNS || tx->dns.response || tx->dns.rrname == NULL)
@@ -717,8 +717,12 @@ dns_txn(struct det *d, const struct pkt *p, const struct txn *tx)
 		t->nlong = t->ntxt = t->nex = t->nrecent = 0, t->bytes = 0;
 	if (is_long && dns_new_name(d, t, name, len)) {
 		t->bytes += sub;
-		if (t->nex < DNS_EXAMPLES)
-			snprintf(t->ex[t->nex++], DNS_EXAMPLE_LEN, "%s", name);
+		if (t->nex < DNS_EXAMPLES) {
+			/* cut: an example, not the whole name */
+			n = len < DNS_EXAMPLE_LEN - 1 ? len : DNS_EXAMPLE_LEN - 1;
+			memcpy(t->ex[t->nex], name, n);
+			t->ex[t->nex++][n] = '\0';
+		}
 		if (++t->nlong == d->c.dns_long_names)
 			dns_alert(d, p, t, DET_SID_DNS_TUNNEL, parent, 0);
 	}
