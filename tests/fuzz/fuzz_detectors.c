@@ -22,14 +22,9 @@
 
 #include "detectors.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+#include "fuzz_check.h"
 
-#define check(ok) do {							\
-	if (!(ok)) {							\
-		fprintf(stderr, "fuzz_detectors.c:%d: %s\n", __LINE__, #ok); \
-		abort();						\
-	}								\
-} while (0)
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 struct run {
 	size_t	alerts;

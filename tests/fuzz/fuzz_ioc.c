@@ -25,14 +25,9 @@
 #include "err.h"
 #include "ioc.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+#include "fuzz_check.h"
 
-#define check(ok) do {						\
-	if (!(ok)) {							\
-		fprintf(stderr, "fuzz_ioc.c:%d: %s\n", __LINE__, #ok);	\
-		abort();						\
-	}								\
-} while (0)
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static int
 memfile(const uint8_t *data, size_t size, char *path, size_t cap)
