@@ -1,14 +1,37 @@
 /*
  * ioc.h: indicator lists (rules/ioc/ and the operator's folder).
  *
- * Plain text, one indicator per line: an IPv4 or IPv6 address, a CIDR
- * range, a domain (matches itself and its subdomains), a URL, or a SHA-256
- * file hash (64 hex digits); '#' starts a comment; an optional second
- * field after whitespace is the indicator's note. A bad line is reported
- * with file:line and skipped. The list name is the file name without
- * ".txt"/".list". Lookups are O(1) (addresses, hashes, URLs: hash tables)
- * or O(labels) (domains) or O(log n) (ranges). Read-only once loaded;
- * may be shared by threads.
+ * Plain text, one indicator per line (rules/ioc/README has the format):
+ *  - an IPv4 or IPv6 address; an IPv4-mapped IPv6 address (::ffff:a.b.c.d)
+ *    is the IPv4 address, in the lists and in lookups;
+ *  - a CIDR range of either family (host bits beyond the prefix are
+ *    ignored); when ranges and addresses overlap, the most specific entry
+ *    wins (an address before a /24 before a /16);
+ *  - a domain: matches itself and every name below it (example.com
+ *    matches www.example.com, not badexample.com), case-insensitive, a
+ *    trailing dot ignored, a leading "*." allowed (the same meaning);
+ *    punycode as written, IDNA is not decoded; the most specific listed
+ *    domain wins;
+ *  - a URL: "http://host/path", "https://host:8443/path?q" or scheme-less
+ *    "host/path"; scheme, user name, port and fragment are dropped, the
+ *    host is lowercased, the path is compared byte for byte as sent (no
+ *    percent-decoding). An entry without a query matches that path with
+ *    any query; an entry with a query matches only that query;
+ *  - a SHA-256 file hash (64 hex digits, either case).
+ * '#' at the start of a line makes it a comment; after the indicator and
+ * whitespace comes an optional note (a leading '#' of it is dropped).
+ * CRLF line ends and a UTF-8 byte order mark are accepted. A bad line is
+ * reported with file:line and skipped; an indicator listed twice is
+ * counted and the first one loaded (in path, then line order) kept.
+ *
+ * The list name is the file name without ".txt"/".list". A folder given
+ * loads its regular files named *.txt or *.list (not starting with '.'),
+ * in name order; a file given is loaded whatever its name.
+ *
+ * Lookups: addresses and ranges O(distinct prefix lengths listed) hash
+ * probes (at most 33 for IPv4, 129 for IPv6, typically a few); domains
+ * O(name length) plus one probe per label; URLs and hashes one or two
+ * probes. Read-only once loaded; may be shared by threads.
  */
 #ifndef VIGIL_IOC_H
 #define VIGIL_IOC_H
@@ -30,12 +53,16 @@ struct ioc_hit {
 };
 
 struct ioc_stats {
-	uint64_t	 ips, cidrs, domains, urls, hashes, bad_lines;
+	uint64_t	 ips, cidrs, domains, urls, hashes;	/* kept */
+	uint64_t	 bad_lines, duplicates;
 	uint32_t	 files;
 };
 
-/* Load files or folders (their regular files in name order). bad lines
- * are passed to bad (may be NULL) and skipped. ERR_IO, ERR_NOMEM. */
+/* Load files or folders (see above); n may be 0 (an empty database). Bad
+ * lines are passed to bad (may be NULL) and skipped; stats may be NULL.
+ * ERR_IO (a path cannot be read: logged), ERR_NOMEM, ERR_TOOBIG (over
+ * 4 GiB of text, 2^32 - 2 indicators or 65535 lists). *out is NULL on
+ * failure. The hits' strings live as long as the database. */
 int	iocdb_load(struct iocdb **out, const char *const *paths, size_t n,
 	    void (*bad)(void *ctx, const char *file, unsigned line,
 	    const char *why), void *ctx, struct ioc_stats *);
