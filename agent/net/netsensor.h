@@ -1,0 +1,88 @@
+/*
+ * netsensor.h: the network sensor's pipeline in one object.
+ *
+ * Frames in (from a live capture or a pcap file: the same path), alerts
+ * out: netpipe (decode, flows, streams, application layer) feeds the
+ * traffic rules (detect), the indicator lists (iocmatch) and the
+ * detectors; each alert reaches the caller as an EVE "alert" object
+ * (eve.h), which `vigil-agent pcap` prints and the daemon spools.
+ *
+ * Rules and lists are loaded once (netsensor_load) and may be shared by
+ * several sensors (one per capture thread); a sensor is single-threaded.
+ */
+#ifndef VIGIL_NETSENSOR_H
+#define VIGIL_NETSENSOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "detect.h"
+#include "detectors.h"
+#include "ioc.h"
+#include "netpipe.h"
+
+/* What the sensor loads: rules and lists, and how loading reports. */
+struct netsensor_load_opts {
+	const char	*const *rules;		/* *.rules files or folders */
+	size_t		 nrules;
+	const char	*const *iocs;		/* list files or folders */
+	size_t		 niocs;
+	const char	*const *vars;		/* "NAME=VALUE" */
+	size_t		 nvars;
+	const char	*cache_dir;		/* compiled rules, or NULL */
+};
+
+struct netsensor_rules;		/* the loaded, shareable part */
+
+struct netsensor_load_stats {
+	struct ruleset_stats	 rules;
+	struct ioc_stats	 iocs;
+};
+
+/* Load rules and lists; skipped rules and bad list lines are logged
+ * (log_warnx, with file:line) and counted, not errors. ERR_IO when a
+ * path cannot be read, ERR_MALFORMED for a bad variable. */
+int	netsensor_load(struct netsensor_rules **out,
+	    const struct netsensor_load_opts *, struct netsensor_load_stats *);
+void	netsensor_rules_free(struct netsensor_rules *);	/* takes NULL */
+
+/* An alert as an EVE object (borrowed: valid during the call). */
+typedef void netsensor_alert_fn(void *ctx, const json_t *eve,
+    const struct pkt *, const struct net_alert *);
+
+struct netsensor_conf {
+	struct netpipe_conf	 pipe;
+	struct det_conf		 det;
+	uint32_t		 ioc_repeat_s;	/* one alert per indicator and
+						 * place per this, default 60 */
+	int			 gateway_set;	/* gateway below is known */
+	uint8_t			 gateway_ip[4];
+	uint8_t			 gateway_mac[6];
+	int			 gateway_mac_set;
+};
+
+void	netsensor_conf_defaults(struct netsensor_conf *);
+
+struct netsensor;
+
+/* rules may be NULL (decoding and the detectors only). ERR_NOMEM,
+ * ERR_CONFIG. */
+int	netsensor_new(struct netsensor **out, const struct netsensor_conf *,
+	    const struct netsensor_rules *rules, netsensor_alert_fn *fn,
+	    void *ctx);
+void	netsensor_free(struct netsensor *);	/* takes NULL */
+void	netsensor_feed(struct netsensor *, int linktype, int64_t ts_us,
+	    const uint8_t *frame, uint32_t caplen, uint32_t wirelen);
+/* Time passes (capture time): flows and trackers expire. */
+void	netsensor_tick(struct netsensor *, int64_t now_us);
+
+struct netsensor_stats {
+	struct netpipe_stats	 pipe;
+	uint64_t		 alerts;
+	uint64_t		 alerts_rules, alerts_ioc, alerts_detectors;
+};
+void	netsensor_stats(const struct netsensor *, struct netsensor_stats *);
+
+#endif
