@@ -47,6 +47,7 @@ struct flow {
 	uint64_t	 tx_id;		/* the next transaction's id */
 	uint32_t	 app_off[2];	/* parsed so far, per direction */
 	uint8_t		 app;		/* enum app_proto */
+	uint8_t		 app_tries;	/* UDP payloads probed */
 	uint8_t		 app_done[2];	/* nothing more to parse that way */
 };
 
