@@ -16,7 +16,8 @@
  * any payload in an IPv4 or IPv6 header (ng_ip4_frag / ng_ip6_frag as a
  * fragment), ng_link adds the link layer of g's link type (with g's VLAN
  * tags on Ethernet). Lengths are whatever the caller says: a test that
- * wants a lying length edits g.frame afterwards.
+ * wants a lying length edits g.frame afterwards. ng_dns and
+ * ng_client_hello make the messages the application layer parses.
  *
  *	struct ng_pcap	*w = ng_pcap_open("x.pcap", LT_EN10MB);
  *	ng_pcap_write(w, ts_us, g.frame, g.len, g.len);
@@ -96,28 +97,33 @@ ng_init(struct ng *g, int linktype)
 	g->len = 0;
 }
 
+/* t from text addresses of family 4 or 6. */
+static inline void
+ng_tuple(struct ng_tuple *t, int family, const char *src, uint16_t sport,
+    const char *dst, uint16_t dport)
+{
+	int	af = family == 4 ? AF_INET : AF_INET6;
+
+	memset(t, 0, sizeof(*t));
+	t->family = family;
+	ng_check(inet_pton(af, src, t->src) == 1);
+	ng_check(inet_pton(af, dst, t->dst) == 1);
+	t->sport = sport;
+	t->dport = dport;
+}
+
 static inline void
 ng_tuple4(struct ng_tuple *t, const char *src, uint16_t sport,
     const char *dst, uint16_t dport)
 {
-	memset(t, 0, sizeof(*t));
-	t->family = 4;
-	ng_check(inet_pton(AF_INET, src, t->src) == 1);
-	ng_check(inet_pton(AF_INET, dst, t->dst) == 1);
-	t->sport = sport;
-	t->dport = dport;
+	ng_tuple(t, 4, src, sport, dst, dport);
 }
 
 static inline void
 ng_tuple6(struct ng_tuple *t, const char *src, uint16_t sport,
     const char *dst, uint16_t dport)
 {
-	memset(t, 0, sizeof(*t));
-	t->family = 6;
-	ng_check(inet_pton(AF_INET6, src, t->src) == 1);
-	ng_check(inet_pton(AF_INET6, dst, t->dst) == 1);
-	t->sport = sport;
-	t->dport = dport;
+	ng_tuple(t, 6, src, sport, dst, dport);
 }
 
 static inline void
@@ -401,6 +407,113 @@ ng_arp(struct ng *g, uint16_t op, const uint8_t sha[6], const char *spa,
 	memcpy(b + 18, tha, 6);
 	ng_check(inet_pton(AF_INET, tpa, b + 24) == 1);
 	return ng_link(g, 0, b, 28);
+}
+
+/* ---- application messages ---- */
+
+/* A DNS name (dotted, labels under 64 bytes) in wire form into out. */
+static inline size_t
+ng_dns_name(uint8_t *out, const char *name)
+{
+	size_t		 n = 0, l;
+	const char	*dot;
+
+	while (*name != '\0') {
+		dot = strchr(name, '.');
+		l = dot ? (size_t)(dot - name) : strlen(name);
+		ng_check(l > 0 && l < 64);
+		out[n++] = (uint8_t)l;
+		memcpy(out + n, name, l);
+		n += l;
+		name += l + (dot ? 1 : 0);
+	}
+	out[n++] = 0;
+	return n;
+}
+
+/* A DNS query for name (type A, class IN, RD), or with answer its
+ * response with one A record (142.250.66.78, TTL 300). */
+static inline size_t
+ng_dns(uint8_t *out, uint16_t id, const char *name, bool answer)
+{
+	static const uint8_t	rr[] = { 0xc0, 12, 0, 1, 0, 1, 0, 0, 1, 0x2c,
+				    0, 4, 142, 250, 66, 78 };
+	size_t			n = 12;
+
+	memset(out, 0, 12);
+	ng_put16(out, id);
+	ng_put16(out + 2, answer ? 0x8180 : 0x0100);
+	ng_put16(out + 4, 1);
+	ng_put16(out + 6, answer ? 1 : 0);
+	n += ng_dns_name(out + n, name);
+	ng_put16(out + n, 1);
+	ng_put16(out + n + 2, 1);
+	n += 4;
+	if (answer) {
+		memcpy(out + n, rr, sizeof(rr));
+		n += sizeof(rr);
+	}
+	return n;
+}
+
+/*
+ * A TLS ClientHello in one handshake record into out (room for 300 bytes
+ * and the name): legacy version 1.2, a session id, a browser's cipher
+ * suites, and the extensions server_name (sni), supported_groups,
+ * ec_point_formats, signature_algorithms, ALPN (h2, http/1.1) and
+ * supported_versions (1.3, 1.2). Its length.
+ */
+static inline size_t
+ng_client_hello(uint8_t *out, const char *sni)
+{
+	static const uint8_t	 tail[] = {
+		0x00, 0x0a, 0x00, 0x08, 0x00, 0x06, 0x00, 0x1d, 0x00, 0x17,
+		0x00, 0x18,
+		0x00, 0x0b, 0x00, 0x02, 0x01, 0x00,
+		0x00, 0x0d, 0x00, 0x0a, 0x00, 0x08, 0x04, 0x03, 0x08, 0x04,
+		0x04, 0x01, 0x05, 0x03,
+		0x00, 0x10, 0x00, 0x0e, 0x00, 0x0c, 0x02, 'h', '2', 0x08,
+		'h', 't', 't', 'p', '/', '1', '.', '1',
+		0x00, 0x2b, 0x00, 0x05, 0x04, 0x03, 0x04, 0x03, 0x03,
+	};
+	static const uint16_t	 cs[] = { 0x1301, 0x1302, 0x1303, 0xc02b,
+				    0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8,
+				    0xc013, 0xc014, 0x009c, 0x009d, 0x002f,
+				    0x0035 };
+	size_t			 sl = strlen(sni), n = 9, i;
+
+	ng_check(sl < 256);
+	ng_put16(out + n, 0x0303);
+	n += 2;
+	memset(out + n, 0x5a, 32);		/* random */
+	n += 32;
+	out[n++] = 32;				/* session id */
+	memset(out + n, 0xa5, 32);
+	n += 32;
+	ng_put16(out + n, sizeof(cs));
+	n += 2;
+	for (i = 0; i < sizeof(cs) / 2; i++, n += 2)
+		ng_put16(out + n, cs[i]);
+	out[n++] = 1;				/* compression: null */
+	out[n++] = 0;
+	ng_put16(out + n, (uint16_t)(9 + sl + sizeof(tail)));
+	n += 2;
+	ng_put16(out + n, 0);			/* server_name */
+	ng_put16(out + n + 2, (uint16_t)(5 + sl));
+	ng_put16(out + n + 4, (uint16_t)(3 + sl));
+	out[n + 6] = 0;				/* host_name */
+	ng_put16(out + n + 7, (uint16_t)sl);
+	memcpy(out + n + 9, sni, sl);
+	n += 9 + sl;
+	memcpy(out + n, tail, sizeof(tail));
+	n += sizeof(tail);
+	out[0] = 22;				/* the record */
+	ng_put16(out + 1, 0x0301);
+	ng_put16(out + 3, (uint16_t)(n - 5));
+	out[5] = 1;				/* the handshake */
+	out[6] = 0;
+	ng_put16(out + 7, (uint16_t)(n - 9));
+	return n;
 }
 
 /* ---- pcap files (microsecond resolution, the writer's byte order) ---- */

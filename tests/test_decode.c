@@ -20,6 +20,19 @@
 
 static const char	 hello[] = "hello, world";
 
+static int
+setup(void **state)
+{
+	return (*state = malloc(sizeof(struct ng))) == NULL ? -1 : 0;
+}
+
+static int
+teardown(void **state)
+{
+	free(*state);
+	return 0;
+}
+
 static enum dec_result
 dec(struct pkt *p, struct dec_out *o, const struct ng *g)
 {
@@ -30,7 +43,8 @@ dec(struct pkt *p, struct dec_out *o, const struct ng *g)
 static void
 assert_tcp4(const struct pkt *p)
 {
-	static const uint8_t	src[4] = { 10, 0, 0, 1 }, dst[4] = { 10, 0, 0, 2 };
+	static const uint8_t	src[4] = { 10, 0, 0, 1 };
+	static const uint8_t	dst[4] = { 10, 0, 0, 2 };
 
 	assert_int_equal(p->ipver, 4);
 	assert_int_equal(p->src.family, 4);
@@ -53,14 +67,12 @@ test_link_types(void **state)
 	static const int	 lts[] = { LT_EN10MB, LT_SLL, LT_SLL2, LT_RAW,
 				    LT_RAW12, LT_RAW14, LT_IPV4, LT_NULL,
 				    LT_LOOP };
-	struct ng		*g = malloc(sizeof(*g));
+	struct ng		*g = *state;
 	struct ng_tuple		 t;
 	struct pkt		 p;
 	struct dec_out		 o;
 	size_t			 i;
 
-	(void)state;
-	assert_non_null(g);
 	ng_tuple4(&t, "10.0.0.1", 40000, "10.0.0.2", 80);
 	for (i = 0; i < sizeof(lts) / sizeof(lts[0]); i++) {
 		ng_init(g, lts[i]);
@@ -97,7 +109,6 @@ test_link_types(void **state)
 	/* an unknown link type */
 	assert_int_equal(decode_frame(&p, &o, 9999, g->frame, (uint32_t)g->len,
 	    (uint32_t)g->len), DEC_NOTIP);
-	free(g);
 }
 
 /* DLT_NULL in either byte order, every system's AF_INET6. */
@@ -105,15 +116,13 @@ static void
 test_null_families(void **state)
 {
 	static const uint32_t	 afs[] = { 10, 24, 28, 30 };
-	struct ng		*g = malloc(sizeof(*g));
+	struct ng		*g = *state;
 	struct ng_tuple		 t;
 	struct pkt		 p;
 	struct dec_out		 o;
 	uint32_t		 af;
 	size_t			 i;
 
-	(void)state;
-	assert_non_null(g);
 	ng_tuple6(&t, "2001:db8::1", 1, "2001:db8::2", 2);
 	ng_init(g, LT_NULL);
 	for (i = 0; i < 4; i++) {
@@ -130,20 +139,17 @@ test_null_families(void **state)
 	af = 7;		/* not an IP family */
 	memcpy(g->frame, &af, 4);
 	assert_int_equal(dec(&p, &o, g), DEC_NOTIP);
-	free(g);
 }
 
 static void
 test_vlan(void **state)
 {
-	struct ng	*g = malloc(sizeof(*g));
+	struct ng	*g = *state;
 	struct ng_tuple	 t;
 	struct pkt	 p;
 	struct dec_out	 o;
 	uint8_t		 f[256];
 
-	(void)state;
-	assert_non_null(g);
 	ng_tuple4(&t, "10.0.0.1", 40000, "10.0.0.2", 80);
 	ng_init(g, LT_EN10MB);
 	g->nvlan = 1;
@@ -173,20 +179,17 @@ test_vlan(void **state)
 	assert_int_equal(decode_frame(&p, &o, LT_EN10MB, f,
 	    (uint32_t)(g->len + 12), (uint32_t)(g->len + 12)), DEC_BAD);
 	assert_string_equal(o.why, "vlan_too_many");
-	free(g);
 }
 
 static void
 test_arp_icmp(void **state)
 {
 	static const uint8_t	 sha[6] = { 2, 0, 0, 0, 0, 9 }, z[6];
-	struct ng		*g = malloc(sizeof(*g));
+	struct ng		*g = *state;
 	struct ng_tuple		 t;
 	struct pkt		 p;
 	struct dec_out		 o;
 
-	(void)state;
-	assert_non_null(g);
 	ng_init(g, LT_EN10MB);
 	ng_arp(g, 2, sha, "192.168.1.1", z, "192.168.1.7");
 	assert_int_equal(dec(&p, &o, g), DEC_ARP);
@@ -215,21 +218,18 @@ test_arp_icmp(void **state)
 	assert_int_equal(dec(&p, &o, g), DEC_OK);
 	assert_int_equal(p.proto, 58);
 	assert_int_equal(p.icmp_type, 128);
-	free(g);
 }
 
 /* Frames cut by the capture against lengths that lie. */
 static void
 test_truncated_and_lies(void **state)
 {
-	struct ng	*g = malloc(sizeof(*g));
+	struct ng	*g = *state;
 	struct ng_tuple	 t;
 	struct pkt	 p;
 	struct dec_out	 o;
 	uint32_t	 n;
 
-	(void)state;
-	assert_non_null(g);
 	ng_tuple4(&t, "10.0.0.1", 40000, "10.0.0.2", 80);
 	ng_init(g, LT_EN10MB);
 	ng_tcp(g, &t, NG_ACK | NG_PSH, 1000, 2000, hello, strlen(hello));
@@ -299,21 +299,18 @@ test_truncated_and_lies(void **state)
 	assert_int_equal(decode_frame(&p, &o, LT_EN10MB, g->frame, 30,
 	    (uint32_t)g->len), DEC_TRUNC);
 	assert_string_equal(o.why, "ipv6_short");
-	free(g);
 }
 
 static void
 test_ipv4_checks(void **state)
 {
-	struct ng	*g = malloc(sizeof(*g));
+	struct ng	*g = *state;
 	struct ng_tuple	 t;
 	struct pkt	 p;
 	struct dec_out	 o;
 	uint8_t		 ip[128], *h;
 	size_t		 n;
 
-	(void)state;
-	assert_non_null(g);
 	ng_tuple4(&t, "10.0.0.1", 40000, "10.0.0.2", 80);
 	ng_init(g, LT_RAW);
 	ng_tcp(g, &t, NG_ACK | NG_PSH, 1000, 2000, hello, strlen(hello));
@@ -348,7 +345,6 @@ test_ipv4_checks(void **state)
 	assert_int_equal(decode_frame(&p, &o, LT_RAW, ip, (uint32_t)(32 + n),
 	    (uint32_t)(32 + n)), DEC_BAD);
 	assert_string_equal(o.why, "ipv4_bad_opt");
-	free(g);
 }
 
 /* An IPv6 packet whose payload is the extension headers in ext (each
@@ -382,12 +378,10 @@ test_ipv6_chains(void **state)
 	static const uint8_t	 late_hbh[] = { 60, 0 };
 	static const uint8_t	 eight[] = { 60, 60, 60, 60, 60, 60, 60, 60,
 				    60 };
-	struct ng		*g = malloc(sizeof(*g));
+	struct ng		*g = *state;
 	struct pkt		 p;
 	struct dec_out		 o;
 
-	(void)state;
-	assert_non_null(g);
 	ng_init(g, LT_EN10MB);
 	assert_int_equal(ext_chain(g, ok, sizeof(ok), &p, &o), DEC_OK);
 	assert_int_equal(p.proto, 17);
@@ -409,20 +403,17 @@ test_ipv6_chains(void **state)
 	assert_int_equal(dec(&p, &o, g), DEC_OK);
 	assert_int_equal(p.proto, 59);
 	assert_int_equal(p.payload_len, 0);
-	free(g);
 }
 
 static void
 test_fragments(void **state)
 {
-	struct ng	*g = malloc(sizeof(*g));
+	struct ng	*g = *state;
 	struct ng_tuple	 t;
 	struct pkt	 p;
 	struct dec_out	 o;
 	uint8_t		 pl[64];
 
-	(void)state;
-	assert_non_null(g);
 	memset(pl, 'x', sizeof(pl));
 	ng_init(g, LT_EN10MB);
 	ng_tuple4(&t, "10.0.0.1", 1, "10.0.0.2", 2);
@@ -459,7 +450,6 @@ test_fragments(void **state)
 	assert_string_equal(o.why, "ipv6_nested_frag");
 	assert_int_equal(decode_transport(&p, &o, 17, pl, 12), DEC_OK);
 	assert_int_equal(p.payload_len, 4);
-	free(g);
 }
 
 /* Every prefix of a frame: with the capture saying it was cut, never
@@ -494,14 +484,12 @@ test_every_prefix(void **state)
 	static const int	 lts[] = { LT_EN10MB, LT_SLL, LT_SLL2, LT_RAW,
 				    LT_NULL, LT_LOOP };
 	static const uint8_t	 chain[] = { 0, 60 };
-	struct ng		*g = malloc(sizeof(*g));
+	struct ng		*g = *state;
 	struct ng_tuple		 t4, t6;
 	struct pkt		 p;
 	struct dec_out		 o;
 	size_t			 i;
 
-	(void)state;
-	assert_non_null(g);
 	ng_tuple4(&t4, "10.0.0.1", 40000, "10.0.0.2", 80);
 	ng_tuple6(&t6, "2001:db8::1", 40000, "2001:db8::2", 443);
 	for (i = 0; i < sizeof(lts) / sizeof(lts[0]); i++) {
@@ -520,22 +508,23 @@ test_every_prefix(void **state)
 	g->nvlan = 0;
 	ext_chain(g, chain, 2, &p, &o);
 	prefixes(g);
-	free(g);
 }
+
+#define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_link_types),
-		cmocka_unit_test(test_null_families),
-		cmocka_unit_test(test_vlan),
-		cmocka_unit_test(test_arp_icmp),
-		cmocka_unit_test(test_truncated_and_lies),
-		cmocka_unit_test(test_ipv4_checks),
-		cmocka_unit_test(test_ipv6_chains),
-		cmocka_unit_test(test_fragments),
-		cmocka_unit_test(test_every_prefix),
+		T(test_link_types),
+		T(test_null_families),
+		T(test_vlan),
+		T(test_arp_icmp),
+		T(test_truncated_and_lies),
+		T(test_ipv4_checks),
+		T(test_ipv6_chains),
+		T(test_fragments),
+		T(test_every_prefix),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

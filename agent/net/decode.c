@@ -418,26 +418,17 @@ dec_eth(struct pkt *p, struct dec_out *o, struct cur *c)
 	return dec_ethertype(p, o, be16(h + 12), c);
 }
 
-/* Linux cooked capture v1: the protocol is the header's last field. */
+/* Linux cooked capture: v1's protocol is its header's last field, v2's
+ * its first. */
 static enum dec_result
-dec_sll(struct pkt *p, struct dec_out *o, struct cur *c)
+dec_sll(struct pkt *p, struct dec_out *o, struct cur *c, size_t hlen,
+    size_t proto_at)
 {
 	const uint8_t	*h;
 
-	if ((h = cur_take(c, SLL_HLEN)) == NULL)
+	if ((h = cur_take(c, hlen)) == NULL)
 		return short_hdr(o, frame_cut(p), "sll_short");
-	return dec_ethertype(p, o, be16(h + 14), c);
-}
-
-/* v2: the protocol comes first. */
-static enum dec_result
-dec_sll2(struct pkt *p, struct dec_out *o, struct cur *c)
-{
-	const uint8_t	*h;
-
-	if ((h = cur_take(c, SLL2_HLEN)) == NULL)
-		return short_hdr(o, frame_cut(p), "sll_short");
-	return dec_ethertype(p, o, be16(h), c);
+	return dec_ethertype(p, o, be16(h + proto_at), c);
 }
 
 static enum dec_result
@@ -494,9 +485,9 @@ decode_frame(struct pkt *p, struct dec_out *o, int linktype,
 	case LT_EN10MB:
 		return dec_eth(p, o, &c);
 	case LT_SLL:
-		return dec_sll(p, o, &c);
+		return dec_sll(p, o, &c, SLL_HLEN, 14);
 	case LT_SLL2:
-		return dec_sll2(p, o, &c);
+		return dec_sll(p, o, &c, SLL2_HLEN, 0);
 	case LT_RAW12:
 	case LT_RAW14:
 	case LT_RAW:

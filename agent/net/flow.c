@@ -41,9 +41,7 @@ enum { L_IDLE, L_LONG, L_CLOSED, L__N };
 struct flow_table {
 	struct flow	*f;
 	struct nlink	*lk;
-	uint32_t	*next;
-	uint32_t	*bucket;
-	uint32_t	 mask, max, free_top;
+	struct itab	 tab;
 	struct nlist	 idle[L__N];
 	int64_t		 timeout[L__N];	/* microseconds */
 	struct nethash	 h;
@@ -58,29 +56,20 @@ flow_table_new(struct flow_table **out, uint32_t max, uint32_t timeout_s,
     void (*release)(void *, struct flow *), void *ctx)
 {
 	struct flow_table	*t;
-	uint32_t		 nb, i;
+	uint32_t		 i;
 
 	*out = NULL;
 	if (max == 0 || max > (1u << 24))
 		return ERR_USAGE;
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return ERR_NOMEM;
-	for (nb = 16; nb < 2 * max; nb <<= 1)
-		;
 	t->f = calloc(max, sizeof(*t->f));
 	t->lk = calloc(max, sizeof(*t->lk));
-	t->next = calloc(max, sizeof(*t->next));
-	t->bucket = malloc((size_t)nb * sizeof(*t->bucket));
-	if (t->f == NULL || t->lk == NULL || t->next == NULL ||
-	    t->bucket == NULL) {
+	if (t->f == NULL || t->lk == NULL ||
+	    itab_init(&t->tab, max, 2 * max) != 0) {
 		flow_table_free(t);
 		return ERR_NOMEM;
 	}
-	memset(t->bucket, 0xff, (size_t)nb * sizeof(*t->bucket));
-	for (i = 0; i < max; i++)
-		t->next[i] = i + 1 < max ? i + 1 : NL_NONE;
-	t->mask = nb - 1;
-	t->max = max;
 	for (i = 0; i < L__N; i++)
 		nlist_init(&t->idle[i]);
 	t->timeout[L_IDLE] = (int64_t)timeout_s * 1000000;
@@ -104,7 +93,7 @@ key_bucket(const struct flow_table *t, const struct flow_key *k)
 	nethash_addr(w + 2, k->hi);
 	w[4] = (uint64_t)k->lo_port << 32 | (uint64_t)k->hi_port << 16 |
 	    (uint64_t)k->proto << 8 | k->family;
-	return (uint32_t)nethash_words(&t->h, w) & t->mask;
+	return (uint32_t)nethash_words(&t->h, w) & t->tab.mask;
 }
 
 /* Drop flow i: the release callback, its flowbits, its place. */
@@ -116,10 +105,8 @@ drop(struct flow_table *t, uint32_t i)
 	if (t->release != NULL)
 		t->release(t->ctx, f);
 	free(f->fv.bits);
-	nchain_del(&t->bucket[key_bucket(t, &f->key)], t->next, i);
+	itab_put(&t->tab, key_bucket(t, &f->key), i);
 	nlist_del(&t->idle[f->list], t->lk, i);
-	t->next[i] = t->free_top;
-	t->free_top = i;
 	t->st.active--;
 }
 
@@ -136,8 +123,7 @@ flow_table_free(struct flow_table *t)
 				drop(t, t->idle[l].head);
 	free(t->f);
 	free(t->lk);
-	free(t->next);
-	free(t->bucket);
+	itab_fini(&t->tab);
 	free(t);
 }
 
@@ -231,12 +217,11 @@ create(struct flow_table *t, const struct flow_key *k, uint32_t b,
 	struct flow	*f;
 	uint32_t	 i;
 
-	if (t->free_top == NL_NONE) {
+	if (t->tab.free_top == NL_NONE) {
 		drop(t, oldest(t));
 		t->st.evicted++;
 	}
-	i = t->free_top;
-	t->free_top = t->next[i];
+	i = itab_take(&t->tab, b);
 	f = &t->f[i];
 	memset(f, 0, sizeof(*f));
 	f->key = *k;
@@ -244,8 +229,6 @@ create(struct flow_table *t, const struct flow_key *k, uint32_t b,
 	f->first_us = f->last_us = now;
 	f->client_lo = sender_is_client(p) == src_lo;
 	f->list = L_IDLE;
-	t->next[i] = t->bucket[b];
-	t->bucket[b] = i;
 	nlist_push(&t->idle[L_IDLE], t->lk, i);
 	t->st.created++;
 	t->st.active++;
@@ -308,7 +291,7 @@ lookup(const struct flow_table *t, const struct flow_key *k, uint32_t b)
 {
 	uint32_t	i;
 
-	for (i = t->bucket[b]; i != NL_NONE; i = t->next[i])
+	for (i = t->tab.bucket[b]; i != NL_NONE; i = t->tab.next[i])
 		if (memcmp(&t->f[i].key, k, sizeof(*k)) == 0)
 			return i;
 	return NL_NONE;

@@ -26,7 +26,7 @@ struct flow_key {
 						 * endpoint first */
 	uint16_t	 lo_port, hi_port;
 	uint8_t		 proto, family;
-	uint8_t		 pad[2];		/* zero: keys compare bytewise */
+	uint8_t		 pad[2];	/* zero: keys compare bytewise */
 };
 
 struct flow {

@@ -51,10 +51,7 @@ struct dgram {
 struct frag {
 	struct dgram	*d;
 	struct nlink	*lk;		/* the age list's links */
-	uint32_t	*next;		/* hash chains; the free stack */
-	uint32_t	*bucket;
-	uint32_t	 mask;
-	uint32_t	 max, free_top;
+	struct itab	 tab;
 	struct nlist	 age;
 	int64_t		 timeout_us;
 	struct nethash	 h;
@@ -66,30 +63,18 @@ int
 frag_new(struct frag **out, uint32_t max, uint32_t timeout_s)
 {
 	struct frag	*t;
-	uint32_t	 nb, i;
 
 	*out = NULL;
 	if (max == 0 || max > (1u << 24))
 		return ERR_USAGE;
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return ERR_NOMEM;
-	for (nb = 16; nb < max; nb <<= 1)
-		;
 	t->d = calloc(max, sizeof(*t->d));
 	t->lk = calloc(max, sizeof(*t->lk));
-	t->next = calloc(max, sizeof(*t->next));
-	t->bucket = malloc((size_t)nb * sizeof(*t->bucket));
-	if (t->d == NULL || t->lk == NULL || t->next == NULL ||
-	    t->bucket == NULL) {
+	if (t->d == NULL || t->lk == NULL || itab_init(&t->tab, max, max)) {
 		frag_free(t);
 		return ERR_NOMEM;
 	}
-	memset(t->bucket, 0xff, (size_t)nb * sizeof(*t->bucket));
-	for (i = 0; i < max; i++)
-		t->next[i] = i + 1 < max ? i + 1 : NL_NONE;
-	t->free_top = 0;
-	t->mask = nb - 1;
-	t->max = max;
 	t->timeout_us = (int64_t)timeout_s * 1000000;
 	nlist_init(&t->age);
 	nethash_init(&t->h);
@@ -105,13 +90,12 @@ frag_free(struct frag *t)
 	if (t == NULL)
 		return;
 	if (t->d != NULL)
-		for (i = 0; i < t->max; i++)
+		for (i = 0; i < t->tab.max; i++)
 			free(t->d[i].buf);
 	free(t->done);
 	free(t->d);
 	free(t->lk);
-	free(t->next);
-	free(t->bucket);
+	itab_fini(&t->tab);
 	free(t);
 }
 
@@ -123,7 +107,7 @@ key_bucket(const struct frag *t, const struct fkey *k)
 	nethash_addr(w, k->src);
 	nethash_addr(w + 2, k->dst);
 	w[4] = (uint64_t)k->id << 16 | (uint64_t)k->proto << 8 | k->family;
-	return (uint32_t)nethash_words(&t->h, w) & t->mask;
+	return (uint32_t)nethash_words(&t->h, w) & t->tab.mask;
 }
 
 static void
@@ -142,7 +126,7 @@ lookup(const struct frag *t, const struct fkey *k, uint32_t b)
 {
 	uint32_t	i;
 
-	for (i = t->bucket[b]; i != NL_NONE; i = t->next[i])
+	for (i = t->tab.bucket[b]; i != NL_NONE; i = t->tab.next[i])
 		if (memcmp(&t->d[i].key, k, sizeof(*k)) == 0)
 			return i;
 	return NL_NONE;
@@ -154,12 +138,10 @@ remove_entry(struct frag *t, uint32_t i)
 {
 	struct dgram	*dg = &t->d[i];
 
-	nchain_del(&t->bucket[key_bucket(t, &dg->key)], t->next, i);
+	itab_put(&t->tab, key_bucket(t, &dg->key), i);
 	nlist_del(&t->age, t->lk, i);
 	free(dg->buf);
 	dg->buf = NULL;
-	t->next[i] = t->free_top;
-	t->free_top = i;
 	t->st.held--;
 }
 
@@ -179,7 +161,7 @@ new_entry(struct frag *t, const struct fkey *k, uint32_t b, int64_t now)
 	struct dgram	*dg;
 	uint32_t	 i;
 
-	if (t->free_top == NL_NONE) {
+	if (t->tab.free_top == NL_NONE) {
 		i = t->age.head;
 		if (!t->d[i].dead) {
 			t->st.evicted++;
@@ -187,14 +169,11 @@ new_entry(struct frag *t, const struct fkey *k, uint32_t b, int64_t now)
 		}
 		remove_entry(t, i);
 	}
-	i = t->free_top;
-	t->free_top = t->next[i];
+	i = itab_take(&t->tab, b);
 	dg = &t->d[i];
 	memset(dg, 0, sizeof(*dg));
 	dg->key = *k;
 	dg->born = now;
-	t->next[i] = t->bucket[b];
-	t->bucket[b] = i;
 	nlist_push(&t->age, t->lk, i);
 	t->st.held++;
 	return i;

@@ -40,7 +40,7 @@
 #include "stream.h"
 #include "tls.h"
 
-#define SCRATCH_LEN	(512 * 1024)	/* TLS's need (10 x 32 KiB) and more */
+#define SCRATCH_LEN	(TLS_SCRATCH_NEED + 64 * 1024)
 #define PROBE_TS_MAX	64	/* client bytes without a match: failed */
 #define PROBE_TC_MAX	512	/* server bytes likewise */
 #define PROBE_UDP_MAX	4	/* UDP payloads likewise */
