@@ -12,6 +12,18 @@
 #include "cursor.h"
 #include "packet.h"
 
+/* Limits: the request line and headers together (longer: ERR_MALFORMED),
+ * the headers kept (libhtp's default; more are read and dropped), and
+ * how many repetitions of a header are merged into its first one. */
+#define HTTP_HEAD_MAX		(64 * 1024)
+#define HTTP_MAX_HEADERS	1024
+#define HTTP_MAX_REPEATS	64
+/* Scratch one request may need at most: its header table, the
+ * normalised URI, http.header, http.header_names, merged values, the
+ * lowercased host and the de-chunked body up to the depth. */
+#define HTTP_SCRATCH_NEED(depth) \
+	(HTTP_MAX_HEADERS * 64 + 6 * HTTP_HEAD_MAX + (size_t)(depth) + 256)
+
 /* p: the client's stream from the start of a request. Fills t->app,
  * t->http and the NB_HTTP_* buffers; the body is taken up to
  * min(Content-Length, body_depth) bytes (chunked bodies are de-chunked up

@@ -71,6 +71,15 @@ sbuf_dec(struct sbuf *b, uint32_t v)
 	sbuf_put(b, d + i, sizeof(d) - i);
 }
 
+void
+sbuf_trunc(struct sbuf *b, size_t len)
+{
+	if (len > b->len)
+		return;
+	b->s->used -= b->len - len;
+	b->len = len;
+}
+
 uint8_t *
 sbuf_end(struct sbuf *b, size_t *len)
 {

@@ -32,6 +32,8 @@ void	 sbuf_putc(struct sbuf *b, uint8_t c);
 void	 sbuf_hex16(struct sbuf *b, uint16_t v);
 /* v in decimal. */
 void	 sbuf_dec(struct sbuf *b, uint32_t v);
+/* Cuts the string back to its first len bytes (len <= b->len). */
+void	 sbuf_trunc(struct sbuf *b, size_t len);
 /* Ends the string with a NUL (not counted in *len) and keeps it in the
  * arena: its start, or NULL when something did not fit (then the arena
  * is as before sbuf_begin()). */
