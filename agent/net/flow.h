@@ -46,6 +46,7 @@ struct flow {
 	struct stream	*st[2];
 	uint64_t	 tx_id;		/* the next transaction's id */
 	uint32_t	 app_off[2];	/* parsed so far, per direction */
+	uint32_t	 app_scan;	/* HTTP: scanned for a header end */
 	uint8_t		 app;		/* enum app_proto */
 	uint8_t		 app_tries;	/* UDP payloads probed */
 	uint8_t		 app_done[2];	/* nothing more to parse that way */

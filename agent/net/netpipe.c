@@ -40,7 +40,6 @@
 #include "stream.h"
 #include "tls.h"
 
-#define SCRATCH_LEN	(TLS_SCRATCH_NEED + 64 * 1024)
 #define PROBE_TS_MAX	64	/* client bytes without a match: failed */
 #define PROBE_TC_MAX	512	/* server bytes likewise */
 #define PROBE_UDP_MAX	4	/* UDP payloads likewise */
@@ -59,7 +58,7 @@ struct netpipe {
 	struct frag		*frag;
 	struct stream_mem	 mem;
 	struct stream_lim	 lim;
-	struct scratch		 scr;
+	struct scratch		 scr;		/* what TLS or HTTP may need */
 	struct txn		 t;
 	struct netpipe_stats	 st;
 	int64_t			 last_tick;
@@ -95,7 +94,8 @@ netpipe_new(const struct netpipe_conf *c, const struct netpipe_cb *cb)
 	struct netpipe	*np;
 
 	if (c->flow_max == 0 || c->frag_max == 0 || c->stream_depth == 0 ||
-	    c->stream_depth > DEPTH_MAX || c->stream_ooo_max > DEPTH_MAX)
+	    c->stream_depth > DEPTH_MAX || c->stream_ooo_max > DEPTH_MAX ||
+	    c->http_body_depth > DEPTH_MAX)
 		return NULL;
 	if ((np = calloc(1, sizeof(*np))) == NULL)
 		return NULL;
@@ -105,8 +105,10 @@ netpipe_new(const struct netpipe_conf *c, const struct netpipe_cb *cb)
 	    (size_t)c->stream_memcap;
 	np->lim = (struct stream_lim){ c->stream_depth, c->stream_ooo_max,
 	    &np->mem };
-	np->scr.cap = SCRATCH_LEN;
-	if ((np->scr.buf = malloc(SCRATCH_LEN)) == NULL ||
+	np->scr.cap = HTTP_SCRATCH_NEED(c->http_body_depth);
+	if (np->scr.cap < TLS_SCRATCH_NEED)
+		np->scr.cap = TLS_SCRATCH_NEED;
+	if ((np->scr.buf = malloc(np->scr.cap)) == NULL ||
 	    flow_table_new(&np->flows, c->flow_max, c->flow_timeout_s,
 	    release, np) != 0 ||
 	    frag_new(&np->frag, c->frag_max, c->frag_timeout_s) != 0) {
@@ -267,6 +269,11 @@ parse_tls(struct netpipe *np, struct flow *f, const struct pkt *p,
 {
 	int	rc;
 
+	/* not before the hello can be all there: a hello dribbled in small
+	 * segments would be parsed again for each */
+	if (!final && n >= 9 && s[5] == 1 &&
+	    n < 9 + ((size_t)s[6] << 16 | (size_t)s[7] << 8 | s[8]))
+		return;
 	rc = tls_parse_clienthello(s, n, txn_begin(np), &np->scr);
 	if (rc == ERR_AGAIN && !final)
 		return;
@@ -278,8 +285,27 @@ parse_tls(struct netpipe *np, struct flow *f, const struct pkt *p,
 		    "tls_hello_malformed");
 }
 
+/* Has the end of a header block come, in s[from, n) (from rounded back
+ * to see one split between segments)? */
+static bool
+head_ended(const uint8_t *s, size_t n, size_t from)
+{
+	const uint8_t	*lf;
+
+	from = from > 3 ? from - 3 : 0;
+	while (from < n && (lf = memchr(s + from, '\n', n - from)) != NULL) {
+		from = (size_t)(lf - s) + 1;
+		if (from < n && (s[from] == '\n' || (s[from] == '\r' &&
+		    from + 1 < n && s[from + 1] == '\n')))
+			return true;
+	}
+	return false;
+}
+
 /* Requests one after the other; *consumed may run past what is there
- * (a body still coming): the offset waits beyond the data. */
+ * (a body still coming): the offset waits beyond the data. The parser is
+ * called once the headers have ended, each byte scanned once for that,
+ * so that headers dribbled in small segments cost linear time. */
 static void
 parse_http(struct netpipe *np, struct flow *f, const struct pkt *p,
     const uint8_t *s, size_t n, bool final)
@@ -288,6 +314,11 @@ parse_http(struct netpipe *np, struct flow *f, const struct pkt *p,
 	int	rc;
 
 	while (off < n) {
+		if (!final && !head_ended(s, n, off > f->app_scan ? off :
+		    f->app_scan)) {
+			f->app_scan = (uint32_t)n;
+			break;
+		}
 		used = 0;
 		rc = http_parse_request(s + off, n - off, np->c.http_body_depth,
 		    final, txn_begin(np), &np->scr, &used);
