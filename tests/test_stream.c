@@ -241,6 +241,15 @@ test_memcap(void **state)
 	    &x->added), ST_MEMCAP);
 	stream_free(other, &x->mem);
 	assert_int_equal(x->mem.used, 4096);
+	/* a cap all used up still gives a new stream its first bytes */
+	x->mem.cap = 100;
+	other = stream_new(0);
+	assert_int_equal(stream_add(other, &x->lim, 0, x->d, 4000,
+	    &x->added), 0);
+	assert_int_equal(x->added, 4000);
+	assert_int_equal(stream_add(other, &x->lim, 4000, x->d, 100,
+	    &x->added), ST_MEMCAP);
+	stream_free(other, &x->mem);
 }
 
 /* 100 random runs: the data cut at random, each segment sent once or

@@ -21,7 +21,7 @@
 
 #include "stream.h"
 
-#define BUF_MIN		4096
+#define BUF_MIN		STREAM_FLOOR	/* the first buffer */
 
 struct stream {
 	uint32_t	 base;
@@ -81,10 +81,13 @@ stop(struct stream *st, struct stream_mem *mem)
 	ring_free(st, mem);
 }
 
+/* n more bytes, within the cap unless floor (a first buffer: counted,
+ * never refused, so that a new flow's first bytes are seen however full
+ * the cap is with others' data). */
 static bool
-mem_take(struct stream_mem *mem, size_t n)
+mem_take(struct stream_mem *mem, size_t n, bool floor)
 {
-	if (n > mem->cap || mem->used > mem->cap - n)
+	if (!floor && (n > mem->cap || mem->used > mem->cap - n))
 		return false;
 	mem->used += n;
 	return true;
@@ -104,7 +107,7 @@ grow(struct stream *st, const struct stream_lim *lim, size_t need)
 		cap = need;
 	if (cap > lim->depth)
 		cap = lim->depth;
-	if (!mem_take(lim->mem, cap - st->cap))
+	if (!mem_take(lim->mem, cap - st->cap, cap <= BUF_MIN))
 		return ST_MEMCAP;
 	if ((n = realloc(st->buf, cap)) == NULL) {
 		lim->mem->used -= cap - st->cap;
@@ -120,7 +123,7 @@ ring_alloc(struct stream *st, const struct stream_lim *lim)
 {
 	size_t	bb = bits_bytes(lim->ooo_max);
 
-	if (!mem_take(lim->mem, lim->ooo_max + bb))
+	if (!mem_take(lim->mem, lim->ooo_max + bb, false))
 		return ST_MEMCAP;
 	st->ring = malloc(lim->ooo_max);
 	st->bits = calloc(1, bb);

@@ -15,7 +15,11 @@
  * data is only per packet.
  *
  * All streams of a netpipe share one struct stream_mem: the bytes their
- * buffers hold, at most memcap. Called by netpipe only.
+ * buffers hold, at most cap, but for each direction's first STREAM_FLOOR
+ * bytes, which are always given (and counted): however full the cap is
+ * with long transfers, a new connection's first bytes (its ClientHello,
+ * its request headers) are still reassembled. So the bound is cap plus
+ * STREAM_FLOOR a direction. Called by netpipe only.
  */
 #ifndef VIGIL_STREAM_H
 #define VIGIL_STREAM_H
@@ -23,6 +27,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#define STREAM_FLOOR	4096
 
 struct stream_mem {
 	size_t		 used, cap;	/* bytes allocated, the cap */
