@@ -2,7 +2,7 @@
  * frag.c: IPv4 and IPv6 fragment reassembly (frag.h).
  *
  * A datagram is keyed by (family, source, destination, id, and for IPv4
- * the protocol). Its payload grows in one buffer up to FRAG_MAX_LEN; a
+ * the protocol). Its payload grows in one wbuf up to FRAG_MAX_LEN; a
  * bitmap of 8-byte blocks (the fragment offset's unit) says which are
  * held, so an overlap is found before anything is copied. Fragments never
  * overlap in a held datagram, so it is whole exactly when the last
@@ -20,13 +20,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "err.h"
 #include "frag.h"
 #include "nethash.h"
 #include "nlist.h"
 
 #define BLOCKS		((FRAG_MAX_LEN + 7) / 8)
-#define GROW_MIN	2048
 
 struct fkey {
 	uint8_t		 src[16], dst[16];
@@ -38,10 +38,8 @@ struct fkey {
 struct dgram {
 	struct fkey	 key;
 	int64_t		 born;		/* capture time of the first fragment */
-	uint8_t		*buf;
-	size_t		 cap;
+	struct wbuf	 w;		/* the payload; len: the highest end */
 	uint32_t	 got;		/* payload bytes held */
-	uint32_t	 end;		/* the highest end held */
 	uint32_t	 total;		/* set by the last fragment */
 	uint8_t		 proto;		/* of the fragment at offset 0 */
 	bool		 dead, have_last;
@@ -91,7 +89,7 @@ frag_free(struct frag *t)
 		return;
 	if (t->d != NULL)
 		for (i = 0; i < t->tab.max; i++)
-			free(t->d[i].buf);
+			wbuf_free(&t->d[i].w);
 	free(t->done);
 	free(t->d);
 	free(t->lk);
@@ -140,17 +138,14 @@ remove_entry(struct frag *t, uint32_t i)
 
 	itab_put(&t->tab, key_bucket(t, &dg->key), i);
 	nlist_del(&t->age, t->lk, i);
-	free(dg->buf);
-	dg->buf = NULL;
+	wbuf_free(&dg->w);
 	t->st.held--;
 }
 
 static void
 kill_entry(struct frag *t, struct dgram *dg)
 {
-	free(dg->buf);
-	dg->buf = NULL;
-	dg->cap = 0;
+	wbuf_free(&dg->w);
 	dg->dead = true;
 	t->st.dropped++;
 }
@@ -174,6 +169,7 @@ new_entry(struct frag *t, const struct fkey *k, uint32_t b, int64_t now)
 	memset(dg, 0, sizeof(*dg));
 	dg->key = *k;
 	dg->born = now;
+	wbuf_init(&dg->w, FRAG_MAX_LEN);
 	nlist_push(&t->age, t->lk, i);
 	t->st.held++;
 	return i;
@@ -199,26 +195,6 @@ blocks_set(uint64_t *bm, uint32_t b0, uint32_t b1)
 		bm[b / 64] |= 1ull << (b % 64);
 }
 
-static int
-grow(struct dgram *dg, size_t need)
-{
-	uint8_t	*n;
-	size_t	 cap;
-
-	if (need <= dg->cap)
-		return 0;
-	cap = dg->cap < GROW_MIN ? GROW_MIN : dg->cap * 2;
-	if (cap < need)
-		cap = need;
-	if (cap > FRAG_MAX_LEN)
-		cap = FRAG_MAX_LEN;
-	if ((n = realloc(dg->buf, cap)) == NULL)
-		return ERR_NOMEM;
-	dg->buf = n;
-	dg->cap = cap;
-	return 0;
-}
-
 /* Is this fragment's place possible, given what the datagram holds? */
 static enum frag_result
 check_place(const struct dgram *dg, const struct frag_in *f)
@@ -236,7 +212,7 @@ check_place(const struct dgram *dg, const struct frag_in *f)
 	} else {
 		if (dg->have_last)
 			return FRAG_OVERLAP;	/* a second last fragment */
-		if (end < dg->end)
+		if (end < dg->w.len)
 			return FRAG_BAD;
 	}
 	if (blocks_any(dg->seen, f->off / 8, (end + 7) / 8))
@@ -253,14 +229,15 @@ place(struct dgram *dg, const struct frag_in *f)
 	if ((r = check_place(dg, f)) != FRAG_HELD)
 		return r;
 	end = f->off + (uint32_t)f->len;
-	if (grow(dg, end) != 0)
-		return FRAG_DROPPED;
+	if (end > dg->w.len) {
+		if (wbuf_reserve(&dg->w, end - dg->w.len) != 0)
+			return FRAG_DROPPED;
+		dg->w.len = end;
+	}
 	if (f->len > 0)
-		memcpy(dg->buf + f->off, f->data, f->len);
+		memcpy(dg->w.p + f->off, f->data, f->len);
 	blocks_set(dg->seen, f->off / 8, (end + 7) / 8);
 	dg->got += (uint32_t)f->len;
-	if (end > dg->end)
-		dg->end = end;
 	if (f->off == 0)
 		dg->proto = f->proto;
 	if (!f->more) {
@@ -293,9 +270,9 @@ frag_add(struct frag *t, const struct pkt *p, const struct frag_in *f,
 		return r;
 	case FRAG_DONE:
 		*proto = dg->key.family == 4 ? dg->key.proto : dg->proto;
-		*data = t->done = dg->buf;
+		*data = t->done = dg->w.p;
 		*len = dg->total;
-		dg->buf = NULL;
+		dg->w.p = NULL;		/* handed out: freed on the next call */
 		remove_entry(t, i);
 		t->st.reassembled++;
 		return r;
