@@ -10,8 +10,9 @@
  * Memory is bounded by the configuration: the flow table holds at most
  * flow_max flows (the oldest idle one is evicted first, and counted), each
  * TCP direction buffers at most stream_depth bytes in order and
- * stream_ooo_max bytes out of order, fragments are held for at most
- * frag_max datagrams of at most 64 KiB each for frag_timeout.
+ * stream_ooo_max bytes out of order, all of them together at most
+ * stream_memcap, fragments are held for at most frag_max datagrams of at
+ * most 64 KiB each for frag_timeout.
  */
 #ifndef VIGIL_NETPIPE_H
 #define VIGIL_NETPIPE_H
@@ -30,6 +31,12 @@ struct netpipe_conf {
 	uint32_t	 http_body_depth;	/* default 4 KiB */
 	uint32_t	 frag_max;		/* datagrams, default 1024 */
 	uint32_t	 frag_timeout_s;	/* default 30 */
+	uint64_t	 stream_memcap;		/* bytes all TCP buffers hold
+						 * together, default 256 MiB,
+						 * but for each direction's
+						 * first 4 KiB (always kept); a
+						 * direction that would pass it
+						 * stops as at its depth */
 };
 
 struct netpipe_cb {
@@ -45,7 +52,8 @@ struct netpipe_stats {
 	uint64_t	 frames, bytes, decoded, undecodable, truncated;
 	uint64_t	 flows, flows_active, flows_evicted, flows_timed_out;
 	uint64_t	 frags_reassembled, frags_dropped, frag_overlaps;
-	uint64_t	 stream_gaps, stream_depth_reached;
+	uint64_t	 stream_gaps, stream_depth_reached, stream_memcap_hit;
+	uint64_t	 stream_bytes;		/* held now */
 	uint64_t	 txns[APP__COUNT];
 };
 
