@@ -42,6 +42,7 @@
 #include "fim_cmd.h"
 #include "log.h"
 #include "pathset.h"
+#include "pcap_cmd.h"
 #include "rules_cmd.h"
 #include "scan_cmd.h"
 #include "spool.h"
@@ -144,6 +145,7 @@ static const char main_help[] =
 	"  scan       scan files and folders with the YARA rules, once\n"
 	"  integrity  record files' state (baseline) or check them against it\n"
 	"  rules      check traffic rule files (rules check FILE|DIR...)\n"
+	"  pcap       read pcap files through the network sensor (pcap FILE...)\n"
 	"\n"
 	GLOBAL_HELP
 	"\n"
@@ -887,6 +889,16 @@ take_globals(struct opts *o, int *argcp, char **argv)
 	return 0;
 }
 
+/* Compiled rules are cached in the data directory when there is one
+ * (the one-shot commands work without it). */
+static const char *
+rules_cache(char *buf, size_t len, const struct agent_config *cfg)
+{
+	return pathset_join(buf, len, cfg->data_dir, "rules-cache") == 0 &&
+	    access(cfg->data_dir, W_OK) == 0 &&
+	    datadir_check(cfg->data_dir, 0, NULL) == 0 ? buf : NULL;
+}
+
 static int
 run_scan(int argc, char **argv, const struct agent_config *cfg)
 {
@@ -895,13 +907,8 @@ run_scan(int argc, char **argv, const struct agent_config *cfg)
 	size_t		 nrules;
 
 	nrules = config_rules_paths(cfg, default_rules(), rules);
-	/* compiled rules are cached in the data directory when there is one
-	 * (the scan works without it) */
-	return scan_cmd_run(argc, argv, rules, nrules, pathset_join(cache,
-	    sizeof(cache), cfg->data_dir, "rules-cache") == 0 &&
-	    access(cfg->data_dir, W_OK) == 0 &&
-	    datadir_check(cfg->data_dir, 0, NULL) == 0 ? cache : NULL,
-	    cfg->remote_fs);
+	return scan_cmd_run(argc, argv, rules, nrules, rules_cache(cache,
+	    sizeof(cache), cfg), cfg->remote_fs);
 }
 
 /* The baseline lives in the data directory unless --db says elsewhere;
@@ -911,6 +918,25 @@ run_integrity(int argc, char **argv, const struct agent_config *cfg)
 {
 	return fim_cmd_run(argc, argv, datadir_check(cfg->data_dir, 0,
 	    NULL) == ERR_IO ? NULL : cfg->data_dir);
+}
+
+static int
+run_pcap(int argc, char **argv, const struct agent_config *cfg)
+{
+	char				 cache[PATH_MAX];
+	const char			*traffic, *ioc;
+	struct pcap_cmd_defaults	 d = { 0 };
+
+	traffic = access(VIGIL_TRAFFIC_INSTALLED, R_OK) == 0 ?
+	    VIGIL_TRAFFIC_INSTALLED : VIGIL_TRAFFIC_SOURCE;
+	ioc = access(VIGIL_IOC_INSTALLED, R_OK) == 0 ?
+	    VIGIL_IOC_INSTALLED : VIGIL_IOC_SOURCE;
+	d.rules = &traffic;
+	d.nrules = 1;
+	d.iocs = &ioc;
+	d.niocs = 1;
+	d.cache_dir = rules_cache(cache, sizeof(cache), cfg);
+	return pcap_cmd_run(argc, argv, &d);
 }
 
 static int
@@ -926,6 +952,7 @@ static const struct {
 	{ "scan", run_scan },
 	{ "integrity", run_integrity },
 	{ "rules", run_rules },
+	{ "pcap", run_pcap },
 };
 
 static const struct command *
