@@ -208,7 +208,7 @@ static const struct rule_case rule_cases[] = {
 typedef void play_fn(struct netplay *, unsigned n, uint16_t port);
 
 /* Refused connections from PC2 to n ports of NAS. */
-static void
+static inline void
 scan_ports(struct netplay *p, unsigned n, uint16_t port)
 {
 	unsigned	i;
@@ -218,7 +218,7 @@ scan_ports(struct netplay *p, unsigned n, uint16_t port)
 }
 
 /* Unanswered SYNs from PC2 to port on n hosts. */
-static void
+static inline void
 scan_hosts(struct netplay *p, unsigned n, uint16_t port)
 {
 	char		host[32];
@@ -231,7 +231,7 @@ scan_hosts(struct netplay *p, unsigned n, uint16_t port)
 }
 
 /* n connections from PC2 to NAS's port, one every half second. */
-static void
+static inline void
 connect_n(struct netplay *p, unsigned n, uint16_t port)
 {
 	unsigned	i;
@@ -244,7 +244,7 @@ connect_n(struct netplay *p, unsigned n, uint16_t port)
 
 /* Names under one parent from PC: tunnelled data (long, random) for
  * qtype A, or a site's usual host names for TXT. */
-static void
+static inline void
 dns_names(struct netplay *p, unsigned n, uint16_t qtype)
 {
 	static const char	b32[] = "abcdefghijklmnopqrstuvwxyz234567";
@@ -269,14 +269,14 @@ dns_names(struct netplay *p, unsigned n, uint16_t qtype)
 }
 
 /* n tunnel names among 40 look-ups of a site's usual names (TXT). */
-static void
+static inline void
 dns_tunnel(struct netplay *p, unsigned n, uint16_t unused)
 {
 	dns_names(p, 40, 16);
 	dns_names(p, n, 1);
 }
 
-static void
+static inline void
 dns_txt(struct netplay *p, unsigned n, uint16_t unused)
 {
 	dns_names(p, n, 16);
@@ -284,7 +284,7 @@ dns_txt(struct netplay *p, unsigned n, uint16_t unused)
 
 /* The gateway announces itself; then with n, another MAC claims its
  * address; without, another host announces its own. */
-static void
+static inline void
 arp_spoof(struct netplay *p, unsigned n, uint16_t unused)
 {
 	static const uint8_t	other[6] = { 0x02, 0, 0, 0, 0, 0x66 };
@@ -295,7 +295,7 @@ arp_spoof(struct netplay *p, unsigned n, uint16_t unused)
 
 /* A browser: many connections to many hosts, all answered. The benign
  * runs add it to each detector's quiet sample. */
-static void
+static inline void
 browse(struct netplay *p)
 {
 	char		host[32];

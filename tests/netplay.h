@@ -13,9 +13,11 @@
  *	netplay_free(p);
  *
  * Time starts at NP_T0 and moves 1 ms per frame (netplay_wait for
- * more); client ports count up from 49152, one per connection, so every
- * conversation is a flow of its own. Header-only; aborts on misuse (a
- * request over NP_TEXT_MAX): these are test tools.
+ * more, netplay_at to start a conversation at a given second); client
+ * ports count up from 49152, one per connection, so every conversation
+ * is a flow of its own; a DNS query's id is its client port.
+ * Header-only; aborts on misuse (a request over NP_TEXT_MAX): these are
+ * test tools.
  */
 #ifndef VIGIL_NETPLAY_H
 #define VIGIL_NETPLAY_H
@@ -100,6 +102,13 @@ static inline void
 netplay_wait(struct netplay *p, int64_t us)
 {
 	p->now += us;
+}
+
+/* The next frame goes out 1 ms after NP_T0 + s seconds. */
+static inline void
+netplay_at(struct netplay *p, int64_t s)
+{
+	p->now = NP_T0 + s * 1000000;
 }
 
 /* The frame in p->g goes out, 1 ms after the last. */
@@ -219,9 +228,10 @@ netplay_dns_type(struct netplay *p, const char *cli, const char *srv,
 	struct ng_tuple	t;
 	uint8_t		m[512];
 	size_t		n;
-	uint16_t	id = (uint16_t)(p->sport * 7919u);
+	uint16_t	id;
 
 	netplay_tuple(p, &t, cli, srv, 53);
+	id = t.sport;			/* the id is the client's port */
 	n = ng_dns(m, id, name, false);
 	ng_put16(m + n - 4, qtype);
 	ng_udp(&p->g, &t, m, n);

@@ -369,6 +369,35 @@ test_detectors(void **state)
 	}
 }
 
+/* A scan whose probes nobody answers, then the next thing seen, after
+ * more than the window (5 minutes) without a tick: the end of a capture
+ * file (`vigil-agent pcap` ticks a day past the last packet), or the
+ * scanner's next connection. The probes timed out 3 s after they were
+ * sent, and the alert says so. */
+static void
+test_scan_then_silence(void **state)
+{
+	struct run	r;
+	int		later;
+
+	for (later = 0; later < 2; later++) {
+		run_start(&r);
+		scan_hosts(r.play, 30, 445);
+		assert_true(r.last == NP_T0 + 30 * 1000);
+		if (later) {
+			netplay_wait(r.play, 600 * 1000000LL);
+			netplay_tcp(r.play, PC2, NAS, 80, NULL, 0, NULL, 0);
+		} else
+			netsensor_tick(r.ns, r.last + 86400 * 1000000LL);
+		expect_one(&r, DET_GID, DET_SID_SCAN_HOSTS);
+		/* the 25th of 30 probes, sent 1 ms apart, timed out 3 s
+		 * later */
+		assert_string_equal(json_string_value(json_object_get(
+		    r.a[0].eve, "timestamp")), "2025-12-03T12:00:03.025000+0000");
+		run_free(&r);
+	}
+}
+
 int
 main(void)
 {
@@ -379,6 +408,7 @@ main(void)
 		cmocka_unit_test(test_benign_together),
 		cmocka_unit_test(test_repeats),
 		cmocka_unit_test(test_detectors),
+		cmocka_unit_test(test_scan_then_silence),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
