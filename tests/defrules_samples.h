@@ -120,7 +120,8 @@ static const struct rule_case rule_cases[] = {
 	    HTTP(ATT, WEB, .uri = "/index.php?page=/etc/about") },
 	{ 9100109, HTTP(ATT, WEB, .uri = "/news.php?id=1+UNION+ALL+SELECT+"
 	    "1,2,concat(user(),0x3a,database())--+-"),
-	    HTTP(ATT, WEB, .uri = "/search.php?q=union+members+select+a+plan") },
+	    HTTP(ATT, WEB,
+	    .uri = "/search.php?q=union+members+select+a+plan") },
 	{ 9100110, HTTP(ATT, WEB,
 	    .uri = "/login.php?user=admin%27%20OR%201=1--&pass=x"),
 	    HTTP(ATT, WEB, .uri = "/search.php?q=rock'n'roll+or+1+more") },
@@ -189,7 +190,8 @@ static const struct rule_case rule_cases[] = {
 	    DNSQ("www.cloudflare.com") },
 	{ 9100305, DNSQ("lockbitapt2d73krlbewgv27tquljgxr33xbwwsp6rkyieto7u4nc"
 	    "id.onion"), DNSQ("www.onion.com.vn") },
-	{ 9100306, HTTP(PC, OUT, .uri = "/raw/LnW0dq4V", .host = "pastebin.com"),
+	{ 9100306,
+	    HTTP(PC, OUT, .uri = "/raw/LnW0dq4V", .host = "pastebin.com"),
 	    HTTP(PC, OUT, .uri = "/LnW0dq4V", .host = "pastebin.com") },
 
 	/* vigil-mining.rules */

@@ -29,7 +29,8 @@
 
 #include "netgen.h"
 
-#define NP_T0		(1764763200LL * 1000000)	/* 2025-12-03 12:00 UTC */
+/* 2025-12-03 12:00:00 UTC */
+#define NP_T0		(1764763200LL * 1000000)
 #define NP_TEXT_MAX	8192
 #define NP_BROWSER	"Mozilla/5.0 (Windows NT 10.0; Win64; x64) " \
 			"AppleWebKit/537.36 (KHTML, like Gecko) " \

@@ -393,7 +393,8 @@ test_scan_then_silence(void **state)
 		/* the 25th of 30 probes, sent 1 ms apart, timed out 3 s
 		 * later */
 		assert_string_equal(json_string_value(json_object_get(
-		    r.a[0].eve, "timestamp")), "2025-12-03T12:00:03.025000+0000");
+		    r.a[0].eve, "timestamp")),
+		    "2025-12-03T12:00:03.025000+0000");
 		run_free(&r);
 	}
 }
