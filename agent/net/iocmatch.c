@@ -134,7 +134,7 @@ ioc_alert(struct iocmatch *m, const struct pkt *p, const struct txn *tx,
 	a.sid = scanner_signature_id(h->list, where);
 	a.rev = 1;
 	a.msg = msg;
-	a.classtype = "bad-unknown";
+	a.classtype = "Potentially Bad Traffic";	/* bad-unknown */
 	a.priority = 1;
 	a.evidence = text;
 	a.txn = tx;
