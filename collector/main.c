@@ -34,6 +34,7 @@
 #include "cli.h"
 #include "cmd.h"
 #include "export.h"
+#include "report.h"
 #include "incident_cmd.h"
 #include "config.h"
 #include "datadir.h"
@@ -83,6 +84,9 @@ static const char usage_main[] =
 "                          check the register's hash-chained audit log\n"
 "  export --since T [--until T] [--what events|incidents] [--format eve|csv] [-o FILE]\n"
 "                          events or incidents as JSON lines or CSV\n"
+"  report (--month YYYY-MM | --quarter YYYY-Qn | --half YYYY-H1|H2 | --year YYYY)\n"
+"         [--office NAME] [--lang vi|en] [--format md|csv|json] [-o FILE]\n"
+"                          the periodic security report (docs/report.md)\n"
 "\n"
 "Options:\n"
 "  -c, --config FILE       configuration file (default " CONFIG_COLLECTOR_DEFAULT ")\n"
@@ -756,6 +760,15 @@ cmd_export(struct cli *cli, int argc, char **argv)
 }
 
 static int
+cmd_report(struct cli *cli, int argc, char **argv)
+{
+	const struct cmd_host	h = { cli, host_global_opt, host_open,
+				    &cli->cfg };
+
+	return report_cmd_run(&h, argc, argv);
+}
+
+static int
 cmd_run_opts(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = { GLOBAL_OPTS, { NULL, 0, NULL, 0 } };
@@ -804,6 +817,7 @@ main(int argc, char **argv)
 		{ "incidents", cmd_incidents },
 		{ "audit", cmd_audit },
 		{ "export", cmd_export },
+		{ "report", cmd_report },
 	};
 	struct cli	cli;
 	size_t		i;

@@ -135,6 +135,8 @@ static int	parse_facility(void *, const struct option *, const char *,
 		    char *, size_t);
 static int	parse_app_name(void *, const struct option *, const char *,
 		    char *, size_t);
+static int	parse_lang(void *, const struct option *, const char *,
+		    char *, size_t);
 
 #define OPT(T, sec, key, fn, f, sc, lo, hi)				\
 	{ sec, key, fn, offsetof(T, f), sizeof(((T *)0)->f), sc, lo, hi }
@@ -279,6 +281,7 @@ static const struct option collector_opts[] = {
 	C("forward", "facility", parse_facility, fwd_facility, NULL, 0, 0),
 	C("forward", "app_name", parse_app_name, fwd_app_name, NULL, 0, 0),
 	C("forward", "ca_file", parse_opt_path, fwd_ca_file, NULL, 0, 0),
+	C("report", "lang", parse_lang, report_lang, NULL, 0, 0),
 };
 
 _Static_assert(NITEMS(collector_opts) <= 64 * LISTS_SEEN_WORDS,
@@ -371,6 +374,7 @@ static const struct collector_config collector_defaults = {
 	.fwd_what = CONFIG_FWD_ALERTS | CONFIG_FWD_INCIDENTS,
 	.fwd_facility = 20,			/* local4 */
 	.fwd_app_name = "vigil",
+	.report_lang = CONFIG_LANG_VI,
 };
 
 /* One file being parsed: inih's user pointer for the reader and handler. */
@@ -974,6 +978,25 @@ parse_fwd_url(void *field, const struct option *o, const char *s,
 		return ERR_CONFIG;
 	}
 	return store_string(field, o->size, s, why, whylen);
+}
+
+/* vi or en: the language of documents made for people. */
+static int
+parse_lang(void *field, const struct option *o, const char *s,
+    char *why, size_t whylen)
+{
+	int	lang;
+
+	if (strcmp(s, "vi") == 0)
+		lang = CONFIG_LANG_VI;
+	else if (strcmp(s, "en") == 0)
+		lang = CONFIG_LANG_EN;
+	else {
+		snprintf(why, whylen, "must be vi or en");
+		return ERR_CONFIG;
+	}
+	store_number(field, o->size, (uint64_t)lang);
+	return 0;
 }
 
 /* "alerts", "incidents", or both, separated by a comma or spaces. */

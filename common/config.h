@@ -45,6 +45,8 @@ struct config_list {
 /* [forward] what: the streams forwarded */
 #define CONFIG_FWD_ALERTS	0x1
 #define CONFIG_FWD_INCIDENTS	0x2
+#define CONFIG_LANG_VI		0	/* [report] lang */
+#define CONFIG_LANG_EN		1
 #define CONFIG_APPNAME_MAX	48	/* RFC 5424 APP-NAME */
 
 enum config_watcher { WATCHER_AUTO = 0, WATCHER_FANOTIFY, WATCHER_INOTIFY };
@@ -199,6 +201,9 @@ struct collector_config {
 	char		 fwd_app_name[CONFIG_APPNAME_MAX + 1]; /* app_name,
 						 * vigil */
 	char		 fwd_ca_file[PATH_MAX];	/* ca_file (tls), "" = system */
+
+	/* [report]: the periodic report (docs/report.md) */
+	int		 report_lang;		/* lang: CONFIG_LANG_*, vi */
 };
 
 /* Defaults, then path if it exists. path NULL: the default path, which
