@@ -255,6 +255,8 @@ cmp_rowid(const void *k, const void *e)
 static struct agent *
 agent_by_rowid(const struct rep *r, int64_t rowid)
 {
+	if (r->nag == 0)	/* bsearch wants a base */
+		return NULL;
 	return bsearch(&rowid, r->ag, r->nag, sizeof(*r->ag), cmp_rowid);
 }
 
@@ -267,8 +269,9 @@ cmp_office(const void *k, const void *e)
 static struct office *
 office_by_name(const struct rep *r, const char *name)
 {
-	return name == NULL ? NULL : bsearch(name, r->of, r->nof,
-	    sizeof(*r->of), cmp_office);
+	if (name == NULL || r->nof == 0)
+		return NULL;
+	return bsearch(name, r->of, r->nof, sizeof(*r->of), cmp_office);
 }
 
 /* The office accumulator of an agent, NULL when it is not reported. */
@@ -1056,7 +1059,7 @@ detections_json(struct acc *c)
 		    i), "count"));
 	if (json_object_set_new(c->det, "alerts", json_integer(n)) != 0 ||
 	    json_object_set_new(c->det, "integrity", json_pack("{s:I, s:I}",
-	    "changes", (json_int_t)c->integrity, "critical",
+	    "changes", (json_int_t)c->integrity, "critical_paths",
 	    (json_int_t)c->critical)) != 0)
 		return NULL;
 	return json_incref(c->det);

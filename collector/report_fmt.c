@@ -21,6 +21,7 @@
 
 #include "err.h"
 #include "report.h"
+#include "taxonomy.h"
 #include "text.h"
 
 /* ---- words ---- */
@@ -73,8 +74,9 @@ static const struct label labels[] = {
 	    "Top indicators" } },
 	{ "integrity", { "Thay đổi toàn vẹn tệp", "File integrity changes" } },
 	{ "changes", { "Số thay đổi", "Changes" } },
-	{ "critical", { "Trên đường dẫn quan trọng / nghiêm trọng",
-	    "On critical paths / critical" } },
+	{ "critical_paths", { "Trên đường dẫn quan trọng",
+	    "On critical paths" } },
+	{ "critical", { "Sự cố nghiêm trọng", "Critical incidents" } },
 	{ "opened", { "Sự cố mới phát sinh", "Incidents opened" } },
 	{ "closed", { "Sự cố đã kết thúc", "Incidents closed" } },
 	{ "open_at_end", { "Sự cố còn mở cuối kỳ",
@@ -126,6 +128,25 @@ static const struct label labels[] = {
 	{ "total_bytes", { "byte tổng", "bytes in all" } },
 	{ "head", { "Mã băm đầu chuỗi", "Head hash" } },
 	{ "head_seq", { "Số mục cuối", "Last entry" } },
+	{ "category", { "Loại", "Category" } },
+	{ "severity", { "Mức độ", "Severity" } },
+	{ "day", { "Ngày", "Day" } },
+	{ "gid", { "Nhóm luật", "gid" } },
+	{ "sid", { "Mã luật", "sid" } },
+	{ "signature", { "Tên luật", "Signature" } },
+	{ "agent_id", { "Mã máy", "Agent" } },
+	{ "name", { "Tên máy", "Name" } },
+	{ "kind", { "Loại dấu hiệu", "Kind" } },
+	{ "value", { "Giá trị", "Value" } },
+};
+
+/* Incident severities by their taxonomy code (categories have their
+ * words in taxonomy.c). */
+static const struct label severities[] = {
+	{ "low", { "Thấp", "Low" } },
+	{ "medium", { "Trung bình", "Medium" } },
+	{ "high", { "Cao", "High" } },
+	{ "critical", { "Nghiêm trọng", "Critical" } },
 };
 
 enum word {
@@ -191,17 +212,48 @@ w(const struct out *o, enum word k)
 	return words[k][o->lang];
 }
 
+static const char *
+lookup(const struct out *o, const struct label *t, size_t n,
+    const char *key)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(t[i].key, key) == 0)
+			return t[i].text[o->lang];
+	return NULL;
+}
+
 /* The label of a member name; the name itself when there is none. */
 static const char *
 label(const struct out *o, const char *key)
 {
-	size_t	i;
+	const char	*s = lookup(o, labels, sizeof(labels) /
+			    sizeof(*labels), key);
 
-	for (i = 0; i < sizeof(labels) / sizeof(*labels); i++)
-		if (strcmp(labels[i].key, key) == 0)
-			return labels[i].text[o->lang];
-	return key;
+	return s ? s : key;
 }
+
+/* A key of the incidents' breakdowns: a category or severity code in
+ * words; NULL for another key (escaped and written as it is). */
+static const char *
+code_words(const struct out *o, const char *breakdown, const char *code)
+{
+	const struct taxonomy_category	*c;
+
+	if (strcmp(breakdown, "by_severity") == 0)
+		return lookup(o, severities, sizeof(severities) /
+		    sizeof(*severities), code);
+	if (strcmp(breakdown, "by_category") == 0 &&
+	    (c = taxonomy_category(code)) != NULL)
+		return o->lang == 1 ? c->en : c->vi;
+	return NULL;
+}
+
+static const char	*code_words(const struct out *, const char *,
+			    const char *);
+static const char	*lookup(const struct out *, const struct label *,
+			    size_t, const char *);
 
 static void
 raw(struct out *o, const char *s)
@@ -216,6 +268,21 @@ put(struct out *o, const char *s)
 {
 	if (text_write(o->f, s, strlen(s), TEXT_MD) != 0)
 		o->err = ERR_IO;
+}
+
+/* A member key of object (an incidents' breakdown, a duration): its
+ * words, or the key escaped. */
+static void
+put_key(struct out *o, const char *object, const char *key)
+{
+	const char	*s = code_words(o, object, key);
+
+	if (s == NULL)
+		s = lookup(o, labels, sizeof(labels) / sizeof(*labels), key);
+	if (s != NULL)
+		raw(o, s);
+	else
+		put(o, key);
 }
 
 static void
@@ -364,7 +431,7 @@ md_section(struct out *o, int n, const char *key, const json_t *sec)
 			md_head(o, w(o, W_FIGURE), w(o, W_VALUE));
 			json_object_foreach((json_t *)v, k2, v2) {
 				raw(o, "| ");
-				put(o, k2);
+				put_key(o, k, k2);
 				raw(o, " | ");
 				value(o, v2);
 				raw(o, " |\n");

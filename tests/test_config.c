@@ -247,6 +247,7 @@ assert_collector_eq(const struct collector_config *a,
 	assert_int_equal(a->handshake_timeout_s, b->handshake_timeout_s);
 	assert_int_equal(a->idle_timeout_s, b->idle_timeout_s);
 	assert_int_equal(a->handshake_memory, b->handshake_memory);
+	assert_int_equal(a->report_lang, b->report_lang);
 	assert_int_equal(a->source_connections, b->source_connections);
 	assert_int_equal(a->source_handshakes, b->source_handshakes);
 	assert_int_equal(a->cookie_threshold, b->cookie_threshold);
@@ -1146,6 +1147,27 @@ test_forward_options(void **state)
 }
 
 static void
+test_report_options(void **state)
+{
+	static const struct bad_value	 bad[] = {
+		{ "lang = fr", "must be vi or en" },
+		{ "lang = VI", "must be vi or en" },
+	};
+	struct fixture		*f = *state;
+	struct collector_config	 c;
+
+	refused(f, "report", bad, NITEMS(bad));
+	assert_int_equal(load_text(f, COLLECTOR, &c, "[report]\n"), 0);
+	assert_int_equal(c.report_lang, CONFIG_LANG_VI);
+	assert_int_equal(load_text(f, COLLECTOR, &c,
+	    "[report]\nlang = en\n"), 0);
+	assert_int_equal(c.report_lang, CONFIG_LANG_EN);
+	assert_int_equal(load_text(f, COLLECTOR, &c,
+	    "[report]\nlang = en\nlang = vi\n"), 0);
+	assert_int_equal(c.report_lang, CONFIG_LANG_VI);
+}
+
+static void
 test_messages(void **state)
 {
 	struct fixture		*f = *state;
@@ -1586,6 +1608,7 @@ main(void)
 		cmocka_unit_test(test_string_options),
 		cmocka_unit_test(test_notify_options),
 		cmocka_unit_test(test_forward_options),
+		cmocka_unit_test(test_report_options),
 		cmocka_unit_test(test_messages),
 		cmocka_unit_test(test_unknown_keys),
 		cmocka_unit_test(test_syntax_errors),
