@@ -134,6 +134,7 @@ struct acc {
 			 crit, crit_ack, in_time, late, overdue, pending,
 			 no_report;
 	uint64_t	 sent, failed, given_up;
+	uint64_t	*days;		/* alerts per day of the period */
 	struct durations ack, res;
 	json_t		*by_cat, *by_sev;		/* incidents */
 	json_t		*det;				/* detections */
@@ -161,6 +162,10 @@ struct rep {
 	struct db			*db;
 	const struct report_opts	*o;
 	int64_t				 end;	/* min(to, now) */
+	int64_t				*day;	/* [ndays + 1]: local
+						 * midnights from from to to */
+	size_t				 ndays, cur;	/* cur: the day of
+						 * the row being read */
 	struct agent			*ag;
 	size_t				 nag;
 	struct office			*of;
@@ -216,18 +221,20 @@ acc_clear(struct acc *a)
 {
 	free(a->ack.v);
 	free(a->res.v);
+	free(a->days);
 	json_decref(a->by_cat);
 	json_decref(a->by_sev);
 	json_decref(a->det);
 }
 
 static int
-acc_init(struct acc *a)
+acc_init(struct acc *a, size_t ndays)
 {
+	a->days = calloc(ndays, sizeof(*a->days));
 	a->by_cat = json_object();
 	a->by_sev = json_object();
 	a->det = json_object();
-	return a->by_cat && a->by_sev && a->det ? 0 : ERR_NOMEM;
+	return a->days && a->by_cat && a->by_sev && a->det ? 0 : ERR_NOMEM;
 }
 
 static void
@@ -242,6 +249,7 @@ rep_free(struct rep *r)
 		acc_clear(&r->of[i].a);
 	free(r->of);
 	acc_clear(&r->all);
+	free(r->day);
 }
 
 static int
@@ -337,6 +345,35 @@ each_row(struct rep *r, const char *sql, row_fn fn)
 	return rc == ERR_NOTFOUND ? 0 : rc;
 }
 
+/* The local midnights from the period's start to its end (a day is 23
+ * or 25 hours where clocks change: mktime says). */
+static int
+days_init(struct rep *r)
+{
+	const struct report_period	*p = &r->o->period;
+	struct tm			 tm;
+	time_t				 t = (time_t)p->from;
+	size_t				 n = 0;
+
+	/* 367: a leap year's days and its end */
+	if ((r->day = calloc(367, sizeof(*r->day))) == NULL)
+		return ERR_NOMEM;
+	if (localtime_r(&t, &tm) == NULL)
+		return ERR_MALFORMED;
+	while (n < 367) {
+		r->day[n++] = (int64_t)t;
+		if (t >= (time_t)p->to)
+			break;
+		tm.tm_mday++;
+		tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+		tm.tm_isdst = -1;
+		if ((t = mktime(&tm)) == (time_t)-1)
+			return ERR_MALFORMED;
+	}
+	r->ndays = n - 1;
+	return r->ndays > 0 && r->day[r->ndays] == p->to ? 0 : ERR_MALFORMED;
+}
+
 /* ---- agents and coverage ---- */
 
 static const char sql_agents[] =
@@ -387,7 +424,7 @@ office_add(struct rep *r, const char *name)
 	memset(&p[r->nof], 0, sizeof(*p));
 	r->nof = n;
 	(void)snprintf(p[n - 1].name, sizeof(p->name), "%s", name);
-	return acc_init(&p[n - 1].a);
+	return acc_init(&p[n - 1].a, r->ndays);
 }
 
 static int
@@ -406,7 +443,8 @@ static const char sql_offices[] =
  * rows come, rather than grouped and sorted by SQLite (twice as long on
  * a province's month). */
 static const char sql_activity[] =
-    "SELECT agent, ts FROM events WHERE ts >= ?1 AND ts < ?2 ORDER BY ts";
+    "SELECT agent, ts, type = 'alert' FROM events"
+    " WHERE ts >= ?1 AND ts < ?2 ORDER BY ts";
 
 static int
 activity_row(struct rep *r, sqlite3_stmt *st)
@@ -416,10 +454,17 @@ activity_row(struct rep *r, sqlite3_stmt *st)
 
 	if (a == NULL)
 		return 0;
-	/* ts only grows: a new hour is one not counted yet */
+	/* ts only grows: a new hour is one not counted yet, and the day
+	 * moves forward only */
 	if (a->events++ == 0 || ts / (3600 * US) != a->last_us / (3600 * US))
 		a->hours++;
 	a->last_us = ts;
+	while (r->cur + 1 < r->ndays && (int64_t)ts >= r->day[r->cur + 1] * US)
+		r->cur++;
+	if (sqlite3_column_int(st, 2) && a->office < r->nof) {
+		r->of[a->office].a.days[r->cur]++;
+		r->all.days[r->cur]++;
+	}
 	return 0;
 }
 
@@ -610,20 +655,23 @@ struct breakdown {
 	const char *const	 cols[4];
 };
 
-/* The period's alerts, taken once into a temporary table with what the
- * breakdowns group by (one pass over the events and their JSON; the
- * twelve breakdown queries then read this small table). */
+/* The period's alerts, taken once into a temporary table, counted by
+ * what the breakdowns group by: one pass over the events and their
+ * JSON; the breakdown queries then read this table, whose rows number
+ * agents times rules, not alerts. (Days are counted with the activity,
+ * sql_activity.) */
 static const char sql_alerts_take[] =
     "CREATE TEMP TABLE report_alerts AS SELECT a.office AS office,"
     " a.id AS agent_id, a.name AS name, e.severity AS severity,"
-    " date(e.ts / 1000000, 'unixepoch', 'localtime') AS day,"
     " json_extract(e.body, '$.alert.category') AS category,"
     " json_extract(e.body, '$.alert.gid') AS gid,"
     " json_extract(e.body, '$.alert.signature_id') AS sid,"
-    " json_extract(e.body, '$.alert.signature') AS signature"
+    " max(json_extract(e.body, '$.alert.signature')) AS signature,"
+    " count(*) AS n"
     " FROM events e JOIN agents a ON a.rowid = e.agent"
     " WHERE e.type = 'alert' AND e.ts >= ?1 AND e.ts < ?2"
-    " AND (?3 IS NULL OR a.office = ?3)";
+    " AND a.enrolled < ?5 AND (?3 IS NULL OR a.office = ?3)"
+    " GROUP BY e.agent, severity, category, gid, sid";
 #define ALERTS	" FROM temp.report_alerts a"
 /* The indicators (but rules: top_rules' business) of the incidents seen
  * in the period, once per incident and office of its agents. */
@@ -634,20 +682,18 @@ static const char sql_alerts_take[] =
 	" ON a.rowid = ia.agent" \
 	" WHERE ii.kind != 'rule' AND ii.last_seen >= ?4" \
 	" AND ii.first_seen < ?5 AND (?3 IS NULL OR a.office = ?3)"
-#define BY_ORDER(sel, keys, order, from, n) \
-	"SELECT a.office, " sel ", count(*) AS n" from " GROUP BY a.office, " \
-	keys " ORDER BY a.office COLLATE BINARY, " order, \
-	"SELECT NULL, " sel ", count(*) AS n" from " GROUP BY " keys \
-	" ORDER BY " order, n
-#define BY(sel, keys, from, n)	BY_ORDER(sel, keys, "n DESC, " keys, from, n)
+#define BY(sel, keys, from, n) \
+	"SELECT a.office, " sel ", sum(a.n) AS n" from \
+	" GROUP BY a.office, " keys \
+	" ORDER BY a.office COLLATE BINARY, n DESC, " keys, \
+	"SELECT NULL, " sel ", sum(a.n) AS n" from " GROUP BY " keys \
+	" ORDER BY n DESC, " keys, n
 
 static const struct breakdown breakdowns[] = {
 	{ "by_category", BY("a.category AS k1", "k1", ALERTS, 0),
 	    { "category" } },
 	{ "by_severity", BY("a.severity AS k1", "k1", ALERTS, 0),
 	    { "severity" } },
-	{ "by_day", BY_ORDER("a.day AS k1", "k1", "k1", ALERTS, 0),
-	    { "day" } },
 	{ "top_rules", BY("a.gid AS k1, a.sid AS k2, max(a.signature)",
 	    "k1, k2", ALERTS, TOP_N), { "gid", "sid", "signature" } },
 	{ "top_hosts", BY("a.agent_id AS k1, max(a.name)", "k1", ALERTS,
@@ -1041,28 +1087,66 @@ incidents_json(struct acc *c)
 	    "no_report_needed", (json_int_t)c->no_report);
 }
 
-/* Every breakdown present ([] when it had no rows), the alerts (the
- * days' sum) and the integrity changes. */
+/* The days of the period with alerts: [{"day", "count"}]. */
 static json_t *
-detections_json(struct acc *c)
+days_json(const struct rep *r, const struct acc *c)
 {
-	json_t		*days;
-	json_int_t	 n = 0;
+	json_t		*arr = json_array(), *d;
+	struct tm	 tm;
+	time_t		 t;
+	char		 day[16];
 	size_t		 i;
 
-	for (i = 0; i < sizeof(breakdowns) / sizeof(*breakdowns); i++)
-		if (det_array(c->det, breakdowns[i].name) == NULL)
+	for (i = 0; arr != NULL && i < r->ndays; i++) {
+		if (c->days[i] == 0)
+			continue;
+		t = (time_t)r->day[i];
+		if (localtime_r(&t, &tm) == NULL ||
+		    strftime(day, sizeof(day), "%Y-%m-%d", &tm) == 0 ||
+		    (d = json_pack("{s:s, s:I}", "day", day, "count",
+		    (json_int_t)c->days[i])) == NULL ||
+		    json_array_append_new(arr, d) != 0) {
+			json_decref(arr);
 			return NULL;
-	days = json_object_get(c->det, "by_day");
-	for (i = 0; i < json_array_size(days); i++)
-		n += json_integer_value(json_object_get(json_array_get(days,
-		    i), "count"));
-	if (json_object_set_new(c->det, "alerts", json_integer(n)) != 0 ||
-	    json_object_set_new(c->det, "integrity", json_pack("{s:I, s:I}",
+		}
+	}
+	return arr;
+}
+
+/* The alerts, every breakdown ([] when it had no rows), the integrity
+ * changes, in the order people read them. */
+static json_t *
+detections_json(const struct rep *r, struct acc *c)
+{
+	static const char *const	 order[] = { "by_category",
+		"by_severity", "by_day", "top_rules", "top_hosts",
+		"top_indicators" };
+	json_t				*det, *v;
+	uint64_t			 n = 0;
+	size_t				 i;
+
+	for (i = 0; i < r->ndays; i++)
+		n += c->days[i];
+	if ((v = days_json(r, c)) == NULL ||
+	    json_object_set_new(c->det, "by_day", v) != 0 ||
+	    (det = json_pack("{s:I}", "alerts", (json_int_t)n)) == NULL)
+		return NULL;
+	for (i = 0; i < sizeof(order) / sizeof(*order); i++) {
+		if ((v = json_object_get(c->det, order[i])) == NULL)
+			v = json_array();
+		else
+			json_incref(v);
+		if (json_object_set_new(det, order[i], v) != 0)
+			goto fail;
+	}
+	if (json_object_set_new(det, "integrity", json_pack("{s:I, s:I}",
 	    "changes", (json_int_t)c->integrity, "critical_paths",
 	    (json_int_t)c->critical)) != 0)
-		return NULL;
-	return json_incref(c->det);
+		goto fail;
+	return det;
+fail:
+	json_decref(det);
+	return NULL;
 }
 
 static json_t *
@@ -1077,7 +1161,7 @@ block_json(const struct rep *r, const char *name, struct acc *c)
 	b = json_pack("{s:o, s:o, s:o, s:o, s:{s:I, s:I, s:I}, s:o}",
 	    "office", name ? text_json(name, strlen(name), NULL) : json_null(),
 	    "coverage", coverage_json(r, c),
-	    "detections", detections_json(c),
+	    "detections", detections_json(r, c),
 	    "incidents", incidents_json(c),
 	    "notifications", "sent", (json_int_t)c->sent, "failed",
 	    (json_int_t)c->failed, "given_up", (json_int_t)c->given_up,
@@ -1186,13 +1270,17 @@ int
 report_build(json_t **out, struct store *st, const struct report_opts *o)
 {
 	struct rep	 r = { .st = st, .db = store_db(st), .o = o };
-	json_t		*doc;
-	int		 rc = ERR_NOMEM;
+	json_t		*doc = NULL;
+	int		 rc;
 
 	*out = NULL;
 	tzset();
 	r.end = o->period.to < o->now ? o->period.to : o->now;
-	if (acc_init(&r.all) != 0)
+	/* sorts of a year's rows spill to a file, not to memory (db.c sets
+	 * MEMORY for the daemon's small ones) */
+	if ((rc = db_exec(r.db, "PRAGMA temp_store = FILE")) != 0 ||
+	    (rc = days_init(&r)) != 0 ||
+	    (rc = acc_init(&r.all, r.ndays)) != 0)
 		goto fail;
 	doc = json_pack("{s:s, s:{s:s, s:s, s:o, s:o, s:s}, s:o,"
 	    " s:{s:o, s:o, s:s}}",
@@ -1205,17 +1293,20 @@ report_build(json_t **out, struct store *st, const struct report_opts *o)
 	    "generated", "at", local_iso(o->now), "by", o->by ?
 	    text_json(o->by, strlen(o->by), NULL) : json_null(),
 	    "version", VIGIL_VERSION);
-	if (doc == NULL)
-		goto fail;
-	/* the office asked for is reported even with no agent in it */
-	if (o->office != NULL && (rc = office_add(&r, o->office)) != 0)
-		goto fail;
-	if ((rc = build(doc, &r)) != 0) {
-		json_decref(doc);
+	if (doc == NULL) {
+		rc = ERR_NOMEM;
 		goto fail;
 	}
+	/* the office asked for is reported even with no agent in it */
+	if ((o->office != NULL && (rc = office_add(&r, o->office)) != 0) ||
+	    (rc = build(doc, &r)) != 0)
+		goto fail;
 	*out = doc;
+	doc = NULL;
 fail:
+	json_decref(doc);
 	rep_free(&r);
+	if (db_exec(r.db, "PRAGMA temp_store = MEMORY") != 0 && rc == 0)
+		rc = ERR_IO;
 	return rc;
 }
