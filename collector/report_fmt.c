@@ -84,8 +84,8 @@ static const struct label labels[] = {
 	{ "time_to_ack", { "Thời gian tiếp nhận", "Time to acknowledge" } },
 	{ "time_to_resolve", { "Thời gian xử lý xong", "Time to resolve" } },
 	{ "count", { "Số lượng", "Count" } },
-	{ "median_s", { "Trung vị (giây)", "Median (seconds)" } },
-	{ "p90_s", { "Phân vị 90 (giây)", "90th percentile (seconds)" } },
+	{ "median_s", { "Trung vị", "Median" } },
+	{ "p90_s", { "Phân vị 90", "90th percentile" } },
 	{ "critical_acked_1h", { "Sự cố nghiêm trọng tiếp nhận trong 1 giờ",
 	    "Critical incidents acknowledged within 1 hour" } },
 	{ "reported_in_time", { "Báo cáo cơ quan chức năng đúng hạn",
@@ -154,7 +154,7 @@ enum word {
 	W_AUDIT_HEAD, W_SUMMARY, W_OFFICES, W_OFFICE, W_FIGURE, W_VALUE,
 	W_CONTROL, W_STATUS, W_EVIDENCE, W_PASS, W_FAIL, W_UNKNOWN, W_NONE,
 	W_PASSED, W_SUM1, W_SUM_OK, W_SUM_LATE, W_MONTH, W_QUARTER, W_HALF,
-	W_YEAR, W_CSV_HEAD, W_NOT_KNOWN,
+	W_YEAR, W_CSV_HEAD, W_NOT_KNOWN, W_DAYS, W_HOURS, W_MINUTES,
 	W_COUNT
 };
 
@@ -198,6 +198,9 @@ static const char *const words[W_COUNT][2] = {
 	    "section,office,figure,label,key,value" },
 	[W_NOT_KNOWN] = { "vigil không lưu thông tin này",
 	    "vigil does not record this" },
+	[W_DAYS] = { "ngày", "d" },
+	[W_HOURS] = { "giờ", "h" },
+	[W_MINUTES] = { "phút", "min" },
 };
 
 struct out {
@@ -308,6 +311,45 @@ value(struct out *o, const json_t *v)
 		num(o, json_is_true(v));
 	else
 		raw(o, "-");
+}
+
+/* Seconds for people: "1 ngày 2 giờ", "30 phút" ("1 d 2 h", "30 min");
+ * whole minutes, the parts that are not zero. */
+static void
+duration(struct out *o, json_int_t s)
+{
+	static const enum word	 units[] = { W_DAYS, W_HOURS, W_MINUTES };
+	json_int_t		 parts[3];
+	size_t			 i;
+	int			 said = 0;
+
+	if (s < 0)
+		s = 0;
+	parts[0] = s / 86400;
+	parts[1] = s % 86400 / 3600;
+	parts[2] = s % 3600 / 60;
+	for (i = 0; i < 3; i++) {
+		if (parts[i] == 0 && (said || i < 2))
+			continue;
+		raw(o, said ? " " : "");
+		num(o, parts[i]);
+		raw(o, " ");
+		raw(o, w(o, units[i]));
+		said = 1;
+	}
+}
+
+/* A figure for people: a duration (a member named *_s) in words, the
+ * rest as value() writes it. */
+static void
+figure(struct out *o, const char *key, const json_t *v)
+{
+	size_t	len = strlen(key);
+
+	if (json_is_integer(v) && len > 2 && strcmp(key + len - 2, "_s") == 0)
+		duration(o, json_integer_value(v));
+	else
+		value(o, v);
 }
 
 /* template t with each '#' replaced by the next of n numbers. */
@@ -433,7 +475,7 @@ md_section(struct out *o, int n, const char *key, const json_t *sec)
 				raw(o, "| ");
 				put_key(o, k, k2);
 				raw(o, " | ");
-				value(o, v2);
+				figure(o, k2, v2);
 				raw(o, " |\n");
 			}
 		}

@@ -693,6 +693,11 @@ test_markdown(void **state)
 	has(vi, "| Xã An | 2 | 2 | 1 | 5 | 2 | 2 | 1 | 2/4 |");
 	has(vi, "| Xã Bình | 1 | 0 | 1 | 0 | 1 | 0 | 0 | 1/4 |");
 	has(vi, "| 2026-11-30 | 1 |");
+	/* durations in words: time to acknowledge, then to resolve */
+	has(vi, "| Trung vị | 2 giờ |\n| Phân vị 90 | 3 giờ |");
+	has(vi, "| Trung vị | 1 ngày |\n| Phân vị 90 | 1 ngày 2 giờ |");
+	has(vi, "| Tấn công sử dụng mã độc | 1 |");
+	has(vi, "| Nghiêm trọng | 2 |");
 	has(vi, "| Chuỗi nhật ký kiểm toán toàn vẹn | Đạt |");
 	has(vi, "| Mọi sự cố được báo cáo đúng hạn | Không đạt | đúng hạn: 1;"
 	    " trễ hạn: 1; Quá hạn chưa báo cáo: 1");
@@ -702,6 +707,8 @@ test_markdown(void **state)
 	    "incidents were reported late or are overdue.");
 	has(en, "| PCs enrolled | 3 |");
 	has(en, "| The audit chain verifies | Pass |");
+	has(en, "| Median | 1 d |\n| 90th percentile | 1 d 2 h |");
+	has(en, "| Critical | 2 |");
 	assert_null(strstr(en, "Máy"));
 	free(vi);
 	free(en);
