@@ -130,7 +130,7 @@ struct acc {
 	uint64_t	 enrolled, reported, silent, outdated, rules_known,
 			 rules_differ, hb_drops, share_sum_pm;	/* per mille */
 	uint64_t	 health, refused, over, integrity, critical;
-	uint64_t	 opened, closed, open_end, acked, resolved,
+	uint64_t	 opened, closed, open_end,
 			 crit, crit_ack, in_time, late, overdue, pending,
 			 no_report;
 	uint64_t	 sent, failed, given_up;
@@ -885,12 +885,10 @@ inc_add(struct rep *r, struct acc *c, const struct inc_row *i)
 	    (rc = json_count(c->by_sev, taxonomy_severity_name(i->severity))))
 		return ERR_NOMEM;
 	if (i->acked != 0) {
-		c->acked++;
 		if ((rc = dur_add(&c->ack, i->acked - i->created)) != 0)
 			return rc;
 	}
 	if (i->ended != 0) {
-		c->resolved++;
 		if ((rc = dur_add(&c->res, i->ended - i->created)) != 0)
 			return rc;
 	}

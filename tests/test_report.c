@@ -180,7 +180,8 @@ fill(struct fx *f)
 	    "\"drops\":{\"total\":7}}");
 	heartbeat(s, f->a2, GEN - 2 * DAY, "0.2.0",
 	    "{\"rules\":{\"yara\":{\"version\":\"def\"}}}");
-	heartbeat(s, f->b1, OCT(15), "0.2.0", NULL);
+	heartbeat(s, f->b1, OCT(15), "0.2.0",
+	    "{\"rules\":{\"yara\":{\"version\":\"def\"}}}");
 
 	alert(s, f->a1, T(1, 8), 100, 1, "Trojan");
 	alert(s, f->a1, T(1, 8) + 60, 100, 1, "Trojan");
@@ -223,6 +224,8 @@ fill(struct fx *f)
 	assert_int_equal(incident_reported(s, NULL, f->i5, OCT(26), "VNCERT",
 	    "test", OCT(26)), 0);
 	resolve(s, f->i5, RES_TRUE_POSITIVE, T(3, 0));
+	assert_int_equal(incident_set_status(s, NULL, f->i5, ST_CLOSED, "test",
+	    T(4, 0)), 0);
 	/* i6: by hand, no agent, reported after its deadline */
 	f->i6 = mkincident(s, "other", SEV_LOW, T(20, 0), 0);
 	assert_int_equal(incident_reported(s, NULL, f->i6, T(28, 0), NULL,
@@ -395,6 +398,9 @@ test_month_coverage(void **state)
 	assert_int_equal(num(b, "coverage.reported"), 0);
 	assert_int_equal(num(b, "coverage.health_events"), 0);
 	assert_int_equal(num(t, "coverage.health_events"), 2);
+	/* a1 was heard from last: its rule set is the newest */
+	assert_int_equal(num(t, "coverage.rules_known"), 3);
+	assert_int_equal(num(t, "coverage.rules_differ"), 2);
 	json_decref(doc);
 }
 
@@ -652,6 +658,32 @@ test_longer_periods(void **state)
 	json_decref(doc);
 }
 
+/* Ten incidents acknowledged after 1, 2, ... 10 minutes: the median is
+ * the 5th, the 90th percentile the 9th (nearest rank). */
+static void
+test_percentiles(void **state)
+{
+	struct fx	*f = *state;
+	int64_t		 mar = NOV + 120 * DAY, id;	/* 2027-03-01 */
+	json_t		*doc;
+	int		 i;
+
+	for (i = 10; i >= 1; i--) {
+		id = mkincident(f->sf.s, "other", SEV_LOW, mar + i * DAY, f->a1);
+		ack(f->sf.s, id, mar + i * DAY + i * 60);
+	}
+	doc = build(f, REPORT_MONTH, "2027-03", NULL);
+	assert_int_equal(num(json_object_get(doc, "total"),
+	    "incidents.time_to_ack.count"), 10);
+	assert_int_equal(num(json_object_get(doc, "total"),
+	    "incidents.time_to_ack.median_s"), 300);
+	assert_int_equal(num(json_object_get(doc, "total"),
+	    "incidents.time_to_ack.p90_s"), 540);
+	assert_int_equal(num(json_object_get(doc, "total"),
+	    "incidents.opened"), 10);
+	json_decref(doc);
+}
+
 /* ---- formats ---- */
 
 static char *
@@ -790,6 +822,7 @@ main(void)
 		T_(test_no_agents),
 		T_(test_one_office),
 		T_(test_longer_periods),
+		T_(test_percentiles),
 		T_(test_markdown),
 		T_(test_csv),
 		T_(test_hostile_names),
