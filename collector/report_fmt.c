@@ -155,6 +155,7 @@ enum word {
 	W_CONTROL, W_STATUS, W_EVIDENCE, W_PASS, W_FAIL, W_UNKNOWN, W_NONE,
 	W_PASSED, W_SUM1, W_SUM_OK, W_SUM_LATE, W_MONTH, W_QUARTER, W_HALF,
 	W_YEAR, W_CSV_HEAD, W_NOT_KNOWN, W_DAYS, W_HOURS, W_MINUTES,
+	W_SIGN_BY, W_SIGN_HEAD, W_SIGN_NOTE, W_SIGN_SEAL,
 	W_COUNT
 };
 
@@ -198,6 +199,11 @@ static const char *const words[W_COUNT][2] = {
 	    "section,office,figure,label,key,value" },
 	[W_NOT_KNOWN] = { "vigil không lưu thông tin này",
 	    "vigil does not record this" },
+	[W_SIGN_BY] = { "Người lập báo cáo", "Prepared by" },
+	[W_SIGN_HEAD] = { "Lãnh đạo đơn vị", "Head of the office" },
+	[W_SIGN_NOTE] = { "(Ký, ghi rõ họ tên)", "(Signature, full name)" },
+	[W_SIGN_SEAL] = { "(Ký, ghi rõ họ tên, đóng dấu)",
+	    "(Signature, full name, seal)" },
 	[W_DAYS] = { "ngày", "d" },
 	[W_HOURS] = { "giờ", "h" },
 	[W_MINUTES] = { "phút", "min" },
@@ -658,6 +664,21 @@ md_summary(struct out *o, const json_t *t)
 	raw(o, "\n");
 }
 
+/* Room for the signatures of who made it and the office's head. */
+static void
+md_sign(struct out *o)
+{
+	raw(o, "\n| ");
+	raw(o, w(o, W_SIGN_BY));
+	raw(o, " | ");
+	raw(o, w(o, W_SIGN_HEAD));
+	raw(o, " |\n|:---:|:---:|\n| ");
+	raw(o, w(o, W_SIGN_NOTE));
+	raw(o, " | ");
+	raw(o, w(o, W_SIGN_SEAL));
+	raw(o, " |\n| | |\n");
+}
+
 static int
 write_md(struct out *o, const json_t *doc)
 {
@@ -676,6 +697,7 @@ write_md(struct out *o, const json_t *doc)
 	md_section(o, 6, "retention", json_object_get(doc, "retention"));
 	md_controls(o, 7, json_object_get(t, "controls"),
 	    json_object_get(doc, "controls"));
+	md_sign(o);
 	return o->err;
 }
 

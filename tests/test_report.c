@@ -733,7 +733,9 @@ test_markdown(void **state)
 	has(vi, "| Chuỗi nhật ký kiểm toán toàn vẹn | Đạt |");
 	has(vi, "| Mọi sự cố được báo cáo đúng hạn | Không đạt | đúng hạn: 1;"
 	    " trễ hạn: 1; Quá hạn chưa báo cáo: 1");
+	has(vi, "| Người lập báo cáo | Lãnh đạo đơn vị |");
 	has(en, "# SECURITY COMPLIANCE REPORT\n");
+	has(en, "| Prepared by | Head of the office |");
 	has(en, "In the period 2 of 3 enrolled PCs reported; there were 5 "
 	    "alerts, 4 incidents opened, 3 still open at the end. 2 "
 	    "incidents were reported late or are overdue.");
