@@ -4,22 +4,28 @@
  *
  * The agents (thousands at most) are read once into an array sorted by
  * rowid, each with its office's index; the offices are the distinct
- * offices of the agents enrolled before the period's end, sorted. Every
- * figure about events is then one grouped query over the period's rows
- * (through the events_ts or events_type_ts index), its rows handed to
- * the agent's or the office's accumulator; breakdowns (alerts by
- * category, top rules, ...) are grouped by office in SQL, and once more
- * without it for the whole (an office filter makes both the office).
- * Incidents are walked once (those that touch the period), each counted
- * for the whole and for every office among its agents'; an incident
- * with no agent (opened by hand) counts for the whole only.
+ * offices of the agents enrolled before the period's end, sorted. The
+ * period's events are then read once in time order (events_ts) for each
+ * agent's activity and the alerts per day; the alerts once more (by
+ * events_type_ts) for their JSON fields, into a temporary table counted
+ * by agent and rule, from which each breakdown (by category, top rules,
+ * ...) is grouped by office, and once more for the whole (an office
+ * filter makes both the office). Incidents are walked once (those that
+ * touch the period), each counted for the whole and for every office
+ * among its agents'; an incident with no agent (opened by hand) counts
+ * for the whole only.
+ *
+ * Every statement is prepared from fixed text with the period bound
+ * (prepare()), read, and finalized before the next: no read snapshot is
+ * held across the report (audit_verify takes its own), so a report made
+ * while agents send may count what arrived during its seconds.
  *
  * Load, a province (2,000 agents, 200 offices, 10 million events in a
- * year): a month is ~1 million events read through the index, once for
- * the per-agent activity and again for alerts, integrity and health by
- * type; the audit chain is verified in full (O(entries)). Memory: the
- * agents, the offices' accumulators (incident durations: 16 bytes per
- * incident and office) and the JSON document.
+ * year; docs/report.md has the times): a month is ~820,000 events and
+ * ~82,000 alerts; the audit chain is verified in full (O(entries)).
+ * Memory: the agents, the offices' accumulators (a counter per day;
+ * incident durations: 16 bytes per incident and office), the JSON
+ * document; SQLite's sorts spill to a temporary file.
  */
 #include <sys/statvfs.h>
 
@@ -308,7 +314,7 @@ col_u64(sqlite3_stmt *st, int i)
 }
 
 /* Prepare sql with the period (?1 from, ?2 to, in microseconds; ?3 the
- * office or NULL; ?4 from, ?5 to in seconds; ?6 the end, seconds). */
+ * office or NULL; ?4 from, ?5 to in seconds). */
 static int
 prepare(struct rep *r, sqlite3_stmt **st, const char *sql)
 {
@@ -323,7 +329,6 @@ prepare(struct rep *r, sqlite3_stmt **st, const char *sql)
 		sqlite3_bind_text(*st, 3, o->office, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(*st, 4, o->period.from);
 	sqlite3_bind_int64(*st, 5, o->period.to);
-	sqlite3_bind_int64(*st, 6, r->end);
 	return 0;
 }
 
@@ -570,7 +575,6 @@ load_agents(struct rep *r)
 	}
 	return 0;
 }
-
 
 /* ---- events by type ---- */
 
