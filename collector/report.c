@@ -877,6 +877,7 @@ static int
 inc_add(struct rep *r, struct acc *c, const struct inc_row *i)
 {
 	const struct report_period	*p = &r->o->period;
+	const char			*sev;
 	int				 rc;
 
 	if (i->ended >= p->from && i->ended < p->to)
@@ -885,8 +886,10 @@ inc_add(struct rep *r, struct acc *c, const struct inc_row *i)
 	if (!i->opened)
 		return 0;
 	c->opened++;
+	if ((sev = taxonomy_severity_name(i->severity)) == NULL)
+		sev = "unknown";	/* not written by incident.c */
 	if ((rc = json_count(c->by_cat, i->category)) != 0 ||
-	    (rc = json_count(c->by_sev, taxonomy_severity_name(i->severity))))
+	    (rc = json_count(c->by_sev, sev)) != 0)
 		return ERR_NOMEM;
 	if (i->acked != 0) {
 		if ((rc = dur_add(&c->ack, i->acked - i->created)) != 0)

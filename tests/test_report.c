@@ -553,6 +553,25 @@ test_audit_broken(void **state)
 	json_decref(doc);
 }
 
+/* Rows no module of ours writes (an operator's sqlite3): still a report. */
+static void
+test_odd_rows(void **state)
+{
+	struct fx	*f = *state;
+	json_t		*doc;
+
+	sql(f->sf.s, "UPDATE incidents SET severity = 9 WHERE id = %lld",
+	    (long long)f->i2);
+	sql(f->sf.s, "UPDATE agents SET heartbeat = 'not json' WHERE rowid = "
+	    "%lld", (long long)f->a1);
+	doc = build(f, REPORT_MONTH, "2026-11", NULL);
+	assert_int_equal(num(json_object_get(doc, "total"),
+	    "incidents.by_severity.unknown"), 1);
+	assert_int_equal(num(json_object_get(doc, "total"),
+	    "coverage.rules_known"), 2);
+	json_decref(doc);
+}
+
 /* ---- other periods ---- */
 
 static void
@@ -820,6 +839,7 @@ main(void)
 		T_(test_month_incidents),
 		T_(test_month_controls),
 		T_(test_audit_broken),
+		T_(test_odd_rows),
 		T_(test_empty_month),
 		T_(test_no_agents),
 		T_(test_one_office),
