@@ -1020,7 +1020,8 @@ retention(struct rep *r, json_t **out)
 static int
 control(json_t *arr, const char *id, int status, json_t *evidence)
 {
-	static const char *const	 names[] = { "fail", "pass", "unknown" };
+	static const char *const	 names[] = { "fail", "pass",
+		"unknown" };
 
 	if (evidence == NULL)
 		return ERR_NOMEM;
@@ -1236,8 +1237,8 @@ static int
 build(json_t *doc, struct rep *r)
 {
 	const struct report_opts	*o = r->o;
-	json_t				*offices, *ctl, *audit = NULL, *ret = NULL;
-	json_t				*b;
+	json_t				*offices, *ctl, *b;
+	json_t				*audit = NULL, *ret = NULL;
 	size_t				 i;
 	int				 rc;
 

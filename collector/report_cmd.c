@@ -96,8 +96,8 @@ parse(struct args *a, const struct cmd_host *h, int argc, char **argv)
 			if (a->nperiod++ > 0)
 				return cli_usage(PROG, CMD, "one period only");
 			if (report_period_parse(&a->period, k, optarg) != 0)
-				return cli_usage(PROG, CMD, "--%s: %s, not '%s'",
-				    opts[k].name, forms[k], optarg);
+				return cli_usage(PROG, CMD, "--%s: %s, "
+				    "not '%s'", opts[k].name, forms[k], optarg);
 			break;
 		case 'n': a->office = optarg; break;
 		case 'l':
@@ -107,8 +107,8 @@ parse(struct args *a, const struct cmd_host *h, int argc, char **argv)
 			break;
 		case 'f':
 			if ((a->format = word(optarg, formats, 5)) < 0)
-				return cli_usage(PROG, CMD, "--format: pdf, html, "
-				    "md, csv or json, not '%s'", optarg);
+				return cli_usage(PROG, CMD, "--format: pdf, "
+				    "html, md, csv or json, not '%s'", optarg);
 			break;
 		case 'o': a->output = optarg; break;
 		case 'h': fputs(usage, stdout); return 1;

@@ -749,8 +749,9 @@ csv_key(char *buf, size_t len, const json_t *row)
 		if (strcmp(k, "count") == 0 || n >= len)
 			continue;
 		if (json_is_integer(v))
-			m = snprintf(buf + n, len - n, "%s%" JSON_INTEGER_FORMAT,
-			    n ? " / " : "", json_integer_value(v));
+			m = snprintf(buf + n, len - n, "%s%"
+			    JSON_INTEGER_FORMAT, n ? " / " : "",
+			    json_integer_value(v));
 		else
 			m = snprintf(buf + n, len - n, "%s%s", n ? " / " : "",
 			    json_is_string(v) ? json_string_value(v) : "");

@@ -72,9 +72,10 @@ static void
 mkevent_sev(struct store *s, int64_t agent, int own, int64_t t,
     const char *type, const char *json, int sev)
 {
-	struct store_event	ev = { .agent_rowid = agent, .ts_us = t * 1000000,
-				    .type = type, .json = json,
-				    .len = strlen(json), .severity = sev };
+	struct store_event	ev = { .agent_rowid = agent,
+				    .ts_us = t * 1000000, .type = type,
+				    .json = json, .len = strlen(json),
+				    .severity = sev };
 	size_t			n;
 
 	ev.seq = own ? 0 : ++seqs[agent % 8];
@@ -191,7 +192,8 @@ fill(struct fx *f)
 	alert(s, f->b1, NOV - 47 * DAY, 300, 3, "Other");	/* Sep 15 */
 	alert(s, f->b1, NOV + 39 * DAY, 300, 3, "Other");	/* Dec 10 */
 	mkevent(s, f->a2, 0, T(2, 9), "integrity",
-	    "{\"integrity\":{\"path\":\"/etc/passwd\",\"change\":\"modified\"}}");
+	    "{\"integrity\":{\"path\":\"/etc/passwd\","
+	    "\"change\":\"modified\"}}");
 	mkevent(s, f->a2, 0, T(2, 9), "integrity",
 	    "{\"integrity\":{\"path\":\"/home/u/x\",\"change\":\"added\"}}");
 	mkevent(s, f->a2, 1, T(2, 9), "agent_health",
@@ -321,7 +323,8 @@ control(const json_t *arr, const char *id)
 	size_t		 i;
 
 	json_array_foreach(arr, i, c)
-		if (strcmp(json_string_value(json_object_get(c, "id")), id) == 0)
+		if (strcmp(json_string_value(json_object_get(c, "id")),
+		    id) == 0)
 			return json_string_value(json_object_get(c, "status"));
 	fail_msg("no control %s", id);
 	return NULL;
@@ -688,7 +691,8 @@ test_percentiles(void **state)
 	int		 i;
 
 	for (i = 10; i >= 1; i--) {
-		id = mkincident(f->sf.s, "other", SEV_LOW, mar + i * DAY, f->a1);
+		id = mkincident(f->sf.s, "other", SEV_LOW, mar + i * DAY,
+		    f->a1);
 		ack(f->sf.s, id, mar + i * DAY + i * 60);
 	}
 	doc = build(f, REPORT_MONTH, "2027-03", NULL);
@@ -786,16 +790,19 @@ test_csv(void **state)
 
 	assert_memory_equal(vi, "phần,đơn vị,chỉ tiêu,nhãn,khóa,giá trị\r\n",
 	    strlen("phần,đơn vị,chỉ tiêu,nhãn,khóa,giá trị\r\n"));
-	has(vi, "\"coverage\",\"*\",\"enrolled\",\"Máy đã đăng ký\",\"\",3\r\n");
+	has(vi, "\"coverage\",\"*\",\"enrolled\",\"Máy đã đăng ký\",\"\","
+	    "3\r\n");
 	has(vi, "\"coverage\",\"Xã An\",\"silent_24h\",");
 	has(vi, "\"detections\",\"Xã An\",\"top_rules\",\"Các luật phát hiện "
 	    "nhiều nhất\",\"1 / 100 / sig 100\",3\r\n");
 	has(vi, "\"incidents\",\"*\",\"time_to_ack\",\"Thời gian tiếp nhận\","
 	    "\"median_s\",7200\r\n");
 	has(vi, "\"controls\",\"Xã Bình\",\"critical_ack_1h\",");
-	has(vi, "\"retention\",\"*\",\"events\",\"Sự kiện đã xóa\",\"\",42\r\n");
+	has(vi, "\"retention\",\"*\",\"events\",\"Sự kiện đã xóa\",\"\","
+	    "42\r\n");
 	has(en, "section,office,figure,label,key,value\r\n");
-	has(en, "\"incidents\",\"*\",\"opened\",\"Incidents opened\",\"\",4\r\n");
+	has(en, "\"incidents\",\"*\",\"opened\",\"Incidents opened\","
+	    "\"\",4\r\n");
 	free(vi);
 	free(en);
 	assert_int_equal(report_write(stdout, doc, REPORT_PDF, REPORT_VI),
