@@ -92,6 +92,21 @@ dec32(uint32_t *out, const struct field *f)
 	return 0;
 }
 
+/* What the kernel allows in a name (dev_valid_name): no '/', no blank;
+ * and here, nothing but printable ASCII (no NUL to cut it short). */
+static int
+ifname_ok(const struct field *f)
+{
+	size_t	i;
+
+	if (f->len == 0 || f->len >= NETROUTE_IFNAME)
+		return 0;
+	for (i = 0; i < f->len; i++)
+		if (f->p[i] <= ' ' || f->p[i] > '~' || f->p[i] == '/')
+			return 0;
+	return 1;
+}
+
 /* One route line: 1 if it is an up default route, with its metric. */
 static int
 route_line(struct netroute *r, uint32_t *metric, const char *line,
@@ -100,13 +115,14 @@ route_line(struct netroute *r, uint32_t *metric, const char *line,
 	struct field	f[FIELDS];
 	uint32_t	dst, gw, flags, mask;
 
-	if (split(f, line, len) != FIELDS ||
-	    f[0].len == 0 || f[0].len >= NETROUTE_IFNAME ||
+	/* the name starts the line */
+	if (line[0] == ' ' || line[0] == '\t' ||
+	    split(f, line, len) != FIELDS ||
 	    hex32(&dst, &f[1]) != 0 || hex32(&gw, &f[2]) != 0 ||
 	    hex32(&flags, &f[3]) != 0 || dec32(metric, &f[6]) != 0 ||
 	    hex32(&mask, &f[7]) != 0)
 		return ERR_MALFORMED;
-	if (memchr(f[0].p, '/', f[0].len) != NULL)
+	if (!ifname_ok(&f[0]))
 		return ERR_MALFORMED;
 	if (dst != 0 || mask != 0 || !(flags & RTF_UP))
 		return 0;
