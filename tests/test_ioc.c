@@ -354,7 +354,8 @@ test_bad_lines(void **state)
 	    "http:///nohost\n"				/* 11 */
 	    "fe80::1%eth0\n"				/* 12 */
 	    "x!y.example\n"				/* 13 */
-	    "1.2.3\n");					/* 14 */
+	    "1.2.3\n"					/* 14 */
+	    "hxxpupdate.example\n");			/* 15: a name */
 	assert_int_equal(load(fx, "bad.txt"), 0);
 	assert_int_equal(fx->st.bad_lines, fx->nbad);
 	assert_bad(fx, 0, 2, "prefix");
@@ -370,8 +371,9 @@ test_bad_lines(void **state)
 	assert_bad(fx, 10, 13, "not a domain");
 	assert_bad(fx, 11, 14, "digits");
 	assert_int_equal(fx->nbad, 12);
-	assert_int_equal(fx->st.domains, 2);	/* good, exa */
+	assert_int_equal(fx->st.domains, 3);	/* good, exa, hxxpupdate */
 	assert_hit(dom_hit(fx, "good.example"), "good.example");
+	assert_hit(dom_hit(fx, "hxxpupdate.example"), "hxxpupdate.example");
 
 	/* a line too long, a NUL: reported, the rest loads */
 	put(fx, "bad.txt", big);

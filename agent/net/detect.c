@@ -334,11 +334,23 @@ static void
 add_group(struct detect *d, enum nc_group g, const struct pkt *p)
 {
 	const struct ruleset	*rs = d->rs;
-	uint32_t		 i;
+	const uint32_t		*ids;
+	uint32_t		 i, n, side;
+	rv_key			 k[2] = { rv_addr_key(&p->src),
+	    rv_addr_key(&p->dst) };
 
 	for (i = 0; i < rs->nnc[g]; i++)
 		if (header_ok(&rs->rules[rs->nc[g][i]], p))
 			on_candidate(d, rs->nc[g][i]);
+	/* an indexed rule names one of the packet's two addresses, on the
+	 * side it was indexed by, or it cannot match */
+	for (side = 0; side < 2; side++) {
+		ids = addrindex_find(&rs->ai[g], k[side], &n);
+		for (i = 0; i < n; i++)
+			if (d->stamp[ids[i]] != d->gen &&
+			    header_ok(&rs->rules[ids[i]], p))
+				on_candidate(d, ids[i]);
+	}
 }
 
 /* verification */

@@ -566,7 +566,8 @@ defanged(const char *s, size_t len)
 	return memmem(s, len, "[.]", 3) != NULL ||
 	    memmem(s, len, "(.)", 3) != NULL ||
 	    memmem(s, len, "[:]", 3) != NULL ||
-	    (len >= 4 && strncasecmp(s, "hxxp", 4) == 0);
+	    (len >= 7 && strncasecmp(s, "hxxp://", 7) == 0) ||
+	    (len >= 8 && strncasecmp(s, "hxxps://", 8) == 0);
 }
 
 /* One indicator s[0..len) and its note: 0, ERR_MALFORMED with *why, or

@@ -75,7 +75,7 @@ netpipe_conf_defaults(struct netpipe_conf *c)
 	c->http_body_depth = 4096;
 	c->frag_max = 1024;
 	c->frag_timeout_s = 30;
-	c->stream_memcap = 256ull * 1024 * 1024;
+	c->stream_memcap = 32ull * 1024 * 1024;
 }
 
 static void
@@ -383,6 +383,29 @@ app_parse(struct netpipe *np, struct flow *f, const struct pkt *p)
 
 /* ---- transport ---- */
 
+/*
+ * Is this direction's data still wanted in order? Only while a parser
+ * may read it: both directions while the protocol is being found, DNS's
+ * both, TLS's and HTTP's client side until its parser is done; never the
+ * server side of a download or an SMB copy, so bulk data costs no memory.
+ */
+static bool
+stream_wanted(const struct flow *f, int dir)
+{
+	if (f->app_done[dir])
+		return false;
+	switch (f->app) {
+	case APP_NONE:
+	case APP_DNS:
+		return true;
+	case APP_TLS:
+	case APP_HTTP:
+		return dir == DIR_TO_SERVER;
+	default:
+		return false;
+	}
+}
+
 static void
 tcp_stream(struct netpipe *np, struct flow *f, struct pkt *p)
 {
@@ -394,6 +417,13 @@ tcp_stream(struct netpipe *np, struct flow *f, struct pkt *p)
 	if ((p->tcp_flags & TH_ACK) && other != NULL &&
 	    stream_ack(other, &np->mem, p->tcp_ack))
 		np->st.stream_gaps++;
+	if (!stream_wanted(f, p->dir)) {
+		if (*st != NULL) {		/* its memory goes back now */
+			stream_free(*st, &np->mem);
+			*st = NULL;
+		}
+		return;
+	}
 	if (p->payload_len > 0) {
 		seq = p->tcp_seq + ((p->tcp_flags & TH_SYN) ? 1 : 0);
 		if (*st == NULL)

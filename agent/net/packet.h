@@ -106,9 +106,12 @@ struct pkt {
 	uint8_t		 app;		/* enum app_proto of the flow */
 	struct flowvars	*fv;		/* NULL for packets without a flow */
 	/* TCP: this direction's in-order reassembled data so far, up to the
-	 * configured depth (stream_len < depth); NULL when not TCP or
-	 * nothing is in order yet. stream_new is how many of its last bytes
-	 * this packet added (0 for out-of-order or duplicate segments). */
+	 * configured depth (stream_len < depth), for as long as an
+	 * application parser may read it (netpipe.c, stream_wanted: never
+	 * a download's server side, nothing once the parser is done); NULL
+	 * when not TCP, not reassembled, or nothing is in order yet.
+	 * stream_new is how many of its last bytes this packet added (0 for
+	 * out-of-order or duplicate segments). */
 	const uint8_t	*stream;
 	size_t		 stream_len, stream_new;
 };

@@ -213,17 +213,22 @@ pcap_cmd_run(int argc, char **argv, const struct pcap_cmd_defaults *d)
 		rc = ERR_IO;
 	}
 	fprintf(stderr, "%s: %llu packets (%llu not decoded) in %.3f s = "
-	    "%.0f packets/s; %llu flows; %llu alerts (rules %llu, lists "
-	    "%llu, detectors %llu); %u rules loaded, %u skipped\n", PROG,
+	    "%.0f packets/s; %llu flows (%llu evicted); %llu alerts (rules "
+	    "%llu, lists %llu, detectors %llu); %u rules loaded, %u skipped, "
+	    "in %.3f s%s; %llu indicators\n", PROG,
 	    (unsigned long long)st.pipe.frames,
 	    (unsigned long long)st.pipe.undecodable, t1 - t0,
 	    t1 > t0 ? (double)st.pipe.frames / (t1 - t0) : 0.0,
 	    (unsigned long long)st.pipe.flows,
+	    (unsigned long long)st.pipe.flows_evicted,
 	    (unsigned long long)st.alerts,
 	    (unsigned long long)st.alerts_rules,
 	    (unsigned long long)st.alerts_ioc,
 	    (unsigned long long)st.alerts_detectors,
-	    ls.rules.loaded, ls.rules.skipped);
+	    ls.rules.loaded, ls.rules.skipped, ls.rules.load_seconds,
+	    ls.rules.from_cache ? " (from cache)" : "",
+	    (unsigned long long)(ls.iocs.ips + ls.iocs.cidrs +
+	    ls.iocs.domains + ls.iocs.urls + ls.iocs.hashes));
 	netsensor_free(ns);
 	netsensor_rules_free(nr);
 	return cli_exit(rc);

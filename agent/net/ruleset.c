@@ -298,6 +298,49 @@ fast_pattern(const struct rule *r, uint32_t id, struct pf_pattern *p)
 	p->nocase = (c->flags & CF_NOCASE) != 0;
 }
 
+/* Group g's rules that name a narrow address set on one side move from
+ * the per-packet list to the address index; the list keeps the rest. */
+static int
+index_group(struct ruleset *rs, uint32_t g)
+{
+	const struct rv_set	**sets;
+	uint32_t		 *ids, i, nidx = 0, nkeep = 0;
+	int			  rc = ERR_NOMEM;
+
+	if (rs->nnc[g] == 0)
+		return 0;
+	sets = calloc(rs->nnc[g], sizeof(*sets));
+	ids = calloc(rs->nnc[g], sizeof(*ids));
+	if (sets == NULL || ids == NULL)
+		goto done;
+	for (i = 0; i < rs->nnc[g]; i++) {
+		const struct rule *r = &rs->rules[rs->nc[g][i]];
+
+		if (addrindex_narrow(r->src))
+			sets[nidx] = r->src;
+		else if (addrindex_narrow(r->dst))
+			sets[nidx] = r->dst;
+		else {
+			rs->nc[g][nkeep++] = rs->nc[g][i];
+			continue;
+		}
+		ids[nidx++] = rs->nc[g][i];
+	}
+	rc = addrindex_build(&rs->ai[g], ids, sets, nidx);
+	if (rc == 0)
+		rs->nnc[g] = nkeep;
+	else if (rc == ERR_TOOBIG) {	/* too entangled: all stay listed */
+		rc = 0;
+		for (i = 0; i < nidx; i++)
+			rs->nc[g][nkeep++] = ids[i];
+		rs->nnc[g] = nkeep;
+	}
+done:
+	free(sets);
+	free(ids);
+	return rc;
+}
+
 static int
 build(struct ruleset *rs, const char *cache_dir, bool *cached)
 {
@@ -326,6 +369,9 @@ build(struct ruleset *rs, const char *cache_dir, bool *cached)
 		uint8_t s = r->m[r->fp].slot;
 		fast_pattern(r, (uint32_t)i, &pats[s][n[s]++]);
 	}
+	for (g = 0; g < NC__COUNT; g++)
+		if ((rc = index_group(rs, g)) != 0)
+			goto done;
 	rc = prefilter_build(&rs->pf, pats, n, cache_dir, cached);
 done:
 	for (i = 0; i < RSLOT_COUNT; i++)
@@ -392,8 +438,10 @@ ruleset_free(struct ruleset *rs)
 		return;
 	for (i = 0; i < rs->nrules; i++)
 		rule_clear(&rs->rules[i]);
-	for (i = 0; i < NC__COUNT; i++)
+	for (i = 0; i < NC__COUNT; i++) {
 		free(rs->nc[i]);
+		addrindex_free(&rs->ai[i]);
+	}
 	free(rs->rules);
 	prefilter_free(rs->pf);
 	rule_ctx_free(rs->ctx);

@@ -12,11 +12,14 @@
 
 #include <stdint.h>
 
+#include "addrindex.h"
 #include "prefilter.h"
 #include "rule.h"
 #include "rulevars.h"
 
-/* Rules without a fast pattern, by what they need. */
+/* Rules without a fast pattern, by what they need: those naming a narrow
+ * set of addresses on one side in ai[] (addrindex.h), the few others in
+ * nc[]. */
 enum nc_group { NC_IP, NC_TCP, NC_UDP, NC_ICMP, NC_DNS, NC_TLS, NC_HTTP,
 	NC__COUNT };
 
@@ -25,8 +28,9 @@ struct ruleset {
 	struct rule_ctx		*ctx;
 	struct rule		*rules;
 	uint32_t		 nrules;
-	uint32_t		*nc[NC__COUNT];
+	uint32_t		*nc[NC__COUNT];	/* looked at per packet */
 	uint32_t		 nnc[NC__COUNT];
+	struct addrindex	 ai[NC__COUNT];	/* the others: by address */
 	struct prefilter	*pf;
 	uint32_t		 nflowbits;
 };
