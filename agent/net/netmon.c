@@ -74,9 +74,17 @@ struct kid {
 	char			 ifs[CONFIG_LIST_MAX][NETROUTE_IFNAME];
 };
 
+/* What the daemon's side needs of the configuration (the child reads
+ * the rest itself): a few KiB, not the whole agent_config. */
+struct netconf {
+	int			 net_enabled;
+	struct config_list	 net_ifaces;
+	char			 data_dir[PATH_MAX];
+};
+
 struct netmon {
 	struct event_base	*base;
-	struct agent_config	*cfg;		/* our copy */
+	struct netconf		*cfg;		/* our copy */
 	char			 config[PATH_MAX];	/* "" the default */
 	char			 cache[PATH_MAX];	/* "" none */
 	int			 verbose;
@@ -621,6 +629,14 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 
 /* ---- the interface ---- */
 
+static void
+conf_set(struct netconf *c, const struct agent_config *cfg)
+{
+	c->net_enabled = cfg->net_enabled;
+	c->net_ifaces = cfg->net_ifaces;
+	memcpy(c->data_dir, cfg->data_dir, sizeof(c->data_dir));
+}
+
 int
 netmon_new(struct netmon **out, struct event_base *base,
     const struct agent_config *cfg, const struct netmon_exec *ex,
@@ -636,7 +652,7 @@ netmon_new(struct netmon **out, struct event_base *base,
 	if ((nm = calloc(1, sizeof(*nm))) == NULL ||
 	    (nm->cfg = malloc(sizeof(*nm->cfg))) == NULL)
 		goto nomem;
-	*nm->cfg = *cfg;
+	conf_set(nm->cfg, cfg);
 	nm->base = base;
 	nm->spool = spool;
 	nm->kick = kick;
@@ -681,7 +697,7 @@ netmon_reload(struct netmon *nm, const struct agent_config *cfg)
 		log_warnx("capture: not reloaded; the running capture goes on");
 		return;
 	}
-	*nm->cfg = *cfg;
+	conf_set(nm->cfg, cfg);
 	if (!cfg->net_enabled) {
 		for (i = 0; i < KIDS_MAX; i++)
 			if (nm->kids[i] != NULL && nm->kids[i]->role != R_OLD)
