@@ -8,9 +8,10 @@
  * Exit status: 0 success or help, 2 usage error, 1 runtime failure. The
  * command and option names are a contract used by scripts.
  *
- * Privileges: the daemon will run as root once capture (pcap, fanotify)
- * exists; today it needs nothing of root, and the split into privileged
- * parent and unprivileged children (docs/) comes with those features.
+ * Privileges: the daemon runs as root (fanotify); live capture runs in a
+ * child without root or capabilities (netmon.h), `capture-child`, a
+ * command for the daemon only, not listed. docs/architecture.md says
+ * what each process can reach.
  * Load: the CLI commands are one-shot; run hands over to uplink.c.
  */
 #include <sys/stat.h>
