@@ -892,6 +892,23 @@ def skip_reason_from_checks(results, skipped):
     return "no alert checks", ", ".join(sorted(set(details)))
 
 
+_BODY = re.compile(r"\bfile[._]data\b")
+_TO_SERVER = re.compile(r"\b(to_server|from_client)\b")
+
+
+def fail_hint(rules, skipped):
+    """A known difference a failure likely comes from, or None: a rule on
+    file_data without a direction inspects response bodies in Suricata,
+    request bodies only in vigil (it parses no HTTP response)."""
+    for _, text in rule_lines(rules):
+        m = _SID.search(text)
+        if m and int(m.group(1)) in skipped:
+            continue
+        if _BODY.search(text) and not _TO_SERVER.search(text):
+            return "file_data on responses"
+    return None
+
+
 def run_test(name, test_dir, opts, ours, empty_dir, env):
     res = {"test": name}
     try:
@@ -950,6 +967,7 @@ def run_test(name, test_dir, opts, ours, empty_dir, env):
         if any(r == "fail" for r, _ in results):
             res["result"] = "fail"
             res["why"] = "; ".join(d for r, d in results if r == "fail")
+            res["hint"] = fail_hint(rules, skipped)
         elif res["evaluated"]:
             res["result"] = "pass"
         else:
@@ -1035,6 +1053,9 @@ def summary(results):
     s["passed_all_checks"] = sum(1 for r in results if r["result"] == "pass"
                                  and r["not_evaluated"] == 0)
     s["failed"] = sum(1 for r in results if r["result"] == "fail")
+    s["failed_by_hint"] = dict(collections.Counter(
+        r.get("hint") or "other" for r in results
+        if r["result"] == "fail").most_common())
     s["errors"] = sum(1 for r in results if r["result"] == "error")
     reasons = collections.Counter(r["reason"] for r in results
                                   if r["result"] == "skip")
@@ -1102,7 +1123,9 @@ def main():
                 print("SKIP %s: %s%s" % (r["test"], r["reason"],
                                          ": " + r["why"] if r["why"] else ""))
         else:
-            print("%s %s: %s" % (r["result"].upper(), r["test"], r["why"]))
+            print("%s %s: %s%s" % (r["result"].upper(), r["test"], r["why"],
+                                   " [%s]" % r["hint"] if r.get("hint")
+                                   else ""))
             if r.get("alerts") is not None:
                 print("     got alerts (gid:sid count): %s" %
                       (json.dumps(r["alerts"]) if r["alerts"] else "none"))
@@ -1111,6 +1134,8 @@ def main():
           "errors %d, skipped %d" % (s["considered"], s["passed"],
                                      s["passed_all_checks"], s["failed"],
                                      s["errors"], s["skipped"]))
+    for k, v in s["failed_by_hint"].items():
+        print("  failed, %s: %d" % (k, v))
     for k, v in s["skipped_by_reason"].items():
         print("  skipped, %s: %d" % (k, v))
     if opts.v:
