@@ -692,6 +692,21 @@ def args_vars(args):
     return out
 
 
+# Settings of a test's suricata.yaml that change what is detected, which
+# vigil has no equivalent for.
+_CONFIG_UNMET = re.compile(r"(?m)^(packet-alert-max|threshold-file|"
+                           r"reputation-files|datasets|host-os-policy):")
+
+
+def config_unmet(path):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            m = _CONFIG_UNMET.search(f.read())
+    except OSError:
+        return None
+    return m.group(1) if m else None
+
+
 def yaml_vars(path):
     """--var NAME=VALUE for the address and port groups of a suricata.yaml."""
     try:
@@ -930,6 +945,9 @@ def run_test(name, test_dir, opts, ours, empty_dir, env):
         why = args_unmet(cfg.get("args"))
         if why:
             raise Skip("args", why)
+        why = config_unmet(os.path.join(test_dir, "suricata.yaml"))
+        if why:
+            raise Skip("suricata.yaml", why)
         if "ips" in os.path.basename(test_dir):
             raise Skip("args", "--simulate-ips")  # run.py adds it by name
         if not any(isinstance(c, dict) and "filter" in c and
@@ -1063,7 +1081,8 @@ def summary(results):
     s["skipped_by_reason"] = dict(reasons.most_common())
     details = collections.Counter()
     for r in results:
-        if r["result"] == "skip" and r["reason"] in ("requires", "args"):
+        if r["result"] == "skip" and r["reason"] in ("requires", "args",
+                                                      "suricata.yaml"):
             details["%s %s" % (r["reason"], r["why"].split(" ")[0]
                                if r["reason"] == "args" else r["why"])] += 1
         if r["result"] == "skip" and r["reason"] == "rules skipped":
