@@ -365,7 +365,9 @@ app_parse(struct netpipe *np, struct flow *f, const struct pkt *p)
 			anomaly(np, p, "dns_malformed");
 		return;
 	}
-	final = dir_stopped(f, p->dir) || (p->tcp_flags & (TH_FIN | TH_RST));
+	/* a RST ends its sender's side only if its receiver takes it */
+	final = dir_stopped(f, p->dir) || (p->tcp_flags & TH_FIN) ||
+	    ((p->tcp_flags & TH_RST) && f->reset);
 	if (p->stream_new == 0 && !final)
 		return;
 	s = dir_data(f, p->dir, &n);
