@@ -1083,8 +1083,7 @@ def summary(results):
     for r in results:
         if r["result"] == "skip" and r["reason"] in ("requires", "args",
                                                       "suricata.yaml"):
-            details["%s %s" % (r["reason"], r["why"].split(" ")[0]
-                               if r["reason"] == "args" else r["why"])] += 1
+            details["%s %s" % (r["reason"], r["why"])] += 1
         if r["result"] == "skip" and r["reason"] == "rules skipped":
             for kw in r["why"].split(", "):
                 details["rules skipped: " + kw] += 1
