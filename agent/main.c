@@ -899,16 +899,23 @@ rules_cache(char *buf, size_t len, const struct agent_config *cfg)
 	    datadir_check(cfg->data_dir, 0, NULL) == 0 ? buf : NULL;
 }
 
+/* The configured rules; the shipped indicator lists, as run_pcap's. */
 static int
 run_scan(int argc, char **argv, const struct agent_config *cfg)
 {
-	char		 cache[PATH_MAX];
-	const char	*rules[CONFIG_LIST_MAX + 1];
-	size_t		 nrules;
+	char				 cache[PATH_MAX];
+	const char			*rules[CONFIG_LIST_MAX + 1], *ioc;
+	struct scan_cmd_defaults	 d = { 0 };
 
-	nrules = config_rules_paths(cfg, default_rules(), rules);
-	return scan_cmd_run(argc, argv, rules, nrules, rules_cache(cache,
-	    sizeof(cache), cfg), cfg->remote_fs);
+	ioc = access(VIGIL_IOC_INSTALLED, R_OK) == 0 ?
+	    VIGIL_IOC_INSTALLED : VIGIL_IOC_SOURCE;
+	d.rules = rules;
+	d.nrules = config_rules_paths(cfg, default_rules(), rules);
+	d.iocs = &ioc;
+	d.niocs = 1;
+	d.cache_dir = rules_cache(cache, sizeof(cache), cfg);
+	d.remote_fs = cfg->remote_fs;
+	return scan_cmd_run(argc, argv, &d);
 }
 
 /* The baseline lives in the data directory unless --db says elsewhere;

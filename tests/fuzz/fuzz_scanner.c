@@ -29,7 +29,8 @@ static struct scanner	*fz_sc;
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	struct scanner_opts	 o = { 1 << 20, 5, NULL };
+	struct scanner_opts	 o = { .max_size = 1 << 20,
+	    .timeout = 5 };
 	const char		*slash = strrchr(__FILE__, '/');
 	const char		*env = getenv("VIGIL_RULES_DIR");
 	char			 dir[PATH_MAX];
