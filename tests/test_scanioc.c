@@ -4,8 +4,9 @@
  * the scan cache's key (scanner_info.verdicts), and the collector's
  * correlation of the alert.
  *
- * Expected hashes are computed here (and the scanner's checked against
- * a published test vector), the fingerprint against a naive model (every distinct
+ * Expected hashes are computed here with libsodium (the scanner uses
+ * OpenSSL; its result is also checked against a published test vector),
+ * the fingerprint against a naive model (every distinct
  * entry's BLAKE2b XORed), the sid with the recipe docs/detectors.md
  * gives. Lists and rules are small files written by each test.
  */
@@ -93,8 +94,7 @@ put(const struct fx *fx, const char *name, const char *text)
 	return p;
 }
 
-/* SHA-256 in lower-case hex (test_unlisted checks the scanner's against
- * the FIPS 180-2 vector, so a wrong hash cannot hide behind this). */
+/* SHA-256 in lower-case hex, by libsodium, not the scanner's OpenSSL. */
 static void
 sha256_of(char hex[65], const void *p, size_t len)
 {
