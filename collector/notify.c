@@ -53,6 +53,10 @@ static const char *const ch_name[] = { "command", "webhook", "mail" };
 enum {
 	N_INSERT,
 	N_EACH,
+	N_PEND_ADD,
+	N_PEND_SET,
+	N_PEND_DEL,
+	N_PEND_EACH,
 	N_COUNT
 };
 
@@ -63,6 +67,12 @@ static const char *const n_sql[N_COUNT] = {
 	[N_EACH] = "SELECT id, incident, time, channel, target, change,"
 	    " attempt, outcome, detail FROM notifications"
 	    " WHERE incident IS ?1 ORDER BY id",
+	[N_PEND_ADD] = "INSERT INTO notify_pending(incident, change, channel,"
+	    " target, attempt, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[N_PEND_SET] = "UPDATE notify_pending SET attempt = ?2 WHERE id = ?1",
+	[N_PEND_DEL] = "DELETE FROM notify_pending WHERE id = ?1",
+	[N_PEND_EACH] = "SELECT id, incident, change, channel, target,"
+	    " attempt, body FROM notify_pending ORDER BY id LIMIT ?1",
 };
 
 static const struct db_table n_table = { "notify", n_sql, N_COUNT };
@@ -82,6 +92,7 @@ struct job {
 	int		 attempt;	/* made so far */
 	int		 may_retry;	/* 0: the collector is stopping */
 	int64_t		 due;		/* monotonic ms */
+	int64_t		 pending;	/* its notify_pending row, 0 none */
 	char		*body;		/* JSON, or the whole mail */
 	size_t		 len;
 };
@@ -668,6 +679,63 @@ job_free(struct job *j)
 	free(j);
 }
 
+/*
+ * The durable copy of the retry list: a job waiting for a retry has a
+ * notify_pending row (added at its first failure, its attempt count kept
+ * up to date, deleted when it succeeds or gives up), and a notifier that
+ * starts takes them up again. Failures to write it are logged: the retry
+ * itself still happens while this collector runs.
+ */
+static void
+pending_keep(struct notify *n, struct job *j)
+{
+	struct db	*db = store_db(n->st);
+	sqlite3_stmt	*st;
+	int		 bad;
+
+	if ((st = db_table_stmt(db, &n_table, j->pending ? N_PEND_SET :
+	    N_PEND_ADD)) == NULL)
+		return;
+	if (j->pending)
+		bad = sqlite3_bind_int64(st, 1, j->pending) != SQLITE_OK ||
+		    sqlite3_bind_int(st, 2, j->attempt) != SQLITE_OK;
+	else
+		bad = (j->incident ? sqlite3_bind_int64(st, 1, j->incident) :
+		    sqlite3_bind_null(st, 1)) != SQLITE_OK ||
+		    sqlite3_bind_text(st, 2, j->change, -1, SQLITE_STATIC) !=
+		    SQLITE_OK || sqlite3_bind_text(st, 3, ch_name[j->channel],
+		    -1, SQLITE_STATIC) != SQLITE_OK ||
+		    sqlite3_bind_int(st, 4, j->target) != SQLITE_OK ||
+		    sqlite3_bind_int(st, 5, j->attempt) != SQLITE_OK ||
+		    sqlite3_bind_blob(st, 6, j->body, (int)j->len,
+		    SQLITE_STATIC) != SQLITE_OK;
+	if (bad) {
+		db_done(st);
+		(void)db_fail(db, "notify pending");
+		return;
+	}
+	if (db_run(db, st, "notify pending") == 0 && !j->pending)
+		j->pending = sqlite3_last_insert_rowid(db_sqlite(db));
+}
+
+static void
+pending_drop(struct notify *n, struct job *j)
+{
+	struct db	*db = store_db(n->st);
+	sqlite3_stmt	*st;
+
+	if (!j->pending ||
+	    (st = db_table_stmt(db, &n_table, N_PEND_DEL)) == NULL)
+		return;
+	if (sqlite3_bind_int64(st, 1, j->pending) != SQLITE_OK) {
+		db_done(st);
+		(void)db_fail(db, "notify pending");
+		return;
+	}
+	(void)db_run(db, st, "notify pending");
+	j->pending = 0;
+}
+
 /* The outcome rc (raw: why) of j's last attempt: recorded; a failure
  * is kept for a retry (j taken) unless the schedule is over. */
 static void
@@ -685,16 +753,29 @@ settle(struct notify *n, struct job *j, int rc, const char *raw)
 		    (long long)j->incident, j->change, ch_name[j->channel],
 		    target, detail);
 		record(n, j, target, "sent", detail);
+		pending_drop(n, j);
 		job_free(j);
 		return;
 	}
 	wait_s = throttle_retry_s(n->cfg.notify_retry.s, n->cfg.notify_retry.n,
 	    j->attempt);
+	if (!j->may_retry && wait_s >= 0) {
+		/* the collector is stopping: not given up, taken up again
+		 * when it starts (notify_new) */
+		log_warnx("notify: incident %lld %s: %s %s: %s (retried when "
+		    "the collector starts again)", (long long)j->incident,
+		    j->change, ch_name[j->channel], target, detail);
+		record(n, j, target, "failed", detail);
+		pending_keep(n, j);
+		job_free(j);
+		return;
+	}
 	if (!j->may_retry || wait_s < 0 || n->nretry >= RETRY_JOBS_MAX) {
 		log_warnx("notify: incident %lld %s: %s %s: %s (given up after "
 		    "%d attempts)", (long long)j->incident, j->change,
 		    ch_name[j->channel], target, detail, j->attempt);
 		record(n, j, target, "given-up", detail);
+		pending_drop(n, j);
 		job_free(j);
 		return;
 	}
@@ -702,6 +783,7 @@ settle(struct notify *n, struct job *j, int rc, const char *raw)
 	    (long long)j->incident, j->change, ch_name[j->channel], target,
 	    detail, (long long)wait_s);
 	record(n, j, target, "failed", detail);
+	pending_keep(n, j);
 	j->due = clock_mono_ms() + wait_s * 1000;
 	j->next = n->retry;
 	n->retry = j;
@@ -1089,6 +1171,79 @@ check(struct notify *n)
 	return rc ? rc : read_password(n);
 }
 
+/* Is channel ch, target t, still configured? */
+static int
+configured(const struct notify *n, int ch, int t)
+{
+	switch (ch) {
+	case CH_COMMAND:
+		return n->argv[0] != NULL;
+	case CH_WEBHOOK:
+		return t >= 0 && t < n->cfg.notify_webhook.n;
+	default:
+		return *n->cfg.notify_smtp != '\0';
+	}
+}
+
+/*
+ * At start: the deliveries a previous run left waiting, due a second
+ * from now (then their own schedule). One whose channel is no longer
+ * configured is dropped, and said. The body is sent as it was made.
+ */
+static void
+pending_load(struct notify *n)
+{
+	struct db	*db = store_db(n->st);
+	sqlite3_stmt	*st;
+	struct job	*j, *drop = NULL;
+	const char	*chan, *change;
+	int		 ch, rc;
+
+	if ((st = db_table_stmt(db, &n_table, N_PEND_EACH)) == NULL)
+		return;
+	if (sqlite3_bind_int(st, 1, RETRY_JOBS_MAX) != SQLITE_OK) {
+		db_done(st);
+		(void)db_fail(db, "notify pending");
+		return;
+	}
+	while ((rc = db_row(db, st, "notify pending")) == 0) {
+		chan = (const char *)sqlite3_column_text(st, 3);
+		change = (const char *)sqlite3_column_text(st, 2);
+		for (ch = 0; ch < 3 && (chan == NULL ||
+		    strcmp(chan, ch_name[ch]) != 0); ch++)
+			;
+		if (job_new(&j, sqlite3_column_int64(st, 1), change ? change :
+		    "", ch < 3 ? ch : CH_COMMAND, sqlite3_column_int(st, 4),
+		    sqlite3_column_blob(st, 6) ? sqlite3_column_blob(st, 6) :
+		    "", (size_t)sqlite3_column_bytes(st, 6)) != 0)
+			break;
+		j->pending = sqlite3_column_int64(st, 0);
+		j->attempt = sqlite3_column_int(st, 5);
+		if (ch == 3 || !configured(n, ch, j->target)) {
+			j->next = drop;
+			drop = j;
+			continue;
+		}
+		j->may_retry = 1;
+		j->due = clock_mono_ms() + 1000;
+		j->next = n->retry;
+		n->retry = j;
+		n->nretry++;
+	}
+	db_done(st);
+	while ((j = drop) != NULL) {
+		drop = j->next;
+		log_warnx("notify: incident %lld %s: a waiting delivery "
+		    "dropped: its channel is no longer configured",
+		    (long long)j->incident, j->change);
+		pending_drop(n, j);
+		job_free(j);
+	}
+	if (n->nretry > 0)
+		log_info("notify: %zu deliveries waiting from before the "
+		    "start: retried in a second", n->nretry);
+}
+
 int
 notify_new(struct notify **out, const struct collector_config *cfg,
     const char *dbpath)
@@ -1115,6 +1270,7 @@ notify_new(struct notify **out, const struct collector_config *cfg,
 	if ((rc = throttle_new(&n->thr, cfg->notify_interval_s * 1000LL,
 	    cfg->notify_rate)) != 0 || (rc = store_open(&n->st, dbpath)) != 0)
 		goto fail;
+	pending_load(n);
 	if (pthread_create(&n->thread, NULL, notifier, n) != 0) {
 		rc = ERR_NOMEM;
 		goto fail;
@@ -1141,10 +1297,14 @@ notify_free(struct notify *n)
 		(void)curl_multi_wakeup(n->m);
 		pthread_join(n->thread, NULL);	/* live is empty then */
 	}
+	/* waiting retries stay in notify_pending for the next start */
 	while ((j = n->retry) != NULL) {
 		n->retry = j->next;
-		j->may_retry = 0;
-		settle(n, j, ERR_IO, "the collector stopped before its retry");
+		log_info("notify: incident %lld %s: %s: its retry waits for the "
+		    "next start", (long long)j->incident, j->change,
+		    ch_name[j->channel]);
+		pending_keep(n, j);
+		job_free(j);
 	}
 	throttle_free(n->thr);
 	store_close(n->st);

@@ -49,7 +49,7 @@
 #include "log.h"
 #include "store.h"
 
-#define STORE_SCHEMA		5
+#define STORE_SCHEMA		6
 #define STORE_CACHE_KIB		16384	/* page cache per connection */
 
 /* Version 1: tokens, agents, events. No foreign key on events.agent: the
@@ -218,11 +218,26 @@
 	" pos INTEGER NOT NULL," \
 	" updated INTEGER NOT NULL) WITHOUT ROWID;"
 
+/*
+ * Version 6: deliveries of the early warning waiting for their next
+ * attempt (notify.c), so that a restart or a crash does not forget them:
+ * a row from a failed attempt to the one that succeeds or gives up.
+ */
+#define SCHEMA_6 \
+	"CREATE TABLE IF NOT EXISTS notify_pending (" \
+	" id INTEGER PRIMARY KEY," \
+	" incident INTEGER," \
+	" change TEXT NOT NULL," \
+	" channel TEXT NOT NULL," \
+	" target INTEGER NOT NULL," \
+	" attempt INTEGER NOT NULL," \
+	" body BLOB NOT NULL);"
+
 static const char schema_sql[] = SCHEMA_1 SCHEMA_2 SCHEMA_3 SCHEMA_4
-    SCHEMA_5;
+    SCHEMA_5 SCHEMA_6;
 /* upgrade[v - 1]: from version v to v + 1 */
 static const char *const schema_upgrade[STORE_SCHEMA - 1] = { SCHEMA_2,
-    SCHEMA_3, SCHEMA_4, SCHEMA_5 };
+    SCHEMA_3, SCHEMA_4, SCHEMA_5, SCHEMA_6 };
 
 #define AGENT_COLS \
 	"SELECT rowid, id, pub, name, office, revoked, enrolled, first_seen," \

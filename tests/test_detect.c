@@ -369,6 +369,13 @@ test_txn(void **state)
 	assert_int_equal(run_txn(f, &p, &t), 1);
 	set_buf(&t, NB_DNS_QUERY, "notevil.com");
 	assert_int_equal(run_txn(f, &p, &t), 0);
+	/* dns.query is the request's question (Suricata matches it "only
+	 * on DNS request messages"): a response that repeats it does not
+	 * alert a second time */
+	t.dns.response = true;
+	set_buf(&t, NB_DNS_QUERY, "a.evil.com");
+	assert_int_equal(run_txn(f, &p, &t), 0);
+	t.dns.response = false;
 	t.app = APP_HTTP;			/* wrong application */
 	set_buf(&t, NB_DNS_QUERY, "evil.com");
 	assert_int_equal(run_txn(f, &p, &t), 0);
@@ -422,6 +429,47 @@ test_loader_and_cache(void **state)
 	assert_int_equal(run(f, &p), 0);
 }
 
+/* Variables given are parsed at load: a typo fails the load (and names
+ * the variable) instead of skipping every rule that uses it; good ones
+ * replace Suricata's defaults. */
+static void
+test_vars(void **state)
+{
+	struct fx		*f = *state;
+	char			 path[PATH_MAX];
+	const char		*paths[1] = { path };
+	static const char	*bad[] = { "HOME_NET=[bogus", "HOME_NET=[10.0.0.0/33]",
+	    "HTTP_PORTS=[80,x]", "EXTERNAL_NET=!$NOPE", "SSH_PORTS=70000" };
+	const char		*good[] = { "HOME_NET=[1.2.3.0/24]",
+	    "HTTP_PORTS=[80,8080]" };
+	struct ruleset_opts	 o = { NULL, 1, NULL, NULL, on_skip, f };
+	const char		*rule = "alert tcp any any -> $HOME_NET "
+	    "$HTTP_PORTS (msg:\"v\"; content:\"abc\"; sid:1;)\n";
+	struct ruleset		*rs;
+	struct pkt		 p;
+	size_t			 i;
+
+	tmpdir_path(path, sizeof(path), &f->t, "v.rules");
+	assert_int_equal(file_put(path, rule, strlen(rule), 0600), 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		o.vars = &bad[i];
+		rs = (struct ruleset *)1;
+		assert_int_equal(ruleset_load(&rs, paths, 1, &o, NULL),
+		    ERR_MALFORMED);
+		assert_null(rs);
+	}
+	o.vars = good;
+	o.nvars = 2;
+	assert_int_equal(ruleset_load(&f->rs, paths, 1, &o, NULL), 0);
+	assert_non_null(f->d = detect_new(f->rs, on_alert, f));
+	p = tcp(f, "xxabcxx");		/* to 1.2.3.4:80: in HOME_NET now */
+	assert_int_equal(run(f, &p), 1);
+	p.dport = 8080;
+	assert_int_equal(run(f, &p), 1);
+	p.dport = 443;
+	assert_int_equal(run(f, &p), 0);
+}
+
 int
 main(void)
 {
@@ -433,6 +481,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_flowbits_threshold,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_txn, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vars, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_loader_and_cache, setup,
 		    teardown),
 	};

@@ -24,9 +24,9 @@
  *    worker scans what comes next.
  *  - indicator lists (issue 10): a file whose SHA-256 is listed raises
  *    an IOC alert; a SIGHUP reload whose lists fail keeps the last good
- *    ones, one that loads new lists uses them. filemon loads the shipped
- *    folder: iocdb_load is wrapped (--wrap=iocdb_load) to load the
- *    test's lists instead, or to fail.
+ *    ones, one that loads new lists uses them. iocdb_load is wrapped
+ *    (--wrap=iocdb_load) to load the test's lists instead of the
+ *    configured ones, or to fail.
  */
 #include <sys/inotify.h>
 #include <sys/mount.h>

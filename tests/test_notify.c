@@ -19,6 +19,10 @@
 
 #include <jansson.h>
 
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include "db.h"
 #include "err.h"
 #include "incident.h"
 #include "notify.h"
@@ -176,6 +180,70 @@ test_failures(void **state)
 	assert_non_null(strstr(l.detail[0], "No such file"));
 }
 
+/* How many deliveries wait in notify_pending. */
+static int64_t
+pending_rows(struct store_fx *f)
+{
+	sqlite3_stmt	*q;
+	int64_t		 n;
+
+	assert_int_equal(sqlite3_prepare_v2(db_sqlite(store_db(f->s)),
+	    "SELECT count(*) FROM notify_pending", -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	n = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return n;
+}
+
+/* A delivery waiting for its retry when the collector stops is taken up
+ * when it starts again (not given up, not forgotten); one whose channel
+ * has gone from the configuration is dropped. */
+static void
+test_retry_survives_restart(void **state)
+{
+	struct store_fx		*f = *state;
+	struct collector_config	 c;
+	struct notify		*n;
+	struct rows		 l;
+	char			 flag[PATH_MAX];
+	int64_t			 id = mkinc(f, SEV_HIGH), id2;
+
+	(void)tmpdir_path(flag, sizeof(flag), &f->tf.dir, "flag");
+	conf(f, &c, "[notify]\nsyslog = no\ncommand = /usr/bin/test -e %s\n"
+	    "retry = 1h\n", flag);
+	assert_int_equal(notify_new(&n, &c, f->tf.path), 0);
+	post(n, id, CHG_OPENED, SEV_HIGH, 0);
+	wait_rows(f, &l, id, 1);
+	assert_string_equal(l.outcome[0], "failed");
+	assert_int_equal(pending_rows(f), 1);
+	notify_free(n);			/* the retry is an hour away */
+	assert_int_equal(pending_rows(f), 1);
+	wait_rows(f, &l, id, 1);
+	assert_int_equal(l.n, 1);	/* nothing given up */
+
+	assert_int_equal(file_put(flag, "", 0, 0600), 0);
+	assert_int_equal(notify_new(&n, &c, f->tf.path), 0);
+	wait_rows(f, &l, id, 2);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.outcome[1], "sent");
+	assert_int_equal(l.attempt[1], 2);
+	notify_free(n);
+	assert_int_equal(pending_rows(f), 0);
+
+	/* waiting, then the command is no longer configured: dropped */
+	assert_int_equal(unlink(flag), 0);
+	id2 = mkinc(f, SEV_HIGH);
+	assert_int_equal(notify_new(&n, &c, f->tf.path), 0);
+	post(n, id2, CHG_OPENED, SEV_HIGH, 0);
+	wait_rows(f, &l, id2, 1);
+	notify_free(n);
+	assert_int_equal(pending_rows(f), 1);
+	conf(f, &c, "[notify]\nsyslog = yes\n");
+	assert_int_equal(notify_new(&n, &c, f->tf.path), 0);
+	notify_free(n);
+	assert_int_equal(pending_rows(f), 0);
+}
+
 static void
 test_min_severity(void **state)
 {
@@ -247,6 +315,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_command, store_setup,
 		    store_teardown),
+		cmocka_unit_test_setup_teardown(test_retry_survives_restart,
+		    store_setup, store_teardown),
 		cmocka_unit_test_setup_teardown(test_failures, store_setup,
 		    store_teardown),
 		cmocka_unit_test_setup_teardown(test_min_severity, store_setup,

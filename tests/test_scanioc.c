@@ -211,7 +211,7 @@ test_listed_alert(void **state)
 	snprintf(sig, sizeof(sig), "vigil IOC list %s: %s", "office-hashes",
 	    "file.sha256");
 	assert_string_equal(jget(ev, "alert", "signature"), sig);
-	assert_string_equal(jget(ev, "alert", "category"), "bad-unknown");
+	assert_string_equal(jget(ev, "alert", "category"), "Malware");
 	assert_int_equal(jint(ev, "alert", "severity"), 1);
 	assert_string_equal(jget(ev, "file", "path"), at(fx,
 	    "invoice.pdf.exe"));
@@ -538,7 +538,7 @@ test_cache_sees_new_listing(void **state)
 /* ---- the collector ---- */
 
 /* correlate_extract takes the rule (3:sid) and the file's hash as
- * indicators; a list named after malware gives the category. */
+ * indicators, and files the alert under malware. */
 static void
 test_correlates(void **state)
 {
@@ -553,14 +553,14 @@ test_correlates(void **state)
 
 	sha256_str(h, LISTED);
 	snprintf(line, sizeof(line), "%s\n", h);
-	load1(fx, put(fx, "trojan-hashes.txt", line));
+	load1(fx, put(fx, "office-hashes.txt", line));
 	scanner_scan_path(fx->sc, &r, put(fx, "f", LISTED));
 	assert_non_null(ev = scanner_ioc_event(&r));
 	root = reparse(ev, &m);
 	correlate_extract(&in, m.type, root);
 	assert_int_equal(in.kind, CORR_ALERT);
 	snprintf(rule, sizeof(rule), "3:%u",
-	    scanner_signature_id("trojan-hashes", "file.sha256"));
+	    scanner_signature_id("office-hashes", "file.sha256"));
 	for (i = 0; i < in.nind; i++) {
 		if (in.ind[i].kind == CIND_RULE)
 			have_rule += strcmp(in.ind[i].value, rule) == 0;
@@ -570,7 +570,7 @@ test_correlates(void **state)
 	assert_int_equal(have_rule, 1);
 	assert_int_equal(have_hash, 1);
 	assert_string_equal(in.name,
-	    "vigil IOC list trojan-hashes: file.sha256");
+	    "vigil IOC list office-hashes: file.sha256");
 	assert_string_equal(in.category, "malware");
 	json_decref(root);
 	json_decref(ev);

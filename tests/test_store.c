@@ -89,7 +89,7 @@ test_open_mode_schema(void **state)
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q,
 	    NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(q, 0), 5);
+	assert_int_equal(sqlite3_column_int(q, 0), 6);
 	sqlite3_finalize(q);
 	/* a file from a newer build is refused */
 	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL,

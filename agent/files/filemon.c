@@ -68,13 +68,13 @@
 #include "ioc.h"
 #include "log.h"
 #include "mounttab.h"
+#include "netmon.h"
 #include "pathset.h"
 #include "safeopen.h"
 #include "scancache.h"
 #include "scanner.h"
 #include "spool.h"
 #include "treewalk.h"
-#include "version.h"
 #include "watch.h"
 
 #define QUEUE_MAX	4096	/* scan jobs waiting for a worker */
@@ -1180,31 +1180,31 @@ start_watch(struct filemon *fm)
 
 /*
  * The indicator lists whose SHA-256 entries the scanner looks files up
- * in: the shipped folder, as `vigil-agent pcap` takes it by default.
- * ([network] ioc and local_ioc belong here once the configuration has
- * them: netmon_paths().) Bad lines are only counted: the network sensor,
- * which loads the same lists, and `vigil-agent scan --ioc` name them.
+ * in: those of [network] ioc and local_ioc, as the network sensor takes
+ * them (netmon_paths()), whether or not the network sensor runs. Bad
+ * lines are only counted: the network sensor, which loads the same
+ * lists, and `vigil-agent scan` name them.
  */
 static int
-lists_new(struct lists **out)
+lists_new(struct filemon *fm, struct lists **out)
 {
+	struct netmon_paths	 p;
 	struct ioc_stats	 st;
 	struct lists		*l;
-	const char		*path;
 	int			 rc;
 
 	*out = NULL;
-	path = access(VIGIL_IOC_INSTALLED, R_OK) == 0 ? VIGIL_IOC_INSTALLED :
-	    VIGIL_IOC_SOURCE;
+	netmon_paths(&p, fm->cfg);
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return ERR_NOMEM;
-	if ((rc = iocdb_load(&l->db, &path, 1, NULL, NULL, &st)) != 0) {
+	if ((rc = iocdb_load(&l->db, p.iocs, p.niocs, NULL, NULL,
+	    &st)) != 0) {
 		free(l);
 		return rc;
 	}
 	l->refs = 1;
-	log_info("files: %llu SHA-256 hashes in the indicator lists of %s%s",
-	    (unsigned long long)st.hashes, path, st.bad_lines > 0 ?
+	log_info("files: %llu SHA-256 hashes in the indicator lists%s",
+	    (unsigned long long)st.hashes, st.bad_lines > 0 ?
 	    " (bad lines skipped)" : "");
 	*out = l;
 	return 0;
@@ -1294,7 +1294,7 @@ start_scanning(struct filemon *fm)
 	if ((rc = scanner_global_init()) != 0)
 		return rc;
 	fm->global_init = 1;
-	if (lists_new(&fm->lists) != 0)
+	if (lists_new(fm, &fm->lists) != 0)
 		log_warnx("files: no indicator lists; files are not looked up "
 		    "by SHA-256");
 	if ((rc = rules_new(fm, &fm->rules, fm->lists)) != 0) {
@@ -1407,15 +1407,18 @@ filemon_reload(struct filemon *fm, const struct agent_config *cfg)
 
 	if (fm == NULL || fm->rules == NULL)
 		return;
-	/* only the rules and scan limits change at run time; the watched
-	 * paths need a restart */
+	/* only the rules, lists and scan limits change at run time; the
+	 * watched paths need a restart */
 	fm->cfg->rules = cfg->rules;
 	memcpy(fm->cfg->local_rules, cfg->local_rules,
 	    sizeof(fm->cfg->local_rules));
 	fm->cfg->scan_max_size = cfg->scan_max_size;
 	fm->cfg->scan_timeout_s = cfg->scan_timeout_s;
 	fm->cfg->debounce_ms = cfg->debounce_ms;
-	if (lists_new(&nl) != 0) {
+	fm->cfg->net_ioc = cfg->net_ioc;
+	memcpy(fm->cfg->net_local_ioc, cfg->net_local_ioc,
+	    sizeof(fm->cfg->net_local_ioc));
+	if (lists_new(fm, &nl) != 0) {
 		log_warnx("files: indicator lists not reloaded; keeping the "
 		    "last good ones");
 		nl = lists_ref(fm, fm->lists);

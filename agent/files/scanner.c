@@ -1936,7 +1936,7 @@ ioc_alert_obj(const struct ioc_hit *h)
 	ioc_signature(sig, sizeof(sig), h, SCANNER_IOC_WHERE);
 	a = json_pack("{s:s, s:i, s:I, s:i, s:s, s:i}", "action", "allowed",
 	    "gid", IOC_GID, "signature_id", (json_int_t)scanner_signature_id(
-	    h->list, SCANNER_IOC_WHERE), "rev", 1, "category", IOC_CLASSTYPE,
+	    h->list, SCANNER_IOC_WHERE), "rev", 1, "category", DEFAULT_CATEGORY,
 	    "severity", IOC_PRIORITY);
 	if (a != NULL && json_object_set_new(a, "signature", jstr(sig,
 	    sizeof(sig), NULL)) != 0) {

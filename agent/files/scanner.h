@@ -239,7 +239,8 @@ json_t	*scanner_event(const struct scanner_result *r,
 /*
  * The IOC alert of a listed file (docs/events.md, "A listed file"): gid
  * IOC_GID, sid scanner_signature_id(list, SCANNER_IOC_WHERE), signature
- * ioc_signature(), category IOC_CLASSTYPE, severity IOC_PRIORITY, the
+ * ioc_signature(), category "Malware" (as a YARA rule's without one: a
+ * file, not traffic), severity IOC_PRIORITY, the
  * "file" object as in a YARA alert and the "evidence" of ioc_evidence()
  * with the file's SHA-256 as the value. NULL when the file is not listed,
  * or on allocation failure. The caller owns the event.

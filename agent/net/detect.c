@@ -466,7 +466,9 @@ detect_txn(struct detect *d, const struct pkt *p, const struct txn *t)
 	env_payload(&env, p);
 	begin(d);
 	for (b = 0; b < NB__COUNT; b++) {
-		if (t->buf[b] == NULL)
+		/* dns.query matches requests only, as Suricata's does */
+		if (t->buf[b] == NULL ||
+		    (b == NB_DNS_QUERY && t->app == APP_DNS && t->dns.response))
 			continue;
 		s = RSLOT(b, false);
 		sd = RSLOT(b, true);

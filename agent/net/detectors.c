@@ -128,29 +128,31 @@ struct det {
 	struct det_stats st;
 };
 
+/* classtype: the class's description, as rules' alerts carry it
+ * (Suricata's EVE alert.category and fast.log [Classification: ]) */
 static const struct {
 	const char	*msg;
 	const char	*classtype;
 	int		 priority;
 } sig[] = {
 	[DET_SID_SCAN_PORTS] = { "vigil port scan: many ports of one host",
-	    "attempted-recon", 2 },
+	    "Attempted Information Leak", 2 },
 	[DET_SID_SCAN_HOSTS] = { "vigil port scan: one port of many hosts",
-	    "attempted-recon", 2 },
-	[DET_SID_BRUTE_SSH] = { "vigil brute force: SSH", "attempted-user",
-	    2 },
-	[DET_SID_BRUTE_RDP] = { "vigil brute force: RDP", "attempted-user",
-	    2 },
-	[DET_SID_BRUTE_SMB] = { "vigil brute force: SMB", "attempted-user",
-	    2 },
-	[DET_SID_BRUTE_FTP] = { "vigil brute force: FTP", "attempted-user",
-	    2 },
+	    "Attempted Information Leak", 2 },
+	[DET_SID_BRUTE_SSH] = { "vigil brute force: SSH",
+	    "Attempted User Privilege Gain", 2 },
+	[DET_SID_BRUTE_RDP] = { "vigil brute force: RDP",
+	    "Attempted User Privilege Gain", 2 },
+	[DET_SID_BRUTE_SMB] = { "vigil brute force: SMB",
+	    "Attempted User Privilege Gain", 2 },
+	[DET_SID_BRUTE_FTP] = { "vigil brute force: FTP",
+	    "Attempted User Privilege Gain", 2 },
 	[DET_SID_DNS_TUNNEL] = { "vigil DNS tunnel: long random names under"
-	    " one domain", "bad-unknown", 2 },
+	    " one domain", "Potentially Bad Traffic", 2 },
 	[DET_SID_DNS_TXT] = { "vigil DNS tunnel: many TXT/NULL queries to"
-	    " one domain", "bad-unknown", 2 },
+	    " one domain", "Potentially Bad Traffic", 2 },
 	[DET_SID_ARP_GATEWAY] = { "vigil ARP spoofing: the gateway's address"
-	    " from a new MAC", "bad-unknown", 1 },
+	    " from a new MAC", "Potentially Bad Traffic", 1 },
 };
 
 static const struct {
@@ -433,9 +435,11 @@ scan_settle(struct det *d, struct scan_src *s, int64_t now)
 	int64_t		timeout = (int64_t)d->c.scan_timeout_ms * 1000;
 	uint32_t	i;
 
+	/* a probe failed when its time ran out, not when we looked: a
+	 * tick may come long after (a quiet network, a capture's end) */
 	for (i = 0; i < s->nprobe; i++)
 		if (!s->probe[i].failed && now - s->probe[i].ts >= timeout)
-			scan_failed(d, s, i, now);
+			scan_failed(d, s, i, s->probe[i].ts + timeout);
 }
 
 static int
@@ -468,11 +472,11 @@ probe_add(struct det *d, const struct pkt *p)
 		return;
 	s = ttab_get(d, &d->scan, tkey(d, 'S', &p->src, NULL, 0, NULL, 0),
 	    p->ts_us, true);
+	scan_settle(d, s, p->ts_us);	/* before a new window forgets */
 	if (window_roll(&s->win_end, p->ts_us, d->c.scan_window_s)) {
 		s->src = p->src;
 		s->nprobe = s->nalerted = 0;
 	}
-	scan_settle(d, s, p->ts_us);
 	if (probe_find(s, &p->dst, p->dport, p->proto) >= 0)
 		return;		/* a retransmission, a repeat */
 	if (s->nprobe == SCAN_PROBES) {
@@ -870,10 +874,9 @@ det_tick(struct det *d, int64_t now_us)
 		s = (struct scan_src *)ttab_at(&d->scan, i);
 		if (s->h.key == 0)
 			continue;
+		scan_settle(d, s, now_us);	/* also a source gone quiet */
 		if (now_us - s->h.seen >= (int64_t)d->c.scan_window_s * US)
-			memset(s, 0, sizeof(*s));	/* gone quiet */
-		else
-			scan_settle(d, s, now_us);
+			memset(s, 0, sizeof(*s));
 	}
 }
 

@@ -17,7 +17,7 @@
 #include "text.h"
 
 const char *
-eve_proto(uint8_t proto, char buf[static 4])
+eve_proto(uint8_t proto, char buf[static 8])
 {
 	switch (proto) {
 	case IPPROTO_TCP:	return "TCP";
@@ -27,7 +27,7 @@ eve_proto(uint8_t proto, char buf[static 4])
 	case IPPROTO_SCTP:	return "SCTP";
 	case IPPROTO_GRE:	return "GRE";
 	}
-	(void)snprintf(buf, 4, "%u", proto);
+	(void)snprintf(buf, 8, "%u", proto);
 	return buf;
 }
 
@@ -255,7 +255,7 @@ set_context(json_t *ev, const struct txn *t)
 static int
 set_addrs(json_t *ev, const struct pkt *p)
 {
-	char	 a[INET6_ADDRSTRLEN], pb[4];
+	char	 a[INET6_ADDRSTRLEN], pb[8];
 	const char *app;
 
 	if (p->ipver == 0)
@@ -336,7 +336,7 @@ fast_endpoint(FILE *f, const struct naddr *a, uint16_t port, int ports)
 int
 eve_fast(FILE *f, const struct pkt *p, const struct net_alert *a)
 {
-	char		 ts[EVENT_TS_STRLEN], pb[4];
+	char		 ts[EVENT_TS_STRLEN], pb[8];
 	int		 ports;
 
 	/* Suricata: "11/25/2026-11:30:17.123456  [**] [1:2:3] msg [**]
@@ -353,7 +353,9 @@ eve_fast(FILE *f, const struct pkt *p, const struct net_alert *a)
 	}
 	(void)fprintf(f, "[Priority: %d] ", a->priority);
 	if (p->ipver != 0) {
-		ports = p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP;
+		/* a detector's summary of many packets has no ports */
+		ports = (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP) &&
+		    (p->sport != 0 || p->dport != 0);
 		(void)fprintf(f, "{%s} ", eve_proto(p->proto, pb));
 		fast_endpoint(f, &p->src, p->sport, ports);
 		(void)fputs(" -> ", f);

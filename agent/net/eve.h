@@ -23,7 +23,7 @@ json_t	*eve_alert(const struct pkt *, const struct net_alert *);
  * escaped for a terminal. 0, or ERR_IO. */
 int	eve_fast(FILE *, const struct pkt *, const struct net_alert *);
 /* "TCP", "UDP", "ICMP", "IPv6-ICMP", ... or the number. */
-const char *eve_proto(uint8_t proto, char buf[static 4]);
+const char *eve_proto(uint8_t proto, char buf[static 8]);
 const char *eve_app_proto(uint8_t app);
 
 #endif

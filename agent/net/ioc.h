@@ -51,8 +51,7 @@
 #include "packet.h"
 
 #define IOC_GID		3
-#define IOC_CLASSTYPE	"bad-unknown"	/* the alerts' category */
-#define IOC_PRIORITY	1		/* and severity */
+#define IOC_PRIORITY	1		/* the alerts' severity */
 
 struct iocdb;
 

@@ -123,7 +123,7 @@ ioc_alert(struct iocmatch *m, const struct pkt *p, const struct txn *tx,
 	a.sid = scanner_signature_id(h->list, where);
 	a.rev = 1;
 	a.msg = msg;
-	a.classtype = IOC_CLASSTYPE;
+	a.classtype = "Potentially Bad Traffic";	/* bad-unknown */
 	a.priority = IOC_PRIORITY;
 	a.evidence = text;
 	a.txn = tx;
@@ -202,9 +202,13 @@ iocmatch_txn(struct iocmatch *m, const struct pkt *p, const struct txn *tx)
 
 	switch (tx->app) {
 	case APP_DNS:
-		match_domain(m, p, tx, (const char *)tx->buf[NB_DNS_QUERY],
-		    tx->len[NB_DNS_QUERY], "dns.query");
-		if (tx->dns.response)
+		/* the name once per look-up: in the query, not again in
+		 * its response (whose answers are looked at instead) */
+		if (!tx->dns.response)
+			match_domain(m, p, tx, (const char *)
+			    tx->buf[NB_DNS_QUERY], tx->len[NB_DNS_QUERY],
+			    "dns.query");
+		else
 			dns_answers(m, p, tx);
 		break;
 	case APP_TLS:

@@ -75,7 +75,7 @@ netpipe_conf_defaults(struct netpipe_conf *c)
 	c->http_body_depth = 4096;
 	c->frag_max = 1024;
 	c->frag_timeout_s = 30;
-	c->stream_memcap = 256ull * 1024 * 1024;
+	c->stream_memcap = 32ull * 1024 * 1024;
 }
 
 static void

@@ -32,7 +32,7 @@ struct netpipe_conf {
 	uint32_t	 frag_max;		/* datagrams, default 1024 */
 	uint32_t	 frag_timeout_s;	/* default 30 */
 	uint64_t	 stream_memcap;		/* bytes all TCP buffers hold
-						 * together, default 256 MiB,
+						 * together, default 32 MiB,
 						 * but for each direction's
 						 * first 4 KiB (always kept); a
 						 * direction that would pass it

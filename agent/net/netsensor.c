@@ -9,6 +9,9 @@
  * tracker update). Nothing here allocates per packet; an alert costs one
  * small JSON object.
  */
+#include <sys/stat.h>
+
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,6 +66,12 @@ netsensor_load(struct netsensor_rules **out,
 		ro.vars = o->vars;
 		ro.nvars = o->nvars;
 		ro.cache_dir = o->cache_dir;
+		/* the cache is an optimisation: without its folder, none */
+		if (ro.cache_dir != NULL && mkdir(ro.cache_dir, 0700) == -1 &&
+		    errno != EEXIST) {
+			log_warn("rule cache %s", ro.cache_dir);
+			ro.cache_dir = NULL;
+		}
 		ro.skipped = rule_skipped;
 		if ((rc = ruleset_load(&r->rs, o->rules, o->nrules, &ro,
 		    &st->rules)) != 0)

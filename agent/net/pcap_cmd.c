@@ -158,7 +158,7 @@ pcap_cmd_run(int argc, char **argv, const struct pcap_cmd_defaults *d)
 				return CLI_EXIT_USAGE;
 			break;
 		case OPT_VAR:
-			if (strchr(optarg, '=') == NULL) {
+			if (strchr(optarg, '=') == NULL || *optarg == '=') {
 				cli_usage(PROG, NULL, "--var '%s': want "
 				    "NAME=VALUE", optarg);
 				return CLI_EXIT_USAGE;
@@ -196,7 +196,7 @@ pcap_cmd_run(int argc, char **argv, const struct pcap_cmd_defaults *d)
 	if ((rc = netsensor_load(&nr, &lo, &ls)) != 0) {
 		log_warnx("cannot load the rules and lists: %s",
 		    vigil_strerror(rc));
-		return cli_exit(rc == ERR_MALFORMED ? ERR_USAGE : rc);
+		return cli_exit(rc);
 	}
 	netsensor_conf_defaults(&conf);
 	if ((rc = netsensor_new(&ns, &conf, nr, on_alert, &o)) != 0) {

@@ -379,6 +379,40 @@ done:
 	return rc;
 }
 
+/* Each variable given is parsed now, as the kind its name says (Suricata:
+ * port groups end in _PORTS), so that a typo fails the load rather than
+ * silently skipping every rule that uses it. */
+static int
+check_vars(struct rulevars *rv, const struct ruleset_opts *opts)
+{
+	const struct rv_set	*set;
+	const char		*name, *eq, *why = NULL;
+	char			 ref[80];
+	size_t			 i, nlen;
+	int			 port, rc;
+
+	for (i = 0; i < opts->nvars; i++) {
+		name = opts->vars[i];
+		if (*name == '$')
+			name++;
+		if ((eq = strchr(name, '=')) == NULL ||
+		    (nlen = (size_t)(eq - name)) >= sizeof(ref) - 1)
+			return ERR_MALFORMED;
+		ref[0] = '$';
+		memcpy(ref + 1, name, nlen);
+		ref[nlen + 1] = '\0';
+		port = nlen >= 5 && memcmp(name + nlen - 5, "PORTS", 5) == 0;
+		rc = port ? rv_port(&set, rv, ref, nlen + 1, &why) :
+		    rv_addr(&set, rv, ref, nlen + 1, &why);
+		if (rc != 0) {
+			log_warnx("rule variable '%s': %s", opts->vars[i],
+			    why != NULL ? why : vigil_strerror(rc));
+			return rc == ERR_NOMEM ? rc : ERR_MALFORMED;
+		}
+	}
+	return 0;
+}
+
 int
 ruleset_load(struct ruleset **out, const char *const *paths, size_t npaths,
     const struct ruleset_opts *opts, struct ruleset_stats *st)
@@ -404,6 +438,8 @@ ruleset_load(struct ruleset **out, const char *const *paths, size_t npaths,
 			    opts->vars[i]);
 			goto fail;
 		}
+	if ((rc = check_vars(rs->vars, opts)) != 0)
+		goto fail;
 	if ((rs->ctx = rule_ctx_new(rs->vars, opts->classification)) == NULL) {
 		rc = opts->classification != NULL ? ERR_IO : ERR_NOMEM;
 		goto fail;

@@ -59,7 +59,7 @@ for line in open(sys.argv[2], "rb"):
         assert a["signature_id"] == sid("office", "file.sha256"), a
         assert a["signature"] == "vigil IOC list office: file.sha256", a
         assert a["action"] == "allowed" and a["rev"] == 1
-        assert a["category"] == "bad-unknown" and a["severity"] == 1
+        assert a["category"] == "Malware" and a["severity"] == 1
         assert f["sha256"] == h(f["path"]) and f["size"] > 0 and f["owner"]
         assert e["list"] == "office" and e["kind"] == "sha256"
         assert e["where"] == "file.sha256" and e["value"] == f["sha256"]
@@ -82,8 +82,13 @@ scan --ioc "$T/no-such-list" "$TREE" >/dev/null 2>"$T/err2.txt"
 check "an --ioc list that cannot be read: exit 1" [ $? -eq 1 ]
 check "... said so" grep -q "no-such-list" "$T/err2.txt"
 scan "$TREE" >"$T/default.txt" 2>/dev/null
-check "without --ioc (the shipped folder holds no list): exit 0" [ $? -eq 0 ]
+check "without --ioc (the configured lists: the shipped folder, no list): exit 0" [ $? -eq 0 ]
 check "... and no ioc line" sh -c "! grep -q '^ioc:' '$T/default.txt'"
+
+printf '[network]\nioc = %s\nlocal_ioc =\n' "$T/lists" >"$T/agent.conf"
+"$AGENT" -c "$T/agent.conf" scan --rules "$T/r.yar" "$TREE" >"$T/conf.txt" 2>/dev/null
+check "without --ioc, the lists of [network] ioc" \
+	grep -qxF "ioc:office $TREE/listed.exe" "$T/conf.txt"
 
 # 4. --cache: later.doc is cached clean, then its hash is listed.
 scan --ioc "$T/lists" --cache "$T/scan.db" "$TREE" >/dev/null 2>&1
