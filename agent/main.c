@@ -933,16 +933,24 @@ rules_cache(char *buf, size_t len, const struct agent_config *cfg)
 	    datadir_check(cfg->data_dir, 0, NULL) == 0 ? buf : NULL;
 }
 
+/* The configured rules, and indicator lists ([network] ioc, as the
+ * daemon's file scanner and run_pcap take them). */
 static int
 run_scan(int argc, char **argv, const struct agent_config *cfg)
 {
-	char		 cache[PATH_MAX];
-	const char	*rules[CONFIG_LIST_MAX + 1];
-	size_t		 nrules;
+	char				 cache[PATH_MAX];
+	const char			*rules[CONFIG_LIST_MAX + 1];
+	struct netmon_paths		 p;
+	struct scan_cmd_defaults	 d = { 0 };
 
-	nrules = config_rules_paths(cfg, default_rules(), rules);
-	return scan_cmd_run(argc, argv, rules, nrules, rules_cache(cache,
-	    sizeof(cache), cfg), cfg->remote_fs);
+	netmon_paths(&p, cfg);
+	d.rules = rules;
+	d.nrules = config_rules_paths(cfg, default_rules(), rules);
+	d.iocs = p.iocs;
+	d.niocs = p.niocs;
+	d.cache_dir = rules_cache(cache, sizeof(cache), cfg);
+	d.remote_fs = cfg->remote_fs;
+	return scan_cmd_run(argc, argv, &d);
 }
 
 /* The baseline lives in the data directory unless --db says elsewhere;
