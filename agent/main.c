@@ -8,9 +8,10 @@
  * Exit status: 0 success or help, 2 usage error, 1 runtime failure. The
  * command and option names are a contract used by scripts.
  *
- * Privileges: the daemon will run as root once capture (pcap, fanotify)
- * exists; today it needs nothing of root, and the split into privileged
- * parent and unprivileged children (docs/) comes with those features.
+ * Privileges: the daemon runs as root (fanotify); live capture runs in a
+ * child without root or capabilities (netmon.h), `capture-child`, a
+ * command for the daemon only, not listed. docs/architecture.md says
+ * what each process can reach.
  * Load: the CLI commands are one-shot; run hands over to uplink.c.
  */
 #include <sys/stat.h>
@@ -41,6 +42,8 @@
 #include "filemon.h"
 #include "fim_cmd.h"
 #include "log.h"
+#include "netchild.h"
+#include "netmon.h"
 #include "pathset.h"
 #include "pcap_cmd.h"
 #include "rules_cmd.h"
@@ -323,6 +326,7 @@ struct daemon {
 	struct spool		*spool;
 	struct uplink		*uplink;
 	struct filemon		*filemon;
+	struct netmon		*netmon;
 };
 
 /* The shipped rules: installed, else those of the source tree. */
@@ -374,6 +378,7 @@ reload_cb(evutil_socket_t sig, short what, void *arg)
 	spool_set_max(d->spool, nc.spool_max);
 	uplink_reload(d->uplink);
 	filemon_reload(d->filemon, &nc);
+	netmon_reload(d->netmon, &nc);
 	log_info("configuration reloaded");
 }
 
@@ -390,6 +395,26 @@ trim_cb(evutil_socket_t fd, short what, void *arg)
 	(void)malloc_trim(0);
 }
 
+/* The heartbeat's health: the file sensor's and the network sensor's. */
+static json_t *
+daemon_health(void *arg)
+{
+	struct daemon	*d = arg;
+	json_t		*h, *n;
+
+	h = d->filemon != NULL ? filemon_health(d->filemon) : json_object();
+	if (h == NULL || d->netmon == NULL)
+		return h;
+	if ((n = netmon_health(d->netmon)) == NULL ||
+	    json_object_update(h, n) != 0)
+		log_warnx("network: health: out of memory");
+	json_decref(n);
+	return h;
+}
+
+static const char	*rules_cache(char *, size_t,
+			    const struct agent_config *);
+
 static int
 add_signal(struct daemon *d, struct event **ev, int sig,
     event_callback_fn cb)
@@ -403,11 +428,13 @@ add_signal(struct daemon *d, struct event **ev, int sig,
 static int
 cmd_run(struct opts *o, struct agent_config *cfg)
 {
-	struct daemon	 d;
-	struct event	*sigs[3] = { NULL, NULL, NULL }, *trim = NULL;
-	struct timeval	 trim_tv = { TRIM_SECS, 0 };
-	size_t		 i;
-	int		 rc;
+	struct daemon		 d;
+	struct netmon_exec	 ex;
+	struct event		*sigs[3] = { NULL, NULL, NULL }, *trim = NULL;
+	struct timeval		 trim_tv = { TRIM_SECS, 0 };
+	char			 cache[PATH_MAX];
+	size_t			 i;
+	int			 rc;
 
 	memset(&d, 0, sizeof(d));
 	d.cfg = cfg;
@@ -426,8 +453,14 @@ cmd_run(struct opts *o, struct agent_config *cfg)
 	    default_rules(), kick_uplink, d.uplink) != 0)
 		log_warnx("file activity monitoring is off (see above); "
 		    "events still flow");
-	if (d.filemon != NULL)
-		uplink_set_health(d.uplink, filemon_health, d.filemon);
+	ex.config = o->config;
+	ex.verbose = o->verbose;
+	ex.cache_dir = rules_cache(cache, sizeof(cache), cfg);
+	if (netmon_new(&d.netmon, d.base, cfg, &ex, d.spool, kick_uplink,
+	    d.uplink) != 0)
+		log_warnx("network capture is off (see above); events still "
+		    "flow");
+	uplink_set_health(d.uplink, daemon_health, &d);
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR ||
 	    (rc = add_signal(&d, &sigs[0], SIGTERM, stop_cb)) != 0 ||
 	    (rc = add_signal(&d, &sigs[1], SIGINT, stop_cb)) != 0 ||
@@ -452,6 +485,7 @@ fail:
 	else if (rc != 0)
 		log_warnx("cannot run: %s", vigil_strerror(rc));
 	filemon_free(d.filemon);	/* its last events still reach the spool */
+	netmon_free(d.netmon);		/* and the capture's last alerts */
 	uplink_free(d.uplink);
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		if (sigs[i] != NULL)
@@ -899,16 +933,24 @@ rules_cache(char *buf, size_t len, const struct agent_config *cfg)
 	    datadir_check(cfg->data_dir, 0, NULL) == 0 ? buf : NULL;
 }
 
+/* The configured rules, and indicator lists ([network] ioc, as the
+ * daemon's file scanner and run_pcap take them). */
 static int
 run_scan(int argc, char **argv, const struct agent_config *cfg)
 {
-	char		 cache[PATH_MAX];
-	const char	*rules[CONFIG_LIST_MAX + 1];
-	size_t		 nrules;
+	char				 cache[PATH_MAX];
+	const char			*rules[CONFIG_LIST_MAX + 1];
+	struct netmon_paths		 p;
+	struct scan_cmd_defaults	 d = { 0 };
 
-	nrules = config_rules_paths(cfg, default_rules(), rules);
-	return scan_cmd_run(argc, argv, rules, nrules, rules_cache(cache,
-	    sizeof(cache), cfg), cfg->remote_fs);
+	netmon_paths(&p, cfg);
+	d.rules = rules;
+	d.nrules = config_rules_paths(cfg, default_rules(), rules);
+	d.iocs = p.iocs;
+	d.niocs = p.niocs;
+	d.cache_dir = rules_cache(cache, sizeof(cache), cfg);
+	d.remote_fs = cfg->remote_fs;
+	return scan_cmd_run(argc, argv, &d);
 }
 
 /* The baseline lives in the data directory unless --db says elsewhere;
@@ -920,23 +962,30 @@ run_integrity(int argc, char **argv, const struct agent_config *cfg)
 	    NULL) == ERR_IO ? NULL : cfg->data_dir);
 }
 
+/* The configured rules, lists and variables ([network]) by default. */
 static int
 run_pcap(int argc, char **argv, const struct agent_config *cfg)
 {
 	char				 cache[PATH_MAX];
-	const char			*traffic, *ioc;
+	struct netmon_paths		 p;
 	struct pcap_cmd_defaults	 d = { 0 };
 
-	traffic = access(VIGIL_TRAFFIC_INSTALLED, R_OK) == 0 ?
-	    VIGIL_TRAFFIC_INSTALLED : VIGIL_TRAFFIC_SOURCE;
-	ioc = access(VIGIL_IOC_INSTALLED, R_OK) == 0 ?
-	    VIGIL_IOC_INSTALLED : VIGIL_IOC_SOURCE;
-	d.rules = &traffic;
-	d.nrules = 1;
-	d.iocs = &ioc;
-	d.niocs = 1;
+	netmon_paths(&p, cfg);
+	d.rules = p.rules;
+	d.nrules = p.nrules;
+	d.iocs = p.iocs;
+	d.niocs = p.niocs;
+	d.vars = p.vars;
+	d.nvars = p.nvars;
 	d.cache_dir = rules_cache(cache, sizeof(cache), cfg);
 	return pcap_cmd_run(argc, argv, &d);
+}
+
+/* The daemon's capture child (netchild.h); not a command for people. */
+static int
+run_capture_child(int argc, char **argv, const struct agent_config *cfg)
+{
+	return netchild_main(argc, argv, cfg);
 }
 
 static int
@@ -953,6 +1002,7 @@ static const struct {
 	{ "integrity", run_integrity },
 	{ "rules", run_rules },
 	{ "pcap", run_pcap },
+	{ NETCHILD_CMD, run_capture_child },
 };
 
 static const struct command *

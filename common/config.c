@@ -137,6 +137,12 @@ static int	parse_app_name(void *, const struct option *, const char *,
 		    char *, size_t);
 static int	parse_lang(void *, const struct option *, const char *,
 		    char *, size_t);
+static int	parse_iface_list(void *, const struct option *, const char *,
+		    char *, size_t);
+static int	parse_var_list(void *, const struct option *, const char *,
+		    char *, size_t);
+static int	parse_domain_list(void *, const struct option *, const char *,
+		    char *, size_t);
 
 #define OPT(T, sec, key, fn, f, sc, lo, hi)				\
 	{ sec, key, fn, offsetof(T, f), sizeof(((T *)0)->f), sc, lo, hi }
@@ -147,6 +153,7 @@ static const struct option agent_opts[] = {
 	A("agent", "data_dir", parse_path, data_dir, NULL, 0, 0),
 	A("agent", "log_level", parse_level, log_level, NULL, 0, 0),
 	A("agent", "syslog", parse_flag, syslog, NULL, 0, 0),
+	A("agent", "user", parse_user, user, NULL, 0, 0),
 	A("uplink", "collector", parse_collector, collector, NULL, 0, 0),
 	A("uplink", "heartbeat", parse_number, heartbeat_s, &secs, 1, 3600),
 	A("uplink", "backoff_min", parse_number, backoff_min_ms, &msecs,
@@ -181,6 +188,27 @@ static const struct option agent_opts[] = {
 	A("integrity", "interval", parse_number, fim_interval_s, &secs,
 	    60, 30 * DAY_S),
 	A("integrity", "threads", parse_number, fim_threads, &plain, 0, 64),
+	A("network", "enabled", parse_flag, net_enabled, NULL, 0, 0),
+	A("network", "interface", parse_iface_list, net_ifaces, NULL, 0, 0),
+	A("network", "filter", parse_text, net_filter, NULL, 0, 0),
+	A("network", "promiscuous", parse_flag, net_promisc, NULL, 0, 0),
+	A("network", "buffer", parse_number, net_buffer, &bytes, MIB, GIB),
+	A("network", "rules", parse_path_list, net_rules, NULL, 0, 0),
+	A("network", "local_rules", parse_opt_path, net_local_rules, NULL,
+	    0, 0),
+	A("network", "ioc", parse_path_list, net_ioc, NULL, 0, 0),
+	A("network", "local_ioc", parse_opt_path, net_local_ioc, NULL, 0, 0),
+	A("network", "var", parse_var_list, net_vars, NULL, 0, 0),
+	A("network", "flow_max", parse_number, net_flow_max, &plain,
+	    1024, 1 << 24),
+	A("network", "stream_depth", parse_number, net_stream_depth, &bytes,
+	    4 * KIB, GIB),
+	A("network", "scan_ports", parse_number, net_scan_ports, &plain,
+	    2, 65535),
+	A("network", "scan_hosts", parse_number, net_scan_hosts, &plain,
+	    2, 65535),
+	A("network", "dns_allow", parse_domain_list, net_dns_allow, NULL,
+	    0, 0),
 };
 
 _Static_assert(NITEMS(agent_opts) <= 64 * LISTS_SEEN_WORDS,
@@ -295,6 +323,7 @@ static const struct agent_config agent_defaults = {
 	.data_dir = "/var/lib/vigil-agent",
 	.log_level = LOG_LVL_INFO,
 	.syslog = 0,
+	.user = "vigil",
 	.collector = "",
 	.heartbeat_s = 30,
 	.backoff_min_ms = 1000,
@@ -325,6 +354,21 @@ static const struct agent_config agent_defaults = {
 	    "/etc/ld.so.cache" } },
 	.fim_interval_s = 12 * 3600,
 	.fim_threads = 0,
+	.net_enabled = 1,
+	.net_ifaces = { 0, { "" } },
+	.net_filter = "",
+	.net_promisc = 0,
+	.net_buffer = 8 * MIB,
+	.net_rules = { 0, { "" } },
+	.net_local_rules = "/etc/vigil/traffic.d",
+	.net_ioc = { 0, { "" } },
+	.net_local_ioc = "/etc/vigil/ioc.d",
+	.net_vars = { 0, { "" } },
+	.net_flow_max = 65536,
+	.net_stream_depth = MIB,
+	.net_scan_ports = 15,
+	.net_scan_hosts = 25,
+	.net_dns_allow = { 0, { "" } },
 };
 
 static const struct collector_config collector_defaults = {
@@ -788,6 +832,80 @@ parse_text_list(void *field, const struct option *o, const char *s,
 	if (!text_printable(s, strlen(s))) {
 		snprintf(why, whylen, "must be UTF-8 text without control "
 		    "characters");
+		return ERR_CONFIG;
+	}
+	return list_add(field, s, why, whylen);
+}
+
+/* ---- [network] ---- */
+
+/* A network interface's name as the kernel allows it (IFNAMSIZ - 1
+ * bytes, no '/', no blank), kept to the characters names have in
+ * practice; "any" is libpcap's every interface. */
+static int
+parse_iface_list(void *field, const struct option *o, const char *s,
+    char *why, size_t whylen)
+{
+	const char	*p;
+
+	(void)o;
+	for (p = s; *p != '\0'; p++) {
+		if (!isalnum((unsigned char)*p) && !strchr("._-@", *p)) {
+			snprintf(why, whylen, "not an interface name "
+			    "(letters, digits, '.', '_', '-', '@')");
+			return ERR_CONFIG;
+		}
+	}
+	if (p - s > 15) {
+		snprintf(why, whylen, "longer than 15 characters, the "
+		    "longest interface name");
+		return ERR_CONFIG;
+	}
+	return list_add(field, s, why, whylen);
+}
+
+/* NAME=VALUE: a rule variable (HOME_NET=[10.0.0.0/8]). The value is
+ * checked where the rules are loaded, against what the rules use. */
+static int
+parse_var_list(void *field, const struct option *o, const char *s,
+    char *why, size_t whylen)
+{
+	const char	*p;
+
+	(void)o;
+	for (p = s; isupper((unsigned char)*p) || *p == '_' ||
+	    (p > s && isdigit((unsigned char)*p)); p++)
+		;
+	if (p == s || *p != '=' || p[1] == '\0') {
+		snprintf(why, whylen, "must be NAME=VALUE, NAME in capitals "
+		    "(HOME_NET=[192.168.1.0/24])");
+		return ERR_CONFIG;
+	}
+	if (!text_printable(s, strlen(s))) {
+		snprintf(why, whylen, "must be text without control "
+		    "characters");
+		return ERR_CONFIG;
+	}
+	return list_add(field, s, why, whylen);
+}
+
+/* A domain name in lower case, as the DNS detector compares them. */
+static int
+parse_domain_list(void *field, const struct option *o, const char *s,
+    char *why, size_t whylen)
+{
+	const char	*p;
+
+	(void)o;
+	for (p = s; *p != '\0'; p++) {
+		if (isupper((unsigned char)*p)) {
+			snprintf(why, whylen, "must be in lower case");
+			return ERR_CONFIG;
+		}
+	}
+	if (!name_ok(s, strlen(s)) || strstr(s, "..") != NULL ||
+	    s[strlen(s) - 1] == '.') {
+		snprintf(why, whylen, "not a domain name");
 		return ERR_CONFIG;
 	}
 	return list_add(field, s, why, whylen);
@@ -1418,23 +1536,29 @@ config_parse_hostport(char *host, size_t hostlen, uint16_t *port,
 }
 
 size_t
-config_rules_paths(const struct agent_config *cfg, const char *shipped,
-    const char *out[static CONFIG_LIST_MAX + 1])
+config_paths(const struct config_list *l, const char *local,
+    const char *shipped, const char *out[static CONFIG_LIST_MAX + 1])
 {
 	struct stat	st;
 	size_t		n = 0;
 	int		i;
 
-	for (i = 0; i < cfg->rules.n && i < CONFIG_LIST_MAX; i++)
-		out[n++] = cfg->rules.item[i];
-	if (n == 0)
+	for (i = 0; i < l->n && i < CONFIG_LIST_MAX; i++)
+		out[n++] = l->item[i];
+	if (n == 0 && shipped != NULL)
 		out[n++] = shipped;
-	if (cfg->local_rules[0] == '\0')
+	if (local[0] == '\0')
 		return n;
-	if (stat(cfg->local_rules, &st) == 0 && S_ISDIR(st.st_mode))
-		out[n++] = cfg->local_rules;
+	if (stat(local, &st) == 0 && S_ISDIR(st.st_mode))
+		out[n++] = local;
 	else
-		log_debug("rules: %s: no such folder, no local rules",
-		    cfg->local_rules);
+		log_debug("rules: %s: no such folder, no local rules", local);
 	return n;
+}
+
+size_t
+config_rules_paths(const struct agent_config *cfg, const char *shipped,
+    const char *out[static CONFIG_LIST_MAX + 1])
+{
+	return config_paths(&cfg->rules, cfg->local_rules, shipped, out);
 }

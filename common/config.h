@@ -55,6 +55,10 @@ struct agent_config {
 	char		 data_dir[PATH_MAX];	/* [agent] data_dir */
 	int		 log_level;		/* [agent] log_level */
 	int		 syslog;		/* [agent] syslog = yes|no */
+	char		 user[64];		/* [agent] user: what the agent's
+						 * unprivileged processes run
+						 * as, vigil ("" or absent:
+						 * nobody) */
 	char		 collector[CONFIG_ADDR_MAX]; /* [uplink] collector, "" =
 						  * the address from enrollment */
 	int		 heartbeat_s;		/* [uplink] heartbeat, 30s */
@@ -89,6 +93,32 @@ struct agent_config {
 	struct config_list fim_exclude;		/* [integrity] exclude */
 	int		 fim_interval_s;	/* [integrity] interval, 12h */
 	int		 fim_threads;		/* [integrity] threads, 0 = cores */
+
+	int		 net_enabled;		/* [network] enabled, yes */
+	struct config_list net_ifaces;		/* [network] interface, empty =
+						 * the default route's */
+	char		 net_filter[CONFIG_ITEM_MAX]; /* [network] filter (BPF),
+						 * "" = everything */
+	int		 net_promisc;		/* [network] promiscuous, no */
+	uint64_t	 net_buffer;		/* [network] buffer (the kernel
+						 * ring per interface), 8M */
+	struct config_list net_rules;		/* [network] rules, empty = the
+						 * shipped traffic rules */
+	char		 net_local_rules[CONFIG_ITEM_MAX]; /* [network]
+						 * local_rules,
+						 * /etc/vigil/traffic.d */
+	struct config_list net_ioc;		/* [network] ioc, empty = the
+						 * shipped lists */
+	char		 net_local_ioc[CONFIG_ITEM_MAX]; /* [network] local_ioc,
+						 * /etc/vigil/ioc.d */
+	struct config_list net_vars;		/* [network] var, NAME=VALUE */
+	int		 net_flow_max;		/* [network] flow_max, 65536 */
+	uint64_t	 net_stream_depth;	/* [network] stream_depth, 1M */
+	int		 net_scan_ports;	/* [network] scan_ports, 15 */
+	int		 net_scan_hosts;	/* [network] scan_hosts, 25 */
+	struct config_list net_dns_allow;	/* [network] dns_allow: parent
+						 * domains the DNS tunnel
+						 * detector ignores */
 };
 
 /* [office]: who reports incidents, for the report forms of Circular
@@ -222,6 +252,11 @@ int	config_load_collector(struct collector_config *, const char *path);
  * CONFIG_LIST_MAX + 1; out must have room for that. */
 size_t	config_rules_paths(const struct agent_config *, const char *shipped,
 	    const char *out[static CONFIG_LIST_MAX + 1]);
+/* The same for any list and local folder: the list (shipped when it is
+ * empty and shipped is not NULL), then local if it is a folder ("" or
+ * absent: left out). */
+size_t	config_paths(const struct config_list *, const char *local,
+	    const char *shipped, const char *out[static CONFIG_LIST_MAX + 1]);
 
 /* Value parsers, shared with the command line. Each returns 0 or
  * ERR_CONFIG and leaves its outputs alone on error. Numbers are decimal

@@ -79,7 +79,7 @@ test_model(void **state)
 		ids = addrindex_find(&ai, k, &n);
 		assert_int_equal(n, nw);
 		assert_true(n == 0 || ids != NULL);
-		if (n > 0)
+		if (n > 0)	/* ids may be NULL then */
 			memcpy(got, ids, n * sizeof(*got));
 		qsort(got, n, sizeof(*got), cmp_u32);
 		for (j = 0; j < n; j++)

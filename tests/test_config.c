@@ -158,6 +158,24 @@ agent_expected(struct agent_config *c)
 	    "/etc/ld.so.cache", NULL);
 	c->fim_interval_s = 12 * 3600;
 	c->fim_threads = 0;
+	snprintf(c->user, sizeof(c->user), "vigil");
+	c->net_enabled = 1;
+	set_list(&c->net_ifaces, NULL);
+	c->net_filter[0] = '\0';
+	c->net_promisc = 0;
+	c->net_buffer = 8ULL * 1024 * 1024;
+	set_list(&c->net_rules, NULL);
+	snprintf(c->net_local_rules, sizeof(c->net_local_rules),
+	    "/etc/vigil/traffic.d");
+	set_list(&c->net_ioc, NULL);
+	snprintf(c->net_local_ioc, sizeof(c->net_local_ioc),
+	    "/etc/vigil/ioc.d");
+	set_list(&c->net_vars, NULL);
+	c->net_flow_max = 65536;
+	c->net_stream_depth = 1024 * 1024;
+	c->net_scan_ports = 15;
+	c->net_scan_hosts = 25;
+	set_list(&c->net_dns_allow, NULL);
 }
 
 static void
@@ -232,6 +250,22 @@ assert_agent_eq(const struct agent_config *a, const struct agent_config *b)
 	assert_list_eq(&a->fim_exclude, &b->fim_exclude);
 	assert_int_equal(a->fim_interval_s, b->fim_interval_s);
 	assert_int_equal(a->fim_threads, b->fim_threads);
+	assert_string_equal(a->user, b->user);
+	assert_int_equal(a->net_enabled, b->net_enabled);
+	assert_list_eq(&a->net_ifaces, &b->net_ifaces);
+	assert_string_equal(a->net_filter, b->net_filter);
+	assert_int_equal(a->net_promisc, b->net_promisc);
+	assert_int_equal(a->net_buffer, b->net_buffer);
+	assert_list_eq(&a->net_rules, &b->net_rules);
+	assert_string_equal(a->net_local_rules, b->net_local_rules);
+	assert_list_eq(&a->net_ioc, &b->net_ioc);
+	assert_string_equal(a->net_local_ioc, b->net_local_ioc);
+	assert_list_eq(&a->net_vars, &b->net_vars);
+	assert_int_equal(a->net_flow_max, b->net_flow_max);
+	assert_int_equal(a->net_stream_depth, b->net_stream_depth);
+	assert_int_equal(a->net_scan_ports, b->net_scan_ports);
+	assert_int_equal(a->net_scan_hosts, b->net_scan_hosts);
+	assert_list_eq(&a->net_dns_allow, &b->net_dns_allow);
 }
 
 static void
@@ -1345,6 +1379,133 @@ test_lists(void **state)
 	assert_logged(f, "66: watch = '/d64': more than 64 lines of this key");
 }
 
+/* [network] and [agent] user: every option, and what each refuses. */
+static void
+test_network(void **state)
+{
+	static const struct {
+		const char	*line, *why;
+	} bad[] = {
+		{ "interface = eth0/1", "not an interface name" },
+		{ "interface = eth 0", "not an interface name" },
+		{ "interface = abcdefghijklmnop", "longer than 15" },
+		{ "interface =", "is empty" },
+		{ "promiscuous = maybe", "must be yes or no" },
+		{ "buffer = 512K", "must be between 1M and 1G" },
+		{ "buffer = 2G", "must be between 1M and 1G" },
+		{ "rules = traffic", "must be a full path" },
+		{ "local_ioc = ioc.d", "must be a full path" },
+		{ "var = HOME_NET", "must be NAME=VALUE" },
+		{ "var = home_net=[10.0.0.0/8]", "must be NAME=VALUE" },
+		{ "var = HOME_NET=", "must be NAME=VALUE" },
+		{ "var = =[10.0.0.0/8]", "must be NAME=VALUE" },
+		{ "var = 1NET=[10.0.0.0/8]", "must be NAME=VALUE" },
+		{ "flow_max = 1023", "must be between 1024 and 16777216" },
+		{ "flow_max = 16777217", "must be between 1024 and 16777216" },
+		{ "stream_depth = 1K", "must be between 4K and 1G" },
+		{ "scan_ports = 1", "must be between 2 and 65535" },
+		{ "scan_hosts = 65536", "must be between 2 and 65535" },
+		{ "dns_allow = Filter.Example", "lower case" },
+		{ "dns_allow = a..b", "not a domain name" },
+		{ "dns_allow = example.com.", "not a domain name" },
+		{ "dns_allow = exa mple.com", "not a domain name" },
+		{ "filter = port\x01 53", "without control characters" },
+	};
+	struct fixture		*f = *state;
+	struct agent_config	 a;
+	char			 text[512], why[256];
+	size_t			 i;
+
+	assert_int_equal(load_text(f, AGENT, &a,
+	    "[agent]\n"
+	    "user = _capture-1\n"
+	    "[network]\n"
+	    "enabled = no\n"
+	    "interface = eth0\n"
+	    "interface = wlp2s0\n"
+	    "interface = br-lan.10@x\n"
+	    "filter = not port 7414 and not host 10.0.0.9\n"
+	    "promiscuous = yes\n"
+	    "buffer = 1G\n"
+	    "rules = /srv/traffic\n"
+	    "local_rules =\n"
+	    "ioc = /srv/ioc/a.txt\n"
+	    "ioc = /srv/ioc/b\n"
+	    "local_ioc = /srv/ioc.d\n"
+	    "var = HOME_NET=[192.168.1.0/24,10.0.0.0/8]\n"
+	    "var = DNS_SERVERS=[192.168.1.1]\n"
+	    "flow_max = 16777216\n"
+	    "stream_depth = 64K\n"
+	    "scan_ports = 2\n"
+	    "scan_hosts = 65535\n"
+	    "dns_allow = filter.example-1.vn\n"), 0);
+	assert_string_equal(a.user, "_capture-1");
+	assert_int_equal(a.net_enabled, 0);
+	assert_int_equal(a.net_ifaces.n, 3);
+	assert_string_equal(a.net_ifaces.item[2], "br-lan.10@x");
+	assert_string_equal(a.net_filter, "not port 7414 and not host "
+	    "10.0.0.9");
+	assert_int_equal(a.net_promisc, 1);
+	assert_int_equal(a.net_buffer, 1ULL << 30);
+	assert_int_equal(a.net_rules.n, 1);
+	assert_string_equal(a.net_local_rules, "");
+	assert_int_equal(a.net_ioc.n, 2);
+	assert_string_equal(a.net_ioc.item[1], "/srv/ioc/b");
+	assert_string_equal(a.net_local_ioc, "/srv/ioc.d");
+	assert_int_equal(a.net_vars.n, 2);
+	assert_string_equal(a.net_vars.item[0],
+	    "HOME_NET=[192.168.1.0/24,10.0.0.0/8]");
+	assert_int_equal(a.net_flow_max, 1 << 24);
+	assert_int_equal(a.net_stream_depth, 64 * 1024);
+	assert_int_equal(a.net_scan_ports, 2);
+	assert_int_equal(a.net_scan_hosts, 65535);
+	assert_int_equal(a.net_dns_allow.n, 1);
+	for (i = 0; i < NITEMS(bad); i++) {
+		snprintf(text, sizeof(text), "[network]\n%s\n", bad[i].line);
+		if (load_text(f, AGENT, &a, text) != ERR_CONFIG)
+			fail_msg("accepted: %s", bad[i].line);
+		snprintf(why, sizeof(why), "2: %.*s", (int)(strchr(bad[i].line,
+		    '=') - bad[i].line), bad[i].line);
+		assert_logged(f, why);
+		if (strstr(f->log, bad[i].why) == NULL)
+			fail_msg("%s: log lacks \"%s\": %s", bad[i].line,
+			    bad[i].why, f->log);
+	}
+	assert_int_equal(load_text(f, AGENT, &a, "[agent]\nuser = Vigil\n"),
+	    ERR_CONFIG);
+	assert_logged(f, "2: user = 'Vigil': not a user name");
+}
+
+/* The traffic rules' paths: configured, or shipped when none (or none at
+ * all, shipped NULL), plus the local folder when it is one. */
+static void
+test_paths(void **state)
+{
+	struct fixture		*f = *state;
+	struct agent_config	 a;
+	const char		*p[CONFIG_LIST_MAX + 1];
+	char			 text[PATH_MAX + 64];
+
+	snprintf(text, sizeof(text), "[network]\nlocal_rules = %s\n",
+	    f->tf.dir.path);
+	assert_int_equal(load_text(f, AGENT, &a, text), 0);
+	assert_int_equal(config_paths(&a.net_rules, a.net_local_rules,
+	    "/shipped", p), 2);
+	assert_string_equal(p[0], "/shipped");
+	assert_string_equal(p[1], f->tf.dir.path);
+	assert_int_equal(config_paths(&a.net_rules, a.net_local_rules, NULL,
+	    p), 1);
+	assert_string_equal(p[0], f->tf.dir.path);
+	assert_int_equal(config_paths(&a.net_ioc, a.net_local_ioc, NULL, p),
+	    0);
+	assert_int_equal(load_text(f, AGENT, &a, "[network]\nioc = /a\n"
+	    "ioc = /b\n"), 0);
+	assert_int_equal(config_paths(&a.net_ioc, a.net_local_ioc, "/s", p),
+	    2);
+	assert_string_equal(p[0], "/a");
+	assert_string_equal(p[1], "/b");
+}
+
 /* The rules the agent uses: configured (or shipped) plus local_rules when
  * it is a folder. */
 static void
@@ -1616,6 +1777,8 @@ main(void)
 		cmocka_unit_test(test_duplicates_later_wins),
 		cmocka_unit_test(test_lists),
 		cmocka_unit_test(test_rules_paths),
+		cmocka_unit_test(test_network),
+		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_line_length),
 		cmocka_unit_test(test_odd_bytes),
 		cmocka_unit_test(test_backoff_order),

@@ -369,13 +369,13 @@ test_txn(void **state)
 	assert_int_equal(run_txn(f, &p, &t), 1);
 	set_buf(&t, NB_DNS_QUERY, "notevil.com");
 	assert_int_equal(run_txn(f, &p, &t), 0);
-	/* dns.query is the request's question (Suricata matches it "only
-	 * on DNS request messages"): a response that repeats it does not
-	 * alert a second time */
-	t.dns.response = true;
+	/* the response repeats the name: one lookup, one alert */
 	set_buf(&t, NB_DNS_QUERY, "a.evil.com");
+	t.dns.response = true;
+	t.dir = DIR_TO_CLIENT;
 	assert_int_equal(run_txn(f, &p, &t), 0);
 	t.dns.response = false;
+	t.dir = DIR_TO_SERVER;
 	t.app = APP_HTTP;			/* wrong application */
 	set_buf(&t, NB_DNS_QUERY, "evil.com");
 	assert_int_equal(run_txn(f, &p, &t), 0);

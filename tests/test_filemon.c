@@ -22,6 +22,11 @@
  *    goes on; with remote_filesystems = yes the worker that enters it
  *    hangs, the watchdog gives it up (a stalled event), and another
  *    worker scans what comes next.
+ *  - indicator lists (issue 10): a file whose SHA-256 is listed raises
+ *    an IOC alert; a SIGHUP reload whose lists fail keeps the last good
+ *    ones, one that loads new lists uses them. iocdb_load is wrapped
+ *    (--wrap=iocdb_load) to load the test's lists instead of the
+ *    configured ones, or to fail.
  */
 #include <sys/inotify.h>
 #include <sys/mount.h>
@@ -49,10 +54,12 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <jansson.h>
+#include <sodium.h>
 
 #include "config.h"
 #include "err.h"
 #include "filemon.h"
+#include "ioc.h"
 #include "log.h"
 #include "spool.h"
 #include "testutil.h"
@@ -76,6 +83,32 @@ __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a,
 	if (fail_create > 0 && --fail_create == 0)
 		return EAGAIN;
 	return __real_pthread_create(t, a, fn, arg);
+}
+
+/* ---- iocdb_load, pointed at the test's lists or made to fail ---- */
+
+int	__real_iocdb_load(struct iocdb **, const char *const *, size_t,
+	    void (*)(void *, const char *, unsigned, const char *), void *,
+	    struct ioc_stats *);
+int	__wrap_iocdb_load(struct iocdb **, const char *const *, size_t,
+	    void (*)(void *, const char *, unsigned, const char *), void *,
+	    struct ioc_stats *);
+
+static const char	*ioc_list;	/* loaded instead; NULL: as asked */
+static int		 ioc_fail;	/* 1: every load fails */
+
+int
+__wrap_iocdb_load(struct iocdb **out, const char *const *paths, size_t n,
+    void (*bad)(void *, const char *, unsigned, const char *), void *ctx,
+    struct ioc_stats *st)
+{
+	if (ioc_fail) {
+		*out = NULL;
+		return ERR_IO;
+	}
+	if (ioc_list != NULL)
+		return __real_iocdb_load(out, &ioc_list, 1, bad, ctx, st);
+	return __real_iocdb_load(out, paths, n, bad, ctx, st);
 }
 
 /* ---- fixture ---- */
@@ -138,6 +171,8 @@ teardown(void **state)
 	tmpdir_rm_at(AT_FDCWD, c->t.path);
 	free(c);
 	fail_create = 0;
+	ioc_list = NULL;
+	ioc_fail = 0;
 	alarm(0);
 	return 0;
 }
@@ -528,6 +563,67 @@ test_watchdog(void **state)
 	c->fuse[0] = -1;
 }
 
+/* ---- issue 10: indicator lists ---- */
+
+#define LISTED_A	"listed content A\n"
+#define LISTED_B	"listed content B\n"
+
+/* A list file holding the SHA-256 of text. */
+static void
+put_list(struct ctx *c, char out[static PATH_MAX], const char *name,
+    const char *text)
+{
+	uint8_t	h[crypto_hash_sha256_BYTES];
+	char	hex[65], line[80];
+
+	crypto_hash_sha256(h, (const uint8_t *)text, strlen(text));
+	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+	snprintf(line, sizeof(line), "%s\n", hex);
+	assert_int_equal(tmpdir_put(P(out, c, name), line), 0);
+}
+
+/* The alert for path must be gid 3 from list. */
+static void
+want_ioc(struct ctx *c, const char *path, const char *list)
+{
+	json_t	*ev;
+
+	assert_non_null(ev = wait_event(c, "alert", path, NULL, 5000));
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(
+	    ev, "alert"), "gid")), 3);
+	assert_string_equal(json_string_value(json_object_get(
+	    json_object_get(ev, "evidence"), "list")), list);
+}
+
+static void
+test_ioc_lists(void **state)
+{
+	struct ctx	*c = *state;
+	char		 la[PATH_MAX], lb[PATH_MAX], f[PATH_MAX];
+
+	put_list(c, la, "list-a.txt", LISTED_A);
+	put_list(c, lb, "list-b.txt", LISTED_B);
+	ioc_list = la;
+	configure(c, "inotify", "");
+	assert_int_equal(start(c), 0);
+	child_put(P(f, c, "watched/a1.bin"), LISTED_A);
+	want_ioc(c, f, "list-a");
+	/* the new lists fail to load: the last good ones stay */
+	ioc_fail = 1;
+	filemon_reload(c->fm, &c->cfg);
+	ioc_fail = 0;
+	child_put(P(f, c, "watched/a2.bin"), LISTED_A);
+	want_ioc(c, f, "list-a");
+	/* new lists: used from now on */
+	ioc_list = lb;
+	filemon_reload(c->fm, &c->cfg);
+	child_put(P(f, c, "watched/a3.bin"), LISTED_A);
+	child_put(P(f, c, "watched/b1.bin"), LISTED_B);
+	want_ioc(c, f, "list-b");
+	settle(c, 300);
+	assert_null(find(c, "alert", P(f, c, "watched/a3.bin"), NULL));
+}
+
 int
 main(void)
 {
@@ -541,6 +637,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_long_paths, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_fuse_not_entered, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_ioc_lists, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_watchdog, setup,
 		    teardown),

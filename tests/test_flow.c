@@ -22,6 +22,7 @@
 #define TH_FIN	0x01
 #define TH_SYN	0x02
 #define TH_RST	0x04
+#define TH_PSH	0x08
 #define TH_ACK	0x10
 
 struct fx {
@@ -152,6 +153,58 @@ test_handshake(void **state)
 	p = mk(6, 1, 8080, 9, 50000, TH_ACK, 0);
 	get(x, &p, 8);
 	assert_int_equal(p.flow_state, FLOW_NEW);
+}
+
+/* A RST closes only when its receiver would take it: its sequence
+ * number the next one its sender would use. */
+static void
+test_rst(void **state)
+{
+	struct fx	*x = *state;
+	struct pkt	 p;
+	struct flow	*f;
+
+	p = mk(6, 9, 50001, 1, 80, TH_SYN, 0);
+	p.tcp_seq = 1000;
+	get(x, &p, 1);
+	p = mk(6, 1, 80, 9, 50001, TH_SYN | TH_ACK, 0);
+	p.tcp_seq = 5000;
+	get(x, &p, 2);
+	p = mk(6, 9, 50001, 1, 80, TH_ACK, 10);
+	p.tcp_seq = 1001;
+	get(x, &p, 3);
+	p = mk(6, 1, 80, 9, 50001, TH_ACK | TH_PSH, 20);
+	p.tcp_seq = 5001;
+	get(x, &p, 3);
+	/* injected: off by one, and one far away; the flow goes on */
+	p = mk(6, 1, 80, 9, 50001, TH_RST, 0);
+	p.tcp_seq = 5022;
+	get(x, &p, 4);
+	p.tcp_seq = 5001 + 100000;
+	f = get(x, &p, 4);
+	assert_false(f->reset);
+	p = mk(6, 1, 80, 9, 50001, TH_ACK | TH_PSH, 20);
+	p.tcp_seq = 5021;
+	get(x, &p, 5);
+	assert_int_equal(p.flow_state, FLOW_ESTABLISHED);
+	/* the client's, at its next byte */
+	p = mk(6, 9, 50001, 1, 80, TH_RST | TH_ACK, 0);
+	p.tcp_seq = 1011;
+	f = get(x, &p, 6);
+	assert_true(f->reset);
+	assert_int_equal(p.flow_state, FLOW_CLOSED);
+	p = mk(6, 1, 80, 9, 50001, TH_ACK, 0);
+	p.tcp_seq = 5041;
+	get(x, &p, 7);
+	assert_int_equal(p.flow_state, FLOW_CLOSED);
+	/* a refused SYN: nothing came from the server before its RST */
+	p = mk(6, 9, 50002, 1, 81, TH_SYN, 0);
+	get(x, &p, 8);
+	p = mk(6, 1, 81, 9, 50002, TH_RST | TH_ACK, 0);
+	p.tcp_seq = 77;
+	f = get(x, &p, 8);
+	assert_true(f->reset);
+	assert_int_equal(f->state, FLOW_CLOSED);
 }
 
 static void
@@ -353,6 +406,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_handshake, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_rst, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_direction, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_timeouts, setup, teardown),

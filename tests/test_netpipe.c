@@ -29,6 +29,7 @@
 struct rec {
 	uint8_t		 app, dir;
 	uint64_t	 tx_id, flow_id;
+	uint16_t	 sport, dport;	/* of the packet it came with */
 	char		 s[256];	/* query, SNI or URI */
 };
 
@@ -75,6 +76,8 @@ on_txn(void *ctx, const struct pkt *p, const struct txn *t)
 	r->dir = t->dir;
 	r->tx_id = t->tx_id;
 	r->flow_id = p->flow_id;
+	r->sport = p->sport;
+	r->dport = p->dport;
 	b = t->app == APP_DNS ? NB_DNS_QUERY : t->app == APP_TLS ?
 	    NB_TLS_SNI : NB_HTTP_URI_RAW;
 	if (t->buf[b] != NULL && t->len[b] < sizeof(r->s))
@@ -483,6 +486,35 @@ test_timeouts(void **state)
 	assert_int_equal(st.stream_bytes, 0);
 }
 
+/* A request never finished (a body declared and not sent, headers
+ * without their blank line) is parsed when its flow ends. */
+static void
+test_unfinished_requests(void **state)
+{
+	struct fx		*x = *state;
+	struct ng_tuple		 t;
+	static const char	 post[] = "POST /up HTTP/1.1\r\nHost: x.vn\r\n"
+				    "Content-Length: 100\r\n\r\nabc";
+	static const char	 head[] = "GET /half HTTP/1.0\r\nHost: x.vn\r\n";
+
+	ng_tuple4(&t, "10.0.0.5", 40050, "10.0.0.1", 80);
+	handshake(x, &t);
+	tcp(x, &t, NG_ACK | NG_PSH, 1001, 5001, post, strlen(post));
+	ng_tuple4(&t, "10.0.0.5", 40051, "10.0.0.1", 80);
+	handshake(x, &t);
+	tcp(x, &t, NG_ACK | NG_PSH, 1001, 5001, head, strlen(head));
+	assert_int_equal(x->ntx, 0);
+	netpipe_tick(x->np, x->now + 3600 * SEC);
+	assert_int_equal(x->ntx, 2);
+	assert_int_equal(x->tx[0].app, APP_HTTP);
+	assert_int_equal(x->tx[0].dir, DIR_TO_SERVER);
+	assert_string_equal(x->tx[0].s, "/up");
+	assert_string_equal(x->tx[1].s, "/half");
+	assert_int_not_equal(x->tx[0].flow_id, x->tx[1].flow_id);
+	assert_int_equal(x->tx[0].sport, 40050);	/* client to server */
+	assert_int_equal(x->tx[0].dport, 80);
+}
+
 static int
 setup_small(void **state)
 {
@@ -528,6 +560,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_dribbled, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dns, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unfinished_requests,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_smb_ssh, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fragments, setup,
 		    teardown),

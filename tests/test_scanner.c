@@ -166,7 +166,8 @@ at(const struct fx *fx, const char *rel)
 static struct scanner *
 load1(const char *path, uint64_t max_size, int timeout, const char *cache)
 {
-	struct scanner_opts	 o = { max_size, timeout, cache };
+	struct scanner_opts	 o = { .max_size = max_size,
+	    .timeout = timeout, .cache_dir = cache };
 	struct scanner		*sc = NULL;
 	const char		*paths[1] = { path };
 
@@ -303,7 +304,7 @@ static void
 do_load(void *arg)
 {
 	struct load_args	*a = arg;
-	struct scanner_opts	 o = { 0, 0, a->cache };
+	struct scanner_opts	 o = { .cache_dir = a->cache };
 
 	a->rc = scanner_load(&a->sc, a->paths, a->n, &o);
 }
@@ -403,7 +404,7 @@ static void
 test_namespaces(void **state)
 {
 	struct fx		*fx = *state;
-	struct scanner_opts	 o = { 0, 0, NULL };
+	struct scanner_opts	 o = { .max_size = 0 };
 	struct scanner		*sc;
 	struct scanner_result	 r;
 	const char		*paths[2];
@@ -1589,7 +1590,8 @@ static int
 load_cached(void *arg)
 {
 	struct cached_load	*c = arg;
-	struct scanner_opts	 o = { 0, 10, c->cache };
+	struct scanner_opts	 o = { .timeout = 10,
+	    .cache_dir = c->cache };
 	struct scanner		*sc;
 	const char		*paths[1] = { c->rules };
 

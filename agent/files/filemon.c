@@ -17,7 +17,10 @@
  * QUEUE_MAX jobs (a full queue leaves work in the debounce table or the
  * pending rescans, retried shortly; nothing is dropped); a scan holds a
  * reference to the rules it uses (struct rules), so a reload swaps them
- * without waiting for any scan and never frees rules in use.
+ * without waiting for any scan and never frees rules in use; the rules
+ * hold a reference to the indicator lists their scanner looks hashes up
+ * in (struct lists), so a reload whose lists fail to load builds the new
+ * rules on the last good lists.
  *
  * Opening: every file and folder is opened with safeopen.h (no symbolic
  * link followed anywhere on the path, no mount entered that the mount
@@ -62,8 +65,10 @@
 #include "event.h"
 #include "filemon.h"
 #include "fim.h"
+#include "ioc.h"
 #include "log.h"
 #include "mounttab.h"
+#include "netmon.h"
 #include "pathset.h"
 #include "safeopen.h"
 #include "scancache.h"
@@ -93,9 +98,17 @@ struct job {
 	struct job	*next;
 };
 
+/* Indicator lists and the rule sets built on them: freed with the last
+ * reference. */
+struct lists {
+	struct iocdb	*db;
+	int		 refs;		/* under fm->mu */
+};
+
 /* A rule set and the scans using it: freed with the last reference. */
 struct rules {
 	struct scanner	*sc;
+	struct lists	*lists;		/* a reference; NULL: none */
 	int		 refs;		/* under fm->mu */
 };
 
@@ -146,6 +159,8 @@ struct filemon {
 	struct pathset		*fim_roots;	/* [integrity] path, resolved */
 	struct scancache	*cache;
 	struct rules		*rules;		/* under mu; NULL: no scanning */
+	struct lists		*lists;		/* the last good ones, a
+						 * reference; NULL: none */
 
 	pthread_mutex_t		 mu;		/* jobs, counters, rules, slots */
 	pthread_cond_t		 cv;
@@ -289,6 +304,22 @@ rules_get(struct filemon *fm)
 }
 
 static void
+lists_put(struct filemon *fm, struct lists *l)
+{
+	int	last;
+
+	if (l == NULL)
+		return;
+	pthread_mutex_lock(&fm->mu);
+	last = --l->refs == 0;
+	pthread_mutex_unlock(&fm->mu);
+	if (last) {
+		iocdb_free(l->db);
+		free(l);
+	}
+}
+
+static void
 rules_put(struct filemon *fm, struct rules *r)
 {
 	int	last;
@@ -299,7 +330,8 @@ rules_put(struct filemon *fm, struct rules *r)
 	last = --r->refs == 0;
 	pthread_mutex_unlock(&fm->mu);
 	if (last) {
-		scanner_free(r->sc);
+		scanner_free(r->sc);	/* it borrows the lists */
+		lists_put(fm, r->lists);
 		free(r);
 	}
 }
@@ -382,7 +414,7 @@ known(struct filemon *fm, const struct stat *st)
 	if (fm->cache == NULL || !S_ISREG(st->st_mode) ||
 	    (r = rules_get(fm)) == NULL)
 		return 0;
-	hit = scancache_lookup(fm->cache, st, scanner_info(r->sc)->version) >
+	hit = scancache_lookup(fm->cache, st, scanner_info(r->sc)->verdicts) >
 	    0;
 	rules_put(fm, r);
 	if (hit)
@@ -424,6 +456,9 @@ report(struct filemon *fm, struct spool *sp, struct scanner_result *res,
 			if (emit(fm, sp, scanner_event(res,
 			    &res->matches[i])) != 0)
 				stored = 0;
+		if (res->ioc.list != NULL && emit(fm, sp,
+		    scanner_ioc_event(res)) != 0)
+			stored = 0;
 		/* FALLTHROUGH */
 	case SCAN_CLEAN:
 		if (res->too_many > 0 && emit(fm, sp, scanner_event(res,
@@ -431,6 +466,10 @@ report(struct filemon *fm, struct spool *sp, struct scanner_result *res,
 			stored = 0;
 		break;
 	default:
+		/* listed, but YARA timed out or failed: both said */
+		if (res->ioc.list != NULL && emit(fm, sp,
+		    scanner_ioc_event(res)) != 0)
+			stored = 0;
 		if (emit(fm, sp, scanner_event(res, NULL)) != 0)
 			stored = 0;
 		break;
@@ -443,9 +482,8 @@ report(struct filemon *fm, struct spool *sp, struct scanner_result *res,
 		log_warnx("files: %s: scan cache not updated", res->path);
 	pthread_mutex_lock(&fm->mu);
 	fm->n.scanned++;
-	if (res->status == SCAN_MATCH)
-		fm->n.matches += res->nmatches;
-	else if (res->status != SCAN_CLEAN)
+	fm->n.matches += res->nmatches + (res->ioc.list != NULL);
+	if (res->status != SCAN_CLEAN && res->status != SCAN_MATCH)
 		fm->n.problems++;
 	pthread_mutex_unlock(&fm->mu);
 }
@@ -472,7 +510,7 @@ scan_one(struct wslot *ws, struct spool *sp, int dirfd, const char *name,
 	    path : name, &why);
 	if (rc == 0 && (r = rules_get(fm)) != NULL) {
 		hit = fm->cache != NULL && scancache_lookup(fm->cache, &st,
-		    scanner_info(r->sc)->version) > 0;
+		    scanner_info(r->sc)->verdicts) > 0;
 		if (!hit)
 			scanner_scan_fd(r->sc, &res, fd, path);
 	}
@@ -483,7 +521,7 @@ scan_one(struct wslot *ws, struct spool *sp, int dirfd, const char *name,
 	else if (hit)
 		count(fm, &fm->n.cache_hits, 1);
 	else if (r != NULL)
-		report(fm, sp, &res, &st, scanner_info(r->sc)->version);
+		report(fm, sp, &res, &st, scanner_info(r->sc)->verdicts);
 done:
 	rules_put(fm, r);
 	scanner_result_clear(&res);
@@ -1072,9 +1110,10 @@ fim_main(void *arg)
 	return NULL;
 }
 
-/* Load the configured (or default) rules. */
+/* Load the configured (or default) rules, looking hashes up in ioc
+ * (may be NULL). */
 static int
-load_rules(struct filemon *fm, struct scanner **out)
+load_rules(struct filemon *fm, struct scanner **out, const struct iocdb *ioc)
 {
 	const char		*paths[CONFIG_LIST_MAX + 1];
 	struct scanner_opts	 so;
@@ -1094,6 +1133,7 @@ load_rules(struct filemon *fm, struct scanner **out)
 	so.max_size = fm->cfg->scan_max_size;
 	so.timeout = fm->cfg->scan_timeout_s;
 	so.cache_dir = cache;
+	so.ioc = ioc;
 	rc = scanner_load(out, paths, n, &so);
 	/* compiling takes memory the agent at rest does not need again */
 	malloc_trim(0);
@@ -1138,9 +1178,53 @@ start_watch(struct filemon *fm)
 	return 0;
 }
 
-/* The rules as a shared object, its one reference the caller's. */
+/*
+ * The indicator lists whose SHA-256 entries the scanner looks files up
+ * in: those of [network] ioc and local_ioc, as the network sensor takes
+ * them (netmon_paths()), whether or not the network sensor runs. Bad
+ * lines are only counted: the network sensor, which loads the same
+ * lists, and `vigil-agent scan` name them.
+ */
 static int
-rules_new(struct filemon *fm, struct rules **out)
+lists_new(struct filemon *fm, struct lists **out)
+{
+	struct netmon_paths	 p;
+	struct ioc_stats	 st;
+	struct lists		*l;
+	int			 rc;
+
+	*out = NULL;
+	netmon_paths(&p, fm->cfg);
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return ERR_NOMEM;
+	if ((rc = iocdb_load(&l->db, p.iocs, p.niocs, NULL, NULL,
+	    &st)) != 0) {
+		free(l);
+		return rc;
+	}
+	l->refs = 1;
+	log_info("files: %llu SHA-256 hashes in the indicator lists%s",
+	    (unsigned long long)st.hashes, st.bad_lines > 0 ?
+	    " (bad lines skipped)" : "");
+	*out = l;
+	return 0;
+}
+
+static struct lists *
+lists_ref(struct filemon *fm, struct lists *l)
+{
+	if (l != NULL) {
+		pthread_mutex_lock(&fm->mu);
+		l->refs++;
+		pthread_mutex_unlock(&fm->mu);
+	}
+	return l;
+}
+
+/* The rules as a shared object, its one reference the caller's, built on
+ * lists (NULL: none; a reference is taken). */
+static int
+rules_new(struct filemon *fm, struct rules **out, struct lists *lists)
 {
 	struct rules	*r;
 	int		 rc;
@@ -1148,10 +1232,12 @@ rules_new(struct filemon *fm, struct rules **out)
 	*out = NULL;
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return ERR_NOMEM;
-	if ((rc = load_rules(fm, &r->sc)) != 0) {
+	if ((rc = load_rules(fm, &r->sc, lists != NULL ? lists->db :
+	    NULL)) != 0) {
 		free(r);
 		return rc;
 	}
+	r->lists = lists_ref(fm, lists);
 	r->refs = 1;
 	*out = r;
 	return 0;
@@ -1208,7 +1294,10 @@ start_scanning(struct filemon *fm)
 	if ((rc = scanner_global_init()) != 0)
 		return rc;
 	fm->global_init = 1;
-	if ((rc = rules_new(fm, &fm->rules)) != 0) {
+	if (lists_new(fm, &fm->lists) != 0)
+		log_warnx("files: no indicator lists; files are not looked up "
+		    "by SHA-256");
+	if ((rc = rules_new(fm, &fm->rules, fm->lists)) != 0) {
 		log_warnx("files: no usable YARA rules; file scanning off");
 		return rc;
 	}
@@ -1217,7 +1306,7 @@ start_scanning(struct filemon *fm)
 		log_warnx("files: scan cache %s unusable; every file will be "
 		    "scanned", path);
 	else if (scancache_prune(fm->cache,
-	    scanner_info(fm->rules->sc)->version) != 0)
+	    scanner_info(fm->rules->sc)->verdicts) != 0)
 		log_warnx("files: scan cache %s: old entries not pruned",
 		    path);
 	pthread_mutex_lock(&fm->mu);
@@ -1314,20 +1403,30 @@ void
 filemon_reload(struct filemon *fm, const struct agent_config *cfg)
 {
 	struct rules	*nr, *old;
+	struct lists	*nl, *oldl;
 
 	if (fm == NULL || fm->rules == NULL)
 		return;
-	/* only the rules and scan limits change at run time; the watched
-	 * paths need a restart */
+	/* only the rules, lists and scan limits change at run time; the
+	 * watched paths need a restart */
 	fm->cfg->rules = cfg->rules;
 	memcpy(fm->cfg->local_rules, cfg->local_rules,
 	    sizeof(fm->cfg->local_rules));
 	fm->cfg->scan_max_size = cfg->scan_max_size;
 	fm->cfg->scan_timeout_s = cfg->scan_timeout_s;
 	fm->cfg->debounce_ms = cfg->debounce_ms;
-	if (rules_new(fm, &nr) != 0) {
+	fm->cfg->net_ioc = cfg->net_ioc;
+	memcpy(fm->cfg->net_local_ioc, cfg->net_local_ioc,
+	    sizeof(fm->cfg->net_local_ioc));
+	if (lists_new(fm, &nl) != 0) {
+		log_warnx("files: indicator lists not reloaded; keeping the "
+		    "last good ones");
+		nl = lists_ref(fm, fm->lists);
+	}
+	if (rules_new(fm, &nr, nl) != 0) {
 		log_warnx("files: rules not reloaded; keeping the last good "
 		    "ones");
+		lists_put(fm, nl);
 		return;
 	}
 	pthread_mutex_lock(&fm->mu);
@@ -1335,8 +1434,11 @@ filemon_reload(struct filemon *fm, const struct agent_config *cfg)
 	fm->rules = nr;
 	pthread_mutex_unlock(&fm->mu);
 	rules_put(fm, old);	/* freed when the last scan using it ends */
+	oldl = fm->lists;
+	fm->lists = nl;		/* our reference */
+	lists_put(fm, oldl);
 	if (fm->cache != NULL && scancache_prune(fm->cache,
-	    scanner_info(nr->sc)->version) != 0)
+	    scanner_info(nr->sc)->verdicts) != 0)
 		log_warnx("files: scan cache: old entries not pruned");
 }
 
@@ -1378,7 +1480,9 @@ filemon_health(void *arg)
 		if (json_object_set_new(json_object_get(h, "rules"), "yara",
 		    json_pack("{s:s, s:i, s:i, s:i}", "version", si->version,
 		    "rules", (int)si->rules, "files", (int)si->files,
-		    "failed", (int)si->failed)) != 0)
+		    "failed", (int)si->failed)) != 0 ||
+		    json_object_set_new(json_object_get(h, "rules"), "ioc",
+		    json_pack("{s:I}", "sha256", (json_int_t)si->hashes)) != 0)
 			log_warnx("files: health: out of memory");
 		rules_put(fm, r);
 	}
@@ -1462,8 +1566,10 @@ filemon_free(struct filemon *fm)
 	pathset_free(fm->fim_roots);
 	if (fm->rules != NULL) {
 		scanner_free(fm->rules->sc);
+		lists_put(fm, fm->rules->lists);
 		free(fm->rules);
 	}
+	lists_put(fm, fm->lists);
 	if (fm->global_init)
 		scanner_global_fini();
 	mounttab_free(fm->mt);

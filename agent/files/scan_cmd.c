@@ -20,6 +20,10 @@
  * A worker taking a file asks the kernel to read ahead the one N places
  * further in the queue, so disk reads overlap scans (prefetch()).
  *
+ * With indicator lists (--ioc, or the shipped ones) holding SHA-256
+ * entries, every file read is also hashed and looked up (scanner.h); a
+ * listed file is reported beside its YARA matches.
+ *
  * With --cache FILE, the walker looks each file up in a scan cache
  * (scancache.h) with the state the walk just saw and does not queue a file
  * scanned clean before with the same rules; a worker records a clean
@@ -56,6 +60,7 @@
 #include "config.h"
 #include "err.h"
 #include "event.h"
+#include "ioc.h"
 #include "log.h"
 #include "mounttab.h"
 #include "safeopen.h"
@@ -71,6 +76,7 @@
 #define THREADS_MAX	32		/* libyara's YR_MAX_THREADS */
 #define TIMEOUT_MAX	86400
 #define RULES_MAX	(CONFIG_LIST_MAX + 1)	/* as config_rules_paths */
+#define IOC_MAX		RULES_MAX
 #define WALK_HELPERS	4		/* threads listing folders ahead
 					 * of the walk (treewalk.h) */
 #define FD_RESERVE	(TREEWALK_AHEAD_DIRS + TREEWALK_DEPTH + \
@@ -84,6 +90,7 @@ enum {
 	OPT_THREADS,
 	OPT_CACHE,
 	OPT_REMOTE,
+	OPT_IOC,
 };
 
 static const struct option scan_longopts[] = {
@@ -93,6 +100,7 @@ static const struct option scan_longopts[] = {
 	{ "timeout",	required_argument, NULL, OPT_TIMEOUT },
 	{ "threads",	required_argument, NULL, OPT_THREADS },
 	{ "cache",	required_argument, NULL, OPT_CACHE },
+	{ "ioc",	required_argument, NULL, OPT_IOC },
 	{ "remote-filesystems", no_argument, NULL, OPT_REMOTE },
 	{ "verbose",	no_argument,	   NULL, 'v' },
 	{ "help",	no_argument,	   NULL, 'h' },
@@ -100,11 +108,12 @@ static const struct option scan_longopts[] = {
 };
 
 static const char help_head[] =
-	"usage: vigil-agent scan [--rules FILE|DIR]... [--json]\n"
-	"           [--max-size SIZE] [--timeout SECS] [--threads N]\n"
+	"usage: vigil-agent scan [--rules FILE|DIR]... [--ioc FILE|DIR]...\n"
+	"           [--json] [--max-size SIZE] [--timeout SECS] [--threads N]\n"
 	"           [--cache FILE] [--remote-filesystems] PATH...\n"
 	"\n"
-	"Scan files with YARA rules. Folders are scanned recursively.\n"
+	"Scan files with YARA rules, and look their SHA-256 up in indicator\n"
+	"lists. Folders are scanned recursively.\n"
 	"Symbolic links inside folders are not followed (a PATH that is one\n"
 	"is); a folder met twice (a bind-mount loop) is reported, not\n"
 	"rescanned. Other file systems mounted below a PATH are entered when\n"
@@ -117,11 +126,21 @@ static const char help_head[] =
 	"                        *.yara files are used (not its subfolders);\n"
 	"                        repeatable. Default: ";
 
-static const char help_tail[] =
+static const char help_mid[] =
 	"\n"
 	"                        A file with an error is reported as\n"
 	"                        FILE:LINE: message and skipped; the other\n"
 	"                        files are used.\n"
+	"  --ioc FILE|DIR        indicator lists (rules/ioc/README): a list\n"
+	"                        file, or a folder whose *.txt and *.list\n"
+	"                        files are used; repeatable; replaces the\n"
+	"                        default. Every file read is hashed and a\n"
+	"                        file whose SHA-256 is listed is reported.\n"
+	"                        A bad line is reported as FILE:LINE and\n"
+	"                        skipped. Default: ";
+
+static const char help_tail[] =
+	"\n"
 	"  --json                one EVE JSON event per line on standard\n"
 	"                        output: an \"alert\" per match, a \"scan\"\n"
 	"                        event per file that could not be scanned\n"
@@ -145,7 +164,8 @@ static const char help_tail[] =
 	"  -h, --help            this help\n"
 	"\n"
 	"Output: \"RULE PATH\" on standard output per match, as yara prints\n"
-	"it, and one line on standard error per file not scanned: too big,\n"
+	"it, \"ioc:LIST PATH\" per file whose SHA-256 a list holds, and one\n"
+	"line on standard error per file not scanned: too big,\n"
 	"timeout, unreadable (with the reason), special (FIFO, device,\n"
 	"socket: never opened), other_fs (a mount not entered) or error;\n"
 	"and one per file whose verdict may\n"
@@ -159,12 +179,16 @@ static const char help_tail[] =
 	"folders could not be scanned (they are reported); 1 a rules file\n"
 	"did not compile (yara stops there; this command reports it, scans\n"
 	"with the other files and still exits 1), no rules could be loaded,\n"
+	"an --ioc list could not be read,\n"
 	"a PATH given on the command line could not be scanned, or writing\n"
 	"the output failed; 2 a usage error.\n";
 
 struct scan_opts {
 	const char	*rules[RULES_MAX];
 	size_t		 nrules;
+	const char	*iocs[IOC_MAX];
+	size_t		 niocs;
+	int		 iocs_given;	/* --ioc: they must load */
 	int		 json;
 	uint64_t	 max_size;
 	int		 timeout;
@@ -196,6 +220,7 @@ struct queue {
 
 struct run {
 	struct scanner		*sc;
+	struct iocdb		*ioc;		/* NULL: no lists */
 	const struct scan_opts	*o;
 	struct queue		 q;
 	struct scancache	*cache;		/* --cache, or NULL */
@@ -220,6 +245,12 @@ set_opt(struct scan_opts *o, int ch, const char *arg)
 		if (o->nrules == RULES_MAX)
 			return usage_error("--rules: at most %d", RULES_MAX);
 		o->rules[o->nrules++] = arg;
+		break;
+	case OPT_IOC:
+		if (o->niocs == IOC_MAX)
+			return usage_error("--ioc: at most %d", IOC_MAX);
+		o->iocs[o->niocs++] = arg;
+		o->iocs_given = 1;
 		break;
 	case OPT_JSON:
 		o->json = 1;
@@ -279,15 +310,14 @@ parse_opts(struct scan_opts *o, int argc, char **argv)
 
 /* ---- output ---- */
 
+/* Takes ev (NULL: it could not be built). */
 static void
-print_event(struct run *run, const struct scanner_result *r,
-    const struct scanner_match *m)
+print_event(struct run *run, const struct scanner_result *r, json_t *ev)
 {
-	json_t	*ev;
 	char	*text = NULL;
 	size_t	 len;
 
-	if ((ev = scanner_event(r, m)) != NULL)
+	if (ev != NULL)
 		text = event_dump(ev, &len);
 	json_decref(ev);
 	if (text == NULL) {
@@ -298,6 +328,17 @@ print_event(struct run *run, const struct scanner_result *r,
 	if (text_put_json(stdout, text, len) != 0)
 		run->failed = 1;
 	free(text);
+}
+
+/* "TAGNAME PATH" (a rule or a list, and the file), escaped. */
+static void
+print_line(struct run *run, const char *tag, const char *name,
+    const char *path)
+{
+	if (fputs(tag, stdout) == EOF || text_puts(stdout, name) != 0 ||
+	    putchar(' ') == EOF || text_puts(stdout, path) != 0 ||
+	    putchar('\n') == EOF)
+		run->failed = 1;
 }
 
 /* One result: counted, printed. Called with out_lock held. */
@@ -316,17 +357,22 @@ report_locked(struct run *run, const struct scanner_result *r, int operand)
 	for (i = 0; i < r->nmatches; i++) {
 		run->matches++;
 		if (run->o->json)
-			print_event(run, r, &r->matches[i]);
-		else if (text_puts(stdout, r->matches[i].rule) != 0 ||
-		    putchar(' ') == EOF || text_puts(stdout, r->path) != 0 ||
-		    putchar('\n') == EOF)
-			run->failed = 1;
+			print_event(run, r, scanner_event(r, &r->matches[i]));
+		else
+			print_line(run, "", r->matches[i].rule, r->path);
+	}
+	if (r->ioc.list != NULL) {
+		run->matches++;
+		if (run->o->json)
+			print_event(run, r, scanner_ioc_event(r));
+		else
+			print_line(run, "ioc:", r->ioc.list, r->path);
 	}
 	if ((r->status == SCAN_CLEAN || r->status == SCAN_MATCH) &&
 	    r->too_many == 0)
 		return;
 	if (run->o->json)
-		print_event(run, r, NULL);
+		print_event(run, r, scanner_event(r, NULL));
 	else
 		cli_say(PROG, "%s: %s: %s", r->path,
 		    scanner_result_status(r), r->reason);
@@ -533,7 +579,7 @@ remember(struct run *run, const struct scanner_result *r,
 	    r->mtime_us != (int64_t)st->st_mtim.tv_sec * 1000000 +
 	    st->st_mtim.tv_nsec / 1000)
 		return;
-	(void)scancache_store(run->cache, st, scanner_info(run->sc)->version,
+	(void)scancache_store(run->cache, st, scanner_info(run->sc)->verdicts,
 	    1);		/* a failed write only costs a scan next time */
 }
 
@@ -571,7 +617,7 @@ static int
 unchanged(struct run *run, const struct stat *st)
 {
 	if (run->cache == NULL || scancache_lookup(run->cache, st,
-	    scanner_info(run->sc)->version) != SCANCACHE_CLEAN)
+	    scanner_info(run->sc)->verdicts) != SCANCACHE_CLEAN)
 		return 0;
 	pthread_mutex_lock(&run->out_lock);
 	run->files++;
@@ -735,17 +781,33 @@ queue_room(void)
 
 /* ---- the command ---- */
 
+/*
+ * The lists, then the rules looking hashes up in them. Lists named with
+ * --ioc must load; the default ones may be missing (a warning).
+ */
 static int
-load(struct scanner **sc, const struct scan_opts *o, const char *cache_dir)
+load(struct run *run, const struct scan_opts *o, const char *cache_dir)
 {
 	struct scanner_opts	so;
+	struct ioc_stats	st;
 	int			rc;
 
+	if (o->niocs > 0 && (rc = iocdb_load(&run->ioc, o->iocs, o->niocs,
+	    ioc_log_bad, NULL, &st)) != 0) {
+		log_warnx("indicator lists not loaded: %s",
+		    vigil_strerror(rc));
+		if (o->iocs_given)
+			return rc;
+	} else if (o->niocs > 0)
+		log_debug("indicator lists: %llu SHA-256 hashes (%llu bad "
+		    "lines)", (unsigned long long)st.hashes,
+		    (unsigned long long)st.bad_lines);
 	memset(&so, 0, sizeof(so));
 	so.max_size = o->max_size;
 	so.timeout = o->timeout;
 	so.cache_dir = cache_dir;
-	if ((rc = scanner_load(sc, o->rules, o->nrules, &so)) != 0)
+	so.ioc = run->ioc;
+	if ((rc = scanner_load(&run->sc, o->rules, o->nrules, &so)) != 0)
 		log_warnx("no rules loaded: %s", vigil_strerror(rc));
 	return rc;
 }
@@ -799,7 +861,7 @@ run_scan(const struct scan_opts *o, char **paths, const char *cache_dir)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if ((rc = scanner_global_init()) != 0)
 		return 1;
-	if ((rc = load(&run.sc, o, cache_dir)) != 0)
+	if ((rc = load(&run, o, cache_dir)) != 0)
 		goto done;
 	if (scanner_info(run.sc)->failed > 0)
 		run.failed = 1;
@@ -828,40 +890,58 @@ done:
 	scancache_close(run.cache);
 	mounttab_free(run.mt);
 	scanner_free(run.sc);
+	iocdb_free(run.ioc);	/* after the scanner, which borrows it */
 	scanner_global_fini();
 	return rc != 0 || run.failed ? 1 : 0;
 }
 
+static void
+help_paths(const char *const *p, size_t n, const char *none)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		printf("%s%s", i > 0 ? ", " : "", p[i]);
+	if (n == 0)
+		printf("%s", none);
+}
+
+/* A default list src[0..n) for an option not given (*ndst 0). */
+static void
+fill(const char **dst, size_t *ndst, size_t max, const char *const *src,
+    size_t n)
+{
+	if (*ndst > 0)
+		return;
+	for (; *ndst < n && *ndst < max; (*ndst)++)
+		dst[*ndst] = src[*ndst];
+}
+
 int
-scan_cmd_run(int argc, char **argv, const char *const *default_rules,
-    size_t ndefault, const char *cache_dir, int remote_fs)
+scan_cmd_run(int argc, char **argv, const struct scan_cmd_defaults *d)
 {
 	struct scan_opts	o;
-	size_t			i;
 	int			rc = 0;
 
 	if ((rc = parse_opts(&o, argc, argv)) != 0)
 		return cli_exit(rc);
-	if (remote_fs)
-		o.remote = 1;
 	if (o.help) {
 		printf("%s", help_head);
-		for (i = 0; i < ndefault; i++)
-			printf("%s%s", i > 0 ? ", " : "", default_rules[i]);
-		printf("%s%s", ndefault == 0 ? "none (--rules is required)" :
-		    "", help_tail);
+		help_paths(d->rules, d->nrules, "none (--rules is required)");
+		printf("%s", help_mid);
+		help_paths(d->iocs, d->niocs, "none");
+		printf("%s", help_tail);
 		return fflush(stdout) == EOF ? 1 : 0;
 	}
 	if (optind >= argc)
 		rc = usage_error("no PATH to scan");
-	else if (o.nrules == 0 && ndefault == 0)
+	else if (o.nrules == 0 && d->nrules == 0)
 		rc = usage_error("no rules: give --rules FILE|DIR");
 	if (rc != 0)
 		return cli_exit(rc);
-	if (o.nrules == 0) {
-		for (i = 0; i < ndefault && i < RULES_MAX; i++)
-			o.rules[i] = default_rules[i];
-		o.nrules = i;
-	}
-	return run_scan(&o, argv + optind, cache_dir);
+	fill(o.rules, &o.nrules, RULES_MAX, d->rules, d->nrules);
+	fill(o.iocs, &o.niocs, IOC_MAX, d->iocs, d->niocs);
+	if (d->remote_fs)
+		o.remote = 1;
+	return run_scan(&o, argv + optind, d->cache_dir);
 }

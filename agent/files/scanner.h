@@ -46,6 +46,16 @@
  * that is not ours or is writable by others is ignored. The four most
  * recently used sets are kept, older ones deleted.
  *
+ * Indicator lists (ioc.h), optional: given a database with SHA-256
+ * entries, every file read is hashed (SHA-256 of the bytes scanned) and
+ * looked up; a listed file is a SCAN_MATCH even without a YARA match and
+ * gives an IOC alert (scanner_ioc_event()). Its lookup does not depend on
+ * YARA: a listed file whose YARA scan timed out or failed keeps its hit
+ * beside that status. A file not read (too big, special, ...) is not
+ * hashed. The verdict version (scanner_info.verdicts) covers the rules
+ * and the set of listed hashes, so a scan cache keyed on it forgets its
+ * verdicts when a hash is listed or unlisted, and only then.
+ *
  * Process: the scanning process (read-only access to what it scans;
  * write access to the cache folder only). Errors are enum vigil_err.
  */
@@ -57,6 +67,8 @@
 
 #include <jansson.h>
 
+#include "ioc.h"
+
 #define SCANNER_VERSION_LEN	64		/* hex characters */
 #define SCANNER_MAX_SIZE	(64ULL << 20)	/* default size limit */
 #define SCANNER_TIMEOUT		30		/* default seconds per file */
@@ -64,6 +76,7 @@
 #define SCANNER_OWNER_MAX	64
 #define SCANNER_EVENT_PATH	6144		/* bytes of a path in an event */
 #define SCANNER_DATA_BUDGET	(32ULL << 20)	/* file bytes, all scans */
+#define SCANNER_IOC_WHERE	"file.sha256"	/* an IOC alert's place */
 
 struct scanner;
 
@@ -72,10 +85,18 @@ struct scanner_opts {
 					 * 0: no limit */
 	int		 timeout;	/* seconds per file, 0: none */
 	const char	*cache_dir;	/* compiled-rules cache; NULL: none */
+	const struct iocdb *ioc;	/* lists for SHA-256 lookups, borrowed:
+					 * must outlive the scanner; NULL:
+					 * none */
 };
 
 struct scanner_info {
-	char		 version[SCANNER_VERSION_LEN + 1];
+	char		 version[SCANNER_VERSION_LEN + 1];	/* rules */
+	/* what a verdict depends on, the key of a scan cache: version
+	 * itself without listed hashes, else the hex BLAKE2b-256 of version
+	 * and iocdb_sha256_set()'s fingerprint */
+	char		 verdicts[SCANNER_VERSION_LEN + 1];
+	size_t		 hashes;	/* distinct SHA-256 entries listed */
 	size_t		 files;		/* rule files loaded */
 	size_t		 failed;	/* rule files skipped (each logged) */
 	uint32_t	 rules;		/* rules in the set */
@@ -141,7 +162,11 @@ struct scanner_result {
 	int64_t				 mtime_us;
 	char				 owner[SCANNER_OWNER_MAX];
 	char				 filetype[SCANNER_FILETYPE_MAX];
-	char				 sha256[65]; /* hex; SCAN_MATCH only */
+	char				 sha256[65]; /* hex; for a match, and
+					 * every file read when hashes are
+					 * listed; else "" */
+	struct ioc_hit			 ioc;	/* ioc.list NULL: not listed;
+					 * the strings are the iocdb's */
 	struct scanner_match		*matches;
 	size_t				 nmatches;
 };
@@ -168,7 +193,8 @@ const struct scanner_info *scanner_info(const struct scanner *);
  * so the file checked is the file scanned. (Folders on the path are
  * followed as given: this is for paths an operator typed; the daemon
  * opens with safeopen_file() and calls scanner_scan_fd().) SHA-256 is computed
- * from the same bytes that were scanned, for files that match. The verdict
+ * from the same bytes that were scanned, for files that match (every
+ * file when hashes are listed, as said above). The verdict
  * is out->status (SCAN_ERROR, with a reason, when the scanner itself
  * failed, e.g. out of memory). Clear *out afterwards.
  */
@@ -210,6 +236,16 @@ const char	*scanner_result_status(const struct scanner_result *);
  */
 json_t	*scanner_event(const struct scanner_result *r,
 	    const struct scanner_match *m);
+/*
+ * The IOC alert of a listed file (docs/events.md, "A listed file"): gid
+ * IOC_GID, sid scanner_signature_id(list, SCANNER_IOC_WHERE), signature
+ * ioc_signature(), category "Malware" (as a YARA rule's without one: a
+ * file, not traffic), severity IOC_PRIORITY, the
+ * "file" object as in a YARA alert and the "evidence" of ioc_evidence()
+ * with the file's SHA-256 as the value. NULL when the file is not listed,
+ * or on allocation failure. The caller owns the event.
+ */
+json_t	*scanner_ioc_event(const struct scanner_result *r);
 
 /* Alert helpers, exposed for the event documentation and the tests. */
 /* Suricata-style severity 1..3 from the rule's meta: "severity" as 1..3

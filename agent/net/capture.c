@@ -58,7 +58,8 @@ capture_open_live(struct capture **out, const struct capture_live_opts *o,
 	err[0] = '\0';
 	if ((p = pcap_create(o->ifname, err)) == NULL)
 		return ERR_IO;
-	if (pcap_set_snaplen(p, o->snaplen > 0 ? o->snaplen : 65535) != 0 ||
+	if (pcap_set_snaplen(p, o->snaplen > 0 ? o->snaplen : CAPTURE_SNAPLEN)
+	    != 0 ||
 	    pcap_set_promisc(p, o->promisc ? 1 : 0) != 0 ||
 	    pcap_set_immediate_mode(p, 1) != 0 ||
 	    pcap_set_buffer_size(p, o->buffer_bytes > 0 ? o->buffer_bytes :

@@ -16,11 +16,20 @@
 
 struct capture;
 
+/*
+ * Bytes kept of each frame, by default. In immediate mode libpcap's ring
+ * (TPACKET_V2) has one fixed slot per frame sized by the snapshot length:
+ * at 65,535 an 8 MiB ring holds about 120 frames, at 4,096 about 1,900.
+ * What is cut is a coalesced segment's tail (GRO, TSO): a request's
+ * headers and a ClientHello fit (docs/network.md).
+ */
+#define CAPTURE_SNAPLEN		4096
+
 struct capture_live_opts {
 	const char	*ifname;
 	const char	*bpf;		/* "" or NULL: everything */
 	int		 promisc;	/* 0: only this host's traffic */
-	int		 snaplen;	/* 0: 65535 */
+	int		 snaplen;	/* 0: CAPTURE_SNAPLEN */
 	int		 buffer_bytes;	/* the kernel ring, 0: 8 MiB */
 };
 

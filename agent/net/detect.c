@@ -435,6 +435,17 @@ detect_packet(struct detect *d, const struct pkt *p)
 	verify(d, p, NULL, &env);
 }
 
+/*
+ * The sticky buffers (dns.query, tls.sni, http.*) are a request's: as in
+ * Suricata, they are inspected in requests only. A DNS response repeats
+ * its query's name; matching it there too alerts twice for one lookup.
+ */
+static bool
+txn_request(const struct txn *t)
+{
+	return t->app != APP_DNS || !t->dns.response;
+}
+
 /* "." and the buffer, in d's copy for buffer b. */
 static const uint8_t *
 dotted(struct detect *d, int b, const uint8_t *p, size_t len)
@@ -465,10 +476,8 @@ detect_txn(struct detect *d, const struct pkt *p, const struct txn *t)
 	memset(&env, 0, sizeof(env));
 	env_payload(&env, p);
 	begin(d);
-	for (b = 0; b < NB__COUNT; b++) {
-		/* dns.query matches requests only, as Suricata's does */
-		if (t->buf[b] == NULL ||
-		    (b == NB_DNS_QUERY && t->app == APP_DNS && t->dns.response))
+	for (b = 0; b < NB__COUNT && txn_request(t); b++) {
+		if (t->buf[b] == NULL)
 			continue;
 		s = RSLOT(b, false);
 		sd = RSLOT(b, true);

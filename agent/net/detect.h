@@ -66,7 +66,9 @@ typedef void detect_alert_fn(void *ctx, const struct pkt *,
 struct detect *detect_new(const struct ruleset *, detect_alert_fn *,
 	    void *ctx);
 void	detect_free(struct detect *);
-/* Called for every packet and every transaction netpipe produces. */
+/* Called for every packet and every transaction netpipe produces. The
+ * sticky buffers are inspected in requests only (not in DNS responses),
+ * as Suricata's are. */
 void	detect_packet(struct detect *, const struct pkt *);
 void	detect_txn(struct detect *, const struct pkt *, const struct txn *);
 

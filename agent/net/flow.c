@@ -235,6 +235,41 @@ create(struct flow_table *t, const struct flow_key *k, uint32_t b,
 	return i;
 }
 
+/* a after b, sequence numbers modulo 2^32 (RFC 1982) */
+static bool
+seq_after(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) > 0;
+}
+
+/* The next sequence number of the sender of p, past what p carries. */
+static void
+seq_track(struct flow *f, const struct pkt *p, int dir)
+{
+	uint32_t	end = p->tcp_seq + (uint32_t)p->payload_len;
+
+	end += (p->tcp_flags & TH_SYN) ? 1 : 0;
+	end += (p->tcp_flags & TH_FIN) ? 1 : 0;
+	if (!f->seq_known[dir] || seq_after(end, f->next_seq[dir])) {
+		f->next_seq[dir] = end;
+		f->seq_known[dir] = true;
+	}
+}
+
+/*
+ * Would the receiver accept this RST? As with Suricata's default policy
+ * (and RFC 5961): when its sequence number is exactly the next one its
+ * sender would use; when nothing was seen from the sender yet (a refused
+ * SYN, a flow picked up midstream), always. A RST the host ignores, sent
+ * to end what an IDS sees of a connection that goes on, is ignored here
+ * too.
+ */
+static bool
+rst_ok(const struct flow *f, const struct pkt *p, int dir)
+{
+	return !f->seq_known[dir] || p->tcp_seq == f->next_seq[dir];
+}
+
 /* The TCP state machine of flow:established / to_server / to_client. */
 static void
 tcp_update(struct flow *f, const struct pkt *p, int dir)
@@ -256,7 +291,15 @@ tcp_update(struct flow *f, const struct pkt *p, int dir)
 		f->tcp |= dir == DIR_TO_SERVER ? T_DATA_TS : T_DATA_TC;
 	if (f->state == FLOW_CLOSED)
 		return;
-	if (fl & (TH_FIN | TH_RST))
+	if (fl & TH_RST) {
+		if (rst_ok(f, p, dir)) {
+			f->reset = true;
+			f->state = FLOW_CLOSED;
+		}
+		return;
+	}
+	seq_track(f, p, dir);
+	if (fl & TH_FIN)
 		f->state = FLOW_CLOSED;
 	else if (f->state == FLOW_NEW &&
 	    (((f->tcp & T_SYNACK) && dir == DIR_TO_SERVER &&

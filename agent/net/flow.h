@@ -5,6 +5,8 @@
  * flow idle the longest; idle flows expire after their state's timeout:
  * the configured idle timeout, five times that for an established TCP
  * flow, and at most FLOW_CLOSED_TIMEOUT_S once a FIN or RST was seen.
+ * A TCP flow is closed (FLOW_CLOSED) by a FIN, or by a RST its receiver
+ * would accept (flow.c, rst_ok): an injected one is ignored.
  * Dropping a flow (eviction, expiry, TCP port reuse, flow_table_free)
  * calls the release callback first, then frees fv.bits.
  * Called by netpipe only; not thread-safe.
@@ -40,6 +42,10 @@ struct flow {
 	uint8_t		 tcp;		/* flow.c's handshake bits */
 	bool		 isn_set[2];
 	uint32_t	 isn[2];	/* SYN sequence number by direction */
+	bool		 seq_known[2];
+	uint32_t	 next_seq[2];	/* past the highest byte (SYN, FIN)
+					 * each direction sent */
+	bool		 reset;		/* a RST its receiver would accept */
 	struct flowvars	 fv;
 
 	/* netpipe's, zero on creation, freed by its release callback */

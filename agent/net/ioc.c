@@ -37,6 +37,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "err.h"
 #include "ioc.h"
 #include "log.h"
@@ -874,6 +876,13 @@ iocdb_free(struct iocdb *db)
 	free(db);
 }
 
+void
+ioc_log_bad(void *ctx, const char *file, unsigned line, const char *why)
+{
+	(void)ctx;
+	log_warnx("%s:%u: indicator skipped: %s", file, line, why);
+}
+
 /* --- lookups --- */
 
 static bool
@@ -983,4 +992,56 @@ ioc_match_sha256(const struct iocdb *db, const uint8_t digest[32],
 
 	return hit_fill(db, probe(db, T_SHA256, hash_final(hash_segs(
 	    FNV_OFFSET, &s, 1)), &s, 1), hit);
+}
+
+size_t
+iocdb_sha256_set(const struct iocdb *db, uint8_t digest[32])
+{
+	const struct htab	*ht = &db->tab[T_SHA256];
+	const struct rec	*r;
+	uint8_t			 h[32];
+	size_t			 i, j, n = 0;
+
+	memset(digest, 0, 32);
+	/* the table holds each distinct key once (duplicates were left
+	 * out when it was built), so the XOR counts every entry once */
+	for (i = 0; ht->slot != NULL && i <= ht->mask; i++) {
+		if (ht->slot[i].rec == 0)
+			continue;
+		r = &db->rec[ht->slot[i].rec - 1];
+		crypto_generichash(h, sizeof(h), (const uint8_t *)db->arena +
+		    r->key, r->keylen, NULL, 0);
+		for (j = 0; j < sizeof(h); j++)
+			digest[j] ^= h[j];
+		n++;
+	}
+	return n;
+}
+
+/* --- alerts --- */
+
+json_t *
+ioc_evidence(const struct ioc_hit *h, const char *where, const char *value,
+    size_t vlen)
+{
+	json_t	*ev;
+
+	ev = json_pack("{s:o,s:o,s:s,s:s,s:o}", "list", text_json(h->list,
+	    strlen(h->list), NULL), "indicator", text_json(h->indicator,
+	    strlen(h->indicator), NULL), "kind", h->kind, "where", where,
+	    "value", text_json(value, vlen, NULL));
+	if (ev != NULL && h->note != NULL && json_object_set_new(ev, "note",
+	    text_json(h->note, strlen(h->note), NULL)) != 0) {
+		json_decref(ev);
+		ev = NULL;
+	}
+	return ev;
+}
+
+void
+ioc_signature(char *out, size_t len, const struct ioc_hit *h,
+    const char *where)
+{
+	/* a list name is a file name: at most 255 bytes, cut if need be */
+	(void)snprintf(out, len, "vigil IOC list %s: %s", h->list, where);
 }

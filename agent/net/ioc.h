@@ -32,6 +32,12 @@
  * probes (at most 33 for IPv4, 129 for IPv6, typically a few); domains
  * O(name length) plus one probe per label; URLs and hashes one or two
  * probes. Read-only once loaded; may be shared by threads.
+ *
+ * Alerts: the network sensor (iocmatch.h) and the file scanner
+ * (scanner.h, SHA-256 entries against every file it reads) raise gid
+ * IOC_GID, sid scanner_signature_id(list, where), the signature
+ * ioc_signature() writes and the evidence ioc_evidence() builds, where
+ * naming the place the value was seen ("src_ip", "file.sha256").
  */
 #ifndef VIGIL_IOC_H
 #define VIGIL_IOC_H
@@ -40,7 +46,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "packet.h"
+
+#define IOC_GID		3
+#define IOC_PRIORITY	1		/* the alerts' severity */
 
 struct iocdb;
 
@@ -67,6 +78,10 @@ int	iocdb_load(struct iocdb **out, const char *const *paths, size_t n,
 	    void (*bad)(void *ctx, const char *file, unsigned line,
 	    const char *why), void *ctx, struct ioc_stats *);
 void	iocdb_free(struct iocdb *);
+/* A bad callback for iocdb_load: logs "FILE:LINE: indicator skipped:
+ * WHY" (log_warnx). */
+void	ioc_log_bad(void *ctx, const char *file, unsigned line,
+	    const char *why);
 bool	ioc_match_addr(const struct iocdb *, const struct naddr *,
 	    struct ioc_hit *);
 /* name: a DNS name, SNI or Host (case-insensitive, trailing dot ignored) */
@@ -77,5 +92,24 @@ bool	ioc_match_url(const struct iocdb *, const char *host, size_t hlen,
 	    const char *path, size_t plen, struct ioc_hit *);
 bool	ioc_match_sha256(const struct iocdb *, const uint8_t digest[32],
 	    struct ioc_hit *);
+/* The distinct SHA-256 entries: their number, and in digest a
+ * fingerprint of that set (the XOR of the BLAKE2b-256 of each entry's
+ * 32 bytes: the same whatever the lists' order, names or notes, another
+ * when an entry is added or removed; all zero for none). What a file's
+ * verdict depends on: the scan cache keys on it (scanner.h). The lists
+ * are the operator's: the fingerprint tells a changed set from an
+ * unchanged one, it is no defence against crafted collisions. O(entries);
+ * the caller has called sodium_init(). */
+size_t	iocdb_sha256_set(const struct iocdb *, uint8_t digest[32]);
+
+/* An alert's evidence for hit, seen at where on value[0..vlen):
+ * {"list","indicator","kind","where","value"}, and "note" when the entry
+ * has one; text that is not UTF-8 escaped as text_json() does. A new
+ * object, or NULL when out of memory. */
+json_t	*ioc_evidence(const struct ioc_hit *, const char *where,
+	    const char *value, size_t vlen);
+/* An alert's signature: "vigil IOC list LIST: WHERE", cut to fit len. */
+void	ioc_signature(char *out, size_t len, const struct ioc_hit *,
+	    const char *where);
 
 #endif

@@ -18,7 +18,6 @@
 #include "err.h"
 #include "iocmatch.h"
 #include "scanner.h"
-#include "text.h"
 
 #define REPEAT_SLOTS	4096
 #define US		1000000LL
@@ -114,20 +113,10 @@ ioc_alert(struct iocmatch *m, const struct pkt *p, const struct txn *tx,
 		m->st.repeats++;
 		return;
 	}
-	ev = json_pack("{s:o,s:o,s:s,s:s,s:o}", "list", text_json(h->list,
-	    strlen(h->list), NULL), "indicator", text_json(h->indicator,
-	    strlen(h->indicator), NULL), "kind", h->kind, "where", where,
-	    "value", text_json(value, vlen, NULL));
-	if (ev != NULL && h->note != NULL && json_object_set_new(ev, "note",
-	    text_json(h->note, strlen(h->note), NULL)) != 0) {
-		json_decref(ev);
-		ev = NULL;
-	}
-	if (ev != NULL)
+	if ((ev = ioc_evidence(h, where, value, vlen)) != NULL)
 		text = json_dumps(ev, JSON_COMPACT);
 	json_decref(ev);
-	(void)snprintf(msg, sizeof(msg), "vigil IOC list %s: %s", h->list,
-	    where);
+	ioc_signature(msg, sizeof(msg), h, where);
 	memset(&a, 0, sizeof(a));
 	a.action = "alert";
 	a.gid = IOC_GID;
@@ -135,7 +124,7 @@ ioc_alert(struct iocmatch *m, const struct pkt *p, const struct txn *tx,
 	a.rev = 1;
 	a.msg = msg;
 	a.classtype = "Potentially Bad Traffic";	/* bad-unknown */
-	a.priority = 1;
+	a.priority = IOC_PRIORITY;
 	a.evidence = text;
 	a.txn = tx;
 	m->st.alerts++;

@@ -8,12 +8,12 @@
  *   tls.sni		a ClientHello's server name (domains)
  *   http.host		an HTTP request's Host (domains)
  *   http.url		its Host and raw URI (URLs)
+ * (and file.sha256: a file the scanner read, scanner.h)
  * A match raises a net_alert with gid 3, sid scanner_signature_id(list,
  * where) (a stable 31-bit id of the list name and the place: the same
  * list file matched in the same place has the same sid on every agent),
- * msg "vigil IOC list LIST: WHERE", and the evidence
- * {"list":..,"indicator":..,"kind":..,"note":..,"where":..,"value":..}
- * (note only when the list has one; value as seen in the traffic).
+ * msg ioc_signature() ("vigil IOC list LIST: WHERE"), and the evidence
+ * ioc_evidence() builds (value as seen in the traffic).
  * The same (indicator, where, source, destination) alerts once per
  * repeat_s seconds (a direct-mapped cache of 4096 entries: a collision
  * can only let a repeat through, never hide a first match).
@@ -29,8 +29,6 @@
 #include "detect.h"
 #include "ioc.h"
 #include "packet.h"
-
-#define IOC_GID		3
 
 struct iocmatch;
 

@@ -17,7 +17,8 @@
  *   SMB, SSH	recognised only
  *
  * A parser that says the data is not its protocol ends parsing that way;
- * one that wants more (ERR_AGAIN) is called again when the stream grows.
+ * one that wants more (ERR_AGAIN) is called again when the stream grows,
+ * and a last time when the flow ends (flush_request).
  * Each transaction gets the scratch arena reset and the flow's next id.
  *
  * Invariants: a flow's streams and parse offsets belong to it and go in
@@ -62,7 +63,10 @@ struct netpipe {
 	struct txn		 t;
 	struct netpipe_stats	 st;
 	int64_t			 last_tick;
+	bool			 closing;	/* netpipe_free: no callbacks */
 };
+
+static void	flush_request(struct netpipe *, struct flow *);
 
 void
 netpipe_conf_defaults(struct netpipe_conf *c)
@@ -83,6 +87,8 @@ release(void *ctx, struct flow *f)
 {
 	struct netpipe	*np = ctx;
 
+	if (!np->closing)
+		flush_request(np, f);
 	stream_free(f->st[0], &np->mem);
 	stream_free(f->st[1], &np->mem);
 	f->st[0] = f->st[1] = NULL;
@@ -123,6 +129,7 @@ netpipe_free(struct netpipe *np)
 {
 	if (np == NULL)
 		return;
+	np->closing = true;
 	flow_table_free(np->flows);	/* releases the streams */
 	frag_free(np->frag);
 	free(np->scr.buf);
@@ -358,7 +365,9 @@ app_parse(struct netpipe *np, struct flow *f, const struct pkt *p)
 			anomaly(np, p, "dns_malformed");
 		return;
 	}
-	final = dir_stopped(f, p->dir) || (p->tcp_flags & (TH_FIN | TH_RST));
+	/* a RST ends its sender's side only if its receiver takes it */
+	final = dir_stopped(f, p->dir) || (p->tcp_flags & TH_FIN) ||
+	    ((p->tcp_flags & TH_RST) && f->reset);
 	if (p->stream_new == 0 && !final)
 		return;
 	s = dir_data(f, p->dir, &n);
@@ -379,6 +388,57 @@ app_parse(struct netpipe *np, struct flow *f, const struct pkt *p)
 	}
 	if (final)
 		f->app_done[p->dir] = 1;
+}
+
+/* The client's side of f as a packet without payload, at f's last time:
+ * what a transaction parsed at the flow's end is reported with. */
+static void
+end_pkt(struct pkt *p, struct flow *f)
+{
+	bool	lo = f->client_lo;
+
+	memset(p, 0, sizeof(*p));
+	p->ts_us = f->last_us;
+	p->ipver = f->key.family;
+	p->src.family = p->dst.family = f->key.family;
+	memcpy(p->src.a, lo ? f->key.lo : f->key.hi, sizeof(p->src.a));
+	memcpy(p->dst.a, lo ? f->key.hi : f->key.lo, sizeof(p->dst.a));
+	p->sport = lo ? f->key.lo_port : f->key.hi_port;
+	p->dport = lo ? f->key.hi_port : f->key.lo_port;
+	p->proto = f->key.proto;
+	p->flow_id = f->id;
+	p->dir = DIR_TO_SERVER;
+	p->flow_state = f->state;
+	p->app = f->app;
+	p->fv = &f->fv;
+}
+
+/*
+ * A flow that ends (idle, evicted, the end of a capture) while a request
+ * waits for the rest of its headers or its declared body: what came is
+ * parsed, as at a FIN. Otherwise a client that never finishes a request
+ * (a Content-Length it does not send, headers without their blank line)
+ * keeps it from ever being inspected.
+ */
+static void
+flush_request(struct netpipe *np, struct flow *f)
+{
+	struct pkt	 p;
+	const uint8_t	*s;
+	size_t		 n;
+
+	if (f->app_done[DIR_TO_SERVER] ||
+	    (f->app != APP_HTTP && f->app != APP_TLS))
+		return;
+	s = dir_data(f, DIR_TO_SERVER, &n);
+	if (n <= f->app_off[DIR_TO_SERVER])
+		return;
+	end_pkt(&p, f);
+	if (f->app == APP_HTTP)
+		parse_http(np, f, &p, s, n, true);
+	else
+		parse_tls(np, f, &p, s, n, true);
+	f->app_done[DIR_TO_SERVER] = 1;
 }
 
 /* ---- transport ---- */

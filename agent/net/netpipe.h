@@ -42,6 +42,10 @@ struct netpipe_conf {
 struct netpipe_cb {
 	void	*ctx;
 	void	(*packet)(void *ctx, const struct pkt *);
+	/* also for a flow that ends (netpipe_feed or netpipe_tick expiring
+	 * or evicting it) with a request unfinished: p is then the client's
+	 * side of the flow without payload, at its last time; never from
+	 * netpipe_free */
 	void	(*txn)(void *ctx, const struct pkt *, const struct txn *);
 	/* an anomaly seen while decoding ("frag_overlap", "tcp_bad_len",
 	 * ...), may be NULL */

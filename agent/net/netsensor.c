@@ -44,12 +44,6 @@ rule_skipped(void *ctx, const struct rule_skip *s)
 	    s->reason, s->detail != NULL ? s->detail : "");
 }
 
-static void
-ioc_bad(void *ctx, const char *file, unsigned line, const char *why)
-{
-	log_warnx("%s:%u: indicator skipped: %s", file, line, why);
-}
-
 int
 netsensor_load(struct netsensor_rules **out,
     const struct netsensor_load_opts *o, struct netsensor_load_stats *st)
@@ -78,7 +72,7 @@ netsensor_load(struct netsensor_rules **out,
 			goto fail;
 	}
 	if (o->niocs > 0 && (rc = iocdb_load(&r->ioc, o->iocs, o->niocs,
-	    ioc_bad, NULL, &st->iocs)) != 0)
+	    ioc_log_bad, NULL, &st->iocs)) != 0)
 		goto fail;
 	*out = r;
 	return 0;

@@ -52,7 +52,7 @@ enum flow_state {
 	FLOW_ESTABLISHED,	/* TCP: three-way handshake completed (or
 				 * picked up midway with data both ways);
 				 * UDP: packets seen in both directions */
-	FLOW_CLOSED,		/* FIN or RST seen */
+	FLOW_CLOSED,		/* a FIN, or a RST accepted (flow.h) */
 };
 
 /* Per-flow variables owned by the detection engine (flowbits). The flow

@@ -12,7 +12,11 @@
 # first full scan and baseline, whose cost the scan and integrity
 # benchmarks measure. Waits for the link and the baseline, then reads the
 # agent's CPU time from /proc before and after SECONDS (default 60) and
-# its VmRSS / VmHWM.
+# its VmRSS / VmHWM. The network sensor is on, as shipped (the default
+# route's interface, the shipped traffic rules and lists, or NET_RULES
+# if set: a rules file or folder; NET=no turns it off); its capture
+# child is a process of its own, measured the same way and reported
+# beside the agent.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 B=${1:-build-bench}
@@ -37,6 +41,8 @@ if [ "$MODE" = link ]; then
 else
 	printf '[files]\nwatch = %s\n[integrity]\npath = /etc\n' "$D/watched" >"$D/agent.conf"
 fi
+[ -n "${NET_RULES:-}" ] && printf '[network]\nrules = %s\n' "$NET_RULES" >>"$D/agent.conf"
+[ "${NET:-yes}" = no ] && printf '[network]\nenabled = no\n' >>"$D/agent.conf"
 "$B/vigil-agent" -c "$D/agent.conf" --data-dir "$D/a" run 2>"$D/a.log" &
 APID=$!
 for _ in $(seq 50); do
@@ -49,13 +55,32 @@ for _ in $(seq 300); do
 done
 sleep 5
 echo "$(grep -c . "$D/a.log") log lines; watcher: $(grep -o 'watching with [a-z]*' "$D/a.log")" >&2
+for _ in $(seq 600); do
+	[ "${NET:-yes}" = no ] && break
+	grep -q "capture: running\|no default route" "$D/a.log" && break
+	sleep 0.2
+done
+KPID=$(pgrep -P "$APID" -f capture-child || true)
 TCK=$(getconf CLK_TCK)
-cpu() { awk '{print $14 + $15}' "/proc/$APID/stat"; }
-c0=$(cpu)
+cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+c0=$(cpu "$APID")
+[ -n "$KPID" ] && k0=$(cpu "$KPID")
 sleep "$S"
-c1=$(cpu)
+c1=$(cpu "$APID")
 rss=$(awk '/^VmRSS/ {print $2}' "/proc/$APID/status")
 hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$APID/status")
+if [ -n "$KPID" ]; then
+	k1=$(cpu "$KPID")
+	krss=$(awk '/^VmRSS/ {print $2}' "/proc/$KPID/status")
+	khwm=$(awk '/^VmHWM/ {print $2}' "/proc/$KPID/status")
+	awk -v c0="$k0" -v c1="$k1" -v t="$TCK" -v s="$S" -v rss="$krss" \
+	    -v hwm="$khwm" -v l="$(grep -o '[0-9]* traffic rules.*' "$D/a.log" | tail -1)" 'BEGIN {
+		printf "capture child (%s) idle for %d s: cpu %.3f%% of a core, rss %.1f MB, peak rss %.1f MB\n",
+			l, s, (c1 - c0) / t / s * 100, rss / 1024, hwm / 1024
+	}'
+else
+	echo "no capture child: $(grep -c 'capture' "$D/a.log") capture log lines"
+fi
 awk -v mode="$MODE" -v c0="$c0" -v c1="$c1" -v t="$TCK" -v s="$S" -v rss="$rss" -v hwm="$hwm" 'BEGIN {
 	pct = (c1 - c0) / t / s * 100
 	printf "agent (" mode ") idle for %d s: cpu %.3f%% of a core (target < 0.5%%), rss %.1f MB, peak rss %.1f MB (target < 10 MB)\n",

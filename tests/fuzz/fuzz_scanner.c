@@ -5,9 +5,11 @@
  * Like fuzz_config.c it #includes the module to reach its static parts.
  * Each input is, at once:
  *  - a file: scanned with the default rules (rules/yara/, loaded once)
- *    through a memfd, as scanner_scan_fd() sees a descriptor from
- *    fanotify; every event built for a match or a problem must be valid
- *    for event_parse (the collector's validator);
+ *    and an indicator list (the SHA-256 of the empty file, under a list
+ *    name and note that are not UTF-8) through a memfd, as
+ *    scanner_scan_fd() sees a descriptor from fanotify; every event
+ *    built for a match, a listed hash or a problem must be valid for
+ *    event_parse (the collector's validator);
  *  - a string (up to its first NUL) for the JSON escaping of paths and
  *    meta: the result must be a JSON string jansson accepts, and
  *    unescaping it must give back the bytes;
@@ -25,11 +27,34 @@ int	LLVMFuzzerInitialize(int *, char ***);
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static struct scanner	*fz_sc;
+static struct iocdb	*fz_ioc;
+
+/* The list, written to a folder of its own and loaded. */
+static struct iocdb *
+load_list(void)
+{
+	char		 dir[] = "/tmp/fuzz_scanner.XXXXXX", path[PATH_MAX];
+	const char	*p = path;
+	struct iocdb	*db = NULL;
+	FILE		*f;
+
+	if (mkdtemp(dir) == NULL)
+		abort();
+	snprintf(path, sizeof(path), "%s/hashes\xff.txt", dir);
+	if ((f = fopen(path, "w")) == NULL || fprintf(f, "e3b0c44298fc1c149"
+	    "afbf4c8996fb92427ae41e4649b934ca495991b7852b855 n\xfeote\n") < 0 ||
+	    fclose(f) != 0 || iocdb_load(&db, &p, 1, NULL, NULL, NULL) != 0)
+		abort();
+	(void)unlink(path);
+	(void)rmdir(dir);
+	return db;
+}
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	struct scanner_opts	 o = { 1 << 20, 5, NULL };
+	struct scanner_opts	 o = { .max_size = 1 << 20,
+	    .timeout = 5 };
 	const char		*slash = strrchr(__FILE__, '/');
 	const char		*env = getenv("VIGIL_RULES_DIR");
 	char			 dir[PATH_MAX];
@@ -41,8 +66,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	else	/* tests/fuzz/fuzz_scanner.c -> rules/yara */
 		snprintf(dir, sizeof(dir), "%.*s/../../rules/yara",
 		    slash ? (int)(slash - __FILE__) : 1, slash ? __FILE__ : ".");
-	if (scanner_global_init() != 0 || scanner_load(&fz_sc, paths, 1,
-	    &o) != 0) {
+	if (scanner_global_init() != 0)
+		abort();
+	o.ioc = fz_ioc = load_list();
+	if (scanner_load(&fz_sc, paths, 1, &o) != 0) {
 		fprintf(stderr, "fuzz_scanner: cannot load %s\n", dir);
 		abort();
 	}
@@ -93,21 +120,27 @@ check_escape(const char *s)
 	json_decref(j);
 }
 
+/* Takes ev (NULL: none). */
 static void
-check_event(const struct scanner_result *r, const struct scanner_match *m)
+check_json(json_t *ev)
 {
 	struct event_meta	 meta;
-	json_t			*ev;
 	char			*text;
 	size_t			 len;
 
-	if ((ev = scanner_event(r, m)) == NULL)
+	if (ev == NULL)
 		return;
 	if ((text = event_dump(ev, &len)) != NULL &&
 	    event_parse(&meta, text, len, NULL) != 0)
 		abort();
 	free(text);
 	json_decref(ev);
+}
+
+static void
+check_event(const struct scanner_result *r, const struct scanner_match *m)
+{
+	check_json(scanner_event(r, m));
 }
 
 static void
@@ -123,6 +156,9 @@ scan_content(const uint8_t *data, size_t size)
 		scanner_scan_fd(fz_sc, &r, fd, "/media/usb/fuzz.bin");
 		for (i = 0; i < r.nmatches; i++)
 			check_event(&r, &r.matches[i]);
+		check_json(scanner_ioc_event(&r));
+		if ((size == 0) != (r.ioc.list != NULL))
+			abort();	/* only the empty file is listed */
 		if (r.status != SCAN_CLEAN && r.status != SCAN_MATCH)
 			check_event(&r, NULL);
 		scanner_result_clear(&r);

@@ -130,6 +130,8 @@ poll = 50ms
 enabled = no
 [integrity]
 enabled = no
+[network]
+enabled = no
 EOC
 }
 

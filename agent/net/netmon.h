@@ -1,0 +1,75 @@
+/*
+ * netmon.h: live capture in the agent daemon: the capture child and the
+ * daemon's side of it.
+ *
+ * `vigil-agent run` with [network] enabled starts one capture child: the
+ * agent's own binary again (fork and exec, so it inherits neither the
+ * agent key nor the spool nor any descriptor but its socket), which
+ * loads the traffic rules and lists, opens the capture on each
+ * interface, then keeps nothing of root: no user or group of root's, no
+ * capability (not even CAP_NET_RAW: the socket is open), no new
+ * privileges, a seccomp filter that allows the packet loop's system
+ * calls only (netchild.c). Its alerts come back as EVE JSON over a
+ * socket pair (netmsg.h); the daemon checks each as untrusted input and
+ * appends it to the spool, like every other event. Its capture
+ * statistics go into the heartbeat.
+ *
+ * A child that dies or goes silent is restarted, after a back-off that
+ * grows while it keeps failing. SIGHUP starts a child with the rules as
+ * they are now; the running one keeps capturing until the new one is
+ * ready, and stays if the new one fails (cannot read its rules, a bad
+ * variable) or loads no rule or indicator where the running one had
+ * some. With no interface configured, the capture follows the default
+ * route's interface (looked at every few seconds).
+ *
+ * Everything here runs on the daemon's event loop thread.
+ */
+#ifndef VIGIL_NETMON_H
+#define VIGIL_NETMON_H
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "config.h"
+
+struct spool;
+struct netmon;
+
+/* How the child is started: the options the daemon was started with. */
+struct netmon_exec {
+	const char	*config;	/* -c, NULL: the default file */
+	int		 verbose;
+	const char	*cache_dir;	/* compiled rules, NULL: none */
+};
+
+/* Start the capture (if cfg->net_enabled); spool: the daemon's handle
+ * (events are appended on the loop thread); kick after events were
+ * spooled. 0 and *out (a capture that cannot start now is retried and
+ * said in the health), ERR_NOMEM, ERR_CONFIG (a filter that does not
+ * compile: logged). */
+int	netmon_new(struct netmon **out, struct event_base *,
+	    const struct agent_config *cfg, const struct netmon_exec *,
+	    struct spool *spool, void (*kick)(void *), void *kick_arg);
+/* SIGHUP: the [network] settings and rules as they are now. */
+void	netmon_reload(struct netmon *, const struct agent_config *cfg);
+/* For the heartbeat: {"network": {...}}, a new object. */
+json_t	*netmon_health(void *netmon);
+/* Stops the children (SIGTERM, then SIGKILL after a second). */
+void	netmon_free(struct netmon *);		/* takes NULL */
+
+/* The traffic rules, lists and variables the configuration names, as
+ * netsensor_load takes them: the configured ones, or the shipped folder
+ * when none is configured (left out, logged, when it is not there),
+ * then the local folder when it exists. Shared with `vigil-agent pcap`.
+ * The strings are the configuration's: it must outlive them. */
+struct netmon_paths {
+	const char	*rules[CONFIG_LIST_MAX + 1];
+	size_t		 nrules;
+	const char	*iocs[CONFIG_LIST_MAX + 1];
+	size_t		 niocs;
+	const char	*vars[CONFIG_LIST_MAX];
+	size_t		 nvars;
+};
+void	netmon_paths(struct netmon_paths *, const struct agent_config *);
+
+#endif

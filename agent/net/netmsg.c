@@ -1,0 +1,143 @@
+/*
+ * netmsg.c: the capture child's messages (netmsg.h).
+ *
+ * The parent's side is the part that matters: netmsg_parse is the only
+ * way a byte from the capture child reaches the daemon, and it decides
+ * from the datagram's size the kernel reported, never from a length the
+ * child wrote alone. Load: one datagram per alert and one per few
+ * seconds of statistics.
+ */
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <errno.h>
+#include <string.h>
+
+#include "err.h"
+#include "netmsg.h"
+
+struct hdr {
+	uint32_t	 type;
+	uint32_t	 len;
+};
+
+_Static_assert(sizeof(struct hdr) == NETMSG_HDR, "header layout");
+_Static_assert(sizeof(struct netmsg_ready) == 16, "no padding in READY");
+_Static_assert(sizeof(struct netmsg_stats) == 80, "no padding in STATS");
+
+/* The exact size a fixed-size body must have. */
+static int
+fixed(void *out, size_t want, const uint8_t *body, size_t len,
+    const char **why)
+{
+	if (len != want) {
+		*why = "wrong size for its type";
+		return ERR_MALFORMED;
+	}
+	memcpy(out, body, want);
+	return 0;
+}
+
+static int
+alert(struct netmsg *m, const uint8_t *body, size_t len, const char **why)
+{
+	struct event_meta	meta;
+
+	if (event_parse(&meta, (const char *)body, len, why) != 0)
+		return ERR_MALFORMED;
+	if (strcmp(meta.type, "alert") != 0) {
+		*why = "not an alert";
+		return ERR_MALFORMED;
+	}
+	m->u.alert.json = (const char *)body;
+	m->u.alert.len = len;
+	m->u.alert.severity = meta.severity;
+	return 0;
+}
+
+int
+netmsg_parse(struct netmsg *out, const uint8_t *buf, size_t n,
+    const char **why)
+{
+	struct hdr	 h;
+	const uint8_t	*body = buf + NETMSG_HDR;
+	const char	*dummy;
+
+	if (why == NULL)
+		why = &dummy;
+	memset(out, 0, sizeof(*out));
+	if (n > NETMSG_MAX) {
+		*why = "larger than any message";
+		return ERR_TOOBIG;
+	}
+	if (n < NETMSG_HDR) {
+		*why = "shorter than a header";
+		return ERR_MALFORMED;
+	}
+	memcpy(&h, buf, sizeof(h));
+	if (h.len != n - NETMSG_HDR) {
+		*why = "length is not the rest of the message";
+		return ERR_MALFORMED;
+	}
+	out->type = h.type;
+	switch (h.type) {
+	case NETMSG_READY:
+		return fixed(&out->u.ready, sizeof(out->u.ready), body, h.len,
+		    why);
+	case NETMSG_STATS:
+		return fixed(&out->u.stats, sizeof(out->u.stats), body, h.len,
+		    why);
+	case NETMSG_ALERT:
+		return alert(out, body, h.len, why);
+	default:
+		*why = "unknown type";
+		return ERR_MALFORMED;
+	}
+}
+
+int
+netmsg_send(int fd, uint32_t type, const void *body, size_t len)
+{
+	struct hdr	h;
+	struct iovec	iov[2];
+	struct msghdr	mh;
+	ssize_t		n;
+
+	if (len > NETMSG_MAX - NETMSG_HDR)
+		return ERR_TOOBIG;
+	h.type = type;
+	h.len = (uint32_t)len;
+	iov[0].iov_base = &h;
+	iov[0].iov_len = sizeof(h);
+	iov[1].iov_base = (void *)(uintptr_t)body;
+	iov[1].iov_len = len;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = iov;
+	mh.msg_iovlen = len > 0 ? 2 : 1;
+	do
+		n = sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == ENOBUFS ? ERR_AGAIN : ERR_IO;
+	/* a sequenced packet goes whole or not at all */
+	return (size_t)n == sizeof(h) + len ? 0 : ERR_IO;
+}
+
+int
+netmsg_recv(int fd, uint8_t buf[static NETMSG_MAX], size_t *n)
+{
+	ssize_t	r;
+
+	*n = 0;
+	do
+		r = recv(fd, buf, NETMSG_MAX, MSG_DONTWAIT | MSG_TRUNC);
+	while (r == -1 && errno == EINTR);
+	if (r == -1)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? ERR_AGAIN :
+		    ERR_IO;
+	if (r == 0)		/* hung up (an empty message is no message) */
+		return ERR_NOTFOUND;
+	*n = (size_t)r;
+	return 0;
+}
