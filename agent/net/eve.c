@@ -97,7 +97,7 @@ set_json_text(json_t *obj, const char *key, const char *text)
 }
 
 static const char *
-rrtype_name(uint16_t t, char buf[static 8])
+rrtype_name(uint16_t t, char buf[static 12])
 {
 	switch (t) {
 	case 1:		return "A";
@@ -112,7 +112,7 @@ rrtype_name(uint16_t t, char buf[static 8])
 	case 65:	return "HTTPS";
 	case 255:	return "ANY";
 	}
-	(void)snprintf(buf, 8, "TYPE%u", t);
+	(void)snprintf(buf, 12, "TYPE%u", t);
 	return buf;
 }
 
@@ -122,7 +122,7 @@ static json_t *
 dns_ctx(const struct txn *t)
 {
 	json_t	*o, *q, *arr, *ans;
-	char	 tb[8];
+	char	 tb[12];
 	size_t	 i;
 
 	if ((o = json_object()) == NULL)
