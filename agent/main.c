@@ -49,6 +49,7 @@
 #include "rules_cmd.h"
 #include "scan_cmd.h"
 #include "spool.h"
+#include "svc.h"
 #include "text.h"
 #include "uplink.h"
 #include "version.h"
@@ -349,6 +350,7 @@ stop_cb(evutil_socket_t sig, short what, void *arg)
 	struct daemon	*d = arg;
 
 	log_info("signal %d: stopping", (int)sig);
+	svc_stopping();
 	event_base_loopbreak(d->base);
 }
 
@@ -358,8 +360,10 @@ reload_cb(evutil_socket_t sig, short what, void *arg)
 	struct daemon		*d = arg;
 	struct agent_config	 nc;
 
+	svc_reloading();
 	if (config_load_agent(&nc, d->opts->config) != 0) {
 		log_warnx("configuration not reloaded; keeping the old one");
+		svc_ready("configuration not reloaded: see the log");
 		return;
 	}
 	/* the spool and the socket are open: these need a restart */
@@ -380,6 +384,7 @@ reload_cb(evutil_socket_t sig, short what, void *arg)
 	filemon_reload(d->filemon, &nc);
 	netmon_reload(d->netmon, &nc);
 	log_info("configuration reloaded");
+	svc_ready("configuration reloaded");
 }
 
 /*
@@ -431,6 +436,7 @@ cmd_run(struct opts *o, struct agent_config *cfg)
 	struct daemon		 d;
 	struct netmon_exec	 ex;
 	struct event		*sigs[3] = { NULL, NULL, NULL }, *trim = NULL;
+	struct svc		*svc = NULL;
 	struct timeval		 trim_tv = { TRIM_SECS, 0 };
 	char			 cache[PATH_MAX];
 	size_t			 i;
@@ -472,8 +478,10 @@ cmd_run(struct opts *o, struct agent_config *cfg)
 		goto fail;
 	log_info("vigil-agent %s started (data dir %s)", VIGIL_VERSION,
 	    cfg->data_dir);
-	if ((rc = uplink_start(d.uplink)) != 0)
+	if ((rc = uplink_start(d.uplink)) != 0 ||
+	    (rc = svc_start(&svc, d.base)) != 0)
 		goto fail;
+	svc_ready(NULL);
 	if (event_base_dispatch(d.base) == -1) {
 		log_warnx("event loop failed");
 		rc = ERR_IO;
@@ -484,6 +492,7 @@ fail:
 		    "--token TOKEN --fingerprint FP", PROG);
 	else if (rc != 0)
 		log_warnx("cannot run: %s", vigil_strerror(rc));
+	svc_free(svc);
 	filemon_free(d.filemon);	/* its last events still reach the spool */
 	netmon_free(d.netmon);		/* and the capture's last alerts */
 	uplink_free(d.uplink);

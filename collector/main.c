@@ -17,6 +17,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -47,6 +48,7 @@
 #include "log.h"
 #include "priv.h"
 #include "server.h"
+#include "svc.h"
 #include "store.h"
 #include "version.h"
 
@@ -58,6 +60,7 @@ struct cli {
 	const char		*data_dir;
 	const char		*listen;
 	int			 verbose;
+	int			 daemon;	/* run: drops root later */
 	struct collector_config	 cfg;
 	char			 dbpath[PATH_MAX];
 	char			 keypath[PATH_MAX];
@@ -120,6 +123,27 @@ global_opt(struct cli *cli, int ch, const char *arg)
 	return 0;
 }
 
+/*
+ * A command run by root on the service's own store (the data directory
+ * belongs to `user`, as the packaged service leaves it) works as that
+ * user: a store, key or -wal file it creates stays the daemon's, and
+ * root does not parse the store. Elsewhere (a folder of root's own: the
+ * tests, the quick start) nothing changes.
+ */
+static int
+as_service_user(const struct cli *cli)
+{
+	struct passwd	*pw;
+	struct stat	 st;
+
+	if (geteuid() != 0 || cli->cfg.user[0] == '\0' ||
+	    stat(cli->cfg.data_dir, &st) != 0 ||
+	    (pw = getpwnam(cli->cfg.user)) == NULL || st.st_uid != pw->pw_uid ||
+	    st.st_uid == 0)
+		return 0;
+	return priv_drop(cli->cfg.user) == 0 ? 0 : 1;
+}
+
 /* Load the configuration and apply overrides. 0, or an exit status. */
 static int
 setup(struct cli *cli)
@@ -158,7 +182,7 @@ setup(struct cli *cli)
 		    cli->cfg.data_dir);
 	if (datadir_check(cli->cfg.data_dir, 1, cli->cfg.user) != 0)
 		return 1;
-	return 0;
+	return cli->daemon ? 0 : as_service_user(cli);
 }
 
 static int
@@ -248,6 +272,7 @@ cmd_run(struct cli *cli)
 	struct event		*sigs[4] = { NULL };
 	static const int	 signums[4] = { SIGTERM, SIGINT, SIGHUP, 0 };
 	struct server		*srv = NULL;
+	struct svc		*svc = NULL;
 	struct collector_config	 ncfg;
 	uint8_t			 pub[KEY_LEN], priv[KEY_LEN];
 	char			 fpr[FPR_STRLEN], addr[128];
@@ -281,26 +306,34 @@ cmd_run(struct cli *cli)
 		if (sigs[i] == NULL || event_add(sigs[i], NULL) != 0)
 			goto done;
 	}
+	if (svc_start(&svc, base) != 0)
+		goto done;
 	log_info("vigil-collector %s listening on %s, key fingerprint %s",
 	    VIGIL_VERSION, addr, fpr);
+	svc_ready(addr);
 	for (;;) {
 		if (event_base_dispatch(base) < 0)
 			break;
 		if (!reload_pending)
 			break;
 		reload_pending = 0;
+		svc_reloading();
 		if (config_load_collector(&ncfg, cli->config_path) == 0) {
 			server_reconfigure(srv, &ncfg);
 			log_setlevel(cli->verbose ? LOG_LVL_DEBUG :
 			    ncfg.log_level);
 			log_info("configuration reloaded");
+			svc_ready("configuration reloaded");
 		} else {
 			log_warnx("configuration not reloaded; keeping the "
 			    "running one");
+			svc_ready("configuration not reloaded: see the log");
 		}
 	}
 	rc = 0;
 done:
+	svc_stopping();
+	svc_free(svc);
 	server_free(srv);
 	for (i = 0; i < 4; i++)
 		if (sigs[i] != NULL)
@@ -793,6 +826,7 @@ cmd_run_opts(struct cli *cli, int argc, char **argv)
 		fputs(usage, stderr);
 		return EXIT_USAGE;
 	}
+	cli->daemon = 1;
 	if ((rc = setup(cli)) != 0)
 		return rc;
 	return cmd_run(cli);
