@@ -36,6 +36,7 @@
 #include "cli.h"
 #include "config.h"
 #include "datadir.h"
+#include "digest.h"
 #include "enroll.h"
 #include "err.h"
 #include "event.h"
@@ -1049,6 +1050,10 @@ main(int argc, char **argv)
 	/* A few threads (scan workers, integrity) each get a malloc arena of
 	 * their own by default; two are plenty for an agent that idles. */
 	mallopt(M_ARENA_MAX, 2);
+	if (digest_openssl_init() != 0) {
+		log_warnx("OpenSSL: cannot initialise");
+		return 1;
+	}
 	memset(&o, 0, sizeof(o));
 	o.type = "test";
 	o.count = 1;
