@@ -77,7 +77,8 @@ static const char style[] =
 "svg text{font-family:'DejaVu Sans',sans-serif;font-size:10px;"
 "fill:#222}\n"
 "table.sign{margin-top:10mm}\n"
-"table.sign th,table.sign td{border:0;text-align:center;width:50%}\n"
+"table.sign th,table.sign td{border:0;background:none;"
+"text-align:center;width:50%}\n"
 "table.sign td{font-style:italic;height:28mm;vertical-align:top}\n";
 
 static void	pf(struct h *, const char *, ...)
