@@ -63,8 +63,8 @@ struct report_opts {
  * period, a store without agents, an office without incidents: a
  * report with zeros, never an error. */
 int	report_build(json_t **out, struct store *, const struct report_opts *);
-/* Render it (REPORT_JSON, REPORT_MD, REPORT_CSV). 0, ERR_IO, ERR_USAGE
- * for another format. Every name from the store is escaped for the
+/* Render it (REPORT_JSON, REPORT_MD, REPORT_CSV, REPORT_HTML). 0,
+ * ERR_IO, ERR_NOMEM, ERR_USAGE for another format. Every name from the store is escaped for the
  * format. */
 int	report_write(FILE *, const json_t *, int format, int lang);
 

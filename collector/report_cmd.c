@@ -37,7 +37,7 @@ static const char usage[] =
 "  --office NAME  one commune's report (default: every office, side by\n"
 "                 side)\n"
 "  --lang L       vi or en (default: [report] lang, vi)\n"
-"  --format F     json (default), md or csv; pdf and html come later\n"
+"  --format F     json (default), html, md or csv; pdf comes later\n"
 "  -o FILE        write FILE (made whole or not at all); default stdout\n"
 "Exit: 0 ok, 1 error, 2 usage.\n";
 
@@ -154,10 +154,9 @@ report_cmd_run(const struct cmd_host *h, int argc, char **argv)
 
 	if ((rc = parse(&a, h, argc, argv)) != 0)
 		return rc == 1 ? 0 : cli_exit(rc);
-	if (a.format == REPORT_HTML || a.format == REPORT_PDF) {
-		cli_say(PROG, "report: --format %s comes in a later version of "
-		    "vigil; use md, csv or json", a.format == REPORT_PDF ?
-		    "pdf" : "html");
+	if (a.format == REPORT_PDF) {
+		cli_say(PROG, "report: --format pdf comes in a later version "
+		    "of vigil; use html, md, csv or json");
 		return CLI_EXIT_FAIL;
 	}
 	if ((status = h->open(h->ctx, &st, &deadline)) != 0)
