@@ -55,6 +55,10 @@
 #define SILENT_S	86400		/* silent: nothing for a day */
 #define ACK_CRITICAL_S	3600		/* control: critical acked within */
 #define DISK_FREE_MIN	10		/* control: percent free at least */
+#define ACK_WITHIN(o)	((o)->ack_within > 0 ? (o)->ack_within : \
+			    ACK_CRITICAL_S)
+#define FREE_MIN(o)	((o)->disk_free_min > 0 ? (o)->disk_free_min : \
+			    (o)->disk_free_min < 0 ? 0 : DISK_FREE_MIN)
 #define US		1000000LL
 
 /* ---- periods ---- */
@@ -963,7 +967,8 @@ inc_add(struct rep *r, struct acc *c, const struct inc_row *i)
 	}
 	if (i->severity == SEV_CRITICAL) {
 		c->crit++;
-		if (i->acked != 0 && i->acked - i->created <= ACK_CRITICAL_S)
+		if (i->acked != 0 && i->acked - i->created <=
+		    ACK_WITHIN(r->o))
 			c->crit_ack++;
 	}
 	if (!i->needs_report)
@@ -1077,16 +1082,32 @@ retention(struct rep *r, json_t **out)
 
 /* ---- the document ---- */
 
-/* {"id", "status": "pass"|"fail"|"unknown", "evidence": {...}};
- * evidence is taken. */
 static int
-control(json_t *arr, const char *id, int status, json_t *evidence)
+control_off(const struct report_opts *o, const char *id)
+{
+	int	i;
+
+	for (i = 0; o->off != NULL && i < o->off->n; i++)
+		if (strcmp(o->off->item[i], id) == 0)
+			return 1;
+	return 0;
+}
+
+/* {"id", "status": "pass"|"fail"|"unknown", "evidence": {...}};
+ * evidence is taken. A control turned off ([report] off) is left out. */
+static int
+control(const struct report_opts *o, json_t *arr, const char *id,
+    int status, json_t *evidence)
 {
 	static const char *const	 names[] = { "fail", "pass",
 		"unknown" };
 
 	if (evidence == NULL)
 		return ERR_NOMEM;
+	if (control_off(o, id)) {
+		json_decref(evidence);
+		return 0;
+	}
 	return json_array_append_new(arr, json_pack("{s:s, s:s, s:o}", "id",
 	    id, "status", names[status], "evidence", evidence)) ? ERR_NOMEM : 0;
 }
@@ -1095,21 +1116,23 @@ control(json_t *arr, const char *id, int status, json_t *evidence)
 #define UNKNOWN		2
 
 static int
-office_controls(json_t *arr, const struct acc *c)
+office_controls(const struct report_opts *o, json_t *arr,
+    const struct acc *c)
 {
 	int	rc;
 
-	if ((rc = control(arr, "all_reported", PASS(c->reported ==
+	if ((rc = control(o, arr, "all_reported", PASS(c->reported ==
 	    c->enrolled), json_pack("{s:I, s:I}", "enrolled",
 	    (json_int_t)c->enrolled, "reported", (json_int_t)c->reported))) ||
-	    (rc = control(arr, "rules_fresh", UNKNOWN, json_pack("{s:I, s:I}",
-	    "rules_known", (json_int_t)c->rules_known, "rules_differ",
-	    (json_int_t)c->rules_differ))) ||
-	    (rc = control(arr, "critical_ack_1h", PASS(c->crit_ack ==
-	    c->crit), json_pack("{s:I, s:I}", "critical", (json_int_t)c->crit,
-	    "acked_1h", (json_int_t)c->crit_ack))))
+	    (rc = control(o, arr, "rules_fresh", UNKNOWN,
+	    json_pack("{s:I, s:I}", "rules_known", (json_int_t)c->rules_known,
+	    "rules_differ", (json_int_t)c->rules_differ))) ||
+	    (rc = control(o, arr, "critical_ack_1h", PASS(c->crit_ack ==
+	    c->crit), json_pack("{s:I, s:I, s:I}", "critical",
+	    (json_int_t)c->crit, "acked_1h", (json_int_t)c->crit_ack,
+	    "within_s", (json_int_t)ACK_WITHIN(o)))))
 		return rc;
-	return control(arr, "reported_in_deadline", PASS(c->late == 0 &&
+	return control(o, arr, "reported_in_deadline", PASS(c->late == 0 &&
 	    c->overdue == 0), json_pack("{s:I, s:I, s:I, s:I}", "in_time",
 	    (json_int_t)c->in_time, "late", (json_int_t)c->late, "overdue",
 	    (json_int_t)c->overdue, "pending", (json_int_t)c->pending));
@@ -1222,7 +1245,8 @@ block_json(const struct rep *r, const char *name, struct acc *c)
 {
 	json_t	*b, *ctl;
 
-	if ((ctl = json_array()) == NULL || office_controls(ctl, c) != 0) {
+	if ((ctl = json_array()) == NULL ||
+	    office_controls(r->o, ctl, c) != 0) {
 		json_decref(ctl);
 		return NULL;
 	}
@@ -1255,27 +1279,29 @@ global_controls(json_t *arr, struct rep *r, json_t **audit_out)
 	    (json_int_t)ar.head_seq, "head", ar.head_seq ? head : "",
 	    "entries", (json_int_t)ar.entries)) == NULL)
 		return ERR_NOMEM;
-	if ((rc = control(arr, "audit_chain", PASS(ar.fault == AUDIT_INTACT),
+	if ((rc = control(r->o, arr, "audit_chain",
+	    PASS(ar.fault == AUDIT_INTACT),
 	    json_pack("{s:s, s:I, s:I}", "result", audit_fault_name(ar.fault),
 	    "entries", (json_int_t)ar.entries, "bad_seq",
 	    (json_int_t)ar.bad_seq))) != 0)
 		return rc;
 	if (r->o->data_dir == NULL || statvfs(r->o->data_dir, &vfs) != 0 ||
 	    vfs.f_blocks == 0)
-		rc = control(arr, "disk_free", UNKNOWN, json_object());
+		rc = control(r->o, arr, "disk_free", UNKNOWN, json_object());
 	else {
 		total = (uint64_t)vfs.f_blocks * vfs.f_frsize;
 		avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
 		pct = (uint64_t)vfs.f_bavail * 100 / vfs.f_blocks;
-		rc = control(arr, "disk_free", PASS(pct >= DISK_FREE_MIN),
+		rc = control(r->o, arr, "disk_free",
+		    PASS(pct >= (uint64_t)FREE_MIN(r->o)),
 		    json_pack("{s:I, s:I, s:I, s:I}", "free_bytes",
 		    (json_int_t)avail, "total_bytes", (json_int_t)total,
 		    "free_pct", (json_int_t)pct, "min_pct",
-		    (json_int_t)DISK_FREE_MIN));
+		    (json_int_t)FREE_MIN(r->o)));
 	}
 	if (rc != 0)
 		return rc;
-	return control(arr, "backups", UNKNOWN, json_object());
+	return control(r->o, arr, "backups", UNKNOWN, json_object());
 }
 
 /* ISO 8601 in the local time zone, with its offset. */

@@ -22,8 +22,11 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "config.h"
 #include "db.h"
+#include "incident.h"
 #include "report.h"
+#include "taxonomy.h"
 #include "rng.h"
 #include "store.h"
 #include "store_fixture.h"
@@ -240,11 +243,93 @@ test_random_stores(void **state)
 	}
 }
 
+/* The status of control id in arr, NULL when it is left out. */
+static const json_t *
+find_control(const json_t *arr, const char *id)
+{
+	const json_t	*c;
+	size_t		 i;
+
+	json_array_foreach(arr, i, c)
+		if (strcmp(json_string_value(json_object_get(c, "id")), id) == 0)
+			return c;
+	return NULL;
+}
+
+static const char *
+status(const json_t *c)
+{
+	assert_non_null(c);
+	return json_string_value(json_object_get(c, "status"));
+}
+
+/* [report] thresholds: a critical incident acknowledged after 90
+ * minutes fails the shipped hour and passes two; the threshold is in
+ * the evidence; a control turned off is left out; disk_free's minimum. */
+static void
+test_controls_config(void **state)
+{
+	struct store_fx		*f = *state;
+	struct incident_new	 n = { .title = "t", .category = "malware",
+				    .severity = SEV_CRITICAL,
+				    .detected = NOV + DAY };
+	struct config_list	 off = { .n = 2 };
+	struct report_opts	 o = { .now = NOV + 40 * DAY,
+				    .data_dir = f->tf.path };
+	json_t			*doc;
+	const json_t		*c;
+	int64_t			 id;
+
+	assert_int_equal(incident_open(f->s, &id, &n, "t", NOV + DAY), 0);
+	assert_int_equal(incident_set_status(f->s, NULL, id, ST_ACKNOWLEDGED,
+	    "t", NOV + DAY + 90 * 60), 0);
+	assert_int_equal(report_period_parse(&o.period, REPORT_MONTH,
+	    "2026-11"), 0);
+	*strrchr(f->tf.path, '/') = '\0';	/* the store's directory */
+	assert_int_equal(report_build(&doc, f->s, &o), 0);
+	c = find_control(json_object_get(json_object_get(doc, "total"),
+	    "controls"), "critical_ack_1h");
+	assert_string_equal(status(c), "fail");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(c,
+	    "evidence"), "within_s")), 3600);
+	json_decref(doc);
+
+	o.ack_within = 2 * 3600;
+	o.disk_free_min = 99;
+	snprintf(off.item[0], CONFIG_ITEM_MAX, "backups");
+	snprintf(off.item[1], CONFIG_ITEM_MAX, "all_reported");
+	o.off = &off;
+	assert_int_equal(report_build(&doc, f->s, &o), 0);
+	c = find_control(json_object_get(json_object_get(doc, "total"),
+	    "controls"), "critical_ack_1h");
+	assert_string_equal(status(c), "pass");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(c,
+	    "evidence"), "within_s")), 7200);
+	assert_null(find_control(json_object_get(doc, "controls"), "backups"));
+	assert_null(find_control(json_object_get(json_object_get(doc,
+	    "total"), "controls"), "all_reported"));
+	c = find_control(json_object_get(doc, "controls"), "disk_free");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(c,
+	    "evidence"), "min_pct")), 99);
+	assert_string_equal(status(c), json_integer_value(json_object_get(
+	    json_object_get(c, "evidence"), "free_pct")) >= 99 ? "pass" :
+	    "fail");
+	json_decref(doc);
+	o.disk_free_min = -1;		/* 0 %: always passes */
+	assert_int_equal(report_build(&doc, f->s, &o), 0);
+	assert_string_equal(status(find_control(json_object_get(doc,
+	    "controls"), "disk_free")), "pass");
+	json_decref(doc);
+	strcat(f->tf.path, "/store.db");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_random_stores,
+		    store_setup, store_teardown),
+		cmocka_unit_test_setup_teardown(test_controls_config,
 		    store_setup, store_teardown),
 	};
 
