@@ -57,6 +57,13 @@ struct report_opts {
 	const char		*data_dir;	/* for its disk's free space;
 						 * NULL: not checked */
 	const struct config_list *critical;	/* critical paths; NULL none */
+	/* [report]: the controls (0 or NULL: the shipped defaults) */
+	const struct config_list *off;		/* ids not checked: left
+						 * out of the document */
+	int64_t			 ack_within;	/* critical_ack_1h: seconds,
+						 * 3600 */
+	int			 disk_free_min;	/* disk_free: percent, 10;
+						 * -1: 0 % */
 };
 
 /* The report as a JSON object (docs/report.md), *out new. An empty

@@ -168,6 +168,10 @@ report_cmd_run(const struct cmd_host *h, int argc, char **argv)
 	o.by = by;
 	o.data_dir = h->cfg->data_dir;
 	o.critical = &h->cfg->corr_critical;
+	o.off = &h->cfg->report_off;
+	o.ack_within = h->cfg->report_ack_within_s;
+	o.disk_free_min = h->cfg->report_disk_free_min == 0 ? -1 :
+	    h->cfg->report_disk_free_min;
 	if (a.lang < 0)
 		a.lang = h->cfg->report_lang == CONFIG_LANG_EN ? REPORT_EN :
 		    REPORT_VI;
