@@ -118,6 +118,7 @@ static void
 test_outlive(void **state)
 {
 	struct jarena	 a;
+	json_t		*j;
 	pid_t		 pid;
 	int		 st;
 
@@ -129,9 +130,9 @@ test_outlive(void **state)
 			_exit(3);
 		(void)freopen("/dev/null", "w", stderr);
 		jarena_begin(&a);
-		(void)json_loads("[1,2,3]", 0, NULL);	/* kept */
+		j = json_loads("[1,2,3]", 0, NULL);	/* kept */
 		jarena_end(&a);
-		_exit(0);
+		_exit(j != NULL ? 0 : 4);
 	}
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	assert_true(WIFEXITED(st));
