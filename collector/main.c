@@ -43,6 +43,7 @@
 #include "token.h"
 #include "err.h"
 #include "event.h"
+#include "jarena.h"
 #include "keys.h"
 #include "log.h"
 #include "priv.h"
@@ -257,6 +258,7 @@ cmd_run(struct cli *cli)
 	    cli->cfg.log_level, cli->cfg.syslog);
 	signal(SIGPIPE, SIG_IGN);
 	raise_nofile();
+	jarena_install();	/* before any thread: intake parses in arenas */
 	if (keys_load_or_create(pub, priv, cli->keypath) != 0)
 		return 1;
 	keys_fingerprint(fpr, pub);
