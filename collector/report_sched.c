@@ -1154,6 +1154,25 @@ sched_setup(struct report_sched *rs, const struct collector_config *cfg,
 	return store_open(&rs->st, dbpath);
 }
 
+/* The schedule, in the log once at its start. */
+static void
+sched_log(const struct report_sched *rs)
+{
+	char	kinds[64] = "", fmts[64] = "";
+	int	i;
+
+	for (i = REPORT_MONTH; i <= REPORT_YEAR; i++)
+		if (rs->cfg.report_schedule & 1 << i)
+			(void)snprintf(kinds + strlen(kinds), sizeof(kinds) -
+			    strlen(kinds), " %s", kind_name[i]);
+	for (i = 0; i < NFORMATS; i++)
+		if (rs->formats & 1 << i)
+			(void)snprintf(fmts + strlen(fmts), sizeof(fmts) -
+			    strlen(fmts), " %s", fmt_name[i]);
+	log_info("report: scheduled:%s; formats:%s; into %s; %d recipients",
+	    kinds, fmts, rs->dir, rs->cfg.report_mail_to.n);
+}
+
 int
 report_sched_new(struct report_sched **out, const struct collector_config *cfg,
     const char *dbpath)
@@ -1181,12 +1200,7 @@ report_sched_new(struct report_sched **out, const struct collector_config *cfg,
 		goto fail;
 	}
 	rs->started = 1;
-	log_info("report: scheduled (%s%s%s%s) into %s, %d recipients",
-	    cfg->report_schedule & CONFIG_SCHED_MONTH ? " month" : "",
-	    cfg->report_schedule & CONFIG_SCHED_QUARTER ? " quarter" : "",
-	    cfg->report_schedule & CONFIG_SCHED_HALF ? " half" : "",
-	    cfg->report_schedule & CONFIG_SCHED_YEAR ? " year" : "", rs->dir,
-	    cfg->report_mail_to.n);
+	sched_log(rs);
 	*out = rs;
 	return 0;
 fail:
