@@ -69,7 +69,8 @@ mailer_curl_common(const struct mailer *m, CURL *c, const char *url,
 	    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L) ||
 	    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err) ||
 	    curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)t) ||
-	    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)(t < 5 ? t : 5)) ||
+	    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT,
+	    (long)(t < 5 ? t : 5)) ||
 	    (*cfg->notify_ca_file && (curl_easy_setopt(c, CURLOPT_CAINFO,
 	    cfg->notify_ca_file) || curl_easy_setopt(c, CURLOPT_CAPATH,
 	    NULL))) ? -1 : 0;

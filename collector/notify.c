@@ -615,7 +615,7 @@ static void
 target_of(const struct notify *n, const struct job *j, char *out,
     size_t outlen)
 {
-	char	host[CONFIG_ITEM_MAX];
+	char	host[CONFIG_ITEM_MAX - 32];	/* room for the rest */
 
 	if (j->channel == CH_COMMAND) {
 		(void)snprintf(out, outlen, "%s", n->argv[0]);

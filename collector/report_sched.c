@@ -88,7 +88,7 @@ report_period_at(struct report_period *out, int kind, int64_t t)
 {
 	struct tm	tm;
 	time_t		tt = (time_t)t;
-	char		label[16];
+	char		label[32];	/* report_period_parse checks it */
 	int		y;
 
 	if (kind < REPORT_MONTH || kind > REPORT_YEAR ||
@@ -307,13 +307,15 @@ step_failed(struct report_sched *rs, const struct run *r, int mailing,
 	struct db	*db = store_db(rs->st);
 	sqlite3_stmt	*st;
 	const char	*mail = mailing ? "pending" : "none";
-	int		 attempts = r->attempts + 1;
+	int		 attempts = r->attempts + 1, given_up = 0;
 	int64_t		 wait;
 
 	wait = throttle_retry_s(rs->cfg.report_retry.s, rs->cfg.report_retry.n,
 	    attempts);
-	if (wait < 0 && mailing)
+	if (wait < 0 && mailing) {
 		mail = "given-up";
+		given_up = 1;
+	}
 	else if (wait < 0)	/* a report is owed: keep trying */
 		wait = rs->cfg.report_retry.n > 0 ?
 		    rs->cfg.report_retry.s[rs->cfg.report_retry.n - 1] : 3600;
@@ -322,7 +324,7 @@ step_failed(struct report_sched *rs, const struct run *r, int mailing,
 	log_warnx("report %s %s%s%s: %s failed (attempt %d): %s; %s",
 	    kind_name[r->p.kind], r->p.label, *r->office ? " " : "",
 	    r->office, mailing ? "mail" : "writing", attempts, why,
-	    strcmp(mail, "given-up") == 0 ? "given up" : "retried later");
+	    given_up ? "given up" : "retried later");
 	if ((st = db_table_stmt(db, &r_table, R_STEP)) == NULL)
 		return;
 	if (sqlite3_bind_int64(st, 1, r->id) != SQLITE_OK ||
@@ -392,7 +394,8 @@ put_file(const char *dir, const char *name, const char *buf, size_t len,
 	if (pathset_join(path, pathlen, dir, name) != 0 ||
 	    (k = snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path)) < 0 ||
 	    (size_t)k >= sizeof(tmp)) {
-		(void)snprintf(why, whylen, "%s/%s: name too long", dir, name);
+		(void)snprintf(why, whylen, "%.1024s/%.255s: name too long",
+		    dir, name);
 		return ERR_TOOBIG;
 	}
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
@@ -578,12 +581,13 @@ att_load(struct att *a, char *why, size_t whylen)
 
 	if ((fd = open(a->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
 	    fstat(fd, &sb) == -1) {
-		(void)snprintf(why, whylen, "%s: %s", a->path, strerror(errno));
+		(void)snprintf(why, whylen, "%.1024s: %s", a->path,
+		    strerror(errno));
 		goto fail;
 	}
 	if (!S_ISREG(sb.st_mode) || sb.st_size > REPORT_SCHED_FILE_MAX) {
-		(void)snprintf(why, whylen, "%s: not a file of at most %d "
-		    "bytes", a->path, REPORT_SCHED_FILE_MAX);
+		(void)snprintf(why, whylen, "%.1024s: not a file of at most "
+		    "%d bytes", a->path, REPORT_SCHED_FILE_MAX);
 		goto fail;
 	}
 	a->len = (size_t)sb.st_size;
@@ -595,7 +599,8 @@ att_load(struct att *a, char *why, size_t whylen)
 		got += (size_t)k;
 	sha256_hex(sha, a->buf, got);
 	if (got != a->len || strcmp(sha, a->sha) != 0) {
-		(void)snprintf(why, whylen, "%s: changed since it was written "
+		(void)snprintf(why, whylen, "%.1024s: changed since it was "
+		    "written "
 		    "(sha256 %s, recorded %s)", a->path, sha, a->sha);
 		goto fail;
 	}
@@ -883,8 +888,8 @@ run_add(struct report_sched *rs, const struct report_period *p,
 
 	if ((st = db_table_stmt(db, &r_table, R_INSERT)) == NULL)
 		return ERR_IO;
-	if (bind_text(st, 1, kind_name[p->kind]) || bind_text(st, 2, p->label) ||
-	    bind_text(st, 3, office) ||
+	if (bind_text(st, 1, kind_name[p->kind]) ||
+	    bind_text(st, 2, p->label) || bind_text(st, 3, office) ||
 	    sqlite3_bind_int64(st, 4, p->to) != SQLITE_OK) {
 		db_done(st);
 		return db_fail(db, "report run");
@@ -902,8 +907,8 @@ runs_each(struct report_sched *rs, const struct report_period *p)
 {
 	struct db	*db = store_db(rs->st);
 	sqlite3_stmt	*st;
-	char		 (*names)[STORE_NAME_MAX + 1] = NULL, (*nn)[STORE_NAME_MAX +
-			     1];
+	typedef char	 name_t[STORE_NAME_MAX + 1];
+	name_t		*names = NULL, *nn;
 	size_t		 n = 0, i;
 	int		 rc;
 

@@ -113,8 +113,8 @@ list(struct store *s, int json)
 	if ((rc = db_prepare(db, &st, sql_list)) != 0)
 		return rc;
 	if (!json)
-		printf("%-8s  %-8s  %-20s  %-21s  %-14s  %s\n", "PERIOD", "KIND",
-		    "OFFICE", "WRITTEN", "MAIL", "LAST ERROR");
+		printf("%-8s  %-8s  %-20s  %-21s  %-14s  %s\n", "PERIOD",
+		    "KIND", "OFFICE", "WRITTEN", "MAIL", "LAST ERROR");
 	while ((rc = db_row(db, st, "reports")) == 0) {
 		if (sqlite3_column_int64(st, 0) != id) {
 			id = sqlite3_column_int64(st, 0);
