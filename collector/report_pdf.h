@@ -1,0 +1,33 @@
+/*
+ * report_pdf.h: the periodic report as a PDF (issue 11; docs/report.md,
+ * "PDF"), drawn by the collector itself with cairo and pango: A4
+ * portrait, real text in embedded DejaVu subsets, vector charts, page
+ * numbers, the signature block kept whole on the last page.
+ *
+ * Every string of the layout is shown as a terminal would show it
+ * (text.h, TEXT_TERM) and reaches pango as plain text, never as markup:
+ * a name like "<b>&amp;" prints as those eight characters.
+ *
+ * Callers: the report command and the scheduled report, in the
+ * collector's CLI process (pango's default font map is per thread).
+ */
+#ifndef VIGIL_REPORT_PDF_H
+#define VIGIL_REPORT_PDF_H
+
+#include <stdio.h>
+
+struct report_layout;
+
+/*
+ * Write the layout as a PDF to f. created: when the report was made, as
+ * the document says it ("2026-12-01T08:00:00+0700"), for the PDF's
+ * creation date, so the same report gives the same bytes; NULL: none.
+ * 0; ERR_CONFIG when no font has the Vietnamese letters (said: install
+ * fonts-dejavu-core), nothing written; ERR_MALFORMED for a layout that
+ * breaks report_layout.h's contract; ERR_NOMEM; ERR_IO when f refuses a
+ * write (f then holds part of a PDF: the caller removes it).
+ */
+int	report_pdf_write(FILE *f, const struct report_layout *l,
+	    const char *created);
+
+#endif
