@@ -738,7 +738,8 @@ test_markdown(void **state)
 	char		*en = render(doc, REPORT_MD, REPORT_EN);
 
 	has(vi, "# BÁO CÁO TÌNH HÌNH BẢO ĐẢM AN TOÀN THÔNG TIN\n");
-	has(vi, "**Kỳ báo cáo**: Tháng 2026-11 (2026-11-01T00:00:00+0700");
+	has(vi, "**Kỳ báo cáo**: Tháng 2026-11: 2026-11-01T00:00:00+0700 – "
+	    "2026-12-01T00:00:00+0700\n");
 	has(vi, "## 2. Mức độ bao phủ");
 	has(vi, "| Máy đã đăng ký | 3 |");
 	has(vi, "| Sự cố còn mở cuối kỳ | 3 |");
