@@ -20,6 +20,7 @@
 #include "err.h"
 #include "report.h"
 #include "report_layout.h"
+#include "report_pdf.h"
 #include "text.h"
 
 struct out {
@@ -347,6 +348,8 @@ report_write(FILE *f, const json_t *doc, int format, int lang)
 		return text_print_json(f, doc);
 	case REPORT_CSV:
 		return write_csv(&o, doc);
+	case REPORT_PDF:
+		return report_pdf(f, doc, o.lang);
 	case REPORT_MD:
 		break;
 	default:

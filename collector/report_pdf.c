@@ -229,6 +229,24 @@ text_width(struct pdf *p, double *w, int font, const char *s)
 	return 0;
 }
 
+/* The width of s's widest word in font (a TB_MONO text's widest
+ * character): s laid out in a box too narrow for any line, which pango
+ * lets each word overflow. */
+static int
+text_min_width(struct pdf *p, double *w, int font, const char *s, int flags)
+{
+	int	lw, lh, rc;
+
+	if ((rc = text_box(p, NULL, font, s, 1, PANGO_ALIGN_LEFT, flags)) != 0)
+		return rc;
+	pango_layout_set_ellipsize(p->lay, PANGO_ELLIPSIZE_NONE);
+	pango_layout_set_wrap(p->lay, flags & TB_MONO ? PANGO_WRAP_CHAR :
+	    PANGO_WRAP_WORD);
+	pango_layout_get_size(p->lay, &lw, &lh);
+	*w = pango_units_to_double(lw);
+	return 0;
+}
+
 static void
 colour(struct pdf *p, const struct rgb *c)
 {
@@ -374,60 +392,75 @@ cell_align(const struct rl_cell *c)
 	return c->align == RL_RIGHT ? PANGO_ALIGN_RIGHT : PANGO_ALIGN_LEFT;
 }
 
+/* Each column's natural width (its widest cell on one line; a head
+ * wraps rather than widen its column) into nat[], its widest word, head
+ * included, into min[]; padding included. O(cells). */
+static int
+table_measure(struct pdf *p, const struct rl_block *b, double *nat,
+    double *min)
+{
+	const struct rl_cell *row;
+	double	w;
+	size_t	i, r, n = b->ncols;
+	int	rc;
+
+	for (i = 0; i < n; i++)
+		nat[i] = min[i] = MIN_COL;
+	for (r = 0; r <= b->nrows; r++) {
+		row = r == 0 ? b->head : b->cells + (r - 1) * n;
+		for (i = 0; row != NULL && i < n; i++) {
+			if (r > 0 && (rc = text_width(p, &w,
+			    cell_font(&row[i], 0), row[i].text)) != 0)
+				return rc;
+			if (r > 0 && w + 2 * PAD_X > nat[i])
+				nat[i] = w + 2 * PAD_X;
+			if ((rc = text_min_width(p, &w, cell_font(&row[i],
+			    r == 0), row[i].text, row[i].mono ? TB_MONO :
+			    0)) != 0)
+				return rc;
+			if (w + 2 * PAD_X > min[i])
+				min[i] = w + 2 * PAD_X;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (min[i] > BODY_W * 0.4)	/* a long word breaks */
+			min[i] = BODY_W * 0.4;
+		if (nat[i] < min[i])
+			nat[i] = min[i];
+	}
+	return 0;
+}
+
 /*
- * Column widths for b into p->w: each column's natural width (its widest
- * cell on one line) when they all fit, stretched to the body's width;
- * otherwise a column no wider than an equal share of what is left keeps
- * its natural width (numbers, dates), repeatedly, and the wide ones
- * share the rest in proportion to theirs. O(cells).
+ * Column widths for b into p->w, as a browser lays out an automatic
+ * table: the natural widths stretched to the body's width when they all
+ * fit; else each column its widest word and the room left shared in
+ * proportion to what each column lacks of its natural width; else (not
+ * even the words fit) the words' widths shrunk alike, and words break.
  */
 static int
 table_widths(struct pdf *p, const struct rl_block *b)
 {
-	double	nat[MAX_COLS], rest = BODY_W, natrest = 0, sum = 0, w;
-	int	fixed[MAX_COLS] = { 0 }, changed, rc;
-	size_t	i, r, n = b->ncols, nfree = n;
+	double	nat[MAX_COLS], min[MAX_COLS], snat = 0, smin = 0;
+	size_t	i, n = b->ncols;
+	int	rc;
 
 	if (p->tab == b)
 		return 0;
-	for (i = 0; i < n; i++)
-		nat[i] = MIN_COL;
-	for (r = 0; r <= b->nrows; r++) {
-		const struct rl_cell *row = r == 0 ? b->head :
-		    b->cells + (r - 1) * n;
-
-		for (i = 0; row != NULL && i < n; i++) {
-			if ((rc = text_width(p, &w, cell_font(&row[i],
-			    r == 0), row[i].text)) != 0)
-				return rc;
-			if (w + 2 * PAD_X > nat[i])
-				nat[i] = w + 2 * PAD_X;
-		}
+	if ((rc = table_measure(p, b, nat, min)) != 0)
+		return rc;
+	for (i = 0; i < n; i++) {
+		snat += nat[i];
+		smin += min[i];
 	}
 	for (i = 0; i < n; i++)
-		sum += nat[i];
-	if (sum <= BODY_W) {
-		for (i = 0; i < n; i++)
-			p->w[i] = nat[i] * BODY_W / sum;
-		p->tab = b;
-		return 0;
-	}
-	do {
-		changed = 0;
-		for (i = 0; i < n && nfree > 1; i++)
-			if (!fixed[i] && nat[i] <= rest / (double)nfree) {
-				p->w[i] = nat[i];
-				rest -= nat[i];
-				fixed[i] = changed = 1;
-				nfree--;
-			}
-	} while (changed);
-	for (i = 0; i < n; i++)
-		if (!fixed[i])
-			natrest += nat[i];
-	for (i = 0; i < n; i++)
-		if (!fixed[i])
-			p->w[i] = rest * nat[i] / natrest;
+		if (snat <= BODY_W)
+			p->w[i] = nat[i] * BODY_W / snat;
+		else if (smin < BODY_W)
+			p->w[i] = min[i] + (BODY_W - smin) *
+			    (nat[i] - min[i]) / (snat - smin);
+		else
+			p->w[i] = min[i] * BODY_W / smin;
 	p->tab = b;
 	return 0;
 }
@@ -1048,5 +1081,21 @@ fail:
 	if (p.fm != NULL)
 		g_object_unref(p.fm);
 	free(p.buf);
+	return rc;
+}
+
+int
+report_pdf(FILE *f, const json_t *doc, int lang)
+{
+	struct report_layout	*l;
+	const char		*at;
+	int			 rc;
+
+	if ((rc = report_layout_make(&l, doc, lang)) != 0)
+		return rc;
+	at = json_string_value(json_object_get(json_object_get(doc,
+	    "generated"), "at"));
+	rc = report_pdf_write(f, l, at);
+	report_layout_free(l);
 	return rc;
 }

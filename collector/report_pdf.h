@@ -16,6 +16,8 @@
 
 #include <stdio.h>
 
+#include <jansson.h>
+
 struct report_layout;
 
 /*
@@ -29,5 +31,9 @@ struct report_layout;
  */
 int	report_pdf_write(FILE *f, const struct report_layout *l,
 	    const char *created);
+/* The document of report_build() laid out in lang (enum report_lang)
+ * and written as above, created from its "generated" time. The same
+ * errors. */
+int	report_pdf(FILE *f, const json_t *doc, int lang);
 
 #endif
