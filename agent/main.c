@@ -9,8 +9,9 @@
  * command and option names are a contract used by scripts.
  *
  * Privileges: the daemon runs as root (fanotify); live capture runs in a
- * child without root or capabilities (netmon.h), `capture-child`, a
- * command for the daemon only, not listed. docs/architecture.md says
+ * child without root or capabilities (netmon.h), `vigil-capture
+ * capture-child`, a program of its own (agentcmd.h), which also serves
+ * the pcap and rules commands. docs/architecture.md says
  * what each process can reach.
  * Load: the CLI commands are one-shot; run hands over to uplink.c.
  */
@@ -33,27 +34,26 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "agentcmd.h"
 #include "cli.h"
 #include "config.h"
 #include "datadir.h"
+#include "digest.h"
 #include "enroll.h"
 #include "err.h"
 #include "event.h"
 #include "filemon.h"
 #include "fim_cmd.h"
 #include "log.h"
-#include "netchild.h"
 #include "netmon.h"
 #include "pathset.h"
-#include "pcap_cmd.h"
-#include "rules_cmd.h"
 #include "scan_cmd.h"
 #include "spool.h"
 #include "text.h"
 #include "uplink.h"
 #include "version.h"
 
-#define PROG		"vigil-agent"
+#define PROG		AGENTCMD_PROG
 #define EMIT_MAX	10000000ULL
 #define EMIT_CHUNK	10000
 #define EMIT_NOTE	"injected by vigil-agent emit"
@@ -74,9 +74,7 @@ enum {
 };
 
 struct opts {
-	const char	*config;	/* -c, NULL: the default path */
-	const char	*data_dir;	/* --data-dir, NULL: from config */
-	int		 verbose;
+	struct agentcmd_globals g;
 	int		 help;
 	const char	*collector;	/* enroll */
 	const char	*token;
@@ -245,9 +243,9 @@ set_opt(struct opts *o, const char *cmd, int ch, const char *arg)
 	uint64_t	v;
 
 	switch (ch) {
-	case 'c':		o->config = arg; break;
-	case OPT_DATA_DIR:	o->data_dir = arg; break;
-	case 'v':		o->verbose = 1; break;
+	case 'c':		o->g.config = arg; break;
+	case OPT_DATA_DIR:	o->g.data_dir = arg; break;
+	case 'v':		o->g.verbose = 1; break;
 	case 'h':		o->help = 1; break;
 	case OPT_COLLECTOR:	o->collector = arg; break;
 	case OPT_TOKEN:		o->token = arg; break;
@@ -358,12 +356,12 @@ reload_cb(evutil_socket_t sig, short what, void *arg)
 	struct daemon		*d = arg;
 	struct agent_config	 nc;
 
-	if (config_load_agent(&nc, d->opts->config) != 0) {
+	if (config_load_agent(&nc, d->opts->g.config) != 0) {
 		log_warnx("configuration not reloaded; keeping the old one");
 		return;
 	}
 	/* the spool and the socket are open: these need a restart */
-	if (d->opts->data_dir == NULL &&
+	if (d->opts->g.data_dir == NULL &&
 	    strcmp(nc.data_dir, d->cfg->data_dir) != 0)
 		log_warnx("data_dir changed: takes effect at restart");
 	if (strcmp(nc.collector, d->cfg->collector) != 0)
@@ -371,7 +369,7 @@ reload_cb(evutil_socket_t sig, short what, void *arg)
 	memcpy(nc.data_dir, d->cfg->data_dir, sizeof(nc.data_dir));
 	memcpy(nc.collector, d->cfg->collector, sizeof(nc.collector));
 	nc.syslog = d->cfg->syslog;
-	if (d->opts->verbose)
+	if (d->opts->g.verbose)
 		nc.log_level = LOG_LVL_DEBUG;
 	*d->cfg = nc;
 	log_setlevel(nc.log_level);
@@ -412,9 +410,6 @@ daemon_health(void *arg)
 	return h;
 }
 
-static const char	*rules_cache(char *, size_t,
-			    const struct agent_config *);
-
 static int
 add_signal(struct daemon *d, struct event **ev, int sig,
     event_callback_fn cb)
@@ -432,7 +427,7 @@ cmd_run(struct opts *o, struct agent_config *cfg)
 	struct netmon_exec	 ex;
 	struct event		*sigs[3] = { NULL, NULL, NULL }, *trim = NULL;
 	struct timeval		 trim_tv = { TRIM_SECS, 0 };
-	char			 cache[PATH_MAX];
+	char			 cache[PATH_MAX], program[PATH_MAX];
 	size_t			 i;
 	int			 rc;
 
@@ -453,10 +448,12 @@ cmd_run(struct opts *o, struct agent_config *cfg)
 	    default_rules(), kick_uplink, d.uplink) != 0)
 		log_warnx("file activity monitoring is off (see above); "
 		    "events still flow");
-	ex.config = o->config;
-	ex.verbose = o->verbose;
-	ex.cache_dir = rules_cache(cache, sizeof(cache), cfg);
-	if (netmon_new(&d.netmon, d.base, cfg, &ex, d.spool, kick_uplink,
+	ex.config = o->g.config;
+	ex.verbose = o->g.verbose;
+	ex.cache_dir = agentcmd_rules_cache(cache, sizeof(cache), cfg);
+	ex.program = program;
+	if (agentcmd_sibling(program, sizeof(program), AGENTCMD_CAPTURE) != 0 ||
+	    netmon_new(&d.netmon, d.base, cfg, &ex, d.spool, kick_uplink,
 	    d.uplink) != 0)
 		log_warnx("network capture is off (see above); events still "
 		    "flow");
@@ -884,54 +881,8 @@ fail:
 /*
  * scan and integrity parse their own options (scan_cmd.c, fim_cmd.c);
  * the global options may still stand after the command word, so they are
- * taken out here first.
+ * taken out first (agentcmd_take_globals).
  */
-static int
-take_globals(struct opts *o, int *argcp, char **argv)
-{
-	int	i, j, argc = *argcp;
-
-	for (i = j = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (strcmp(a, "--") == 0) {
-			while (i < argc)
-				argv[j++] = argv[i++];
-			break;
-		}
-		if ((strcmp(a, "--data-dir") == 0 || strcmp(a, "-c") == 0 ||
-		    strcmp(a, "--config") == 0)) {
-			if (i + 1 >= argc)
-				return usage_error(argv[0], "%s needs a value",
-				    a);
-			if (a[1] == 'c' || a[2] == 'c')
-				o->config = argv[++i];
-			else
-				o->data_dir = argv[++i];
-		} else if (strncmp(a, "--data-dir=", 11) == 0) {
-			o->data_dir = a + 11;
-		} else if (strncmp(a, "--config=", 9) == 0) {
-			o->config = a + 9;
-		} else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
-			o->verbose = 1;
-		} else {
-			argv[j++] = argv[i];
-		}
-	}
-	argv[j] = NULL;
-	*argcp = j;
-	return 0;
-}
-
-/* Compiled rules are cached in the data directory when there is one
- * (the one-shot commands work without it). */
-static const char *
-rules_cache(char *buf, size_t len, const struct agent_config *cfg)
-{
-	return pathset_join(buf, len, cfg->data_dir, "rules-cache") == 0 &&
-	    access(cfg->data_dir, W_OK) == 0 &&
-	    datadir_check(cfg->data_dir, 0, NULL) == 0 ? buf : NULL;
-}
 
 /* The configured rules, and indicator lists ([network] ioc, as the
  * daemon's file scanner and run_pcap take them). */
@@ -948,7 +899,7 @@ run_scan(int argc, char **argv, const struct agent_config *cfg)
 	d.nrules = config_rules_paths(cfg, default_rules(), rules);
 	d.iocs = p.iocs;
 	d.niocs = p.niocs;
-	d.cache_dir = rules_cache(cache, sizeof(cache), cfg);
+	d.cache_dir = agentcmd_rules_cache(cache, sizeof(cache), cfg);
 	d.remote_fs = cfg->remote_fs;
 	return scan_cmd_run(argc, argv, &d);
 }
@@ -962,36 +913,44 @@ run_integrity(int argc, char **argv, const struct agent_config *cfg)
 	    NULL) == ERR_IO ? NULL : cfg->data_dir);
 }
 
-/* The configured rules, lists and variables ([network]) by default. */
-static int
-run_pcap(int argc, char **argv, const struct agent_config *cfg)
-{
-	char				 cache[PATH_MAX];
-	struct netmon_paths		 p;
-	struct pcap_cmd_defaults	 d = { 0 };
-
-	netmon_paths(&p, cfg);
-	d.rules = p.rules;
-	d.nrules = p.nrules;
-	d.iocs = p.iocs;
-	d.niocs = p.niocs;
-	d.vars = p.vars;
-	d.nvars = p.nvars;
-	d.cache_dir = rules_cache(cache, sizeof(cache), cfg);
-	return pcap_cmd_run(argc, argv, &d);
-}
-
-/* The daemon's capture child (netchild.h); not a command for people. */
-static int
-run_capture_child(int argc, char **argv, const struct agent_config *cfg)
-{
-	return netchild_main(argc, argv, cfg);
-}
+/*
+ * Reading traffic is vigil-capture's (agentcmd.h): these commands are
+ * run there, with the same arguments, so that this program links none
+ * of it. capture-child is the daemon's, which runs vigil-capture itself.
+ */
+static const char *const capture_cmds[] = { "pcap", "rules" };
 
 static int
-run_rules(int argc, char **argv, const struct agent_config *cfg)
+exec_capture(const struct agentcmd_globals *g, int argc, char **argv)
 {
-	return rules_cmd_main(argc, argv);
+	char		 path[PATH_MAX];
+	const char	**av;
+	size_t		 n = 0;
+	int		 i, rc;
+
+	if ((rc = agentcmd_sibling(path, sizeof(path), AGENTCMD_CAPTURE)) != 0)
+		return rc;
+	/* argv[0] is the command; the global options before it go first */
+	if ((av = calloc((size_t)argc + 7, sizeof(*av))) == NULL)
+		return ERR_NOMEM;
+	av[n++] = AGENTCMD_CAPTURE;
+	if (g->config != NULL) {
+		av[n++] = "-c";
+		av[n++] = g->config;
+	}
+	if (g->data_dir != NULL) {
+		av[n++] = "--data-dir";
+		av[n++] = g->data_dir;
+	}
+	if (g->verbose)
+		av[n++] = "-v";
+	for (i = 0; i < argc; i++)
+		av[n++] = argv[i];
+	av[n] = NULL;
+	execv(path, (char *const *)(uintptr_t)av);
+	log_warn("%s", path);
+	free(av);
+	return ERR_IO;
 }
 
 static const struct {
@@ -1000,9 +959,6 @@ static const struct {
 } passthrough[] = {
 	{ "scan", run_scan },
 	{ "integrity", run_integrity },
-	{ "rules", run_rules },
-	{ "pcap", run_pcap },
-	{ NETCHILD_CMD, run_capture_child },
 };
 
 static const struct command *
@@ -1014,27 +970,6 @@ find_command(const char *name)
 		if (strcmp(commands[i].name, name) == 0)
 			return &commands[i];
 	return NULL;
-}
-
-static int
-setup(struct agent_config *cfg, const struct opts *o)
-{
-	int	n, rc;
-
-	if ((rc = config_load_agent(cfg, o->config)) != 0)
-		return rc;
-	if (o->data_dir != NULL) {
-		n = snprintf(cfg->data_dir, sizeof(cfg->data_dir), "%s",
-		    o->data_dir);
-		if (n < 0 || (size_t)n >= sizeof(cfg->data_dir)) {
-			log_warnx("--data-dir: path too long");
-			return ERR_USAGE;
-		}
-	}
-	if (o->verbose)
-		cfg->log_level = LOG_LVL_DEBUG;
-	log_init(PROG, cfg->log_level, 0);
-	return 0;
 }
 
 int
@@ -1049,6 +984,10 @@ main(int argc, char **argv)
 	/* A few threads (scan workers, integrity) each get a malloc arena of
 	 * their own by default; two are plenty for an agent that idles. */
 	mallopt(M_ARENA_MAX, 2);
+	if (digest_openssl_init() != 0) {
+		log_warnx("OpenSSL: cannot initialise");
+		return 1;
+	}
 	memset(&o, 0, sizeof(o));
 	o.type = "test";
 	o.count = 1;
@@ -1066,19 +1005,24 @@ main(int argc, char **argv)
 		}
 		return cli_exit(usage_error(NULL, "missing command"));
 	}
+	for (size_t i = 0; i < sizeof(capture_cmds) / sizeof(capture_cmds[0]);
+	    i++)
+		if (strcmp(argv[first], capture_cmds[i]) == 0)
+			return cli_exit(exec_capture(&o.g, argc - first,
+			    argv + first));
 	for (size_t i = 0; i < sizeof(passthrough) / sizeof(passthrough[0]);
 	    i++) {
 		int	pargc = argc - first;
 
 		if (strcmp(argv[first], passthrough[i].name) != 0)
 			continue;
-		if ((rc = take_globals(&o, &pargc, argv + first)) != 0)
+		if ((rc = agentcmd_take_globals(&o.g, &pargc, argv + first)) != 0)
 			return cli_exit(rc);
 		if (sodium_init() < 0) {
 			log_warnx("libsodium: cannot initialise");
 			return 1;
 		}
-		if ((rc = setup(&cfg, &o)) != 0)
+		if ((rc = agentcmd_setup(&cfg, &o.g)) != 0)
 			return cli_exit(rc);
 		optind = 0;	/* the command runs getopt afresh */
 		return passthrough[i].run(pargc, argv + first, &cfg);
@@ -1101,7 +1045,7 @@ main(int argc, char **argv)
 		log_warnx("libsodium: cannot initialise");
 		return 1;
 	}
-	if ((rc = setup(&cfg, &o)) != 0)
+	if ((rc = agentcmd_setup(&cfg, &o.g)) != 0)
 		return cli_exit(rc);
 	return cli_exit(cmd->run(&o, &cfg));
 }

@@ -5,10 +5,11 @@
  * The agents (thousands at most) are read once into an array sorted by
  * rowid, each with its office's index; the offices are the distinct
  * offices of the agents enrolled before the period's end, sorted. The
- * period's events are then read once in time order (events_ts) for each
- * agent's activity and the alerts per day; the alerts once more (by
- * events_type_ts) for their JSON fields, into a temporary table counted
- * by agent and rule, from which each breakdown (by category, top rules,
+ * period's events are then read once in time order from the events_ts
+ * index (ts, agent) alone for each agent's activity; the alerts once
+ * more (by events_type_ts) for the alerts per day and their JSON
+ * fields, counted in memory by agent and rule (tally.h) into a
+ * temporary table from which each breakdown (by category, top rules,
  * ...) is grouped by office, and once more for the whole (an office
  * filter makes both the office). Incidents are walked once (those that
  * touch the period), each counted for the whole and for every office
@@ -45,6 +46,7 @@
 #include "pathset.h"
 #include "report.h"
 #include "store.h"
+#include "tally.h"
 #include "taxonomy.h"
 #include "text.h"
 #include "version.h"
@@ -53,6 +55,10 @@
 #define SILENT_S	86400		/* silent: nothing for a day */
 #define ACK_CRITICAL_S	3600		/* control: critical acked within */
 #define DISK_FREE_MIN	10		/* control: percent free at least */
+#define ACK_WITHIN(o)	((o)->ack_within > 0 ? (o)->ack_within : \
+			    ACK_CRITICAL_S)
+#define FREE_MIN(o)	((o)->disk_free_min > 0 ? (o)->disk_free_min : \
+			    (o)->disk_free_min < 0 ? 0 : DISK_FREE_MIN)
 #define US		1000000LL
 
 /* ---- periods ---- */
@@ -179,6 +185,7 @@ struct rep {
 	struct acc			 all;
 	char				 newest[STORE_VERSION_MAX + 1];
 	char				*rules_newest;
+	struct tally			*alerts;	/* by ALERT_KEYS */
 };
 
 static int
@@ -256,6 +263,7 @@ rep_free(struct rep *r)
 	free(r->of);
 	acc_clear(&r->all);
 	free(r->day);
+	tally_free(r->alerts);
 }
 
 static int
@@ -443,13 +451,52 @@ static const char sql_offices[] =
     "SELECT DISTINCT office FROM agents WHERE enrolled < ?5"
     " AND (?3 IS NULL OR office = ?3) ORDER BY office COLLATE BINARY";
 
-/* The events of the period in time order (the events_ts index), for
- * each agent's count, distinct hours and newest: counted here, as the
- * rows come, rather than grouped and sorted by SQLite (twice as long on
- * a province's month). */
+/* The events of the period in time order, from the events_ts index
+ * (ts, agent) alone, for each agent's count, distinct hours and newest:
+ * counted here, as the rows come, rather than grouped and sorted by
+ * SQLite (twice as long on a province's month). */
 static const char sql_activity[] =
-    "SELECT agent, ts, type = 'alert' FROM events"
+    "SELECT agent, ts FROM events INDEXED BY events_ts"
     " WHERE ts >= ?1 AND ts < ?2 ORDER BY ts";
+
+/* The alerts of the period in time order (events_type_ts), for the
+ * alerts per day and by agent, severity, category and rule (r->alerts),
+ * counted as they come rather than grouped by SQLite (a year's million
+ * alerts sorted spill to disk). The four fields come in one JSON array
+ * (json_extract of several paths: one call, one parse), whose text is
+ * the key: the same text, the same four values (alerts_put takes them
+ * out again). */
+static const char sql_alerts[] =
+    "SELECT agent, ts, severity, json_extract(body, '$.alert.category',"
+    " '$.alert.gid', '$.alert.signature_id', '$.alert.signature')"
+    " FROM events INDEXED BY events_type_ts"
+    " WHERE type = 'alert' AND ts >= ?1 AND ts < ?2 ORDER BY ts";
+/* r->alerts' key: the columns agent, severity and the fields' array of
+ * sql_alerts, in that order */
+#define ALERT_KEYS	3
+
+static int
+alert_row(struct rep *r, sqlite3_stmt *st)
+{
+	struct agent	*a = agent_by_rowid(r, sqlite3_column_int64(st, 0));
+	sqlite3_value	*v[ALERT_KEYS];
+	uint64_t	 ts = col_u64(st, 1);
+	int		 i;
+
+	if (a == NULL)
+		return 0;
+	/* ts only grows: the day moves forward only */
+	while (r->cur + 1 < r->ndays && (int64_t)ts >= r->day[r->cur + 1] * US)
+		r->cur++;
+	if (a->office < r->nof) {
+		r->of[a->office].a.days[r->cur]++;
+		r->all.days[r->cur]++;
+	}
+	v[0] = sqlite3_column_value(st, 0);
+	for (i = 1; i < ALERT_KEYS; i++)
+		v[i] = sqlite3_column_value(st, i + 1);
+	return tally_add(r->alerts, v, 1);
+}
 
 static int
 activity_row(struct rep *r, sqlite3_stmt *st)
@@ -459,17 +506,10 @@ activity_row(struct rep *r, sqlite3_stmt *st)
 
 	if (a == NULL)
 		return 0;
-	/* ts only grows: a new hour is one not counted yet, and the day
-	 * moves forward only */
+	/* ts only grows: a new hour is one not counted yet */
 	if (a->events++ == 0 || ts / (3600 * US) != a->last_us / (3600 * US))
 		a->hours++;
 	a->last_us = ts;
-	while (r->cur + 1 < r->ndays && (int64_t)ts >= r->day[r->cur + 1] * US)
-		r->cur++;
-	if (sqlite3_column_int(st, 2) && a->office < r->nof) {
-		r->of[a->office].a.days[r->cur]++;
-		r->all.days[r->cur]++;
-	}
 	return 0;
 }
 
@@ -551,7 +591,8 @@ load_agents(struct rep *r)
 	if ((r->o->office == NULL &&
 	    (rc = each_row(r, sql_offices, office_row)) != 0) ||
 	    (rc = each_row(r, sql_agents, agent_row)) != 0 ||
-	    (rc = each_row(r, sql_activity, activity_row)) != 0)
+	    (rc = each_row(r, sql_activity, activity_row)) != 0 ||
+	    (rc = each_row(r, sql_alerts, alert_row)) != 0)
 		return rc;
 	for (i = 0; i < r->nag; i++) {
 		struct agent	*a = &r->ag[i];
@@ -659,23 +700,19 @@ struct breakdown {
 	const char *const	 cols[4];
 };
 
-/* The period's alerts, taken once into a temporary table, counted by
- * what the breakdowns group by: one pass over the events and their
- * JSON; the breakdown queries then read this table, whose rows number
- * agents times rules, not alerts. (Days are counted with the activity,
- * sql_activity.) */
-static const char sql_alerts_take[] =
-    "CREATE TEMP TABLE report_alerts AS SELECT a.office AS office,"
-    " a.id AS agent_id, a.name AS name, e.severity AS severity,"
-    " json_extract(e.body, '$.alert.category') AS category,"
-    " json_extract(e.body, '$.alert.gid') AS gid,"
-    " json_extract(e.body, '$.alert.signature_id') AS sid,"
-    " max(json_extract(e.body, '$.alert.signature')) AS signature,"
-    " count(*) AS n"
-    " FROM events e JOIN agents a ON a.rowid = e.agent"
-    " WHERE e.type = 'alert' AND e.ts >= ?1 AND e.ts < ?2"
-    " AND a.enrolled < ?5 AND (?3 IS NULL OR a.office = ?3)"
-    " GROUP BY e.agent, severity, category, gid, sid";
+/* The period's alerts, counted by the activity pass (r->alerts, whose
+ * groups number agents times rules, not alerts), into a temporary table
+ * with each agent's office, id and name, which the breakdown queries
+ * group again. The agents are those of r->ag (enrolled before the end,
+ * of the office asked for), so every group has its agent here. */
+static const char sql_alerts_table[] =
+    "CREATE TEMP TABLE report_alerts(office, agent_id, name, severity,"
+    " category, gid, sid, signature, n)";
+static const char sql_alerts_put[] =
+    "INSERT INTO temp.report_alerts SELECT office, id, name, ?2,"
+    " json_extract(?3, '$[0]'), json_extract(?3, '$[1]'),"
+    " json_extract(?3, '$[2]'), json_extract(?3, '$[3]'), ?4"
+    " FROM agents WHERE rowid = ?1";
 #define ALERTS	" FROM temp.report_alerts a"
 /* The indicators (but rules: top_rules' business) of the incidents seen
  * in the period, once per incident and office of its agents. */
@@ -791,6 +828,28 @@ run_breakdown(struct rep *r, const struct breakdown *b, const char *sql)
 	return rc == ERR_NOTFOUND ? 0 : rc;
 }
 
+static int
+alerts_put(struct rep *r)
+{
+	sqlite3_stmt		*st;
+	sqlite3_value *const	*v;
+	size_t			 i;
+	int			 k, rc;
+
+	if ((rc = db_prepare(r->db, &st, sql_alerts_put)) != 0)
+		return rc;
+	for (i = 0; i < tally_count(r->alerts) && rc == 0; i++) {
+		v = tally_key(r->alerts, i);
+		for (k = 0; k < ALERT_KEYS; k++)
+			sqlite3_bind_value(st, k + 1, v[k]);
+		sqlite3_bind_int64(st, ALERT_KEYS + 1,
+		    (int64_t)tally_n(r->alerts, i));
+		rc = db_run(r->db, st, "report");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 /* Run fixed SQL with the period bound, for its effect. */
 static int
 run_sql(struct rep *r, const char *sql)
@@ -809,10 +868,17 @@ static int
 detections(struct rep *r)
 {
 	size_t	i;
-	int	rc;
+	int	rc, k;
 
 	if ((rc = run_sql(r, "DROP TABLE IF EXISTS temp.report_alerts")) ||
-	    (rc = run_sql(r, sql_alerts_take)) != 0)
+	    (rc = run_sql(r, sql_alerts_table)) != 0 ||
+	    (rc = run_sql(r, "BEGIN")) != 0)
+		return rc;
+	/* one transaction of the temporary file's, not one per row */
+	rc = alerts_put(r);
+	if ((k = run_sql(r, rc == 0 ? "COMMIT" : "ROLLBACK")) != 0 && rc == 0)
+		rc = k;
+	if (rc != 0)
 		return rc;
 	for (i = 0; i < sizeof(breakdowns) / sizeof(*breakdowns); i++) {
 		if ((rc = run_breakdown(r, &breakdowns[i],
@@ -901,7 +967,8 @@ inc_add(struct rep *r, struct acc *c, const struct inc_row *i)
 	}
 	if (i->severity == SEV_CRITICAL) {
 		c->crit++;
-		if (i->acked != 0 && i->acked - i->created <= ACK_CRITICAL_S)
+		if (i->acked != 0 && i->acked - i->created <=
+		    ACK_WITHIN(r->o))
 			c->crit_ack++;
 	}
 	if (!i->needs_report)
@@ -1015,16 +1082,32 @@ retention(struct rep *r, json_t **out)
 
 /* ---- the document ---- */
 
-/* {"id", "status": "pass"|"fail"|"unknown", "evidence": {...}};
- * evidence is taken. */
 static int
-control(json_t *arr, const char *id, int status, json_t *evidence)
+control_off(const struct report_opts *o, const char *id)
+{
+	int	i;
+
+	for (i = 0; o->off != NULL && i < o->off->n; i++)
+		if (strcmp(o->off->item[i], id) == 0)
+			return 1;
+	return 0;
+}
+
+/* {"id", "status": "pass"|"fail"|"unknown", "evidence": {...}};
+ * evidence is taken. A control turned off ([report] off) is left out. */
+static int
+control(const struct report_opts *o, json_t *arr, const char *id,
+    int status, json_t *evidence)
 {
 	static const char *const	 names[] = { "fail", "pass",
 		"unknown" };
 
 	if (evidence == NULL)
 		return ERR_NOMEM;
+	if (control_off(o, id)) {
+		json_decref(evidence);
+		return 0;
+	}
 	return json_array_append_new(arr, json_pack("{s:s, s:s, s:o}", "id",
 	    id, "status", names[status], "evidence", evidence)) ? ERR_NOMEM : 0;
 }
@@ -1033,21 +1116,23 @@ control(json_t *arr, const char *id, int status, json_t *evidence)
 #define UNKNOWN		2
 
 static int
-office_controls(json_t *arr, const struct acc *c)
+office_controls(const struct report_opts *o, json_t *arr,
+    const struct acc *c)
 {
 	int	rc;
 
-	if ((rc = control(arr, "all_reported", PASS(c->reported ==
+	if ((rc = control(o, arr, "all_reported", PASS(c->reported ==
 	    c->enrolled), json_pack("{s:I, s:I}", "enrolled",
 	    (json_int_t)c->enrolled, "reported", (json_int_t)c->reported))) ||
-	    (rc = control(arr, "rules_fresh", UNKNOWN, json_pack("{s:I, s:I}",
-	    "rules_known", (json_int_t)c->rules_known, "rules_differ",
-	    (json_int_t)c->rules_differ))) ||
-	    (rc = control(arr, "critical_ack_1h", PASS(c->crit_ack ==
-	    c->crit), json_pack("{s:I, s:I}", "critical", (json_int_t)c->crit,
-	    "acked_1h", (json_int_t)c->crit_ack))))
+	    (rc = control(o, arr, "rules_fresh", UNKNOWN,
+	    json_pack("{s:I, s:I}", "rules_known", (json_int_t)c->rules_known,
+	    "rules_differ", (json_int_t)c->rules_differ))) ||
+	    (rc = control(o, arr, "critical_ack_1h", PASS(c->crit_ack ==
+	    c->crit), json_pack("{s:I, s:I, s:I}", "critical",
+	    (json_int_t)c->crit, "acked_1h", (json_int_t)c->crit_ack,
+	    "within_s", (json_int_t)ACK_WITHIN(o)))))
 		return rc;
-	return control(arr, "reported_in_deadline", PASS(c->late == 0 &&
+	return control(o, arr, "reported_in_deadline", PASS(c->late == 0 &&
 	    c->overdue == 0), json_pack("{s:I, s:I, s:I, s:I}", "in_time",
 	    (json_int_t)c->in_time, "late", (json_int_t)c->late, "overdue",
 	    (json_int_t)c->overdue, "pending", (json_int_t)c->pending));
@@ -1160,7 +1245,8 @@ block_json(const struct rep *r, const char *name, struct acc *c)
 {
 	json_t	*b, *ctl;
 
-	if ((ctl = json_array()) == NULL || office_controls(ctl, c) != 0) {
+	if ((ctl = json_array()) == NULL ||
+	    office_controls(r->o, ctl, c) != 0) {
 		json_decref(ctl);
 		return NULL;
 	}
@@ -1193,27 +1279,29 @@ global_controls(json_t *arr, struct rep *r, json_t **audit_out)
 	    (json_int_t)ar.head_seq, "head", ar.head_seq ? head : "",
 	    "entries", (json_int_t)ar.entries)) == NULL)
 		return ERR_NOMEM;
-	if ((rc = control(arr, "audit_chain", PASS(ar.fault == AUDIT_INTACT),
+	if ((rc = control(r->o, arr, "audit_chain",
+	    PASS(ar.fault == AUDIT_INTACT),
 	    json_pack("{s:s, s:I, s:I}", "result", audit_fault_name(ar.fault),
 	    "entries", (json_int_t)ar.entries, "bad_seq",
 	    (json_int_t)ar.bad_seq))) != 0)
 		return rc;
 	if (r->o->data_dir == NULL || statvfs(r->o->data_dir, &vfs) != 0 ||
 	    vfs.f_blocks == 0)
-		rc = control(arr, "disk_free", UNKNOWN, json_object());
+		rc = control(r->o, arr, "disk_free", UNKNOWN, json_object());
 	else {
 		total = (uint64_t)vfs.f_blocks * vfs.f_frsize;
 		avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
 		pct = (uint64_t)vfs.f_bavail * 100 / vfs.f_blocks;
-		rc = control(arr, "disk_free", PASS(pct >= DISK_FREE_MIN),
+		rc = control(r->o, arr, "disk_free",
+		    PASS(pct >= (uint64_t)FREE_MIN(r->o)),
 		    json_pack("{s:I, s:I, s:I, s:I}", "free_bytes",
 		    (json_int_t)avail, "total_bytes", (json_int_t)total,
 		    "free_pct", (json_int_t)pct, "min_pct",
-		    (json_int_t)DISK_FREE_MIN));
+		    (json_int_t)FREE_MIN(r->o)));
 	}
 	if (rc != 0)
 		return rc;
-	return control(arr, "backups", UNKNOWN, json_object());
+	return control(r->o, arr, "backups", UNKNOWN, json_object());
 }
 
 /* ISO 8601 in the local time zone, with its offset. */
@@ -1286,7 +1374,8 @@ report_build(json_t **out, struct store *st, const struct report_opts *o)
 	 * MEMORY for the daemon's small ones) */
 	if ((rc = db_exec(r.db, "PRAGMA temp_store = FILE")) != 0 ||
 	    (rc = days_init(&r)) != 0 ||
-	    (rc = acc_init(&r.all, r.ndays)) != 0)
+	    (rc = acc_init(&r.all, r.ndays)) != 0 ||
+	    (rc = tally_new(&r.alerts, ALERT_KEYS)) != 0)
 		goto fail;
 	doc = json_pack("{s:s, s:{s:s, s:s, s:o, s:o, s:s}, s:o,"
 	    " s:{s:o, s:o, s:s}}",

@@ -57,15 +57,23 @@ struct report_opts {
 	const char		*data_dir;	/* for its disk's free space;
 						 * NULL: not checked */
 	const struct config_list *critical;	/* critical paths; NULL none */
+	/* [report]: the controls (0 or NULL: the shipped defaults) */
+	const struct config_list *off;		/* ids not checked: left
+						 * out of the document */
+	int64_t			 ack_within;	/* critical_ack_1h: seconds,
+						 * 3600 */
+	int			 disk_free_min;	/* disk_free: percent, 10;
+						 * -1: 0 % */
 };
 
 /* The report as a JSON object (docs/report.md), *out new. An empty
  * period, a store without agents, an office without incidents: a
  * report with zeros, never an error. */
 int	report_build(json_t **out, struct store *, const struct report_opts *);
-/* Render it (REPORT_JSON, REPORT_MD, REPORT_CSV, REPORT_PDF). 0, ERR_IO,
- * ERR_NOMEM, ERR_CONFIG (pdf: no font for Vietnamese), ERR_USAGE for
- * another format. Every name from the store is escaped for the
+/* Render it (REPORT_JSON, REPORT_MD, REPORT_CSV, REPORT_HTML,
+ * REPORT_PDF). 0, ERR_IO, ERR_NOMEM, ERR_CONFIG (pdf: no font for
+ * Vietnamese), ERR_USAGE for another format. Every name from the store
+ * is escaped for the
  * format. */
 int	report_write(FILE *, const json_t *, int format, int lang);
 

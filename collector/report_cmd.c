@@ -37,8 +37,8 @@ static const char usage[] =
 "  --office NAME  one commune's report (default: every office, side by\n"
 "                 side)\n"
 "  --lang L       vi or en (default: [report] lang, vi)\n"
-"  --format F     json (default), md, csv or pdf (A4; not to a\n"
-"                 terminal); html comes later\n"
+"  --format F     json (default), html, md, csv or pdf (A4; not to\n"
+"                 a terminal)\n"
 "  -o FILE        write FILE (made whole or not at all); default stdout\n"
 "Exit: 0 ok, 1 error, 2 usage.\n";
 
@@ -159,11 +159,6 @@ report_cmd_run(const struct cmd_host *h, int argc, char **argv)
 
 	if ((rc = parse(&a, h, argc, argv)) != 0)
 		return rc == 1 ? 0 : cli_exit(rc);
-	if (a.format == REPORT_HTML) {
-		cli_say(PROG, "report: --format html comes in a later version "
-		    "of vigil; use pdf, md, csv or json");
-		return CLI_EXIT_FAIL;
-	}
 	if ((status = h->open(h->ctx, &st, &deadline)) != 0)
 		return status;
 	whoami(by, sizeof(by));
@@ -173,6 +168,10 @@ report_cmd_run(const struct cmd_host *h, int argc, char **argv)
 	o.by = by;
 	o.data_dir = h->cfg->data_dir;
 	o.critical = &h->cfg->corr_critical;
+	o.off = &h->cfg->report_off;
+	o.ack_within = h->cfg->report_ack_within_s;
+	o.disk_free_min = h->cfg->report_disk_free_min == 0 ? -1 :
+	    h->cfg->report_disk_free_min;
 	if (a.lang < 0)
 		a.lang = h->cfg->report_lang == CONFIG_LANG_EN ? REPORT_EN :
 		    REPORT_VI;

@@ -19,6 +19,7 @@
 
 #include "err.h"
 #include "report.h"
+#include "report_html.h"
 #include "report_layout.h"
 #include "report_pdf.h"
 #include "text.h"
@@ -351,13 +352,14 @@ report_write(FILE *f, const json_t *doc, int format, int lang)
 	case REPORT_PDF:
 		return report_pdf(f, doc, o.lang);
 	case REPORT_MD:
+	case REPORT_HTML:
 		break;
 	default:
 		return ERR_USAGE;
 	}
 	if ((rc = report_layout_make(&l, doc, o.lang)) != 0)
 		return rc;
-	rc = write_md(&o, l);
+	rc = format == REPORT_MD ? write_md(&o, l) : report_html_write(f, l);
 	report_layout_free(l);
 	return rc;
 }

@@ -142,7 +142,8 @@ static const struct label labels[] = {
 	{ "free_bytes", { "byte trống", "bytes free" } },
 	{ "total_bytes", { "byte tổng", "bytes in all" } },
 	{ "head", { "Mã băm đầu chuỗi", "Head hash" } },
-	{ "head_seq", { "Số mục cuối", "Last entry" } },
+	{ "head_seq", { "Số thứ tự mục cuối của nhật ký kiểm toán",
+	    "Last entry of the audit log" } },
 	{ "category", { "Loại", "Category" } },
 	{ "severity", { "Mức độ", "Severity" } },
 	{ "day", { "Ngày", "Day" } },
@@ -674,6 +675,7 @@ header(struct lay *l, const json_t *doc)
 	const json_t	*p = json_object_get(doc, "period");
 	const json_t	*g = json_object_get(doc, "generated");
 	const json_t	*office = json_object_get(doc, "office");
+	const json_t	*audit = json_object_get(doc, "audit");
 	const char	*scope, *period;
 
 	scope = json_is_string(office) ? str(l, json_string_value(office)) :
@@ -689,8 +691,9 @@ header(struct lay *l, const json_t *doc)
 	field(l, W_GEN_AT, str(l, jstr(g, "at")), 0);
 	field(l, W_GEN_BY, str(l, jstr(g, "by")), 0);
 	field(l, W_VERSION, str(l, jstr(g, "version")), 0);
-	field(l, W_AUDIT_HEAD, str(l, jstr(json_object_get(doc, "audit"),
-	    "head")), 1);
+	field(l, W_AUDIT_HEAD, str(l, jstr(audit, "head")), 1);
+	cell(l, label(l, "head_seq"), RL_LEFT, RL_PLAIN, 0);
+	cell_json(l, json_object_get(audit, "head_seq"), 0);
 	(void)table(l, RL_FIELDS, 2, 0, NULL);
 }
 

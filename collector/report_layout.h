@@ -35,7 +35,9 @@ enum rl_kind {
 			 * nrows may be 0 (text then says "None") */
 	RL_CHART,	/* a bar chart: nrows bars, cells[i] the i-th bar's
 			 * label (ncols 1), values[i] its height (>= 0);
-			 * text: its caption; unit: what a bar counts */
+			 * text: its caption; unit: what a bar counts;
+			 * head[0]: what the labels are ("Day"), for a
+			 * writer that shows the bars as a table */
 	RL_SIGN,	/* the signature block: ncols 2, head[] who signs,
 			 * cells[] the note under each (row 0) */
 };

@@ -111,6 +111,8 @@ static int	parse_watcher(void *, const struct option *, const char *,
 		    char *, size_t);
 static int	parse_text(void *, const struct option *, const char *,
 		    char *, size_t);
+static int	parse_control_list(void *, const struct option *, const char *,
+		    char *, size_t);
 static int	parse_text_list(void *, const struct option *, const char *,
 		    char *, size_t);
 static int	parse_severity(void *, const struct option *, const char *,
@@ -310,6 +312,11 @@ static const struct option collector_opts[] = {
 	C("forward", "app_name", parse_app_name, fwd_app_name, NULL, 0, 0),
 	C("forward", "ca_file", parse_opt_path, fwd_ca_file, NULL, 0, 0),
 	C("report", "lang", parse_lang, report_lang, NULL, 0, 0),
+	C("report", "off", parse_control_list, report_off, NULL, 0, 0),
+	C("report", "critical_ack_within", parse_number, report_ack_within_s,
+	    &secs, 60, 7 * DAY_S),
+	C("report", "disk_free_min", parse_number, report_disk_free_min,
+	    &plain, 0, 99),
 };
 
 _Static_assert(NITEMS(collector_opts) <= 64 * LISTS_SEEN_WORDS,
@@ -419,6 +426,8 @@ static const struct collector_config collector_defaults = {
 	.fwd_facility = 20,			/* local4 */
 	.fwd_app_name = "vigil",
 	.report_lang = CONFIG_LANG_VI,
+	.report_ack_within_s = 3600,
+	.report_disk_free_min = 10,
 };
 
 /* One file being parsed: inih's user pointer for the reader and handler. */
@@ -835,6 +844,28 @@ parse_text_list(void *field, const struct option *o, const char *s,
 		return ERR_CONFIG;
 	}
 	return list_add(field, s, why, whylen);
+}
+
+/* [report] off: the ids of the report's shipped controls
+ * (docs/report.md, "Controls"); a misspelt one would leave a control on
+ * unnoticed, so anything else is refused. */
+static int
+parse_control_list(void *field, const struct option *o, const char *s,
+    char *why, size_t whylen)
+{
+	static const char *const	ids[] = { "all_reported",
+		"rules_fresh", "critical_ack_1h", "reported_in_deadline",
+		"audit_chain", "disk_free", "backups" };
+	size_t				i;
+
+	(void)o;
+	for (i = 0; i < sizeof(ids) / sizeof(*ids); i++)
+		if (strcmp(s, ids[i]) == 0)
+			return list_add(field, s, why, whylen);
+	snprintf(why, whylen, "not a control of the report (all_reported, "
+	    "rules_fresh, critical_ack_1h, reported_in_deadline, audit_chain,"
+	    " disk_free, backups)");
+	return ERR_CONFIG;
 }
 
 /* ---- [network] ---- */

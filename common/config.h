@@ -234,6 +234,10 @@ struct collector_config {
 
 	/* [report]: the periodic report (docs/report.md) */
 	int		 report_lang;		/* lang: CONFIG_LANG_*, vi */
+	struct config_list report_off;		/* off: controls not checked
+						 * (their ids) */
+	int		 report_ack_within_s;	/* critical_ack_within: 1h */
+	int		 report_disk_free_min;	/* disk_free_min: percent, 10 */
 };
 
 /* Defaults, then path if it exists. path NULL: the default path, which

@@ -835,6 +835,93 @@ test_hostile_names(void **state)
 	json_decref(doc);
 }
 
+/* The number of times needle stands in s. */
+static size_t
+count(const char *s, const char *needle)
+{
+	size_t	n = 0;
+
+	while ((s = strstr(s, needle)) != NULL) {
+		n++;
+		s += strlen(needle);
+	}
+	return n;
+}
+
+static void
+test_html(void **state)
+{
+	struct fx	*f = *state;
+	json_t		*doc = build(f, REPORT_MONTH, "2026-11", NULL);
+	char		*vi = render(doc, REPORT_HTML, REPORT_VI);
+	char		*en = render(doc, REPORT_HTML, REPORT_EN);
+
+	assert_memory_equal(vi, "<!DOCTYPE html>\n<html lang=\"vi\">", 31);
+	has(en, "<html lang=\"en\">");
+	has(vi, "<h1>BÁO CÁO TÌNH HÌNH BẢO ĐẢM AN TOÀN THÔNG TIN</h1>");
+	has(vi, "<h2>2. Mức độ bao phủ</h2>");
+	has(vi, "<tr><td>Máy đã đăng ký</td><td class=\"r\">3</td></tr>");
+	has(vi, "<tr><td>Xã An</td><td class=\"r\">2</td><td class=\"r\">2"
+	    "</td><td class=\"r\">1</td><td class=\"r\">5</td>");
+	has(vi, "<td>Trung vị</td><td class=\"r\">1 ngày</td>");
+	has(vi, "<td class=\"pass\">Đạt</td>");
+	has(vi, "<td class=\"fail\">Không đạt</td>");
+	has(en, "<td class=\"unknown\">Not known</td>");
+	has(en, "<th>Prepared by</th><th>Head of the office</th>");
+	has(vi, "@page{size:A4;");
+	has(vi, "content:\"Trang \" counter(page)");
+	/* the chart: a bar per day of November, the heights scaled */
+	assert_int_equal(count(vi, "<rect class=\"bar\""), 30);
+	has(vi, "<title>2026-11-30: 1</title>");
+	has(vi, "<title>2026-11-04: 0</title>");
+	assert_int_equal(count(vi, "<svg "), 1);
+	/* self-contained: nothing fetched, nothing run */
+	assert_int_equal(count(vi, "://"), 1);	/* the SVG namespace */
+	assert_null(strstr(vi, "<script"));
+	assert_null(strstr(vi, "src="));
+	assert_null(strstr(vi, "href"));
+	assert_null(strstr(vi, "url("));
+	has(vi, "default-src 'none'");
+	free(vi);
+	free(en);
+	json_decref(doc);
+	/* a quarter: a bar per day of October to December */
+	doc = build(f, REPORT_QUARTER, "2026-Q4", NULL);
+	vi = render(doc, REPORT_HTML, REPORT_VI);
+	assert_int_equal(count(vi, "<rect class=\"bar\""), 92);
+	free(vi);
+	json_decref(doc);
+}
+
+/* Names an agent chose cannot end an element, open one, or turn the
+ * text around. */
+static void
+test_html_hostile(void **state)
+{
+	struct fx	*f = *state;
+	json_t		*doc;
+	char		*html;
+
+	alert(f->sf.s, mkagent(f->sf.s, 9,
+	    "<img src=x onerror=alert(1)>\xe2\x80\xae" "cod.exe",
+	    "</style><script>alert(1)</script>\"'&", NOV - DAY), T(4, 0),
+	    100, 1, "</title><svg onload=alert(1)>");
+	doc = build(f, REPORT_MONTH, "2026-11", NULL);
+	html = render(doc, REPORT_HTML, REPORT_EN);
+	assert_null(strstr(html, "<script"));
+	assert_null(strstr(html, "<img"));
+	assert_null(strstr(html, "<svg onload"));
+	assert_int_equal(count(html, "</style>"), 1);
+	assert_int_equal(count(html, "</title>"), 1 + 30);	/* the bars' */
+	assert_null(strstr(html, "\xe2\x80\xae"));
+	has(html, "<td>&lt;/style&gt;&lt;script&gt;alert(1)&lt;/script&gt;"
+	    "&quot;&#39;&amp;</td>");
+	has(html, "&lt;img src=x onerror=alert(1)&gt;\\xe2\\x80\\xaecod.exe");
+	has(html, "&lt;/title&gt;&lt;svg onload=alert(1)&gt;");
+	free(html);
+	json_decref(doc);
+}
+
 int
 main(void)
 {
@@ -855,6 +942,8 @@ main(void)
 		T_(test_markdown),
 		T_(test_csv),
 		T_(test_hostile_names),
+		T_(test_html),
+		T_(test_html_hostile),
 	};
 #undef T_
 

@@ -33,6 +33,7 @@
 #include "store.h"
 #include "taxonomy.h"
 #include "store_fixture.h"
+#include "raw_sql.h"
 
 static void
 mkhash(uint8_t hash[static TOKEN_HASH_LEN], int n)
@@ -89,7 +90,7 @@ test_open_mode_schema(void **state)
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q,
 	    NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(q, 0), 6);
+	assert_int_equal(sqlite3_column_int(q, 0), 7);
 	sqlite3_finalize(q);
 	/* a file from a newer build is refused */
 	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL,
@@ -1021,6 +1022,62 @@ test_events_purge(void **state)
 	free(evs);
 }
 
+/* The columns of index name, joined with ',' ("ts,agent"). */
+static void
+index_cols(const char *path, const char *name, char *out, size_t len)
+{
+	sqlite3		*db;
+	sqlite3_stmt	*q;
+	char		 sql[128];
+
+	out[0] = '\0';
+	snprintf(sql, sizeof(sql), "SELECT group_concat(name, ',') FROM"
+	    " (SELECT name FROM pragma_index_info('%s') ORDER BY seqno)", name);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	if (sqlite3_column_text(q, 0) != NULL)
+		snprintf(out, len, "%s", sqlite3_column_text(q, 0));
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+}
+
+/* A store of version 6 (events_ts on ts alone) is upgraded in place to
+ * 7: the index is (ts, agent), every event is still there and found in
+ * time order. */
+static void
+test_upgrade_7(void **state)
+{
+	struct store_fx		*f = *state;
+	struct store_event	 ev[300];
+	struct store_query	 q = { .since_us = 100 * 1000000LL };
+	int64_t			 a;
+	uint64_t		 n;
+	size_t			 i, ins;
+	char			 cols[64], json[] = "{\"x\":1}";
+
+	a = mkagent(f->s, 1, "pc", "office", 1);
+	for (i = 0; i < 300; i++)
+		ev[i] = (struct store_event){ .agent_rowid = a, .seq = i + 1,
+		    .ts_us = (int64_t)(300 - i) * 1000000, .type = "test",
+		    .json = json, .len = strlen(json) };
+	assert_int_equal(store_events_insert(f->s, ev, 300, &ins), 0);
+	store_close(f->s);
+	f->s = NULL;
+	raw_exec(f->tf.path, "DROP INDEX events_ts;"
+	    " CREATE INDEX events_ts ON events(ts); PRAGMA user_version = 6");
+	index_cols(f->tf.path, "events_ts", cols, sizeof(cols));
+	assert_string_equal(cols, "ts");
+	assert_int_equal(store_open(&f->s, f->tf.path), 0);
+	index_cols(f->tf.path, "events_ts", cols, sizeof(cols));
+	assert_string_equal(cols, "ts,agent");
+	assert_int_equal(store_events_count(f->s, &q, &n), 0);
+	assert_int_equal(n, 201);	/* ts 100 .. 300 */
+	q.since_us = 0;
+	assert_int_equal(store_events_count(f->s, &q, &n), 0);
+	assert_int_equal(n, 300);
+}
+
 int
 main(void)
 {
@@ -1041,6 +1098,7 @@ main(void)
 		T(test_changed),
 		T(test_events_purge),
 		T(test_bench_insert),
+		T(test_upgrade_7),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

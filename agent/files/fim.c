@@ -45,15 +45,11 @@
 #include <string.h>
 #include <unistd.h>
 
-/* OpenSSL's types.h has a typedef ERR_STATE, the name of one of our
- * error codes: hide it under another name. */
-#define ERR_STATE	openssl_ERR_STATE
-#include <openssl/evp.h>
-#undef ERR_STATE
 #include <sodium.h>
 #include <sqlite3.h>
 
 #include "db.h"
+#include "digest.h"
 #include "err.h"
 #include "event.h"
 #include "fim.h"
@@ -87,7 +83,6 @@ struct fim {
 	struct pathset	*ps;		/* the paths (roots) and exclusions */
 	int		 threads;	/* resolved: >= 1 */
 	int		 rehash, keep;
-	EVP_MD		*md;
 	struct idname	 users[IDCACHE], groups[IDCACHE];
 	char		*pwbuf;		/* PWBUF_LEN */
 	struct mounttab	*mt;		/* one-path checks: mounts entered */
@@ -111,7 +106,7 @@ struct pool;
 
 struct worker {
 	struct pool	*pool;
-	EVP_MD_CTX	*ctx;
+	struct digest_sha256 *ctx;
 	uint8_t		*buf;
 	pthread_t	 tid;
 	int		 started;
@@ -124,7 +119,6 @@ struct pool {
 	struct item	*done, **done_tail;
 	size_t		 inflight;	/* submitted, not yet collected */
 	int		 stop;
-	const EVP_MD	*md;
 	struct worker	*workers;
 	int		 nworkers;
 };
@@ -145,7 +139,7 @@ struct run {
 	int64_t		 start_ns;	/* CLOCK_REALTIME */
 	struct pool	*pool;		/* started on the first job */
 	size_t		 inflight_max;
-	EVP_MD_CTX	*ctx;		/* inline hashing (one path) */
+	struct digest_sha256 *ctx;	/* inline hashing (one path) */
 	uint8_t		*buf;
 	struct fim_stats st;
 	char		 path[PATH_MAX];
@@ -672,13 +666,12 @@ attr_stat(struct fim *f, struct fim_attr *a, const struct stat *sb)
 
 /* Read it->fd to the end into it->cur.hash (or cur.err), close it. */
 static void
-hash_item(struct item *it, EVP_MD_CTX *ctx, const EVP_MD *md, uint8_t *buf)
+hash_item(struct item *it, struct digest_sha256 *ctx, uint8_t *buf)
 {
 	ssize_t		n;
-	unsigned int	olen;
 
 	it->hashed = 1;
-	if (EVP_DigestInit_ex2(ctx, md, NULL) != 1) {
+	if (digest_sha256_init(ctx) != 0) {
 		it->cur.err = ENOMEM;
 		goto done;
 	}
@@ -693,13 +686,12 @@ hash_item(struct item *it, EVP_MD_CTX *ctx, const EVP_MD *md, uint8_t *buf)
 		if (n == 0)
 			break;
 		it->nread += (uint64_t)n;
-		if (EVP_DigestUpdate(ctx, buf, (size_t)n) != 1) {
+		if (digest_sha256_update(ctx, buf, (size_t)n) != 0) {
 			it->cur.err = ENOMEM;
 			goto done;
 		}
 	}
-	if (EVP_DigestFinal_ex(ctx, it->cur.hash, &olen) != 1 ||
-	    olen != FIM_HASH_LEN) {
+	if (digest_sha256_final(it->cur.hash, ctx) != 0) {
 		it->cur.err = ENOMEM;
 		goto done;
 	}
@@ -729,7 +721,7 @@ worker_main(void *arg)
 		pthread_mutex_unlock(&p->mu);
 
 		it->next = NULL;
-		hash_item(it, w->ctx, p->md, w->buf);
+		hash_item(it, w->ctx, w->buf);
 
 		pthread_mutex_lock(&p->mu);
 		*p->done_tail = it;
@@ -754,7 +746,7 @@ pool_free(struct pool *p)
 	for (i = 0; i < p->nworkers; i++) {
 		if (p->workers[i].started)
 			pthread_join(p->workers[i].tid, NULL);
-		EVP_MD_CTX_free(p->workers[i].ctx);
+		digest_sha256_free(p->workers[i].ctx);
 		free(p->workers[i].buf);
 	}
 	free(p->workers);
@@ -765,7 +757,7 @@ pool_free(struct pool *p)
 }
 
 static int
-pool_new(struct pool **out, const EVP_MD *md, int n)
+pool_new(struct pool **out, int n)
 {
 	struct pool	*p;
 	int		 i;
@@ -778,13 +770,12 @@ pool_new(struct pool **out, const EVP_MD *md, int n)
 	pthread_cond_init(&p->done_cv, NULL);
 	p->jobs_tail = &p->jobs;
 	p->done_tail = &p->done;
-	p->md = md;
 	if ((p->workers = calloc((size_t)n, sizeof(*p->workers))) == NULL)
 		goto fail;
 	p->nworkers = n;
 	for (i = 0; i < n; i++) {
 		p->workers[i].pool = p;
-		if ((p->workers[i].ctx = EVP_MD_CTX_new()) == NULL ||
+		if (digest_sha256_new(&p->workers[i].ctx) != 0 ||
 		    (p->workers[i].buf = malloc(HASH_BUF_LEN)) == NULL)
 			goto fail;
 		if (pthread_create(&p->workers[i].tid, NULL, worker_main,
@@ -902,8 +893,7 @@ submit(struct run *r, struct item *it)
 {
 	struct pool	*p;
 
-	if (r->pool == NULL && pool_new(&r->pool, r->fim->md,
-	    r->fim->threads) != 0) {
+	if (r->pool == NULL && pool_new(&r->pool, r->fim->threads) != 0) {
 		r->rc = ERR_NOMEM;
 		item_free(it);
 		return;
@@ -924,11 +914,11 @@ submit(struct run *r, struct item *it)
 static void
 hash_inline(struct run *r, struct item *it)
 {
-	if (r->ctx == NULL && (r->ctx = EVP_MD_CTX_new()) == NULL)
+	if (r->ctx == NULL && digest_sha256_new(&r->ctx) != 0)
 		goto nomem;
 	if (r->buf == NULL && (r->buf = malloc(HASH_BUF_LEN)) == NULL)
 		goto nomem;
-	hash_item(it, r->ctx, r->fim->md, r->buf);
+	hash_item(it, r->ctx, r->buf);
 	finish(r, it);
 	return;
 nomem:
@@ -1481,7 +1471,7 @@ run_end(struct run *r, struct fim_stats *st)
 	 * between runs they would only be held: the next run reads the few
 	 * it needs from the OS page cache again. */
 	(void)sqlite3_db_release_memory(db_sqlite(r->fim->db));
-	EVP_MD_CTX_free(r->ctx);
+	digest_sha256_free(r->ctx);
 	free(r->buf);
 	free(r->seen);
 	r->st.seconds = (double)event_now_us() / 1e6 - r->st.seconds;
@@ -1694,11 +1684,6 @@ fim_open(struct fim **out, const char *dbpath, const struct fim_opts *o)
 	rc = ERR_NOMEM;
 	if ((f->pwbuf = malloc(PWBUF_LEN)) == NULL)
 		goto fail;
-	if ((f->md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL) {
-		log_warnx("fim: OpenSSL has no SHA-256");
-		rc = ERR_IO;
-		goto fail;
-	}
 	if ((rc = db_setup(f, dbpath)) != 0)
 		goto fail;
 	/* the full walk enters every mount below a configured path, as
@@ -1721,7 +1706,6 @@ fim_close(struct fim *f)
 		return;
 	db_close(f->db);
 	pathset_free(f->ps);
-	EVP_MD_free(f->md);
 	free(f->pwbuf);
 	mounttab_free(f->mt);
 	free(f);

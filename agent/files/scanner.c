@@ -74,14 +74,10 @@
 #include <time.h>
 #include <unistd.h>
 
-/* OpenSSL's types.h has a typedef ERR_STATE, the name of one of our
- * error codes: hide it under another name (as fim.c does). */
-#define ERR_STATE	openssl_ERR_STATE
-#include <openssl/evp.h>
-#undef ERR_STATE
 #include <sodium.h>
 #include <yara.h>
 
+#include "digest.h"
 #include "err.h"
 #include "event.h"
 #include "log.h"
@@ -163,7 +159,6 @@ struct owner {
 struct scanner {
 	YR_RULES		*rules;
 	const struct iocdb	*ioc;		/* NULL: no hash listed */
-	EVP_MD			*sha256;
 	uint64_t		 max_size;
 	int			 timeout;
 	struct scanner_info	 info;
@@ -217,7 +212,6 @@ scanner_free(struct scanner *sc)
 		slot_free(sc->idle[i]);
 	if (sc->rules != NULL)
 		yr_rules_destroy(sc->rules);
-	EVP_MD_free(sc->sha256);
 	pthread_cond_destroy(&sc->turn);
 	pthread_mutex_destroy(&sc->lock);
 	free(sc);
@@ -961,10 +955,6 @@ scanner_load(struct scanner **out, const char *const *paths, size_t npaths,
 	}
 	sc->max_size = opts->max_size;
 	sc->timeout = opts->timeout;
-	if ((sc->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL) {
-		log_warnx("scanner: OpenSSL has no SHA-256");
-		goto fail;
-	}
 	if ((rc = rset_collect(&rs, paths, npaths)) != 0 ||
 	    (rc = load_rules(sc, &rs, paths, npaths, opts->cache_dir)) != 0)
 		goto fail;
@@ -1462,16 +1452,13 @@ read_all(int fd, uint8_t *buf, size_t len, size_t *got)
 	return 0;
 }
 
-/* The hex SHA-256 of p[0..len) into r (and h); -1 without memory. */
+/* The hex SHA-256 of p[0..len) into r (and h); -1 on failure. */
 static int
-sha256_hex(const struct scanner *sc, struct scanner_result *r,
-    uint8_t h[static 32], const uint8_t *p, size_t len)
+sha256_hex(struct scanner_result *r, uint8_t h[static DIGEST_SHA256_LEN],
+    const uint8_t *p, size_t len)
 {
-	unsigned	hlen = 0;
-
-	if (EVP_Digest(p, len, h, &hlen, sc->sha256, NULL) != 1 ||
-	    hlen != 32) {
-		verdict(r, SCAN_ERROR, "out of memory for SHA-256");
+	if (digest_sha256(h, p, len) != 0) {
+		verdict(r, SCAN_ERROR, "SHA-256 failed");
 		return -1;
 	}
 	sodium_bin2hex(r->sha256, sizeof(r->sha256), h, 32);
@@ -1488,7 +1475,7 @@ scan_buffer(struct scanner *sc, struct scanner_result *r, struct slot *s,
 
 	/* before YARA, whose failure must not hide a listed file */
 	if (sc->ioc != NULL) {
-		if (sha256_hex(sc, r, h, s->buf, len) != 0)
+		if (sha256_hex(r, h, s->buf, len) != 0)
 			return;
 		(void)ioc_match_sha256(sc->ioc, h, &r->ioc);
 	}
@@ -1508,7 +1495,7 @@ scan_buffer(struct scanner *sc, struct scanner_result *r, struct slot *s,
 	else if (yrc != ERROR_SUCCESS)
 		verdict(r, SCAN_ERROR, "libyara error %d", yrc);
 	else if ((r->nmatches > 0 || r->ioc.list != NULL) &&
-	    (r->sha256[0] != '\0' || sha256_hex(sc, r, h, s->buf, len) == 0))
+	    (r->sha256[0] != '\0' || sha256_hex(r, h, s->buf, len) == 0))
 		r->status = SCAN_MATCH;
 }
 
@@ -1708,22 +1695,6 @@ scanner_severity(const struct scanner_match *m)
 			return score >= 80 ? 1 : score >= 60 ? 2 : 3;
 	}
 	return 2;
-}
-
-uint32_t
-scanner_signature_id(const char *ns, const char *rule)
-{
-	crypto_generichash_state	st;
-	uint8_t				h[crypto_generichash_BYTES_MIN];
-	uint32_t			id;
-
-	crypto_generichash_init(&st, NULL, 0, sizeof(h));
-	crypto_generichash_update(&st, (const uint8_t *)ns, strlen(ns) + 1);
-	crypto_generichash_update(&st, (const uint8_t *)rule, strlen(rule));
-	crypto_generichash_final(&st, h, sizeof(h));
-	id = ((uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 |
-	    (uint32_t)h[2] << 8 | h[3]) & 0x7fffffff;
-	return id == 0 ? 1 : id;
 }
 
 static json_t *

@@ -84,26 +84,6 @@ struct child {
 	int			 sandboxed;
 };
 
-static const char *const exit_names[] = {
-	[NETCHILD_EXIT_OK] = "stopped",
-	[NETCHILD_EXIT_USAGE] = "not started by the daemon",
-	[NETCHILD_EXIT_RULES] = "the rules or lists did not load",
-	[NETCHILD_EXIT_CAPTURE] = "an interface could not be opened or "
-	    "stopped",
-	[NETCHILD_EXIT_SANDBOX] = "privileges could not be dropped",
-	[NETCHILD_EXIT_CHANNEL] = "the socket to the daemon failed",
-	[NETCHILD_EXIT_NOMEM] = "out of memory",
-};
-
-const char *
-netchild_exit_name(int status)
-{
-	if (status < 0 || (size_t)status >= sizeof(exit_names) /
-	    sizeof(exit_names[0]) || exit_names[status] == NULL)
-		return "failed";
-	return exit_names[status];
-}
-
 static void
 on_term(int sig)
 {
@@ -256,6 +236,7 @@ open_all(struct child *c)
 	struct capture_live_opts	o;
 	char				err[PCAP_ERRBUF_SIZE];
 	size_t				i;
+	int				rc;
 
 	memset(&o, 0, sizeof(o));
 	o.bpf = c->cfg->net_filter;
@@ -263,9 +244,13 @@ open_all(struct child *c)
 	o.buffer_bytes = (int)c->cfg->net_buffer;	/* at most 1G */
 	for (i = 0; i < c->ncap; i++) {
 		o.ifname = c->ifname[i];
-		if (capture_open_live(&c->cap[i], &o, err) != 0) {
-			log_warnx("capture: %s", err);
-			return ERR_IO;
+		if ((rc = capture_open_live(&c->cap[i], &o, err)) != 0) {
+			if (rc == ERR_MALFORMED)
+				log_warnx("[network] filter '%s': %s", o.bpf,
+				    err);
+			else
+				log_warnx("capture: %s", err);
+			return rc;
 		}
 		log_info("capture: %s (%s%s)", c->ifname[i],
 		    capture_linktype_name(c->cap[i]),
@@ -584,8 +569,9 @@ child_run(struct child *c, int argc, char **argv)
 		return rc == ERR_NOMEM ? NETCHILD_EXIT_NOMEM :
 		    NETCHILD_EXIT_RULES;
 	}
-	if (open_all(c) != 0)
-		return NETCHILD_EXIT_CAPTURE;
+	if ((rc = open_all(c)) != 0)
+		return rc == ERR_MALFORMED ? NETCHILD_EXIT_FILTER :
+		    NETCHILD_EXIT_CAPTURE;
 	if (sandbox(c, parent) != 0)
 		return NETCHILD_EXIT_SANDBOX;
 	c->sandboxed = 1;

@@ -29,8 +29,11 @@ enum netchild_exit {
 	NETCHILD_EXIT_SANDBOX = 5,	/* privileges could not be dropped */
 	NETCHILD_EXIT_CHANNEL = 6,	/* the socket to the daemon failed */
 	NETCHILD_EXIT_NOMEM = 7,
+	NETCHILD_EXIT_FILTER = 8,	/* [network] filter does not compile:
+					 * not started again until a reload */
 };
 
+/* netmsg.c: the daemon links it without the child. */
 const char	*netchild_exit_name(int status);
 /* argv[0] is NETCHILD_CMD. Returns the exit status. */
 int		 netchild_main(int argc, char **argv,

@@ -33,8 +33,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <pcap/pcap.h>
-
 #include "err.h"
 #include "event.h"
 #include "log.h"
@@ -87,6 +85,7 @@ struct netmon {
 	struct netconf		*cfg;		/* our copy */
 	char			 config[PATH_MAX];	/* "" the default */
 	char			 cache[PATH_MAX];	/* "" none */
+	char			 program[PATH_MAX];	/* vigil-capture */
 	int			 verbose;
 	struct spool		*spool;
 	void			(*kick)(void *);
@@ -112,58 +111,6 @@ mono_ms(void)
 
 	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* ---- paths, shared with `vigil-agent pcap` ---- */
-
-/* The shipped folder: installed, else the source tree's, else none. */
-static const char *
-shipped(const char *installed, const char *source, const char *what)
-{
-	if (access(installed, R_OK) == 0)
-		return installed;
-	if (access(source, R_OK) == 0)
-		return source;
-	log_warnx("no shipped %s (%s)", what, installed);
-	return NULL;
-}
-
-void
-netmon_paths(struct netmon_paths *p, const struct agent_config *cfg)
-{
-	int	i;
-
-	memset(p, 0, sizeof(*p));
-	p->nrules = config_paths(&cfg->net_rules, cfg->net_local_rules,
-	    cfg->net_rules.n > 0 ? NULL : shipped(VIGIL_TRAFFIC_INSTALLED,
-	    VIGIL_TRAFFIC_SOURCE, "traffic rules"), p->rules);
-	p->niocs = config_paths(&cfg->net_ioc, cfg->net_local_ioc,
-	    cfg->net_ioc.n > 0 ? NULL : shipped(VIGIL_IOC_INSTALLED,
-	    VIGIL_IOC_SOURCE, "indicator lists"), p->iocs);
-	for (i = 0; i < cfg->net_vars.n; i++)
-		p->vars[p->nvars++] = cfg->net_vars.item[i];
-}
-
-/* ---- the filter, checked before any child is started ---- */
-
-static int
-filter_check(const char *bpf)
-{
-	struct bpf_program	 prog;
-	pcap_t			*p;
-	int			 rc = 0;
-
-	if (bpf[0] == '\0')
-		return 0;
-	if ((p = pcap_open_dead(DLT_EN10MB, 65535)) == NULL)
-		return ERR_NOMEM;
-	if (pcap_compile(p, &prog, bpf, 1, PCAP_NETMASK_UNKNOWN) != 0) {
-		log_warnx("[network] filter '%s': %s", bpf, pcap_geterr(p));
-		rc = ERR_CONFIG;
-	} else
-		pcap_freecode(&prog);
-	pcap_close(p);
-	return rc;
 }
 
 /* ---- children ---- */
@@ -207,6 +154,15 @@ retry_later(struct netmon *nm)
 	log_info("capture: starting again in %" PRId64 " s", delay / 1000);
 }
 
+/* The child said the configured filter does not compile: starting it
+ * again would not help. */
+static int
+filter_bad(pid_t r, int status)
+{
+	return r != -1 && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == NETCHILD_EXIT_FILTER;
+}
+
 /* The child is gone or must go: kill, reap, say why, forget it. */
 static void
 kid_end(struct kid *k)
@@ -247,7 +203,11 @@ kid_end(struct kid *k)
 		else {
 			log_warnx("capture child %d ended before it was ready: "
 			    "%s", (int)k->pid, why);
-			retry_later(nm);
+			if (filter_bad(r, status))
+				log_warnx("capture: off until the filter is "
+				    "fixed and the agent reloaded");
+			else
+				retry_later(nm);
 		}
 		break;
 	case R_OLD:
@@ -426,7 +386,7 @@ child_argv(const struct netmon *nm, const struct kid *k, char gw[static 16],
 	size_t	n = 0;
 	int	i;
 
-	av[n++] = "vigil-agent";
+	av[n++] = nm->program;
 	if (nm->config[0] != '\0') {
 		av[n++] = "-c";
 		av[n++] = nm->config;
@@ -452,14 +412,14 @@ child_argv(const struct netmon *nm, const struct kid *k, char gw[static 16],
 
 /* In the forked child: only async-signal-safe calls until exec. */
 static void __attribute__((noreturn))
-child_exec(int fd, const char *const av[])
+child_exec(int fd, const char *path, const char *const av[])
 {
 	if (fd == NETCHILD_FD) {
 		if (fcntl(fd, F_SETFD, 0) == -1)
 			_exit(NETCHILD_EXIT_CHANNEL);
 	} else if (dup2(fd, NETCHILD_FD) == -1)
 		_exit(NETCHILD_EXIT_CHANNEL);
-	execv("/proc/self/exe", (char *const *)(uintptr_t)av);
+	execv(path, (char *const *)(uintptr_t)av);
 	_exit(127);
 }
 
@@ -527,7 +487,7 @@ spawn(struct netmon *nm)
 		goto fail;
 	}
 	if (k->pid == 0)
-		child_exec(sv[1], av);
+		child_exec(sv[1], nm->program, av);
 	close(sv[1]);
 	sv[1] = -1;
 	k->fd = sv[0];
@@ -644,11 +604,8 @@ netmon_new(struct netmon **out, struct event_base *base,
 {
 	struct netmon	*nm;
 	struct timeval	 tv = { TIMER_MS / 1000, 0 };
-	int		 rc;
 
 	*out = NULL;
-	if (cfg->net_enabled && (rc = filter_check(cfg->net_filter)) != 0)
-		return rc;
 	if ((nm = calloc(1, sizeof(*nm))) == NULL ||
 	    (nm->cfg = malloc(sizeof(*nm->cfg))) == NULL)
 		goto nomem;
@@ -661,7 +618,9 @@ netmon_new(struct netmon **out, struct event_base *base,
 	if (snprintf(nm->config, sizeof(nm->config), "%s", ex->config ?
 	    ex->config : "") >= (int)sizeof(nm->config) ||
 	    snprintf(nm->cache, sizeof(nm->cache), "%s", ex->cache_dir ?
-	    ex->cache_dir : "") >= (int)sizeof(nm->cache)) {
+	    ex->cache_dir : "") >= (int)sizeof(nm->cache) ||
+	    snprintf(nm->program, sizeof(nm->program), "%s", ex->program) >=
+	    (int)sizeof(nm->program)) {
 		netmon_free(nm);
 		return ERR_TOOBIG;
 	}
@@ -693,10 +652,6 @@ netmon_reload(struct netmon *nm, const struct agent_config *cfg)
 
 	if (nm == NULL)
 		return;
-	if (cfg->net_enabled && filter_check(cfg->net_filter) != 0) {
-		log_warnx("capture: not reloaded; the running capture goes on");
-		return;
-	}
 	conf_set(nm->cfg, cfg);
 	if (!cfg->net_enabled) {
 		for (i = 0; i < KIDS_MAX; i++)

@@ -2,9 +2,11 @@
  * netmon.h: live capture in the agent daemon: the capture child and the
  * daemon's side of it.
  *
- * `vigil-agent run` with [network] enabled starts one capture child: the
- * agent's own binary again (fork and exec, so it inherits neither the
- * agent key nor the spool nor any descriptor but its socket), which
+ * `vigil-agent run` with [network] enabled starts one capture child:
+ * `vigil-capture capture-child`, a program of its own that links the
+ * packet path and nothing of the daemon's (fork and exec, so it inherits
+ * neither the agent key nor the spool nor any descriptor but its
+ * socket), which
  * loads the traffic rules and lists, opens the capture on each
  * interface, then keeps nothing of root: no user or group of root's, no
  * capability (not even CAP_NET_RAW: the socket is open), no new
@@ -40,13 +42,15 @@ struct netmon_exec {
 	const char	*config;	/* -c, NULL: the default file */
 	int		 verbose;
 	const char	*cache_dir;	/* compiled rules, NULL: none */
+	const char	*program;	/* the capture program, vigil-capture:
+					 * an absolute path */
 };
 
 /* Start the capture (if cfg->net_enabled); spool: the daemon's handle
  * (events are appended on the loop thread); kick after events were
  * spooled. 0 and *out (a capture that cannot start now is retried and
- * said in the health), ERR_NOMEM, ERR_CONFIG (a filter that does not
- * compile: logged). */
+ * said in the health; one whose filter does not compile is not, until a
+ * reload), ERR_NOMEM, ERR_TOOBIG (a path too long). */
 int	netmon_new(struct netmon **out, struct event_base *,
 	    const struct agent_config *cfg, const struct netmon_exec *,
 	    struct spool *spool, void (*kick)(void *), void *kick_arg);

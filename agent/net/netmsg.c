@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "netchild.h"
 #include "netmsg.h"
 
 struct hdr {
@@ -140,4 +141,27 @@ netmsg_recv(int fd, uint8_t buf[static NETMSG_MAX], size_t *n)
 		return ERR_NOTFOUND;
 	*n = (size_t)r;
 	return 0;
+}
+
+/* The child's exit statuses (netchild.h) are named here, on the
+ * daemon's side of the contract, which links nothing of the child. */
+static const char *const exit_names[] = {
+	[NETCHILD_EXIT_OK] = "stopped",
+	[NETCHILD_EXIT_USAGE] = "not started by the daemon",
+	[NETCHILD_EXIT_RULES] = "the rules or lists did not load",
+	[NETCHILD_EXIT_CAPTURE] = "an interface could not be opened or "
+	    "stopped",
+	[NETCHILD_EXIT_SANDBOX] = "privileges could not be dropped",
+	[NETCHILD_EXIT_CHANNEL] = "the socket to the daemon failed",
+	[NETCHILD_EXIT_NOMEM] = "out of memory",
+	[NETCHILD_EXIT_FILTER] = "the [network] filter does not compile",
+};
+
+const char *
+netchild_exit_name(int status)
+{
+	if (status < 0 || (size_t)status >= sizeof(exit_names) /
+	    sizeof(exit_names[0]) || exit_names[status] == NULL)
+		return "failed";
+	return exit_names[status];
 }

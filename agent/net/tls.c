@@ -38,12 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* OpenSSL's types.h has a typedef ERR_STATE, the name of one of our
- * error codes: hide it under another name (as fim.c). */
-#define ERR_STATE	openssl_ERR_STATE
-#include <openssl/evp.h>
-#undef ERR_STATE
-
+#include "digest.h"
 #include "err.h"
 #include "sbuf.h"
 #include "tls.h"
@@ -337,8 +332,8 @@ ja3(const struct hello *h, const struct cur *types, struct txn *t,
 	static const char hex[] = "0123456789abcdef";
 	struct sbuf	 b;
 	struct cur	 f = h->formats;
-	uint8_t		 md[EVP_MAX_MD_SIZE], *str;
-	unsigned	 mdlen, i;
+	uint8_t		 md[DIGEST_MD5_LEN], *str;
+	unsigned	 i;
 	size_t		 len, n = 0;
 
 	sbuf_begin(&b, s);
@@ -357,10 +352,9 @@ ja3(const struct hello *h, const struct cur *types, struct txn *t,
 	}
 	if ((str = sbuf_end(&b, &len)) == NULL)
 		return ERR_NOMEM;
-	if (EVP_Digest(str, len, md, &mdlen, EVP_md5(), NULL) != 1 ||
-	    mdlen != 16)
+	if (digest_md5(md, str, len) != 0)
 		return ERR_NOMEM;
-	for (i = 0; i < 16; i++) {
+	for (i = 0; i < DIGEST_MD5_LEN; i++) {
 		t->tls.ja3[2 * i] = hex[md[i] >> 4];
 		t->tls.ja3[2 * i + 1] = hex[md[i] & 0xf];
 	}
@@ -453,14 +447,13 @@ static int
 hash12(struct sbuf *b, bool empty, char out[static 12])
 {
 	static const char hex[] = "0123456789abcdef";
-	uint8_t		md[EVP_MAX_MD_SIZE];
-	unsigned	mdlen, i;
+	uint8_t		md[DIGEST_SHA256_LEN];
+	unsigned	i;
 
 	memset(out, '0', 12);
 	if (b->err)
 		return ERR_NOMEM;
-	if (!empty && (EVP_Digest(b->p, b->len, md, &mdlen, EVP_sha256(),
-	    NULL) != 1 || mdlen != 32))
+	if (!empty && digest_sha256(md, b->p, b->len) != 0)
 		return ERR_NOMEM;
 	for (i = 0; i < 6 && !empty; i++) {
 		out[2 * i] = hex[md[i] >> 4];

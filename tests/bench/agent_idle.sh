@@ -2,7 +2,7 @@
 # Agent at rest with an idle link: resident memory and CPU share.
 # Targets (issue 3): under 10 MB RSS and under 0.5% of one core.
 #
-#   tests/bench/agent_idle.sh [BUILD_DIR] [SECONDS] [link|files]
+#   tests/bench/agent_idle.sh [BUILD_DIR] [SECONDS] [link|files|net]
 #
 # BUILD_DIR defaults to build-bench (a Release build made if missing).
 # Starts a collector and an enrolled agent on 127.0.0.1 with the shipped
@@ -12,22 +12,42 @@
 # first full scan and baseline, whose cost the scan and integrity
 # benchmarks measure. Waits for the link and the baseline, then reads the
 # agent's CPU time from /proc before and after SECONDS (default 60) and
-# its VmRSS / VmHWM. The network sensor is on, as shipped (the default
-# route's interface, the shipped traffic rules and lists, or NET_RULES
-# if set: a rules file or folder; NET=no turns it off); its capture
-# child is a process of its own, measured the same way and reported
-# beside the agent.
+# its VmRSS / VmHWM, and its PSS from smaps_rollup.
+#
+# Modes: link: file watching and integrity off (issue 3's agent);
+# files: on. The network sensor is on, as shipped (the default route's
+# interface, the shipped traffic rules and lists, or NET_RULES if set: a
+# rules file or folder; NET=no turns it off). net: files, and the network
+# sensor with the shipped [network] defaults capturing on a quiet link:
+# one end of a veth pair whose other end sits in a network namespace the
+# script makes (NET_IFACE=lo to capture on the loopback instead, which
+# carries the agent's own link to the collector).
+#
+# The capture child is a process of its own, measured the same way and
+# reported beside the daemon, and the two together. RSS counts every
+# page mapped, shared library pages included, so the sum counts the
+# libraries both map twice; PSS divides each shared page among the
+# processes that map it, and sums honestly. SMAPS=1 adds a table of
+# where each process's resident memory lies (by mapping).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 B=${1:-build-bench}
 S=${2:-60}
-MODE=${3:-files}	# link: file watching and integrity off (issue 3's agent)
+MODE=${3:-files}
+case $MODE in link|files|net) ;; *) echo "mode: link, files or net" >&2; exit 2 ;; esac
 if [ ! -x "$B/vigil-agent" ]; then
 	cmake -S . -B "$B" -DCMAKE_BUILD_TYPE=Release >/dev/null
 	cmake --build "$B" -j"$(nproc)" >/dev/null
 fi
 D=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$D"' EXIT
+NS=
+cleanup() {
+	kill $(jobs -p) 2>/dev/null || true
+	wait 2>/dev/null || true
+	[ -n "$NS" ] && ip netns del "$NS" 2>/dev/null
+	rm -rf "$D"
+}
+trap cleanup EXIT
 "$B/vigil-collector" --data-dir "$D/c" --listen 127.0.0.1:0 run 2>"$D/c.log" &
 for _ in $(seq 50); do [ -s "$D/c/listen.addr" ] && break; sleep 0.1; done
 J=$("$B/vigil-collector" --data-dir "$D/c" enroll-token --name idle --json)
@@ -41,6 +61,20 @@ if [ "$MODE" = link ]; then
 else
 	printf '[files]\nwatch = %s\n[integrity]\npath = /etc\n' "$D/watched" >"$D/agent.conf"
 fi
+IFACE=
+if [ "$MODE" = net ]; then
+	IFACE=${NET_IFACE:-}
+	if [ -z "$IFACE" ]; then
+		# a link nothing speaks on: its peer is alone in a namespace
+		NS=vigil-idle-$$
+		IFACE=vidle$$
+		ip netns add "$NS"
+		ip link add "$IFACE" type veth peer name vpeer netns "$NS"
+		ip link set "$IFACE" up
+		ip -n "$NS" link set vpeer up
+	fi
+	printf '[network]\nenabled = yes\ninterface = %s\n' "$IFACE" >>"$D/agent.conf"
+fi
 [ -n "${NET_RULES:-}" ] && printf '[network]\nrules = %s\n' "$NET_RULES" >>"$D/agent.conf"
 [ "${NET:-yes}" = no ] && printf '[network]\nenabled = no\n' >>"$D/agent.conf"
 "$B/vigil-agent" -c "$D/agent.conf" --data-dir "$D/a" run 2>"$D/a.log" &
@@ -53,37 +87,68 @@ for _ in $(seq 300); do
 	[ "$MODE" = link ] || grep -q "integrity: baseline" "$D/a.log" && break
 	sleep 0.2
 done
-sleep 5
-echo "$(grep -c . "$D/a.log") log lines; watcher: $(grep -o 'watching with [a-z]*' "$D/a.log")" >&2
 for _ in $(seq 600); do
 	[ "${NET:-yes}" = no ] && break
 	grep -q "capture: running\|no default route" "$D/a.log" && break
 	sleep 0.2
 done
-KPID=$(pgrep -P "$APID" -f capture-child || true)
+sleep 5
+echo "$(grep -c . "$D/a.log") log lines; watcher: $(grep -o 'watching with [a-z]*' "$D/a.log" || true)${IFACE:+; capturing on $IFACE}" >&2
+# the capture child: the daemon's only child process
+KPID=$(pgrep -P "$APID" | head -1 || true)
 TCK=$(getconf CLK_TCK)
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/$3"; }
 c0=$(cpu "$APID")
 [ -n "$KPID" ] && k0=$(cpu "$KPID")
 sleep "$S"
 c1=$(cpu "$APID")
-rss=$(awk '/^VmRSS/ {print $2}' "/proc/$APID/status")
-hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$APID/status")
-if [ -n "$KPID" ]; then
-	k1=$(cpu "$KPID")
-	krss=$(awk '/^VmRSS/ {print $2}' "/proc/$KPID/status")
-	khwm=$(awk '/^VmHWM/ {print $2}' "/proc/$KPID/status")
-	awk -v c0="$k0" -v c1="$k1" -v t="$TCK" -v s="$S" -v rss="$krss" \
-	    -v hwm="$khwm" -v l="$(grep -o '[0-9]* traffic rules.*' "$D/a.log" | tail -1)" 'BEGIN {
-		printf "capture child (%s) idle for %d s: cpu %.3f%% of a core, rss %.1f MB, peak rss %.1f MB\n",
-			l, s, (c1 - c0) / t / s * 100, rss / 1024, hwm / 1024
-	}'
-else
-	echo "no capture child: $(grep -c 'capture' "$D/a.log") capture log lines"
+# one line per process: name, cpu %, rss, hwm, pss (kB)
+measure() {
+	awk -v n="$1" -v c0="$2" -v c1="$3" -v t="$TCK" -v s="$S" \
+	    -v rss="$(kb "$4" VmRSS status)" -v hwm="$(kb "$4" VmHWM status)" \
+	    -v pss="$(kb "$4" Pss smaps_rollup)" \
+	    'BEGIN { printf "%s %.3f %d %d %d\n", n, (c1 - c0) / t / s * 100, rss, hwm, pss }'
+}
+{
+	measure daemon "$c0" "$c1" "$APID"
+	if [ -n "$KPID" ]; then
+		measure capture "$k0" "$(cpu "$KPID")" "$KPID"
+	fi
+} >"$D/m"
+# where the resident memory lies, by mapping (file, or heap, stack, anon)
+smaps_table() {
+	awk '
+	/^[0-9a-f]+-[0-9a-f]+ / {
+		name = NF >= 6 ? $6 : "[anon]"
+		sub(/.*\//, "", name)
+		next
+	}
+	$1 == "Rss:" { rss[name] += $2 }
+	$1 == "Pss:" { pss[name] += $2 }
+	END { for (k in rss) if (rss[k] > 0) printf "%8d %8d  %s\n", rss[k], pss[k], k }
+	' "/proc/$1/smaps" | sort -rn | head -"${SMAPS_LINES:-14}"
+}
+if [ "${SMAPS:-0}" = 1 ]; then
+	for p in "$APID" $KPID; do
+		echo "smaps of $([ "$p" = "$APID" ] && echo daemon || echo capture child) (kB): rss pss mapping" >&2
+		smaps_table "$p" >&2
+	done
 fi
-awk -v mode="$MODE" -v c0="$c0" -v c1="$c1" -v t="$TCK" -v s="$S" -v rss="$rss" -v hwm="$hwm" 'BEGIN {
-	pct = (c1 - c0) / t / s * 100
-	printf "agent (" mode ") idle for %d s: cpu %.3f%% of a core (target < 0.5%%), rss %.1f MB, peak rss %.1f MB (target < 10 MB)\n",
-		s, pct, rss / 1024, hwm / 1024
-	printf "{\"mode\":\"%s\",\"seconds\":%d,\"cpu_pct\":%.3f,\"rss_kb\":%d,\"hwm_kb\":%d}\n", mode, s, pct, rss, hwm
-}'
+[ -n "$KPID" ] || echo "no capture child: $(grep -c 'capture' "$D/a.log") capture log lines" >&2
+awk -v mode="$MODE" -v s="$S" -v l="$(grep -o '[0-9]* traffic rules.*' "$D/a.log" | tail -1)" '
+{ name[NR] = $1; cpu[NR] = $2; rss[NR] = $3; hwm[NR] = $4; pss[NR] = $5
+  tc += $2; tr += $3; tp += $5 }
+END {
+	for (i = 1; i <= NR; i++)
+		printf "%s (%s) idle for %d s: cpu %.3f%% of a core, rss %.1f MB, pss %.1f MB, peak rss %.1f MB%s\n",
+			name[i], mode, s, cpu[i], rss[i] / 1024, pss[i] / 1024, hwm[i] / 1024,
+			name[i] == "capture" ? " (" l ")" : " (targets: cpu < 0.5%, rss < 10 MB)"
+	if (NR > 1)
+		printf "together: cpu %.3f%% of a core, rss %.1f MB (shared pages twice), pss %.1f MB\n",
+			tc, tr / 1024, tp / 1024
+	printf "{\"mode\":\"%s\",\"seconds\":%d,\"cpu_pct\":%.3f,\"rss_kb\":%d,\"hwm_kb\":%d,\"pss_kb\":%d", mode, s, cpu[1], rss[1], hwm[1], pss[1]
+	if (NR > 1)
+		printf ",\"capture\":{\"cpu_pct\":%.3f,\"rss_kb\":%d,\"hwm_kb\":%d,\"pss_kb\":%d}", cpu[2], rss[2], hwm[2], pss[2]
+	printf "}\n"
+}' "$D/m"

@@ -20,8 +20,16 @@
 #    and ports): the flow table stays at its cap (flow_max 65,536 by
 #    default), evictions counted; peak RSS.
 #
+# 4. REAL=DIR (a checkout of OISF/suricata-verify, never committed): real
+#    captures instead of generated ones: every Ethernet pcap of its tests
+#    that libpcap reads, concatenated in name order (mergecap -a, from
+#    Debian's wireshark-common) into one file, with the shipped rules and,
+#    with ETOPEN too, with ET Open: packets/s and the ratio to tcpdump.
+#    Concatenated captures repeat addresses and step back in time between
+#    files: a throughput figure, not a detection one.
+#
 # Environment: BENCH_DIR (default /var/tmp/vigil-bench-pcap: the generated
-# files are kept), PACKETS (1000000), RUNS (3), ETOPEN.
+# files are kept), PACKETS (1000000), RUNS (3), ETOPEN, REAL.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 B=${1:-build-bench}
@@ -131,6 +139,42 @@ if [ -n "${ETOPEN:-}" ]; then
 	best "$A" --data-dir "$W/data" pcap --rules "$ETOPEN" "$F"
 	echo "cached: $T s wall, $CPU s CPU, peak RSS $((RSS_KB / 1024)) MB (target under 256 MB)"
 	echo "  $LINE"
+fi
+
+side_by_side() {	# FILE LABEL ARGS...: tcpdump, then vigil-agent $PRE pcap ARGS
+	local f=$1 label=$2 n
+
+	shift 2
+	n=$(capinfos -c -M "$f" | awk '/Number of packets/ { print $NF }')
+	best tcpdump -r "$f" -w /dev/null
+	T_TCPDUMP=$T; CPU_TCPDUMP=$CPU
+	best "$A" ${PRE:+--data-dir "$PRE"} pcap "$@" "$f"
+	echo "$label: vigil $T s wall ($CPU s CPU), tcpdump $T_TCPDUMP s ($CPU_TCPDUMP s CPU), peak RSS $((RSS_KB / 1024)) MB"
+	echo "  $LINE"
+	python3 - "$T" "$T_TCPDUMP" "$n" <<'PY'
+import sys
+t, td, n = float(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
+print(f"  {n:,} packets: {n / t:,.0f} packets/s by the wall clock, loading included; time / tcpdump's = {t / td:.2f}")
+PY
+}
+
+if [ -n "${REAL:-}" ]; then
+	RF=$W/sv-eth.pcap
+	if [ ! -s "$RF" ]; then
+		find "$REAL" -name '*.pcap' -o -name '*.pcapng' | sort >"$W/sv.list"
+		: >"$W/sv-eth.list"
+		while read -r p; do
+			e=$(capinfos -E -T "$p" 2>/dev/null | tail -1 | cut -f2) || continue
+			[ "$e" = ether ] && echo "$p" >>"$W/sv-eth.list"
+		done <"$W/sv.list"
+		xargs -d '\n' mergecap -a -F pcap -w "$RF" <"$W/sv-eth.list"
+	fi
+	cat "$RF" >/dev/null	# warm
+	echo "== real captures: suricata-verify's Ethernet pcaps ($(wc -l <"$W/sv-eth.list" 2>/dev/null || echo '?') files), $(du -m "$RF" | cut -f1) MB"
+	PRE= side_by_side "$RF" "shipped rules" --rules "$SHIPPED"
+	if [ -n "${ETOPEN:-}" ]; then
+		PRE=$W/data side_by_side "$RF" "shipped rules + ET Open (cached)" --rules "$SHIPPED" --rules "$ETOPEN"
+	fi
 fi
 
 FL=$W/flood-1m.pcap

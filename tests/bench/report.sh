@@ -78,4 +78,5 @@ for f in json md csv pdf; do
 	run "$OFFICE, $MONTH, $f" --month "$MONTH" --office "$OFFICE" --format "$f"
 done
 run "province, quarter, json" --quarter "$(date -d "$MONTH-01" +%Y)-Q$(( ($(date -d "$MONTH-01" +%-m) - 1) / 3 + 1 ))" --format json
+run "province, half, json" --half "$(date -d "$MONTH-01" +%Y)-H$(( ($(date -d "$MONTH-01" +%-m) - 1) / 6 + 1 ))" --format json
 run "province, year, json" --year "$(date -d "$MONTH-01" +%Y)" --format json

@@ -2,10 +2,11 @@
 # Live capture in the daemon (issue 10): a network namespace and a veth
 # pair made here; the agent captures on the host's end with one traffic
 # rule; a UDP datagram sent from inside the namespace gives an alert at
-# the collector within 2 s. The capture child runs as the unprivileged
+# the collector within 2 s. The capture child (vigil-capture) runs as the unprivileged
 # user with no capability, no new privileges and a seccomp filter; killed
 # with SIGKILL it comes back and alerts again; SIGHUP with a broken rules
-# file keeps the running rules, SIGHUP with a good new one takes it; the
+# file keeps the running rules, SIGHUP with a good new one takes it, a
+# filter that does not compile keeps the running capture; the
 # capture counters reach the collector in heartbeats. Needs root (exit 77
 # otherwise, or when namespaces cannot be made).
 . "$(dirname "$0")/lib.sh"
@@ -131,6 +132,17 @@ check "a good rule file is taken on SIGHUP" wait_for "reloaded" 15 sh -c \
 check "the old child is gone" wait_for "old child gone" 5 sh -c "! kill -0 $CPID2 2>/dev/null"
 sleep 0.5
 alert_within2 "after a good reload, the new rule" 9100002
+
+# SIGHUP, a filter that does not compile: the new child says so (exit 8)
+# and the running one stays, with its rules
+CPID3=$(child_pid)
+printf 'filter = udp and (\n' >>"$T/agent.conf"
+kill -HUP "$APID"
+check "a filter that does not compile is refused on SIGHUP" wait_for "bad filter" 15 \
+	grep -q "filter does not compile (exit 8)" "$T/a.log"
+check "the child says what is wrong with it" grep -q "\[network\] filter 'udp and ('" "$T/a.log"
+check "the running child stays" [ "$(child_pid)" = "$CPID3" ]
+alert_within2 "after a bad filter, the running capture" 9100002
 
 check "the capture counters reach the collector in a heartbeat" wait_for "heartbeat" 15 \
 	sh -c "\"$COLLECTOR\" -c \"$T/collector.conf\" --data-dir \"$CD\" agents --json | python3 -c 'import json,sys

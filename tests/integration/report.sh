@@ -12,7 +12,9 @@
 #  4. PDF in both languages (pdftotext, pdfinfo): A4, the headings with
 #     their diacritics, the figures, "Trang N/M"; never to a terminal
 #  5. --office, a month without data, a quarter, a half year, a year;
-#     -o FILE; html refused (exit 1); usage errors (exit 2)
+#     -o FILE; usage errors (exit 2)
+#  6. HTML: self-contained; in headless Chromium (Debian's chromium):
+#     renders with no console message, the chart a bar per day, A4
 . "$(dirname "$0")/lib.sh"
 
 export TZ=Asia/Ho_Chi_Minh
@@ -145,7 +147,42 @@ check "-o FILE" status_is 0 rep --month "$MONTH" --format md -o "$T/out.md"
 # but for the time it was made and the disk's free bytes
 same() { sed '/Lập lúc/d; /byte trống/d' "$1"; }
 check "  ... the same document" cmp <(same "$T/out.md") <(same "$T/vi.md")
-check "html: not yet (exit 1)" status_is 1 rep --month "$MONTH" --format html
+
+# 6. HTML, and the same file in headless Chromium: it renders with no
+# console message (a blocked fetch or script, a CSP violation would log
+# one), the chart has a bar per day of the month, it prints on A4
+rep --month "$MONTH" --format html -o "$T/r.html"
+check "html: one self-contained file" test "$(grep -c -E '<script|<link|src=|href=|url\(' "$T/r.html")" = 0
+check "html: Vietnamese headings" grep -q '<h2>2. Mức độ bao phủ</h2>' "$T/r.html"
+DAYS=$(python3 -c "import calendar,sys; print(calendar.monthrange(int(sys.argv[1][:4]), int(sys.argv[1][5:]))[1])" "$MONTH")
+# chrome FILE OUT...: headless Chromium on FILE, its console in $T/console
+chrome() {
+	local f=$1; shift
+	timeout 60 chromium --headless --disable-gpu --no-sandbox \
+		--user-data-dir="$T/chromium" --no-first-run \
+		--enable-logging=stderr --v=0 "$@" "file://$f" 2>"$T/console"
+}
+printf '<p>ok</p>' >"$T/probe.html"
+if ! command -v chromium >/dev/null; then
+	log "SKIP: html in Chromium: no chromium (scripts/deps installs it)"
+elif ! chrome "$T/probe.html" --dump-dom | grep -q '<p>ok</p>'; then
+	log "SKIP: html in Chromium: chromium cannot run here:"; tail -3 "$T/console"
+else
+	# the console check can fail: a page that breaks the same CSP logs
+	printf '<meta http-equiv="Content-Security-Policy" content="default-src %s"><img src="x.png">' "'none'" >"$T/bad.html"
+	chrome "$T/bad.html" --dump-dom >/dev/null
+	check "chromium: a CSP violation is seen on its console" grep -q ':CONSOLE' "$T/console"
+	chrome "$T/r.html" --dump-dom >"$T/dom.html"
+	check "chromium: the report renders (its DOM has the title)" \
+		grep -q '<h1>BÁO CÁO TÌNH HÌNH BẢO ĐẢM AN TOÀN THÔNG TIN</h1>' "$T/dom.html"
+	check "chromium: no console message" test ! -s <(grep ':CONSOLE' "$T/console")
+	check "chromium: the chart, a bar per day of the month ($DAYS)" \
+		test "$(grep -o '<rect class="bar"' "$T/dom.html" | wc -l)" = "$DAYS"
+	chrome "$T/r.html" --no-pdf-header-footer --print-to-pdf="$T/r.pdf" >/dev/null
+	check "chromium: printed on A4" grep -q '^Page size: .* (A4)$' <(pdfinfo "$T/r.pdf")
+	check "  ... with page numbers in the margin" grep -q 'Trang 1 / [0-9]' <(pdftotext "$T/r.pdf" -)
+	check "  ... the headings with their diacritics" grep -q 'Danh mục kiểm soát' <(pdftotext "$T/r.pdf" -)
+fi
 check "no period: usage (exit 2)" status_is 2 rep
 check "two periods: usage (exit 2)" status_is 2 rep --month "$MONTH" --year "$YEAR"
 check "a bad month: usage (exit 2)" status_is 2 rep --month 2026-13

@@ -1,0 +1,45 @@
+/*
+ * agentcmd.h: what the agent's two programs share on their command
+ * line: vigil-agent (the daemon and the commands for people) and
+ * vigil-capture (the capture child and the commands that read traffic:
+ * pcap, rules), which vigil-agent runs for those commands.
+ *
+ * Two programs so that each process maps only the libraries its job
+ * calls: the daemon never loads Hyperscan, PCRE2, libpcap (and its
+ * D-Bus, systemd and libgcrypt) or libseccomp; the capture child never
+ * loads YARA, SQLite or libevent (docs/architecture.md).
+ */
+#ifndef VIGIL_AGENTCMD_H
+#define VIGIL_AGENTCMD_H
+
+#include <stddef.h>
+
+#include "config.h"
+
+#define AGENTCMD_PROG		"vigil-agent"
+#define AGENTCMD_CAPTURE	"vigil-capture"
+
+/* The global options, accepted before and after the command word. */
+struct agentcmd_globals {
+	const char	*config;	/* -c, NULL: the default path */
+	const char	*data_dir;	/* --data-dir, NULL: from config */
+	int		 verbose;
+};
+
+/* Takes the global options out of argv[1..*argcp) (the command parses
+ * the rest afresh); 0 or ERR_USAGE (said). */
+int		 agentcmd_take_globals(struct agentcmd_globals *, int *argcp,
+		    char **argv);
+/* The configuration file with the options over it, and the log; 0 or
+ * the error (said). */
+int		 agentcmd_setup(struct agent_config *,
+		    const struct agentcmd_globals *);
+/* The compiled rules' cache in the data directory, or NULL when there is
+ * no writable one (the one-shot commands work without it). */
+const char	*agentcmd_rules_cache(char *buf, size_t len,
+		    const struct agent_config *);
+/* The path of program name installed beside this one; 0, ERR_IO (no
+ * /proc) or ERR_TOOBIG. */
+int		 agentcmd_sibling(char *buf, size_t len, const char *name);
+
+#endif
