@@ -686,9 +686,9 @@ chart_bars(struct pdf *p, const struct chart *c, const struct rl_block *b,
 			lx = x0 - c->gutter;
 		if (lx > MARGIN + BODY_W - c->labw - 4)
 			lx = MARGIN + BODY_W - c->labw - 4;
-		if (lx < end)
+		if (lx < end)	/* only where a clamped one lies */
 			continue;
-		end = lx + c->labw + 4;
+		end = lx + c->labw + 2;
 		if ((rc = text_at(p, NULL, lx, bottom + 2, F_SMALL,
 		    b->cells[i].text, c->labw + 4, PANGO_ALIGN_CENTER,
 		    TB_ONE_LINE, &C_TEXT)) != 0)

@@ -1,13 +1,14 @@
 /*
  * pdfrender.c: what the PDF costs beside the report's queries.
  *
- *   bench_pdfrender DOC.json [vi|en] [RUNS]
+ *   bench_pdfrender DOC.json [vi|en] [RUNS] [OUT.pdf]
  *
  * DOC is a report document (`vigil-collector report --format json`).
  * Each run lays it out and writes it as PDF to a temporary file (report_pdf():
  * both passes, fonts embedded); prints the first run (fonts and
  * fontconfig's cache loaded cold for the process), the median of the
- * rest, the pages' size in bytes and the peak RSS.
+ * rest, the PDF's size in bytes and the peak RSS. OUT, if given, gets
+ * the last run's PDF, to look at.
  */
 #include <sys/resource.h>
 
@@ -49,9 +50,9 @@ main(int argc, char **argv)
 	long		 size = 0;
 	int		 lang, runs, i;
 
-	if (argc < 2 || argc > 4) {
+	if (argc < 2 || argc > 5) {
 		fprintf(stderr, "usage: bench_pdfrender DOC.json [vi|en] "
-		    "[RUNS]\n");
+		    "[RUNS] [OUT.pdf]\n");
 		return 2;
 	}
 	lang = argc > 2 && strcmp(argv[2], "en") == 0 ? REPORT_EN : REPORT_VI;
@@ -63,7 +64,9 @@ main(int argc, char **argv)
 		return 1;
 	}
 	for (i = 0; i < runs; i++) {
-		if ((f = tmpfile()) == NULL)
+		f = argc > 4 && i == runs - 1 ? fopen(argv[4], "w") :
+		    tmpfile();
+		if (f == NULL)
 			return 1;
 		t0 = now();
 		if (report_pdf(f, doc, lang) != 0 || fflush(f) != 0) {
