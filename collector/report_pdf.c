@@ -55,6 +55,7 @@
 #define GAP		6.0		/* between blocks */
 #define CELL_LINES	30		/* then an ellipsis */
 #define MAX_COLS	32
+#define PAGE_WORD_MAX	100		/* bytes of "Trang", "Page" */
 #define MIN_COL		18.0		/* a column's narrowest, points */
 
 #define CHART_PLOT_H	110.0
@@ -306,7 +307,7 @@ static int
 page_marks(struct pdf *p)
 {
 	const struct report_layout *l = p->l;
-	char	line[160];
+	char	line[PAGE_WORD_MAX + 32];
 	double	h;
 	int	n, rc;
 
@@ -515,24 +516,33 @@ row_draw(struct pdf *p, const struct rl_block *b, const struct rl_cell *row,
 	return 0;
 }
 
+/* The head row, if b has one, at y. */
+static int
+head_row(struct pdf *p, const struct rl_block *b)
+{
+	double	h;
+	int	rc;
+
+	if (b->head == NULL)
+		return 0;
+	if ((rc = row_height(p, &h, b, b->head, 1)) != 0)
+		return rc;
+	return row_draw(p, b, b->head, 1, h);
+}
+
 /* Row r of b (r >= 1) on this page, after a new page and the head row
  * again when it does not fit. */
 static int
 table_row(struct pdf *p, const struct rl_block *b, size_t r)
 {
 	const struct rl_cell *row = b->cells + (r - 1) * b->ncols;
-	double	h, hh = 0;
+	double	h;
 	int	broke, rc;
 
 	if ((rc = row_height(p, &h, b, row, 0)) != 0 ||
-	    (rc = need(p, h, &broke)) != 0)
+	    (rc = need(p, h, &broke)) != 0 ||
+	    (broke && (rc = head_row(p, b)) != 0))
 		return rc;
-	if (broke && b->head != NULL) {
-		if ((rc = row_height(p, &hh, b, b->head, 1)) != 0 ||
-		    (rc = row_draw(p, b, b->head, 1, hh)) != 0 ||
-		    (rc = row_height(p, &h, b, row, 0)) != 0)
-			return rc;
-	}
 	return row_draw(p, b, row, 0, h);
 }
 
@@ -563,13 +573,9 @@ block_table(struct pdf *p, const struct rl_block *b)
 		return b->kind == RL_TABLE ? block_text(p, F_NOTE, b->text,
 		    PANGO_ALIGN_LEFT, &C_GREY) : 0;
 	if ((rc = table_start(p, &h, b)) != 0 ||
-	    (rc = need(p, h, NULL)) != 0)
+	    (rc = need(p, h, NULL)) != 0 ||
+	    (rc = head_row(p, b)) != 0)
 		return rc;
-	if (b->head != NULL) {
-		if ((rc = row_height(p, &h, b, b->head, 1)) != 0 ||
-		    (rc = row_draw(p, b, b->head, 1, h)) != 0)
-			return rc;
-	}
 	for (r = 1; r <= b->nrows; r++)
 		if ((rc = table_row(p, b, r)) != 0)
 			return rc;
@@ -932,7 +938,8 @@ layout_ok(const struct report_layout *l)
 	size_t	i;
 
 	if (l->title == NULL || l->subtitle == NULL ||
-	    l->page_word == NULL || (l->nblocks > 0 && l->blocks == NULL))
+	    l->page_word == NULL || strlen(l->page_word) > PAGE_WORD_MAX ||
+	    (l->nblocks > 0 && l->blocks == NULL))
 		return 0;
 	for (i = 0; i < l->nblocks; i++)
 		if (!block_ok(&l->blocks[i]))
@@ -969,8 +976,9 @@ metadata(struct pdf *p, const char *created)
 	const char	*s;
 	char		 date[32];
 
-	cairo_pdf_surface_set_metadata(p->surf, CAIRO_PDF_METADATA_TITLE,
-	    p->l->title);
+	if ((s = escaped(p, p->l->title)) == NULL)
+		return ERR_NOMEM;
+	cairo_pdf_surface_set_metadata(p->surf, CAIRO_PDF_METADATA_TITLE, s);
 	if ((s = escaped(p, p->l->subtitle)) == NULL)
 		return ERR_NOMEM;
 	cairo_pdf_surface_set_metadata(p->surf, CAIRO_PDF_METADATA_SUBJECT, s);

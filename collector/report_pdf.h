@@ -25,8 +25,9 @@ struct report_layout;
  * the document says it ("2026-12-01T08:00:00+0700"), for the PDF's
  * creation date, so the same report gives the same bytes; NULL: none.
  * 0; ERR_CONFIG when no font has the Vietnamese letters (said: install
- * fonts-dejavu-core), nothing written; ERR_MALFORMED for a layout that
- * breaks report_layout.h's contract; ERR_NOMEM; ERR_IO when f refuses a
+ * fonts-dejavu-core), nothing written; ERR_MALFORMED, nothing written,
+ * for a layout that breaks report_layout.h's contract (or a page_word
+ * over 100 bytes); ERR_NOMEM; ERR_IO when f refuses a
  * write (f then holds part of a PDF: the caller removes it).
  */
 int	report_pdf_write(FILE *f, const struct report_layout *l,

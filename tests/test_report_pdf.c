@@ -554,6 +554,9 @@ test_errors(void **state)
 	l.page_word = NULL;
 	b.text = "x";
 	assert_int_equal(report_pdf_write(f, &l, NULL), ERR_MALFORMED);
+	l.page_word = "Trang Trang Trang Trang Trang Trang Trang Trang Trang "
+	    "Trang Trang Trang Trang Trang Trang Trang Trang Trang Trang";
+	assert_int_equal(report_pdf_write(f, &l, NULL), ERR_MALFORMED);
 	l.page_word = "p";
 	assert_int_equal(report_pdf_write(f, &l, NULL), 0);
 	fclose(f);
