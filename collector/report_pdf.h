@@ -23,12 +23,13 @@ struct report_layout;
 /*
  * Write the layout as a PDF to f. created: when the report was made, as
  * the document says it ("2026-12-01T08:00:00+0700"), for the PDF's
- * creation date, so the same report gives the same bytes; NULL: none.
+ * creation date, so the same report gives the same bytes; NULL or
+ * another form: cairo writes the time of writing.
  * 0; ERR_CONFIG when no font has the Vietnamese letters (said: install
  * fonts-dejavu-core), nothing written; ERR_MALFORMED, nothing written,
  * for a layout that breaks report_layout.h's contract (or a page_word
- * over 100 bytes); ERR_NOMEM; ERR_IO when f refuses a
- * write (f then holds part of a PDF: the caller removes it).
+ * over 100 bytes); ERR_NOMEM; ERR_IO when f refuses a write (f then
+ * holds part of a PDF: the caller removes it).
  */
 int	report_pdf_write(FILE *f, const struct report_layout *l,
 	    const char *created);
