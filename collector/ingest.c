@@ -6,7 +6,11 @@
  * committed (rc == 0) or failed (rc < 0, nothing of it acknowledged).
  * Load: at 50,000 events/s, a few hundred batches per second; one
  * transaction per wake-up of the writer (group commit), so fsyncs stay
- * in the tens per second whatever the event rate.
+ * in the tens per second whatever the event rate. Events batches come
+ * back to a pool on the event-loop side (ingest_batch_get/put): their
+ * arenas (up to a few MB) are reused warm, where a malloc and free per
+ * batch would have malloc give the heap's top back to the kernel and
+ * fault it in again, page by page, for every batch.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -51,12 +55,16 @@ struct ingest {
 	int64_t			 retention_s;		/* 0: keep all */
 	int64_t			 next_purge;
 	struct store_cursor	 purge_cur;
+	struct ingest_batch	*pool;			/* event loop's only */
+	size_t			 npool;
+	int			 pool_used;		/* since the last trim */
 };
 
 #define PURGE_BATCH	5000	/* events looked at per purge step */
 #define PURGE_AGAIN_S	1	/* between steps while old events remain */
 #define PURGE_IDLE_S	600	/* between looks once caught up */
 #define PURGE_FIRST_S	10	/* after start: let the agents in first */
+#define POOL_MAX	64	/* events batches kept for reuse */
 
 /* After a commit: correlation's changes to the early warning, which
  * copies them and never blocks. */
@@ -84,6 +92,58 @@ ingest_batch_new(enum ingest_kind kind, void *owner, int64_t agent_rowid)
 	b->owner = owner;
 	b->agent_rowid = agent_rowid;
 	return b;
+}
+
+struct ingest_batch *
+ingest_batch_get(struct ingest *ing, void *owner, int64_t agent_rowid)
+{
+	struct ingest_batch	*b;
+
+	if (ing == NULL || (b = ing->pool) == NULL)
+		return ingest_batch_new(INGEST_EVENTS, owner, agent_rowid);
+	ing->pool = b->next;
+	ing->npool--;
+	ing->pool_used = 1;
+	b->next = NULL;
+	b->owner = owner;
+	b->agent_rowid = agent_rowid;
+	b->max_seq = 0;
+	b->n = 0;
+	b->arena_len = 0;
+	b->rc = 0;
+	if (b->keys != NULL)
+		memset(b->keys, 0, b->cap * sizeof(*b->keys));
+	return b;
+}
+
+void
+ingest_batch_put(struct ingest *ing, struct ingest_batch *b)
+{
+	if (b == NULL)
+		return;
+	if (ing == NULL || b->kind != INGEST_EVENTS || ing->npool >= POOL_MAX) {
+		ingest_batch_free(b);
+		return;
+	}
+	b->next = ing->pool;
+	ing->pool = b;
+	ing->npool++;
+}
+
+void
+ingest_pool_trim(struct ingest *ing)
+{
+	struct ingest_batch	*b;
+
+	if (ing->pool_used) {
+		ing->pool_used = 0;
+		return;
+	}
+	while ((b = ing->pool) != NULL) {
+		ing->pool = b->next;
+		ingest_batch_free(b);
+	}
+	ing->npool = 0;
 }
 
 void
@@ -641,6 +701,8 @@ ingest_free(struct ingest *ing)
 	}
 	if (ing->done_ev != NULL)
 		event_free(ing->done_ev);
+	ing->pool_used = 0;
+	ingest_pool_trim(ing);
 	correlate_free(ing->corr);
 	store_close(ing->store);
 	free(ing->all);

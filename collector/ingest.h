@@ -76,6 +76,19 @@ struct ingest_batch *ingest_batch_new(enum ingest_kind, void *owner,
 /* Room for n events of about bytes of JSON in all, so that the batch is
  * filled without growing (a hint: it still grows if it must). */
 int	ingest_batch_reserve(struct ingest_batch *, size_t n, size_t bytes);
+/* An INGEST_EVENTS batch, empty, from the pool of ing's batches put
+ * back (NULL: a new one, as ingest_batch_new). Event-loop thread only;
+ * NULL on allocation failure. */
+struct ingest_batch *ingest_batch_get(struct ingest *ing, void *owner,
+	    int64_t agent_rowid);
+/* Done with b (back from done_cb, or never submitted): kept for
+ * ingest_batch_get (at most 64), or freed. Takes NULL b; ing NULL frees.
+ * Event-loop thread only. */
+void	ingest_batch_put(struct ingest *ing, struct ingest_batch *b);
+/* Free the pooled batches unless one was taken since the last call:
+ * every second or so, memory goes back once ingest is idle. Event-loop
+ * thread only. */
+void	ingest_pool_trim(struct ingest *);
 /* Copy an event into the batch. ERR_NOMEM. */
 int	ingest_batch_add(struct ingest_batch *, uint64_t seq, int64_t ts_us,
 	    const char *type, int severity, const char *json, size_t len);

@@ -7,9 +7,10 @@
  * batch holding exactly one event per sequence number it carried.
  * Load: one event_parse per event (batches of up to 4096), and for
  * alerts, integrity and health events correlate_extract on the same
- * parse (so the writer thread never parses JSON); a replacement
- * costs a small JSON object, and only for the rare bad or oversized
- * event.
+ * parse (so the writer thread never parses JSON), the tree in the
+ * caller's jansson arena (jarena.h: no malloc or free per value); a
+ * replacement costs a small JSON object, and only for the rare bad or
+ * oversized event.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +28,7 @@
 struct decode_ctx {
 	struct ingest_batch	*b;
 	struct intake_counts	*n;
-	size_t			 event_max;
+	const struct intake_env	*env;
 };
 
 /* Add a validated event to b, with what correlation needs of it. Takes
@@ -94,21 +95,30 @@ on_event(void *arg, uint64_t seq, const char *json, size_t len)
 	struct event_meta	 m;
 	const char		*why = NULL;
 	json_t			*ev, *root;
+	int			 parsed, rc = 0;
 
 	d->n->events++;
 	d->n->bytes += len;
-	if (len > d->event_max) {
+	if (len > d->env->event_max) {
 		d->n->refused++;
 		d->n->refused_bytes += len;
 		ev = own_event("agent_health", "agent_health", json_pack(
 		    "{s:s, s:{s:s, s:I, s:I}}", "source", "collector",
 		    "refused", "reason", "over max_event_size",
 		    "length", (json_int_t)len,
-		    "limit", (json_int_t)d->event_max));
+		    "limit", (json_int_t)d->env->event_max));
 		return ev != NULL ? add_own(d->b, seq, ev) : ERR_NOMEM;
 	}
-	if (event_parse_root(&m, &root, json, len, &why) == 0)
-		return add(d->b, seq, &m, m.severity, root, json, len);
+	/* The tree lives in the arena from parse to decref; no jansson
+	 * output is made in between (jarena.h). */
+	if (d->env->arena != NULL)
+		jarena_begin(d->env->arena);
+	if ((parsed = event_parse_root(&m, &root, json, len, &why) == 0))
+		rc = add(d->b, seq, &m, m.severity, root, json, len);
+	if (d->env->arena != NULL)
+		jarena_end(d->env->arena);
+	if (parsed)
+		return rc;
 	/* Keep the place of the bad event, not its content. */
 	d->n->malformed++;
 	ev = own_event("malformed", "malformed", json_pack("{s:s, s:I}",
@@ -118,10 +128,10 @@ on_event(void *arg, uint64_t seq, const char *json, size_t len)
 
 int
 intake_events(struct ingest_batch **out, struct intake_counts *n,
-    void *owner, int64_t rowid, const uint8_t *msg, size_t len,
-    struct wbuf *scratch, size_t event_max)
+    const struct intake_env *env, void *owner, int64_t rowid,
+    const uint8_t *msg, size_t len)
 {
-	struct decode_ctx	d = { .n = n, .event_max = event_max };
+	struct decode_ctx	d = { .n = n, .env = env };
 	uint32_t		count, rawlen;
 	int			rc;
 
@@ -129,17 +139,17 @@ intake_events(struct ingest_batch **out, struct intake_counts *n,
 	memset(n, 0, sizeof(*n));
 	if ((rc = wire_events_peek(msg, len, &count, &rawlen)) != 0)
 		return rc;
-	if ((d.b = ingest_batch_new(INGEST_EVENTS, owner, rowid)) == NULL)
+	if ((d.b = ingest_batch_get(env->pool, owner, rowid)) == NULL)
 		return ERR_NOMEM;
 	/* Sized once from the header's claims (within the batch limits;
 	 * decoding checks them), not grown event by event. */
 	if ((rc = ingest_batch_reserve(d.b, count, rawlen)) != 0) {
-		ingest_batch_free(d.b);
+		ingest_batch_put(env->pool, d.b);
 		return rc;
 	}
-	rc = wire_events_decode(msg, len, scratch, on_event, &d);
+	rc = wire_events_decode(msg, len, env->scratch, on_event, &d);
 	if (rc != 0 || d.b->n == 0) {
-		ingest_batch_free(d.b);
+		ingest_batch_put(env->pool, d.b);
 		return rc;
 	}
 	*out = d.b;

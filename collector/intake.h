@@ -13,7 +13,8 @@
  *     "agent_health":{"source":"collector","refused":{"reason":
  *     "over max_event_size","length","limit"}}}.
  * Neither keeps the content. The caller owns the batches made here.
- * Event-loop thread only (no state of its own).
+ * Event-loop thread only (no state of its own: the caller's intake_env
+ * holds what is reused).
  */
 #ifndef VIGIL_INTAKE_H
 #define VIGIL_INTAKE_H
@@ -23,6 +24,7 @@
 
 #include "buf.h"
 #include "ingest.h"
+#include "jarena.h"
 #include "quota.h"
 
 struct intake_counts {
@@ -33,14 +35,23 @@ struct intake_counts {
 	uint64_t	refused_bytes;
 };
 
+/* What intake_events works with, the caller's, reused message after
+ * message (event-loop thread). */
+struct intake_env {
+	struct ingest	*pool;		/* batches from its pool (NULL: new) */
+	struct wbuf	*scratch;	/* decompressed events */
+	struct jarena	*arena;		/* each event's parse (NULL: malloc;
+					 * jarena_install() makes it count) */
+	size_t		 event_max;	/* larger events are refused */
+};
+
 /* An EVENTS message (msg starts at its type byte) of agent rowid into a
- * new batch for owner; scratch holds decompressed data. event_max: larger
- * events are refused (replaced). *out is NULL when the message holds no
- * events. ERR_MALFORMED or ERR_TOOBIG for a message that breaks the
- * protocol (the connection must close), ERR_NOMEM. */
+ * batch for owner. *out is NULL when the message holds no events.
+ * ERR_MALFORMED or ERR_TOOBIG for a message that breaks the protocol
+ * (the connection must close), ERR_NOMEM. */
 int	intake_events(struct ingest_batch **out, struct intake_counts *,
-	    void *owner, int64_t rowid, const uint8_t *msg, size_t len,
-	    struct wbuf *scratch, size_t event_max);
+	    const struct intake_env *, void *owner, int64_t rowid,
+	    const uint8_t *msg, size_t len);
 /* A HEARTBEAT message into a heartbeat job. ERR_MALFORMED (*why says
  * what: the caller closes the connection), ERR_NOMEM. */
 int	intake_heartbeat(struct ingest_batch **out, void *owner,

@@ -35,6 +35,7 @@
 #include "cmd.h"
 #include "export.h"
 #include "report.h"
+#include "report_sched.h"
 #include "incident_cmd.h"
 #include "config.h"
 #include "datadir.h"
@@ -43,6 +44,7 @@
 #include "token.h"
 #include "err.h"
 #include "event.h"
+#include "jarena.h"
 #include "keys.h"
 #include "log.h"
 #include "priv.h"
@@ -87,6 +89,7 @@ static const char usage_main[] =
 "  report (--month YYYY-MM | --quarter YYYY-Qn | --half YYYY-H1|H2 | --year YYYY)\n"
 "         [--office NAME] [--lang vi|en] [--format md|csv|json] [-o FILE]\n"
 "                          the periodic security report (docs/report.md)\n"
+"  reports [--json]        the reports written by [report] schedule\n"
 "\n"
 "Options:\n"
 "  -c, --config FILE       configuration file (default " CONFIG_COLLECTOR_DEFAULT ")\n"
@@ -248,6 +251,7 @@ cmd_run(struct cli *cli)
 	struct event		*sigs[4] = { NULL };
 	static const int	 signums[4] = { SIGTERM, SIGINT, SIGHUP, 0 };
 	struct server		*srv = NULL;
+	struct report_sched	*rs = NULL;
 	struct collector_config	 ncfg;
 	uint8_t			 pub[KEY_LEN], priv[KEY_LEN];
 	char			 fpr[FPR_STRLEN], addr[128];
@@ -257,6 +261,7 @@ cmd_run(struct cli *cli)
 	    cli->cfg.log_level, cli->cfg.syslog);
 	signal(SIGPIPE, SIG_IGN);
 	raise_nofile();
+	jarena_install();	/* before any thread: intake parses in arenas */
 	if (keys_load_or_create(pub, priv, cli->keypath) != 0)
 		return 1;
 	keys_fingerprint(fpr, pub);
@@ -276,6 +281,9 @@ cmd_run(struct cli *cli)
 		    "the network does not keep root");
 	if (write_listen_file(cli, addr) != 0)
 		log_warnx("could not write %s/listen.addr", cli->cfg.data_dir);
+	/* after the drop: its folder and files are the user's */
+	if (report_sched_new(&rs, &cli->cfg, cli->dbpath) != 0)
+		goto done;
 	for (i = 0; signums[i] != 0; i++) {
 		sigs[i] = evsignal_new(base, signums[i], on_signal, base);
 		if (sigs[i] == NULL || event_add(sigs[i], NULL) != 0)
@@ -291,6 +299,13 @@ cmd_run(struct cli *cli)
 		reload_pending = 0;
 		if (config_load_collector(&ncfg, cli->config_path) == 0) {
 			server_reconfigure(srv, &ncfg);
+			/* the schedule anew: a run under way is cut short and
+			 * taken up again from the store */
+			report_sched_free(rs);
+			rs = NULL;
+			if (report_sched_new(&rs, &ncfg, cli->dbpath) != 0)
+				log_warnx("the report schedule is off until the "
+				    "configuration is fixed");
 			log_setlevel(cli->verbose ? LOG_LVL_DEBUG :
 			    ncfg.log_level);
 			log_info("configuration reloaded");
@@ -301,6 +316,7 @@ cmd_run(struct cli *cli)
 	}
 	rc = 0;
 done:
+	report_sched_free(rs);
 	server_free(srv);
 	for (i = 0; i < 4; i++)
 		if (sigs[i] != NULL)
@@ -769,6 +785,15 @@ cmd_report(struct cli *cli, int argc, char **argv)
 }
 
 static int
+cmd_reports(struct cli *cli, int argc, char **argv)
+{
+	const struct cmd_host	h = { cli, host_global_opt, host_open,
+				    &cli->cfg };
+
+	return report_sched_cmd_run(&h, argc, argv);
+}
+
+static int
 cmd_run_opts(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = { GLOBAL_OPTS, { NULL, 0, NULL, 0 } };
@@ -818,6 +843,7 @@ main(int argc, char **argv)
 		{ "audit", cmd_audit },
 		{ "export", cmd_export },
 		{ "report", cmd_report },
+		{ "reports", cmd_reports },
 	};
 	struct cli	cli;
 	size_t		i;

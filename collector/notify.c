@@ -36,6 +36,7 @@
 #include "err.h"
 #include "incident.h"
 #include "log.h"
+#include "mailer.h"
 #include "notify.h"
 #include "runcmd.h"
 #include "taxonomy.h"
@@ -46,6 +47,8 @@
 #define RETRY_JOBS_MAX	1000	/* deliveries waiting for a retry */
 #define DETAIL_MAX	200		/* bytes of a reply kept */
 #define AGENTS_LISTED	20
+/* a subject: the prefix, severity, change, title and id, base64 */
+#define SUBJECT_ENC_MAX	(4 * (64 + INCIDENT_TITLE_MAX + 64) / 3 + 32)
 
 enum channel { CH_COMMAND, CH_WEBHOOK, CH_MAIL };
 static const char *const ch_name[] = { "command", "webhook", "mail" };
@@ -117,7 +120,7 @@ struct notify {
 	struct xfer		*live;		/* in m */
 	char			*argv[ARGV_MAX + 1];
 	char			 argbuf[CONFIG_ITEM_MAX];
-	char			 password[256];
+	struct mailer		 mailer;	/* the relay's settings */
 	int			 curl;		/* initialised */
 };
 
@@ -311,6 +314,14 @@ str(const json_t *v, const char *k)
 
 /* ---- mail ---- */
 
+/* The early warning mails when the relay is set and it has recipients
+ * (the relay may serve only the scheduled report). */
+static int
+mail_on(const struct collector_config *cfg)
+{
+	return *cfg->notify_smtp != '\0' && cfg->notify_mail_to.n > 0;
+}
+
 /* Append printf text to a mail being built; errors stick in m. */
 static void	mput(struct wbuf *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
@@ -336,7 +347,7 @@ mput(struct wbuf *m, const char *fmt, ...)
 
 /* s as base64, in lines of 76 (RFC 2045). */
 static void
-mput_b64(struct wbuf *m, const char *s, size_t len, int wrap)
+mput_b64(struct wbuf *m, const char *s, size_t len)
 {
 	char	 *b;
 	size_t	  blen = sodium_base64_encoded_len(len,
@@ -348,11 +359,8 @@ mput_b64(struct wbuf *m, const char *s, size_t len, int wrap)
 	}
 	sodium_bin2base64(b, blen, (const unsigned char *)s, len,
 	    sodium_base64_VARIANT_ORIGINAL);
-	if (!wrap)
-		mput(m, "%s", b);
-	else
-		for (i = 0; i < strlen(b); i += 76)
-			mput(m, "%.76s\r\n", b + i);
+	for (i = 0; i < strlen(b); i += 76)
+		mput(m, "%.76s\r\n", b + i);
 	free(b);
 }
 
@@ -409,7 +417,7 @@ static int
 mail_build(struct notify *n, char **out, size_t *outlen, const json_t *v)
 {
 	struct wbuf	 m, t, subj;
-	char		 date[64];
+	char		 date[64], enc[SUBJECT_ENC_MAX];
 	struct tm	 tm;
 	time_t		 now = time(NULL);
 	int		 i, bad;
@@ -434,15 +442,17 @@ mail_build(struct notify *n, char **out, size_t *outlen, const json_t *v)
 	for (i = 0; i < n->cfg.notify_mail_to.n; i++)
 		mput(&m, "%s<%s>", i ? ", " : "",
 		    n->cfg.notify_mail_to.item[i]);
-	mput(&m, "\r\nSubject: =?UTF-8?B?");
-	if (subj.p != NULL)
-		mput_b64(&m, (const char *)subj.p, subj.len, 0);
-	mput(&m, "?=\r\nMIME-Version: 1.0\r\n"
+	if (subj.p == NULL || mailer_encode_word(enc, sizeof(enc),
+	    (const char *)subj.p) != 0) {
+		enc[0] = '\0';
+		m.err = ERR_NOMEM;
+	}
+	mput(&m, "\r\nSubject: %s\r\nMIME-Version: 1.0\r\n"
 	    "Content-Type: text/plain; charset=UTF-8\r\n"
 	    "Content-Transfer-Encoding: base64\r\n"
-	    "Auto-Submitted: auto-generated\r\n\r\n");
+	    "Auto-Submitted: auto-generated\r\n\r\n", enc);
 	if (t.p != NULL)
-		mput_b64(&m, (const char *)t.p, t.len, 1);
+		mput_b64(&m, (const char *)t.p, t.len);
 	bad = m.err || t.err || subj.err || m.p == NULL;
 	wbuf_free(&t);
 	wbuf_free(&subj);
@@ -513,28 +523,6 @@ on_read(char *p, size_t sz, size_t nm, void *arg)
 	return k;
 }
 
-/* Options every transfer shares: certificates always checked, no
- * redirects, no signals, the timeouts. */
-static int
-curl_common(struct notify *n, CURL *c, const char *url, const char *protos,
-    char *err)
-{
-	int	t = n->cfg.notify_timeout_s;
-
-	return curl_easy_setopt(c, CURLOPT_URL, url) ||
-	    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, protos) ||
-	    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L) ||
-	    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) ||
-	    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L) ||
-	    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L) ||
-	    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err) ||
-	    curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)t) ||
-	    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)(t < 5 ? t : 5)) ||
-	    (*n->cfg.notify_ca_file && (curl_easy_setopt(c, CURLOPT_CAINFO,
-	    n->cfg.notify_ca_file) || curl_easy_setopt(c, CURLOPT_CAPATH,
-	    NULL)));
-}
-
 /* One transfer of a webhook or mail job, in the notifier's multi. */
 struct xfer {
 	struct xfer		*next;
@@ -553,8 +541,8 @@ webhook_setup(struct notify *n, struct xfer *x)
 {
 	return (x->list = curl_slist_append(NULL,
 	    "Content-Type: application/json")) == NULL ||
-	    curl_common(n, x->c, n->cfg.notify_webhook.item[x->j->target],
-	    "https", x->err) ||
+	    mailer_curl_common(&n->mailer, x->c,
+	    n->cfg.notify_webhook.item[x->j->target], "https", x->err) ||
 	    curl_easy_setopt(x->c, CURLOPT_HTTPHEADER, x->list) ||
 	    curl_easy_setopt(x->c, CURLOPT_POSTFIELDS, x->j->body) ||
 	    curl_easy_setopt(x->c, CURLOPT_POSTFIELDSIZE, (long)x->j->len) ||
@@ -565,32 +553,12 @@ webhook_setup(struct notify *n, struct xfer *x)
 static int
 mail_setup(struct notify *n, struct xfer *x)
 {
-	struct curl_slist	*l;
-	char			 addr[CONFIG_ITEM_MAX + 2];
-	int			 i;
-
-	for (i = 0; i < n->cfg.notify_mail_to.n; i++) {
-		(void)snprintf(addr, sizeof(addr), "<%s>",
-		    n->cfg.notify_mail_to.item[i]);
-		if ((l = curl_slist_append(x->list, addr)) == NULL)
-			return -1;
-		x->list = l;
-	}
-	(void)snprintf(addr, sizeof(addr), "<%s>", n->cfg.notify_mail_from);
 	x->up = (struct upload){ x->j->body, x->j->len };
-	return curl_common(n, x->c, n->cfg.notify_smtp, "smtp,smtps",
-	    x->err) ||
-	    curl_easy_setopt(x->c, CURLOPT_MAIL_FROM, addr) ||
-	    curl_easy_setopt(x->c, CURLOPT_MAIL_RCPT, x->list) ||
+	return mailer_envelope(&n->mailer, x->c, &n->cfg.notify_mail_to,
+	    &x->list, x->err) ||
 	    curl_easy_setopt(x->c, CURLOPT_UPLOAD, 1L) ||
 	    curl_easy_setopt(x->c, CURLOPT_READFUNCTION, on_read) ||
-	    curl_easy_setopt(x->c, CURLOPT_READDATA, &x->up) ||
-	    curl_easy_setopt(x->c, CURLOPT_USE_SSL,
-	    n->cfg.notify_smtp_starttls ? (long)CURLUSESSL_ALL :
-	    (long)CURLUSESSL_TRY) ||
-	    (*n->cfg.notify_smtp_user && (curl_easy_setopt(x->c,
-	    CURLOPT_USERNAME, n->cfg.notify_smtp_user) || curl_easy_setopt(x->c,
-	    CURLOPT_PASSWORD, n->password)));
+	    curl_easy_setopt(x->c, CURLOPT_READDATA, &x->up);
 }
 
 /* x's handle, set up and added to m; else x->cc says why not. */
@@ -647,25 +615,18 @@ static void
 target_of(const struct notify *n, const struct job *j, char *out,
     size_t outlen)
 {
-	const char	*u, *h;
-	size_t		 k;
+	char	host[CONFIG_ITEM_MAX - 32];	/* room for the rest */
 
 	if (j->channel == CH_COMMAND) {
 		(void)snprintf(out, outlen, "%s", n->argv[0]);
 		return;
 	}
-	u = j->channel == CH_WEBHOOK ? n->cfg.notify_webhook.item[j->target] :
-	    n->cfg.notify_smtp;
-	h = strstr(u, "://");
-	h = h ? h + 3 : u;
-	if (strchr(h, '@') != NULL && strchr(h, '@') < h + strcspn(h, "/"))
-		h = strchr(h, '@') + 1;		/* user:password@ */
-	k = strcspn(h, "/?#");
-	if (j->channel == CH_WEBHOOK)
-		(void)snprintf(out, outlen, "%d:https://%.*s/...",
-		    j->target + 1, (int)k, h);
-	else
-		(void)snprintf(out, outlen, "%.*s", (int)k, h);
+	if (j->channel == CH_MAIL) {
+		mailer_host(out, outlen, n->cfg.notify_smtp);
+		return;
+	}
+	mailer_host(host, sizeof(host), n->cfg.notify_webhook.item[j->target]);
+	(void)snprintf(out, outlen, "%d:https://%s/...", j->target + 1, host);
 }
 
 /* ---- deliveries and retries ---- */
@@ -940,7 +901,7 @@ tell(struct notify *n, int64_t incident, const json_t *v, int may_retry)
 		} else
 			goto nomem;
 	}
-	if (*n->cfg.notify_smtp != '\0') {
+	if (mail_on(&n->cfg)) {
 		if (mail_build(n, &body, &blen, v) != 0)
 			goto nomem;
 		deliver(&tail, incident, CH_MAIL, 0, body, blen, change,
@@ -1102,26 +1063,6 @@ notify_post(struct notify *n, const struct correlate_change *chg, size_t k)
 
 /* ---- life ---- */
 
-static int
-read_password(struct notify *n)
-{
-	FILE	*f;
-	size_t	 k;
-
-	if (*n->cfg.notify_smtp_password_file == '\0')
-		return 0;
-	if ((f = fopen(n->cfg.notify_smtp_password_file, "re")) == NULL) {
-		log_warn("notify: smtp_password_file %s",
-		    n->cfg.notify_smtp_password_file);
-		return ERR_CONFIG;
-	}
-	k = fread(n->password, 1, sizeof(n->password) - 1, f);
-	fclose(f);
-	n->password[k] = '\0';
-	n->password[strcspn(n->password, "\r\n")] = '\0';
-	return 0;
-}
-
 /* A message with every member a template may name, and a hostile
  * title, to check the template with. */
 static json_t *
@@ -1168,7 +1109,7 @@ check(struct notify *n)
 		}
 		json_decref(sample);
 	}
-	return rc ? rc : read_password(n);
+	return rc ? rc : mailer_init(&n->mailer, &n->cfg, "notify");
 }
 
 /* Is channel ch, target t, still configured? */
@@ -1181,7 +1122,7 @@ configured(const struct notify *n, int ch, int t)
 	case CH_WEBHOOK:
 		return t >= 0 && t < n->cfg.notify_webhook.n;
 	default:
-		return *n->cfg.notify_smtp != '\0';
+		return mail_on(&n->cfg);
 	}
 }
 
@@ -1253,7 +1194,7 @@ notify_new(struct notify **out, const struct collector_config *cfg,
 
 	*out = NULL;
 	if (!cfg->notify_syslog && *cfg->notify_command == '\0' &&
-	    cfg->notify_webhook.n == 0 && *cfg->notify_smtp == '\0')
+	    cfg->notify_webhook.n == 0 && !mail_on(cfg))
 		return 0;
 	if ((n = calloc(1, sizeof(*n))) == NULL)
 		return ERR_NOMEM;
@@ -1312,7 +1253,7 @@ notify_free(struct notify *n)
 		curl_multi_cleanup(n->m);
 	if (n->curl)
 		curl_global_cleanup();
-	sodium_memzero(n->password, sizeof(n->password));
+	mailer_clear(&n->mailer);
 	pthread_mutex_destroy(&n->mu);
 	free(n);
 }

@@ -122,8 +122,8 @@ static const struct label labels[] = {
 	{ "rules_fresh", { "Bộ luật trên mọi máy không cũ quá 7 ngày",
 	    "Rules no older than 7 days on every PC" } },
 	{ "critical_ack_1h", { "Mọi sự cố nghiêm trọng được tiếp nhận "
-	    "trong 1 giờ", "Every critical incident acknowledged within "
-	    "one hour" } },
+	    "trong thời hạn", "Every critical incident acknowledged in "
+	    "time" } },
 	{ "reported_in_deadline", { "Mọi sự cố được báo cáo đúng hạn",
 	    "Every incident reported within its deadline" } },
 	{ "audit_chain", { "Chuỗi nhật ký kiểm toán toàn vẹn",
@@ -131,7 +131,8 @@ static const struct label labels[] = {
 	{ "disk_free", { "Ổ đĩa máy chủ thu thập còn đủ chỗ trống",
 	    "The collector's disk has room" } },
 	{ "backups", { "Sao lưu dữ liệu", "Backups" } },
-	{ "acked_1h", { "tiếp nhận trong 1 giờ", "acknowledged in 1 h" } },
+	{ "acked_1h", { "tiếp nhận trong thời hạn", "acknowledged in time" } },
+	{ "within_s", { "thời hạn tiếp nhận", "time allowed" } },
 	{ "in_time", { "đúng hạn", "in time" } },
 	{ "late", { "trễ hạn", "late" } },
 	{ "result", { "kết quả", "result" } },

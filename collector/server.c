@@ -29,8 +29,12 @@
  *
  * Load: thousands of mostly idle connections; tens of thousands of
  * events per second in batches of up to 4096. Memory per connection: the
- * bufferevent, three reusable buffers (grow to one frame) and a chan;
- * about 2 KiB before the handshake.
+ * bufferevent and a chan; about 2 KiB before the handshake. A decrypted
+ * message, its decompressed events and an outgoing record live only
+ * while one record is handled, so the server keeps one buffer of each
+ * for all connections (the loop handles one record at a time): they stay
+ * warm under load instead of being allocated (and their pages faulted
+ * in) per frame, and are given back after a second without records.
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -86,6 +90,7 @@
 #define REFUSAL_SUMMARY_MS	10000	/* a count every 10 s */
 #define QUOTA_REPORT_MS		60000	/* agent_health per agent, at most */
 #define HOLD_COMMIT		(-1)	/* conn_hold: until the writer commits */
+#define JSON_ARENA		(64 * 1024)	/* one event's tree, mostly */
 
 /* HELLO: KEYREQ, HS_INIT. COOKIE: we asked for a cookie; HS_INIT_COOKIE
  * only. STREAM_HDR: authenticated, the agent's stream header next.
@@ -116,7 +121,6 @@ struct conn {
 	int			 paused;
 	int			 keyreqs;
 	uint64_t		 events;
-	struct wbuf		 plain, scratch, out;
 };
 
 TAILQ_HEAD(connlist, conn);
@@ -143,6 +147,11 @@ struct server {
 	struct connlist		 paused;	/* reading stopped: flow control */
 	struct event		*reap_ev;
 	size_t			 nconns;
+	/* one record at a time: its plaintext, the decompressed events,
+	 * an outgoing record (see the top) */
+	struct wbuf		 plain, scratch, out;
+	struct jarena		 arena;		/* each event's parse tree */
+	int			 busy;		/* records since the last tick */
 	uint8_t			 pub[KEY_LEN];
 	uint8_t			 priv[KEY_LEN];
 };
@@ -170,9 +179,6 @@ conn_free(struct conn *c)
 {
 	if (c->wake != NULL)
 		event_free(c->wake);
-	wbuf_free(&c->plain);
-	wbuf_free(&c->scratch);
-	wbuf_free(&c->out);
 	chan_free(c->ch);
 	free(c);
 }
@@ -236,16 +242,18 @@ conn_close(struct conn *c, int warn, const char *fmt, ...)
 	event_active(c->srv->reap_ev, 0, 0);
 }
 
-/* Send one inner message (in c->plain) as a DATA record. */
+/* Send one inner message (in srv->plain) as a DATA record. */
 static int
 conn_send_plain(struct conn *c)
 {
-	int	rc;
+	struct server	*srv = c->srv;
+	int		 rc;
 
-	wbuf_reset(&c->out);
-	if ((rc = chan_seal(c->ch, &c->out, c->plain.p, c->plain.len)) != 0)
+	wbuf_reset(&srv->out);
+	if ((rc = chan_seal(c->ch, &srv->out, srv->plain.p,
+	    srv->plain.len)) != 0)
 		return rc;
-	if (bufferevent_write(c->bev, c->out.p, c->out.len) != 0)
+	if (bufferevent_write(c->bev, srv->out.p, srv->out.len) != 0)
 		return ERR_IO;
 	return 0;
 }
@@ -255,10 +263,11 @@ conn_send_record(struct conn *c, uint8_t type, const void *body, size_t len)
 {
 	int	rc;
 
-	wbuf_reset(&c->out);
-	if ((rc = wire_record_put(&c->out, type, body, len)) != 0)
+	wbuf_reset(&c->srv->out);
+	if ((rc = wire_record_put(&c->srv->out, type, body, len)) != 0)
 		return rc;
-	return bufferevent_write(c->bev, c->out.p, c->out.len) == 0 ? 0 :
+	return bufferevent_write(c->bev, c->srv->out.p, c->srv->out.len) == 0 ?
+	    0 :
 	    ERR_IO;
 }
 
@@ -380,12 +389,12 @@ on_committed(void *arg, struct ingest_batch *b)
 		    "the agent will resend", vigil_strerror(b->rc));
 		goto out;
 	}
-	wbuf_reset(&c->plain);
-	if ((rc = wire_ack_encode(&c->plain, b->max_seq)) != 0 ||
+	wbuf_reset(&srv->plain);
+	if ((rc = wire_ack_encode(&srv->plain, b->max_seq)) != 0 ||
 	    (rc = conn_send_plain(c)) != 0)
 		conn_close(c, 1, "sending ack: %s", vigil_strerror(rc));
 out:
-	ingest_batch_free(b);
+	ingest_batch_put(srv->ingest, b);
 	resume_paused(srv);
 }
 
@@ -504,12 +513,16 @@ conn_submit(struct conn *c, struct ingest_batch *b, uint64_t n,
 static int
 on_events(struct conn *c)
 {
+	struct server		*srv = c->srv;
+	struct intake_env	 env = { .pool = srv->ingest,
+	    .scratch = &srv->scratch, .arena = &srv->arena,
+	    .event_max = (size_t)srv->cfg.event_max };
 	struct intake_counts	 n;
 	struct ingest_batch	*b;
 	int			 rc;
 
-	rc = intake_events(&b, &n, c, c->rowid, c->plain.p, c->plain.len,
-	    &c->scratch, (size_t)c->srv->cfg.event_max);
+	rc = intake_events(&b, &n, &env, c, c->rowid, srv->plain.p,
+	    srv->plain.len);
 	if (rc != 0) {
 		conn_close(c, 1, "bad events message: %s", vigil_strerror(rc));
 		return rc;
@@ -538,7 +551,8 @@ on_heartbeat(struct conn *c)
 	const char		*why = NULL;
 	int			 rc;
 
-	rc = intake_heartbeat(&b, c, c->rowid, c->plain.p, c->plain.len, &why);
+	rc = intake_heartbeat(&b, c, c->rowid, c->srv->plain.p,
+	    c->srv->plain.len, &why);
 	if (rc == ERR_NOMEM)
 		conn_close(c, 1, "out of memory");
 	else if (rc != 0)
@@ -546,31 +560,33 @@ on_heartbeat(struct conn *c)
 	if (rc != 0)
 		return rc;
 	/* heartbeats count against the quota too: each is a write */
-	return conn_submit(c, b, 1, c->plain.len);
+	return conn_submit(c, b, 1, c->srv->plain.len);
 }
 
 static int
 on_data(struct conn *c, const uint8_t *body, size_t len)
 {
-	int	rc;
+	struct wbuf	*plain = &c->srv->plain;
+	int		 rc;
 
-	if ((rc = chan_open(c->ch, &c->plain, body, len)) != 0) {
+	c->srv->busy = 1;
+	if ((rc = chan_open(c->ch, plain, body, len)) != 0) {
 		conn_close(c, 1, "bad frame: %s", rc == ERR_AUTH ?
 		    "authentication failed (forged, replayed or reordered)" :
 		    vigil_strerror(rc));
 		return rc;
 	}
-	if (c->plain.len == 0) {
+	if (plain->len == 0) {
 		conn_close(c, 1, "empty message");
 		return ERR_MALFORMED;
 	}
-	switch (c->plain.p[0]) {
+	switch (plain->p[0]) {
 	case WIRE_MSG_EVENTS:
 		return on_events(c);
 	case WIRE_MSG_HEARTBEAT:
 		return on_heartbeat(c);
 	default:
-		conn_close(c, 1, "unexpected message type %u", c->plain.p[0]);
+		conn_close(c, 1, "unexpected message type %u", plain->p[0]);
 		return ERR_MALFORMED;
 	}
 }
@@ -646,18 +662,22 @@ on_record(struct conn *c, uint8_t type, const uint8_t *body, size_t len)
 	return ERR_MALFORMED;
 }
 
-/* Nothing buffered: give back frame-sized buffers, so that thousands of
- * mostly idle agents cost little memory. */
+/* A second without records: give back the frame-sized buffers. */
 static void
-conn_trim(struct conn *c)
+server_trim(struct server *srv)
 {
+	ingest_pool_trim(srv->ingest);
+	if (srv->busy) {
+		srv->busy = 0;
+		return;
+	}
 	/* their contents are only used while one record is handled */
-	wbuf_reset(&c->plain);
-	wbuf_reset(&c->scratch);
-	wbuf_reset(&c->out);
-	wbuf_shrink(&c->plain, IDLE_BUF_MAX);
-	wbuf_shrink(&c->scratch, IDLE_BUF_MAX);
-	wbuf_shrink(&c->out, IDLE_BUF_MAX);
+	wbuf_reset(&srv->plain);
+	wbuf_reset(&srv->scratch);
+	wbuf_reset(&srv->out);
+	wbuf_shrink(&srv->plain, IDLE_BUF_MAX);
+	wbuf_shrink(&srv->scratch, IDLE_BUF_MAX);
+	wbuf_shrink(&srv->out, IDLE_BUF_MAX);
 }
 
 static void
@@ -673,8 +693,6 @@ conn_read(struct bufferevent *bev, void *arg)
 
 	for (;;) {
 		avail = evbuffer_get_length(in);
-		if (avail == 0)
-			conn_trim(c);
 		if (avail < WIRE_HDR_LEN)
 			return;
 		evbuffer_copyout(in, hdr, WIRE_HDR_LEN);
@@ -793,9 +811,6 @@ conn_new(struct server *srv, evutil_socket_t fd, const struct sockaddr *sa)
 	memcpy(&c->sa, sa, sa->sa_family == AF_INET6 ?
 	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
 	format_peer(c->peer, sizeof(c->peer), sa);
-	wbuf_init(&c->plain, WIRE_MAX_BATCH_RAW + 64);
-	wbuf_init(&c->scratch, WIRE_MAX_BATCH_RAW);
-	wbuf_init(&c->out, WIRE_MAX_RECORD + 64);
 	/* a latency hint only: nothing depends on it */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
@@ -949,6 +964,7 @@ housekeeping(evutil_socket_t fd, short what, void *arg)
 	int		 rc;
 
 	srclimit_gc(srv->sources, now);
+	server_trim(srv);
 	if ((rc = quota_report(srv->quota, now, QUOTA_REPORT_MS, report_quota,
 	    srv)) != 0)
 		log_warnx("quota report: %s", vigil_strerror(rc));
@@ -998,12 +1014,16 @@ server_new(struct server **out, struct event_base *base,
 	TAILQ_INIT(&srv->dead);
 	TAILQ_INIT(&srv->paused);
 	TAILQ_INIT(&srv->preauth);
+	wbuf_init(&srv->plain, WIRE_MAX_BATCH_RAW + 64);
+	wbuf_init(&srv->scratch, WIRE_MAX_BATCH_RAW);
+	wbuf_init(&srv->out, WIRE_MAX_RECORD + 64);
 	memcpy(srv->pub, pub, KEY_LEN);
 	memcpy(srv->priv, priv, KEY_LEN);
 	logrl_init(&srv->refusals, REFUSAL_LOG_BURST, REFUSAL_LOG_MS,
 	    REFUSAL_SUMMARY_MS, clock_mono_ms());
 	sources_conf(&sc, cfg);
-	if ((rc = srclimit_new(&srv->sources, sources_capacity(cfg), &sc)) != 0)
+	if ((rc = jarena_init(&srv->arena, JSON_ARENA)) != 0 ||
+	    (rc = srclimit_new(&srv->sources, sources_capacity(cfg), &sc)) != 0)
 		goto fail;
 	quota_conf_of(&qc, cfg);
 	if ((rc = quota_new(&srv->quota, &qc)) != 0 ||
@@ -1154,6 +1174,10 @@ server_free(struct server *srv)
 	quota_free(srv->quota);
 	cookie_jar_free(srv->cookies);
 	store_close(srv->store);
+	wbuf_free(&srv->plain);
+	wbuf_free(&srv->scratch);
+	wbuf_free(&srv->out);
+	jarena_free(&srv->arena);
 	sodium_memzero(srv->priv, sizeof(srv->priv));
 	free(srv);
 }

@@ -5,7 +5,8 @@
  * registry) and events; and since version 2 the incident register and
  * its audit log, whose statements live in incident.c and audit.c (3:
  * correlation's keys, 4: the early warning's record, 5: the forwarder's
- * cursors; 7: the agent in the time index).
+ * cursors, 6: the early warning's retries, 7: the agent in the time
+ * index, 8: the scheduled reports).
  * PRAGMA user_version holds STORE_SCHEMA; an older file is upgraded in
  * one transaction, a file from a newer build is refused rather than
  * guessed at.
@@ -49,7 +50,7 @@
 #include "log.h"
 #include "store.h"
 
-#define STORE_SCHEMA		7
+#define STORE_SCHEMA		8
 #define STORE_CACHE_KIB		16384	/* page cache per connection */
 
 /* Version 1: tokens, agents, events. No foreign key on events.agent: the
@@ -246,11 +247,42 @@
 	"DROP INDEX IF EXISTS events_ts;" \
 	"CREATE INDEX events_ts ON events(ts, agent);"
 
+/*
+ * Version 8: the scheduled reports (report_sched.c). A run is one
+ * report (a period, and an office or '' for the province's) and its
+ * mail; written is 0 until its files are, and mail goes none (no
+ * recipients) or pending, then sent or given-up. attempts counts the
+ * tries of the step under way (writing, then mailing), next_try (Unix
+ * seconds) is when the next is due, last_error why the last failed.
+ * Its files: one per format, with what was written.
+ */
+#define SCHEMA_8 \
+	"CREATE TABLE IF NOT EXISTS report_runs (" \
+	" id INTEGER PRIMARY KEY," \
+	" kind TEXT NOT NULL," \
+	" period TEXT NOT NULL," \
+	" office TEXT NOT NULL," \
+	" due INTEGER NOT NULL," \
+	" written INTEGER NOT NULL DEFAULT 0," \
+	" mail TEXT NOT NULL DEFAULT 'none'," \
+	" attempts INTEGER NOT NULL DEFAULT 0," \
+	" next_try INTEGER NOT NULL DEFAULT 0," \
+	" last_error TEXT NOT NULL DEFAULT ''," \
+	" UNIQUE (kind, period, office));" \
+	"CREATE TABLE IF NOT EXISTS report_files (" \
+	" run INTEGER NOT NULL REFERENCES report_runs(id)," \
+	" format TEXT NOT NULL," \
+	" path TEXT NOT NULL," \
+	" sha256 TEXT NOT NULL," \
+	" bytes INTEGER NOT NULL," \
+	" written INTEGER NOT NULL," \
+	" PRIMARY KEY (run, format)) WITHOUT ROWID;"
+
 static const char schema_sql[] = SCHEMA_1 SCHEMA_2 SCHEMA_3 SCHEMA_4
-    SCHEMA_5 SCHEMA_6 SCHEMA_7;
+    SCHEMA_5 SCHEMA_6 SCHEMA_7 SCHEMA_8;
 /* upgrade[v - 1]: from version v to v + 1 */
 static const char *const schema_upgrade[STORE_SCHEMA - 1] = { SCHEMA_2,
-    SCHEMA_3, SCHEMA_4, SCHEMA_5, SCHEMA_6, SCHEMA_7 };
+    SCHEMA_3, SCHEMA_4, SCHEMA_5, SCHEMA_6, SCHEMA_7, SCHEMA_8 };
 
 #define AGENT_COLS \
 	"SELECT rowid, id, pub, name, office, revoked, enrolled, first_seen," \

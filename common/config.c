@@ -139,6 +139,14 @@ static int	parse_app_name(void *, const struct option *, const char *,
 		    char *, size_t);
 static int	parse_lang(void *, const struct option *, const char *,
 		    char *, size_t);
+static int	parse_schedule(void *, const struct option *, const char *,
+		    char *, size_t);
+static int	parse_formats(void *, const struct option *, const char *,
+		    char *, size_t);
+static int	parse_offices(void *, const struct option *, const char *,
+		    char *, size_t);
+static int	parse_mail_csv(void *, const struct option *, const char *,
+		    char *, size_t);
 static int	parse_iface_list(void *, const struct option *, const char *,
 		    char *, size_t);
 static int	parse_var_list(void *, const struct option *, const char *,
@@ -317,6 +325,12 @@ static const struct option collector_opts[] = {
 	    &secs, 60, 7 * DAY_S),
 	C("report", "disk_free_min", parse_number, report_disk_free_min,
 	    &plain, 0, 99),
+	C("report", "schedule", parse_schedule, report_schedule, NULL, 0, 0),
+	C("report", "dir", parse_opt_path, report_dir, NULL, 0, 0),
+	C("report", "formats", parse_formats, report_formats, NULL, 0, 0),
+	C("report", "mail_to", parse_mail_csv, report_mail_to, NULL, 0, 0),
+	C("report", "offices", parse_offices, report_offices, NULL, 0, 0),
+	C("report", "retry", parse_retry, report_retry, NULL, 0, 0),
 };
 
 _Static_assert(NITEMS(collector_opts) <= 64 * LISTS_SEEN_WORDS,
@@ -428,6 +442,8 @@ static const struct collector_config collector_defaults = {
 	.report_lang = CONFIG_LANG_VI,
 	.report_ack_within_s = 3600,
 	.report_disk_free_min = 10,
+	.report_offices = CONFIG_OFFICES_ALL,
+	.report_retry = { 5, { 60, 600, 3600, 6 * 3600, DAY_S } },
 };
 
 /* One file being parsed: inih's user pointer for the reader and handler. */
@@ -1148,6 +1164,110 @@ parse_lang(void *field, const struct option *o, const char *s,
 	return 0;
 }
 
+/*
+ * Words of names[] separated by commas or spaces, as a set: bit i for
+ * names[i]. An empty value is the empty set. ERR_CONFIG names the word
+ * that is not one of them, and the choice (hint).
+ */
+static int
+word_set(int *out, const char *s, const char *const *names, size_t n,
+    const char *hint, char *why, size_t whylen)
+{
+	char	buf[CONFIG_ITEM_MAX], *w, *save = NULL;
+	size_t	i;
+
+	*out = 0;
+	if (store_string(buf, sizeof(buf), s, why, whylen) != 0)
+		return ERR_CONFIG;
+	for (w = strtok_r(buf, ", \t", &save); w != NULL;
+	    w = strtok_r(NULL, ", \t", &save)) {
+		for (i = 0; i < n && strcmp(w, names[i]) != 0; i++)
+			;
+		if (i == n) {
+			snprintf(why, whylen, "'%s': must be %s", w, hint);
+			return ERR_CONFIG;
+		}
+		*out |= 1 << i;
+	}
+	return 0;
+}
+
+/* [report] schedule: month, quarter, half, year (CONFIG_SCHED_*), any
+ * of them; empty: no schedule. */
+static int
+parse_schedule(void *field, const struct option *o, const char *s,
+    char *why, size_t whylen)
+{
+	static const char *const names[] = { "month", "quarter", "half",
+	    "year" };
+	int	v;
+
+	if (word_set(&v, s, names, NITEMS(names), "month, quarter, half or "
+	    "year", why, whylen) != 0)
+		return ERR_CONFIG;
+	store_number(field, o->size, (uint64_t)v);
+	return 0;
+}
+
+/* [report] formats: CONFIG_FMT_*, at least one. */
+static int
+parse_formats(void *field, const struct option *o, const char *s,
+    char *why, size_t whylen)
+{
+	static const char *const names[] = { "json", "md", "csv", "html",
+	    "pdf" };
+	int	v;
+
+	if (word_set(&v, s, names, NITEMS(names), "pdf, html, md, csv or "
+	    "json", why, whylen) != 0)
+		return ERR_CONFIG;
+	if (v == 0) {
+		snprintf(why, whylen, "is empty (pdf, html, md, csv, json)");
+		return ERR_CONFIG;
+	}
+	store_number(field, o->size, (uint64_t)v);
+	return 0;
+}
+
+/* [report] offices: all (the province's report), each (one per
+ * office), both. */
+static int
+parse_offices(void *field, const struct option *o, const char *s,
+    char *why, size_t whylen)
+{
+	int	v;
+
+	if (strcmp(s, "all") == 0)
+		v = CONFIG_OFFICES_ALL;
+	else if (strcmp(s, "each") == 0)
+		v = CONFIG_OFFICES_EACH;
+	else if (strcmp(s, "both") == 0)
+		v = CONFIG_OFFICES_ALL | CONFIG_OFFICES_EACH;
+	else {
+		snprintf(why, whylen, "must be all, each or both");
+		return ERR_CONFIG;
+	}
+	store_number(field, o->size, (uint64_t)v);
+	return 0;
+}
+
+/* Addresses separated by commas (spaces around them allowed); the key
+ * may also be repeated. */
+static int
+parse_mail_csv(void *field, const struct option *o, const char *s,
+    char *why, size_t whylen)
+{
+	char	buf[CONFIG_ITEM_MAX], *w, *save = NULL;
+
+	if (store_string(buf, sizeof(buf), s, why, whylen) != 0)
+		return ERR_CONFIG;
+	for (w = strtok_r(buf, ", \t", &save); w != NULL;
+	    w = strtok_r(NULL, ", \t", &save))
+		if (parse_mail_list(field, o, w, why, whylen) != 0)
+			return ERR_CONFIG;
+	return 0;
+}
+
 /* "alerts", "incidents", or both, separated by a comma or spaces. */
 static int
 parse_fwd_what(void *field, const struct option *o, const char *s,
@@ -1446,8 +1566,13 @@ collector_load_fp(struct collector_config *cfg, const char *file, FILE *fp)
 	if (rc != 0)
 		return rc;
 	if (*c.notify_smtp != '\0' && (*c.notify_mail_from == '\0' ||
-	    c.notify_mail_to.n == 0)) {
+	    c.notify_mail_to.n + c.report_mail_to.n == 0)) {
 		log_warnx("%s: [notify] smtp needs mail_from and mail_to", file);
+		return ERR_CONFIG;
+	}
+	if (c.report_mail_to.n > 0 && *c.notify_smtp == '\0') {
+		log_warnx("%s: [report] mail_to needs [notify] smtp and "
+		    "mail_from (the relay the reports go through)", file);
 		return ERR_CONFIG;
 	}
 	if ((*c.notify_smtp_user == '\0') !=

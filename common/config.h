@@ -47,6 +47,20 @@ struct config_list {
 #define CONFIG_FWD_INCIDENTS	0x2
 #define CONFIG_LANG_VI		0	/* [report] lang */
 #define CONFIG_LANG_EN		1
+/* [report] schedule: a bit per period kind (report.h, enum report_kind) */
+#define CONFIG_SCHED_MONTH	0x1
+#define CONFIG_SCHED_QUARTER	0x2
+#define CONFIG_SCHED_HALF	0x4
+#define CONFIG_SCHED_YEAR	0x8
+/* [report] formats: a bit per format (report.h, enum report_format) */
+#define CONFIG_FMT_JSON		0x1
+#define CONFIG_FMT_MD		0x2
+#define CONFIG_FMT_CSV		0x4
+#define CONFIG_FMT_HTML		0x8
+#define CONFIG_FMT_PDF		0x10
+/* [report] offices */
+#define CONFIG_OFFICES_ALL	0x1	/* one report, the province's */
+#define CONFIG_OFFICES_EACH	0x2	/* one per office */
 #define CONFIG_APPNAME_MAX	48	/* RFC 5424 APP-NAME */
 
 enum config_watcher { WATCHER_AUTO = 0, WATCHER_FANOTIFY, WATCHER_INOTIFY };
@@ -238,6 +252,17 @@ struct collector_config {
 						 * (their ids) */
 	int		 report_ack_within_s;	/* critical_ack_within: 1h */
 	int		 report_disk_free_min;	/* disk_free_min: percent, 10 */
+	int		 report_schedule;	/* schedule: CONFIG_SCHED_*,
+						 * 0 = off */
+	char		 report_dir[PATH_MAX];	/* dir, "" = DATA_DIR/reports */
+	int		 report_formats;	/* formats: CONFIG_FMT_*, 0 =
+						 * the default (pdf and json) */
+	struct config_list report_mail_to;	/* mail_to, through [notify]'s
+						 * smtp relay */
+	int		 report_offices;	/* offices: CONFIG_OFFICES_*,
+						 * all */
+	struct config_retry report_retry;	/* retry (mail, writing),
+						 * 1m 10m 1h 6h 1d */
 };
 
 /* Defaults, then path if it exists. path NULL: the default path, which

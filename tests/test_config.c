@@ -1186,6 +1186,15 @@ test_report_options(void **state)
 	static const struct bad_value	 bad[] = {
 		{ "lang = fr", "must be vi or en" },
 		{ "lang = VI", "must be vi or en" },
+		{ "schedule = monthly", "'monthly': must be month, quarter, "
+		    "half or year" },
+		{ "formats = md, docx", "'docx': must be pdf, html, md, csv or "
+		    "json" },
+		{ "formats = ,", "is empty" },
+		{ "offices = every", "must be all, each or both" },
+		{ "mail_to = a@x, b", "must be one address" },
+		{ "dir = reports", "must be a full path" },
+		{ "retry = soon", "retry = 'soon'" },
 	};
 	struct fixture		*f = *state;
 	struct collector_config	 c;
@@ -1199,6 +1208,39 @@ test_report_options(void **state)
 	assert_int_equal(load_text(f, COLLECTOR, &c,
 	    "[report]\nlang = en\nlang = vi\n"), 0);
 	assert_int_equal(c.report_lang, CONFIG_LANG_VI);
+	/* the schedule: off by default; words in any order */
+	assert_int_equal(c.report_schedule, 0);
+	assert_int_equal(c.report_formats, 0);
+	assert_int_equal(c.report_offices, CONFIG_OFFICES_ALL);
+	assert_int_equal(c.report_retry.n, 5);
+	assert_int_equal(c.report_retry.s[4], 86400);
+	assert_int_equal(load_text(f, COLLECTOR, &c, "[report]\n"
+	    "schedule = year, month\nformats = json pdf\noffices = both\n"
+	    "dir = /srv/bao-cao\n"), 0);
+	assert_int_equal(c.report_schedule, CONFIG_SCHED_MONTH |
+	    CONFIG_SCHED_YEAR);
+	assert_int_equal(c.report_formats, CONFIG_FMT_JSON | CONFIG_FMT_PDF);
+	assert_int_equal(c.report_offices, CONFIG_OFFICES_ALL |
+	    CONFIG_OFFICES_EACH);
+	assert_string_equal(c.report_dir, "/srv/bao-cao");
+	assert_int_equal(load_text(f, COLLECTOR, &c, "[report]\n"
+	    "schedule =\n"), 0);
+	assert_int_equal(c.report_schedule, 0);
+	/* mail_to: commas and lines; only through [notify]'s relay */
+	assert_int_equal(load_text(f, COLLECTOR, &c, "[report]\n"
+	    "mail_to = a@x.vn, b@y.vn\nmail_to = c@z.vn\n"), ERR_CONFIG);
+	assert_logged(f, " [report] mail_to needs [notify] smtp");
+	assert_int_equal(load_text(f, COLLECTOR, &c, "[notify]\n"
+	    "smtp = smtp://relay:25\nsmtp_starttls = no\nmail_from = v@x.vn\n"
+	    "[report]\nmail_to = a@x.vn, b@y.vn\nmail_to = c@z.vn\n"), 0);
+	assert_int_equal(c.report_mail_to.n, 3);
+	assert_string_equal(c.report_mail_to.item[1], "b@y.vn");
+	assert_string_equal(c.report_mail_to.item[2], "c@z.vn");
+	assert_int_equal(c.notify_mail_to.n, 0);
+	assert_int_equal(load_text(f, COLLECTOR, &c, "[notify]\n"
+	    "smtp = smtp://relay:25\nsmtp_starttls = no\nmail_from = v@x.vn\n"),
+	    ERR_CONFIG);
+	assert_logged(f, " [notify] smtp needs mail_from and mail_to");
 }
 
 static void

@@ -101,6 +101,7 @@ struct fixture {
 	size_t			 ndone, capdone;
 	struct model		 m;
 	int			 owner_a, owner_b, owner_h; /* &: owners */
+	int			 pool;		/* on_done puts batches back */
 };
 
 static int
@@ -148,7 +149,10 @@ on_done(void *arg, struct ingest_batch *b)
 	r->n = b->n;
 	r->rc = b->rc;
 	r->on_loop = pthread_equal(pthread_self(), hook.loop);
-	ingest_batch_free(b);
+	if (f->pool)
+		ingest_batch_put(f->ing, b);
+	else
+		ingest_batch_free(b);
 }
 
 static double
@@ -958,6 +962,23 @@ sql_int(struct fixture *f, const char *sql)
 	return v;
 }
 
+/* An alert's correlation key, as intake packs it. */
+static void
+add_key(struct ingest_batch *b, size_t rule)
+{
+	struct correlate_in	in;
+
+	memset(&in, 0, sizeof(in));
+	in.kind = CORR_ALERT;
+	in.severity = 2;
+	snprintf(in.category, sizeof(in.category), "malware");
+	snprintf(in.name, sizeof(in.name), "rule-%zu", rule);
+	in.nind = 1;
+	in.ind[0].kind = CIND_RULE;
+	snprintf(in.ind[0].value, sizeof(in.ind[0].value), "2:%zu", 100 + rule);
+	assert_int_equal(ingest_batch_key(b, &in), 0);
+}
+
 static void
 test_correlated_batches(void **state)
 {
@@ -966,7 +987,6 @@ test_correlated_batches(void **state)
 	struct correlate_conf	 cc = { .enabled = 1, .window_s = 3600,
 	    .spread_agents = 1000, .spread_window_s = 3600, .offline_s = 0,
 	    .max_groups = 10000, .deadline_s = 5 * 86400 };
-	struct correlate_in	 in;
 	struct ingest_batch	*b;
 	struct expect		*exp;
 	uint64_t		 seq = 0;
@@ -981,17 +1001,7 @@ test_correlated_batches(void **state)
 		    &f->owner_a, f->a1));
 		for (j = 0; j < PER; j++) {
 			add_flow(b, NULL, ++seq, j % 3 * 40);
-			memset(&in, 0, sizeof(in));
-			in.kind = CORR_ALERT;
-			in.severity = 2;
-			snprintf(in.category, sizeof(in.category), "malware");
-			snprintf(in.name, sizeof(in.name), "rule-%zu",
-			    i % RULES);
-			in.nind = 1;
-			in.ind[0].kind = CIND_RULE;
-			snprintf(in.ind[0].value, sizeof(in.ind[0].value),
-			    "2:%zu", 100 + i % RULES);
-			assert_int_equal(ingest_batch_key(b, &in), 0);
+			add_key(b, i % RULES);
 		}
 		exp[i] = (struct expect){ &f->owner_a, seq };
 		ingest_submit(f->ing, b);
@@ -1006,6 +1016,69 @@ test_correlated_batches(void **state)
 	assert_int_equal(sql_int(f, "SELECT count(DISTINCT title) FROM "
 	    "incidents WHERE title LIKE '%rule-%'"), RULES);
 	free(exp);
+}
+
+/*
+ * Batches back from the writer go to the pool and come out again empty:
+ * alerts with keys in one, flows without in the next (the same memory),
+ * so a key left over from the batch before would link a flow, or point
+ * into arena bytes that are now another event's.
+ */
+static void
+test_pool_reuse(void **state)
+{
+	enum { NB = 12, PER = 50 };
+	struct fixture		*f = *state;
+	struct correlate_conf	 cc = { .enabled = 1, .window_s = 3600,
+	    .spread_agents = 1000, .spread_window_s = 3600, .offline_s = 0,
+	    .max_groups = 10000, .deadline_s = 5 * 86400 };
+	struct ingest_batch	*b, *first = NULL;
+	struct expect		 exp[NB];
+	uint64_t		 seq = 0;
+	size_t			 i, j;
+
+	f->ing = NULL;
+	f->pool = 1;
+	assert_int_equal(ingest_new(&f->ing, f->base, f->tf.path, 0, 0, &cc,
+	    NULL, on_done, f), 0);
+	for (i = 0; i < NB; i++) {
+		assert_non_null(b = ingest_batch_get(f->ing, &f->owner_a,
+		    f->a1));
+		if (i == 0)
+			first = b;
+		else
+			assert_ptr_equal(b, first);	/* reused */
+		assert_int_equal(b->n, 0);
+		assert_int_equal(b->max_seq, 0);
+		assert_int_equal(b->arena_len, 0);
+		assert_ptr_equal(b->owner, &f->owner_a);
+		for (j = 0; j < PER; j++) {
+			/* the flows get longer bodies than the alerts */
+			add_flow(b, NULL, ++seq, i % 2 ? 300 : 10);
+			if (i % 2 == 0)
+				add_key(b, 0);
+		}
+		exp[i] = (struct expect){ &f->owner_a, seq };
+		ingest_submit(f->ing, b);
+		run_until(f, i + 1);		/* back in the pool */
+	}
+	check_done(f, exp, NB, 0);
+	assert_int_equal(count_events(f, NULL), NB * PER);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM incidents"), 1);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM incident_events"),
+	    NB / 2 * PER);
+	/* not pooled: a heartbeat job, or no ingest */
+	assert_non_null(b = ingest_heartbeat_new(NULL, f->a1, 1, "1", "{}", 2));
+	ingest_batch_put(f->ing, b);
+	assert_non_null(b = ingest_batch_get(NULL, NULL, f->a1));
+	ingest_batch_put(NULL, b);
+	ingest_batch_put(f->ing, NULL);
+	/* idle: a trim after a trim without use empties the pool */
+	ingest_pool_trim(f->ing);
+	ingest_pool_trim(f->ing);
+	assert_non_null(b = ingest_batch_get(f->ing, NULL, f->a1));
+	assert_int_equal(b->n, 0);
+	ingest_batch_put(f->ing, b);
 }
 
 static void
@@ -1112,6 +1185,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_store_refuses,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_correlated_batches,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pool_reuse,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_arena_growth,
 		    setup, teardown),

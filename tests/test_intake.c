@@ -55,18 +55,20 @@ stored(const struct ingest_batch *b, size_t i)
 	return j;
 }
 
+/* The same whether each event is parsed in a jansson arena or not. */
 static void
-test_events(void **state)
+events(struct jarena *arena)
 {
 	struct wire_event	 evs[4];
 	struct intake_counts	 n;
 	struct ingest_batch	*b;
 	struct wbuf		 msg, scratch;
+	struct intake_env	 env = { .scratch = &scratch, .arena = arena,
+	    .event_max = 1024 };
 	json_t			*j, *r;
 	char			*big, *small;
 	size_t			 blen, slen;
 
-	(void)state;
 	small = mkevent(10, &slen);
 	big = mkevent(2000, &blen);
 	evs[0] = (struct wire_event){ 1, small, slen };
@@ -76,8 +78,8 @@ test_events(void **state)
 	wbuf_init(&msg, 0);
 	wbuf_init(&scratch, 0);
 	assert_int_equal(wire_events_encode(&msg, evs, 4, 1), 0);
-	assert_int_equal(intake_events(&b, &n, OWNER, 7, msg.p, msg.len,
-	    &scratch, 1024), 0);
+	assert_int_equal(intake_events(&b, &n, &env, OWNER, 7, msg.p,
+	    msg.len), 0);
 	assert_non_null(b);
 	assert_int_equal(b->kind, INGEST_EVENTS);
 	assert_ptr_equal(b->owner, OWNER);
@@ -117,8 +119,10 @@ test_events(void **state)
 	ingest_batch_free(b);
 
 	/* exactly at the limit is kept */
-	assert_int_equal(intake_events(&b, &n, OWNER, 7, msg.p, msg.len,
-	    &scratch, blen), 0);
+	env.event_max = blen;
+	assert_int_equal(intake_events(&b, &n, &env, OWNER, 7, msg.p, msg.len),
+	    0);
+	env.event_max = 1024;
 	assert_int_equal(n.refused, 0);
 	ingest_batch_free(b);
 
@@ -126,20 +130,45 @@ test_events(void **state)
 	wbuf_reset(&msg);
 	assert_int_equal(wire_events_encode(&msg, NULL, 0, 0), 0);
 	b = (void *)1;
-	assert_int_equal(intake_events(&b, &n, OWNER, 7, msg.p, msg.len,
-	    &scratch, 1024), 0);
+	assert_int_equal(intake_events(&b, &n, &env, OWNER, 7, msg.p,
+	    msg.len), 0);
 	assert_null(b);
 	assert_int_equal(n.events, 0);
 	/* a broken message: an error, no batch */
 	msg.p[5] = 2;		/* count says more than there is */
 	b = (void *)1;
-	assert_int_equal(intake_events(&b, &n, OWNER, 7, msg.p, msg.len,
-	    &scratch, 1024), ERR_MALFORMED);
+	assert_int_equal(intake_events(&b, &n, &env, OWNER, 7, msg.p,
+	    msg.len), ERR_MALFORMED);
 	assert_null(b);
 	wbuf_free(&msg);
 	wbuf_free(&scratch);
 	free(small);
 	free(big);
+}
+
+static void
+test_events(void **state)
+{
+	(void)state;
+	events(NULL);
+}
+
+/* jansson's allocations from an arena (as the collector runs): the same
+ * batches, every parse tree released inside its pair (jarena_end would
+ * exit otherwise), the arena rewound after each event. */
+static void
+test_events_arena(void **state)
+{
+	struct jarena	a;
+
+	(void)state;
+	jarena_install();
+	assert_int_equal(jarena_init(&a, 64 * 1024), 0);
+	events(&a);
+	assert_int_equal(a.len, 0);
+	assert_int_equal(a.live, 0);
+	assert_int_equal(a.spilled, 0);
+	jarena_free(&a);
 }
 
 static void
@@ -207,6 +236,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_events),
+		cmocka_unit_test(test_events_arena),
 		cmocka_unit_test(test_heartbeat),
 		cmocka_unit_test(test_health),
 	};

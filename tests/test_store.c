@@ -90,7 +90,7 @@ test_open_mode_schema(void **state)
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q,
 	    NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(q, 0), 7);
+	assert_int_equal(sqlite3_column_int(q, 0), 8);
 	sqlite3_finalize(q);
 	/* a file from a newer build is refused */
 	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL,
@@ -103,6 +103,40 @@ test_open_mode_schema(void **state)
 	assert_int_equal(store_open(&s2, "/nonexistent/dir/store.db"), ERR_IO);
 	assert_null(s2);
 	store_close(NULL);
+}
+
+/* A store of version 6 (before the time index carried the agent and
+ * before the scheduled reports) is brought up to 8: its report tables
+ * made, its rows kept. */
+static void
+test_upgrade_6_8(void **state)
+{
+	struct store_fx	*f = *state;
+	sqlite3		*db;
+	sqlite3_stmt	*q;
+
+	mkagent(f->s, 1, "web1", "paris", 20);
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(sqlite3_open_v2(f->tf.path, &db, SQLITE_OPEN_READWRITE,
+	    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE report_files;"
+	    "DROP TABLE report_runs; PRAGMA user_version = 6", NULL, NULL,
+	    NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(&f->s, f->tf.path), 0);
+	assert_int_equal(sqlite3_open_v2(f->tf.path, &db, SQLITE_OPEN_READWRITE,
+	    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT (SELECT user_version"
+	    " FROM pragma_user_version), (SELECT count(*) FROM agents),"
+	    " (SELECT count(*) FROM report_runs) + (SELECT count(*)"
+	    " FROM report_files)", -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(q, 0), 8);
+	assert_int_equal(sqlite3_column_int(q, 1), 1);
+	assert_int_equal(sqlite3_column_int(q, 2), 0);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
 }
 
 static void
@@ -1086,6 +1120,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_open_mode_schema),
 		T(test_reopen_persists),
+		T(test_upgrade_6_8),
 		T(test_tokens),
 		T(test_token_race),
 		T(test_agents),

@@ -14,6 +14,15 @@
 # also reports the incidents it ended with. CORRELATION=no turns
 # [correlation] off for a comparison.
 #
+# ROUNDS (default 3) collector runs alternate with ceiling runs
+# (collector, ceiling, collector, ceiling, ...): each ceiling writes the
+# rows of the collector run just before it, so a swing of the disk's
+# fsync time hits both sides; the ratio reported is that of the medians.
+# Every round starts from the same enrolled store (copied), so the
+# agents enroll once. The collector's CPU time per event (user + system
+# of all its threads, from /proc/PID/stat, over the sending only) does
+# not depend on the disk: it is the figure to compare between builds.
+#
 # Defaults: build-bench (Release, built if missing), 200 agents, 5,000
 # events each (1,000,000 events), batches of 1,000, events padded to about
 # 300 bytes of JSON (PAD 220). The agents are vigil-peer load threads on
@@ -28,11 +37,13 @@ M=${3:-5000}
 BATCH=${4:-1000}
 PAD=${5:-220}
 KIND=${6:-test}
+ROUNDS=${ROUNDS:-3}
 . tests/bench/lib.sh
 bench_build "$B" tests/vigil-peer tests/bench_ceiling
 bench_tmp
 C=$B/vigil-collector
 P=$B/tests/vigil-peer
+HZ=$(getconf CLK_TCK)
 
 printf '[quota]\nevents_per_second = 1000000\nbytes_per_second = 1G\n' \
     >"$D/c.conf"
@@ -41,45 +52,81 @@ printf '[correlation]\nenabled = %s\n' "${CORRELATION:-yes}" >>"$D/c.conf"
 printf '[collector]\nsource_handshakes = 100000\nsource_connections = 100000\n' >>"$D/c.conf"
 ALERT=""
 [ "$KIND" = alert ] && ALERT=--alert
+
+cpu_s() { awk -v hz="$HZ" '{print ($14 + $15) / hz}' "/proc/$1/stat"; }
+cc() { "$C" -c "$D/c.conf" --data-dir "$D/c" "$@"; }
+
 bench_collector
 echo "enrolling $N simulated agents..." >&2
 bench_sims "$N"
-
-echo "sending $((N * M)) events..." >&2
-t0=$(date +%s.%N)
-LOAD=$("$P" load --collector "$ADDR" --keys "$D/keys" --agents "$N" --events "$M" --batch "$BATCH" --pad "$PAD" $ALERT)
-t1=$(date +%s.%N)
-STORED=$("$C" -c "$D/c.conf" --data-dir "$D/c" events --count)
-HWM=$(awk '/^VmHWM/ {print $2}' "/proc/$CPID/status")
-# the collector's CPU time (user + system, all threads), a figure the
-# machine's other load disturbs less than the wall-clock rate
-CPU=$(awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$CPID/stat")
 kill -TERM "$CPID"; wait "$CPID" || true
-INCIDENTS=$("$C" -c "$D/c.conf" --data-dir "$D/c" incidents list --json | wc -l)
-LINKED=$("$C" -c "$D/c.conf" --data-dir "$D/c" incidents list --json |
-    python3 -c 'import json,sys; print(sum(json.loads(l)["alerts"] for l in sys.stdin))')
-"$C" -c "$D/c.conf" --data-dir "$D/c" audit verify >/dev/null || echo "AUDIT VERIFY FAILED" >&2
+mv "$D/c" "$D/enrolled"
+rm -f "$D/enrolled/listen.addr"
 
-CEIL=$("$B/tests/bench_ceiling" "$D/c/collector.db" "$D/ceiling.db" 5000)
+# One collector run and the ceiling after it: a JSON line on stdout.
+round() {
+	local t0 t1 cpu0 cpu1 load stored hwm incidents linked ceil
 
-python3 - "$LOAD" "$CEIL" "$STORED" "$HWM" "$t0" "$t1" "$N" "$M" "$KIND" "${CORRELATION:-yes}" "$INCIDENTS" "$LINKED" "$CPU" <<'PY'
-import json, sys
-load, ceil = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-kind, corr, incidents, linked = sys.argv[9], sys.argv[10], int(sys.argv[11]), int(sys.argv[12])
-stored, hwm, t0, t1, n, m = int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6]), int(sys.argv[7]), int(sys.argv[8])
-cpu = float(sys.argv[13])
-rate = stored / (t1 - t0)
-print(f"collector: {stored} of {n*m} events committed ({'nothing lost' if stored == n*m else 'LOST ' + str(n*m - stored)}) "
-      f"in {t1-t0:.2f} s = {rate:,.0f} events/s from {n} agents (target >= 50,000)")
-print(f"ceiling:   bare prepared inserts, same rows, batches of {ceil['batch']}: {ceil['rows_per_s']:,.0f} rows/s")
-print(f"ratio:     collector / ceiling = {rate / ceil['rows_per_s']:.2f} (target >= 0.5)")
-print(f"memory:    collector peak RSS {hwm/1024:.1f} MB")
-print(f"cpu:       collector {cpu:.2f} s of CPU in all (enrollment included) = {cpu * 1e6 / stored:.1f} us per event")
-print(f"events:    {kind}, correlation {corr}: {incidents} incidents, {linked} event links")
-print(f"wire:      {load['bytes_sent']/stored:.1f} bytes sent per event for {load['json_bytes']/stored:.1f} bytes of JSON (uncompressed batches)")
-print(json.dumps({"agents": n, "events": n*m, "stored": stored, "seconds": round(t1-t0, 3),
-                  "events_per_s": round(rate), "ceiling_rows_per_s": ceil["rows_per_s"],
-                  "ratio": round(rate / ceil["rows_per_s"], 3), "collector_hwm_kb": hwm,
-                  "collector_cpu_s": cpu,
-                  "kind": kind, "correlation": corr, "incidents": incidents, "links": linked}))
+	rm -rf "$D/c" "$D/ceiling.db"*
+	cp -a "$D/enrolled" "$D/c"
+	bench_collector
+	sleep 0.5
+	echo "round $1: sending $((N * M)) events..." >&2
+	cpu0=$(cpu_s "$CPID")
+	t0=$(date +%s.%N)
+	load=$("$P" load --collector "$ADDR" --keys "$D/keys" --agents "$N" \
+	    --events "$M" --batch "$BATCH" --pad "$PAD" $ALERT)
+	t1=$(date +%s.%N)
+	stored=$(cc events --count)
+	cpu1=$(cpu_s "$CPID")
+	hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$CPID/status")
+	kill -TERM "$CPID"; wait "$CPID" || true
+	incidents=$(cc incidents list --json | wc -l)
+	linked=$(cc incidents list --json | python3 -c \
+	    'import json,sys; print(sum(json.loads(l)["alerts"] for l in sys.stdin))')
+	cc audit verify >/dev/null || echo "AUDIT VERIFY FAILED" >&2
+	ceil=$("$B/tests/bench_ceiling" "$D/c/collector.db" "$D/ceiling.db" 5000)
+	printf '{"t0":%s,"t1":%s,"cpu":%s,"stored":%s,"hwm":%s,"incidents":%s,"links":%s,"load":%s,"ceil":%s}\n' \
+	    "$t0" "$t1" "$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN {print b - a}')" "$stored" "$hwm" \
+	    "$incidents" "$linked" "$load" "$ceil"
+}
+
+for ((r = 1; r <= ROUNDS; r++)); do
+	round "$r" >>"$D/rounds.json"
+done
+
+python3 - "$D/rounds.json" "$N" "$M" "$KIND" "${CORRELATION:-yes}" <<'PY'
+import json, statistics, sys
+rounds = [json.loads(l) for l in open(sys.argv[1])]
+n, m, kind, corr = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
+for i, r in enumerate(rounds, 1):
+    r["rate"] = r["stored"] / (r["t1"] - r["t0"])
+    r["ceil_rate"] = r["ceil"]["rows_per_s"]
+    r["us"] = r["cpu"] * 1e6 / max(r["stored"], 1)
+    lost = "nothing lost" if r["stored"] == n * m else f"LOST {n * m - r['stored']}"
+    print(f"round {i}:   collector {r['rate']:,.0f} events/s ({r['stored']} of {n*m} committed, {lost}, "
+          f"{r['t1'] - r['t0']:.2f} s), then ceiling {r['ceil_rate']:,.0f} rows/s: "
+          f"{r['rate'] / r['ceil_rate']:.2f}; collector CPU {r['us']:.1f} us/event")
+ratios = [r["rate"] / r["ceil_rate"] for r in rounds]
+rate = statistics.median(r["rate"] for r in rounds)
+ceil = statistics.median(r["ceil_rate"] for r in rounds)
+us = statistics.median(r["us"] for r in rounds)
+hwm = max(r["hwm"] for r in rounds)
+stored = min(r["stored"] for r in rounds)
+last = rounds[-1]
+print(f"collector: median {rate:,.0f} events/s from {n} agents over {len(rounds)} rounds "
+      f"({'nothing lost' if stored == n * m else 'LOST EVENTS'}) (target >= 50,000)")
+print(f"ceiling:   bare prepared inserts, same rows, batches of {last['ceil']['batch']}: median {ceil:,.0f} rows/s")
+print(f"ratio:     median collector / median ceiling = {rate / ceil:.2f} (target >= 0.5); "
+      "per round " + ", ".join(f"{x:.2f}" for x in ratios))
+print(f"memory:    collector peak RSS {hwm/1024:.1f} MB (largest of the rounds)")
+print(f"cpu:       collector {us:.1f} us of CPU per event (median; user + system, all threads, while sending)")
+print(f"events:    {kind}, correlation {corr}: {last['incidents']} incidents, {last['links']} event links")
+print(f"wire:      {last['load']['bytes_sent']/last['stored']:.1f} bytes sent per event for "
+      f"{last['load']['json_bytes']/last['stored']:.1f} bytes of JSON (uncompressed batches)")
+print(json.dumps({"agents": n, "events": n * m, "stored": stored, "rounds": len(rounds),
+                  "events_per_s": round(rate), "ceiling_rows_per_s": round(ceil),
+                  "ratio": round(rate / ceil, 3), "ratios": [round(x, 3) for x in ratios],
+                  "collector_hwm_kb": hwm, "collector_us_per_event": round(us, 2),
+                  "kind": kind, "correlation": corr, "incidents": last["incidents"], "links": last["links"]}))
 PY
