@@ -8,8 +8,9 @@
  * (text.h, TEXT_TERM) and reaches pango as plain text, never as markup:
  * a name like "<b>&amp;" prints as those eight characters.
  *
- * Callers: the report command and the scheduled report, in the
- * collector's CLI process (pango's default font map is per thread).
+ * Callers: the report command, and the scheduled report in the
+ * collector's report thread (report_write()). Any thread: each call
+ * makes its own pango font map and frees it, caches and all.
  */
 #ifndef VIGIL_REPORT_PDF_H
 #define VIGIL_REPORT_PDF_H
