@@ -8,8 +8,8 @@
  * report_build() computes every figure from the store and the register
  * by SQL (prepared statements, fixed text, bound values) into one JSON
  * document, the machine format, whose schema docs/report.md gives;
- * report_write() renders that document as JSON, Markdown or CSV in
- * Vietnamese or English. The document holds no words of either
+ * report_write() renders that document as JSON, Markdown, CSV or PDF
+ * (report_pdf.h) in Vietnamese or English. The document holds no words of either
  * language: figures, codes and names only.
  *
  * Periods are in the collector's local time zone (the process's: TZ, or
@@ -70,8 +70,10 @@ struct report_opts {
  * period, a store without agents, an office without incidents: a
  * report with zeros, never an error. */
 int	report_build(json_t **out, struct store *, const struct report_opts *);
-/* Render it (REPORT_JSON, REPORT_MD, REPORT_CSV, REPORT_HTML). 0,
- * ERR_IO, ERR_NOMEM, ERR_USAGE for another format. Every name from the store is escaped for the
+/* Render it (REPORT_JSON, REPORT_MD, REPORT_CSV, REPORT_HTML,
+ * REPORT_PDF). 0, ERR_IO, ERR_NOMEM, ERR_CONFIG (pdf: no font for
+ * Vietnamese), ERR_USAGE for another format. Every name from the store
+ * is escaped for the
  * format. */
 int	report_write(FILE *, const json_t *, int format, int lang);
 

@@ -37,7 +37,8 @@ static const char usage[] =
 "  --office NAME  one commune's report (default: every office, side by\n"
 "                 side)\n"
 "  --lang L       vi or en (default: [report] lang, vi)\n"
-"  --format F     json (default), html, md or csv; pdf comes later\n"
+"  --format F     json (default), html, md, csv or pdf (A4; not to\n"
+"                 a terminal)\n"
 "  -o FILE        write FILE (made whole or not at all); default stdout\n"
 "Exit: 0 ok, 1 error, 2 usage.\n";
 
@@ -121,6 +122,10 @@ parse(struct args *a, const struct cmd_host *h, int argc, char **argv)
 	if (a->nperiod == 0)
 		return cli_usage(PROG, CMD, "a period is needed: --month, "
 		    "--quarter, --half or --year");
+	if (a->format == REPORT_PDF && a->output == NULL &&
+	    isatty(STDOUT_FILENO))
+		return cli_usage(PROG, CMD, "--format pdf: not to a terminal; "
+		    "-o FILE, or redirect standard output");
 	if (a->office != NULL && (a->office[0] == '\0' ||
 	    strlen(a->office) > STORE_NAME_MAX))
 		return cli_usage(PROG, CMD, "--office: 1 to %d bytes",
@@ -154,11 +159,6 @@ report_cmd_run(const struct cmd_host *h, int argc, char **argv)
 
 	if ((rc = parse(&a, h, argc, argv)) != 0)
 		return rc == 1 ? 0 : cli_exit(rc);
-	if (a.format == REPORT_PDF) {
-		cli_say(PROG, "report: --format pdf comes in a later version "
-		    "of vigil; use html, md, csv or json");
-		return CLI_EXIT_FAIL;
-	}
 	if ((status = h->open(h->ctx, &st, &deadline)) != 0)
 		return status;
 	whoami(by, sizeof(by));

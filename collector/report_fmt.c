@@ -21,6 +21,7 @@
 #include "report.h"
 #include "report_html.h"
 #include "report_layout.h"
+#include "report_pdf.h"
 #include "text.h"
 
 struct out {
@@ -348,6 +349,8 @@ report_write(FILE *f, const json_t *doc, int format, int lang)
 		return text_print_json(f, doc);
 	case REPORT_CSV:
 		return write_csv(&o, doc);
+	case REPORT_PDF:
+		return report_pdf(f, doc, o.lang);
 	case REPORT_MD:
 	case REPORT_HTML:
 		break;

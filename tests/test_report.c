@@ -806,8 +806,7 @@ test_csv(void **state)
 	    "\"\",4\r\n");
 	free(vi);
 	free(en);
-	assert_int_equal(report_write(stdout, doc, REPORT_PDF, REPORT_VI),
-	    ERR_USAGE);
+	assert_int_equal(report_write(stdout, doc, 99, REPORT_VI), ERR_USAGE);
 	json_decref(doc);
 }
 

@@ -45,10 +45,11 @@ key=$(printf '%s' "$deps" | sha256sum | cut -c1-12)
 TAR=$CACHE/bookworm-$key.tar
 if [ ! -s "$TAR" ]; then
 	echo "making $TAR (mmdebstrap, Debian's archive)"
+	# the name ends in .tar: mmdebstrap picks its output's format by it
 	mmdebstrap --variant=apt --include="systemd,systemd-sysv,dbus,procps,${deps%,}" \
-		bookworm "$TAR.tmp" "deb http://deb.debian.org/debian bookworm main" \
+		bookworm "$CACHE/making-$key.tar" "deb http://deb.debian.org/debian bookworm main" \
 		>"$T/mmdebstrap.log" 2>&1 || { tail -20 "$T/mmdebstrap.log"; echo "FAIL: mmdebstrap"; exit 1; }
-	mv "$TAR.tmp" "$TAR"
+	mv "$CACHE/making-$key.tar" "$TAR"
 fi
 R=$T/root
 mkdir -p "$R" && tar -C "$R" -xf "$TAR"

@@ -9,9 +9,11 @@
 #     verify` prints it
 #  3. Markdown and CSV in Vietnamese (the default from the shipped
 #     config) and English: headings with their diacritics, the figures
-#  4. --office, a month without data, a quarter, a half year, a year;
-#     -o FILE; pdf refused (exit 1); usage errors (exit 2)
-#  5. HTML: self-contained; in headless Chromium (Debian's chromium):
+#  4. PDF in both languages (pdftotext, pdfinfo): A4, the headings with
+#     their diacritics, the figures, "Trang N/M"; never to a terminal
+#  5. --office, a month without data, a quarter, a half year, a year;
+#     -o FILE; usage errors (exit 2)
+#  6. HTML: self-contained; in headless Chromium (Debian's chromium):
 #     renders with no console message, the chart a bar per day, A4
 . "$(dirname "$0")/lib.sh"
 
@@ -95,7 +97,39 @@ assert len(rows) > 50 and all(len(r) == 6 for r in rows), [r for r in rows if le
 rep --month "$MONTH" --format csv --lang en >"$T/en.csv"
 check "csv en: the header" grep -q '^section,office,figure,label,key,value' "$T/en.csv"
 
-# 4. scopes, periods, files, errors
+# 4. PDF
+# pdftext FILE: its text in drawing order, white space folded
+pdftext() { pdftotext -raw "$1" - | tr -s ' \n\f' '   '; }
+check "pdf vi -o FILE" status_is 0 rep --month "$MONTH" --format pdf -o "$T/vi.pdf"
+check "pdf vi: A4" grep -q 'Page size: *595.276 x 841.89 pts (A4)' <(pdfinfo "$T/vi.pdf")
+check "pdf vi: made by vigil" grep -q '^Creator: *vigil ' <(pdfinfo "$T/vi.pdf")
+pdftext "$T/vi.pdf" >"$T/vi.pdf.txt"
+NP=$(pdfinfo "$T/vi.pdf" | sed -n 's/^Pages: *//p')
+check "pdf vi: the title, the headings with their diacritics" \
+	grep -q 'BÁO CÁO TÌNH HÌNH BẢO ĐẢM AN TOÀN THÔNG TIN .*Mức độ bao phủ .*Danh mục kiểm soát' "$T/vi.pdf.txt"
+check "pdf vi: the summary's figures" \
+	grep -q 'Trong kỳ, 3 trên 3 máy đã đăng ký gửi dữ liệu; có 6 cảnh báo, 3 sự cố mới phát sinh' "$T/vi.pdf.txt"
+check "pdf vi: both offices" grep -q 'Xã Bình Minh .*Xã Tân Phú' "$T/vi.pdf.txt"
+check "pdf vi: PCs enrolled, 3" grep -q 'Máy đã đăng ký 3 ' "$T/vi.pdf.txt"
+check "pdf vi: an incident category in words" grep -q 'Tấn công giả mạo 1 ' "$T/vi.pdf.txt"
+check "pdf vi: the audit head" grep -q "$(jget "$T/m.json" 'j["audit"]["head"][:16]')" "$T/vi.pdf.txt"
+check "pdf vi: Trang 1/$NP .. Trang $NP/$NP" \
+	test "$(grep -o 'Trang [0-9]*/[0-9]*' "$T/vi.pdf.txt" | tr '\n' ' ')" = \
+	"$(for i in $(seq 1 "$NP"); do printf 'Trang %d/%d ' "$i" "$NP"; done)"
+check "pdf vi: the signature block on the last page" \
+	grep -q 'Lãnh đạo đơn vị' <(pdftotext -f "$NP" -l "$NP" "$T/vi.pdf" -)
+rep --month "$MONTH" --format pdf --lang en >"$T/en.pdf"
+check "pdf en, to a redirected stdout" grep -q 'Page size: .*(A4)' <(pdfinfo "$T/en.pdf")
+pdftext "$T/en.pdf" >"$T/en.pdf.txt"
+check "pdf en: the summary" grep -q 'In the period 3 of 3 enrolled PCs reported; there were 6 alerts, 3 incidents opened' "$T/en.pdf.txt"
+check "pdf en: Page 1/N" grep -q 'Page 1/[0-9]' "$T/en.pdf.txt"
+check "pdf: an empty month" status_is 0 rep --month 2020-01 --format pdf -o "$T/empty.pdf"
+check "  ... Không có" grep -q 'Không có' <(pdftext "$T/empty.pdf")
+check "pdf: not to a terminal (exit 2)" status_is 2 script -qec \
+	"$(printf '%q ' "$COLLECTOR" -c "$T/collector.conf" --data-dir "$CD" report --month "$MONTH" --format pdf)" /dev/null
+check "  ... said" grep -q 'not to a terminal' "$T/out"
+
+# 5. scopes, periods, files, errors
 rep --month "$MONTH" --office "Xã Tân Phú" >"$T/o.json"
 check "--office: that commune only" \
 	test "$(jget "$T/o.json" 'len(j["offices"]), j["total"]["coverage"]["enrolled"], j["total"]["incidents"]["opened"], j["total"]["detections"]["alerts"]')" = "1 2 2 6"
@@ -113,11 +147,8 @@ check "-o FILE" status_is 0 rep --month "$MONTH" --format md -o "$T/out.md"
 # but for the time it was made and the disk's free bytes
 same() { sed '/Lập lúc/d; /byte trống/d' "$1"; }
 check "  ... the same document" cmp <(same "$T/out.md") <(same "$T/vi.md")
-check "pdf: not yet (exit 1)" status_is 1 rep --month "$MONTH" --format pdf -o "$T/r.pdf"
-check "  ... said" grep -q 'pdf comes in a later version' "$T/err"
-check "  ... and no file left" test ! -e "$T/r.pdf"
 
-# 5. HTML, and the same file in headless Chromium: it renders with no
+# 6. HTML, and the same file in headless Chromium: it renders with no
 # console message (a blocked fetch or script, a CSP violation would log
 # one), the chart has a bar per day of the month, it prints on A4
 rep --month "$MONTH" --format html -o "$T/r.html"
