@@ -205,6 +205,7 @@ static const char status_help[] =
 	GLOBAL_HELP;
 
 static int	cmd_run(struct opts *, struct agent_config *);
+#define EXIT_NOT_ENROLLED	78	/* sysexits' EX_CONFIG */
 static int	cmd_enroll(struct opts *, struct agent_config *);
 static int	cmd_emit(struct opts *, struct agent_config *);
 static int	cmd_status(struct opts *, struct agent_config *);
@@ -1056,5 +1057,11 @@ main(int argc, char **argv)
 	}
 	if ((rc = agentcmd_setup(&cfg, &o.g)) != 0)
 		return cli_exit(rc);
-	return cli_exit(cmd->run(&o, &cfg));
+	rc = cmd->run(&o, &cfg);
+	/* run before enrollment: a status of its own, so that the service
+	 * manager does not start it again every few seconds
+	 * (RestartPreventExitStatus= in vigil-agent.service) */
+	if (cmd->run == cmd_run && rc == ERR_NOTFOUND)
+		return EXIT_NOT_ENROLLED;
+	return cli_exit(rc);
 }
