@@ -317,6 +317,14 @@ static const struct option collector_opts[] = {
 	    &secs, 60, 7 * DAY_S),
 	C("report", "disk_free_min", parse_number, report_disk_free_min,
 	    &plain, 0, 99),
+	C("report", "rules_max_age", parse_number, report_rules_max_age_s,
+	    &secs, 3600, 365 * DAY_S),
+	C("report", "silent_after", parse_number, report_silent_after_s,
+	    &secs, 600, 30 * DAY_S),
+	C("report", "backup_max_age", parse_number, report_backup_max_age_s,
+	    &secs, 3600, 365 * DAY_S),
+	C("report", "backup_keep", parse_number, report_backup_keep,
+	    &plain, 0, 10000),
 };
 
 _Static_assert(NITEMS(collector_opts) <= 64 * LISTS_SEEN_WORDS,
@@ -428,6 +436,10 @@ static const struct collector_config collector_defaults = {
 	.report_lang = CONFIG_LANG_VI,
 	.report_ack_within_s = 3600,
 	.report_disk_free_min = 10,
+	.report_rules_max_age_s = 7 * DAY_S,
+	.report_silent_after_s = DAY_S,
+	.report_backup_max_age_s = 7 * DAY_S,
+	.report_backup_keep = 8,
 };
 
 /* One file being parsed: inih's user pointer for the reader and handler. */

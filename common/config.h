@@ -238,6 +238,11 @@ struct collector_config {
 						 * (their ids) */
 	int		 report_ack_within_s;	/* critical_ack_within: 1h */
 	int		 report_disk_free_min;	/* disk_free_min: percent, 10 */
+	int		 report_rules_max_age_s;	/* rules_max_age: 7d */
+	int		 report_silent_after_s;	/* silent_after: 24h */
+	int		 report_backup_max_age_s;	/* backup_max_age: 7d */
+	int		 report_backup_keep;	/* backup_keep: backups kept in
+						 * DATA_DIR/backups, 8; 0 all */
 };
 
 /* Defaults, then path if it exists. path NULL: the default path, which
