@@ -55,8 +55,12 @@
 #define SILENT_S	86400		/* silent: nothing for a day */
 #define ACK_CRITICAL_S	3600		/* control: critical acked within */
 #define DISK_FREE_MIN	10		/* control: percent free at least */
-#define ACK_WITHIN(o)	((o)->ack_within > 0 ? (o)->ack_within : \
-			    ACK_CRITICAL_S)
+#define MAX_AGE_S	(7 * 86400)	/* controls: rules, backups */
+#define OR(v, d)	((v) > 0 ? (v) : (d))
+#define ACK_WITHIN(o)	OR((o)->ack_within, ACK_CRITICAL_S)
+#define SILENT_AFTER(o)	OR((o)->silent_after, SILENT_S)
+#define RULES_AGE(o)	OR((o)->rules_max_age, MAX_AGE_S)
+#define BACKUP_AGE(o)	OR((o)->backup_max_age, MAX_AGE_S)
 #define FREE_MIN(o)	((o)->disk_free_min > 0 ? (o)->disk_free_min : \
 			    (o)->disk_free_min < 0 ? 0 : DISK_FREE_MIN)
 #define US		1000000LL
@@ -141,6 +145,7 @@ struct durations {
 struct acc {
 	uint64_t	 enrolled, reported, silent, outdated, rules_known,
 			 rules_differ, hb_drops, share_sum_pm;	/* per mille */
+	uint64_t	 rules_fresh, rules_stale, rules_undated;
 	uint64_t	 health, refused, over, integrity, critical;
 	uint64_t	 opened, closed, open_end,
 			 crit, crit_ack, in_time, late, overdue, pending,
@@ -165,6 +170,8 @@ struct agent {
 	int64_t		 enrolled, last_seen;
 	char		 version[STORE_VERSION_MAX + 1];
 	char		*rules;		/* heartbeat's rule set, or NULL */
+	int64_t		 rules_newest;	/* its rule files' newest mtime, 0:
+					 * not said */
 	uint64_t	 drops;
 	uint64_t	 events, hours, last_us;
 };
@@ -394,7 +401,10 @@ static const char sql_agents[] =
     " CASE WHEN json_valid(heartbeat) THEN"
     "  json_extract(heartbeat, '$.rules.yara.version') END,"
     " CASE WHEN json_valid(heartbeat) THEN"
-    "  json_extract(heartbeat, '$.drops.total') END"
+    "  json_extract(heartbeat, '$.drops.total') END,"
+    " CASE WHEN json_valid(heartbeat) THEN max("
+    "  coalesce(json_extract(heartbeat, '$.rules.yara.newest'), 0),"
+    "  coalesce(json_extract(heartbeat, '$.network.rules.newest'), 0)) END"
     " FROM agents WHERE enrolled < ?5 AND (?3 IS NULL OR office = ?3)"
     " ORDER BY rowid";
 
@@ -422,6 +432,9 @@ agent_row(struct rep *r, sqlite3_stmt *st)
 	    (a->rules = strdup(col_text(st, 6))) == NULL)
 		return ERR_NOMEM;
 	a->drops = col_u64(st, 7);
+	/* an integer, or not said (text from a peer is not a time) */
+	if (sqlite3_column_type(st, 8) == SQLITE_INTEGER)
+		a->rules_newest = sqlite3_column_int64(st, 8);
 	return 0;
 }
 
@@ -555,6 +568,20 @@ share_pm(const struct rep *r, const struct agent *a)
 	return v > 1000 ? 1000 : v;
 }
 
+/* rules_fresh, for an agent that reported in the period: the rules' age
+ * at the end of the period (or now), from the agent's last heartbeat. Rules dated after the end, or not dated
+ * (an older agent, no rules loaded), are not known for the period. */
+static void
+rules_age(const struct rep *r, struct acc *c, const struct agent *a)
+{
+	if (a->rules_newest <= 0 || a->rules_newest > r->end)
+		c->rules_undated++;
+	else if (r->end - a->rules_newest <= RULES_AGE(r->o))
+		c->rules_fresh++;
+	else
+		c->rules_stale++;
+}
+
 static void
 coverage_agent(struct rep *r, struct acc *c, const struct agent *a)
 {
@@ -566,9 +593,11 @@ coverage_agent(struct rep *r, struct acc *c, const struct agent *a)
 	if (a->events > 0 || seen)
 		c->reported++;
 	if (!(a->events > 0 && (int64_t)a->last_us >= end_us -
-	    SILENT_S * US) && !(a->last_seen >= r->end - SILENT_S &&
-	    a->last_seen <= r->end))
+	    SILENT_AFTER(r->o) * US) && !(a->last_seen >= r->end -
+	    SILENT_AFTER(r->o) && a->last_seen <= r->end))
 		c->silent++;
+	if (a->events > 0 || seen)
+		rules_age(r, c, a);
 	if (a->version[0] != '\0' && version_cmp(a->version, r->newest) < 0)
 		c->outdated++;
 	if (a->rules != NULL) {
@@ -1124,9 +1153,12 @@ office_controls(const struct report_opts *o, json_t *arr,
 	if ((rc = control(o, arr, "all_reported", PASS(c->reported ==
 	    c->enrolled), json_pack("{s:I, s:I}", "enrolled",
 	    (json_int_t)c->enrolled, "reported", (json_int_t)c->reported))) ||
-	    (rc = control(o, arr, "rules_fresh", UNKNOWN,
-	    json_pack("{s:I, s:I}", "rules_known", (json_int_t)c->rules_known,
-	    "rules_differ", (json_int_t)c->rules_differ))) ||
+	    (rc = control(o, arr, "rules_fresh", c->rules_fresh +
+	    c->rules_stale == 0 ? UNKNOWN : PASS(c->rules_stale == 0),
+	    json_pack("{s:I, s:I, s:I, s:I}", "fresh",
+	    (json_int_t)c->rules_fresh, "stale", (json_int_t)c->rules_stale,
+	    "undated", (json_int_t)c->rules_undated, "max_age_s",
+	    (json_int_t)RULES_AGE(o)))) ||
 	    (rc = control(o, arr, "critical_ack_1h", PASS(c->crit_ack ==
 	    c->crit), json_pack("{s:I, s:I, s:I}", "critical",
 	    (json_int_t)c->crit, "acked_1h", (json_int_t)c->crit_ack,
@@ -1141,11 +1173,12 @@ office_controls(const struct report_opts *o, json_t *arr,
 static json_t *
 coverage_json(const struct rep *r, const struct acc *c)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:s, s:I, s:I, s:I, s:I,"
-	    " s:I, s:I}",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:I, s:I, s:I,"
+	    " s:I, s:I, s:I}",
 	    "enrolled", (json_int_t)c->enrolled,
 	    "reported", (json_int_t)c->reported,
 	    "silent_24h", (json_int_t)c->silent,
+	    "silent_after_s", (json_int_t)SILENT_AFTER(r->o),
 	    "connected_pct", (json_int_t)(c->enrolled ? c->share_sum_pm /
 	    c->enrolled / 10 : 0),
 	    "outdated_version", (json_int_t)c->outdated,
@@ -1261,8 +1294,63 @@ block_json(const struct rep *r, const char *name, struct acc *c)
 	return b;
 }
 
+/* ISO 8601 in the local time zone, with its offset. */
+static json_t *
+local_iso(int64_t t)
+{
+	struct tm	tm;
+	time_t		tt = (time_t)t;
+	char		buf[40];
+
+	if (localtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S%z", &tm) == 0)
+		return json_null();
+	return json_string(buf);
+}
+
+/* backups: the newest backup recorded in the audit log (`vigil-collector
+ * backup`, action "backup") at the time the report is made is at most
+ * backup_max_age old. Audit entries number in the hundreds of
+ * thousands at most: a scan of the table. */
+static int
+backups_control(struct rep *r, json_t *arr)
+{
+	static const char	 sql[] = "SELECT count(*), max(time),"
+	    " (SELECT json_extract(detail, '$.size') FROM audit"
+	    "  WHERE action = 'backup' AND time <= ?1 ORDER BY seq DESC"
+	    "  LIMIT 1)"
+	    " FROM audit WHERE action = 'backup' AND time <= ?1";
+	sqlite3_stmt		*st;
+	json_t			*ev = NULL;
+	int64_t			 n, at, age;
+	int			 rc, status = 0;
+
+	if ((rc = db_prepare(r->db, &st, sql)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, r->o->now);
+	if ((rc = db_row(r->db, st, "report")) == 0) {
+		n = sqlite3_column_int64(st, 0);
+		at = sqlite3_column_int64(st, 1);
+		age = r->o->now - at;
+		if (n == 0)
+			ev = json_pack("{s:I, s:I}", "recorded", (json_int_t)0,
+			    "max_age_s", (json_int_t)BACKUP_AGE(r->o));
+		else
+			ev = json_pack("{s:I, s:o, s:I, s:I, s:I}", "recorded",
+			    (json_int_t)n, "at", local_iso(at), "size_bytes",
+			    (json_int_t)col_u64(st, 2), "age_s",
+			    (json_int_t)age, "max_age_s",
+			    (json_int_t)BACKUP_AGE(r->o));
+		status = PASS(n > 0 && age <= BACKUP_AGE(r->o));
+	}
+	sqlite3_finalize(st);
+	if (rc != 0)
+		return rc == ERR_NOTFOUND ? ERR_IO : rc;
+	return control(r->o, arr, "backups", status, ev);
+}
+
 /* The controls of the whole collector: the audit chain, its disk,
- * backups (not recorded: unknown). */
+ * backups. */
 static int
 global_controls(json_t *arr, struct rep *r, json_t **audit_out)
 {
@@ -1301,21 +1389,7 @@ global_controls(json_t *arr, struct rep *r, json_t **audit_out)
 	}
 	if (rc != 0)
 		return rc;
-	return control(r->o, arr, "backups", UNKNOWN, json_object());
-}
-
-/* ISO 8601 in the local time zone, with its offset. */
-static json_t *
-local_iso(int64_t t)
-{
-	struct tm	tm;
-	time_t		tt = (time_t)t;
-	char		buf[40];
-
-	if (localtime_r(&tt, &tm) == NULL ||
-	    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S%z", &tm) == 0)
-		return json_null();
-	return json_string(buf);
+	return backups_control(r, arr);
 }
 
 static const char *const kind_names[] = { "month", "quarter", "half",
