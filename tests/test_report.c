@@ -598,6 +598,37 @@ test_rules_fresh(void **state)
 	json_decref(doc);
 }
 
+/* An incident opened in November and resolved on December 2 (before the
+ * report is made): open at the period's end, not closed in it; its
+ * acknowledgement and resolution count for the times (made later). */
+static void
+test_changed_after_end(void **state)
+{
+	struct fx	*f = *state;
+	json_t		*doc = build(f, REPORT_MONTH, "2026-11", NULL);
+	const json_t	*a = office(doc, A);
+	json_int_t	 open = num(a, "incidents.open_at_end");
+	json_int_t	 closed = num(a, "incidents.closed");
+	json_int_t	 acks = num(a, "incidents.time_to_ack.count");
+	json_int_t	 res = num(a, "incidents.time_to_resolve.count");
+	int64_t		 id;
+
+	json_decref(doc);
+	id = mkincident(f->sf.s, "malware", SEV_HIGH, T(10, 8), f->a1);
+	resolve(f->sf.s, id, RES_TRUE_POSITIVE, NOV + 31 * DAY);
+	doc = build(f, REPORT_MONTH, "2026-11", NULL);
+	a = office(doc, A);
+	assert_int_equal(num(a, "incidents.open_at_end"), open + 1);
+	assert_int_equal(num(a, "incidents.closed"), closed);
+	assert_int_equal(num(a, "incidents.time_to_ack.count"), acks + 1);
+	assert_int_equal(num(a, "incidents.time_to_resolve.count"), res + 1);
+	json_decref(doc);
+	/* December's report: closed then, not open at its end */
+	doc = build(f, REPORT_MONTH, "2026-12", NULL);
+	assert_int_equal(num(office(doc, A), "incidents.closed"), 1);
+	json_decref(doc);
+}
+
 /* silent_after: a2's last event was Nov 2, a1's Nov 30 20:00. */
 static void
 test_silent_after(void **state)
@@ -1055,6 +1086,7 @@ main(void)
 		T_(test_month_incidents),
 		T_(test_month_controls),
 		T_(test_rules_fresh),
+		T_(test_changed_after_end),
 		T_(test_silent_after),
 		T_(test_audit_broken),
 		T_(test_odd_rows),
