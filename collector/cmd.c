@@ -2,6 +2,7 @@
  * cmd.c: the collector commands' shared pieces (cmd.h). Stateless.
  */
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,4 +150,15 @@ cmd_output_close(struct cmd_output *o, int rc)
 		(void)unlink(o->tmp);
 	o->f = NULL;
 	return rc;
+}
+
+void
+cmd_whoami(char *out, size_t len)
+{
+	struct passwd	*pw = getpwuid(getuid());
+
+	if (pw != NULL && pw->pw_name != NULL)
+		(void)snprintf(out, len, "%s", pw->pw_name);
+	else
+		(void)snprintf(out, len, "uid %ld", (long)getuid());
 }

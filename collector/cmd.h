@@ -71,6 +71,9 @@ int	cmd_output_close(struct cmd_output *, int rc);
  * ERR_IO. */
 int	cmd_put_event(FILE *f, const struct store_row *r);
 
+/* Who runs the command, for the records: the login name, else "uid N". */
+void	cmd_whoami(char *out, size_t len);
+
 /* s escaped for a terminal (text.h, TEXT_TERM) on stdout, left-aligned
  * in width columns counted in code points, then two spaces. */
 void	cmd_print_col(const char *s, int width);

@@ -3,8 +3,9 @@
  *
  *   vigil-collector [-c FILE] [--data-dir DIR] [--listen ADDR:PORT] COMMAND
  *
- * Commands: run, enroll-token, agents, revoke, events, and the incident
- * register's incidents and audit (incident_cmd.c). Every command but run
+ * Commands: run, enroll-token, agents, revoke, events, the incident
+ * register's incidents and audit (incident_cmd.c), export, report and
+ * backup. Every command but run
  * opens the store beside a running daemon (SQLite WAL), so they work
  * while it runs. Exit status: 0 success, 1 runtime failure, 2 usage (3:
  * audit verify found the chain broken).
@@ -37,6 +38,7 @@
 #include "export.h"
 #include "report.h"
 #include "report_sched.h"
+#include "backup.h"
 #include "incident_cmd.h"
 #include "config.h"
 #include "datadir.h"
@@ -93,6 +95,9 @@ static const char usage_main[] =
 "         [--office NAME] [--lang vi|en] [--format md|csv|json] [-o FILE]\n"
 "                          the periodic security report (docs/report.md)\n"
 "  reports [--json]        the reports written by [report] schedule\n"
+"  backup [-o FILE] [--keep N]\n"
+"                          an online, checked copy of the store, recorded in\n"
+"                          the audit log (docs/report.md, \"Backups\")\n"
 "\n"
 "Options:\n"
 "  -c, --config FILE       configuration file (default " CONFIG_COLLECTOR_DEFAULT ")\n"
@@ -827,6 +832,15 @@ cmd_reports(struct cli *cli, int argc, char **argv)
 }
 
 static int
+cmd_backup(struct cli *cli, int argc, char **argv)
+{
+	const struct cmd_host	h = { cli, host_global_opt, host_open,
+				    &cli->cfg };
+
+	return backup_cmd_run(&h, argc, argv);
+}
+
+static int
 cmd_run_opts(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = { GLOBAL_OPTS, { NULL, 0, NULL, 0 } };
@@ -878,6 +892,7 @@ main(int argc, char **argv)
 		{ "export", cmd_export },
 		{ "report", cmd_report },
 		{ "reports", cmd_reports },
+		{ "backup", cmd_backup },
 	};
 	struct cli	cli;
 	size_t		i;

@@ -55,8 +55,12 @@
 #define SILENT_S	86400		/* silent: nothing for a day */
 #define ACK_CRITICAL_S	3600		/* control: critical acked within */
 #define DISK_FREE_MIN	10		/* control: percent free at least */
-#define ACK_WITHIN(o)	((o)->ack_within > 0 ? (o)->ack_within : \
-			    ACK_CRITICAL_S)
+#define MAX_AGE_S	(7 * 86400)	/* controls: rules, backups */
+#define OR(v, d)	((v) > 0 ? (v) : (d))
+#define ACK_WITHIN(o)	OR((o)->ack_within, ACK_CRITICAL_S)
+#define SILENT_AFTER(o)	OR((o)->silent_after, SILENT_S)
+#define RULES_AGE(o)	OR((o)->rules_max_age, MAX_AGE_S)
+#define BACKUP_AGE(o)	OR((o)->backup_max_age, MAX_AGE_S)
 #define FREE_MIN(o)	((o)->disk_free_min > 0 ? (o)->disk_free_min : \
 			    (o)->disk_free_min < 0 ? 0 : DISK_FREE_MIN)
 #define US		1000000LL
@@ -141,6 +145,7 @@ struct durations {
 struct acc {
 	uint64_t	 enrolled, reported, silent, outdated, rules_known,
 			 rules_differ, hb_drops, share_sum_pm;	/* per mille */
+	uint64_t	 rules_fresh, rules_stale, rules_undated;
 	uint64_t	 health, refused, over, integrity, critical;
 	uint64_t	 opened, closed, open_end,
 			 crit, crit_ack, in_time, late, overdue, pending,
@@ -165,9 +170,13 @@ struct agent {
 	int64_t		 enrolled, last_seen;
 	char		 version[STORE_VERSION_MAX + 1];
 	char		*rules;		/* heartbeat's rule set, or NULL */
+	int64_t		 rules_newest;	/* its rule files' newest mtime, 0:
+					 * not said */
 	uint64_t	 drops;
 	uint64_t	 events, hours, last_us;
 };
+
+struct incs;
 
 struct rep {
 	struct store			*st;
@@ -180,12 +189,17 @@ struct rep {
 						 * the row being read */
 	struct agent			*ag;
 	size_t				 nag;
+	uint32_t			*slot;	/* [rowid]: index in ag + 1,
+						 * 0 none; NULL: bsearch */
+	int64_t				 nslot;
 	struct office			*of;
 	size_t				 nof;
 	struct acc			 all;
 	char				 newest[STORE_VERSION_MAX + 1];
 	char				*rules_newest;
 	struct tally			*alerts;	/* by ALERT_KEYS */
+	struct incs			*incs;		/* while counting
+							 * incidents */
 };
 
 static int
@@ -258,6 +272,7 @@ rep_free(struct rep *r)
 	for (i = 0; i < r->nag; i++)
 		free(r->ag[i].rules);
 	free(r->ag);
+	free(r->slot);
 	for (i = 0; i < r->nof; i++)
 		acc_clear(&r->of[i].a);
 	free(r->of);
@@ -274,9 +289,35 @@ cmp_rowid(const void *k, const void *e)
 	return (a > b) - (a < b);
 }
 
+/* Agents' rowids are dense (1, 2, ... as enrolled): a table by rowid
+ * spares the activity pass, a row per event, its bsearch. Sparse ones
+ * (over four slots an agent) keep the bsearch. */
+#define SLOTS_MAX(n)	((int64_t)(n) * 4 + 1024)
+
+static int
+slots_init(struct rep *r)
+{
+	int64_t	max;
+	size_t	i;
+
+	if (r->nag == 0 || r->nag >= UINT32_MAX ||
+	    (max = r->ag[r->nag - 1].rowid) < 0 || max >= SLOTS_MAX(r->nag))
+		return 0;
+	if ((r->slot = calloc((size_t)max + 1, sizeof(*r->slot))) == NULL)
+		return ERR_NOMEM;
+	r->nslot = max + 1;
+	for (i = 0; i < r->nag; i++)
+		if (r->ag[i].rowid >= 0)
+			r->slot[r->ag[i].rowid] = (uint32_t)i + 1;
+	return 0;
+}
+
 static struct agent *
 agent_by_rowid(const struct rep *r, int64_t rowid)
 {
+	if (r->slot != NULL)
+		return rowid >= 0 && rowid < r->nslot && r->slot[rowid] != 0 ?
+		    &r->ag[r->slot[rowid] - 1] : NULL;
 	if (r->nag == 0)	/* bsearch wants a base */
 		return NULL;
 	return bsearch(&rowid, r->ag, r->nag, sizeof(*r->ag), cmp_rowid);
@@ -394,7 +435,10 @@ static const char sql_agents[] =
     " CASE WHEN json_valid(heartbeat) THEN"
     "  json_extract(heartbeat, '$.rules.yara.version') END,"
     " CASE WHEN json_valid(heartbeat) THEN"
-    "  json_extract(heartbeat, '$.drops.total') END"
+    "  json_extract(heartbeat, '$.drops.total') END,"
+    " CASE WHEN json_valid(heartbeat) THEN max("
+    "  coalesce(json_extract(heartbeat, '$.rules.yara.newest'), 0),"
+    "  coalesce(json_extract(heartbeat, '$.network.rules.newest'), 0)) END"
     " FROM agents WHERE enrolled < ?5 AND (?3 IS NULL OR office = ?3)"
     " ORDER BY rowid";
 
@@ -422,6 +466,9 @@ agent_row(struct rep *r, sqlite3_stmt *st)
 	    (a->rules = strdup(col_text(st, 6))) == NULL)
 		return ERR_NOMEM;
 	a->drops = col_u64(st, 7);
+	/* an integer, or not said (text from a peer is not a time) */
+	if (sqlite3_column_type(st, 8) == SQLITE_INTEGER)
+		a->rules_newest = sqlite3_column_int64(st, 8);
 	return 0;
 }
 
@@ -555,6 +602,20 @@ share_pm(const struct rep *r, const struct agent *a)
 	return v > 1000 ? 1000 : v;
 }
 
+/* rules_fresh, for an agent that reported in the period: the rules' age
+ * at the end of the period (or now), from the agent's last heartbeat. Rules dated after the end, or not dated
+ * (an older agent, no rules loaded), are not known for the period. */
+static void
+rules_age(const struct rep *r, struct acc *c, const struct agent *a)
+{
+	if (a->rules_newest <= 0 || a->rules_newest > r->end)
+		c->rules_undated++;
+	else if (r->end - a->rules_newest <= RULES_AGE(r->o))
+		c->rules_fresh++;
+	else
+		c->rules_stale++;
+}
+
 static void
 coverage_agent(struct rep *r, struct acc *c, const struct agent *a)
 {
@@ -566,9 +627,11 @@ coverage_agent(struct rep *r, struct acc *c, const struct agent *a)
 	if (a->events > 0 || seen)
 		c->reported++;
 	if (!(a->events > 0 && (int64_t)a->last_us >= end_us -
-	    SILENT_S * US) && !(a->last_seen >= r->end - SILENT_S &&
-	    a->last_seen <= r->end))
+	    SILENT_AFTER(r->o) * US) && !(a->last_seen >= r->end -
+	    SILENT_AFTER(r->o) && a->last_seen <= r->end))
 		c->silent++;
+	if (a->events > 0 || seen)
+		rules_age(r, c, a);
 	if (a->version[0] != '\0' && version_cmp(a->version, r->newest) < 0)
 		c->outdated++;
 	if (a->rules != NULL) {
@@ -591,6 +654,7 @@ load_agents(struct rep *r)
 	if ((r->o->office == NULL &&
 	    (rc = each_row(r, sql_offices, office_row)) != 0) ||
 	    (rc = each_row(r, sql_agents, agent_row)) != 0 ||
+	    (rc = slots_init(r)) != 0 ||
 	    (rc = each_row(r, sql_activity, activity_row)) != 0 ||
 	    (rc = each_row(r, sql_alerts, alert_row)) != 0)
 		return rc;
@@ -898,36 +962,203 @@ detections(struct rep *r)
 /*
  * The incidents that touch the period: opened before its end, and
  * opened in it, or changed since its start, or still not ended (an
- * incident last changed before the period and ended then is out). Per
- * incident from the audit log: when it first left new (ack), when it
- * first ended (resolve, merge, or closed), and its status at the
- * period's end (the last status change before it; none: new); its
- * offices as a JSON array.
+ * incident last changed before the period and ended then is out), read
+ * into r->incs in created order. Then one pass over the audit log's
+ * status changes in seq order (the table, not its index) gives each
+ * when it first left new (ack), when it first ended (resolve, merge, or
+ * a status change to closed), and its status at the period's end (the
+ * last change before it; none: new); one pass over incident_agents in
+ * incident order gives its offices, side by side. Each incident is then
+ * counted, in created order, for every office among its agents' (once)
+ * and for the whole. Three scans and a sort of the ids rather than three subqueries and a JSON array per incident (a
+ * province's year: 100,000 incidents, 300,000 audit entries).
  */
 static const char sql_incidents[] =
     "SELECT i.id, i.category, i.severity, i.created, i.deadline,"
-    " i.reported_at, i.resolution,"
-    " (SELECT min(time) FROM audit WHERE incident = i.id"
-    "  AND action IN ('status', 'resolve', 'merge')),"
-    " (SELECT min(time) FROM audit WHERE incident = i.id"
-    "  AND (action IN ('resolve', 'merge') OR (action = 'status'"
-    "  AND json_extract(detail, '$.to') = 'closed'))),"
-    " (SELECT CASE action WHEN 'resolve' THEN 'resolved'"
-    "  WHEN 'merge' THEN 'closed' ELSE json_extract(detail, '$.to') END"
-    "  FROM audit WHERE incident = i.id AND time < ?5"
-    "  AND action IN ('status', 'resolve', 'merge')"
-    "  ORDER BY seq DESC LIMIT 1),"
-    " (SELECT json_group_array(DISTINCT a.office) FROM incident_agents ia"
-    "  JOIN agents a ON a.rowid = ia.agent WHERE ia.incident = i.id)"
+    " i.reported_at, i.resolution"
     " FROM incidents i WHERE i.created < ?5 AND (i.created >= ?4"
-    " OR i.updated >= ?4 OR i.status NOT IN ('resolved', 'closed'))";
+    " OR i.updated >= ?4 OR i.status NOT IN ('resolved', 'closed'))"
+    " ORDER BY i.created, i.id";
+static const char sql_inc_audit[] =
+    "SELECT incident, time, action, CASE action WHEN 'status' THEN"
+    " json_extract(detail, '$.to') END"
+    " FROM audit NOT INDEXED WHERE incident > 0"
+    " AND action IN ('status', 'resolve', 'merge') ORDER BY seq";
+/* in incident order: its key's, no sort */
+static const char sql_inc_offices[] =
+    "SELECT ia.incident, a.office FROM incident_agents ia"
+    " JOIN agents a ON a.rowid = ia.agent ORDER BY ia.incident";
 
 struct inc_row {
-	const char	*category;
+	int64_t		 id;
+	char		*category;
 	int		 severity;
 	int64_t		 created, deadline, reported_at, acked, ended;
 	int		 opened, needs_report, open_end;
+	size_t		 of, nof;	/* its offices: incs.io[of..+nof) */
 };
+
+struct inc_key {			/* by id, for the passes' lookups */
+	int64_t		 id;
+	size_t		 pos;		/* in incs.v */
+};
+
+struct incs {
+	struct inc_row		*v;		/* created order */
+	size_t			 n, cap;
+	struct inc_key		*keys;		/* [n], by id */
+	size_t			*io;		/* offices (r->of's), each
+						 * incident's together */
+	size_t			 nio, capio;
+};
+
+static void
+incs_free(struct incs *x)
+{
+	size_t	i;
+
+	for (i = 0; i < x->n; i++)
+		free(x->v[i].category);
+	free(x->v);
+	free(x->keys);
+	free(x->io);
+}
+
+/* Room in *p (of elements of size sz, n used of *cap) for one more. */
+static int
+grow(void *p, size_t n, size_t *cap, size_t sz)
+{
+	void	*q, **pp = p;
+	size_t	 c;
+
+	if (n < *cap)
+		return 0;
+	c = *cap ? *cap * 2 : 64;
+	if ((q = reallocarray(*pp, c, sz)) == NULL)
+		return ERR_NOMEM;
+	*pp = q;
+	*cap = c;
+	return 0;
+}
+
+static int
+inc_load_row(struct rep *r, sqlite3_stmt *st)
+{
+	struct incs	*x = r->incs;
+	struct inc_row	*i;
+	const char	*res = col_text(st, 6);
+
+	if (grow(&x->v, x->n, &x->cap, sizeof(*x->v)) != 0)
+		return ERR_NOMEM;
+	i = &x->v[x->n];
+	memset(i, 0, sizeof(*i));
+	if ((i->category = strdup(col_text(st, 1))) == NULL)
+		return ERR_NOMEM;
+	x->n++;
+	i->id = sqlite3_column_int64(st, 0);
+	i->severity = sqlite3_column_int(st, 2);
+	i->created = sqlite3_column_int64(st, 3);
+	i->deadline = sqlite3_column_int64(st, 4);
+	i->reported_at = sqlite3_column_int64(st, 5);
+	i->opened = i->created >= r->o->period.from;
+	/* false positives and duplicates are not reported (incident.h) */
+	i->needs_report = strcmp(res, "false-positive") != 0 &&
+	    strcmp(res, "duplicate") != 0;
+	i->open_end = 1;		/* new, until a change before the end */
+	return 0;
+}
+
+static int
+cmp_inc_key(const void *a, const void *b)
+{
+	int64_t	x = ((const struct inc_key *)a)->id;
+	int64_t	y = ((const struct inc_key *)b)->id;
+
+	return (x > y) - (x < y);
+}
+
+static int
+inc_keys(struct incs *x)
+{
+	size_t	i;
+
+	if (x->n == 0)
+		return 0;
+	if ((x->keys = calloc(x->n, sizeof(*x->keys))) == NULL)
+		return ERR_NOMEM;
+	for (i = 0; i < x->n; i++) {
+		x->keys[i].id = x->v[i].id;
+		x->keys[i].pos = i;
+	}
+	qsort(x->keys, x->n, sizeof(*x->keys), cmp_inc_key);
+	return 0;
+}
+
+/* The incident id, or NULL when it is not one of the period's. */
+static struct inc_row *
+inc_find(const struct incs *x, int64_t id, size_t *pos)
+{
+	const struct inc_key	 k = { id, 0 }, *f;
+
+	if (x->n == 0 || (f = bsearch(&k, x->keys, x->n, sizeof(*x->keys),
+	    cmp_inc_key)) == NULL)
+		return NULL;
+	*pos = f->pos;
+	return &x->v[f->pos];
+}
+
+/* A status change (seq order): ack, end, the status at the end. */
+static int
+inc_audit_row(struct rep *r, sqlite3_stmt *st)
+{
+	struct inc_row	*i;
+	const char	*action = col_text(st, 2), *to = col_text(st, 3);
+	const char	*after;
+	int64_t		 t = sqlite3_column_int64(st, 1);
+	size_t		 pos;
+
+	if ((i = inc_find(r->incs, sqlite3_column_int64(st, 0), &pos)) ==
+	    NULL)
+		return 0;
+	if (strcmp(action, "resolve") == 0)
+		after = "resolved";
+	else if (strcmp(action, "merge") == 0)
+		after = "closed";
+	else
+		after = to;		/* "" without one */
+	if (i->acked == 0 || t < i->acked)
+		i->acked = t;
+	if ((strcmp(action, "status") != 0 || strcmp(to, "closed") == 0) &&
+	    (i->ended == 0 || t < i->ended))
+		i->ended = t;
+	if (t < r->o->period.to)	/* the last one before the end stays */
+		i->open_end = strcmp(after, "resolved") != 0 &&
+		    strcmp(after, "closed") != 0;
+	return 0;
+}
+
+static int
+inc_office_row(struct rep *r, sqlite3_stmt *st)
+{
+	struct incs	*x = r->incs;
+	struct inc_row	*i;
+	struct office	*of;
+	size_t		 pos, k;
+
+	if ((i = inc_find(x, sqlite3_column_int64(st, 0), &pos)) == NULL ||
+	    (of = office_by_name(r, col_text(st, 1))) == NULL)
+		return 0;
+	for (k = i->of; k < i->of + i->nof; k++)
+		if (x->io[k] == (size_t)(of - r->of))
+			return 0;	/* two agents, one office */
+	if (grow(&x->io, x->nio, &x->capio, sizeof(*x->io)) != 0)
+		return ERR_NOMEM;
+	if (i->nof == 0)		/* rows come by incident */
+		i->of = x->nio;
+	x->io[x->nio++] = (size_t)(of - r->of);
+	i->nof++;
+	return 0;
+}
 
 static int
 json_count(json_t *o, const char *key)
@@ -984,40 +1215,42 @@ inc_add(struct rep *r, struct acc *c, const struct inc_row *i)
 	return 0;
 }
 
+/* Each incident, in created order, for its offices (once each) and the
+ * whole. */
 static int
-incident_row(struct rep *r, sqlite3_stmt *st)
+inc_count(struct rep *r)
 {
-	struct inc_row	 i = { 0 };
-	struct office	*of;
-	json_t		*offices;
-	const char	*res = col_text(st, 6), *end = col_text(st, 9);
-	size_t		 k;
-	int		 rc, matched = 0;
+	struct incs	*x = r->incs;
+	struct inc_row	*i;
+	size_t		 n, k;
+	int		 rc = 0;
 
-	i.category = col_text(st, 1);
-	i.severity = sqlite3_column_int(st, 2);
-	i.created = sqlite3_column_int64(st, 3);
-	i.deadline = sqlite3_column_int64(st, 4);
-	i.reported_at = sqlite3_column_int64(st, 5);
-	i.acked = sqlite3_column_int64(st, 7);
-	i.ended = sqlite3_column_int64(st, 8);
-	i.opened = i.created >= r->o->period.from;
-	/* false positives and duplicates are not reported (incident.h) */
-	i.needs_report = strcmp(res, "false-positive") != 0 &&
-	    strcmp(res, "duplicate") != 0;
-	i.open_end = strcmp(end, "resolved") != 0 && strcmp(end, "closed");
-	offices = json_loads(col_text(st, 10), 0, NULL);
-	rc = 0;
-	for (k = 0; k < json_array_size(offices) && rc == 0; k++)
-		if ((of = office_by_name(r,
-		    json_string_value(json_array_get(offices, k)))) != NULL) {
-			rc = inc_add(r, &of->a, &i);
-			matched = 1;
-		}
-	/* with --office, the whole is that office: its incidents only */
-	if (rc == 0 && (r->o->office == NULL || matched))
-		rc = inc_add(r, &r->all, &i);
-	json_decref(offices);
+	for (n = 0; n < x->n && rc == 0; n++) {
+		i = &x->v[n];
+		for (k = i->of; k < i->of + i->nof && rc == 0; k++)
+			rc = inc_add(r, &r->of[x->io[k]].a, i);
+		/* with --office, the whole is that office: its incidents
+		 * only */
+		if (rc == 0 && (r->o->office == NULL || i->nof > 0))
+			rc = inc_add(r, &r->all, i);
+	}
+	return rc;
+}
+
+static int
+incidents(struct rep *r)
+{
+	struct incs	x = { 0 };
+	int		rc;
+
+	r->incs = &x;
+	if ((rc = each_row(r, sql_incidents, inc_load_row)) == 0 &&
+	    (rc = inc_keys(&x)) == 0 &&
+	    (rc = each_row(r, sql_inc_audit, inc_audit_row)) == 0 &&
+	    (rc = each_row(r, sql_inc_offices, inc_office_row)) == 0)
+		rc = inc_count(r);
+	r->incs = NULL;
+	incs_free(&x);
 	return rc;
 }
 
@@ -1124,9 +1357,12 @@ office_controls(const struct report_opts *o, json_t *arr,
 	if ((rc = control(o, arr, "all_reported", PASS(c->reported ==
 	    c->enrolled), json_pack("{s:I, s:I}", "enrolled",
 	    (json_int_t)c->enrolled, "reported", (json_int_t)c->reported))) ||
-	    (rc = control(o, arr, "rules_fresh", UNKNOWN,
-	    json_pack("{s:I, s:I}", "rules_known", (json_int_t)c->rules_known,
-	    "rules_differ", (json_int_t)c->rules_differ))) ||
+	    (rc = control(o, arr, "rules_fresh", c->rules_fresh +
+	    c->rules_stale == 0 ? UNKNOWN : PASS(c->rules_stale == 0),
+	    json_pack("{s:I, s:I, s:I, s:I}", "fresh",
+	    (json_int_t)c->rules_fresh, "stale", (json_int_t)c->rules_stale,
+	    "undated", (json_int_t)c->rules_undated, "max_age_s",
+	    (json_int_t)RULES_AGE(o)))) ||
 	    (rc = control(o, arr, "critical_ack_1h", PASS(c->crit_ack ==
 	    c->crit), json_pack("{s:I, s:I, s:I}", "critical",
 	    (json_int_t)c->crit, "acked_1h", (json_int_t)c->crit_ack,
@@ -1141,11 +1377,12 @@ office_controls(const struct report_opts *o, json_t *arr,
 static json_t *
 coverage_json(const struct rep *r, const struct acc *c)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:s, s:I, s:I, s:I, s:I,"
-	    " s:I, s:I}",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:I, s:I, s:I,"
+	    " s:I, s:I, s:I}",
 	    "enrolled", (json_int_t)c->enrolled,
 	    "reported", (json_int_t)c->reported,
 	    "silent_24h", (json_int_t)c->silent,
+	    "silent_after_s", (json_int_t)SILENT_AFTER(r->o),
 	    "connected_pct", (json_int_t)(c->enrolled ? c->share_sum_pm /
 	    c->enrolled / 10 : 0),
 	    "outdated_version", (json_int_t)c->outdated,
@@ -1261,8 +1498,63 @@ block_json(const struct rep *r, const char *name, struct acc *c)
 	return b;
 }
 
+/* ISO 8601 in the local time zone, with its offset. */
+static json_t *
+local_iso(int64_t t)
+{
+	struct tm	tm;
+	time_t		tt = (time_t)t;
+	char		buf[40];
+
+	if (localtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S%z", &tm) == 0)
+		return json_null();
+	return json_string(buf);
+}
+
+/* backups: the newest backup recorded in the audit log (`vigil-collector
+ * backup`, action "backup") at the time the report is made is at most
+ * backup_max_age old. Audit entries number in the hundreds of
+ * thousands at most: a scan of the table. */
+static int
+backups_control(struct rep *r, json_t *arr)
+{
+	static const char	 sql[] = "SELECT count(*), max(time),"
+	    " (SELECT json_extract(detail, '$.size') FROM audit"
+	    "  WHERE action = 'backup' AND time <= ?1 ORDER BY seq DESC"
+	    "  LIMIT 1)"
+	    " FROM audit WHERE action = 'backup' AND time <= ?1";
+	sqlite3_stmt		*st;
+	json_t			*ev = NULL;
+	int64_t			 n, at, age;
+	int			 rc, status = 0;
+
+	if ((rc = db_prepare(r->db, &st, sql)) != 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, r->o->now);
+	if ((rc = db_row(r->db, st, "report")) == 0) {
+		n = sqlite3_column_int64(st, 0);
+		at = sqlite3_column_int64(st, 1);
+		age = r->o->now - at;
+		if (n == 0)
+			ev = json_pack("{s:I, s:I}", "recorded", (json_int_t)0,
+			    "max_age_s", (json_int_t)BACKUP_AGE(r->o));
+		else
+			ev = json_pack("{s:I, s:o, s:I, s:I, s:I}", "recorded",
+			    (json_int_t)n, "at", local_iso(at), "size_bytes",
+			    (json_int_t)col_u64(st, 2), "age_s",
+			    (json_int_t)age, "max_age_s",
+			    (json_int_t)BACKUP_AGE(r->o));
+		status = PASS(n > 0 && age <= BACKUP_AGE(r->o));
+	}
+	sqlite3_finalize(st);
+	if (rc != 0)
+		return rc == ERR_NOTFOUND ? ERR_IO : rc;
+	return control(r->o, arr, "backups", status, ev);
+}
+
 /* The controls of the whole collector: the audit chain, its disk,
- * backups (not recorded: unknown). */
+ * backups. */
 static int
 global_controls(json_t *arr, struct rep *r, json_t **audit_out)
 {
@@ -1301,21 +1593,7 @@ global_controls(json_t *arr, struct rep *r, json_t **audit_out)
 	}
 	if (rc != 0)
 		return rc;
-	return control(r->o, arr, "backups", UNKNOWN, json_object());
-}
-
-/* ISO 8601 in the local time zone, with its offset. */
-static json_t *
-local_iso(int64_t t)
-{
-	struct tm	tm;
-	time_t		tt = (time_t)t;
-	char		buf[40];
-
-	if (localtime_r(&tt, &tm) == NULL ||
-	    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S%z", &tm) == 0)
-		return json_null();
-	return json_string(buf);
+	return backups_control(r, arr);
 }
 
 static const char *const kind_names[] = { "month", "quarter", "half",
@@ -1331,7 +1609,7 @@ build(json_t *doc, struct rep *r)
 	int				 rc;
 
 	if ((rc = load_agents(r)) != 0 || (rc = detections(r)) != 0 ||
-	    (rc = each_row(r, sql_incidents, incident_row)) != 0 ||
+	    (rc = incidents(r)) != 0 ||
 	    (rc = each_row(r, sql_notify_office, notify_row)) != 0 ||
 	    (rc = each_row(r, sql_notify_whole, notify_row)) != 0 ||
 	    (rc = retention(r, &ret)) != 0)

@@ -64,6 +64,10 @@ struct report_opts {
 						 * 3600 */
 	int			 disk_free_min;	/* disk_free: percent, 10;
 						 * -1: 0 % */
+	int64_t			 rules_max_age;	/* rules_fresh: seconds, 7d */
+	int64_t			 silent_after;	/* coverage's silent: seconds,
+						 * 24h */
+	int64_t			 backup_max_age; /* backups: seconds, 7d */
 };
 
 /* The report as a JSON object (docs/report.md), *out new. An empty

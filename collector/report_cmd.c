@@ -9,7 +9,6 @@
 #include <sys/types.h>
 
 #include <getopt.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,18 +132,6 @@ parse(struct args *a, const struct cmd_host *h, int argc, char **argv)
 	return 0;
 }
 
-/* Who generated it: the login name, else the uid. */
-static void
-whoami(char *out, size_t len)
-{
-	struct passwd	*pw = getpwuid(getuid());
-
-	if (pw != NULL && pw->pw_name != NULL)
-		(void)snprintf(out, len, "%s", pw->pw_name);
-	else
-		(void)snprintf(out, len, "uid %ld", (long)getuid());
-}
-
 int
 report_cmd_run(const struct cmd_host *h, int argc, char **argv)
 {
@@ -161,7 +148,7 @@ report_cmd_run(const struct cmd_host *h, int argc, char **argv)
 		return rc == 1 ? 0 : cli_exit(rc);
 	if ((status = h->open(h->ctx, &st, &deadline)) != 0)
 		return status;
-	whoami(by, sizeof(by));
+	cmd_whoami(by, sizeof(by));
 	o.period = a.period;
 	o.office = a.office;
 	o.now = (int64_t)time(NULL);
@@ -170,6 +157,9 @@ report_cmd_run(const struct cmd_host *h, int argc, char **argv)
 	o.critical = &h->cfg->corr_critical;
 	o.off = &h->cfg->report_off;
 	o.ack_within = h->cfg->report_ack_within_s;
+	o.rules_max_age = h->cfg->report_rules_max_age_s;
+	o.silent_after = h->cfg->report_silent_after_s;
+	o.backup_max_age = h->cfg->report_backup_max_age_s;
 	o.disk_free_min = h->cfg->report_disk_free_min == 0 ? -1 :
 	    h->cfg->report_disk_free_min;
 	if (a.lang < 0)

@@ -59,8 +59,9 @@ static const struct label labels[] = {
 	{ "enrolled", { "Máy đã đăng ký", "PCs enrolled" } },
 	{ "reported", { "Máy đã gửi dữ liệu trong kỳ",
 	    "PCs that reported" } },
-	{ "silent_24h", { "Máy im lặng quá 24 giờ cuối kỳ",
-	    "PCs silent for more than 24 hours at the end" } },
+	{ "silent_24h", { "Máy im lặng cuối kỳ (quá thời hạn dưới đây)",
+	    "PCs silent at the end (for longer than below)" } },
+	{ "silent_after_s", { "Thời hạn im lặng", "Silent after" } },
 	{ "connected_pct", { "Tỷ lệ thời gian hoạt động trong kỳ "
 	    "(trung bình, %)", "Share of the period active (mean, %)" } },
 	{ "outdated_version", { "Máy dùng phiên bản tác tử cũ",
@@ -119,8 +120,8 @@ static const struct label labels[] = {
 	{ "events", { "Sự kiện đã xóa", "Events purged" } },
 	{ "all_reported", { "Mọi máy đã đăng ký đều gửi dữ liệu trong kỳ",
 	    "Every enrolled PC reported this period" } },
-	{ "rules_fresh", { "Bộ luật trên mọi máy không cũ quá 7 ngày",
-	    "Rules no older than 7 days on every PC" } },
+	{ "rules_fresh", { "Bộ luật trên mọi máy còn mới",
+	    "Rules up to date on every PC" } },
 	{ "critical_ack_1h", { "Mọi sự cố nghiêm trọng được tiếp nhận "
 	    "trong thời hạn", "Every critical incident acknowledged in "
 	    "time" } },
@@ -131,6 +132,15 @@ static const struct label labels[] = {
 	{ "disk_free", { "Ổ đĩa máy chủ thu thập còn đủ chỗ trống",
 	    "The collector's disk has room" } },
 	{ "backups", { "Sao lưu dữ liệu", "Backups" } },
+	{ "fresh", { "máy có bộ luật mới", "PCs with fresh rules" } },
+	{ "stale", { "máy có bộ luật cũ", "PCs with old rules" } },
+	{ "undated", { "máy không cho biết tuổi bộ luật",
+	    "PCs that do not date their rules" } },
+	{ "max_age_s", { "tuổi tối đa", "oldest allowed" } },
+	{ "recorded", { "số lần sao lưu đã ghi nhận", "backups recorded" } },
+	{ "at", { "bản mới nhất lúc", "newest at" } },
+	{ "size_bytes", { "dung lượng (byte)", "bytes" } },
+	{ "age_s", { "tuổi", "age" } },
 	{ "acked_1h", { "tiếp nhận trong thời hạn", "acknowledged in time" } },
 	{ "within_s", { "thời hạn tiếp nhận", "time allowed" } },
 	{ "in_time", { "đúng hạn", "in time" } },
@@ -578,14 +588,21 @@ duration(struct lay *l, json_int_t s)
 	return sb_take(l, &b);
 }
 
-/* A figure for people: a duration (a member named *_s) in words, the
- * rest as cell_json() has it. */
-static void
-cell_figure(struct lay *l, const char *key, const json_t *v)
+/* A member named *_s is a duration in seconds. */
+static int
+is_duration(const char *key)
 {
 	size_t	len = strlen(key);
 
-	if (json_is_integer(v) && len > 2 && strcmp(key + len - 2, "_s") == 0)
+	return len > 2 && strcmp(key + len - 2, "_s") == 0;
+}
+
+/* A figure for people: a duration in words, the rest as cell_json() has
+ * it. */
+static void
+cell_figure(struct lay *l, const char *key, const json_t *v)
+{
+	if (json_is_integer(v) && is_duration(key))
 		cell(l, duration(l, json_integer_value(v)), RL_RIGHT,
 		    RL_PLAIN, 0);
 	else
@@ -956,7 +973,9 @@ evidence(struct lay *l, const json_t *ev)
 		sb_str(&b, b.len > 0 ? "; " : "");
 		sb_str(&b, label(l, k));
 		sb_str(&b, ": ");
-		if (json_is_integer(v))
+		if (json_is_integer(v) && is_duration(k))
+			sb_str(&b, duration(l, json_integer_value(v)));
+		else if (json_is_integer(v))
 			sb_num(&b, json_integer_value(v));
 		else if (json_is_string(v))
 			sb_str(&b, json_string_value(v));

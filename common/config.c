@@ -331,6 +331,14 @@ static const struct option collector_opts[] = {
 	C("report", "mail_to", parse_mail_csv, report_mail_to, NULL, 0, 0),
 	C("report", "offices", parse_offices, report_offices, NULL, 0, 0),
 	C("report", "retry", parse_retry, report_retry, NULL, 0, 0),
+	C("report", "rules_max_age", parse_number, report_rules_max_age_s,
+	    &secs, 3600, 365 * DAY_S),
+	C("report", "silent_after", parse_number, report_silent_after_s,
+	    &secs, 600, 30 * DAY_S),
+	C("report", "backup_max_age", parse_number, report_backup_max_age_s,
+	    &secs, 3600, 365 * DAY_S),
+	C("report", "backup_keep", parse_number, report_backup_keep,
+	    &plain, 0, 10000),
 };
 
 _Static_assert(NITEMS(collector_opts) <= 64 * LISTS_SEEN_WORDS,
@@ -444,6 +452,10 @@ static const struct collector_config collector_defaults = {
 	.report_disk_free_min = 10,
 	.report_offices = CONFIG_OFFICES_ALL,
 	.report_retry = { 5, { 60, 600, 3600, 6 * 3600, DAY_S } },
+	.report_rules_max_age_s = 7 * DAY_S,
+	.report_silent_after_s = DAY_S,
+	.report_backup_max_age_s = 7 * DAY_S,
+	.report_backup_keep = 8,
 };
 
 /* One file being parsed: inih's user pointer for the reader and handler. */

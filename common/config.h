@@ -263,6 +263,11 @@ struct collector_config {
 						 * all */
 	struct config_retry report_retry;	/* retry (mail, writing),
 						 * 1m 10m 1h 6h 1d */
+	int		 report_rules_max_age_s;	/* rules_max_age: 7d */
+	int		 report_silent_after_s;	/* silent_after: 24h */
+	int		 report_backup_max_age_s;	/* backup_max_age: 7d */
+	int		 report_backup_keep;	/* backup_keep: backups kept in
+						 * DATA_DIR/backups, 8; 0 all */
 };
 
 /* Defaults, then path if it exists. path NULL: the default path, which

@@ -204,6 +204,10 @@ collector_expected(struct collector_config *c)
 	c->retention_s = 365 * 86400;
 	c->token_ttl_s = 24 * 3600;
 	c->report_deadline_s = 5 * 86400;
+	c->report_rules_max_age_s = 7 * 86400;
+	c->report_silent_after_s = 86400;
+	c->report_backup_max_age_s = 7 * 86400;
+	c->report_backup_keep = 8;
 	c->corr_enabled = 1;
 	c->corr_window_s = 3600;
 	c->corr_spread_agents = 3;
@@ -282,6 +286,11 @@ assert_collector_eq(const struct collector_config *a,
 	assert_int_equal(a->idle_timeout_s, b->idle_timeout_s);
 	assert_int_equal(a->handshake_memory, b->handshake_memory);
 	assert_int_equal(a->report_lang, b->report_lang);
+	assert_int_equal(a->report_rules_max_age_s, b->report_rules_max_age_s);
+	assert_int_equal(a->report_silent_after_s, b->report_silent_after_s);
+	assert_int_equal(a->report_backup_max_age_s,
+	    b->report_backup_max_age_s);
+	assert_int_equal(a->report_backup_keep, b->report_backup_keep);
 	assert_int_equal(a->source_connections, b->source_connections);
 	assert_int_equal(a->source_handshakes, b->source_handshakes);
 	assert_int_equal(a->cookie_threshold, b->cookie_threshold);
@@ -915,6 +924,21 @@ test_number_ranges(void **state)
 		    CF(report_deadline_s), 0 },
 		{ "incidents", "report_deadline", "366d", BAD,
 		    CF(report_deadline_s), 0 },
+		{ "report", "rules_max_age", "3d", OK,
+		    CF(report_rules_max_age_s), 3 * 86400 },
+		{ "report", "rules_max_age", "59m", BAD,
+		    CF(report_rules_max_age_s), 0 },
+		{ "report", "silent_after", "12h", OK,
+		    CF(report_silent_after_s), 12 * 3600 },
+		{ "report", "silent_after", "31d", BAD,
+		    CF(report_silent_after_s), 0 },
+		{ "report", "backup_max_age", "1d", OK,
+		    CF(report_backup_max_age_s), 86400 },
+		{ "report", "backup_max_age", "366d", BAD,
+		    CF(report_backup_max_age_s), 0 },
+		{ "report", "backup_keep", "0", OK, CF(report_backup_keep), 0 },
+		{ "report", "backup_keep", "10001", BAD,
+		    CF(report_backup_keep), 0 },
 		{ "correlation", "window", "1h", OK, CF(corr_window_s), 3600 },
 		{ "correlation", "window", "59s", BAD, CF(corr_window_s), 0 },
 		{ "correlation", "window", "8d", BAD, CF(corr_window_s), 0 },

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "detect.h"
 #include "err.h"
@@ -411,6 +412,8 @@ test_loader_and_cache(void **state)
 	assert_int_equal(st.loaded, 1);
 	assert_int_equal(st.skipped, 2);
 	assert_int_equal(st.files, 1);
+	/* written just now: the file's mtime, not 0 */
+	assert_true(st.newest > 1700000000 && st.newest <= (int64_t)time(NULL));
 	assert_false(st.from_cache);
 	assert_int_equal(f->skip_line, 7);
 	assert_string_equal(f->skip_reason, "keyword");

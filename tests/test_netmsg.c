@@ -77,7 +77,7 @@ alert_text(size_t siglen, size_t *len)
 static void
 test_round_trip(void **state)
 {
-	struct netmsg_ready	r = { 12, 3, 40000, 7 }, *rr;
+	struct netmsg_ready	r = { 12, 3, 40000, 7, 1767225600 }, *rr;
 	struct netmsg_stats	s;
 	struct netmsg		m;
 	char			*text;
@@ -105,6 +105,7 @@ test_round_trip(void **state)
 	assert_int_equal(rr->rules_skipped, 3);
 	assert_int_equal(rr->indicators, 40000);
 	assert_int_equal(rr->bad_lines, 7);
+	assert_int_equal(rr->rules_newest, 1767225600);
 
 	assert_int_equal(netmsg_recv(sv[1], buf, &n), 0);
 	assert_int_equal(netmsg_parse(&m, buf, n, NULL), 0);
@@ -260,7 +261,7 @@ test_oversize_datagram(void **state)
 	assert_int_equal(netmsg_parse(&m, buf, n, NULL), ERR_TOOBIG);
 	/* the next one is whole again */
 	assert_int_equal(netmsg_send(sv[0], NETMSG_READY,
-	    &(struct netmsg_ready){ 1, 0, 0, 0 }, sizeof(struct netmsg_ready)),
+	    &(struct netmsg_ready){ 1, 0, 0, 0, 0 }, sizeof(struct netmsg_ready)),
 	    0);
 	assert_int_equal(netmsg_recv(sv[1], buf, &n), 0);
 	assert_int_equal(netmsg_parse(&m, buf, n, NULL), 0);

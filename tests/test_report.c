@@ -502,6 +502,158 @@ test_month_incidents(void **state)
 	json_decref(doc);
 }
 
+/* The figure at key of the evidence of control id in arr. */
+static json_int_t
+evidence(const json_t *arr, const char *id, const char *key)
+{
+	const json_t	*c;
+	size_t		 i;
+
+	json_array_foreach(arr, i, c)
+		if (strcmp(json_string_value(json_object_get(c, "id")), id) ==
+		    0)
+			return json_integer_value(json_object_get(
+			    json_object_get(c, "evidence"), key));
+	fail_msg("no control %s", id);
+	return -1;
+}
+
+static json_t *
+build_opts(struct fx *f, struct report_opts *o)
+{
+	json_t	*doc;
+
+	o->now = GEN;
+	o->by = "tester";
+	assert_int_equal(report_period_parse(&o->period, REPORT_MONTH,
+	    "2026-11"), 0);
+	assert_int_equal(report_build(&doc, f->sf.s, o), 0);
+	return doc;
+}
+
+/*
+ * rules_fresh: the rules' age at the end of the period (Dec 1), the newer
+ * of the YARA and traffic dates of the last heartbeat, for the agents
+ * that reported (a1, a2; b1 did not: not counted).
+ */
+static void
+test_rules_fresh(void **state)
+{
+	struct fx		*f = *state;
+	struct report_opts	 o = { 0 };
+	const int64_t		 end = NOV + 30 * DAY;
+	json_t			*doc;
+	const json_t		*ca, *cb;
+	char			 hb[256];
+
+	/* a1: YARA 2 days old, traffic older; a2: both 8 days old */
+	snprintf(hb, sizeof(hb), "{\"rules\":{\"yara\":{\"newest\":%lld}},"
+	    "\"network\":{\"rules\":{\"newest\":%lld}}}",
+	    (long long)(end - 2 * DAY), (long long)(end - 20 * DAY));
+	heartbeat(f->sf.s, f->a1, GEN - DAY, "0.2.0", hb);
+	snprintf(hb, sizeof(hb), "{\"rules\":{\"yara\":{\"newest\":%lld}},"
+	    "\"network\":{\"rules\":{\"newest\":%lld}}}",
+	    (long long)(end - 9 * DAY), (long long)(end - 8 * DAY));
+	heartbeat(f->sf.s, f->a2, GEN - DAY, "0.2.0", hb);
+	heartbeat(f->sf.s, f->b1, GEN - DAY, "0.2.0",
+	    "{\"rules\":{\"yara\":{\"newest\":1}}}");
+	doc = build_opts(f, &o);
+	ca = json_object_get(office(doc, A), "controls");
+	cb = json_object_get(office(doc, B), "controls");
+	assert_string_equal(control(ca, "rules_fresh"), "fail");
+	assert_int_equal(evidence(ca, "rules_fresh", "fresh"), 1);
+	assert_int_equal(evidence(ca, "rules_fresh", "stale"), 1);
+	assert_int_equal(evidence(ca, "rules_fresh", "undated"), 0);
+	assert_int_equal(evidence(ca, "rules_fresh", "max_age_s"), 7 * DAY);
+	assert_string_equal(control(cb, "rules_fresh"), "unknown");
+	assert_int_equal(evidence(cb, "rules_fresh", "stale"), 0);
+	json_decref(doc);
+
+	/* 8 days allowed: both pass (the limit is inclusive) */
+	o.rules_max_age = 8 * DAY;
+	doc = build_opts(f, &o);
+	ca = json_object_get(office(doc, A), "controls");
+	assert_string_equal(control(ca, "rules_fresh"), "pass");
+	assert_int_equal(evidence(ca, "rules_fresh", "fresh"), 2);
+	assert_int_equal(evidence(ca, "rules_fresh", "max_age_s"), 8 * DAY);
+	json_decref(doc);
+
+	/* a2 says nothing of its rules' date, or a date after the period
+	 * (rules changed since): unknown for it, a1 decides */
+	o.rules_max_age = 0;
+	heartbeat(f->sf.s, f->a2, GEN - DAY, "0.2.0",
+	    "{\"rules\":{\"yara\":{\"version\":\"x\"}}}");
+	doc = build_opts(f, &o);
+	ca = json_object_get(office(doc, A), "controls");
+	assert_string_equal(control(ca, "rules_fresh"), "pass");
+	assert_int_equal(evidence(ca, "rules_fresh", "undated"), 1);
+	json_decref(doc);
+	snprintf(hb, sizeof(hb), "{\"rules\":{\"yara\":{\"newest\":%lld}}}",
+	    (long long)(end + 1));
+	heartbeat(f->sf.s, f->a1, GEN - DAY, "0.2.0", hb);
+	doc = build_opts(f, &o);
+	ca = json_object_get(office(doc, A), "controls");
+	assert_string_equal(control(ca, "rules_fresh"), "unknown");
+	assert_int_equal(evidence(ca, "rules_fresh", "undated"), 2);
+	json_decref(doc);
+}
+
+/* An incident opened in November and resolved on December 2 (before the
+ * report is made): open at the period's end, not closed in it; its
+ * acknowledgement and resolution count for the times (made later). */
+static void
+test_changed_after_end(void **state)
+{
+	struct fx	*f = *state;
+	json_t		*doc = build(f, REPORT_MONTH, "2026-11", NULL);
+	const json_t	*a = office(doc, A);
+	json_int_t	 open = num(a, "incidents.open_at_end");
+	json_int_t	 closed = num(a, "incidents.closed");
+	json_int_t	 acks = num(a, "incidents.time_to_ack.count");
+	json_int_t	 res = num(a, "incidents.time_to_resolve.count");
+	int64_t		 id;
+
+	json_decref(doc);
+	id = mkincident(f->sf.s, "malware", SEV_HIGH, T(10, 8), f->a1);
+	resolve(f->sf.s, id, RES_TRUE_POSITIVE, NOV + 31 * DAY);
+	doc = build(f, REPORT_MONTH, "2026-11", NULL);
+	a = office(doc, A);
+	assert_int_equal(num(a, "incidents.open_at_end"), open + 1);
+	assert_int_equal(num(a, "incidents.closed"), closed);
+	assert_int_equal(num(a, "incidents.time_to_ack.count"), acks + 1);
+	assert_int_equal(num(a, "incidents.time_to_resolve.count"), res + 1);
+	json_decref(doc);
+	/* December's report: closed then, not open at its end */
+	doc = build(f, REPORT_MONTH, "2026-12", NULL);
+	assert_int_equal(num(office(doc, A), "incidents.closed"), 1);
+	json_decref(doc);
+}
+
+/* silent_after: a2's last event was Nov 2, a1's Nov 30 20:00. */
+static void
+test_silent_after(void **state)
+{
+	struct fx		*f = *state;
+	struct report_opts	 o = { 0 };
+	json_t			*doc;
+
+	o.silent_after = 3 * 3600;		/* a1 too */
+	doc = build_opts(f, &o);
+	assert_int_equal(num(office(doc, A), "coverage.silent_24h"), 2);
+	assert_int_equal(num(office(doc, A), "coverage.silent_after_s"),
+	    3 * 3600);
+	json_decref(doc);
+	o.silent_after = 30 * DAY;		/* neither */
+	doc = build_opts(f, &o);
+	assert_int_equal(num(office(doc, A), "coverage.silent_24h"), 0);
+	json_decref(doc);
+	o.silent_after = 0;			/* 24 h: a2 */
+	doc = build_opts(f, &o);
+	assert_int_equal(num(office(doc, A), "coverage.silent_24h"), 1);
+	assert_int_equal(num(office(doc, A), "coverage.silent_after_s"), DAY);
+	json_decref(doc);
+}
+
 static void
 test_month_controls(void **state)
 {
@@ -523,7 +675,7 @@ test_month_controls(void **state)
 	assert_string_equal(control(cb, "reported_in_deadline"), "pass");
 	assert_string_equal(control(g, "audit_chain"), "pass");
 	assert_string_equal(control(g, "disk_free"), "unknown"); /* no dir */
-	assert_string_equal(control(g, "backups"), "unknown");
+	assert_string_equal(control(g, "backups"), "fail");	/* none */
 
 	assert_int_equal(num(json_object_get(doc, "total"),
 	    "notifications.sent"), 3);
@@ -932,6 +1084,9 @@ main(void)
 		T_(test_month_detections),
 		T_(test_month_incidents),
 		T_(test_month_controls),
+		T_(test_rules_fresh),
+		T_(test_changed_after_end),
+		T_(test_silent_after),
 		T_(test_audit_broken),
 		T_(test_odd_rows),
 		T_(test_empty_month),

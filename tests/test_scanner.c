@@ -163,6 +163,14 @@ at(const struct fx *fx, const char *rel)
 	return tmpdir_path(path, sizeof(path), &fx->t, rel);
 }
 
+static void
+set_mtime(const char *path, time_t t)
+{
+	const struct timespec	ts[2] = { { t, 0 }, { t, 0 } };
+
+	assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
+}
+
 static struct scanner *
 load1(const char *path, uint64_t max_size, int timeout, const char *cache)
 {
@@ -326,6 +334,10 @@ test_bad_file_skipped(void **state)
 	puts_(fx, "r/c_good.yara", "rule good2 { condition: filesize == 10 }\n");
 	puts_(fx, "r/notes.txt", "not a rule file\n");
 	puts_(fx, "r/.hidden.yar", BAD_RULE);
+	/* the set's age: the newest good file's, not the bad one's */
+	set_mtime(at(fx, "r/a_good.yar"), 1700000000);
+	set_mtime(at(fx, "r/b_bad.yar"), 1800000000);
+	set_mtime(at(fx, "r/c_good.yara"), 1750000000);
 	snprintf(dir, sizeof(dir), "%s", at(fx, "r"));
 	a.paths[0] = dir;
 	assert_non_null(log = capture_stderr(do_load, &a));
@@ -333,6 +345,7 @@ test_bad_file_skipped(void **state)
 	assert_int_equal(scanner_info(a.sc)->files, 2);
 	assert_int_equal(scanner_info(a.sc)->failed, 1);
 	assert_int_equal(scanner_info(a.sc)->rules, 2);
+	assert_int_equal(scanner_info(a.sc)->newest, 1750000000);
 	/* FILE:LINE: message, for the bad file only */
 	if (strstr(log, "/r/b_bad.yar:3: ") == NULL)
 		fail_msg("log lacks b_bad.yar:3: ...: %s", log);

@@ -1478,9 +1478,10 @@ filemon_health(void *arg)
 	if (h != NULL && (r = rules_get(fm)) != NULL) {
 		si = scanner_info(r->sc);
 		if (json_object_set_new(json_object_get(h, "rules"), "yara",
-		    json_pack("{s:s, s:i, s:i, s:i}", "version", si->version,
-		    "rules", (int)si->rules, "files", (int)si->files,
-		    "failed", (int)si->failed)) != 0 ||
+		    json_pack("{s:s, s:i, s:i, s:i, s:I}", "version",
+		    si->version, "rules", (int)si->rules, "files",
+		    (int)si->files, "failed", (int)si->failed, "newest",
+		    (json_int_t)si->newest)) != 0 ||
 		    json_object_set_new(json_object_get(h, "rules"), "ioc",
 		    json_pack("{s:I}", "sha256", (json_int_t)si->hashes)) != 0)
 			log_warnx("files: health: out of memory");

@@ -181,6 +181,7 @@ struct rfile {
 	size_t		 len;
 	dev_t		 dev;
 	ino_t		 ino;
+	int64_t		 mtime;		/* seconds */
 	int		 bad;
 };
 
@@ -286,6 +287,7 @@ rfile_read(struct rfile *f)
 	}
 	f->dev = st.st_dev;
 	f->ino = st.st_ino;
+	f->mtime = (int64_t)st.st_mtim.tv_sec;
 	if ((f->text = malloc((size_t)st.st_size + 1)) == NULL) {
 		rc = ERR_NOMEM;
 		goto done;
@@ -462,6 +464,19 @@ rset_good(const struct rset *rs)
 	for (i = 0; i < rs->n; i++)
 		n += !rs->f[i].bad;
 	return n;
+}
+
+/* The newest modification time of the good files: the set's age. */
+static int64_t
+rset_newest(const struct rset *rs)
+{
+	int64_t	t = 0;
+	size_t	i;
+
+	for (i = 0; i < rs->n; i++)
+		if (!rs->f[i].bad && rs->f[i].mtime > t)
+			t = rs->f[i].mtime;
+	return t;
 }
 
 /* BLAKE2b-256 of the tag, the libyara version and each good file's path
@@ -961,6 +976,7 @@ scanner_load(struct scanner **out, const char *const *paths, size_t npaths,
 	verdicts_version(sc, opts->ioc);
 	sc->info.files = rset_good(&rs);
 	sc->info.failed = rs.n - sc->info.files;
+	sc->info.newest = rset_newest(&rs);
 	if (yr_rules_get_stats(sc->rules, &stats) == ERROR_SUCCESS)
 		sc->info.rules = stats.num_rules;
 	log_debug("rules: %zu files (%zu skipped), %u rules, version %.16s, "

@@ -100,6 +100,10 @@ struct scanner_info {
 	size_t		 files;		/* rule files loaded */
 	size_t		 failed;	/* rule files skipped (each logged) */
 	uint32_t	 rules;		/* rules in the set */
+	int64_t		 newest;	/* the newest modification time of
+					 * the files loaded, Unix seconds
+					 * (the set's age; the heartbeat's
+					 * rules.yara.newest) */
 	int		 from_cache;	/* 1: loaded compiled, not compiled */
 };
 

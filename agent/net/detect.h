@@ -48,6 +48,8 @@ struct ruleset_opts {
 
 struct ruleset_stats {
 	uint32_t	 loaded, skipped, files;
+	int64_t		 newest;	/* the newest modification time of
+					 * the files read, Unix seconds */
 	bool		 from_cache;
 	double		 load_seconds;
 };

@@ -543,6 +543,7 @@ ready(struct child *c)
 	memset(&m, 0, sizeof(m));
 	m.rules_loaded = c->ls.rules.loaded;
 	m.rules_skipped = c->ls.rules.skipped;
+	m.rules_newest = c->ls.rules.newest;
 	n = is->ips + is->cidrs + is->domains + is->urls + is->hashes;
 	m.indicators = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
 	m.bad_lines = is->bad_lines > UINT32_MAX ? UINT32_MAX :

@@ -702,7 +702,7 @@ netmon_health(void *arg)
 			return NULL;
 		}
 	h = json_pack("{s:{s:s, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-	    "s:I, s:I, s:I, s:I, s:I, s:{s:i, s:i}, s:i}}", "network",
+	    "s:I, s:I, s:I, s:I, s:I, s:{s:i, s:i, s:I}, s:i}}", "network",
 	    "state", state(nm), "interfaces", ifs,
 	    "received", (json_int_t)s.received,
 	    "dropped_kernel", (json_int_t)s.dropped_kernel,
@@ -719,6 +719,7 @@ netmon_health(void *arg)
 	    "restarts", (json_int_t)nm->restarts,
 	    "rules", "loaded", run ? (int)run->info.rules_loaded : 0,
 	    "skipped", run ? (int)run->info.rules_skipped : 0,
+	    "newest", run ? (json_int_t)run->info.rules_newest : 0,
 	    "indicators", run ? (int)run->info.indicators : 0);
 	return h;
 }

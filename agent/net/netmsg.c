@@ -23,7 +23,7 @@ struct hdr {
 };
 
 _Static_assert(sizeof(struct hdr) == NETMSG_HDR, "header layout");
-_Static_assert(sizeof(struct netmsg_ready) == 16, "no padding in READY");
+_Static_assert(sizeof(struct netmsg_ready) == 24, "no padding in READY");
 _Static_assert(sizeof(struct netmsg_stats) == 80, "no padding in STATS");
 
 /* The exact size a fixed-size body must have. */

@@ -38,6 +38,8 @@ struct netmsg_ready {
 	uint32_t	 rules_skipped;
 	uint32_t	 indicators;	/* kept from the lists */
 	uint32_t	 bad_lines;	/* list lines skipped */
+	int64_t		 rules_newest;	/* the newest rule file's
+					 * modification time, Unix seconds */
 };
 
 /* STATS' body: totals since the child started. */

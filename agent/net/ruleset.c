@@ -152,6 +152,7 @@ static int
 load_file(struct loader *ld, const char *path)
 {
 	FILE		*f;
+	struct stat	 sb;
 	char		*line = NULL, *acc = NULL, *t;
 	size_t		 cap = 0, alen = 0, len;
 	ssize_t		 n;
@@ -164,6 +165,8 @@ load_file(struct loader *ld, const char *path)
 		return ERR_IO;
 	}
 	ld->st->files++;
+	if (fstat(fileno(f), &sb) == 0 && sb.st_mtim.tv_sec > ld->st->newest)
+		ld->st->newest = (int64_t)sb.st_mtim.tv_sec;
 	while (rc == 0 && (n = getline(&line, &cap, f)) != -1) {
 		lineno++;
 		len = (size_t)n;

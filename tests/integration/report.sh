@@ -15,6 +15,8 @@
 #     -o FILE; usage errors (exit 2)
 #  6. HTML: self-contained; in headless Chromium (Debian's chromium):
 #     renders with no console message, the chart a bar per day, A4
+#  6. backup while an agent sends: checked, 0600, recorded; the backups
+#     control (its age limit is test_backup.c's, with the report's now)
 . "$(dirname "$0")/lib.sh"
 
 export TZ=Asia/Ho_Chi_Minh
@@ -190,5 +192,39 @@ check "  ... named" grep -q -- "--month: YYYY-MM, not '2026-13'" "$T/err"
 check "a bad quarter: usage (exit 2)" status_is 2 rep --quarter 2026-Q5
 check "a bad language: usage (exit 2)" status_is 2 rep --month "$MONTH" --lang fr
 check "a bad format: usage (exit 2)" status_is 2 rep --month "$MONTH" --format docx
+
+# 6. backup while an agent sends: a checked store with what was committed
+#    before it began, 0600, recorded in the audit log; the backups
+#    control passes (test_backup.c: and fails once older than its limit)
+rep --month "$MONTH" >"$T/nob.json"
+check "backups: none recorded, the control fails" \
+	test "$(jget "$T/nob.json" '[(c["status"], c["evidence"]["recorded"]) for c in j["controls"] if c["id"] == "backups"]')" = "[('fail', 0)]"
+agent "$T/a2" emit --type alert --count 300 >/dev/null &
+EMIT=$!
+check "backup -o FILE while the agent sends" status_is 0 coll backup -o "$T/copy.db"
+wait "$EMIT"
+check "  ... said" grep -q "^backup $T/copy.db: [0-9]* bytes, sha256 [0-9a-f]\{64\}, schema [0-9]*, quick_check ok" "$T/out"
+check "  ... mode 0600" test "$(stat -c %a "$T/copy.db")" = 600
+check "  ... one file (no -wal beside it)" test ! -e "$T/copy.db-wal"
+check "  ... a checked store with the 6 alerts committed before it began" python3 -c "
+import sqlite3, sys
+db = sqlite3.connect('file:' + sys.argv[1] + '?mode=ro', uri=True)
+assert db.execute('PRAGMA quick_check').fetchone()[0] == 'ok'
+assert db.execute(\"SELECT count(*) FROM events WHERE type = 'alert'\").fetchone()[0] >= 6
+" "$T/copy.db"
+check "  ... its sha256 the audit log's" python3 -c "
+import hashlib, sqlite3, sys, json
+db = sqlite3.connect('file:' + sys.argv[1] + '?mode=ro', uri=True)
+d = json.loads(db.execute(\"SELECT detail FROM audit WHERE action = 'backup' ORDER BY seq DESC\").fetchone()[0])
+assert d['path'] == sys.argv[2] and d['sha256'] == hashlib.sha256(open(sys.argv[2], 'rb').read()).hexdigest(), d
+" "$CD/collector.db" "$(realpath "$T/copy.db")"
+check "  ... never over a file (exit 1)" status_is 1 coll backup -o "$T/copy.db"
+check "backup into DATA_DIR/backups (0700)" status_is 0 coll backup
+check "  ... the folder 0700" test "$(stat -c %a "$CD/backups")" = 700
+check "--keep with -o: usage (exit 2)" status_is 2 coll backup -o "$T/x.db" --keep 1
+check "the audit chain still verifies" status_is 0 coll audit verify
+rep --month "$MONTH" >"$T/bk.json"
+check "backups: recorded twice, the control passes" \
+	test "$(jget "$T/bk.json" '[(c["status"], c["evidence"]["recorded"]) for c in j["controls"] if c["id"] == "backups"]')" = "[('pass', 2)]"
 for a in a1 a2 b1; do stop_agent "$T/$a"; done
 finish_collector "$T/coll.log"
