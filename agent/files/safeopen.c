@@ -34,19 +34,109 @@
 			 RESOLVE_BENEATH)
 #define DIR_PATH	(O_PATH | O_DIRECTORY | O_CLOEXEC)
 
+/* The mount id of name in dfd ("" for dfd itself), without following a
+ * link or triggering an automount. 0, or -1 with errno. */
+static int
+mnt_id(uint64_t *out, int dfd, const char *name)
+{
+	struct statx	sx;
+
+	if (statx(dfd, name, (*name == '\0' ? AT_EMPTY_PATH : 0) |
+	    AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_STATX_DONT_SYNC,
+	    STATX_MNT_ID, &sx) == -1)
+		return -1;
+	if (!(sx.stx_mask & STATX_MNT_ID)) {	/* before Linux 5.8 */
+		errno = EXDEV;
+		return -1;
+	}
+	*out = sx.stx_mnt_id;
+	return 0;
+}
+
+/*
+ * openat2 for a kernel or a sandbox without it: systemd's
+ * RestrictSUIDSGID= (which vigil-agent.service has) answers ENOSYS to
+ * openat2, whose mode it cannot inspect, so that callers fall back.
+ * One component only (several give EXDEV: the callers then walk one
+ * at a time, as they do at a mount point); ".." refused
+ * (RESOLVE_BENEATH); O_NOFOLLOW, and a link met where the caller did
+ * not ask for the link itself (O_PATH | O_NOFOLLOW) reported as openat2
+ * would (ELOOP: RESOLVE_NO_SYMLINKS, and so no magic link either);
+ * RESOLVE_NO_XDEV by the mount ids of the folder and of what was
+ * opened.
+ */
+static int
+openat_compat(int dfd, const char *path, int flags, uint64_t resolve)
+{
+	struct stat	st;
+	uint64_t	here, there;
+	int		fd, e;
+
+	if (strchr(path, '/') != NULL) {
+		errno = EXDEV;
+		return -1;
+	}
+	if (*path == '\0' || strcmp(path, "..") == 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((resolve & RESOLVE_NO_XDEV) && (mnt_id(&here, dfd, "") == -1 ||
+	    mnt_id(&there, dfd, path) == -1))
+		return -1;
+	if ((resolve & RESOLVE_NO_XDEV) && here != there) {
+		errno = EXDEV;
+		return -1;
+	}
+	do
+		fd = openat(dfd, path, flags | O_NOFOLLOW);
+	while (fd == -1 && errno == EINTR);
+	if (fd == -1) {
+		e = errno;
+		if (e == ENOTDIR && fstatat(dfd, path, &st,
+		    AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+			e = ELOOP;
+		errno = e;
+		return -1;
+	}
+	/* O_PATH | O_NOFOLLOW opens a link itself; a mount may have come
+	 * over it in between */
+	e = 0;
+	if (fstat(fd, &st) == -1)
+		e = errno;
+	else if (S_ISLNK(st.st_mode) && (flags & (O_PATH | O_NOFOLLOW)) !=
+	    (O_PATH | O_NOFOLLOW))
+		e = ELOOP;
+	else if ((resolve & RESOLVE_NO_XDEV) && mnt_id(&there, fd, "") == -1)
+		e = errno;
+	else if ((resolve & RESOLVE_NO_XDEV) && there != here)
+		e = EXDEV;
+	if (e != 0) {
+		(void)close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
 static int
 openat2_(int dfd, const char *path, int flags, uint64_t resolve)
 {
+	static int	no_openat2;	/* ENOSYS seen: it stays so */
 	struct open_how	how;
 	long		fd;
 
-	memset(&how, 0, sizeof(how));
-	how.flags = (uint64_t)flags;
-	how.resolve = resolve;
-	do
-		fd = syscall(SYS_openat2, dfd, path, &how, sizeof(how));
-	while (fd == -1 && errno == EINTR);
-	return (int)fd;
+	if (!__atomic_load_n(&no_openat2, __ATOMIC_RELAXED)) {
+		memset(&how, 0, sizeof(how));
+		how.flags = (uint64_t)flags;
+		how.resolve = resolve;
+		do
+			fd = syscall(SYS_openat2, dfd, path, &how, sizeof(how));
+		while (fd == -1 && errno == EINTR);
+		if (fd != -1 || errno != ENOSYS)
+			return (int)fd;
+		__atomic_store_n(&no_openat2, 1, __ATOMIC_RELAXED);
+	}
+	return openat_compat(dfd, path, flags, resolve);
 }
 
 static int
