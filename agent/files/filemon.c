@@ -1558,6 +1558,18 @@ filemon_reload(struct filemon *fm, const struct agent_config *cfg)
 		log_warnx("files: scan cache: old entries not pruned");
 }
 
+/* files.worker: the scan worker's restarts and the scans they lost. */
+static int
+worker_health(json_t *h, struct scanproc *sp)
+{
+	struct scanproc_stats	st;
+
+	scanproc_stats(sp, &st);
+	return json_object_set_new(json_object_get(h, "files"), "worker",
+	    json_pack("{s:I, s:I}", "restarts", (json_int_t)st.restarts,
+	    "lost", (json_int_t)st.lost));
+}
+
 json_t *
 filemon_health(void *arg)
 {
@@ -1598,7 +1610,8 @@ filemon_health(void *arg)
 		    "rules", (int)si->rules, "files", (int)si->files,
 		    "failed", (int)si->failed)) != 0 ||
 		    json_object_set_new(json_object_get(h, "rules"), "ioc",
-		    json_pack("{s:I}", "sha256", (json_int_t)si->hashes)) != 0)
+		    json_pack("{s:I}", "sha256", (json_int_t)si->hashes)) != 0 ||
+		    (r->sp != NULL && worker_health(h, r->sp) != 0))
 			log_warnx("files: health: out of memory");
 		rules_put(fm, r);
 	}
