@@ -431,10 +431,12 @@ cmd_run(struct opts *o, struct agent_config *cfg)
 {
 	struct daemon		 d;
 	struct netmon_exec	 ex;
+	struct filemon_exec	 fx;
 	struct event		*sigs[3] = { NULL, NULL, NULL }, *trim = NULL;
 	struct svc		*svc = NULL;
 	struct timeval		 trim_tv = { TRIM_SECS, 0 };
 	char			 cache[PATH_MAX], program[PATH_MAX];
+	char			 scanner[PATH_MAX];
 	size_t			 i;
 	int			 rc;
 
@@ -450,9 +452,18 @@ cmd_run(struct opts *o, struct agent_config *cfg)
 		goto fail;
 	if ((rc = uplink_new(&d.uplink, d.base, d.spool, cfg)) != 0)
 		goto fail;
+	fx.config = o->g.config;
+	fx.verbose = o->g.verbose;
+	fx.program = scanner;
+	if (agentcmd_sibling(scanner, sizeof(scanner), AGENTCMD_SCAN) != 0 ||
+	    access(scanner, X_OK) != 0) {
+		log_warnx("%s not found beside the agent: YARA runs in the "
+		    "daemon", AGENTCMD_SCAN);
+		fx.program = NULL;
+	}
 	if ((cfg->files_enabled || cfg->fim_enabled) &&
-	    filemon_new(&d.filemon, d.base, cfg, cfg->data_dir,
-	    default_rules(), kick_uplink, d.uplink) != 0)
+	    filemon_new_exec(&d.filemon, d.base, cfg, cfg->data_dir,
+	    default_rules(), kick_uplink, d.uplink, &fx) != 0)
 		log_warnx("file activity monitoring is off (see above); "
 		    "events still flow");
 	ex.config = o->g.config;

@@ -18,6 +18,7 @@
 
 #define AGENTCMD_PROG		"vigil-agent"
 #define AGENTCMD_CAPTURE	"vigil-capture"
+#define AGENTCMD_SCAN		"vigil-scan"	/* the scan worker */
 
 /* The global options, accepted before and after the command word. */
 struct agentcmd_globals {

@@ -61,6 +61,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "err.h"
 #include "event.h"
 #include "filemon.h"
@@ -73,6 +75,7 @@
 #include "safeopen.h"
 #include "scancache.h"
 #include "scanner.h"
+#include "scanproc.h"
 #include "spool.h"
 #include "treewalk.h"
 #include "watch.h"
@@ -105,11 +108,14 @@ struct lists {
 	int		 refs;		/* under fm->mu */
 };
 
-/* A rule set and the scans using it: freed with the last reference. */
+/* A rule set and the scans using it: freed with the last reference.
+ * It runs in a scan worker (sp) or in this process (sc), one of them. */
 struct rules {
-	struct scanner	*sc;
-	struct lists	*lists;		/* a reference; NULL: none */
-	int		 refs;		/* under fm->mu */
+	struct scanner		*sc;
+	struct scanproc		*sp;
+	struct scanner_info	 info;	/* verdicts: with the lists' */
+	struct lists		*lists;	/* a reference; NULL: none */
+	int			 refs;	/* under fm->mu */
 };
 
 /* One scan worker thread. */
@@ -150,6 +156,8 @@ struct filemon {
 	struct agent_config	*cfg;		/* our copy */
 	char			 data_dir[PATH_MAX];
 	char			 default_rules[PATH_MAX];
+	struct filemon_exec	 ex;		/* program NULL: scans here */
+	char			 ex_program[PATH_MAX], ex_config[PATH_MAX];
 	void			(*kick)(void *);
 	void			*kick_arg;
 
@@ -320,6 +328,15 @@ lists_put(struct filemon *fm, struct lists *l)
 }
 
 static void
+rules_free(struct filemon *fm, struct rules *r)
+{
+	scanner_free(r->sc);	/* it borrows the lists */
+	scanproc_free(r->sp);
+	lists_put(fm, r->lists);
+	free(r);
+}
+
+static void
 rules_put(struct filemon *fm, struct rules *r)
 {
 	int	last;
@@ -329,11 +346,8 @@ rules_put(struct filemon *fm, struct rules *r)
 	pthread_mutex_lock(&fm->mu);
 	last = --r->refs == 0;
 	pthread_mutex_unlock(&fm->mu);
-	if (last) {
-		scanner_free(r->sc);	/* it borrows the lists */
-		lists_put(fm, r->lists);
-		free(r);
-	}
+	if (last)
+		rules_free(fm, r);
 }
 
 /* ---- workers: what each is on, for the watchdog ---- */
@@ -414,8 +428,7 @@ known(struct filemon *fm, const struct stat *st)
 	if (fm->cache == NULL || !S_ISREG(st->st_mode) ||
 	    (r = rules_get(fm)) == NULL)
 		return 0;
-	hit = scancache_lookup(fm->cache, st, scanner_info(r->sc)->verdicts) >
-	    0;
+	hit = scancache_lookup(fm->cache, st, r->info.verdicts) > 0;
 	rules_put(fm, r);
 	if (hit)
 		count(fm, &fm->n.cache_hits, 1);
@@ -489,6 +502,31 @@ report(struct filemon *fm, struct spool *sp, struct scanner_result *res,
 }
 
 /*
+ * The worker's verdict on fd, and the hash it gave looked up in the
+ * lists here: what scanner_scan_fd gives in one process, the worker's
+ * word taken only for what it was asked (an indicator hit it claims is
+ * ignored: it has no lists).
+ */
+static void
+scan_in_worker(struct rules *r, struct scanmsg_result *out, int fd,
+    const char *path, const struct stat *st)
+{
+	char	owner[SCANNER_OWNER_MAX];
+	uint8_t	h[32];
+
+	scanner_owner_name(owner, (uint32_t)st->st_uid);
+	(void)scanproc_scan(r->sp, out, fd, path, owner);
+	memset(&out->r.ioc, 0, sizeof(out->r.ioc));
+	if (r->lists == NULL || r->info.hashes == 0 ||
+	    out->r.sha256[0] == '\0' || sodium_hex2bin(h, sizeof(h),
+	    out->r.sha256, 64, NULL, NULL, NULL) != 0 ||
+	    !ioc_match_sha256(r->lists->db, h, &out->r.ioc))
+		return;
+	if (out->r.status == SCAN_CLEAN)
+		out->r.status = SCAN_MATCH;
+}
+
+/*
  * One file, by a worker: opened safely (by path, or as name beside the
  * folder dirfd during a walk), looked up in the cache, scanned, reported.
  */
@@ -497,22 +535,25 @@ scan_one(struct wslot *ws, struct spool *sp, int dirfd, const char *name,
     const char *path)
 {
 	struct filemon		*fm = ws->fm;
-	struct scanner_result	 res;
+	struct scanmsg_result	 rep;
+	struct scanner_result	*res = &rep.r;
 	struct safeopen_why	 why;
 	struct rules		*r = NULL;
 	struct stat		 st;
 	int			 fd = -1, rc, hit = 0;
 
-	memset(&res, 0, sizeof(res));
+	memset(&rep, 0, sizeof(rep));
 	if (slot_busy(ws, path))
 		return;
 	rc = safeopen_file(&fd, &st, fm->mt, dirfd, dirfd == AT_FDCWD ?
 	    path : name, &why);
 	if (rc == 0 && (r = rules_get(fm)) != NULL) {
 		hit = fm->cache != NULL && scancache_lookup(fm->cache, &st,
-		    scanner_info(r->sc)->verdicts) > 0;
-		if (!hit)
-			scanner_scan_fd(r->sc, &res, fd, path);
+		    r->info.verdicts) > 0;
+		if (!hit && r->sp != NULL)
+			scan_in_worker(r, &rep, fd, path, &st);
+		else if (!hit)
+			scanner_scan_fd(r->sc, res, fd, path);
 	}
 	if (slot_idle(ws))
 		goto done;
@@ -521,10 +562,13 @@ scan_one(struct wslot *ws, struct spool *sp, int dirfd, const char *name,
 	else if (hit)
 		count(fm, &fm->n.cache_hits, 1);
 	else if (r != NULL)
-		report(fm, sp, &res, &st, scanner_info(r->sc)->verdicts);
+		report(fm, sp, res, &st, r->info.verdicts);
 done:
+	if (r != NULL && r->sp != NULL)
+		scanmsg_result_free(&rep);
+	else
+		scanner_result_clear(res);
 	rules_put(fm, r);
-	scanner_result_clear(&res);
 	if (fd != -1)
 		(void)close(fd);
 }
@@ -1110,10 +1154,44 @@ fim_main(void *arg)
 	return NULL;
 }
 
-/* Load the configured (or default) rules, looking hashes up in ioc
- * (may be NULL). */
+/* The rules in a scan worker (vigil-scan), which compiles them; the
+ * hashes it is asked for are looked up here, in ioc (may be NULL). */
 static int
-load_rules(struct filemon *fm, struct scanner **out, const struct iocdb *ioc)
+load_in_worker(struct filemon *fm, struct rules *r, const char *cache,
+    const struct iocdb *ioc)
+{
+	struct scanproc_conf		 c;
+	const struct scanmsg_ready	*rd;
+	uint8_t				 set[32];
+	int				 rc;
+
+	memset(&c, 0, sizeof(c));
+	c.program = fm->ex.program;
+	c.config = fm->ex.config;
+	c.verbose = fm->ex.verbose;
+	c.data_dir = fm->data_dir;
+	c.default_rules = fm->default_rules;
+	c.cache_dir = cache;
+	c.channels = fm->cfg->scan_workers;
+	c.sha256_all = ioc != NULL && iocdb_sha256_set(ioc, set) > 0;
+	c.timeout_s = fm->cfg->scan_timeout_s;
+	if ((rc = scanproc_new(&r->sp, &c)) != 0)
+		return rc;
+	rd = scanproc_rules(r->sp);
+	memcpy(r->info.version, rd->version, sizeof(r->info.version));
+	r->info.files = (size_t)rd->files;
+	r->info.failed = (size_t)rd->failed;
+	r->info.rules = rd->rules;
+	r->info.from_cache = (int)rd->from_cache;
+	scanner_verdicts(r->info.verdicts, &r->info.hashes, r->info.version,
+	    ioc);
+	return 0;
+}
+
+/* Load the configured (or default) rules, looking hashes up in ioc
+ * (may be NULL): in a scan worker, or here. */
+static int
+load_rules(struct filemon *fm, struct rules *r, const struct iocdb *ioc)
 {
 	const char		*paths[CONFIG_LIST_MAX + 1];
 	struct scanner_opts	 so;
@@ -1121,7 +1199,6 @@ load_rules(struct filemon *fm, struct scanner **out, const struct iocdb *ioc)
 	size_t			 n;
 	int			 rc;
 
-	n = config_rules_paths(fm->cfg, fm->default_rules, paths);
 	if (pathset_join(cache, sizeof(cache), fm->data_dir, "rules-cache") !=
 	    0)
 		return ERR_TOOBIG;
@@ -1129,20 +1206,28 @@ load_rules(struct filemon *fm, struct scanner **out, const struct iocdb *ioc)
 		log_warn("files: %s", cache);
 		return ERR_IO;
 	}
-	memset(&so, 0, sizeof(so));
-	so.max_size = fm->cfg->scan_max_size;
-	so.timeout = fm->cfg->scan_timeout_s;
-	so.cache_dir = cache;
-	so.ioc = ioc;
-	rc = scanner_load(out, paths, n, &so);
-	/* compiling takes memory the agent at rest does not need again */
-	malloc_trim(0);
+	if (fm->ex.program != NULL)
+		rc = load_in_worker(fm, r, cache, ioc);
+	else {
+		n = config_rules_paths(fm->cfg, fm->default_rules, paths);
+		memset(&so, 0, sizeof(so));
+		so.max_size = fm->cfg->scan_max_size;
+		so.timeout = fm->cfg->scan_timeout_s;
+		so.cache_dir = cache;
+		so.ioc = ioc;
+		if ((rc = scanner_load(&r->sc, paths, n, &so)) == 0)
+			r->info = *scanner_info(r->sc);
+		/* compiling takes memory the agent at rest does not need
+		 * again */
+		malloc_trim(0);
+	}
 	if (rc != 0)
 		return rc;
 	log_info("files: %u YARA rules from %zu files (%zu skipped), version "
-	    "%.12s%s", scanner_info(*out)->rules, scanner_info(*out)->files,
-	    scanner_info(*out)->failed, scanner_info(*out)->version,
-	    scanner_info(*out)->from_cache ? ", from the compiled cache" : "");
+	    "%.12s%s%s", r->info.rules, r->info.files, r->info.failed,
+	    r->info.version, r->info.from_cache ?
+	    ", from the compiled cache" : "", r->sp != NULL ?
+	    ", in the scan worker" : "");
 	return 0;
 }
 
@@ -1232,7 +1317,7 @@ rules_new(struct filemon *fm, struct rules **out, struct lists *lists)
 	*out = NULL;
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return ERR_NOMEM;
-	if ((rc = load_rules(fm, &r->sc, lists != NULL ? lists->db :
+	if ((rc = load_rules(fm, r, lists != NULL ? lists->db :
 	    NULL)) != 0) {
 		free(r);
 		return rc;
@@ -1291,9 +1376,12 @@ start_scanning(struct filemon *fm)
 	char	path[PATH_MAX];
 	int	i, rc;
 
-	if ((rc = scanner_global_init()) != 0)
-		return rc;
-	fm->global_init = 1;
+	/* libyara in this process only when it scans here */
+	if (fm->ex.program == NULL) {
+		if ((rc = scanner_global_init()) != 0)
+			return rc;
+		fm->global_init = 1;
+	}
 	if (lists_new(fm, &fm->lists) != 0)
 		log_warnx("files: no indicator lists; files are not looked up "
 		    "by SHA-256");
@@ -1306,7 +1394,7 @@ start_scanning(struct filemon *fm)
 		log_warnx("files: scan cache %s unusable; every file will be "
 		    "scanned", path);
 	else if (scancache_prune(fm->cache,
-	    scanner_info(fm->rules->sc)->verdicts) != 0)
+	    fm->rules->info.verdicts) != 0)
 		log_warnx("files: scan cache %s: old entries not pruned",
 		    path);
 	pthread_mutex_lock(&fm->mu);
@@ -1322,6 +1410,33 @@ int
 filemon_new(struct filemon **out, struct event_base *base,
     const struct agent_config *cfg, const char *data_dir,
     const char *default_rules, void (*kick)(void *), void *kick_arg)
+{
+	return filemon_new_exec(out, base, cfg, data_dir, default_rules, kick,
+	    kick_arg, NULL);
+}
+
+/* The scan worker's command line, copied. */
+static int
+exec_set(struct filemon *fm, const struct filemon_exec *ex)
+{
+	if (ex == NULL || ex->program == NULL)
+		return 0;
+	if (snprintf(fm->ex_program, sizeof(fm->ex_program), "%s",
+	    ex->program) >= (int)sizeof(fm->ex_program) ||
+	    snprintf(fm->ex_config, sizeof(fm->ex_config), "%s", ex->config ?
+	    ex->config : "") >= (int)sizeof(fm->ex_config))
+		return ERR_TOOBIG;
+	fm->ex.program = fm->ex_program;
+	fm->ex.config = ex->config != NULL ? fm->ex_config : NULL;
+	fm->ex.verbose = ex->verbose;
+	return 0;
+}
+
+int
+filemon_new_exec(struct filemon **out, struct event_base *base,
+    const struct agent_config *cfg, const char *data_dir,
+    const char *default_rules, void (*kick)(void *), void *kick_arg,
+    const struct filemon_exec *ex)
 {
 	struct filemon	*fm;
 	struct spool	*sp = NULL;
@@ -1345,7 +1460,8 @@ filemon_new(struct filemon **out, struct event_base *base,
 	fm->jobs_tail = &fm->jobs;
 	TAILQ_INIT(&fm->pending);
 	rc = ERR_TOOBIG;
-	if (snprintf(fm->data_dir, sizeof(fm->data_dir), "%s", data_dir) >=
+	if (exec_set(fm, ex) != 0 ||
+	    snprintf(fm->data_dir, sizeof(fm->data_dir), "%s", data_dir) >=
 	    (int)sizeof(fm->data_dir) || snprintf(fm->default_rules,
 	    sizeof(fm->default_rules), "%s", default_rules) >=
 	    (int)sizeof(fm->default_rules) || pathset_join(fm->spool_path,
@@ -1438,8 +1554,20 @@ filemon_reload(struct filemon *fm, const struct agent_config *cfg)
 	fm->lists = nl;		/* our reference */
 	lists_put(fm, oldl);
 	if (fm->cache != NULL && scancache_prune(fm->cache,
-	    scanner_info(nr->sc)->verdicts) != 0)
+	    nr->info.verdicts) != 0)
 		log_warnx("files: scan cache: old entries not pruned");
+}
+
+/* files.worker: the scan worker's restarts and the scans they lost. */
+static int
+worker_health(json_t *h, struct scanproc *sp)
+{
+	struct scanproc_stats	st;
+
+	scanproc_stats(sp, &st);
+	return json_object_set_new(json_object_get(h, "files"), "worker",
+	    json_pack("{s:I, s:I}", "restarts", (json_int_t)st.restarts,
+	    "lost", (json_int_t)st.lost));
 }
 
 json_t *
@@ -1476,14 +1604,15 @@ filemon_health(void *arg)
 	    "vanished", (json_int_t)n.vanished,
 	    "stalled", (json_int_t)n.stalled, "stuck_threads", stuck);
 	if (h != NULL && (r = rules_get(fm)) != NULL) {
-		si = scanner_info(r->sc);
+		si = &r->info;
 		if (json_object_set_new(json_object_get(h, "rules"), "yara",
 		    json_pack("{s:s, s:i, s:i, s:i, s:I}", "version",
 		    si->version, "rules", (int)si->rules, "files",
 		    (int)si->files, "failed", (int)si->failed, "newest",
 		    (json_int_t)si->newest)) != 0 ||
 		    json_object_set_new(json_object_get(h, "rules"), "ioc",
-		    json_pack("{s:I}", "sha256", (json_int_t)si->hashes)) != 0)
+		    json_pack("{s:I}", "sha256", (json_int_t)si->hashes)) != 0 ||
+		    (r->sp != NULL && worker_health(h, r->sp) != 0))
 			log_warnx("files: health: out of memory");
 		rules_put(fm, r);
 	}
@@ -1565,11 +1694,8 @@ filemon_free(struct filemon *fm)
 	scancache_close(fm->cache);
 	pathset_free(fm->scan_roots);
 	pathset_free(fm->fim_roots);
-	if (fm->rules != NULL) {
-		scanner_free(fm->rules->sc);
-		lists_put(fm, fm->rules->lists);
-		free(fm->rules);
-	}
+	if (fm->rules != NULL)
+		rules_free(fm, fm->rules);
 	lists_put(fm, fm->lists);
 	if (fm->global_init)
 		scanner_global_fini();

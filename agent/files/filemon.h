@@ -35,6 +35,18 @@ struct filemon;
 int	filemon_new(struct filemon **out, struct event_base *,
 	    const struct agent_config *cfg, const char *data_dir,
 	    const char *default_rules, void (*kick)(void *), void *kick_arg);
+/* The same with YARA in a scan worker process (scanproc.h): ex names
+ * vigil-scan and what it is started with (ex NULL or ex->program NULL:
+ * in this process, as filemon_new). */
+struct filemon_exec {
+	const char	*program;	/* vigil-scan */
+	const char	*config;	/* -c FILE; NULL: the default */
+	int		 verbose;
+};
+int	filemon_new_exec(struct filemon **out, struct event_base *,
+	    const struct agent_config *cfg, const char *data_dir,
+	    const char *default_rules, void (*kick)(void *), void *kick_arg,
+	    const struct filemon_exec *ex);
 /* SIGHUP: reload the rules (the last good ones stay if all fail). */
 void	filemon_reload(struct filemon *, const struct agent_config *cfg);
 /* For the heartbeat: {"rules": {...}, "files": {...}}, a new object. */

@@ -159,6 +159,7 @@ struct owner {
 struct scanner {
 	YR_RULES		*rules;
 	const struct iocdb	*ioc;		/* NULL: no hash listed */
+	int			 sha256_all;	/* hash every file read */
 	uint64_t		 max_size;
 	int			 timeout;
 	struct scanner_info	 info;
@@ -924,27 +925,35 @@ save:
 	return load_rules(sc, rs, paths, npaths, NULL);
 }
 
-/* info.verdicts, and the lists kept only if they hold a hash. */
-static void
-verdicts_version(struct scanner *sc, const struct iocdb *ioc)
+void
+scanner_verdicts(char out[static SCANNER_VERSION_LEN + 1], size_t *hashes,
+    const char *version, const struct iocdb *ioc)
 {
 	crypto_generichash_state	st;
 	uint8_t				set[32], h[32];
 
-	memcpy(sc->info.verdicts, sc->info.version, sizeof(sc->info.version));
-	if (ioc == NULL || (sc->info.hashes = iocdb_sha256_set(ioc,
-	    set)) == 0)
+	(void)snprintf(out, SCANNER_VERSION_LEN + 1, "%s", version);
+	*hashes = 0;
+	if (ioc == NULL || (*hashes = iocdb_sha256_set(ioc, set)) == 0)
 		return;
-	sc->ioc = ioc;
 	crypto_generichash_init(&st, NULL, 0, sizeof(h));
 	crypto_generichash_update(&st, (const uint8_t *)VERDICTS_TAG,
 	    sizeof(VERDICTS_TAG));
-	crypto_generichash_update(&st, (const uint8_t *)sc->info.version,
-	    strlen(sc->info.version));
+	crypto_generichash_update(&st, (const uint8_t *)version,
+	    strlen(version));
 	crypto_generichash_update(&st, set, sizeof(set));
 	crypto_generichash_final(&st, h, sizeof(h));
-	sodium_bin2hex(sc->info.verdicts, sizeof(sc->info.verdicts), h,
-	    sizeof(h));
+	sodium_bin2hex(out, SCANNER_VERSION_LEN + 1, h, sizeof(h));
+}
+
+/* info.verdicts, and the lists kept only if they hold a hash. */
+static void
+verdicts_version(struct scanner *sc, const struct iocdb *ioc)
+{
+	scanner_verdicts(sc->info.verdicts, &sc->info.hashes,
+	    sc->info.version, ioc);
+	if (sc->info.hashes > 0)
+		sc->ioc = ioc;
 }
 
 int
@@ -970,6 +979,7 @@ scanner_load(struct scanner **out, const char *const *paths, size_t npaths,
 	}
 	sc->max_size = opts->max_size;
 	sc->timeout = opts->timeout;
+	sc->sha256_all = opts->sha256_all;
 	if ((rc = rset_collect(&rs, paths, npaths)) != 0 ||
 	    (rc = load_rules(sc, &rs, paths, npaths, opts->cache_dir)) != 0)
 		goto fail;
@@ -1165,13 +1175,23 @@ filetype_guess(const uint8_t *p, size_t len)
 	return "";
 }
 
-static void
-owner_name(struct scanner *sc, uint32_t uid, char out[SCANNER_OWNER_MAX])
+void
+scanner_owner_name(char out[static SCANNER_OWNER_MAX], uint32_t uid)
 {
 	struct passwd	 pw, *res = NULL;
 	char		 buf[4096];
+	int		 n = -1;
+
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 && res != NULL)
+		n = snprintf(out, SCANNER_OWNER_MAX, "%s", pw.pw_name);
+	if (n < 0 || n >= SCANNER_OWNER_MAX)
+		snprintf(out, SCANNER_OWNER_MAX, "%u", uid);
+}
+
+static void
+owner_name(struct scanner *sc, uint32_t uid, char out[SCANNER_OWNER_MAX])
+{
 	size_t		 i;
-	int		 n;
 
 	pthread_mutex_lock(&sc->lock);
 	for (i = 0; i < sc->nowners && i < OWNER_CACHE; i++) {
@@ -1182,11 +1202,7 @@ owner_name(struct scanner *sc, uint32_t uid, char out[SCANNER_OWNER_MAX])
 		}
 	}
 	pthread_mutex_unlock(&sc->lock);
-	n = -1;
-	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 && res != NULL)
-		n = snprintf(out, SCANNER_OWNER_MAX, "%s", pw.pw_name);
-	if (n < 0 || n >= SCANNER_OWNER_MAX)
-		snprintf(out, SCANNER_OWNER_MAX, "%u", uid);
+	scanner_owner_name(out, uid);
 	pthread_mutex_lock(&sc->lock);
 	i = sc->nowners++ % OWNER_CACHE;
 	sc->owners[i].uid = uid;
@@ -1433,9 +1449,10 @@ result_init(struct scanner_result *r, const char *path)
 	r->path = path;
 }
 
+/* owner: the owner's name, NULL: looked up */
 static void
 result_stat(struct scanner *sc, struct scanner_result *r,
-    const struct stat *st)
+    const struct stat *st, const char *owner)
 {
 	r->have_stat = 1;
 	r->size = (uint64_t)st->st_size;
@@ -1444,7 +1461,10 @@ result_stat(struct scanner *sc, struct scanner_result *r,
 	r->uid = (uint32_t)st->st_uid;
 	r->mtime_us = (int64_t)st->st_mtim.tv_sec * 1000000 +
 	    st->st_mtim.tv_nsec / 1000;
-	owner_name(sc, r->uid, r->owner);
+	if (owner != NULL)
+		(void)snprintf(r->owner, sizeof(r->owner), "%s", owner);
+	else
+		owner_name(sc, r->uid, r->owner);
 }
 
 /* Read up to len bytes from the start; *got may be short if the file
@@ -1490,10 +1510,11 @@ scan_buffer(struct scanner *sc, struct scanner_result *r, struct slot *s,
 	int		yrc;
 
 	/* before YARA, whose failure must not hide a listed file */
-	if (sc->ioc != NULL) {
+	if (sc->ioc != NULL || sc->sha256_all) {
 		if (sha256_hex(r, h, s->buf, len) != 0)
 			return;
-		(void)ioc_match_sha256(sc->ioc, h, &r->ioc);
+		if (sc->ioc != NULL)
+			(void)ioc_match_sha256(sc->ioc, h, &r->ioc);
 	}
 	if (set_externals(s->ys, r) != 0) {
 		verdict(r, SCAN_ERROR, "out of memory");
@@ -1517,7 +1538,8 @@ scan_buffer(struct scanner *sc, struct scanner_result *r, struct slot *s,
 
 /* The checks that need no reading; 0 if the file is to be read. */
 static int
-precheck(struct scanner *sc, struct scanner_result *r, int fd)
+precheck(struct scanner *sc, struct scanner_result *r, int fd,
+    const char *owner)
 {
 	struct stat	st;
 
@@ -1529,7 +1551,7 @@ precheck(struct scanner *sc, struct scanner_result *r, int fd)
 		verdict(r, SCAN_SPECIAL, "%s", safeopen_kind(st.st_mode));
 		return -1;
 	}
-	result_stat(sc, r, &st);
+	result_stat(sc, r, &st, owner);
 	if ((sc->max_size > 0 && r->size > sc->max_size) ||
 	    r->size > SIZE_MAX / 2) {
 		verdict(r, SCAN_TOOBIG, "%ju bytes, over the limit of %ju",
@@ -1541,12 +1563,13 @@ precheck(struct scanner *sc, struct scanner_result *r, int fd)
 }
 
 static void
-scan_open_fd(struct scanner *sc, struct scanner_result *r, int fd)
+scan_open_fd(struct scanner *sc, struct scanner_result *r, int fd,
+    const char *owner)
 {
 	struct slot	*s;
 	size_t		 got;
 
-	if (precheck(sc, r, fd) != 0)
+	if (precheck(sc, r, fd, owner) != 0)
 		return;
 	data_take(sc, (size_t)r->size);
 	if ((s = slot_get(sc)) == NULL) {
@@ -1575,7 +1598,15 @@ scanner_scan_fd(struct scanner *sc, struct scanner_result *out, int fd,
     const char *path)
 {
 	result_init(out, path);
-	scan_open_fd(sc, out, fd);
+	scan_open_fd(sc, out, fd, NULL);
+}
+
+void
+scanner_scan_fd_owner(struct scanner *sc, struct scanner_result *out,
+    int fd, const char *path, const char *owner)
+{
+	result_init(out, path);
+	scan_open_fd(sc, out, fd, owner);
 }
 
 void
@@ -1601,7 +1632,7 @@ scanner_scan_path(struct scanner *sc, struct scanner_result *out,
 		goto done;
 	}
 	if (sc->max_size > 0 && (uint64_t)st.st_size > sc->max_size) {
-		result_stat(sc, out, &st);
+		result_stat(sc, out, &st, NULL);
 		verdict(out, SCAN_TOOBIG, "%ju bytes, over the limit of %ju",
 		    (uintmax_t)out->size, (uintmax_t)sc->max_size);
 		goto done;
@@ -1614,7 +1645,7 @@ scanner_scan_path(struct scanner *sc, struct scanner_result *out,
 	if (fd == -1)
 		verdict(out, SCAN_UNREADABLE, "%s", strerror(errno));
 	else {
-		scan_open_fd(sc, out, fd);
+		scan_open_fd(sc, out, fd, NULL);
 		(void)close(fd);
 	}
 done:

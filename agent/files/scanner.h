@@ -88,6 +88,10 @@ struct scanner_opts {
 	const struct iocdb *ioc;	/* lists for SHA-256 lookups, borrowed:
 					 * must outlive the scanner; NULL:
 					 * none */
+	int		 sha256_all;	/* hash every file read, as if
+					 * hashes were listed (the scan
+					 * worker's: its parent holds the
+					 * lists and looks the hash up) */
 };
 
 struct scanner_info {
@@ -209,6 +213,19 @@ void	scanner_scan_path(struct scanner *, struct scanner_result *out,
  * descriptor is not closed; it is refused unless fstat says regular. */
 void	scanner_scan_fd(struct scanner *, struct scanner_result *out, int fd,
 	    const char *path);
+/* The same with the owner's name given (owner, not NULL): the scan
+ * worker's, whose sandbox cannot read the user database; its parent
+ * names the owner with scanner_owner_name(). */
+void	scanner_scan_fd_owner(struct scanner *, struct scanner_result *out,
+	    int fd, const char *path, const char *owner);
+/* The user name of uid, or uid in decimal, as the "owner" variable and
+ * the events have it. */
+void	scanner_owner_name(char out[static SCANNER_OWNER_MAX], uint32_t uid);
+/* scanner_info.verdicts of the rule-set version with the lists ioc
+ * (NULL: none), and in *hashes the distinct SHA-256 entries listed. For
+ * a process that keeps the lists while another keeps the rules. */
+void	scanner_verdicts(char out[static SCANNER_VERSION_LEN + 1],
+	    size_t *hashes, const char *version, const struct iocdb *ioc);
 void	scanner_result_clear(struct scanner_result *);
 /*
  * The scans running together hold at most SCANNER_DATA_BUDGET bytes of

@@ -25,19 +25,14 @@
  * Load: the whole packet path (netsensor.h) for every frame; one poll()
  * wake-up per batch of frames, and once a second when idle.
  */
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <linux/capability.h>
 #include <poll.h>
-#include <pwd.h>
-#include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,14 +49,13 @@
 #include "netmon.h"
 #include "netmsg.h"
 #include "netsensor.h"
-#include "priv.h"
+#include "sandbox.h"
 
 #define IFACES_MAX	CONFIG_LIST_MAX
 #define FEED_BATCH	256		/* frames per interface per wake-up */
 #define TICK_MS		1000		/* idle: flows expire this often */
 #define STATS_MS	5000		/* counters to the daemon */
 #define SNDBUF		(1 << 20)	/* alerts in flight to the daemon */
-#define FALLBACK_USER	"nobody"
 
 static volatile sig_atomic_t	stop;
 
@@ -261,145 +255,44 @@ open_all(struct child *c)
 
 /* ---- 4. the sandbox ---- */
 
-/* The user to become: the configured one, or nobody. */
-static const char *
-pick_user(const char *want)
-{
-	struct passwd	*pw = NULL;
-
-	if (want[0] != '\0' && (pw = getpwnam(want)) != NULL &&
-	    pw->pw_uid != 0)
-		return want;
-	if (want[0] != '\0')
-		log_warnx("capture: user %s: %s; running as %s (create %s as "
-		    "a system user)", want, pw == NULL ? "no such user" :
-		    "is root", FALLBACK_USER, want);
-	return FALLBACK_USER;
-}
-
-/* Root's bounding set emptied: nothing this process or an image it
- * could ever run may gain a capability again. */
-static int
-drop_bounding(void)
-{
-	int	cap;
-
-	for (cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++)
-		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == -1)
-			return ERR_IO;
-	return 0;
-}
-
-static int
-caps_clear(void)
-{
-	struct __user_cap_header_struct	h = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct	d[2];
-	size_t				i;
-
-	memset(d, 0, sizeof(d));
-	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1 ||
-	    syscall(SYS_capset, &h, d) == -1 ||
-	    syscall(SYS_capget, &h, d) == -1)
-		return ERR_IO;
-	for (i = 0; i < 2; i++)
-		if (d[i].effective != 0 || d[i].permitted != 0 ||
-		    d[i].inheritable != 0)
-			return ERR_IO;
-	return 0;
-}
-
-/* A call allowed, or answered with an error, when its argument arg
- * (nargs 1) compares as op with a and b (SCMP_CMP_EQ: == a;
- * SCMP_CMP_MASKED_EQ: & a == b). */
-struct scrule {
-	int		 nr;
-	uint32_t	 action;
-	unsigned	 nargs, arg;
-	enum scmp_compare op;
-	scmp_datum_t	 a, b;
-};
-
-#define ALLOW(name)	{ SCMP_SYS(name), SCMP_ACT_ALLOW, 0, 0, 0, 0, 0 }
-#define ALLOW_IF(name, arg, op, a, b)					\
-	{ SCMP_SYS(name), SCMP_ACT_ALLOW, 1, arg, op, a, b }
-
-static int
-seccomp_rules(scmp_filter_ctx sc, int fd, int use_syslog)
-{
-	const struct scrule rules[] = {
-		ALLOW(poll), ALLOW(ppoll), ALLOW(getsockopt),
-		ALLOW(clock_gettime), ALLOW(gettimeofday), ALLOW(time),
-		ALLOW(brk), ALLOW(munmap), ALLOW(mremap), ALLOW(madvise),
-		ALLOW(futex), ALLOW(rt_sigreturn), ALLOW(rt_sigprocmask),
-		ALLOW(exit), ALLOW(exit_group), ALLOW(getpid), ALLOW(gettid),
-		ALLOW(tgkill), ALLOW(getrandom), ALLOW(sched_yield),
-		ALLOW(nanosleep), ALLOW(clock_nanosleep), ALLOW(fstat),
-		ALLOW(newfstatat), ALLOW(close), ALLOW(recvfrom),
-		ALLOW(sigaltstack),
-		/* memory, never executable */
-		ALLOW_IF(mmap, 2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0),
-		ALLOW_IF(mprotect, 2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0),
-		/* the log on stderr, the daemon on its socket */
-		ALLOW_IF(write, 0, SCMP_CMP_EQ, STDERR_FILENO, 0),
-		ALLOW_IF(writev, 0, SCMP_CMP_EQ, STDERR_FILENO, 0),
-		ALLOW_IF(sendmsg, 0, SCMP_CMP_EQ, (scmp_datum_t)fd, 0),
-		/* the syslog socket openlog connected, when there is one */
-		{ SCMP_SYS(sendto), use_syslog ? SCMP_ACT_ALLOW :
-		    SCMP_ACT_ERRNO(EACCES), 0, 0, 0, 0, 0 },
-		{ SCMP_SYS(openat), SCMP_ACT_ERRNO(EACCES), 0, 0, 0, 0, 0 },
-		{ SCMP_SYS(open), SCMP_ACT_ERRNO(EACCES), 0, 0, 0, 0, 0 },
-	};
-	struct scmp_arg_cmp	cmp;
-	size_t			i;
-	int			rc;
-
-	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
-		memset(&cmp, 0, sizeof(cmp));
-		cmp.arg = rules[i].arg;
-		cmp.op = rules[i].op;
-		cmp.datum_a = rules[i].a;
-		cmp.datum_b = rules[i].b;
-		if ((rc = seccomp_rule_add_array(sc, rules[i].action,
-		    rules[i].nr, rules[i].nargs, &cmp)) != 0)
-			return rc;
-	}
-	return 0;
-}
-
 static int
 seccomp_install(int fd, int use_syslog)
 {
-	scmp_filter_ctx	sc;
-	int		rc;
+	const struct sandbox_rule rules[] = {
+		SANDBOX_ALLOW(poll), SANDBOX_ALLOW(ppoll),
+		SANDBOX_ALLOW(getsockopt), SANDBOX_ALLOW(clock_gettime),
+		SANDBOX_ALLOW(gettimeofday), SANDBOX_ALLOW(time),
+		SANDBOX_ALLOW(brk), SANDBOX_ALLOW(munmap), SANDBOX_ALLOW(mremap),
+		SANDBOX_ALLOW(madvise), SANDBOX_ALLOW(futex),
+		SANDBOX_ALLOW(rt_sigreturn), SANDBOX_ALLOW(rt_sigprocmask),
+		SANDBOX_ALLOW(exit), SANDBOX_ALLOW(exit_group),
+		SANDBOX_ALLOW(getpid), SANDBOX_ALLOW(gettid),
+		SANDBOX_ALLOW(tgkill), SANDBOX_ALLOW(getrandom),
+		SANDBOX_ALLOW(sched_yield), SANDBOX_ALLOW(nanosleep),
+		SANDBOX_ALLOW(clock_nanosleep), SANDBOX_ALLOW(fstat),
+		SANDBOX_ALLOW(newfstatat), SANDBOX_ALLOW(close),
+		SANDBOX_ALLOW(recvfrom), SANDBOX_ALLOW(sigaltstack),
+		/* memory, never executable */
+		SANDBOX_ALLOW_IF(mmap, 2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0),
+		SANDBOX_ALLOW_IF(mprotect, 2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0),
+		/* the log on stderr, the daemon on its socket */
+		SANDBOX_ALLOW_IF(write, 0, SCMP_CMP_EQ, STDERR_FILENO, 0),
+		SANDBOX_ALLOW_IF(writev, 0, SCMP_CMP_EQ, STDERR_FILENO, 0),
+		SANDBOX_ALLOW_IF(sendmsg, 0, SCMP_CMP_EQ, (scmp_datum_t)fd, 0),
+		/* the syslog socket openlog connected, when there is one */
+		{ SCMP_SYS(sendto), use_syslog ? SCMP_ACT_ALLOW :
+		    SCMP_ACT_ERRNO(EACCES), 0, 0, 0, 0, 0 },
+		SANDBOX_ERRNO(openat, EACCES), SANDBOX_ERRNO(open, EACCES),
+	};
 
-	if ((sc = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL)
-		return ERR_NOMEM;
-	if ((rc = seccomp_rules(sc, fd, use_syslog)) == 0)
-		rc = seccomp_load(sc);
-	seccomp_release(sc);
-	if (rc != 0) {
-		log_warnx("capture: seccomp filter: %s", strerror(-rc));
-		return ERR_IO;
-	}
-	return 0;
+	return sandbox_seccomp("capture", rules, sizeof(rules) /
+	    sizeof(rules[0]));
 }
 
 static int
 sandbox(struct child *c, pid_t parent)
 {
-	if (geteuid() == 0 && (drop_bounding() != 0 ||
-	    priv_drop(pick_user(c->cfg->user)) != 0)) {
-		log_warn("capture: dropping root");
-		return ERR_IO;
-	}
-	if (caps_clear() != 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
-	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1 ||
-	    prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) == -1) {
-		log_warn("capture: dropping capabilities");
-		return ERR_IO;
-	}
-	if (getppid() != parent)	/* it died before PDEATHSIG was set */
+	if (sandbox_enter("capture", c->cfg->user, parent) != 0)
 		return ERR_IO;
 	return seccomp_install(c->fd, c->cfg->syslog);
 }

@@ -23,8 +23,8 @@
 # script makes (NET_IFACE=lo to capture on the loopback instead, which
 # carries the agent's own link to the collector).
 #
-# The capture child is a process of its own, measured the same way and
-# reported beside the daemon, and the two together. RSS counts every
+# The capture child and the scan worker are processes of their own,
+# measured the same way and reported beside the daemon, and all together. RSS counts every
 # page mapped, shared library pages included, so the sum counts the
 # libraries both map twice; PSS divides each shared page among the
 # processes that map it, and sums honestly. SMAPS=1 adds a table of
@@ -94,13 +94,15 @@ for _ in $(seq 600); do
 done
 sleep 5
 echo "$(grep -c . "$D/a.log") log lines; watcher: $(grep -o 'watching with [a-z]*' "$D/a.log" || true)${IFACE:+; capturing on $IFACE}" >&2
-# the capture child: the daemon's only child process
-KPID=$(pgrep -P "$APID" | head -1 || true)
+# the daemon's children: the capture child and the scan worker
+KPID=$(pgrep -P "$APID" -x vigil-capture | head -1 || true)
+WPID=$(pgrep -P "$APID" -x vigil-scan | head -1 || true)
 TCK=$(getconf CLK_TCK)
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/$3"; }
 c0=$(cpu "$APID")
 [ -n "$KPID" ] && k0=$(cpu "$KPID")
+[ -n "$WPID" ] && w0=$(cpu "$WPID")
 sleep "$S"
 c1=$(cpu "$APID")
 # one line per process: name, cpu %, rss, hwm, pss (kB)
@@ -114,6 +116,9 @@ measure() {
 	measure daemon "$c0" "$c1" "$APID"
 	if [ -n "$KPID" ]; then
 		measure capture "$k0" "$(cpu "$KPID")" "$KPID"
+	fi
+	if [ -n "$WPID" ]; then
+		measure scan "$w0" "$(cpu "$WPID")" "$WPID"
 	fi
 } >"$D/m"
 # where the resident memory lies, by mapping (file, or heap, stack, anon)
@@ -130,8 +135,8 @@ smaps_table() {
 	' "/proc/$1/smaps" | sort -rn | head -"${SMAPS_LINES:-14}"
 }
 if [ "${SMAPS:-0}" = 1 ]; then
-	for p in "$APID" $KPID; do
-		echo "smaps of $([ "$p" = "$APID" ] && echo daemon || echo capture child) (kB): rss pss mapping" >&2
+	for p in "$APID" $KPID $WPID; do
+		echo "smaps of $([ "$p" = "$APID" ] && echo daemon || cat "/proc/$p/comm") (kB): rss pss mapping" >&2
 		smaps_table "$p" >&2
 	done
 fi
@@ -143,12 +148,12 @@ END {
 	for (i = 1; i <= NR; i++)
 		printf "%s (%s) idle for %d s: cpu %.3f%% of a core, rss %.1f MB, pss %.1f MB, peak rss %.1f MB%s\n",
 			name[i], mode, s, cpu[i], rss[i] / 1024, pss[i] / 1024, hwm[i] / 1024,
-			name[i] == "capture" ? " (" l ")" : " (targets: cpu < 0.5%, rss < 10 MB)"
+			name[i] == "capture" ? " (" l ")" : name[i] == "scan" ? " (the scan worker: YARA and the compiled rules)" : " (targets: cpu < 0.5%, rss < 10 MB)"
 	if (NR > 1)
 		printf "together: cpu %.3f%% of a core, rss %.1f MB (shared pages twice), pss %.1f MB\n",
 			tc, tr / 1024, tp / 1024
 	printf "{\"mode\":\"%s\",\"seconds\":%d,\"cpu_pct\":%.3f,\"rss_kb\":%d,\"hwm_kb\":%d,\"pss_kb\":%d", mode, s, cpu[1], rss[1], hwm[1], pss[1]
-	if (NR > 1)
-		printf ",\"capture\":{\"cpu_pct\":%.3f,\"rss_kb\":%d,\"hwm_kb\":%d,\"pss_kb\":%d}", cpu[2], rss[2], hwm[2], pss[2]
+	for (i = 2; i <= NR; i++)
+		printf ",\"%s\":{\"cpu_pct\":%.3f,\"rss_kb\":%d,\"hwm_kb\":%d,\"pss_kb\":%d}", name[i], cpu[i], rss[i], hwm[i], pss[i]
 	printf "}\n"
 }' "$D/m"

@@ -1,0 +1,410 @@
+/*
+ * scanworker.c: the scan worker (scanworker.h, scanproc.h).
+ *
+ * Order matters, and is the point of this file:
+ *   1. close every descriptor but stdio and the sockets to the daemon;
+ *   2. compile the rules (or load the compiled cache), as root: rule
+ *      files may sit in root-only folders and the cache is written. A
+ *      hostile rule file that crashes libyara takes down this process
+ *      only; the daemon keeps the worker that runs the last good rules;
+ *   3. drop everything (sandbox.h) and install a seccomp filter that
+ *      allows reading the descriptors the daemon passes, memory (never
+ *      executable), threads, and the sockets it holds: no open (EACCES),
+ *      no socket, connect or exec (the process is killed);
+ *   4. say READY, then serve: one thread per socket, each a loop of
+ *      SCAN in (a descriptor the daemon opened), scanner_scan_fd_owner,
+ *      RESULT out. The worker never opens a path and never names a user.
+ *
+ * Test builds (VIGIL_TEST_HOOKS) also honour a file that starts with
+ * SCANWORKER_CRASH (the worker aborts, as libyara could) and PROBE
+ * (the worker tries what its sandbox must refuse).
+ *
+ * Load: one file scanned per SCAN, as many at once as there are sockets.
+ */
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/sched.h>
+
+#include "err.h"
+#include "log.h"
+#include "sandbox.h"
+#include "scanmsg.h"
+#include "scanner.h"
+#include "scanworker.h"
+
+#define SCANWORKER_CRASH	"VIGIL-TEST-CRASH"
+#define SOCKBUF			(SCANMSG_MAX * 2)
+
+struct worker {
+	const struct agent_config *cfg;
+	int			 nchan;
+	const char		*default_rules;
+	const char		*cache_dir;
+	int			 sha256_all;
+	struct scanner		*sc;
+};
+
+struct chan {
+	struct worker	*w;
+	int		 fd;
+	uint8_t		*in, *out;	/* SCANMSG_MAX each */
+	int		 rc;		/* how its loop ended */
+	pthread_t	 tid;
+};
+
+/* ---- 1. start ---- */
+
+static int
+parse_args(struct worker *w, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "channels",		required_argument, NULL, 'n' },
+		{ "default-rules",	required_argument, NULL, 'r' },
+		{ "cache",		required_argument, NULL, 'C' },
+		{ "sha256",		no_argument,	   NULL, 's' },
+		{ NULL,			0,		   NULL, 0 },
+	};
+	char	*end;
+	long	 n;
+	int	 ch;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'n':
+			errno = 0;
+			n = strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || n < 1 ||
+			    n > SCANWORKER_CHANNELS_MAX)
+				return ERR_USAGE;
+			w->nchan = (int)n;
+			break;
+		case 'r':
+			w->default_rules = optarg;
+			break;
+		case 'C':
+			w->cache_dir = optarg;
+			break;
+		case 's':
+			w->sha256_all = 1;
+			break;
+		default:
+			return ERR_USAGE;
+		}
+	}
+	if (optind != argc || w->nchan == 0 || w->default_rules == NULL)
+		return ERR_USAGE;
+	return 0;
+}
+
+/* Our ends of the daemon's sockets, and nothing else open above them. */
+static int
+channels_check(int n)
+{
+	struct stat	st;
+	socklen_t	len;
+	int		i, fd, type, size = SOCKBUF;
+
+	for (i = 0; i < n; i++) {
+		fd = SCANWORKER_FD + i;
+		len = sizeof(type);
+		type = 0;
+		if (fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode) ||
+		    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
+		    type != SOCK_SEQPACKET)
+			return ERR_USAGE;
+		if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size,
+		    sizeof(size)) == -1)
+			(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size,
+			    sizeof(size));
+	}
+	if (close_range(SCANWORKER_FD + (unsigned)n, ~0U, 0) == -1)
+		return ERR_IO;
+	return 0;
+}
+
+/* ---- 2. rules ---- */
+
+static int
+load(struct worker *w)
+{
+	const char		*paths[CONFIG_LIST_MAX + 1];
+	struct scanner_opts	 so;
+	const struct scanner_info *in;
+	size_t			 n;
+	int			 rc;
+
+	if ((rc = scanner_global_init()) != 0)
+		return rc;
+	n = config_rules_paths(w->cfg, w->default_rules, paths);
+	memset(&so, 0, sizeof(so));
+	so.max_size = w->cfg->scan_max_size;
+	so.timeout = w->cfg->scan_timeout_s;
+	so.cache_dir = w->cache_dir;
+	so.sha256_all = w->sha256_all;
+	if ((rc = scanner_load(&w->sc, paths, n, &so)) != 0)
+		return rc;
+	in = scanner_info(w->sc);
+	log_debug("scan worker: %u YARA rules from %zu files (%zu skipped), "
+	    "version %.12s%s", in->rules, in->files, in->failed, in->version,
+	    in->from_cache ? ", from the compiled cache" : "");
+	return 0;
+}
+
+/* ---- 3. the sandbox ---- */
+
+static int
+seccomp_install(int nchan, int use_syslog)
+{
+	const struct sandbox_rule rules[] = {
+		/* the descriptors the daemon passes: read, never opened */
+		SANDBOX_ALLOW(read), SANDBOX_ALLOW(pread64),
+		SANDBOX_ALLOW(lseek), SANDBOX_ALLOW(fstat),
+		SANDBOX_ALLOW(newfstatat), SANDBOX_ALLOW(fadvise64),
+		SANDBOX_ALLOW(close),
+		/* the sockets to the daemon, by number */
+		SANDBOX_ALLOW_IF(recvmsg, 0, SCMP_CMP_LT,
+		    (scmp_datum_t)(SCANWORKER_FD + nchan), 0),
+		SANDBOX_ALLOW_IF(sendmsg, 0, SCMP_CMP_LT,
+		    (scmp_datum_t)(SCANWORKER_FD + nchan), 0),
+		/* memory, never executable */
+		SANDBOX_ALLOW(brk), SANDBOX_ALLOW(munmap), SANDBOX_ALLOW(mremap),
+		SANDBOX_ALLOW(madvise),
+		SANDBOX_ALLOW_IF(mmap, 2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0),
+		SANDBOX_ALLOW_IF(mprotect, 2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0),
+		/* threads (clone3 refused: glibc falls back to clone) */
+		SANDBOX_ALLOW_IF(clone, 0, SCMP_CMP_MASKED_EQ, CLONE_THREAD,
+		    CLONE_THREAD),
+		SANDBOX_ERRNO(clone3, ENOSYS),
+		SANDBOX_ALLOW(set_robust_list), SANDBOX_ALLOW(rseq),
+		SANDBOX_ALLOW(futex), SANDBOX_ALLOW(sched_yield),
+		SANDBOX_ALLOW(sched_getaffinity),
+		SANDBOX_ALLOW(rt_sigreturn), SANDBOX_ALLOW(rt_sigprocmask),
+		/* libyara catches SIGBUS and SIGSEGV around each scan */
+		SANDBOX_ALLOW(rt_sigaction),
+		SANDBOX_ALLOW(sigaltstack), SANDBOX_ALLOW(exit),
+		SANDBOX_ALLOW(exit_group), SANDBOX_ALLOW(getpid),
+		SANDBOX_ALLOW(gettid), SANDBOX_ALLOW(tgkill),
+		/* clocks: libyara's timeout */
+		SANDBOX_ALLOW(clock_gettime), SANDBOX_ALLOW(gettimeofday),
+		SANDBOX_ALLOW(nanosleep), SANDBOX_ALLOW(clock_nanosleep),
+		SANDBOX_ALLOW(getrandom),
+		/* the log on stderr, or the syslog socket openlog connected */
+		SANDBOX_ALLOW_IF(write, 0, SCMP_CMP_EQ, STDERR_FILENO, 0),
+		SANDBOX_ALLOW_IF(writev, 0, SCMP_CMP_EQ, STDERR_FILENO, 0),
+		{ SCMP_SYS(sendto), use_syslog ? SCMP_ACT_ALLOW :
+		    SCMP_ACT_ERRNO(EACCES), 0, 0, 0, 0, 0 },
+		/* glibc and sanitizers may look for files: told no */
+		SANDBOX_ERRNO(openat, EACCES), SANDBOX_ERRNO(open, EACCES),
+	};
+
+	return sandbox_seccomp("scan worker", rules, sizeof(rules) /
+	    sizeof(rules[0]));
+}
+
+/* ---- 4. serving ---- */
+
+static int
+send_result(struct chan *c, uint64_t id, const struct scanner_result *r)
+{
+	struct scanner_result	cut;
+	size_t			n;
+
+	n = scanmsg_result_encode(c->out, SCANMSG_MAX - SCANMSG_HDR, id, r);
+	if (n == 0) {
+		/* too much to pass on: the verdict says so, not silence */
+		cut = *r;
+		cut.matches = NULL;
+		cut.nmatches = 0;
+		cut.status = SCAN_ERROR;
+		(void)snprintf(cut.reason, sizeof(cut.reason), "%zu matches: "
+		    "too many to pass on from the scan worker", r->nmatches);
+		if ((n = scanmsg_result_encode(c->out, SCANMSG_MAX -
+		    SCANMSG_HDR, id, &cut)) == 0)
+			return ERR_TOOBIG;
+	}
+	return scanmsg_send(c->fd, SCANMSG_RESULT, c->out, n, -1);
+}
+
+#ifdef VIGIL_TEST_HOOKS
+static void
+crash_hook(int fd)
+{
+	char	buf[sizeof(SCANWORKER_CRASH) - 1];
+
+	if (pread(fd, buf, sizeof(buf), 0) == (ssize_t)sizeof(buf) &&
+	    memcmp(buf, SCANWORKER_CRASH, sizeof(buf)) == 0)
+		abort();
+}
+
+static int
+probe(struct chan *c, uint64_t id, uint32_t what)
+{
+	struct sockaddr_un	 sun = { .sun_family = AF_UNIX };
+	struct { uint64_t id; int32_t err; uint32_t pad; } m = { id, 0, 0 };
+	char *const		 av[] = { (char *)(uintptr_t)"/bin/true", NULL };
+	int			 fd;
+
+	errno = 0;
+	if (what == SCANMSG_PROBE_OPEN &&
+	    (fd = open("/etc/hostname", O_RDONLY | O_CLOEXEC)) != -1)
+		(void)close(fd);
+	else if (what == SCANMSG_PROBE_SOCKET &&
+	    (fd = socket(AF_INET, SOCK_STREAM, 0)) != -1)
+		(void)close(fd);
+	else if (what == SCANMSG_PROBE_CONNECT) {
+		(void)snprintf(sun.sun_path, sizeof(sun.sun_path), "/dev/log");
+		(void)connect(c->fd, (struct sockaddr *)&sun, sizeof(sun));
+	} else if (what == SCANMSG_PROBE_EXEC)
+		(void)execve(av[0], av, av + 1);
+	m.err = errno;
+	return scanmsg_send(c->fd, SCANMSG_PROBED, &m, sizeof(m), -1);
+}
+#endif
+
+/* One message from the daemon: 0 to go on, else how the loop ends. */
+static int
+serve_one(struct chan *c, const struct scanmsg *m, int fd)
+{
+	struct scanner_result	r;
+	int			rc;
+
+	if (m->type == SCANMSG_SCAN) {
+		if (fd == -1)
+			return SCANWORKER_EXIT_CHANNEL;
+#ifdef VIGIL_TEST_HOOKS
+		crash_hook(fd);
+#endif
+		scanner_scan_fd_owner(c->w->sc, &r, fd, m->u.scan.path,
+		    m->u.scan.owner);
+		rc = send_result(c, m->u.scan.id, &r);
+		scanner_result_clear(&r);
+		return rc == 0 ? 0 : SCANWORKER_EXIT_CHANNEL;
+	}
+#ifdef VIGIL_TEST_HOOKS
+	if (m->type == SCANMSG_PROBE && fd == -1)
+		return probe(c, m->u.probe.id, m->u.probe.what) == 0 ? 0 :
+		    SCANWORKER_EXIT_CHANNEL;
+#endif
+	return SCANWORKER_EXIT_CHANNEL;
+}
+
+static void *
+serve(void *arg)
+{
+	struct chan	*c = arg;
+	struct scanmsg	 m;
+	const char	*why;
+	size_t		 n;
+	int		 fd, rc;
+
+	for (;;) {
+		if ((rc = scanmsg_recv(c->fd, c->in, &n, &fd)) == ERR_NOTFOUND) {
+			c->rc = SCANWORKER_EXIT_OK;
+			break;
+		}
+		if (rc == 0 && (rc = scanmsg_parse(&m, c->in, n, 0,
+		    &why)) != 0)
+			log_warnx("scan worker: a message refused: %s", why);
+		if (rc == 0)
+			rc = serve_one(c, &m, fd);
+		if (fd != -1)
+			(void)close(fd);
+		if (rc != 0) {
+			c->rc = SCANWORKER_EXIT_CHANNEL;
+			break;
+		}
+	}
+	return NULL;
+}
+
+static int
+ready(struct worker *w)
+{
+	const struct scanner_info	*in = scanner_info(w->sc);
+	struct scanmsg_ready		 m;
+
+	memset(&m, 0, sizeof(m));
+	memcpy(m.version, in->version, sizeof(m.version));
+	m.files = in->files;
+	m.failed = in->failed;
+	m.rules = in->rules;
+	m.from_cache = in->from_cache != 0;
+	return scanmsg_send(SCANWORKER_FD, SCANMSG_READY, &m, sizeof(m), -1);
+}
+
+static int
+run(struct worker *w, struct chan *ch)
+{
+	int	i, started, rc;
+
+	for (i = 0; i < w->nchan; i++) {
+		ch[i].w = w;
+		ch[i].fd = SCANWORKER_FD + i;
+		if ((ch[i].in = malloc(SCANMSG_MAX)) == NULL ||
+		    (ch[i].out = malloc(SCANMSG_MAX)) == NULL)
+			return SCANWORKER_EXIT_NOMEM;
+	}
+	if (ready(w) != 0)
+		return SCANWORKER_EXIT_CHANNEL;
+	for (started = 1; started < w->nchan; started++)
+		if (pthread_create(&ch[started].tid, NULL, serve,
+		    &ch[started]) != 0)
+			break;
+	(void)serve(&ch[0]);
+	rc = ch[0].rc;
+	for (i = 1; i < started; i++) {
+		(void)pthread_join(ch[i].tid, NULL);
+		if (rc == 0)
+			rc = ch[i].rc;
+	}
+	return started == w->nchan ? rc : SCANWORKER_EXIT_NOMEM;
+}
+
+int
+scanworker_main(int argc, char **argv, const struct agent_config *cfg)
+{
+	struct worker	 w;
+	struct chan	*ch = NULL;
+	pid_t		 parent = getppid();
+	int		 rc;
+
+	memset(&w, 0, sizeof(w));
+	w.cfg = cfg;
+	log_init("vigil-agent[scan]", cfg->log_level, cfg->syslog);
+	if (parse_args(&w, argc, argv) != 0 || channels_check(w.nchan) != 0) {
+		log_warnx("%s: for the daemon's use only", SCANWORKER_CMD);
+		_exit(SCANWORKER_EXIT_USAGE);
+	}
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR ||
+	    signal(SIGHUP, SIG_IGN) == SIG_ERR)
+		_exit(SCANWORKER_EXIT_USAGE);
+	if ((rc = load(&w)) != 0) {
+		log_warnx("scan worker: no YARA rules loaded: %s",
+		    vigil_strerror(rc));
+		_exit(rc == ERR_NOMEM ? SCANWORKER_EXIT_NOMEM :
+		    SCANWORKER_EXIT_RULES);
+	}
+	if ((ch = calloc((size_t)w.nchan, sizeof(*ch))) == NULL)
+		_exit(SCANWORKER_EXIT_NOMEM);
+	if (sandbox_enter("scan worker", cfg->user, parent) != 0 ||
+	    seccomp_install(w.nchan, cfg->syslog) != 0)
+		_exit(SCANWORKER_EXIT_SANDBOX);
+	/* the exit releases it all: a sanitizer's leak check needs ptrace,
+	 * which the filter refuses */
+	_exit(run(&w, ch));
+}

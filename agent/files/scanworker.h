@@ -1,0 +1,39 @@
+/*
+ * scanworker.h: the scan worker, `vigil-scan scan-worker`, started by
+ * the daemon only (scanproc.h).
+ *
+ *   vigil-scan [-c FILE] [--data-dir DIR] [-v] scan-worker
+ *       --channels N --default-rules PATH [--cache DIR] [--sha256]
+ *
+ * Descriptors SCANWORKER_FD .. SCANWORKER_FD + N - 1 are its sockets to
+ * the daemon (SOCK_SEQPACKET), one per scan it runs at once; every other
+ * descriptor above stderr is closed first. It compiles the configured
+ * YARA rules (or loads them from the compiled cache), shuts itself in
+ * (sandbox.h: the [agent] user, no capabilities, a seccomp filter that
+ * allows no open, socket, connect or exec), says READY on the first
+ * socket, then answers each SCAN with one RESULT, a thread per socket,
+ * until the daemon's ends close.
+ */
+#ifndef VIGIL_SCANWORKER_H
+#define VIGIL_SCANWORKER_H
+
+#include "config.h"
+
+#define SCANWORKER_CMD		"scan-worker"
+#define SCANWORKER_FD		3
+#define SCANWORKER_CHANNELS_MAX	128
+
+enum scanworker_exit {
+	SCANWORKER_EXIT_OK = 0,		/* the daemon gone */
+	SCANWORKER_EXIT_USAGE = 2,	/* not started by the daemon */
+	SCANWORKER_EXIT_RULES = 3,	/* no rule file loaded */
+	SCANWORKER_EXIT_SANDBOX = 5,	/* privileges could not be dropped */
+	SCANWORKER_EXIT_CHANNEL = 6,	/* a socket to the daemon failed,
+					 * or the daemon broke the protocol */
+	SCANWORKER_EXIT_NOMEM = 7,
+};
+
+/* argv[0] is SCANWORKER_CMD. Does not return. */
+int	scanworker_main(int argc, char **argv, const struct agent_config *cfg);
+
+#endif

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The scan worker (vigil-scan) under the daemon, end to end with the
+# collector (issue 12):
+#  - YARA runs in a process of its own, as the [agent] user when run as
+#    root, with no capabilities, seccomp on and no_new_privs;
+#  - a file that makes the worker crash (a test build's hook) gives a
+#    scan event with status error saying the worker ended, the worker is
+#    started again, and the next file dropped still alerts;
+. "$(dirname "$0")/lib.sh"
+
+EICAR='X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*'
+mkdir -p "$T/watched"
+
+events_with() {
+	local type=$1 line
+	shift
+	coll events --json --type "$type" | while IFS= read -r line; do
+		local t ok=1
+		for t in "$@"; do [[ $line == *"$t"* ]] || ok=0; done
+		[ $ok = 1 ] && echo x
+	done | wc -l
+}
+
+start_collector "$T/coll" || exit 1
+files_conf "$T/agent.conf" "$T/watched"
+enroll_agent "$T/a" pc-scan "Xã Tân Phú" || exit 1
+start_agent "$T/a"
+wait_for "rules in the worker" 20 grep -q "in the scan worker" "$T/a.log" || true
+wait_for "first rescan" 20 grep -q "rescanned $T/watched:" "$T/a.log" || true
+
+pid=$(pgrep -f "vigil-scan.*scan-worker" | head -1)
+check "the scan worker runs" test -n "$pid"
+if [ -n "$pid" ]; then
+	status=/proc/$pid/status
+	check "the worker has no capabilities" \
+		grep -q "^CapEff:[[:space:]]*0000000000000000" "$status"
+	check "the worker's bounding set is empty" \
+		grep -q "^CapBnd:[[:space:]]*0000000000000000" "$status"
+	check "the worker is under a seccomp filter" \
+		grep -q "^Seccomp:[[:space:]]*2" "$status"
+	check "the worker has no_new_privs" grep -q "^NoNewPrivs:[[:space:]]*1" "$status"
+	if [ "$(id -u)" -eq 0 ]; then
+		check "the worker is not root" \
+			awk '/^Uid:/ { exit !($2 != 0 && $3 != 0 && $4 != 0) }' "$status"
+	fi
+fi
+
+crash_reported() {
+	[ "$(events_with scan crash.bin '"status":"error"' \
+		'the scan worker ended while scanning this file')" -ge 1 ]
+}
+printf 'VIGIL-TEST-CRASH %s' "$EICAR" >"$T/watched/crash.bin"
+check "the crashing file is reported: the worker ended while scanning it" \
+	wait_for "scan error" 15 crash_reported
+check "the daemon logs the worker's end and its signal" \
+	wait_for "log" 5 grep -q "scan worker [0-9]* ended while scanning .*crash.bin (killed by signal 6" "$T/a.log"
+
+before=$(count --type alert --agent pc-scan)
+printf '%s' "$EICAR" >"$T/watched/after.com"
+check "the next file still alerts (a new worker)" \
+	wait_for "alert" 15 count_is $((before + 1)) --type alert --agent pc-scan
+npid=$(pgrep -f "vigil-scan.*scan-worker" | head -1)
+check "a new worker runs" sh -c "[ -n '$npid' ] && [ '$npid' != '$pid' ]"
+stop_agent "$T/a"
+finish
