@@ -117,14 +117,17 @@ alert() {	# the collector has an alert naming file $1
 	inside sh -c "vigil-collector events --json --type alert | grep -q '$1'"
 }
 sleep 2	# the watcher's marks are set once the daemon is ready; give it a moment
-printf '%s' "$EICAR" >"$R/tmp/eicar-1.com"
+drop() {	# the test file named $1 in the container's /tmp (a tmpfs there)
+	printf '%s' "$EICAR" | inside sh -c "cat >/tmp/$1"
+}
+drop eicar-1.com
 check "a dropped test file's alert reaches the collector" wait_for "alert 1" 30 alert eicar-1.com
 n_inc=$(inside vigil-collector incidents list --json 2>/dev/null | grep -c '"id"' || true)
 check "the alert opened an incident in the register" test "${n_inc:-0}" -ge 1
 
 # 6. upgrade while the collector is down: the agent spools meanwhile
 inside systemctl stop vigil-collector
-printf '%s' "$EICAR" >"$R/tmp/eicar-2.com"
+drop eicar-2.com
 sleep 3
 check "upgrade: dpkg -i of the newer build" \
 	inside sh -c 'dpkg -i /debs/2/*.deb >/debs/upgrade.log 2>&1'
@@ -142,12 +145,12 @@ check "the audit chain verifies after the upgrade" inside vigil-collector audit 
 # 7. purge: nothing left behind
 check "purge: dpkg --purge of the three packages" \
 	inside sh -c 'dpkg --purge vigil-agent vigil-collector vigil-rules >/debs/purge.log 2>&1'
-check "nothing left: data, configuration, rules, units, the user, processes" \
-	inside sh -c '! ls -d /var/lib/vigil-agent /var/lib/vigil-collector /etc/vigil \
-	    /usr/share/vigil /lib/systemd/system/vigil-agent.service \
-	    /lib/systemd/system/vigil-collector.service /usr/bin/vigil-agent \
-	    /usr/bin/vigil-collector 2>/dev/null | grep -q . &&
-	    ! getent passwd vigil && ! pgrep -f vigil- >/dev/null'
+left=$(inside sh -c 'ls -d /var/lib/vigil-agent /var/lib/vigil-collector /etc/vigil \
+	    /usr/share/vigil /usr/share/doc/vigil-* /lib/systemd/system/vigil-* \
+	    /etc/systemd/system/*/vigil-* /usr/bin/vigil-* 2>/dev/null;
+	    getent passwd vigil; getent group vigil; pgrep -a vigil-')
+check "nothing left: data, configuration, rules, units, the user, processes${left:+ (left: $(echo $left))}" \
+	test -z "$left"
 if [ "$FAILS" -ne 0 ]; then
 	for f in install upgrade purge; do
 		[ -s "$R/debs/$f.log" ] && indent "$(tail -15 "$R/debs/$f.log")"
