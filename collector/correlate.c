@@ -910,9 +910,12 @@ spread(struct correlate *c, const struct correlate_in *in, const char *x,
 	s->nagents = j;
 	if (n < (size_t)c->conf->spread_agents)
 		return 0;
-	(void)snprintf(t.title, sizeof(t.title), "Spreading on %zu agents: %s",
+	/* a long name is cut: the title is bounded (the indicator is whole
+	 * in the incident's indicators) */
+	if (snprintf(t.title, sizeof(t.title), "Spreading on %zu agents: %s",
 	    n, text_printable(in->name, strlen(in->name)) && in->name[0] ?
-	    in->name : x);
+	    in->name : x) < 0)
+		t.title[0] = '\0';
 	t.severity = SEV_CRITICAL;
 	if ((rc = open_incident(c, &s->ref, &t, now)) != 0)
 		return rc;

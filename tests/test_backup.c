@@ -132,7 +132,7 @@ path_in(char *out, size_t len, const struct fx *f, const char *name)
 
 	snprintf(dir, sizeof(dir), "%s", f->sf.tf.path);
 	*strrchr(dir, '/') = '\0';
-	snprintf(out, len, "%s/%s", dir, name);
+	assert_true(snprintf(out, len, "%s/%s", dir, name) < (int)len);
 }
 
 static const json_t *
