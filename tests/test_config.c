@@ -163,7 +163,7 @@ agent_expected(struct agent_config *c)
 	set_list(&c->net_ifaces, NULL);
 	c->net_filter[0] = '\0';
 	c->net_promisc = 0;
-	c->net_buffer = 8ULL * 1024 * 1024;
+	c->net_buffer = 4ULL * 1024 * 1024;
 	set_list(&c->net_rules, NULL);
 	snprintf(c->net_local_rules, sizeof(c->net_local_rules),
 	    "/etc/vigil/traffic.d");

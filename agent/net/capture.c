@@ -61,9 +61,10 @@ capture_open_live(struct capture **out, const struct capture_live_opts *o,
 	if (pcap_set_snaplen(p, o->snaplen > 0 ? o->snaplen : CAPTURE_SNAPLEN)
 	    != 0 ||
 	    pcap_set_promisc(p, o->promisc ? 1 : 0) != 0 ||
-	    pcap_set_immediate_mode(p, 1) != 0 ||
+	    pcap_set_immediate_mode(p, 0) != 0 ||
+	    pcap_set_timeout(p, CAPTURE_BLOCK_MS) != 0 ||
 	    pcap_set_buffer_size(p, o->buffer_bytes > 0 ? o->buffer_bytes :
-	    8 << 20) != 0 ||
+	    4 << 20) != 0 ||
 	    pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_MICRO) != 0)
 		goto fail_io;
 	if ((rc = pcap_activate(p)) < 0)

@@ -17,20 +17,24 @@
 struct capture;
 
 /*
- * Bytes kept of each frame, by default. In immediate mode libpcap's ring
- * (TPACKET_V2) has one fixed slot per frame sized by the snapshot length:
- * at 65,535 an 8 MiB ring holds about 120 frames, at 4,096 about 1,900.
- * What is cut is a coalesced segment's tail (GRO, TSO): a request's
- * headers and a ClientHello fit (docs/network.md).
+ * Bytes kept of each frame, by default. The ring packs frames by their
+ * length (TPACKET_V3), so a small frame costs what it is; the cut bounds
+ * what one coalesced segment (GRO, TSO: up to 64 KiB) takes of the ring.
+ * What is cut is such a segment's tail: a request's headers and a
+ * ClientHello fit (docs/network.md).
  */
 #define CAPTURE_SNAPLEN		4096
+/* The ring is TPACKET_V3: frames packed one after another in blocks,
+ * each block handed over when full or this old, so that a quiet link's
+ * alert waits at most this long and a busy one is read in batches. */
+#define CAPTURE_BLOCK_MS	100
 
 struct capture_live_opts {
 	const char	*ifname;
 	const char	*bpf;		/* "" or NULL: everything */
 	int		 promisc;	/* 0: only this host's traffic */
 	int		 snaplen;	/* 0: CAPTURE_SNAPLEN */
-	int		 buffer_bytes;	/* the kernel ring, 0: 8 MiB */
+	int		 buffer_bytes;	/* the kernel ring, 0: 4 MiB */
 };
 
 struct capture_stats {
