@@ -14,7 +14,10 @@
  * set is saved for the next start (0.2 s to load it back). The text
  * compiled is the text hashed into the version (both come from the same
  * buffer), and includes are refused, so the version names exactly what
- * was compiled.
+ * was compiled. The scan worker gets the same texts from a bundle the
+ * daemon made (scanner_rules_bundle: the files read as root, never
+ * parsed there) and its cache as descriptors (scanner_cache_offer), so
+ * it compiles with no privilege and the version is the same either way.
  *
  * Scanning (any number of threads): each scan borrows a slot (a
  * YR_SCANNER and a read buffer) from the scanner's idle list, so the

@@ -13,7 +13,14 @@
  * worker is killed; the worker is never waited on without a bound (a
  * killed worker stuck in the kernel is reaped later).
  *
- * Load: one SCAN and one RESULT per file; a fork and exec per worker.
+ * Starting a worker: the rule files are read into a memfd and the
+ * cache opened here, as root (struct load), handed over as inherited
+ * descriptors above the sockets, and closed once the worker said READY
+ * (or failed); the compiled set it wrote is then named after the version
+ * it reported, or removed.
+ *
+ * Load: one SCAN and one RESULT per file; a fork and exec per worker,
+ * each reading every rule file once.
  */
 #include <sys/socket.h>
 #include <sys/wait.h>
