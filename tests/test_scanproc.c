@@ -9,8 +9,18 @@
  *    ended, the worker is started again, the next file still matches;
  *  - the sandbox: open() in the worker gets EACCES; socket(), connect()
  *    and execve() kill it (SIGSYS);
- *  - rules that do not compile: no scanproc, ERR_NOTFOUND.
+ *  - rules that do not compile: no scanproc, ERR_NOTFOUND;
+ *  - the compile runs with no privilege: a rule file only root can read
+ *    (0600 in a 0700 folder) compiles, read by the daemon; a rule file
+ *    with the test build's marker makes the worker abort unless it has
+ *    dropped root, its capabilities and set no_new_privs by then; the
+ *    compiled set comes back through the daemon, which names it (0600)
+ *    and offers it to the next worker, which loads it;
+ *  - a rule file that crashes the compiler (the test hook) fails the
+ *    new scanproc only: the running one keeps its rules and scans; a
+ *    bad file among good ones is skipped, the others load.
  */
+#include <dirent.h>
 #include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -30,6 +40,7 @@
 struct fx {
 	struct tmpdir	 t;
 	char		 rules[PATH_MAX], conf[PATH_MAX], cache[PATH_MAX];
+	const char	*paths[1];
 };
 
 static void
@@ -75,13 +86,15 @@ teardown(void **state)
 }
 
 static void
-conf(const struct fx *x, struct scanproc_conf *c)
+conf(struct fx *x, struct scanproc_conf *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->program = VIGIL_SCAN_BIN;
 	c->config = x->conf;
 	c->data_dir = x->t.path;
-	c->default_rules = x->rules;
+	c->rule_paths = x->paths;
+	c->nrule_paths = 1;
+	x->paths[0] = x->rules;
 	c->cache_dir = x->cache;
 	c->channels = 2;
 	c->timeout_s = 10;
@@ -250,9 +263,95 @@ test_bad_rules(void **state)
 	put(tmpdir_path(p, sizeof(p), &x->t, "bad/b.yar"), "rule {");
 	put(x->conf, "[files]\nlocal_rules =\n");
 	conf(x, &c);
-	c.default_rules = d;
+	x->paths[0] = d;
 	assert_int_equal(scanproc_new(&sp, &c), ERR_NOTFOUND);
 	assert_null(sp);
+}
+
+/* The one compiled set in dir: its mode and owner into *st. */
+static int
+cached_set(const char *dir, struct stat *st)
+{
+	struct dirent	*de;
+	DIR		*d = opendir(dir);
+	char		 p[PATH_MAX];
+	int		 n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, "rules-", 6) != 0)
+			continue;
+		(void)snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+		assert_int_equal(lstat(p, st), 0);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static void
+test_unprivileged_compile(void **state)
+{
+	struct fx		*x = *state;
+	struct scanproc		*sp;
+	struct scanproc_conf	 c;
+	struct scanmsg_result	 w;
+	struct stat		 st;
+	char			 p[PATH_MAX], q[PATH_MAX];
+
+	put(tmpdir_path(p, sizeof(p), &x->t, "rules/u.yar"),
+	    "// VIGIL-TEST-ASSERT-UNPRIVILEGED\n"
+	    "rule Unpriv { strings: $a = \"UNPRIVSTRING\" condition: $a }\n");
+	assert_int_equal(chmod(p, 0600), 0);
+	assert_int_equal(chmod(x->rules, 0700), 0);
+	conf(x, &c);
+	assert_int_equal(scanproc_new(&sp, &c), 0);
+	assert_int_equal(scanproc_rules(sp)->files, 2);
+	assert_int_equal(scanproc_rules(sp)->rules, 3);
+	assert_int_equal(scanproc_rules(sp)->from_cache, 0);
+	put(tmpdir_path(q, sizeof(q), &x->t, "u.bin"), "UNPRIVSTRING");
+	scan_file(sp, q, &w, 0);
+	assert_int_equal(w.r.status, SCAN_MATCH);
+	scanmsg_result_free(&w);
+	scanproc_free(sp);
+	/* saved by the daemon, private, and loaded by the next worker */
+	assert_int_equal(cached_set(x->cache, &st), 1);
+	assert_int_equal(st.st_uid, geteuid());
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(scanproc_new(&sp, &c), 0);
+	assert_int_equal(scanproc_rules(sp)->from_cache, 1);
+	assert_int_equal(scanproc_rules(sp)->rules, 3);
+	scanproc_free(sp);
+}
+
+static void
+test_crash_compile(void **state)
+{
+	struct fx		*x = *state;
+	struct scanproc		*sp, *next;
+	struct scanproc_conf	 c;
+	struct scanmsg_result	 w;
+	char			 p[PATH_MAX], q[PATH_MAX];
+
+	conf(x, &c);
+	assert_int_equal(scanproc_new(&sp, &c), 0);
+	put(tmpdir_path(p, sizeof(p), &x->t, "rules/z.yar"),
+	    "rule Z { condition: false } // VIGIL-TEST-CRASH-COMPILE\n");
+	assert_int_equal(scanproc_new(&next, &c), ERR_NOTFOUND);
+	assert_null(next);
+	put(tmpdir_path(q, sizeof(q), &x->t, "evil.bin"), "EVILSTRING");
+	scan_file(sp, q, &w, 0);
+	assert_int_equal(w.r.status, SCAN_MATCH);
+	scanmsg_result_free(&w);
+	/* a file with an error instead: skipped, the others load */
+	put(p, "rule Z { condition: nosuchthing }\n");
+	assert_int_equal(scanproc_new(&next, &c), 0);
+	assert_int_equal(scanproc_rules(next)->files, 1);
+	assert_int_equal(scanproc_rules(next)->failed, 1);
+	assert_string_equal(scanproc_rules(next)->version,
+	    scanproc_rules(sp)->version);
+	scanproc_free(next);
+	scanproc_free(sp);
 }
 
 int
@@ -266,6 +365,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_sandbox, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_bad_rules, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_unprivileged_compile,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crash_compile, setup,
 		    teardown),
 	};
 

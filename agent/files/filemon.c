@@ -1162,6 +1162,7 @@ load_in_worker(struct filemon *fm, struct rules *r, const char *cache,
 {
 	struct scanproc_conf		 c;
 	const struct scanmsg_ready	*rd;
+	const char			*paths[CONFIG_LIST_MAX + 1];
 	uint8_t				 set[32];
 	int				 rc;
 
@@ -1170,7 +1171,8 @@ load_in_worker(struct filemon *fm, struct rules *r, const char *cache,
 	c.config = fm->ex.config;
 	c.verbose = fm->ex.verbose;
 	c.data_dir = fm->data_dir;
-	c.default_rules = fm->default_rules;
+	c.nrule_paths = config_rules_paths(fm->cfg, fm->default_rules, paths);
+	c.rule_paths = paths;
 	c.cache_dir = cache;
 	c.channels = fm->cfg->scan_workers;
 	c.sha256_all = ioc != NULL && iocdb_sha256_set(ioc, set) > 0;

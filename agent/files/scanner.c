@@ -14,7 +14,10 @@
  * set is saved for the next start (0.2 s to load it back). The text
  * compiled is the text hashed into the version (both come from the same
  * buffer), and includes are refused, so the version names exactly what
- * was compiled.
+ * was compiled. The scan worker gets the same texts from a bundle the
+ * daemon made (scanner_rules_bundle: the files read as root, never
+ * parsed there) and its cache as descriptors (scanner_cache_offer), so
+ * it compiles with no privilege and the version is the same either way.
  *
  * Scanning (any number of threads): each scan borrows a slot (a
  * YR_SCANNER and a read buffer) from the scanner's idle list, so the
@@ -432,8 +435,16 @@ rset_namespaces(struct rset *rs)
 	return 0;
 }
 
+/* Where the rule files come from: paths opened here, or the bundle the
+ * daemon made of them (the scan worker's). */
+struct rsrc {
+	const char *const	*paths;
+	size_t			 npaths;
+	int			 bundle;	/* -1: the paths */
+};
+
 static int
-rset_collect(struct rset *rs, const char *const *paths, size_t npaths)
+rset_open_paths(struct rset *rs, const char *const *paths, size_t npaths)
 {
 	struct stat	st;
 	size_t		i;
@@ -450,6 +461,198 @@ rset_collect(struct rset *rs, const char *const *paths, size_t npaths)
 		else
 			rc = rset_add_file(rs, paths[i]);
 	}
+	return rc;
+}
+
+/* ---- the bundle: rule files read by the daemon, for the worker ---- */
+
+/*
+ * A sealed memfd: BUNDLE_MAGIC, then per file a struct bundle_rec, the
+ * path (pathlen bytes, no NUL) and the text (len bytes). A file the
+ * daemon could not read is a record with bad 1 and no text (the daemon
+ * logged why), so that the worker counts it as skipped. Host order: both
+ * ends are one build on one machine. The worker checks every length
+ * against what is left, as it would a stranger's.
+ */
+#define BUNDLE_MAGIC		"vigil-rules-1\n"
+#define BUNDLE_FILES_MAX	65536
+
+struct bundle_rec {
+	uint32_t	bad;
+	uint32_t	pathlen;
+	uint64_t	len;
+	int64_t		mtime;
+};
+_Static_assert(sizeof(struct bundle_rec) == 24, "no padding in a record");
+
+/* Read len bytes at off; short: -1 with errno, or 0 with *got < len. */
+static int
+pread_at(int fd, void *buf, size_t len, uint64_t off, size_t *got)
+{
+	ssize_t	n;
+
+	*got = 0;
+	while (*got < len) {
+		n = pread(fd, (uint8_t *)buf + *got, len - *got,
+		    (off_t)(off + *got));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -1;
+		if (n == 0)
+			break;
+		*got += (size_t)n;
+	}
+	return 0;
+}
+
+static int
+write_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t	*p = buf;
+	ssize_t		 n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return ERR_IO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int
+bundle_write(int fd, const struct rset *rs)
+{
+	struct bundle_rec	h;
+	size_t			i;
+	int			rc;
+
+	if ((rc = write_all(fd, BUNDLE_MAGIC, sizeof(BUNDLE_MAGIC))) != 0)
+		return rc;
+	for (i = 0; i < rs->n && rc == 0; i++) {
+		memset(&h, 0, sizeof(h));
+		h.bad = rs->f[i].bad != 0;
+		h.pathlen = (uint32_t)strlen(rs->f[i].path);
+		h.len = h.bad ? 0 : rs->f[i].len;
+		h.mtime = rs->f[i].mtime;
+		if ((rc = write_all(fd, &h, sizeof(h))) == 0 &&
+		    (rc = write_all(fd, rs->f[i].path, h.pathlen)) == 0 &&
+		    !h.bad)
+			rc = write_all(fd, rs->f[i].text, (size_t)h.len);
+	}
+	return rc;
+}
+
+int
+scanner_rules_bundle(int *out, const char *const *paths, size_t npaths)
+{
+	struct rset	rs = { NULL, 0, 0 };
+	int		fd = -1, rc;
+
+	*out = -1;
+	if ((rc = rset_open_paths(&rs, paths, npaths)) != 0)
+		goto fail;
+	if (rs.n > BUNDLE_FILES_MAX) {
+		log_warnx("rules: %zu files, over %d", rs.n, BUNDLE_FILES_MAX);
+		rc = ERR_TOOBIG;
+		goto fail;
+	}
+	rc = ERR_IO;
+	if ((fd = memfd_create("vigil-rules", MFD_CLOEXEC |
+	    MFD_ALLOW_SEALING)) == -1 || bundle_write(fd, &rs) != 0 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK |
+	    F_SEAL_GROW | F_SEAL_WRITE) == -1) {
+		log_warn("rules: the worker's copy");
+		goto fail;
+	}
+	rset_clear(&rs);
+	*out = fd;
+	return 0;
+fail:
+	if (fd != -1)
+		(void)close(fd);
+	rset_clear(&rs);
+	return rc;
+}
+
+/* len bytes at *off of a bundle of size bytes, or ERR_MALFORMED. */
+static int
+bundle_get(int fd, void *buf, size_t len, uint64_t *off, uint64_t size)
+{
+	size_t	got;
+
+	if (len > size - *off || pread_at(fd, buf, len, *off, &got) != 0 ||
+	    got != len)
+		return ERR_MALFORMED;
+	*off += len;
+	return 0;
+}
+
+static int
+bundle_file(struct rset *rs, int fd, uint64_t *off, uint64_t size)
+{
+	struct bundle_rec	 h;
+	struct rfile		*f;
+	char			 path[PATH_MAX];
+
+	if (rs->n == BUNDLE_FILES_MAX ||
+	    bundle_get(fd, &h, sizeof(h), off, size) != 0 ||
+	    h.pathlen == 0 || h.pathlen >= sizeof(path) || h.bad > 1 ||
+	    h.len > (h.bad ? 0 : RULES_FILE_MAX) ||
+	    bundle_get(fd, path, h.pathlen, off, size) != 0)
+		return ERR_MALFORMED;
+	path[h.pathlen] = '\0';
+	if (memchr(path, '\0', h.pathlen) != NULL)
+		return ERR_MALFORMED;
+	if ((f = rset_new(rs, path)) == NULL)
+		return ERR_NOMEM;
+	f->mtime = h.mtime;
+	if ((f->bad = (int)h.bad) != 0)
+		return 0;
+	if ((f->text = malloc((size_t)h.len + 1)) == NULL)
+		return ERR_NOMEM;
+	if (bundle_get(fd, f->text, (size_t)h.len, off, size) != 0)
+		return ERR_MALFORMED;
+	f->text[h.len] = '\0';
+	f->len = (size_t)h.len;
+	return memchr(f->text, '\0', f->len) != NULL ? ERR_MALFORMED : 0;
+}
+
+static int
+rset_unbundle(struct rset *rs, int fd)
+{
+	struct stat	st;
+	char		magic[sizeof(BUNDLE_MAGIC)];
+	uint64_t	off = 0, size;
+	int		rc = ERR_MALFORMED;
+
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode))
+		goto fail;
+	size = (uint64_t)st.st_size;
+	if (bundle_get(fd, magic, sizeof(magic), &off, size) != 0 ||
+	    memcmp(magic, BUNDLE_MAGIC, sizeof(magic)) != 0)
+		goto fail;
+	while (off < size)
+		if ((rc = bundle_file(rs, fd, &off, size)) != 0)
+			goto fail;
+	return 0;
+fail:
+	if (rc != ERR_NOMEM)
+		log_warnx("rules: the daemon's copy of the rule files is "
+		    "malformed");
+	return rc;
+}
+
+static int
+rset_collect(struct rset *rs, const struct rsrc *src)
+{
+	int	rc;
+
+	rc = src->bundle != -1 ? rset_unbundle(rs, src->bundle) :
+	    rset_open_paths(rs, src->paths, src->npaths);
 	if (rc != 0)
 		return rc;
 	if (rs->n > 1)
@@ -632,10 +835,34 @@ done:
 
 /* ---- the compiled cache ---- */
 
+/* The compiled cache: a folder (cache.dir), or the scan worker's
+ * descriptors from the daemon (cache.fds; saved: the version written to
+ * fds->out so far). */
+struct cache {
+	const char			*dir;
+	const struct scanner_cachefds	*fds;
+	char				 saved[SCANNER_VERSION_LEN + 1];
+};
+
+/* libyara's stream reads through pread from the start: a descriptor may
+ * be read twice (saved, then loaded back) and is never fdopen'ed. */
+struct pstream {
+	int		fd;
+	uint64_t	off;
+};
+
 static size_t
-stream_read(void *ptr, size_t size, size_t count, void *fp)
+stream_read(void *ptr, size_t size, size_t count, void *arg)
 {
-	return fread(ptr, size, count, fp);
+	struct pstream	*ps = arg;
+	size_t		 len, got;
+
+	if (size == 0 || count > SIZE_MAX / size ||
+	    pread_at(ps->fd, ptr, size * count, ps->off, &got) != 0)
+		return 0;
+	len = got / size * size;
+	ps->off += len;
+	return len / size;
 }
 
 static size_t
@@ -679,21 +906,17 @@ rules_drop_relocs(YR_RULES *rules)
 #endif
 }
 
-/* ERR_NOTFOUND (quietly) when there is no such file; the cache file must
- * be ours and writable only by us, since libyara trusts compiled rules. */
+/* A descriptor, or ERR_NOTFOUND (quietly) when there is no such file,
+ * ERR_AUTH, ERR_IO. The file must be ours and writable only by us,
+ * since libyara trusts compiled rules. */
 static int
-cache_load(YR_RULES **out, const char *dir, const char *version)
+cache_open(const char *path)
 {
-	YR_STREAM	 s;
-	struct stat	 st;
-	FILE		*fp = NULL;
-	char		 path[PATH_MAX];
-	int		 fd, rc = ERR_MALFORMED;
+	struct stat	st;
+	int		fd;
 
-	*out = NULL;
-	if (cache_path(path, sizeof(path), dir, version) != 0)
-		return ERR_TOOBIG;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+	    O_NONBLOCK)) == -1) {
 		if (errno == ENOENT)
 			return ERR_NOTFOUND;
 		log_warn("rules cache %s", path);
@@ -701,25 +924,63 @@ cache_load(YR_RULES **out, const char *dir, const char *version)
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
 	    st.st_uid != geteuid() || (st.st_mode & 022) != 0) {
-		log_warnx("rules cache %s: not a private file of ours; ignored",
-		    path);
-		close(fd);
+		log_warnx("rules cache %s: not a private file of ours; "
+		    "ignored", path);
+		(void)close(fd);
 		return ERR_AUTH;
 	}
-	if ((fp = fdopen(fd, "rb")) == NULL) {
-		close(fd);
-		return ERR_NOMEM;
-	}
-	s.user_data = fp;
+	return fd;
+}
+
+static int
+cache_read(YR_RULES **out, int fd, const char *what)
+{
+	struct pstream	ps = { fd, 0 };
+	YR_STREAM	s;
+
+	s.user_data = &ps;
 	s.read = stream_read;
-	if (yr_rules_load_stream(&s, out) == ERROR_SUCCESS) {
-		/* used: pruning goes by age; a read-only cache is fine */
-		(void)futimens(fileno(fp), NULL);
-		rules_drop_relocs(*out);
-		rc = 0;
-	} else
-		log_warnx("rules cache %s: cannot load; compiling", path);
-	fclose(fp);
+	if (yr_rules_load_stream(&s, out) != ERROR_SUCCESS) {
+		log_warnx("rules cache %s: cannot load; compiling", what);
+		return ERR_MALFORMED;
+	}
+	rules_drop_relocs(*out);
+	return 0;
+}
+
+/* The daemon's descriptor of version, or -1. */
+static int
+cache_fd(const struct cache *c, const char *version)
+{
+	size_t	i;
+
+	if (c->fds->out != -1 && strcmp(c->saved, version) == 0)
+		return c->fds->out;
+	for (i = 0; i < c->fds->n && i < SCANNER_CACHED_MAX; i++)
+		if (strcmp(c->fds->in[i].version, version) == 0)
+			return c->fds->in[i].fd;
+	return -1;
+}
+
+/* ERR_NOTFOUND (quietly) when the cache does not hold version. */
+static int
+cache_load(YR_RULES **out, const struct cache *c, const char *version)
+{
+	char	path[PATH_MAX];
+	int	fd, rc;
+
+	*out = NULL;
+	if (c->dir == NULL)
+		return (fd = cache_fd(c, version)) == -1 ? ERR_NOTFOUND :
+		    cache_read(out, fd, version);
+	if (cache_path(path, sizeof(path), c->dir, version) != 0)
+		return ERR_TOOBIG;
+	if ((fd = cache_open(path)) < 0)
+		return fd;
+	/* used: pruning goes by age; a read-only cache is fine */
+	if ((rc = cache_read(out, fd, path)) == 0)
+		(void)futimens(fd, NULL);
+	(void)close(fd);
 	return rc;
 }
 
@@ -808,38 +1069,153 @@ cache_write(YR_RULES *rules, int fd)
 	return rc;
 }
 
-/* Best effort: a failure is logged (ERR_IO) and costs a compile next
- * time. */
+/* An empty private file in dir (created if need be), named in tmp. */
 static int
-cache_save(YR_RULES *rules, const char *dir, const char *version)
+cache_tmp(int *fd, char tmp[static PATH_MAX], const char *dir)
 {
-	char	path[PATH_MAX], tmp[PATH_MAX];
-	int	fd, n, rc = ERR_IO;
+	int	n;
 
+	*fd = -1;
 	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
 		log_warn("rules cache %s", dir);
 		return ERR_IO;
 	}
-	n = snprintf(tmp, sizeof(tmp), "%s/.rules.XXXXXX", dir);
-	if (cache_path(path, sizeof(path), dir, version) != 0 || n < 0 ||
-	    (size_t)n >= sizeof(tmp)) {
+	n = snprintf(tmp, PATH_MAX, "%s/.rules.XXXXXX", dir);
+	if (n < 0 || n >= PATH_MAX) {
 		log_warnx("rules cache %s: path too long", dir);
 		return ERR_IO;
 	}
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {	/* mode 0600 */
+	if ((*fd = mkostemp(tmp, O_CLOEXEC)) == -1 ||	/* mode 0600 */
+	    fchmod(*fd, 0600) == -1) {
 		log_warn("rules cache %s", tmp);
+		if (*fd != -1) {
+			(void)unlink(tmp);
+			(void)close(*fd);
+			*fd = -1;
+		}
 		return ERR_IO;
 	}
-	if (fchmod(fd, 0600) == -1 || cache_write(rules, fd) != 0 ||
+	return 0;
+}
+
+/* tmp, written, becomes version's file; or is removed. */
+static int
+cache_commit(const char *dir, const char *tmp, const char *version)
+{
+	char	path[PATH_MAX];
+
+	if (cache_path(path, sizeof(path), dir, version) != 0 ||
 	    rename(tmp, path) == -1) {
-		log_warn("rules cache %s", path);
-		unlink(tmp);
-	} else {
-		cache_prune(dir, strrchr(path, '/') + 1);
-		rc = 0;
+		log_warn("rules cache %s", tmp);
+		(void)unlink(tmp);
+		return ERR_IO;
 	}
-	close(fd);
+	cache_prune(dir, strrchr(path, '/') + 1);
+	return 0;
+}
+
+/* Best effort: a failure is logged (ERR_IO) and costs a compile next
+ * time. */
+static int
+cache_save(YR_RULES *rules, struct cache *c, const char *version)
+{
+	char	tmp[PATH_MAX];
+	int	fd, out, rc;
+
+	if (c->dir == NULL) {
+		/* the worker's: into the daemon's file, which it checks,
+		 * names and keeps (scanner_cache_take) */
+		if ((out = c->fds->out) == -1)
+			return ERR_IO;
+		if (ftruncate(out, 0) == -1 || cache_write(rules, out) != 0) {
+			log_warn("rules cache: the compiled set not saved");
+			(void)ftruncate(out, 0);
+			return ERR_IO;
+		}
+		(void)snprintf(c->saved, sizeof(c->saved), "%s", version);
+		return 0;
+	}
+	if ((rc = cache_tmp(&fd, tmp, c->dir)) != 0)
+		return rc;
+	if ((rc = cache_write(rules, fd)) != 0) {
+		log_warn("rules cache %s", tmp);
+		(void)unlink(tmp);
+	} else
+		rc = cache_commit(c->dir, tmp, version);
+	(void)close(fd);
 	return rc;
+}
+
+/* ---- the daemon's side of the worker's cache ---- */
+
+int
+scanner_cache_offer(struct scanner_cachefds *fds, char tmp[static PATH_MAX],
+    const char *dir)
+{
+	struct dirent	*de;
+	DIR		*d;
+	char		 path[PATH_MAX];
+	int		 fd;
+
+	memset(fds, 0, sizeof(*fds));
+	fds->out = -1;
+	tmp[0] = '\0';
+	if (cache_tmp(&fds->out, tmp, dir) != 0)
+		return ERR_IO;
+	if ((d = opendir(dir)) == NULL) {
+		log_warn("rules cache %s", dir);
+		return 0;
+	}
+	while ((de = readdir(d)) != NULL && fds->n < SCANNER_CACHED_MAX) {
+		if (!cached_name(de->d_name) ||
+		    snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >=
+		    (int)sizeof(path) || (fd = cache_open(path)) < 0)
+			continue;
+		memcpy(fds->in[fds->n].version, de->d_name + 6,
+		    SCANNER_VERSION_LEN);
+		fds->in[fds->n].version[SCANNER_VERSION_LEN] = '\0';
+		fds->in[fds->n++].fd = fd;
+	}
+	(void)closedir(d);
+	return 0;
+}
+
+static int
+version_ok(const char *v)
+{
+	size_t	i;
+
+	for (i = 0; i < SCANNER_VERSION_LEN; i++)
+		if (!((v[i] >= '0' && v[i] <= '9') ||
+		    (v[i] >= 'a' && v[i] <= 'f')))
+			return 0;
+	return v[i] == '\0';
+}
+
+void
+scanner_cache_take(struct scanner_cachefds *fds, const char *tmp,
+    const char *dir, const char *version)
+{
+	struct stat	st;
+	size_t		i;
+
+	if (fds->out != -1 && version != NULL && version_ok(version) &&
+	    fstat(fds->out, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_size > 0 && st.st_size <= SCANNER_CACHE_FILE_MAX)
+		(void)cache_commit(dir, tmp, version);
+	else if (tmp[0] != '\0')
+		(void)unlink(tmp);
+	for (i = 0; i < fds->n && i < SCANNER_CACHED_MAX; i++) {
+		/* used: pruning goes by age */
+		if (version != NULL && strcmp(fds->in[i].version,
+		    version) == 0)
+			(void)futimens(fds->in[i].fd, NULL);
+		(void)close(fds->in[i].fd);
+	}
+	if (fds->out != -1)
+		(void)close(fds->out);
+	memset(fds, 0, sizeof(*fds));
+	fds->out = -1;
 }
 
 /* ---- loading ---- */
@@ -851,24 +1227,24 @@ cache_save(YR_RULES *rules, const char *dir, const char *version)
  * skipped) and the good ones together again.
  */
 static int
-load_rules(struct scanner *sc, struct rset *rs, const char *const *paths,
-    size_t npaths, const char *cache_dir)
+load_rules(struct scanner *sc, struct rset *rs, const struct rsrc *src,
+    struct cache *c)
 {
 	char	all[SCANNER_VERSION_LEN + 1];
 	int	again, rc;
 
 	rset_version(all, rs);
 	memcpy(sc->info.version, all, sizeof(all));
-	if (cache_dir != NULL && rset_good(rs) > 0) {
+	if (c != NULL && rset_good(rs) > 0) {
 		/* the texts are only needed to compile: 7 MB less at the
 		 * peak of a load from the cache (signature-base) */
 		rset_drop_texts(rs);
-		if (cache_load(&sc->rules, cache_dir, all) == 0) {
+		if (cache_load(&sc->rules, c, all) == 0) {
 			sc->info.from_cache = 1;
 			return 0;
 		}
 		rset_clear(rs);
-		if ((rc = rset_collect(rs, paths, npaths)) != 0)
+		if ((rc = rset_collect(rs, src)) != 0)
 			return rc;
 		rset_version(all, rs);
 		memcpy(sc->info.version, all, sizeof(all));
@@ -880,7 +1256,7 @@ load_rules(struct scanner *sc, struct rset *rs, const char *const *paths,
 			goto save;
 		log_debug("rules: an error; compiling each file alone");
 		rset_clear(rs);
-		if ((rc = rset_collect(rs, paths, npaths)) != 0)
+		if ((rc = rset_collect(rs, src)) != 0)
 			return rc;
 		rset_version(all, rs);
 	}
@@ -892,8 +1268,8 @@ load_rules(struct scanner *sc, struct rset *rs, const char *const *paths,
 			return ERR_NOTFOUND;
 		}
 		rset_version(sc->info.version, rs);
-		if (cache_dir != NULL && strcmp(sc->info.version, all) != 0 &&
-		    cache_load(&sc->rules, cache_dir, sc->info.version) == 0) {
+		if (c != NULL && strcmp(sc->info.version, all) != 0 &&
+		    cache_load(&sc->rules, c, sc->info.version) == 0) {
 			sc->info.from_cache = 1;
 			return 0;
 		}
@@ -901,7 +1277,7 @@ load_rules(struct scanner *sc, struct rset *rs, const char *const *paths,
 			return rc;
 	} while (again);
 save:
-	if (cache_dir == NULL || cache_save(sc->rules, cache_dir,
+	if (c == NULL || cache_save(sc->rules, c,
 	    sc->info.version) != 0)
 		return 0;
 	/*
@@ -915,14 +1291,14 @@ save:
 	 */
 	yr_rules_destroy(sc->rules);
 	sc->rules = NULL;
-	if (cache_load(&sc->rules, cache_dir, sc->info.version) == 0)
+	if (cache_load(&sc->rules, c, sc->info.version) == 0)
 		return 0;
 	log_warnx("rules: the set just saved does not load back; compiling "
 	    "it again");
 	rset_clear(rs);
-	if ((rc = rset_collect(rs, paths, npaths)) != 0)
+	if ((rc = rset_collect(rs, src)) != 0)
 		return rc;
-	return load_rules(sc, rs, paths, npaths, NULL);
+	return load_rules(sc, rs, src, NULL);
 }
 
 void
@@ -956,10 +1332,11 @@ verdicts_version(struct scanner *sc, const struct iocdb *ioc)
 		sc->ioc = ioc;
 }
 
-int
-scanner_load(struct scanner **out, const char *const *paths, size_t npaths,
+static int
+load_src(struct scanner **out, const struct rsrc *src,
     const struct scanner_opts *opts)
 {
+	struct cache	 c = { opts->cache_dir, opts->cache_fds, "" };
 	struct scanner	*sc;
 	struct rset	 rs = { NULL, 0, 0 };
 	YR_RULES_STATS	 stats;
@@ -980,8 +1357,9 @@ scanner_load(struct scanner **out, const char *const *paths, size_t npaths,
 	sc->max_size = opts->max_size;
 	sc->timeout = opts->timeout;
 	sc->sha256_all = opts->sha256_all;
-	if ((rc = rset_collect(&rs, paths, npaths)) != 0 ||
-	    (rc = load_rules(sc, &rs, paths, npaths, opts->cache_dir)) != 0)
+	if ((rc = rset_collect(&rs, src)) != 0 ||
+	    (rc = load_rules(sc, &rs, src, c.dir != NULL || c.fds != NULL ?
+	    &c : NULL)) != 0)
 		goto fail;
 	verdicts_version(sc, opts->ioc);
 	sc->info.files = rset_good(&rs);
@@ -1001,6 +1379,24 @@ fail:
 	rset_clear(&rs);
 	scanner_free(sc);
 	return rc;
+}
+
+int
+scanner_load(struct scanner **out, const char *const *paths, size_t npaths,
+    const struct scanner_opts *opts)
+{
+	const struct rsrc	src = { paths, npaths, -1 };
+
+	return load_src(out, &src, opts);
+}
+
+int
+scanner_load_bundle(struct scanner **out, int fd,
+    const struct scanner_opts *opts)
+{
+	const struct rsrc	src = { NULL, 0, fd };
+
+	return load_src(out, &src, opts);
 }
 
 /* ---- slots ---- */
@@ -1467,27 +1863,6 @@ result_stat(struct scanner *sc, struct scanner_result *r,
 		owner_name(sc, r->uid, r->owner);
 }
 
-/* Read up to len bytes from the start; *got may be short if the file
- * shrank. */
-static int
-read_all(int fd, uint8_t *buf, size_t len, size_t *got)
-{
-	ssize_t	n;
-
-	*got = 0;
-	while (*got < len) {
-		n = pread(fd, buf + *got, len - *got, (off_t)*got);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			return -1;
-		if (n == 0)
-			break;
-		*got += (size_t)n;
-	}
-	return 0;
-}
-
 /* The hex SHA-256 of p[0..len) into r (and h); -1 on failure. */
 static int
 sha256_hex(struct scanner_result *r, uint8_t h[static DIGEST_SHA256_LEN],
@@ -1582,7 +1957,7 @@ scan_open_fd(struct scanner *sc, struct scanner_result *r, int fd,
 	if (slot_reserve(s, (size_t)r->size) != 0)
 		verdict(r, SCAN_ERROR, "out of memory for %ju bytes",
 		    (uintmax_t)r->size);
-	else if (read_all(fd, s->buf, (size_t)r->size, &got) == -1)
+	else if (pread_at(fd, s->buf, (size_t)r->size, 0, &got) == -1)
 		verdict(r, SCAN_UNREADABLE, "%s", strerror(errno));
 	else {
 		snprintf(r->filetype, sizeof(r->filetype), "%s",

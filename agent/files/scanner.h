@@ -46,6 +46,14 @@
  * that is not ours or is writable by others is ignored. The four most
  * recently used sets are kept, older ones deleted.
  *
+ * The scan worker (scanworker.h) compiles as a user that can open
+ * neither the rule files nor the cache: the daemon reads the rule files
+ * into a sealed memfd (scanner_rules_bundle) and offers the cache as
+ * descriptors (scanner_cache_offer): the compiled sets it has, and an
+ * empty file the worker saves into, which the daemon then names after
+ * the version the worker reports, or removes (scanner_cache_take). The
+ * daemon never parses a byte of either.
+ *
  * Indicator lists (ioc.h), optional: given a database with SHA-256
  * entries, every file read is hashed (SHA-256 of the bytes scanned) and
  * looked up; a listed file is a SCAN_MATCH even without a YARA match and
@@ -62,6 +70,7 @@
 #ifndef VIGIL_SCANNER_H
 #define VIGIL_SCANNER_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -78,13 +87,30 @@
 #define SCANNER_DATA_BUDGET	(32ULL << 20)	/* file bytes, all scans */
 #define SCANNER_IOC_WHERE	"file.sha256"	/* an IOC alert's place */
 
+#define SCANNER_CACHED_MAX	8		/* compiled sets offered */
+#define SCANNER_CACHE_FILE_MAX	(512LL << 20)	/* a compiled set, bytes */
+
 struct scanner;
+
+/* The compiled cache as descriptors: the worker's, from the daemon. */
+struct scanner_cachefds {
+	int		 out;		/* empty, read-write: a set compiled
+					 * is saved here; -1: none */
+	size_t		 n;
+	struct {
+		char	 version[SCANNER_VERSION_LEN + 1];
+		int	 fd;		/* read-only */
+	}		 in[SCANNER_CACHED_MAX];
+};
 
 struct scanner_opts {
 	uint64_t	 max_size;	/* bytes; larger files are not scanned;
 					 * 0: no limit */
 	int		 timeout;	/* seconds per file, 0: none */
 	const char	*cache_dir;	/* compiled-rules cache; NULL: none */
+	const struct scanner_cachefds *cache_fds; /* without cache_dir:
+					 * the cache as descriptors, borrowed
+					 * (not closed); NULL: none */
 	const struct iocdb *ioc;	/* lists for SHA-256 lookups, borrowed:
 					 * must outlive the scanner; NULL:
 					 * none */
@@ -189,8 +215,34 @@ void	scanner_global_fini(void);
  * none found), ERR_NOMEM. On failure *out is NULL. */
 int	scanner_load(struct scanner **out, const char *const *paths,
 	    size_t npaths, const struct scanner_opts *opts);
+/* The same with the rule files from a bundle (below) open on fd, which
+ * is only read, not closed: the scan worker's. ERR_MALFORMED if the
+ * bundle is not one. */
+int	scanner_load_bundle(struct scanner **out, int fd,
+	    const struct scanner_opts *opts);
 /* Takes NULL. No scan may be running with it. */
 void	scanner_free(struct scanner *);
+
+/*
+ * The daemon's side of a scan worker's load (no byte of a rule parsed):
+ * scanner_rules_bundle() reads the rule files in paths (folders
+ * expanded; each file regular, 16 MiB at most, problems logged and the
+ * file marked skipped) into a sealed memfd, *fd (close-on-exec);
+ * ERR_NOMEM, ERR_IO, ERR_TOOBIG. scanner_cache_offer() opens the
+ * compiled sets of dir that are private files of ours (up to
+ * SCANNER_CACHED_MAX) and creates an empty private file, its name in
+ * tmp, as fds->out; ERR_IO if that cannot be made (fds->n may still be
+ * > 0). scanner_cache_take() then closes them all: the file written
+ * (1 byte to SCANNER_CACHE_FILE_MAX) becomes the compiled set of
+ * version (64 lower-case hex digits; NULL: the worker failed), else it
+ * is removed; the set of version offered is marked used (pruning keeps
+ * the most recently used).
+ */
+int	scanner_rules_bundle(int *fd, const char *const *paths, size_t npaths);
+int	scanner_cache_offer(struct scanner_cachefds *fds,
+	    char tmp[static PATH_MAX], const char *dir);
+void	scanner_cache_take(struct scanner_cachefds *fds, const char *tmp,
+	    const char *dir, const char *version);
 const struct scanner_info *scanner_info(const struct scanner *);
 
 /*

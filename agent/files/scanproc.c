@@ -13,7 +13,14 @@
  * worker is killed; the worker is never waited on without a bound (a
  * killed worker stuck in the kernel is reaped later).
  *
- * Load: one SCAN and one RESULT per file; a fork and exec per worker.
+ * Starting a worker: the rule files are read into a memfd and the
+ * cache opened here, as root (struct load), handed over as inherited
+ * descriptors above the sockets, and closed once the worker said READY
+ * (or failed); the compiled set it wrote is then named after the version
+ * it reported, or removed.
+ *
+ * Load: one SCAN and one RESULT per file; a fork and exec per worker,
+ * each reading every rule file once.
  */
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -40,7 +47,8 @@
 #define BACKOFF_MIN_MS	1000
 #define BACKOFF_MAX_MS	30000
 #define REAP_MAX	16		/* killed workers not reaped yet */
-#define ARGS_MAX	24
+#define ARGS_MAX	(24 + 2 * SCANNER_CACHED_MAX)
+#define FDS_MAX		(SCANWORKER_CHANNELS_MAX + SCANWORKER_EXTRA_MAX)
 #define SOCKBUF		(SCANMSG_MAX * 2)
 
 struct gen {
@@ -52,10 +60,22 @@ struct gen {
 	uint8_t		*bufs;		/* nchan * SCANMSG_MAX */
 };
 
+/* What the daemon opens for a worker's load (scanner.h), and the words
+ * of its command line that name them. */
+struct load {
+	int			 rules;		/* the memfd */
+	struct scanner_cachefds	 cache;
+	char			 tmp[PATH_MAX];	/* cache.out's name */
+	char			 arg[SCANWORKER_EXTRA_MAX][16 +
+				    SCANNER_VERSION_LEN];
+};
+
 struct scanproc {
 	char			 program[PATH_MAX], config[PATH_MAX];
-	char			 data_dir[PATH_MAX], rules[PATH_MAX];
+	char			 data_dir[PATH_MAX];
 	char			 cache[PATH_MAX], channels[16];
+	char			**paths;	/* the rule files and folders */
+	size_t			 npaths;
 	struct scanproc_conf	 conf;	/* its strings are the above */
 	pthread_mutex_t		 mu;
 	pthread_cond_t		 cv;
@@ -179,39 +199,91 @@ gen_end(struct scanproc *sp, struct gen *g, int *status)
 /* ---- starting a worker ---- */
 
 static void
-worker_argv(const struct scanproc *sp, const char *av[static ARGS_MAX])
+worker_argv(const struct scanproc *sp, struct load *ld, int n,
+    const char *av[static ARGS_MAX])
 {
-	size_t	n = 0;
+	size_t	a = 0, i, k = 0;
 
-	av[n++] = sp->program;
+	av[a++] = sp->program;
 	if (sp->config[0] != '\0') {
-		av[n++] = "-c";
-		av[n++] = sp->config;
+		av[a++] = "-c";
+		av[a++] = sp->config;
 	}
 	if (sp->conf.verbose)
-		av[n++] = "-v";
-	av[n++] = "--data-dir";
-	av[n++] = sp->data_dir;
-	av[n++] = SCANWORKER_CMD;
-	av[n++] = "--channels";
-	av[n++] = sp->channels;
-	av[n++] = "--default-rules";
-	av[n++] = sp->rules;
-	if (sp->cache[0] != '\0') {
-		av[n++] = "--cache";
-		av[n++] = sp->cache;
+		av[a++] = "-v";
+	av[a++] = "--data-dir";
+	av[a++] = sp->data_dir;
+	av[a++] = SCANWORKER_CMD;
+	av[a++] = "--channels";
+	av[a++] = sp->channels;
+	/* the descriptors in the order load_fds() places them */
+	(void)snprintf(ld->arg[k], sizeof(ld->arg[k]), "%d", SCANWORKER_FD + n);
+	av[a++] = "--rules-fd";
+	av[a++] = ld->arg[k++];
+	if (ld->cache.out != -1) {
+		(void)snprintf(ld->arg[k], sizeof(ld->arg[k]), "%d",
+		    SCANWORKER_FD + n + (int)k);
+		av[a++] = "--cache-out";
+		av[a++] = ld->arg[k++];
+	}
+	for (i = 0; i < ld->cache.n; i++) {
+		(void)snprintf(ld->arg[k], sizeof(ld->arg[k]), "%d:%s",
+		    SCANWORKER_FD + n + (int)k, ld->cache.in[i].version);
+		av[a++] = "--cache-in";
+		av[a++] = ld->arg[k++];
 	}
 	if (sp->conf.sha256_all)
-		av[n++] = "--sha256";
-	av[n] = NULL;
+		av[a++] = "--sha256";
+	av[a] = NULL;
+}
+
+/* The load's descriptors after the n sockets in fds; how many in all. */
+static int
+load_fds(const struct load *ld, int *fds, int n)
+{
+	size_t	i;
+
+	fds[n++] = ld->rules;
+	if (ld->cache.out != -1)
+		fds[n++] = ld->cache.out;
+	for (i = 0; i < ld->cache.n; i++)
+		fds[n++] = ld->cache.in[i].fd;
+	return n;
+}
+
+/* The rule files read (never parsed: the worker does that) and the
+ * cache offered, as root, for a worker to start with. */
+static int
+load_open(struct scanproc *sp, struct load *ld)
+{
+	int	rc;
+
+	memset(ld, 0, sizeof(*ld));
+	ld->cache.out = -1;
+	if ((rc = scanner_rules_bundle(&ld->rules, (const char *const *)
+	    sp->paths, sp->npaths)) != 0)
+		return rc;
+	if (sp->cache[0] != '\0')
+		(void)scanner_cache_offer(&ld->cache, ld->tmp, sp->cache);
+	return 0;
+}
+
+/* version: what the worker said READY with; NULL: it did not. */
+static void
+load_close(struct scanproc *sp, struct load *ld, const char *version)
+{
+	if (sp->cache[0] != '\0')
+		scanner_cache_take(&ld->cache, ld->tmp, sp->cache, version);
+	(void)close(ld->rules);
 }
 
 /* In the forked child: only async-signal-safe calls until exec. The
- * sockets are moved above where they go, then into place. */
+ * descriptors (the sockets, then the load's) are moved above where they
+ * go, then into place. */
 static void __attribute__((noreturn))
 child_exec(const int *fds, int n, const char *path, const char *const av[])
 {
-	int	i, tmp[SCANWORKER_CHANNELS_MAX];
+	int	i, tmp[FDS_MAX];
 
 	for (i = 0; i < n; i++)
 		if ((tmp[i] = fcntl(fds[i], F_DUPFD, SCANWORKER_FD + n)) == -1)
@@ -285,15 +357,20 @@ static int
 spawn(struct scanproc *sp)
 {
 	struct gen	*g;
+	struct load	 ld;
 	const char	*av[ARGS_MAX];
-	int		 sv[SCANWORKER_CHANNELS_MAX], i, n = sp->conf.channels;
+	int		 sv[FDS_MAX], i, nfd, n = sp->conf.channels;
 	int		 size = SOCKBUF, status, rc;
 	char		 why[80];
 
 	reap_old(sp);
 	if ((rc = gen_new(&g, n)) != 0)
 		return rc;
-	worker_argv(sp, av);
+	if ((rc = load_open(sp, &ld)) != 0) {
+		gen_free(g);
+		return rc;
+	}
+	worker_argv(sp, &ld, n, av);
 	for (i = 0; i < n; i++) {
 		int	pair[2];
 
@@ -302,6 +379,7 @@ spawn(struct scanproc *sp)
 			log_warn("scan worker: socketpair");
 			while (i-- > 0)
 				(void)close(sv[i]);
+			load_close(sp, &ld, NULL);
 			gen_free(g);
 			return ERR_IO;
 		}
@@ -312,16 +390,20 @@ spawn(struct scanproc *sp)
 			(void)setsockopt(pair[0], SOL_SOCKET, SO_RCVBUF, &size,
 			    sizeof(size));
 	}
+	nfd = load_fds(&ld, sv, n);
 	if ((g->pid = fork()) == 0)
-		child_exec(sv, n, sp->program, av);
+		child_exec(sv, nfd, sp->program, av);
 	for (i = 0; i < n; i++)
 		(void)close(sv[i]);
 	if (g->pid == -1) {
 		log_warn("scan worker: fork");
+		load_close(sp, &ld, NULL);
 		gen_free(g);
 		return ERR_IO;
 	}
-	if (await_ready(sp, g) != 0) {
+	rc = await_ready(sp, g);
+	load_close(sp, &ld, rc == 0 ? sp->ready.version : NULL);
+	if (rc != 0) {
 		(void)kill(g->pid, SIGKILL);
 		if (reap_soon(sp, g->pid, &status)) {
 			describe(why, sizeof(why), status);
@@ -559,6 +641,17 @@ copy(char *dst, size_t len, const char *src)
 	return n < 0 || (size_t)n >= len ? ERR_TOOBIG : 0;
 }
 
+static int
+paths_copy(struct scanproc *sp, const char *const *paths, size_t n)
+{
+	if (n == 0 || (sp->paths = calloc(n, sizeof(char *))) == NULL)
+		return n == 0 ? ERR_USAGE : ERR_NOMEM;
+	for (sp->npaths = 0; sp->npaths < n; sp->npaths++)
+		if ((sp->paths[sp->npaths] = strdup(paths[sp->npaths])) == NULL)
+			return ERR_NOMEM;
+	return 0;
+}
+
 int
 scanproc_new(struct scanproc **out, const struct scanproc_conf *c)
 {
@@ -583,8 +676,8 @@ scanproc_new(struct scanproc **out, const struct scanproc_conf *c)
 	if ((rc = copy(sp->program, sizeof(sp->program), c->program)) != 0 ||
 	    (rc = copy(sp->config, sizeof(sp->config), c->config)) != 0 ||
 	    (rc = copy(sp->data_dir, sizeof(sp->data_dir), c->data_dir)) != 0 ||
-	    (rc = copy(sp->rules, sizeof(sp->rules), c->default_rules)) != 0 ||
-	    (rc = copy(sp->cache, sizeof(sp->cache), c->cache_dir)) != 0)
+	    (rc = copy(sp->cache, sizeof(sp->cache), c->cache_dir)) != 0 ||
+	    (rc = paths_copy(sp, c->rule_paths, c->nrule_paths)) != 0)
 		goto fail;
 	(void)snprintf(sp->channels, sizeof(sp->channels), "%d", c->channels);
 	pthread_mutex_lock(&sp->mu);
@@ -612,6 +705,9 @@ scanproc_free(struct scanproc *sp)
 		gen_put(sp->cur);
 	}
 	reap_old(sp);
+	while (sp->npaths > 0)
+		free(sp->paths[--sp->npaths]);
+	free(sp->paths);
 	(void)pthread_cond_destroy(&sp->cv);
 	(void)pthread_mutex_destroy(&sp->mu);
 	free(sp);

@@ -12,7 +12,9 @@
  * the next scan starts a new worker: at once the first time, then after
  * 1 s doubling to 30 s while workers keep failing without a verdict in
  * between. A new worker reads the rules again (from the compiled cache
- * when they are unchanged).
+ * when they are unchanged): the daemon reads the rule files and opens
+ * the cache, as root, and passes descriptors (scanner.h); the worker
+ * parses them as the [agent] user with no capability.
  *
  * The rule set belongs to the object: a reload makes a new scanproc
  * (whose worker compiles the new rules) and frees the old one when its
@@ -32,7 +34,10 @@ struct scanproc_conf {
 	const char	*program;	/* vigil-scan */
 	const char	*config;	/* -c FILE, NULL: the default */
 	const char	*data_dir;	/* --data-dir */
-	const char	*default_rules;
+	const char *const *rule_paths;	/* rule files and folders, as
+					 * config_rules_paths() gives them;
+					 * copied */
+	size_t		 nrule_paths;	/* 1.. */
 	const char	*cache_dir;	/* compiled rules; NULL: none */
 	int		 verbose;
 	int		 channels;	/* scans at once, 1.. */

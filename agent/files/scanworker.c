@@ -2,28 +2,41 @@
  * scanworker.c: the scan worker (scanworker.h, scanproc.h).
  *
  * Order matters, and is the point of this file:
- *   1. close every descriptor but stdio and the sockets to the daemon;
- *   2. compile the rules (or load the compiled cache), as root: rule
- *      files may sit in root-only folders and the cache is written. A
- *      hostile rule file that crashes libyara takes down this process
- *      only; the daemon keeps the worker that runs the last good rules;
- *   3. drop everything (sandbox.h) and install a seccomp filter that
- *      allows reading the descriptors the daemon passes, memory (never
- *      executable), threads, and the sockets it holds: no open (EACCES),
- *      no socket, connect or exec (the process is killed);
+ *   1. close every descriptor but stdio, the sockets to the daemon and
+ *      what the daemon opened for the load: the rule files read into a
+ *      sealed memfd, the compiled sets of its cache and an empty file
+ *      to save a compiled set into (scanner.h);
+ *   2. drop everything (sandbox.h: the [agent] user, no capabilities,
+ *      no_new_privs) before a byte of a rule is parsed, and cap the size
+ *      of a file written (RLIMIT_FSIZE: the compiled set);
+ *   3. compile the rules from the memfd (or load the compiled set the
+ *      daemon offers). A hostile rule file that crashes libyara, or
+ *      owns it, gets this unprivileged process only; the daemon keeps
+ *      the worker that runs the last good rules. Then install a seccomp
+ *      filter that allows reading the descriptors the daemon passes,
+ *      memory (never executable), threads, and the sockets it holds: no
+ *      open (EACCES), no socket, connect or exec (the process is
+ *      killed). (The filter comes after compiling only because it is
+ *      the scans' filter; the compile has no privilege either way.)
  *   4. say READY, then serve: one thread per socket, each a loop of
  *      SCAN in (a descriptor the daemon opened), scanner_scan_fd_owner,
  *      RESULT out. The worker never opens a path and never names a user.
  *
  * Test builds (VIGIL_TEST_HOOKS) also honour a file that starts with
  * SCANWORKER_CRASH (the worker aborts, as libyara could) and PROBE
- * (the worker tries what its sandbox must refuse).
+ * (the worker tries what its sandbox must refuse), and rule files that
+ * hold SCANWORKER_CRASH_COMPILE (the worker aborts where the compiler
+ * would) or SCANWORKER_UNPRIVILEGED (it aborts unless it has no
+ * privilege left when it starts compiling).
  *
  * Load: one file scanned per SCAN, as many at once as there are sockets.
  */
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 
 #include <errno.h>
@@ -37,6 +50,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <linux/capability.h>
 #include <linux/sched.h>
 
 #include "err.h"
@@ -47,13 +61,16 @@
 #include "scanworker.h"
 
 #define SCANWORKER_CRASH	"VIGIL-TEST-CRASH"
+#define SCANWORKER_CRASH_COMPILE "VIGIL-TEST-CRASH-COMPILE"
+#define SCANWORKER_UNPRIVILEGED	"VIGIL-TEST-ASSERT-UNPRIVILEGED"
 #define SOCKBUF			(SCANMSG_MAX * 2)
 
 struct worker {
 	const struct agent_config *cfg;
 	int			 nchan;
-	const char		*default_rules;
-	const char		*cache_dir;
+	int			 rules_fd;	/* the daemon's memfd */
+	int			 top;		/* the highest fd passed */
+	struct scanner_cachefds	 cache;
 	int			 sha256_all;
 	struct scanner		*sc;
 };
@@ -68,58 +85,96 @@ struct chan {
 
 /* ---- 1. start ---- */
 
+/* A descriptor the daemon placed above the sockets: "N", then rest. */
+static int
+parse_fd(const struct worker *w, const char *arg, int *fd, const char **rest)
+{
+	char	*end;
+	long	 n;
+
+	errno = 0;
+	n = strtol(arg, &end, 10);
+	if (errno != 0 || end == arg || n < SCANWORKER_FD + w->nchan ||
+	    n > SCANWORKER_FD + SCANWORKER_CHANNELS_MAX + SCANWORKER_EXTRA_MAX)
+		return ERR_USAGE;
+	*fd = (int)n;
+	*rest = end;
+	return 0;
+}
+
+static int
+parse_opt(struct worker *w, int ch, const char *arg)
+{
+	const char	*rest;
+	char		*end;
+	long		 n;
+	int		 fd;
+
+	switch (ch) {
+	case 'n':
+		errno = 0;
+		n = strtol(arg, &end, 10);
+		if (errno != 0 || *end != '\0' || n < 1 ||
+		    n > SCANWORKER_CHANNELS_MAX || w->top != 0)
+			return ERR_USAGE;
+		w->nchan = (int)n;
+		return 0;
+	case 's':
+		w->sha256_all = 1;
+		return 0;
+	}
+	if (w->nchan == 0 || parse_fd(w, arg, &fd, &rest) != 0)
+		return ERR_USAGE;
+	if (fd > w->top)
+		w->top = fd;
+	if (ch == 'r' && *rest == '\0')
+		w->rules_fd = fd;
+	else if (ch == 'o' && *rest == '\0')
+		w->cache.out = fd;
+	else if (ch == 'i' && rest[0] == ':' && strlen(rest + 1) ==
+	    SCANNER_VERSION_LEN && w->cache.n < SCANNER_CACHED_MAX) {
+		w->cache.in[w->cache.n].fd = fd;
+		memcpy(w->cache.in[w->cache.n++].version, rest + 1,
+		    SCANNER_VERSION_LEN + 1);
+	} else
+		return ERR_USAGE;
+	return 0;
+}
+
 static int
 parse_args(struct worker *w, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "channels",		required_argument, NULL, 'n' },
-		{ "default-rules",	required_argument, NULL, 'r' },
-		{ "cache",		required_argument, NULL, 'C' },
+		{ "rules-fd",		required_argument, NULL, 'r' },
+		{ "cache-out",		required_argument, NULL, 'o' },
+		{ "cache-in",		required_argument, NULL, 'i' },
 		{ "sha256",		no_argument,	   NULL, 's' },
 		{ NULL,			0,		   NULL, 0 },
 	};
-	char	*end;
-	long	 n;
-	int	 ch;
+	int	ch;
 
+	w->rules_fd = -1;
+	w->cache.out = -1;
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'n':
-			errno = 0;
-			n = strtol(optarg, &end, 10);
-			if (errno != 0 || *end != '\0' || n < 1 ||
-			    n > SCANWORKER_CHANNELS_MAX)
-				return ERR_USAGE;
-			w->nchan = (int)n;
-			break;
-		case 'r':
-			w->default_rules = optarg;
-			break;
-		case 'C':
-			w->cache_dir = optarg;
-			break;
-		case 's':
-			w->sha256_all = 1;
-			break;
-		default:
+	while ((ch = getopt_long(argc, argv, "+", opts, NULL)) != -1)
+		if (ch == '?' || parse_opt(w, ch, optarg) != 0)
 			return ERR_USAGE;
-		}
-	}
-	if (optind != argc || w->nchan == 0 || w->default_rules == NULL)
+	if (optind != argc || w->nchan == 0 || w->rules_fd == -1)
 		return ERR_USAGE;
 	return 0;
 }
 
-/* Our ends of the daemon's sockets, and nothing else open above them. */
+/* Our ends of the daemon's sockets, the load's descriptors, and nothing
+ * else open above them. */
 static int
-channels_check(int n)
+channels_check(const struct worker *w)
 {
 	struct stat	st;
 	socklen_t	len;
 	int		i, fd, type, size = SOCKBUF;
 
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < w->nchan; i++) {
 		fd = SCANWORKER_FD + i;
 		len = sizeof(type);
 		type = 0;
@@ -132,31 +187,95 @@ channels_check(int n)
 			(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size,
 			    sizeof(size));
 	}
-	if (close_range(SCANWORKER_FD + (unsigned)n, ~0U, 0) == -1)
+	if (fstat(w->rules_fd, &st) == -1 || !S_ISREG(st.st_mode))
+		return ERR_USAGE;
+	if (close_range((unsigned)w->top + 1, ~0U, 0) == -1)
 		return ERR_IO;
+	return 0;
+}
+
+/* Rule files come in, the compiled set goes out: nothing else is
+ * written, and that not beyond what the daemon takes. */
+static int
+limit_writes(void)
+{
+	const struct rlimit	rl = { SCANNER_CACHE_FILE_MAX,
+				    SCANNER_CACHE_FILE_MAX };
+
+	if (signal(SIGXFSZ, SIG_IGN) == SIG_ERR ||
+	    setrlimit(RLIMIT_FSIZE, &rl) == -1) {
+		log_warn("scan worker: RLIMIT_FSIZE");
+		return ERR_IO;
+	}
 	return 0;
 }
 
 /* ---- 2. rules ---- */
 
+#ifdef VIGIL_TEST_HOOKS
+/* No user, group or capability of root's left, and no way to gain one. */
+static int
+unprivileged(void)
+{
+	struct __user_cap_header_struct	h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct	d[2];
+	uid_t				ru, eu, su;
+	gid_t				rg, eg, sg;
+
+	memset(d, 0, sizeof(d));
+	if (getresuid(&ru, &eu, &su) == -1 || getresgid(&rg, &eg, &sg) == -1 ||
+	    syscall(SYS_capget, &h, d) == -1)
+		return 0;
+	return ru != 0 && eu != 0 && su != 0 && rg != 0 && eg != 0 &&
+	    sg != 0 && d[0].effective == 0 && d[0].permitted == 0 &&
+	    d[1].effective == 0 && d[1].permitted == 0 &&
+	    prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1;
+}
+
+static void
+compile_hooks(int fd)
+{
+	struct stat	 st;
+	void		*p;
+
+	if (fstat(fd, &st) == -1 || st.st_size == 0 || (p = mmap(NULL,
+	    (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED)
+		return;
+	if (memmem(p, (size_t)st.st_size, SCANWORKER_CRASH_COMPILE,
+	    sizeof(SCANWORKER_CRASH_COMPILE) - 1) != NULL ||
+	    (memmem(p, (size_t)st.st_size, SCANWORKER_UNPRIVILEGED,
+	    sizeof(SCANWORKER_UNPRIVILEGED) - 1) != NULL && !unprivileged()))
+		abort();
+	(void)munmap(p, (size_t)st.st_size);
+}
+#endif
+
 static int
 load(struct worker *w)
 {
-	const char		*paths[CONFIG_LIST_MAX + 1];
 	struct scanner_opts	 so;
 	const struct scanner_info *in;
-	size_t			 n;
+	size_t			 i;
 	int			 rc;
 
 	if ((rc = scanner_global_init()) != 0)
 		return rc;
-	n = config_rules_paths(w->cfg, w->default_rules, paths);
+#ifdef VIGIL_TEST_HOOKS
+	compile_hooks(w->rules_fd);
+#endif
 	memset(&so, 0, sizeof(so));
 	so.max_size = w->cfg->scan_max_size;
 	so.timeout = w->cfg->scan_timeout_s;
-	so.cache_dir = w->cache_dir;
+	so.cache_fds = &w->cache;
 	so.sha256_all = w->sha256_all;
-	if ((rc = scanner_load(&w->sc, paths, n, &so)) != 0)
+	rc = scanner_load_bundle(&w->sc, w->rules_fd, &so);
+	/* the texts and compiled sets are in memory now, or not wanted */
+	for (i = 0; i < w->cache.n; i++)
+		(void)close(w->cache.in[i].fd);
+	if (w->cache.out != -1)
+		(void)close(w->cache.out);
+	(void)close(w->rules_fd);
+	if (rc != 0)
 		return rc;
 	in = scanner_info(w->sc);
 	log_debug("scan worker: %u YARA rules from %zu files (%zu skipped), "
@@ -386,13 +505,16 @@ scanworker_main(int argc, char **argv, const struct agent_config *cfg)
 	memset(&w, 0, sizeof(w));
 	w.cfg = cfg;
 	log_init("vigil-agent[scan]", cfg->log_level, cfg->syslog);
-	if (parse_args(&w, argc, argv) != 0 || channels_check(w.nchan) != 0) {
+	if (parse_args(&w, argc, argv) != 0 || channels_check(&w) != 0) {
 		log_warnx("%s: for the daemon's use only", SCANWORKER_CMD);
 		_exit(SCANWORKER_EXIT_USAGE);
 	}
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR ||
 	    signal(SIGHUP, SIG_IGN) == SIG_ERR)
 		_exit(SCANWORKER_EXIT_USAGE);
+	if (limit_writes() != 0 ||
+	    sandbox_enter("scan worker", cfg->user, parent) != 0)
+		_exit(SCANWORKER_EXIT_SANDBOX);
 	if ((rc = load(&w)) != 0) {
 		log_warnx("scan worker: no YARA rules loaded: %s",
 		    vigil_strerror(rc));
@@ -401,8 +523,7 @@ scanworker_main(int argc, char **argv, const struct agent_config *cfg)
 	}
 	if ((ch = calloc((size_t)w.nchan, sizeof(*ch))) == NULL)
 		_exit(SCANWORKER_EXIT_NOMEM);
-	if (sandbox_enter("scan worker", cfg->user, parent) != 0 ||
-	    seccomp_install(w.nchan, cfg->syslog) != 0)
+	if (seccomp_install(w.nchan, cfg->syslog) != 0)
 		_exit(SCANWORKER_EXIT_SANDBOX);
 	/* the exit releases it all: a sanitizer's leak check needs ptrace,
 	 * which the filter refuses */

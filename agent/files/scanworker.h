@@ -3,25 +3,32 @@
  * the daemon only (scanproc.h).
  *
  *   vigil-scan [-c FILE] [--data-dir DIR] [-v] scan-worker
- *       --channels N --default-rules PATH [--cache DIR] [--sha256]
+ *       --channels N --rules-fd FD [--cache-out FD]
+ *       [--cache-in FD:VERSION]... [--sha256]
  *
  * Descriptors SCANWORKER_FD .. SCANWORKER_FD + N - 1 are its sockets to
- * the daemon (SOCK_SEQPACKET), one per scan it runs at once; every other
- * descriptor above stderr is closed first. It compiles the configured
- * YARA rules (or loads them from the compiled cache), shuts itself in
- * (sandbox.h: the [agent] user, no capabilities, a seccomp filter that
- * allows no open, socket, connect or exec), says READY on the first
- * socket, then answers each SCAN with one RESULT, a thread per socket,
- * until the daemon's ends close.
+ * the daemon (SOCK_SEQPACKET), one per scan it runs at once; above them
+ * the daemon places, and names in the options, the rule files read into
+ * a sealed memfd (--rules-fd), an empty file to save the compiled set
+ * into (--cache-out) and the compiled sets it has (--cache-in, one per
+ * rule-set version), scanner.h; every other descriptor above stderr is
+ * closed first. It drops privilege (sandbox.h: the [agent] user, no
+ * capabilities, no_new_privs), then compiles the rules (or loads a
+ * compiled set), shuts itself in further (a seccomp filter that allows
+ * no open, socket, connect or exec), says READY on the first socket,
+ * then answers each SCAN with one RESULT, a thread per socket, until
+ * the daemon's ends close.
  */
 #ifndef VIGIL_SCANWORKER_H
 #define VIGIL_SCANWORKER_H
 
 #include "config.h"
+#include "scanner.h"
 
 #define SCANWORKER_CMD		"scan-worker"
 #define SCANWORKER_FD		3
 #define SCANWORKER_CHANNELS_MAX	128
+#define SCANWORKER_EXTRA_MAX	(2 + SCANNER_CACHED_MAX)	/* the load's */
 
 enum scanworker_exit {
 	SCANWORKER_EXIT_OK = 0,		/* the daemon gone */

@@ -6,6 +6,12 @@
 #  - a file that makes the worker crash (a test build's hook) gives a
 #    scan event with status error saying the worker ended, the worker is
 #    started again, and the next file dropped still alerts;
+#  - the rules are compiled with no privilege: a local rule file only
+#    root can read (0600 in a 0700 folder, when run as root) compiles,
+#    read by the daemon, and a marker (test hook) makes the worker abort
+#    unless it has dropped root, capabilities and set no_new_privs by
+#    then; after a reload with a rule file that crashes the compiler
+#    (test hook) the daemon keeps the last good rules and scans on.
 . "$(dirname "$0")/lib.sh"
 
 EICAR='X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*'
@@ -23,12 +29,25 @@ events_with() {
 
 start_collector "$T/coll" || exit 1
 files_conf "$T/agent.conf" "$T/watched"
+mkdir -m 0700 "$T/local"
+cat >"$T/local/local.yar" <<'EOR'
+// VIGIL-TEST-ASSERT-UNPRIVILEGED
+rule vigil_root_only_marker
+{
+	strings:
+		$a = "VIGIL-ROOT-ONLY-MARKER-51c2"
+	condition:
+		$a
+}
+EOR
+chmod 0600 "$T/local/local.yar"
+sed -i "s|^local_rules =.*|local_rules = $T/local|" "$T/agent.conf"
 enroll_agent "$T/a" pc-scan "Xã Tân Phú" || exit 1
 start_agent "$T/a"
 wait_for "rules in the worker" 20 grep -q "in the scan worker" "$T/a.log" || true
 wait_for "first rescan" 20 grep -q "rescanned $T/watched:" "$T/a.log" || true
 
-pid=$(pgrep -f "vigil-scan.*scan-worker" | head -1)
+pid=$(pgrep -f "vigil-scan .*--data-dir $T/a scan-worker" | head -1)
 check "the scan worker runs" test -n "$pid"
 if [ -n "$pid" ]; then
 	status=/proc/$pid/status
@@ -59,7 +78,23 @@ before=$(count --type alert --agent pc-scan)
 printf '%s' "$EICAR" >"$T/watched/after.com"
 check "the next file still alerts (a new worker)" \
 	wait_for "alert" 15 count_is $((before + 1)) --type alert --agent pc-scan
-npid=$(pgrep -f "vigil-scan.*scan-worker" | head -1)
+npid=$(pgrep -f "vigil-scan .*--data-dir $T/a scan-worker" | head -1)
 check "a new worker runs" sh -c "[ -n '$npid' ] && [ '$npid' != '$pid' ]"
+
+local_alert() {
+	[ "$(events_with alert "$1" vigil_root_only_marker)" -ge 1 ]
+}
+echo "VIGIL-ROOT-ONLY-MARKER-51c2" >"$T/watched/marker1.txt"
+check "a root-only rule file compiled by the unprivileged worker alerts" \
+	wait_for "local rule" 15 local_alert marker1.txt
+
+printf 'rule crash { condition: false } // VIGIL-TEST-CRASH-COMPILE\n' \
+	>"$T/local/crash.yar"
+kill -HUP "${APIDS[$T/a]}"
+check "a rule file that crashes the compiler: the last good rules kept" \
+	wait_for "reload refused" 15 grep -q "rules not reloaded; keeping the last good" "$T/a.log"
+echo "VIGIL-ROOT-ONLY-MARKER-51c2 again" >"$T/watched/marker2.txt"
+check "the daemon scans on with the last good rules" \
+	wait_for "local rule again" 15 local_alert marker2.txt
 stop_agent "$T/a"
 finish
