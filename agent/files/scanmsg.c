@@ -29,6 +29,7 @@
 
 #include "cursor.h"
 #include "err.h"
+#include "msgframe.h"
 #include "scanmsg.h"
 
 #define ARENA_PER_BYTE	8
@@ -37,11 +38,6 @@
 #define IOC_FIELD_MAX	4096	/* a list entry's text, at most */
 #define RULE_FIELD_MAX	1024	/* a rule, namespace, tag or string name */
 #define META_FIELD_MAX	65536	/* a meta value */
-
-struct hdr {
-	uint32_t	 type;
-	uint32_t	 len;
-};
 
 struct scan_hdr {
 	uint64_t	 id;
@@ -60,7 +56,7 @@ struct probed_body {
 	uint32_t	 pad;
 };
 
-_Static_assert(sizeof(struct hdr) == SCANMSG_HDR, "header layout");
+_Static_assert(SCANMSG_HDR == MSGFRAME_HDR, "the frame's header");
 _Static_assert(sizeof(struct scanmsg_ready) == 96, "no padding in READY");
 _Static_assert(sizeof(struct scan_hdr) == 72, "no padding in SCAN");
 
@@ -376,26 +372,16 @@ int
 scanmsg_parse(struct scanmsg *out, const uint8_t *buf, size_t n,
     int from_worker, const char **why)
 {
-	struct hdr	 h;
+	struct msgframe	 h;
 	const uint8_t	*body = buf + SCANMSG_HDR;
 	const char	*dummy;
+	int		 rc;
 
 	if (why == NULL)
 		why = &dummy;
 	memset(out, 0, sizeof(*out));
-	if (n > SCANMSG_MAX) {
-		*why = "larger than any message";
-		return ERR_TOOBIG;
-	}
-	if (n < SCANMSG_HDR) {
-		*why = "shorter than a header";
-		return ERR_MALFORMED;
-	}
-	memcpy(&h, buf, sizeof(h));
-	if (h.len != n - SCANMSG_HDR) {
-		*why = "length is not the rest of the message";
-		return ERR_MALFORMED;
-	}
+	if ((rc = msgframe_parse(&h, buf, n, SCANMSG_MAX, why)) != 0)
+		return rc;
 	out->type = h.type;
 	switch (from_worker ? h.type : 0) {
 	case SCANMSG_READY:
@@ -541,7 +527,7 @@ scanmsg_send(int sock, uint32_t type, const void *body, size_t len, int fd)
 		struct cmsghdr	 h;
 		char		 buf[CMSG_SPACE(sizeof(int))];
 	}		 cm;
-	struct hdr	 h;
+	struct msgframe	 h;
 	struct iovec	 iov[2];
 	struct msghdr	 mh;
 	struct cmsghdr	*c;

@@ -14,15 +14,11 @@
 #include <string.h>
 
 #include "err.h"
+#include "msgframe.h"
 #include "netchild.h"
 #include "netmsg.h"
 
-struct hdr {
-	uint32_t	 type;
-	uint32_t	 len;
-};
-
-_Static_assert(sizeof(struct hdr) == NETMSG_HDR, "header layout");
+_Static_assert(NETMSG_HDR == MSGFRAME_HDR, "the frame's header");
 _Static_assert(sizeof(struct netmsg_ready) == 24, "no padding in READY");
 _Static_assert(sizeof(struct netmsg_stats) == 80, "no padding in STATS");
 
@@ -60,26 +56,16 @@ int
 netmsg_parse(struct netmsg *out, const uint8_t *buf, size_t n,
     const char **why)
 {
-	struct hdr	 h;
+	struct msgframe	 h;
 	const uint8_t	*body = buf + NETMSG_HDR;
 	const char	*dummy;
+	int		 rc;
 
 	if (why == NULL)
 		why = &dummy;
 	memset(out, 0, sizeof(*out));
-	if (n > NETMSG_MAX) {
-		*why = "larger than any message";
-		return ERR_TOOBIG;
-	}
-	if (n < NETMSG_HDR) {
-		*why = "shorter than a header";
-		return ERR_MALFORMED;
-	}
-	memcpy(&h, buf, sizeof(h));
-	if (h.len != n - NETMSG_HDR) {
-		*why = "length is not the rest of the message";
-		return ERR_MALFORMED;
-	}
+	if ((rc = msgframe_parse(&h, buf, n, NETMSG_MAX, why)) != 0)
+		return rc;
 	out->type = h.type;
 	switch (h.type) {
 	case NETMSG_READY:
@@ -99,7 +85,7 @@ netmsg_parse(struct netmsg *out, const uint8_t *buf, size_t n,
 int
 netmsg_send(int fd, uint32_t type, const void *body, size_t len)
 {
-	struct hdr	h;
+	struct msgframe	h;
 	struct iovec	iov[2];
 	struct msghdr	mh;
 	ssize_t		n;

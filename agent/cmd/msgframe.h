@@ -1,0 +1,27 @@
+/*
+ * msgframe.h: the frame of every message between the agent's daemon and
+ * its workers (netmsg.h: the capture child; scanmsg.h: the scan worker),
+ * one SOCK_SEQPACKET datagram each: a header of two host-order 32-bit
+ * words, the type and the length of the body, which must be exactly the
+ * rest of the datagram. What a type's body holds is its module's.
+ */
+#ifndef VIGIL_MSGFRAME_H
+#define VIGIL_MSGFRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MSGFRAME_HDR	8
+
+struct msgframe {
+	uint32_t	 type;
+	uint32_t	 len;		/* of the body */
+};
+
+/* The header of the datagram buf[0..n). 0; ERR_TOOBIG when n is over
+ * max; ERR_MALFORMED when n is short of a header or the length is not
+ * the rest; *why (never NULL) names which. */
+int	msgframe_parse(struct msgframe *out, const uint8_t *buf, size_t n,
+	    size_t max, const char **why);
+
+#endif
