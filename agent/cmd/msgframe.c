@@ -2,6 +2,11 @@
  * msgframe.c: the frame of the daemon's and its workers' messages
  * (msgframe.h).
  */
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <errno.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "err.h"
@@ -26,6 +31,67 @@ msgframe_parse(struct msgframe *out, const uint8_t *buf, size_t n,
 	if (out->len != n - MSGFRAME_HDR) {
 		*why = "length is not the rest of the message";
 		return ERR_MALFORMED;
+	}
+	return 0;
+}
+
+int
+msgframe_fixed(void *out, size_t want, const uint8_t *body, size_t len,
+    const char **why)
+{
+	if (len != want) {
+		*why = "wrong size for its type";
+		return ERR_MALFORMED;
+	}
+	memcpy(out, body, want);
+	return 0;
+}
+
+int
+msgframe_send(int sock, uint32_t type, const void *body, size_t len,
+    int fd, int flags)
+{
+	union {
+		struct cmsghdr	 h;
+		char		 buf[CMSG_SPACE(sizeof(int))];
+	}		 cm;
+	struct msgframe	 h;
+	struct iovec	 iov[2];
+	struct msghdr	 mh;
+	struct cmsghdr	*c;
+	ssize_t		 n;
+
+	if (len > UINT32_MAX) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	h.type = type;
+	h.len = (uint32_t)len;
+	iov[0].iov_base = &h;
+	iov[0].iov_len = sizeof(h);
+	iov[1].iov_base = (void *)(uintptr_t)body;
+	iov[1].iov_len = len;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = iov;
+	mh.msg_iovlen = len > 0 ? 2 : 1;
+	if (fd != -1) {
+		memset(&cm, 0, sizeof(cm));
+		mh.msg_control = cm.buf;
+		mh.msg_controllen = sizeof(cm.buf);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	do
+		n = sendmsg(sock, &mh, flags | MSG_NOSIGNAL);
+	while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return -1;
+	if ((size_t)n != sizeof(h) + len) {
+		errno = EIO;
+		return -1;
 	}
 	return 0;
 }

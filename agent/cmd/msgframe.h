@@ -23,5 +23,15 @@ struct msgframe {
  * the rest; *why (never NULL) names which. */
 int	msgframe_parse(struct msgframe *out, const uint8_t *buf, size_t n,
 	    size_t max, const char **why);
+/* A body of a fixed size: copied to out when len is want; else
+ * ERR_MALFORMED, *why "wrong size for its type". */
+int	msgframe_fixed(void *out, size_t want, const uint8_t *body, size_t len,
+	    const char **why);
+/* One message on sock: the header, body[0..len) and, when fd is not -1,
+ * fd (SCM_RIGHTS); flags for sendmsg (MSG_NOSIGNAL is added). A
+ * sequenced packet goes whole or not at all. 0; -1 with errno (EINTR is
+ * retried). The caller checks len against its maximum first. */
+int	msgframe_send(int sock, uint32_t type, const void *body, size_t len,
+	    int fd, int flags);
 
 #endif

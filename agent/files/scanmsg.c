@@ -289,18 +289,6 @@ scanmsg_result_free(struct scanmsg_result *m)
 	memset(m, 0, sizeof(*m));
 }
 
-static int
-fixed(void *out, size_t want, const uint8_t *body, size_t len,
-    const char **why)
-{
-	if (len != want) {
-		*why = "wrong size for its type";
-		return ERR_MALFORMED;
-	}
-	memcpy(out, body, want);
-	return 0;
-}
-
 /* The version: 64 lower-case hex digits and a NUL. */
 static int
 ready(struct scanmsg_ready *out, const uint8_t *body, size_t len,
@@ -308,7 +296,7 @@ ready(struct scanmsg_ready *out, const uint8_t *body, size_t len,
 {
 	int	rc;
 
-	if ((rc = fixed(out, sizeof(*out), body, len, why)) != 0)
+	if ((rc = msgframe_fixed(out, sizeof(*out), body, len, why)) != 0)
 		return rc;
 	if (out->version[SCANNER_VERSION_LEN] != '\0' ||
 	    strlen(out->version) != SCANNER_VERSION_LEN ||
@@ -351,7 +339,7 @@ small(struct scanmsg *m, const uint8_t *body, size_t len, const char **why)
 	int			rc;
 
 	if (m->type == SCANMSG_PROBE) {
-		if ((rc = fixed(&p, sizeof(p), body, len, why)) != 0)
+		if ((rc = msgframe_fixed(&p, sizeof(p), body, len, why)) != 0)
 			return rc;
 		if (p.what == 0 || p.what > SCANMSG_PROBE_MAX) {
 			*why = "an unknown probe";
@@ -361,7 +349,7 @@ small(struct scanmsg *m, const uint8_t *body, size_t len, const char **why)
 		m->u.probe.what = p.what;
 		return 0;
 	}
-	if ((rc = fixed(&q, sizeof(q), body, len, why)) != 0)
+	if ((rc = msgframe_fixed(&q, sizeof(q), body, len, why)) != 0)
 		return rc;
 	m->u.probed.id = q.id;
 	m->u.probed.err = q.err;
@@ -523,43 +511,11 @@ scanmsg_result_encode(uint8_t *buf, size_t cap, uint64_t id,
 int
 scanmsg_send(int sock, uint32_t type, const void *body, size_t len, int fd)
 {
-	union {
-		struct cmsghdr	 h;
-		char		 buf[CMSG_SPACE(sizeof(int))];
-	}		 cm;
-	struct msgframe	 h;
-	struct iovec	 iov[2];
-	struct msghdr	 mh;
-	struct cmsghdr	*c;
-	ssize_t		 n;
-
 	if (len > SCANMSG_MAX - SCANMSG_HDR)
 		return ERR_TOOBIG;
-	h.type = type;
-	h.len = (uint32_t)len;
-	iov[0].iov_base = &h;
-	iov[0].iov_len = sizeof(h);
-	iov[1].iov_base = (void *)(uintptr_t)body;
-	iov[1].iov_len = len;
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = iov;
-	mh.msg_iovlen = len > 0 ? 2 : 1;
-	if (fd != -1) {
-		memset(&cm, 0, sizeof(cm));
-		mh.msg_control = cm.buf;
-		mh.msg_controllen = sizeof(cm.buf);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
-	do
-		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-	while (n == -1 && errno == EINTR);
-	if (n == -1)
-		return errno == EMSGSIZE ? ERR_TOOBIG : ERR_IO;
-	return (size_t)n == sizeof(h) + len ? 0 : ERR_IO;
+	if (msgframe_send(sock, type, body, len, fd, 0) == 0)
+		return 0;
+	return errno == EMSGSIZE ? ERR_TOOBIG : ERR_IO;
 }
 
 /* The descriptors a message carried: the first in *fdp, the rest (and

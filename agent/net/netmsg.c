@@ -22,19 +22,6 @@ _Static_assert(NETMSG_HDR == MSGFRAME_HDR, "the frame's header");
 _Static_assert(sizeof(struct netmsg_ready) == 24, "no padding in READY");
 _Static_assert(sizeof(struct netmsg_stats) == 80, "no padding in STATS");
 
-/* The exact size a fixed-size body must have. */
-static int
-fixed(void *out, size_t want, const uint8_t *body, size_t len,
-    const char **why)
-{
-	if (len != want) {
-		*why = "wrong size for its type";
-		return ERR_MALFORMED;
-	}
-	memcpy(out, body, want);
-	return 0;
-}
-
 static int
 alert(struct netmsg *m, const uint8_t *body, size_t len, const char **why)
 {
@@ -69,11 +56,11 @@ netmsg_parse(struct netmsg *out, const uint8_t *buf, size_t n,
 	out->type = h.type;
 	switch (h.type) {
 	case NETMSG_READY:
-		return fixed(&out->u.ready, sizeof(out->u.ready), body, h.len,
-		    why);
+		return msgframe_fixed(&out->u.ready, sizeof(out->u.ready),
+		    body, h.len, why);
 	case NETMSG_STATS:
-		return fixed(&out->u.stats, sizeof(out->u.stats), body, h.len,
-		    why);
+		return msgframe_fixed(&out->u.stats, sizeof(out->u.stats),
+		    body, h.len, why);
 	case NETMSG_ALERT:
 		return alert(out, body, h.len, why);
 	default:
@@ -85,30 +72,12 @@ netmsg_parse(struct netmsg *out, const uint8_t *buf, size_t n,
 int
 netmsg_send(int fd, uint32_t type, const void *body, size_t len)
 {
-	struct msgframe	h;
-	struct iovec	iov[2];
-	struct msghdr	mh;
-	ssize_t		n;
-
 	if (len > NETMSG_MAX - NETMSG_HDR)
 		return ERR_TOOBIG;
-	h.type = type;
-	h.len = (uint32_t)len;
-	iov[0].iov_base = &h;
-	iov[0].iov_len = sizeof(h);
-	iov[1].iov_base = (void *)(uintptr_t)body;
-	iov[1].iov_len = len;
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = iov;
-	mh.msg_iovlen = len > 0 ? 2 : 1;
-	do
-		n = sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
-	while (n == -1 && errno == EINTR);
-	if (n == -1)
-		return errno == EAGAIN || errno == EWOULDBLOCK ||
-		    errno == ENOBUFS ? ERR_AGAIN : ERR_IO;
-	/* a sequenced packet goes whole or not at all */
-	return (size_t)n == sizeof(h) + len ? 0 : ERR_IO;
+	if (msgframe_send(fd, type, body, len, -1, MSG_DONTWAIT) == 0)
+		return 0;
+	return errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS ?
+	    ERR_AGAIN : ERR_IO;
 }
 
 int
