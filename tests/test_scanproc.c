@@ -281,7 +281,8 @@ cached_set(const char *dir, struct stat *st)
 	while ((de = readdir(d)) != NULL) {
 		if (strncmp(de->d_name, "rules-", 6) != 0)
 			continue;
-		(void)snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+		assert_true(snprintf(p, sizeof(p), "%s/%s", dir, de->d_name) <
+		    (int)sizeof(p));
 		assert_int_equal(lstat(p, st), 0);
 		n++;
 	}
