@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <sqlite3.h>
@@ -1047,6 +1048,161 @@ test_html(void **state)
 
 /* Names an agent chose cannot end an element, open one, or turn the
  * text around. */
+/*
+ * Every format, every kind of period, both languages: the headline
+ * figures the document holds are in the output, each in the row that
+ * names it. A row is a Markdown line, a CSV record, an HTML <tr>, a
+ * line of `pdftotext -layout`; the label must be a whole cell (not
+ * "Alerts by day" for "Alerts") and the value a whole cell or the row's
+ * last word.
+ */
+static const struct {
+	const char	*path;		/* in the document's "total" */
+	const char	*label[2];	/* vi, en: report_layout.c's words */
+} headline[] = {
+	{ "coverage.enrolled", { "Máy đã đăng ký", "PCs enrolled" } },
+	{ "coverage.reported", { "Máy đã gửi dữ liệu trong kỳ",
+	    "PCs that reported" } },
+	{ "detections.alerts", { "Tổng số cảnh báo", "Alerts" } },
+	{ "incidents.opened", { "Sự cố mới phát sinh", "Incidents opened" } },
+	{ "incidents.open_at_end", { "Sự cố còn mở cuối kỳ",
+	    "Still open at the end" } },
+};
+
+/* The PDF of doc as text, pdftotext -layout. */
+static char *
+pdf_text(const json_t *doc, int lang)
+{
+	char	 pdf[] = "/tmp/test_report.XXXXXX", cmd[128], *buf = NULL;
+	size_t	 len = 0, n;
+	char	 chunk[4096];
+	FILE	*f, *p, *out;
+	int	 fd;
+
+	assert_true((fd = mkstemp(pdf)) >= 0);
+	assert_non_null(f = fdopen(fd, "w"));
+	assert_int_equal(report_write(f, doc, REPORT_PDF, lang), 0);
+	assert_int_equal(fclose(f), 0);
+	/* our own file name: no shell word in it */
+	snprintf(cmd, sizeof(cmd), "pdftotext -layout %s -", pdf);
+	assert_non_null(p = popen(cmd, "r"));
+	assert_non_null(out = open_memstream(&buf, &len));
+	while ((n = fread(chunk, 1, sizeof(chunk), p)) > 0)
+		assert_int_equal(fwrite(chunk, 1, n, out), n);
+	assert_int_equal(pclose(p), 0);
+	assert_int_equal(fclose(out), 0);
+	unlink(pdf);
+	return buf;
+}
+
+/* Is cell a whole cell of row (between the format's separators, or
+ * spaces for a PDF line)? */
+static int
+cell_in(const char *row, size_t rlen, const char *cell, int format)
+{
+	size_t		 n = strlen(cell);
+	const char	*p = row, *end = row + rlen;
+	char		 a, b;
+
+	while ((p = memmem(p, (size_t)(end - p), cell, n)) != NULL) {
+		a = p > row ? p[-1] : '\n';
+		b = p + n < end ? p[n] : '\n';
+		switch (format) {
+		case REPORT_MD:
+			if (a == ' ' && b == ' ' && p - row >= 2 &&
+			    p[-2] == '|' && p + n + 1 < end && p[n + 1] == '|')
+				return 1;
+			break;
+		case REPORT_CSV:
+			if ((a == ',' || a == '\n') && (b == ',' || b == '\n' ||
+			    b == '\r'))
+				return 1;
+			break;
+		case REPORT_HTML:
+			if (a == '>' && b == '<')
+				return 1;
+			break;
+		default:	/* pdftotext: words apart by two spaces or more */
+			if ((p == row || (a == ' ' && p - row >= 2 &&
+			    p[-2] == ' ') || a == '\n') && (p + n == end ||
+			    b == '\n' || (b == ' ' && p + n + 1 < end &&
+			    p[n + 1] == ' ')))
+				return 1;
+		}
+		p += n;
+	}
+	return 0;
+}
+
+static void
+figure_in_rows(const char *text, int format, const char *label,
+    json_int_t v, const char *what)
+{
+	const char	*sep = format == REPORT_HTML ? "<tr" : "\n";
+	const char	*row = text, *next;
+	char		 val[32], quoted[256];
+
+	snprintf(val, sizeof(val), "%" JSON_INTEGER_FORMAT, v);
+	if (format == REPORT_CSV) {	/* text is quoted, numbers are not */
+		snprintf(quoted, sizeof(quoted), "\"%s\"", label);
+		label = quoted;
+	}
+	for (; row != NULL && *row != '\0'; row = next) {
+		next = strstr(row + 1, sep);
+		if (cell_in(row, next ? (size_t)(next - row) : strlen(row),
+		    label, format) && cell_in(row, next ? (size_t)(next -
+		    row) : strlen(row), val, format))
+			return;
+	}
+	fail_msg("%s: no row with \"%s\" and %s", what, label, val);
+}
+
+static void
+test_every_format(void **state)
+{
+	static const struct {
+		int		 kind;
+		const char	*label;
+	} periods[] = {
+		{ REPORT_MONTH, "2026-11" },	/* the fixture's month */
+		{ REPORT_MONTH, "2027-01" },	/* empty */
+		{ REPORT_MONTH, "2025-01" },	/* no agents yet */
+		{ REPORT_QUARTER, "2026-Q4" },
+		{ REPORT_HALF, "2026-H2" },
+		{ REPORT_YEAR, "2026" },
+	};
+	static const int	 formats[] = { REPORT_MD, REPORT_CSV,
+		REPORT_HTML, REPORT_PDF };
+	struct fx		*f = *state;
+	json_t			*doc;
+	char			*text, what[96];
+	size_t			 i, k, h;
+	int			 lang;
+
+	for (i = 0; i < sizeof(periods) / sizeof(*periods); i++) {
+		doc = build(f, periods[i].kind, periods[i].label, NULL);
+		for (k = 0; k < sizeof(formats) / sizeof(*formats); k++)
+			for (lang = REPORT_VI; lang <= REPORT_EN; lang++) {
+				text = formats[k] == REPORT_PDF ?
+				    pdf_text(doc, lang) : render(doc,
+				    formats[k], lang);
+				for (h = 0; h < sizeof(headline) /
+				    sizeof(*headline); h++) {
+					snprintf(what, sizeof(what),
+					    "%s format %d lang %d %s",
+					    periods[i].label, formats[k],
+					    lang, headline[h].path);
+					figure_in_rows(text, formats[k],
+					    headline[h].label[lang],
+					    num(json_object_get(doc, "total"),
+					    headline[h].path), what);
+				}
+				free(text);
+			}
+		json_decref(doc);
+	}
+}
+
 static void
 test_html_hostile(void **state)
 {
@@ -1080,6 +1236,7 @@ main(void)
 #define T_(fn)	cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_periods),
+		T_(test_every_format),
 		T_(test_month_coverage),
 		T_(test_month_detections),
 		T_(test_month_incidents),
