@@ -71,10 +71,10 @@ print("%-44s %8s %8.2f %8.2f %6d MB  %7d bytes  %s" % (name, "", ts[len(ts) // 2
 EOP
 }
 
-for f in json md csv pdf; do
+for f in json md csv html pdf; do
 	run "province, $MONTH, $f" --month "$MONTH" --format "$f"
 done
-for f in json md csv pdf; do
+for f in json md csv html pdf; do
 	run "$OFFICE, $MONTH, $f" --month "$MONTH" --office "$OFFICE" --format "$f"
 done
 run "province, quarter, json" --quarter "$(date -d "$MONTH-01" +%Y)-Q$(( ($(date -d "$MONTH-01" +%-m) - 1) / 3 + 1 ))" --format json
