@@ -18,7 +18,6 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -64,7 +63,6 @@ struct cli {
 	const char		*data_dir;
 	const char		*listen;
 	int			 verbose;
-	int			 daemon;	/* run: drops root later */
 	struct collector_config	 cfg;
 	char			 dbpath[PATH_MAX];
 	char			 keypath[PATH_MAX];
@@ -131,27 +129,6 @@ global_opt(struct cli *cli, int ch, const char *arg)
 	return 0;
 }
 
-/*
- * A command run by root on the service's own store (the data directory
- * belongs to `user`, as the packaged service leaves it) works as that
- * user: a store, key or -wal file it creates stays the daemon's, and
- * root does not parse the store. Elsewhere (a folder of root's own: the
- * tests, the quick start) nothing changes.
- */
-static int
-as_service_user(const struct cli *cli)
-{
-	struct passwd	*pw;
-	struct stat	 st;
-
-	if (geteuid() != 0 || cli->cfg.user[0] == '\0' ||
-	    stat(cli->cfg.data_dir, &st) != 0 ||
-	    (pw = getpwnam(cli->cfg.user)) == NULL || st.st_uid != pw->pw_uid ||
-	    st.st_uid == 0)
-		return 0;
-	return priv_drop(cli->cfg.user) == 0 ? 0 : 1;
-}
-
 /* Load the configuration and apply overrides. 0, or an exit status. */
 static int
 setup(struct cli *cli)
@@ -190,7 +167,7 @@ setup(struct cli *cli)
 		    cli->cfg.data_dir);
 	if (datadir_check(cli->cfg.data_dir, 1, cli->cfg.user) != 0)
 		return 1;
-	return cli->daemon ? 0 : as_service_user(cli);
+	return 0;
 }
 
 static int
@@ -865,7 +842,6 @@ cmd_run_opts(struct cli *cli, int argc, char **argv)
 		fputs(usage, stderr);
 		return EXIT_USAGE;
 	}
-	cli->daemon = 1;
 	if ((rc = setup(cli)) != 0)
 		return rc;
 	return cmd_run(cli);
