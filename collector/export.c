@@ -260,13 +260,6 @@ incident_jsonl(void *arg, const struct incident *i)
 
 /* ---- the command ---- */
 
-/* 0 for the word a, 1 for b, -1 for anything else. */
-static int
-one_of(const char *v, const char *a, const char *b)
-{
-	return strcmp(v, a) == 0 ? 0 : strcmp(v, b) == 0 ? 1 : -1;
-}
-
 static int
 parse(struct args *a, const struct cmd_host *h, int argc, char **argv)
 {
@@ -278,7 +271,9 @@ parse(struct args *a, const struct cmd_host *h, int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		CMD_GLOBAL_OPTS, { NULL, 0, NULL, 0 }
 	};
-	int	ch, since = 0;
+	static const char *const	whats[] = { "events", "incidents" };
+	static const char *const	formats[] = { "eve", "csv" };
+	int				ch, since = 0;
 
 	memset(a, 0, sizeof(*a));
 	optind = 0;
@@ -298,13 +293,12 @@ parse(struct args *a, const struct cmd_host *h, int argc, char **argv)
 				    "date, time or duration: '%s'", optarg);
 			break;
 		case 'w':
-			if ((a->what = one_of(optarg, "events",
-			    "incidents")) < 0)
+			if ((a->what = cli_word(optarg, whats, 2)) < 0)
 				return cli_usage(PROG, CMD, "--what: events or "
 				    "incidents, not '%s'", optarg);
 			break;
 		case 'f':
-			if ((a->format = one_of(optarg, "eve", "csv")) < 0)
+			if ((a->format = cli_word(optarg, formats, 2)) < 0)
 				return cli_usage(PROG, CMD, "--format: eve or "
 				    "csv, not '%s'", optarg);
 			break;

@@ -51,17 +51,6 @@ struct args {
 };
 
 static int
-word(const char *v, const char *const *list, size_t n)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(v, list[i]) == 0)
-			return (int)i;
-	return -1;
-}
-
-static int
 parse(struct args *a, const struct cmd_host *h, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -101,12 +90,12 @@ parse(struct args *a, const struct cmd_host *h, int argc, char **argv)
 			break;
 		case 'n': a->office = optarg; break;
 		case 'l':
-			if ((a->lang = word(optarg, langs, 2)) < 0)
+			if ((a->lang = cli_word(optarg, langs, 2)) < 0)
 				return cli_usage(PROG, CMD, "--lang: vi or en, "
 				    "not '%s'", optarg);
 			break;
 		case 'f':
-			if ((a->format = word(optarg, formats, 5)) < 0)
+			if ((a->format = cli_word(optarg, formats, 5)) < 0)
 				return cli_usage(PROG, CMD, "--format: pdf, "
 				    "html, md, csv or json, not '%s'", optarg);
 			break;

@@ -4,6 +4,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
 #include "err.h"
@@ -59,4 +60,15 @@ cli_exit(int rc)
 	if (rc == 0)
 		return CLI_EXIT_OK;
 	return rc == ERR_USAGE ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
+}
+
+int
+cli_word(const char *v, const char *const *list, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(v, list[i]) == 0)
+			return (int)i;
+	return -1;
 }

@@ -13,6 +13,7 @@
 #define VIGIL_CLI_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 #define CLI_EXIT_OK	0
 #define CLI_EXIT_FAIL	1
@@ -33,5 +34,8 @@ int	cli_usage(const char *prog, const char *cmd, const char *fmt, ...)
 int	cli_hint(const char *prog, const char *cmd);
 /* The exit status for a result: 0 -> 0, ERR_USAGE -> 2, other -> 1. */
 int	cli_exit(int rc);
+/* The index of v in list[0..n) (an option's allowed words), -1 when it
+ * is none of them. */
+int	cli_word(const char *v, const char *const *list, size_t n);
 
 #endif

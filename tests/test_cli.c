@@ -71,12 +71,28 @@ test_exit(void **state)
 	assert_int_equal(cli_exit(ERR_NOMEM), 1);
 }
 
+/* An option's words: the index of the one given, -1 for any other,
+ * no prefix or case folding. */
+static void
+test_word(void **state)
+{
+	static const char *const	w[] = { "json", "md", "csv" };
+
+	assert_int_equal(cli_word("json", w, 3), 0);
+	assert_int_equal(cli_word("csv", w, 3), 2);
+	assert_int_equal(cli_word("cs", w, 3), -1);
+	assert_int_equal(cli_word("CSV", w, 3), -1);
+	assert_int_equal(cli_word("", w, 3), -1);
+	assert_int_equal(cli_word("csv", w, 2), -1);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_usage),
 		cmocka_unit_test(test_exit),
+		cmocka_unit_test(test_word),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
