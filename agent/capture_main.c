@@ -71,10 +71,7 @@ main(int argc, char **argv)
 	size_t			 i;
 	int			 rc;
 
-	umask(077);
-	memset(&g, 0, sizeof(g));
-	log_init(AGENTCMD_PROG, LOG_LVL_INFO, 0);
-	if ((rc = agentcmd_take_globals(&g, &argc, argv)) != 0)
+	if ((rc = agentcmd_begin(&g, &argc, argv)) != 0)
 		return cli_exit(rc);
 	for (i = 0; argc >= 2 && i < sizeof(commands) / sizeof(commands[0]);
 	    i++) {

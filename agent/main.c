@@ -436,7 +436,8 @@ cmd_run(struct opts *o, struct agent_config *cfg)
 	struct svc		*svc = NULL;
 	struct timeval		 trim_tv = { TRIM_SECS, 0 };
 	char			 cache[PATH_MAX], program[PATH_MAX];
-	char			 scanner[PATH_MAX];
+	char			 scanner[PATH_MAX], linker[PATH_MAX];
+	struct upproc_conf	 ux;
 	size_t			 i;
 	int			 rc;
 
@@ -450,7 +451,18 @@ cmd_run(struct opts *o, struct agent_config *cfg)
 	if (evthread_use_pthreads() != 0 ||
 	    (d.base = event_base_new()) == NULL)
 		goto fail;
-	if ((rc = uplink_new(&d.uplink, d.base, d.spool, cfg)) != 0)
+	ux.program = linker;
+	ux.config = o->g.config;
+	ux.data_dir = cfg->data_dir;
+	ux.verbose = o->g.verbose;
+	if ((rc = agentcmd_sibling(linker, sizeof(linker),
+	    AGENTCMD_UPLINK)) != 0 || access(linker, X_OK) != 0) {
+		log_warnx("%s not found beside the agent: no link to the "
+		    "collector", AGENTCMD_UPLINK);
+		rc = ERR_IO;
+		goto fail;
+	}
+	if ((rc = uplink_new(&d.uplink, d.base, d.spool, cfg, &ux)) != 0)
 		goto fail;
 	fx.config = o->g.config;
 	fx.verbose = o->g.verbose;

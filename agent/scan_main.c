@@ -28,22 +28,15 @@ main(int argc, char **argv)
 	struct agent_config	 cfg;
 	int			 rc;
 
-	umask(077);
-	memset(&g, 0, sizeof(g));
-	log_init(AGENTCMD_PROG, LOG_LVL_INFO, 0);
-	if ((rc = agentcmd_take_globals(&g, &argc, argv)) != 0)
+	if ((rc = agentcmd_begin(&g, &argc, argv)) != 0)
 		return cli_exit(rc);
-	if (argc < 2 || strcmp(argv[1], SCANWORKER_CMD) != 0) {
-		log_warnx("vigil-scan: want the command %s (run by the daemon)",
-		    SCANWORKER_CMD);
-		return SCANWORKER_EXIT_USAGE;
-	}
-	if (sodium_init() < 0 || digest_openssl_init() != 0) {
-		log_warnx("cannot initialise libsodium or OpenSSL");
+	if ((rc = agentcmd_worker(&cfg, &g, argc, argv, SCANWORKER_CMD,
+	    SCANWORKER_EXIT_USAGE, SCANWORKER_EXIT_NOMEM)) != 0)
+		return rc;
+	if (digest_openssl_init() != 0) {
+		log_warnx("cannot initialise OpenSSL");
 		return SCANWORKER_EXIT_NOMEM;
 	}
-	if ((rc = agentcmd_setup(&cfg, &g)) != 0)
-		return cli_exit(rc);
 	optind = 0;
 	return scanworker_main(argc - 1, argv + 1, &cfg);
 }

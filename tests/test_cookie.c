@@ -1,6 +1,6 @@
 /*
  * test_cookie.c: the collector's cookies (collector/cookie.c) with the
- * agent's answer (enroll_cookie_reply, agent/link/enroll.c): a reply the
+ * agent's answer (hsclient_cookie, agent/link/enroll.c): a reply the
  * agent can open and answer, and that answer checked; bound to address
  * and port; the secret's rotation (the previous one still accepted, older
  * ones not); and the load meter.
@@ -22,6 +22,7 @@
 
 #include "cookie.h"
 #include "enroll.h"
+#include "hsclient.h"
 #include "err.h"
 #include "wire.h"
 
@@ -50,7 +51,7 @@ answer(struct cookie_jar *j, const uint8_t pub[static KEY_LEN], int64_t now,
 
 	assert_int_equal(cookie_jar_reply(j, now, (const struct sockaddr *)sa,
 	    init, body), 0);
-	assert_int_equal(enroll_cookie_reply(retry, pub, init, body,
+	assert_int_equal(hsclient_cookie(retry, pub, init, body,
 	    sizeof(body)), 0);
 	assert_memory_equal(retry, init, WIRE_HS_INIT_LEN);
 }
@@ -100,15 +101,15 @@ test_roundtrip(void **state)
 	/* the agent opens only its own collector's COOKIE, for its HS_INIT */
 	assert_int_equal(cookie_jar_reply(j, 1000, (struct sockaddr *)&v6,
 	    init, body), 0);
-	assert_int_equal(enroll_cookie_reply(tmp, other, init, body,
+	assert_int_equal(hsclient_cookie(tmp, other, init, body,
 	    sizeof(body)), ERR_AUTH);
 	init[0] ^= 1;
-	assert_int_equal(enroll_cookie_reply(tmp, pub, init, body,
+	assert_int_equal(hsclient_cookie(tmp, pub, init, body,
 	    sizeof(body)), ERR_AUTH);
 	init[0] ^= 1;
-	assert_int_equal(enroll_cookie_reply(tmp, pub, init, body,
+	assert_int_equal(hsclient_cookie(tmp, pub, init, body,
 	    sizeof(body) - 1), ERR_AUTH);
-	assert_int_equal(enroll_cookie_reply(tmp, pub, init, body,
+	assert_int_equal(hsclient_cookie(tmp, pub, init, body,
 	    sizeof(body)), 0);
 	assert_int_equal(check(j, 1000, &v6, tmp), 0);
 	/* other families have no cookie */

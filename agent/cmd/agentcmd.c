@@ -3,10 +3,14 @@
  *
  * Load: once per command.
  */
+#include <sys/stat.h>
+
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <sodium.h>
 
 #include "agentcmd.h"
 #include "cli.h"
@@ -14,6 +18,35 @@
 #include "err.h"
 #include "log.h"
 #include "pathset.h"
+
+int
+agentcmd_begin(struct agentcmd_globals *g, int *argcp, char **argv)
+{
+	umask(077);
+	memset(g, 0, sizeof(*g));
+	log_init(AGENTCMD_PROG, LOG_LVL_INFO, 0);
+	return agentcmd_take_globals(g, argcp, argv);
+}
+
+int
+agentcmd_worker(struct agent_config *cfg, const struct agentcmd_globals *g,
+    int argc, char **argv, const char *cmd, int usage_exit, int nomem_exit)
+{
+	int	rc;
+
+	if (argc < 2 || strcmp(argv[1], cmd) != 0) {
+		log_warnx("%s: want the command %s (run by the daemon)",
+		    argv[0], cmd);
+		return usage_exit;
+	}
+	if (sodium_init() < 0) {
+		log_warnx("cannot initialise libsodium");
+		return nomem_exit;
+	}
+	if ((rc = agentcmd_setup(cfg, g)) != 0)
+		return cli_exit(rc);
+	return 0;
+}
 
 int
 agentcmd_take_globals(struct agentcmd_globals *g, int *argcp, char **argv)

@@ -19,6 +19,7 @@
 #define AGENTCMD_PROG		"vigil-agent"
 #define AGENTCMD_CAPTURE	"vigil-capture"
 #define AGENTCMD_SCAN		"vigil-scan"	/* the scan worker */
+#define AGENTCMD_UPLINK		"vigil-uplink"	/* the uplink worker */
 
 /* The global options, accepted before and after the command word. */
 struct agentcmd_globals {
@@ -27,6 +28,17 @@ struct agentcmd_globals {
 	int		 verbose;
 };
 
+/* A program's first steps: umask 077, memset *g, the log on stderr,
+ * then agentcmd_take_globals. */
+int		 agentcmd_begin(struct agentcmd_globals *, int *argcp,
+		    char **argv);
+/* A worker program (vigil-scan, vigil-uplink), after agentcmd_begin:
+ * argv[1] must be cmd (else usage_exit, said), libsodium is initialised
+ * (else nomem_exit), the configuration read into *cfg. 0, or the exit
+ * status to return. */
+int		 agentcmd_worker(struct agent_config *cfg,
+		    const struct agentcmd_globals *, int argc, char **argv,
+		    const char *cmd, int usage_exit, int nomem_exit);
 /* Takes the global options out of argv[1..*argcp) (the command parses
  * the rest afresh); 0 or ERR_USAGE (said). */
 int		 agentcmd_take_globals(struct agentcmd_globals *, int *argcp,

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "err.h"
 #include "msgframe.h"
@@ -93,5 +94,71 @@ msgframe_send(int sock, uint32_t type, const void *body, size_t len,
 		errno = EIO;
 		return -1;
 	}
+	return 0;
+}
+
+/* The descriptors a message carried: the first in *fdp, the rest (and
+ * all of them when fdp is NULL) closed. How many there were. */
+static size_t
+take_fds(struct msghdr *mh, int *fdp)
+{
+	struct cmsghdr	*c;
+	size_t		 n = 0, i, k;
+	int		 fd;
+
+	for (c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < k; i++, n++) {
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
+			if (n == 0 && fdp != NULL)
+				*fdp = fd;
+			else
+				(void)close(fd);
+		}
+	}
+	return n;
+}
+
+int
+msgframe_recv(int sock, uint8_t *buf, size_t max, size_t *n, int *fdp,
+    int flags)
+{
+	union {
+		struct cmsghdr	 h;
+		char		 buf[CMSG_SPACE(2 * sizeof(int))];
+	}		 cm;
+	struct iovec	 iov = { buf, max };
+	struct msghdr	 mh;
+	ssize_t		 r;
+
+	*n = 0;
+	if (fdp != NULL)
+		*fdp = -1;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (fdp != NULL) {
+		mh.msg_control = cm.buf;
+		mh.msg_controllen = sizeof(cm.buf);
+	}
+	do
+		r = recvmsg(sock, &mh, flags | MSG_TRUNC | MSG_CMSG_CLOEXEC);
+	while (r == -1 && errno == EINTR);
+	if (r == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return ERR_AGAIN;
+	if (r == -1)
+		return errno == ECONNRESET ? ERR_NOTFOUND : ERR_IO;
+	if (r == 0)		/* hung up (an empty message is no message) */
+		return ERR_NOTFOUND;
+	if (fdp != NULL && (take_fds(&mh, fdp) > 1 ||
+	    (mh.msg_flags & MSG_CTRUNC))) {
+		if (*fdp != -1)
+			(void)close(*fdp);
+		*fdp = -1;
+		return ERR_MALFORMED;
+	}
+	*n = (size_t)r;
 	return 0;
 }

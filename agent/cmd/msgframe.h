@@ -34,4 +34,13 @@ int	msgframe_fixed(void *out, size_t want, const uint8_t *body, size_t len,
 int	msgframe_send(int sock, uint32_t type, const void *body, size_t len,
 	    int fd, int flags);
 
+/* One datagram from sock into buf[0..max) (MSG_TRUNC: *n is its true
+ * size, which msgframe_parse refuses when over max); flags for recvmsg
+ * (MSG_DONTWAIT). When fdp is not NULL, the one descriptor it carried
+ * (close-on-exec) or -1; any other descriptor is closed, and more than
+ * one is ERR_MALFORMED. 0; ERR_NOTFOUND (hung up), ERR_AGAIN (nothing
+ * waiting, with MSG_DONTWAIT), ERR_IO. */
+int	msgframe_recv(int sock, uint8_t *buf, size_t max, size_t *n, int *fdp,
+	    int flags);
+
 #endif

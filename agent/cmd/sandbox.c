@@ -3,11 +3,17 @@
  * (sandbox.h). Any failure is the caller's to make fatal.
  */
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 
 #include <linux/capability.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -121,4 +127,26 @@ sandbox_seccomp(const char *who, const struct sandbox_rule *rules, size_t n)
 		return ERR_IO;
 	}
 	return 0;
+}
+
+int
+sandbox_probe(uint32_t what, int sock)
+{
+	struct sockaddr_un	 sun = { .sun_family = AF_UNIX };
+	char *const		 av[] = { (char *)(uintptr_t)"/bin/true", NULL };
+	int			 fd;
+
+	errno = 0;
+	if (what == SANDBOX_PROBE_OPEN &&
+	    (fd = open("/etc/hostname", O_RDONLY | O_CLOEXEC)) != -1)
+		(void)close(fd);
+	else if (what == SANDBOX_PROBE_SOCKET &&
+	    (fd = socket(AF_INET, SOCK_STREAM, 0)) != -1)
+		(void)close(fd);
+	else if (what == SANDBOX_PROBE_CONNECT) {
+		(void)snprintf(sun.sun_path, sizeof(sun.sun_path), "/dev/log");
+		(void)connect(sock, (struct sockaddr *)&sun, sizeof(sun));
+	} else if (what == SANDBOX_PROBE_EXEC)
+		(void)execve(av[0], av, av + 1);
+	return errno;
 }

@@ -18,7 +18,11 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/mman.h>
 #include <sys/types.h>
+
+#include <errno.h>
+#include <unistd.h>
 
 #include <seccomp.h>
 
@@ -40,8 +44,46 @@ struct sandbox_rule {
 #define SANDBOX_ERRNO(name, e)						\
 	{ SCMP_SYS(name), SCMP_ACT_ERRNO(e), 0, 0, 0, 0, 0 }
 
+/* What a test build's probe tries, which a worker's sandbox must
+ * refuse (the workers' PROBE messages carry these numbers). */
+enum sandbox_probe {
+	SANDBOX_PROBE_OPEN = 1,		/* open("/etc/hostname") */
+	SANDBOX_PROBE_SOCKET,		/* socket(AF_INET, SOCK_STREAM) */
+	SANDBOX_PROBE_CONNECT,		/* connect() of sock, an AF_UNIX
+					 * socket it holds, to /dev/log */
+	SANDBOX_PROBE_EXEC,		/* execve("/bin/true") */
+	SANDBOX_PROBE_MAX = SANDBOX_PROBE_EXEC,
+};
+
+/* The calls every worker's filter allows, to put among its rules:
+ * memory that is never executable, futexes, signal returns and masks
+ * (abort()'s among them), exits, its own ids, clocks, random bytes, the
+ * log (writev to stderr; sendto, for the socket openlog connected, only
+ * when use_syslog); open and openat are answered EACCES (glibc and the
+ * sanitizers look for files). write is each worker's own rule. */
+#define SANDBOX_COMMON(use_syslog)					\
+	SANDBOX_ALLOW(brk), SANDBOX_ALLOW(munmap), SANDBOX_ALLOW(mremap),	\
+	SANDBOX_ALLOW(madvise),						\
+	SANDBOX_ALLOW_IF(mmap, 2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0),	\
+	SANDBOX_ALLOW_IF(mprotect, 2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0),	\
+	SANDBOX_ALLOW(futex),						\
+	SANDBOX_ALLOW(rt_sigreturn), SANDBOX_ALLOW(rt_sigprocmask),	\
+	SANDBOX_ALLOW(sigaltstack), SANDBOX_ALLOW(exit),		\
+	SANDBOX_ALLOW(exit_group), SANDBOX_ALLOW(getpid),		\
+	SANDBOX_ALLOW(gettid), SANDBOX_ALLOW(tgkill),			\
+	SANDBOX_ALLOW(clock_gettime), SANDBOX_ALLOW(gettimeofday),	\
+	SANDBOX_ALLOW(getrandom),					\
+	SANDBOX_ALLOW_IF(writev, 0, SCMP_CMP_EQ, STDERR_FILENO, 0),	\
+	{ SCMP_SYS(sendto), (use_syslog) ? SCMP_ACT_ALLOW :		\
+	    SCMP_ACT_ERRNO(EACCES), 0, 0, 0, 0, 0 },			\
+	SANDBOX_ERRNO(openat, EACCES), SANDBOX_ERRNO(open, EACCES)
+
 int	sandbox_enter(const char *who, const char *user, pid_t parent);
 int	sandbox_seccomp(const char *who, const struct sandbox_rule *rules,
 	    size_t n);
+
+/* Try what; errno after the try (0: it worked, which a sandbox must not
+ * allow), unless the filter kills the process first. */
+int	sandbox_probe(uint32_t what, int sock);
 
 #endif

@@ -39,6 +39,7 @@
 
 #include "err.h"
 #include "log.h"
+#include "child.h"
 #include "scanproc.h"
 #include "scanworker.h"
 
@@ -122,18 +123,6 @@ gen_put(struct gen *g)
 {
 	if (--g->refs == 0)
 		gen_free(g);
-}
-
-static void
-describe(char *buf, size_t len, int status)
-{
-	if (WIFEXITED(status))
-		(void)snprintf(buf, len, "exit %d", WEXITSTATUS(status));
-	else if (WIFSIGNALED(status))
-		(void)snprintf(buf, len, "killed by signal %d (%s)",
-		    WTERMSIG(status), strsignal(WTERMSIG(status)));
-	else
-		(void)snprintf(buf, len, "status %d", status);
 }
 
 /* Reap pid within about 100 ms: 1 and *status, or 0 (kept for later). */
@@ -406,7 +395,7 @@ spawn(struct scanproc *sp)
 	if (rc != 0) {
 		(void)kill(g->pid, SIGKILL);
 		if (reap_soon(sp, g->pid, &status)) {
-			describe(why, sizeof(why), status);
+			child_status(why, sizeof(why), status);
 			log_warnx("scan worker %d ended: %s", (int)g->pid, why);
 		}
 		gen_free(g);
@@ -522,7 +511,7 @@ give_back(struct scanproc *sp, struct gen *g, int i, int failed,
 		if (sp->cur == g) {
 			gen_end(sp, g, &status);
 			if (status != -1)
-				describe(how, sizeof(how), status);
+				child_status(how, sizeof(how), status);
 			else
 				(void)snprintf(how, sizeof(how), "killed");
 			log_warnx("scan worker %d %s while scanning %s (%s); "

@@ -300,35 +300,20 @@ seccomp_install(int nchan, int use_syslog)
 		    (scmp_datum_t)(SCANWORKER_FD + nchan), 0),
 		SANDBOX_ALLOW_IF(sendmsg, 0, SCMP_CMP_LT,
 		    (scmp_datum_t)(SCANWORKER_FD + nchan), 0),
-		/* memory, never executable */
-		SANDBOX_ALLOW(brk), SANDBOX_ALLOW(munmap), SANDBOX_ALLOW(mremap),
-		SANDBOX_ALLOW(madvise),
-		SANDBOX_ALLOW_IF(mmap, 2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0),
-		SANDBOX_ALLOW_IF(mprotect, 2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0),
 		/* threads (clone3 refused: glibc falls back to clone) */
 		SANDBOX_ALLOW_IF(clone, 0, SCMP_CMP_MASKED_EQ, CLONE_THREAD,
 		    CLONE_THREAD),
 		SANDBOX_ERRNO(clone3, ENOSYS),
 		SANDBOX_ALLOW(set_robust_list), SANDBOX_ALLOW(rseq),
-		SANDBOX_ALLOW(futex), SANDBOX_ALLOW(sched_yield),
+		SANDBOX_ALLOW(sched_yield),
 		SANDBOX_ALLOW(sched_getaffinity),
-		SANDBOX_ALLOW(rt_sigreturn), SANDBOX_ALLOW(rt_sigprocmask),
 		/* libyara catches SIGBUS and SIGSEGV around each scan */
 		SANDBOX_ALLOW(rt_sigaction),
-		SANDBOX_ALLOW(sigaltstack), SANDBOX_ALLOW(exit),
-		SANDBOX_ALLOW(exit_group), SANDBOX_ALLOW(getpid),
-		SANDBOX_ALLOW(gettid), SANDBOX_ALLOW(tgkill),
-		/* clocks: libyara's timeout */
-		SANDBOX_ALLOW(clock_gettime), SANDBOX_ALLOW(gettimeofday),
+		/* libyara's timeout */
 		SANDBOX_ALLOW(nanosleep), SANDBOX_ALLOW(clock_nanosleep),
-		SANDBOX_ALLOW(getrandom),
-		/* the log on stderr, or the syslog socket openlog connected */
+		/* the log */
 		SANDBOX_ALLOW_IF(write, 0, SCMP_CMP_EQ, STDERR_FILENO, 0),
-		SANDBOX_ALLOW_IF(writev, 0, SCMP_CMP_EQ, STDERR_FILENO, 0),
-		{ SCMP_SYS(sendto), use_syslog ? SCMP_ACT_ALLOW :
-		    SCMP_ACT_ERRNO(EACCES), 0, 0, 0, 0, 0 },
-		/* glibc and sanitizers may look for files: told no */
-		SANDBOX_ERRNO(openat, EACCES), SANDBOX_ERRNO(open, EACCES),
+		SANDBOX_COMMON(use_syslog),
 	};
 
 	return sandbox_seccomp("scan worker", rules, sizeof(rules) /
@@ -370,27 +355,17 @@ crash_hook(int fd)
 		abort();
 }
 
+_Static_assert(SCANMSG_PROBE_OPEN == SANDBOX_PROBE_OPEN &&
+    SCANMSG_PROBE_SOCKET == SANDBOX_PROBE_SOCKET &&
+    SCANMSG_PROBE_CONNECT == SANDBOX_PROBE_CONNECT &&
+    SCANMSG_PROBE_EXEC == SANDBOX_PROBE_EXEC, "probe numbers");
+
 static int
 probe(struct chan *c, uint64_t id, uint32_t what)
 {
-	struct sockaddr_un	 sun = { .sun_family = AF_UNIX };
 	struct { uint64_t id; int32_t err; uint32_t pad; } m = { id, 0, 0 };
-	char *const		 av[] = { (char *)(uintptr_t)"/bin/true", NULL };
-	int			 fd;
 
-	errno = 0;
-	if (what == SCANMSG_PROBE_OPEN &&
-	    (fd = open("/etc/hostname", O_RDONLY | O_CLOEXEC)) != -1)
-		(void)close(fd);
-	else if (what == SCANMSG_PROBE_SOCKET &&
-	    (fd = socket(AF_INET, SOCK_STREAM, 0)) != -1)
-		(void)close(fd);
-	else if (what == SCANMSG_PROBE_CONNECT) {
-		(void)snprintf(sun.sun_path, sizeof(sun.sun_path), "/dev/log");
-		(void)connect(c->fd, (struct sockaddr *)&sun, sizeof(sun));
-	} else if (what == SCANMSG_PROBE_EXEC)
-		(void)execve(av[0], av, av + 1);
-	m.err = errno;
+	m.err = sandbox_probe(what, c->fd);
 	return scanmsg_send(c->fd, SCANMSG_PROBED, &m, sizeof(m), -1);
 }
 #endif

@@ -36,6 +36,7 @@
 
 #include "datadir.h"
 #include "enroll.h"
+#include "hsclient.h"
 #include "err.h"
 #include "log.h"
 #include "pathset.h"
@@ -149,96 +150,6 @@ enroll_next_ts(struct spool *sp, uint64_t *ts_ns)
 		return rc;
 	*ts_ns = ts;
 	return 0;
-}
-
-int
-enroll_hs_init(struct noise_hs **hsp, uint8_t msg[static WIRE_HS_INIT_LEN],
-    struct spool *sp, const uint8_t pub[static KEY_LEN],
-    const uint8_t priv[static KEY_LEN],
-    const uint8_t collector_pub[static KEY_LEN], uint8_t kind,
-    const uint8_t *token)
-{
-	struct wire_init_payload	 p;
-	struct noise_hs			*hs = NULL;
-	uint8_t				 payload[WIRE_INIT_PAYLOAD_LEN];
-	int				 rc;
-
-	*hsp = NULL;
-	memset(&p, 0, sizeof(p));
-	p.kind = kind;
-	if (token != NULL)
-		memcpy(p.token, token, WIRE_TOKEN_LEN);
-	rc = snprintf(p.version, sizeof(p.version), "%s", VIGIL_VERSION);
-	if (rc < 0 || (size_t)rc >= sizeof(p.version)) {
-		rc = ERR_TOOBIG;
-		goto fail;
-	}
-	if ((rc = enroll_next_ts(sp, &p.ts_ns)) != 0)
-		goto fail;
-	if ((rc = noise_initiator_new(&hs, pub, priv, collector_pub)) != 0)
-		goto fail;
-	wire_init_encode(payload, &p);
-	if ((rc = noise_write_init(hs, msg, WIRE_HS_INIT_LEN, payload,
-	    sizeof(payload))) != 0)
-		goto fail;
-	sodium_memzero(&p, sizeof(p));
-	sodium_memzero(payload, sizeof(payload));
-	*hsp = hs;
-	return 0;
-fail:
-	sodium_memzero(&p, sizeof(p));
-	sodium_memzero(payload, sizeof(payload));
-	noise_free(hs);
-	return rc;
-}
-
-int
-enroll_hs_resp(struct wire_resp_payload *out, struct noise_hs *hs,
-    const uint8_t *body, size_t len, const uint8_t pub[static KEY_LEN],
-    const char **why)
-{
-	uint8_t	payload[WIRE_RESP_PAYLOAD_LEN];
-	char	id[AGENT_ID_STRLEN];
-
-	if (noise_read_resp(hs, payload, sizeof(payload), body, len) != 0) {
-		*why = "handshake reply failed authentication";
-		return ERR_AUTH;
-	}
-	if (wire_resp_decode(out, payload) != 0) {
-		*why = "malformed handshake reply";
-		return ERR_MALFORMED;
-	}
-	if (out->status != 0) {
-		*why = "the collector refused this agent (revoked?)";
-		return ERR_REVOKED;
-	}
-	keys_agent_id(id, pub);
-	if (strcmp(id, out->agent_id) != 0) {
-		*why = "the collector names this agent by another id";
-		return ERR_AUTH;
-	}
-	return 0;
-}
-
-int
-enroll_cookie_reply(uint8_t out[static WIRE_HS_INIT_COOKIE_LEN],
-    const uint8_t collector_pub[static KEY_LEN],
-    const uint8_t init[static WIRE_HS_INIT_LEN], const uint8_t *body,
-    size_t len)
-{
-	uint8_t	key[32], cookie[WIRE_COOKIE_LEN];
-	int	rc = ERR_AUTH;
-
-	wire_cookie_key(key, collector_pub);
-	if (len == WIRE_COOKIE_REPLY_LEN &&
-	    wire_cookie_open(cookie, key, body, init) == 0) {
-		memcpy(out, init, WIRE_HS_INIT_LEN);
-		wire_cookie_mac(out + WIRE_HS_INIT_LEN, cookie, init);
-		rc = 0;
-	}
-	sodium_memzero(key, sizeof(key));
-	sodium_memzero(cookie, sizeof(cookie));
-	return rc;
 }
 
 /* Blocking client I/O. */
@@ -439,10 +350,12 @@ handshake(int fd, const char *addr, struct spool *sp,
 	uint8_t		 msg[WIRE_HS_INIT_LEN], body[BODY_MAX];
 	uint8_t		 retry[WIRE_HS_INIT_COOKIE_LEN], type;
 	const char	*why = NULL;
+	uint64_t	 ts;
 	size_t		 len;
 	int		 rc, closed;
 
-	if ((rc = enroll_hs_init(&hs, msg, sp, pub, priv, cpub,
+	if ((rc = enroll_next_ts(sp, &ts)) != 0 ||
+	    (rc = hsclient_init(&hs, msg, ts, pub, priv, cpub,
 	    WIRE_HS_ENROLL, token)) != 0) {
 		log_warnx("handshake: %s", vigil_strerror(rc));
 		goto fail;
@@ -453,7 +366,7 @@ handshake(int fd, const char *addr, struct spool *sp,
 	    &len, &closed);
 	if (rc == 0 && type == WIRE_COOKIE) {
 		/* a busy collector: the same message again, with the MAC */
-		if ((rc = enroll_cookie_reply(retry, cpub, msg, body,
+		if ((rc = hsclient_cookie(retry, cpub, msg, body,
 		    len)) != 0) {
 			log_warnx("collector %s: a cookie that does not open",
 			    addr);
@@ -473,7 +386,7 @@ handshake(int fd, const char *addr, struct spool *sp,
 		}
 		goto fail;
 	}
-	if ((rc = enroll_hs_resp(resp, hs, body, len, pub, &why)) != 0)
+	if ((rc = hsclient_resp(resp, hs, body, len, pub, &why)) != 0)
 		log_warnx("collector %s: %s", addr, why);
 fail:
 	noise_free(hs);

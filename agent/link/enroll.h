@@ -1,11 +1,11 @@
 /*
- * enroll.h: the agent's identity and the client half of the handshake.
+ * enroll.h: the agent's identity and enrollment.
  *
  * Enrollment is a one-shot, blocking exchange with the collector (see
  * enroll.c): fetch and pin the collector's key, prove a one-time token
  * inside the Noise IK handshake, and record the result in the spool's
- * meta table. The daemon's link (uplink.c) reuses the handshake helpers
- * and reads the identity back with enroll_identity_load().
+ * meta table. The handshake itself is hsclient.h's; the daemon's link
+ * (uplink.c) reads the identity back with enroll_identity_load().
  *
  * Meta keys written here: "collector" (HOST:PORT), "collector_pub" (hex),
  * "agent_id", "name", "office", "enrolled_at" (unix s) and "hs_ts" (the
@@ -62,30 +62,5 @@ int	enroll_identity_load(struct spool *, struct enroll_identity *out);
  * back as hs_ts before it is returned, so a timestamp is never reused
  * even across a crash or a clock step. ERR_IO, ERR_MALFORMED. */
 int	enroll_next_ts(struct spool *, uint64_t *ts_ns);
-
-/* Client handshake message 1. Creates *hs (caller frees with noise_free)
- * and writes the Noise message into msg. token may be NULL (all zero,
- * for WIRE_HS_CONNECT). */
-int	enroll_hs_init(struct noise_hs **hs,
-	    uint8_t msg[static WIRE_HS_INIT_LEN],
-	    struct spool *, const uint8_t pub[static KEY_LEN],
-	    const uint8_t priv[static KEY_LEN],
-	    const uint8_t collector_pub[static KEY_LEN], uint8_t kind,
-	    const uint8_t *token);
-/* A busy collector answered the HS_INIT message init with a COOKIE
- * (body[len]): out gets the HS_INIT_COOKIE body to send back on the same
- * connection (the same message, and its MAC keyed by the cookie).
- * ERR_AUTH if the COOKIE was not sealed by that collector for init. */
-int	enroll_cookie_reply(uint8_t out[static WIRE_HS_INIT_COOKIE_LEN],
-	    const uint8_t collector_pub[static KEY_LEN],
-	    const uint8_t init[static WIRE_HS_INIT_LEN], const uint8_t *body,
-	    size_t len);
-/* Client handshake message 2 (an HS_RESP record body): authenticate it,
- * decode the payload, check status 0 and that agent_id is ours. On
- * failure *why names the reason. ERR_AUTH, ERR_MALFORMED, ERR_REVOKED
- * (non-zero status). */
-int	enroll_hs_resp(struct wire_resp_payload *out, struct noise_hs *hs,
-	    const uint8_t *body, size_t len, const uint8_t pub[static KEY_LEN],
-	    const char **why);
 
 #endif

@@ -1,32 +1,36 @@
 /*
  * uplink.c: the agent daemon's link to its collector.
  *
- * States:  CONNECTING -> HANDSHAKE -> STREAM -> OPEN, and BACKOFF after
- * any failure, from which the retry timer starts CONNECTING again.
- *   CONNECTING  TCP connect (names resolved through evdns)
- *   HANDSHAKE   HS_INIT sent, waiting for HS_RESP (or, once, for a
- *               COOKIE from a busy collector: the same HS_INIT goes again
- *               as HS_INIT_COOKIE)
- *   STREAM      our STREAM_HDR sent, waiting for the collector's
- *   OPEN        only DATA records, each one inner message (ACK expected)
+ * The daemon holds the spool and decides what is sent and when; the
+ * uplink worker (upproc.h, upworker.h), unprivileged and filtered, reads
+ * everything the collector says: the handshake, the channel, the ACKs.
+ *
+ * States:  CONNECTING -> HANDSHAKE -> OPEN, and BACKOFF after any
+ * failure, from which the retry timer starts CONNECTING again (or
+ * WORKER, while no uplink worker is ready: its READY connects).
+ *   CONNECTING  TCP connect by the daemon (names resolved through evdns)
+ *   HANDSHAKE   the socket is the worker's, as connection gen: it shakes
+ *               hands (and answers a busy collector's cookie) and says
+ *               OPEN once both stream headers are exchanged
+ *   OPEN        batches and heartbeats go to the worker to seal and
+ *               send; its ACKs come back
  * Connect and handshake together must finish within connect_timeout;
  * while OPEN, a batch unacknowledged for UPLINK_ACK_TIMEOUT_S with no ACK
- * at all in that time, or output that does not drain for as long, means
- * a dead link. Every failure goes
- * through link_lost(), which logs one line, tears the connection down and
- * arms the jittered exponential backoff.
+ * at all in that time (or, in the worker, output that does not drain for
+ * as long) means a dead link. Every failure, the worker's LOST and its
+ * end among them, goes through link_lost(), which logs one line, tears
+ * the connection down and arms the jittered exponential backoff.
  *
  * Invariants: in OPEN, inflight[] holds the batches sent and not yet
  * fully acknowledged, in send order, with strictly increasing max_seq,
  * and last_sent is the highest seq sent on this connection (0 at OPEN:
  * all that is still spooled is unacknowledged and is sent again; the
  * collector drops duplicates). Events are deleted from the spool only on
- * an ACK, never on send. Records from the collector are decoded only
- * after wire_record_header() accepted their header and the whole body is
- * buffered; DATA bodies only after chan_open() authenticated them.
+ * an ACK, never on send, and only for a seq that was sent: the daemon
+ * believes of the worker's ACKs no more than it would of the network.
  *
- * Load: one spool read, one zstd compression and one secretstream frame
- * per batch (up to batch_events events or batch_bytes, at most 1 MiB of
+ * Load: one spool read, one zstd compression, one memfd to the worker
+ * (and there one secretstream frame) per batch (up to batch_events events or batch_bytes, at most 1 MiB of
  * plaintext), a window of window_batches batches; one spool_ack
  * transaction per ACK; a heartbeat every heartbeat_s seconds.
  */
@@ -41,7 +45,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
+#include <fcntl.h>
+
 #include <event2/bufferevent.h>
 #include <event2/dns.h>
 #include <event2/util.h>
@@ -53,6 +58,7 @@
 #include "event.h"
 #include "log.h"
 #include "uplink.h"
+#include "upproc.h"
 #include "version.h"
 #include "wire.h"
 
@@ -64,9 +70,9 @@
 
 enum link_state {
 	LINK_IDLE,
+	LINK_WORKER,		/* waiting for a ready worker */
 	LINK_CONNECTING,
 	LINK_HANDSHAKE,
-	LINK_STREAM,
 	LINK_OPEN,
 	LINK_BACKOFF,
 };
@@ -82,8 +88,8 @@ struct uplink {
 	struct spool		*spool;
 	const struct agent_config *cfg;
 	struct enroll_identity	 id;
-	uint8_t			 pub[KEY_LEN];
-	uint8_t			 priv[KEY_LEN];
+	struct upmsg_keys	 keys;
+	struct upproc		*worker;
 	char			 addr[CONFIG_ADDR_MAX]; /* HOST:PORT */
 	char			 host[CONFIG_ADDR_MAX];
 	uint16_t		 port;
@@ -94,11 +100,9 @@ struct uplink {
 	enum link_state		 state;
 	unsigned		 attempt;	/* failures since OPEN */
 	char			 why[256];	/* reason of a failure */
-	struct bufferevent	*bev;
-	struct noise_hs		*hs;
-	uint8_t			 hs_msg[WIRE_HS_INIT_LEN]; /* HS_INIT sent */
-	int			 cookied;	/* a COOKIE came on this link */
-	struct chan		*chan;
+	struct bufferevent	*bev;		/* while CONNECTING */
+	uint32_t		 gen;		/* the worker's connection */
+	int			 gen_closed;	/* by the worker, or with it */
 
 	struct event		*ev_retry;	/* backoff over */
 	struct event		*ev_deadline;	/* connect+handshake */
@@ -120,8 +124,6 @@ struct uplink {
 	uint64_t		 batch_last;	/* highest seq looked at */
 	struct wbuf		 arena;
 	struct wbuf		 plain;		/* inner message */
-	struct wbuf		 out;		/* records to send */
-	struct wbuf		 rx;		/* opened DATA */
 };
 
 static void	link_connect(struct uplink *);
@@ -203,9 +205,9 @@ set_state(struct uplink *u, enum link_state st)
 {
 	static const char *const names[] = {
 		[LINK_IDLE] = "stopped",
+		[LINK_WORKER] = "connecting",
 		[LINK_CONNECTING] = "connecting",
 		[LINK_HANDSHAKE] = "handshake",
-		[LINK_STREAM] = "handshake",
 		[LINK_OPEN] = "connected",
 		[LINK_BACKOFF] = "backoff",
 	};
@@ -218,20 +220,7 @@ set_state(struct uplink *u, enum link_state st)
 	status_num(u, "link_since", (uint64_t)time(NULL));
 }
 
-/* Send the records in u->out. */
-static int
-flush_out(struct uplink *u)
-{
-	if (u->out.err != 0)
-		return failed(u, u->out.err, "encoding: %s",
-		    vigil_strerror(u->out.err));
-	if (bufferevent_write(u->bev, u->out.p, u->out.len) != 0)
-		return failed(u, ERR_NOMEM, "cannot queue output");
-	wbuf_reset(&u->out);
-	return 0;
-}
-
-/* Seal u->plain as one DATA record and send it. */
+/* u->plain as one DATA record, through the worker. */
 static int
 send_plain(struct uplink *u)
 {
@@ -240,10 +229,11 @@ send_plain(struct uplink *u)
 	if (u->plain.err != 0)
 		return failed(u, u->plain.err, "encoding: %s",
 		    vigil_strerror(u->plain.err));
-	wbuf_reset(&u->out);
-	if ((rc = chan_seal(u->chan, &u->out, u->plain.p, u->plain.len)) != 0)
-		return failed(u, rc, "sealing a frame: %s", vigil_strerror(rc));
-	return flush_out(u);
+	if ((rc = upproc_send(u->worker, u->gen, u->plain.p,
+	    u->plain.len)) != 0)
+		return failed(u, rc, "the uplink worker: %s",
+		    vigil_strerror(rc));
+	return 0;
 }
 
 static int
@@ -315,6 +305,7 @@ static char *
 heartbeat_text(struct uplink *u, size_t *len)
 {
 	struct spool_stats	 st;
+	struct upproc_stats	 ws;
 	json_t			*ev = NULL, *by_type = NULL, *drops, *extra;
 	char			*s = NULL;
 	int			 rc;
@@ -335,7 +326,10 @@ heartbeat_text(struct uplink *u, size_t *len)
 		}
 		json_decref(extra);
 	}
-	if (ev == NULL || (s = json_dumps(ev, JSON_COMPACT)) == NULL)
+	upproc_stats(u->worker, &ws);
+	if (ev == NULL || json_object_set_new(json_object_get(ev, "heartbeat"),
+	    "uplink", json_pack("{s:I}", "restarts", ji(ws.restarts))) != 0 ||
+	    (s = json_dumps(ev, JSON_COMPACT)) == NULL)
 		goto fail;
 	*len = strlen(s);
 	if (*len > WIRE_MAX_HEARTBEAT) {
@@ -522,36 +516,14 @@ on_ack(struct uplink *u, uint64_t seq)
 	return fill_window(u);
 }
 
-static int
-on_message(struct uplink *u)
-{
-	uint64_t	seq;
-
-	if (u->rx.len < 1)
-		return failed(u, ERR_MALFORMED, "empty message");
-	switch (u->rx.p[0]) {
-	case WIRE_MSG_ACK:
-		if (wire_ack_decode(&seq, u->rx.p, u->rx.len) != 0)
-			return failed(u, ERR_MALFORMED, "malformed ACK");
-		return on_ack(u, seq);
-	default:
-		return failed(u, ERR_MALFORMED, "unexpected message type %u",
-		    u->rx.p[0]);
-	}
-}
-
 static void
 link_open(struct uplink *u)
 {
 	struct spool_stats	st;
-	struct timeval		tv_write = { UPLINK_ACK_TIMEOUT_S, 0 };
 	struct timeval		tv_hb;
 	int			rc;
 
 	evtimer_del(u->ev_deadline);
-	/* from now on only a write that stalls is a timeout; the collector
-	 * may stay silent while it has nothing to acknowledge */
-	bufferevent_set_timeouts(u->bev, NULL, &tv_write);
 	set_state(u, LINK_OPEN);
 	u->attempt = 0;
 	u->last_sent = 0;
@@ -565,165 +537,36 @@ link_open(struct uplink *u)
 		link_lost(u);
 }
 
-/* HS_RESP: authenticate the collector, key the channel, send our
- * stream header. */
-static int
-on_hs_resp(struct uplink *u, const uint8_t *body, size_t len)
-{
-	struct wire_resp_payload	 resp;
-	uint8_t				 tx[32], rx[32];
-	uint8_t				 hdr[WIRE_STREAM_HDR_LEN];
-	const char			*why;
-	int				 rc;
-
-	if ((rc = enroll_hs_resp(&resp, u->hs, body, len, u->pub, &why)) != 0)
-		return failed(u, rc, "%s", why);
-	rc = noise_split(u->hs, tx, rx);
-	if (rc == 0)
-		rc = chan_new(&u->chan, tx, rx, hdr);
-	sodium_memzero(tx, sizeof(tx));
-	sodium_memzero(rx, sizeof(rx));
-	noise_free(u->hs);
-	u->hs = NULL;
-	if (rc != 0)
-		return failed(u, rc, "keying the channel: %s",
-		    vigil_strerror(rc));
-	/* the collector's registry is authoritative for name and office */
-	if (strcmp(resp.name, u->id.name) != 0) {
-		status_set(u, "name", resp.name);
-		memcpy(u->id.name, resp.name, sizeof(u->id.name));
-	}
-	if (strcmp(resp.office, u->id.office) != 0) {
-		status_set(u, "office", resp.office);
-		memcpy(u->id.office, resp.office, sizeof(u->id.office));
-	}
-	wbuf_reset(&u->out);
-	if ((rc = wire_record_put(&u->out, WIRE_STREAM_HDR, hdr,
-	    sizeof(hdr))) != 0)
-		return failed(u, rc, "out of memory");
-	if ((rc = flush_out(u)) != 0)
-		return rc;
-	u->state = LINK_STREAM;
-	return 0;
-}
-
-/* A busy collector wants proof that we read its replies before it does
- * the handshake's work: send the same HS_INIT again with the cookie's
- * MAC. Once per connection. */
-static int
-on_cookie(struct uplink *u, const uint8_t *body, size_t len)
-{
-	uint8_t	retry[WIRE_HS_INIT_COOKIE_LEN];
-	int	rc;
-
-	if (u->cookied)
-		return failed(u, ERR_MALFORMED, "a second cookie");
-	u->cookied = 1;
-	if ((rc = enroll_cookie_reply(retry, u->id.collector_pub, u->hs_msg,
-	    body, len)) != 0)
-		return failed(u, rc, "a cookie that does not open");
-	log_debug("collector %s is busy: handshake again with its cookie",
-	    u->addr);
-	wbuf_reset(&u->out);
-	if ((rc = wire_record_put(&u->out, WIRE_HS_INIT_COOKIE, retry,
-	    sizeof(retry))) != 0)
-		return failed(u, rc, "out of memory");
-	return flush_out(u);
-}
-
-static int
-on_record(struct uplink *u, uint8_t type, const uint8_t *body, size_t len)
-{
-	int	rc;
-
-	switch (u->state) {
-	case LINK_HANDSHAKE:
-		if (type == WIRE_HS_RESP)
-			return on_hs_resp(u, body, len);
-		if (type == WIRE_COOKIE)
-			return on_cookie(u, body, len);
-		break;
-	case LINK_STREAM:
-		if (type != WIRE_STREAM_HDR)
-			break;
-		if ((rc = chan_accept(u->chan, body)) != 0)
-			return failed(u, rc, "bad stream header");
-		link_open(u);
-		return 0;
-	case LINK_OPEN:
-		if (type != WIRE_DATA)
-			break;
-		if ((rc = chan_open(u->chan, &u->rx, body, len)) != 0)
-			return failed(u, rc, "DATA record: %s",
-			    vigil_strerror(rc));
-		return on_message(u);
-	default:
-		break;
-	}
-	return failed(u, ERR_MALFORMED, "unexpected record type %u", type);
-}
-
-static void
-read_cb(struct bufferevent *bev, void *arg)
-{
-	struct uplink	*u = arg;
-	struct evbuffer	*in = bufferevent_get_input(bev);
-	uint8_t		 hdr[WIRE_HDR_LEN], type;
-	const uint8_t	*body;
-	size_t		 blen;
-	int		 rc;
-
-	/* link_open() may lose the link, which frees bev: check u->bev */
-	while (u->bev == bev && evbuffer_get_length(in) >= WIRE_HDR_LEN) {
-		evbuffer_copyout(in, hdr, sizeof(hdr));
-		if ((rc = wire_record_header(hdr, &type, &blen)) != 0) {
-			failed(u, rc, "bad record header (type %u): %s",
-			    hdr[4], vigil_strerror(rc));
-			link_lost(u);
-			return;
-		}
-		if (evbuffer_get_length(in) - WIRE_HDR_LEN < blen)
-			return;		/* wait for the rest */
-		evbuffer_drain(in, WIRE_HDR_LEN);
-		if ((body = evbuffer_pullup(in, (ssize_t)blen)) == NULL) {
-			failed(u, ERR_NOMEM, "out of memory");
-			link_lost(u);
-			return;
-		}
-		rc = on_record(u, type, body, blen);
-		if (u->bev != bev)
-			return;
-		evbuffer_drain(in, blen);
-		if (rc != 0) {
-			link_lost(u);
-			return;
-		}
-	}
-}
-
+/* The daemon's part of the connection is done: the socket goes to the
+ * worker, which shakes hands on it as connection gen. */
 static void
 on_connected(struct uplink *u)
 {
-	uint8_t	msg[WIRE_HS_INIT_LEN];
-	int	rc;
+	uint64_t	ts;
+	int		fd, rc;
 
-	set_state(u, LINK_HANDSHAKE);
-	if ((rc = enroll_hs_init(&u->hs, msg, u->spool, u->pub, u->priv,
-	    u->id.collector_pub, WIRE_HS_CONNECT, NULL)) != 0) {
-		failed(u, rc, "handshake: %s", vigil_strerror(rc));
+	fd = fcntl(bufferevent_getfd(u->bev), F_DUPFD_CLOEXEC, 3);
+	bufferevent_free(u->bev);	/* closes its descriptor, not ours */
+	u->bev = NULL;
+	if (fd == -1) {
+		failed(u, ERR_IO, "%s", strerror(errno));
 		link_lost(u);
 		return;
 	}
-	memcpy(u->hs_msg, msg, sizeof(u->hs_msg));
-	u->cookied = 0;
-	wbuf_reset(&u->out);
-	if ((rc = wire_record_put(&u->out, WIRE_HS_INIT, msg,
-	    sizeof(msg))) != 0)
-		failed(u, rc, "out of memory");
-	if (rc != 0 || flush_out(u) != 0)
+	u->gen++;
+	set_state(u, LINK_HANDSHAKE);
+	if ((rc = enroll_next_ts(u->spool, &ts)) != 0)
+		failed(u, rc, "handshake: %s", vigil_strerror(rc));
+	else if ((rc = upproc_connect(u->worker, u->gen, ts, fd)) != 0)
+		failed(u, rc, "the uplink worker: %s", rc == ERR_STATE ?
+		    "not ready" : "failed");
+	(void)close(fd);
+	if (rc != 0)
 		link_lost(u);
 }
 
+/* Only the connect is the bufferevent's: afterwards the socket is the
+ * worker's. */
 static void
 event_cb(struct bufferevent *bev, short what, void *arg)
 {
@@ -734,20 +577,98 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 		on_connected(u);
 		return;
 	}
-	if (what & BEV_EVENT_EOF) {
-		failed(u, ERR_IO, "connection closed by the collector%s",
-		    u->state == LINK_HANDSHAKE ? " during the handshake "
-		    "(agent unknown or revoked?)" : "");
-	} else if (what & BEV_EVENT_TIMEOUT) {
-		failed(u, ERR_IO, "output stalled for %d s",
-		    UPLINK_ACK_TIMEOUT_S);
-	} else if ((dnserr = bufferevent_socket_get_dns_error(bev)) != 0) {
+	if ((dnserr = bufferevent_socket_get_dns_error(bev)) != 0)
 		failed(u, ERR_IO, "name lookup: %s",
 		    evutil_gai_strerror(dnserr));
-	} else {
+	else if (what & BEV_EVENT_EOF)
+		failed(u, ERR_IO, "connection closed by the collector");
+	else
 		failed(u, ERR_IO, "%s", evutil_socket_error_to_string(
 		    EVUTIL_SOCKET_ERROR()));
+	link_lost(u);
+}
+
+/* ---- the worker's news ---- */
+
+/* A message about connection gen concerns the current link only if it
+ * is that connection's and the link is in one of the states it may
+ * change. */
+static int
+current(const struct uplink *u, uint32_t gen)
+{
+	return gen == u->gen && (u->state == LINK_HANDSHAKE ||
+	    u->state == LINK_OPEN);
+}
+
+static void
+worker_ready(void *arg)
+{
+	struct uplink	*u = arg;
+
+	if (u->state == LINK_WORKER)
+		link_connect(u);
+}
+
+static void
+worker_open(void *arg, uint32_t gen, const char *name, const char *office)
+{
+	struct uplink	*u = arg;
+
+	if (!current(u, gen))
+		return;
+	if (u->state == LINK_OPEN) {
+		failed(u, ERR_MALFORMED, "the uplink worker said OPEN twice");
+		link_lost(u);
+		return;
 	}
+	/* the collector's registry is authoritative for name and office */
+	if (strcmp(name, u->id.name) != 0) {
+		status_set(u, "name", name);
+		snprintf(u->id.name, sizeof(u->id.name), "%s", name);
+	}
+	if (strcmp(office, u->id.office) != 0) {
+		status_set(u, "office", office);
+		snprintf(u->id.office, sizeof(u->id.office), "%s", office);
+	}
+	link_open(u);
+}
+
+static void
+worker_ack(void *arg, uint32_t gen, uint64_t seq)
+{
+	struct uplink	*u = arg;
+
+	if (!current(u, gen))
+		return;
+	if (u->state != LINK_OPEN)
+		failed(u, ERR_MALFORMED, "an acknowledgement before the "
+		    "channel opened");
+	else if (on_ack(u, seq) == 0)
+		return;
+	link_lost(u);
+}
+
+static void
+worker_lost(void *arg, uint32_t gen, const char *why)
+{
+	struct uplink	*u = arg;
+
+	if (!current(u, gen))
+		return;
+	failed(u, ERR_IO, "%s", why);
+	u->gen_closed = 1;	/* the worker closed it already */
+	link_lost(u);
+}
+
+static void
+worker_ended(void *arg)
+{
+	struct uplink	*u = arg;
+
+	if (u->state != LINK_HANDSHAKE && u->state != LINK_OPEN)
+		return;		/* a connect in progress goes on */
+	failed(u, ERR_IO, "the uplink worker ended");
+	u->gen_closed = 1;
 	link_lost(u);
 }
 
@@ -757,10 +678,10 @@ teardown(struct uplink *u)
 	if (u->bev != NULL)
 		bufferevent_free(u->bev);
 	u->bev = NULL;
-	noise_free(u->hs);
-	u->hs = NULL;
-	chan_free(u->chan);
-	u->chan = NULL;
+	if ((u->state == LINK_HANDSHAKE || u->state == LINK_OPEN) &&
+	    !u->gen_closed)
+		upproc_close(u->worker, u->gen);
+	u->gen_closed = 0;
 	u->ninflight = 0;
 	u->last_sent = 0;
 	evtimer_del(u->ev_deadline);
@@ -803,8 +724,12 @@ link_connect(struct uplink *u)
 	else
 		log_debug("connecting to collector %s (attempt %u)", u->addr,
 		    u->attempt + 1);
-	set_state(u, LINK_CONNECTING);
 	u->why[0] = '\0';
+	if (!upproc_ready(u->worker)) {
+		set_state(u, LINK_WORKER);	/* its READY calls again */
+		return;
+	}
+	set_state(u, LINK_CONNECTING);
 	u->bev = bufferevent_socket_new(u->base, -1, BEV_OPT_CLOSE_ON_FREE |
 	    BEV_OPT_DEFER_CALLBACKS);
 	if (u->bev == NULL) {
@@ -812,11 +737,10 @@ link_connect(struct uplink *u)
 		link_lost(u);
 		return;
 	}
-	bufferevent_setcb(u->bev, read_cb, NULL, event_cb, u);
+	bufferevent_setcb(u->bev, NULL, NULL, event_cb, u);
 	evtimer_add(u->ev_deadline, &tv);
 	/* errors, even immediate ones, arrive through event_cb */
-	if (bufferevent_enable(u->bev, EV_READ) != 0 ||
-	    bufferevent_socket_connect_hostname(u->bev, u->dns, AF_UNSPEC,
+	if (bufferevent_socket_connect_hostname(u->bev, u->dns, AF_UNSPEC,
 	    u->host, u->port) != 0) {
 		failed(u, ERR_IO, "cannot start connecting");
 		link_lost(u);
@@ -905,7 +829,8 @@ load_identity(struct uplink *u)
 	if ((rc = enroll_path(path, sizeof(path), u->cfg->data_dir,
 	    ENROLL_KEY_FILE)) != 0)
 		return rc;
-	if ((rc = keys_load(u->pub, u->priv, path)) != 0) {
+	memcpy(u->keys.collector_pub, u->id.collector_pub, KEY_LEN);
+	if ((rc = keys_load(u->keys.pub, u->keys.priv, path)) != 0) {
 		log_warnx("key %s: %s", path, vigil_strerror(rc));
 		return rc == ERR_NOTFOUND ? ERR_IO : rc;
 	}
@@ -914,8 +839,10 @@ load_identity(struct uplink *u)
 
 int
 uplink_new(struct uplink **out, struct event_base *base, struct spool *sp,
-    const struct agent_config *cfg)
+    const struct agent_config *cfg, const struct upproc_conf *worker)
 {
+	static const struct upproc_cbs cbs = { worker_ready, worker_open,
+	    worker_ack, worker_lost, worker_ended };
 	struct uplink		*u;
 	struct spool_stats	 st;
 	int			 rc = ERR_NOMEM;
@@ -929,9 +856,9 @@ uplink_new(struct uplink **out, struct event_base *base, struct spool *sp,
 	u->started_ms = clock_mono_ms();
 	wbuf_init(&u->arena, 0);
 	wbuf_init(&u->plain, 0);
-	wbuf_init(&u->out, 0);
-	wbuf_init(&u->rx, WIRE_MAX_FRAME);
-	if ((rc = load_identity(u)) != 0)
+	if ((rc = load_identity(u)) != 0 ||
+	    (rc = upproc_new(&u->worker, base, worker, &u->keys, &cbs,
+	    u)) != 0)
 		goto fail;
 	if ((rc = spool_stats(sp, &st)) != 0)
 		goto fail;
@@ -1023,10 +950,9 @@ uplink_free(struct uplink *u)
 		evdns_base_free(u->dns, 1);
 	free(u->inflight);
 	free(u->evs);
+	upproc_free(u->worker);
 	wbuf_free(&u->arena);
 	wbuf_free(&u->plain);
-	wbuf_free(&u->out);
-	wbuf_free(&u->rx);
-	sodium_memzero(u->priv, sizeof(u->priv));
+	sodium_memzero(&u->keys, sizeof(u->keys));
 	free(u);
 }

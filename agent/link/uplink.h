@@ -2,7 +2,8 @@
  * uplink.h: the agent daemon's link to its collector.
  *
  * One struct uplink keeps one connection to the collector alive on a
- * libevent base: connect, Noise IK handshake, secretstream channel, then
+ * libevent base: connect, Noise IK handshake and secretstream channel
+ * (both in the uplink worker, upproc.h), then
  * batches of spooled events sent with a bounded window of unacknowledged
  * batches, heartbeats, and jittered exponential backoff between attempts.
  * Events leave the spool only when the collector acknowledges them.
@@ -24,16 +25,19 @@
 
 #include "config.h"
 #include "spool.h"
+#include "upproc.h"
 
-/* no ACK for this long while a batch waits: the link is dead */
+/* no ACK for this long while a batch waits (or output that does not
+ * drain in the worker): the link is dead */
 #define UPLINK_ACK_TIMEOUT_S	60
 
 struct uplink;
 
-/* Load the identity (spool meta) and the key (data_dir/agent.key).
- * ERR_NOTFOUND if the agent is not enrolled, ERR_IO, ERR_NOMEM. */
+/* Load the identity (spool meta) and the key (data_dir/agent.key), and
+ * start the uplink worker (worker: how). ERR_NOTFOUND if the agent is
+ * not enrolled, ERR_IO, ERR_NOMEM, ERR_TOOBIG. */
 int	uplink_new(struct uplink **out, struct event_base *, struct spool *,
-	    const struct agent_config *cfg);
+	    const struct agent_config *cfg, const struct upproc_conf *worker);
 /* Start connecting; from now on the link runs itself. */
 int	uplink_start(struct uplink *);
 /* New events were appended: try to send now rather than at the next
@@ -41,7 +45,8 @@ int	uplink_start(struct uplink *);
 void	uplink_kick(struct uplink *);
 /* cfg changed (heartbeat, poll, batch sizes, backoff): apply it. */
 void	uplink_reload(struct uplink *);
-/* Closes the connection, records "stopped" and wipes the key. Takes NULL. */
+/* Closes the connection, stops the worker, records "stopped" and wipes
+ * the key. Takes NULL. */
 void	uplink_free(struct uplink *);
 /* Other parts of the agent add to each heartbeat: cb returns a new JSON
  * object whose members are merged into "heartbeat" (for example "rules"

@@ -23,7 +23,7 @@
 # script makes (NET_IFACE=lo to capture on the loopback instead, which
 # carries the agent's own link to the collector).
 #
-# The capture child and the scan worker are processes of their own,
+# The capture child, the scan worker and the uplink worker are processes of their own,
 # measured the same way and reported beside the daemon, and all together. RSS counts every
 # page mapped, shared library pages included, so the sum counts the
 # libraries both map twice; PSS divides each shared page among the
@@ -94,15 +94,17 @@ for _ in $(seq 600); do
 done
 sleep 5
 echo "$(grep -c . "$D/a.log") log lines; watcher: $(grep -o 'watching with [a-z]*' "$D/a.log" || true)${IFACE:+; capturing on $IFACE}" >&2
-# the daemon's children: the capture child and the scan worker
+# the daemon's children: the capture child, the scan and uplink workers
 KPID=$(pgrep -P "$APID" -x vigil-capture | head -1 || true)
 WPID=$(pgrep -P "$APID" -x vigil-scan | head -1 || true)
+UPID=$(pgrep -P "$APID" -x vigil-uplink | head -1 || true)
 TCK=$(getconf CLK_TCK)
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/$3"; }
 c0=$(cpu "$APID")
 [ -n "$KPID" ] && k0=$(cpu "$KPID")
 [ -n "$WPID" ] && w0=$(cpu "$WPID")
+[ -n "$UPID" ] && u0=$(cpu "$UPID")
 sleep "$S"
 c1=$(cpu "$APID")
 # one line per process: name, cpu %, rss, hwm, pss (kB)
@@ -120,6 +122,9 @@ measure() {
 	if [ -n "$WPID" ]; then
 		measure scan "$w0" "$(cpu "$WPID")" "$WPID"
 	fi
+	if [ -n "$UPID" ]; then
+		measure uplink "$u0" "$(cpu "$UPID")" "$UPID"
+	fi
 } >"$D/m"
 # where the resident memory lies, by mapping (file, or heap, stack, anon)
 smaps_table() {
@@ -135,7 +140,7 @@ smaps_table() {
 	' "/proc/$1/smaps" | sort -rn | head -"${SMAPS_LINES:-14}"
 }
 if [ "${SMAPS:-0}" = 1 ]; then
-	for p in "$APID" $KPID $WPID; do
+	for p in "$APID" $KPID $WPID $UPID; do
 		echo "smaps of $([ "$p" = "$APID" ] && echo daemon || cat "/proc/$p/comm") (kB): rss pss mapping" >&2
 		smaps_table "$p" >&2
 	done
@@ -148,7 +153,7 @@ END {
 	for (i = 1; i <= NR; i++)
 		printf "%s (%s) idle for %d s: cpu %.3f%% of a core, rss %.1f MB, pss %.1f MB, peak rss %.1f MB%s\n",
 			name[i], mode, s, cpu[i], rss[i] / 1024, pss[i] / 1024, hwm[i] / 1024,
-			name[i] == "capture" ? " (" l ")" : name[i] == "scan" ? " (the scan worker: YARA and the compiled rules)" : " (targets: cpu < 0.5%, rss < 10 MB)"
+			name[i] == "capture" ? " (" l ")" : name[i] == "scan" ? " (the scan worker: YARA and the compiled rules)" : name[i] == "uplink" ? " (the uplink worker: handshake, channel, ACKs)" : " (targets: cpu < 0.5%, rss < 10 MB)"
 	if (NR > 1)
 		printf "together: cpu %.3f%% of a core, rss %.1f MB (shared pages twice), pss %.1f MB\n",
 			tc, tr / 1024, tp / 1024

@@ -23,7 +23,12 @@
 # 1 starts with an empty scan cache (cold: every file is read and
 # scanned), run 2 is a restart (warm: the scan cache of run 1). With
 # root, the page cache is dropped before each run and before yara's. The
-# agent's peak RSS is its VmHWM at the end of each run.
+# agent's peak RSS is its VmHWM at the end of each run; "all processes"
+# adds the peaks of its workers (vigil-scan, vigil-uplink, vigil-capture:
+# each process's own peak, so a sum that may exceed any one moment's) and
+# their CPU time (user + system, from /proc) to the daemon's. Without
+# vigil-scan beside vigil-agent (NOSCAN=1 hides it for the run) YARA
+# runs in the daemon, as before the split.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SRC=$PWD
@@ -72,16 +77,26 @@ run_agent() {
 		sleep 0.1
 	done
 	[ -n "$line" ] || { echo "no rescan line in 180 s" >&2; exit 1; }
-	local hwm
+	local hwm all=0 cpu=0 p tck
+	tck=$(getconf CLK_TCK)
 	hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status")
+	for p in "$pid" $(pgrep -P "$pid" || true); do
+		all=$((all + $(awk '/^VmHWM/ {print $2}' "/proc/$p/status")))
+		cpu=$((cpu + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+		echo "    $(cat /proc/$p/comm): peak RSS $(awk '/^VmHWM/ {print $2}' "/proc/$p/status") kB" >&2
+	done
 	kill -TERM "$pid"
 	wait "$pid" || true
 	sed -n 's/.*rescanned [^:]*: \([0-9]*\) files, \([0-9]*\) unchanged.* in \([0-9.]*\) s.*/\3 \1 \2/p' <<<"$line" |
-		awk -v h="$hwm" '{print $0, h}'
+		awk -v h="$hwm" -v a="$all" -v c="$cpu" -v t="$tck" '{printf "%s %d %d %.2f\n", $0, h, a, c / t}'
 }
 
-read -r cs cf cu ch <<<"$(run_agent 1)"
-read -r ws wf wu wh <<<"$(run_agent 2)"
+if [ "${NOSCAN:-0}" = 1 ] && [ -x "$B/vigil-scan" ]; then
+	mv "$B/vigil-scan" "$B/vigil-scan.hidden"
+	trap 'mv "$B/vigil-scan.hidden" "$B/vigil-scan"; kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$W"' EXIT
+fi
+read -r cs cf cu ch ca cc <<<"$(run_agent 1)"
+read -r ws wf wu wh wa wc <<<"$(run_agent 2)"
 drop
 t0=$(date +%s.%N)
 # shellcheck disable=SC2046
@@ -92,10 +107,10 @@ t1=$(date +%s.%N)
 ys=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}')
 ALERTS=$("$B/vigil-collector" --data-dir "$W/c" events --type alert --count 2>/dev/null || echo "?")
 
-printf '  agent, first start (empty scan cache)  %7.2f s  %d files, %d unchanged  peak RSS %d MB\n' "$cs" "$cf" "$cu" $((ch / 1024))
-printf '  agent, restart (warm scan cache)       %7.2f s  %d files, %d unchanged  peak RSS %d MB\n' "$ws" "$wf" "$wu" $((wh / 1024))
+printf '  agent, first start (empty scan cache)  %7.2f s  %d files, %d unchanged  peak RSS %d MB (all processes %d MB, cpu %.2f s)\n' "$cs" "$cf" "$cu" $((ch / 1024)) $((ca / 1024)) "$cc"
+printf '  agent, restart (warm scan cache)       %7.2f s  %d files, %d unchanged  peak RSS %d MB (all processes %d MB, cpu %.2f s)\n' "$ws" "$wf" "$wu" $((wh / 1024)) $((wa / 1024)) "$wc"
 printf '  yara -r -p 2                           %7.2f s  %d matches\n' "$ys" "$(wc -l <"$W/yara.out")"
 printf '  warm rescan, ratio yara/agent: %.1f (target >= 20); alerts stored at the collector: %s\n' \
 	"$(awk -v a="$ys" -v b="$ws" 'BEGIN {print a / b}')" "$ALERTS"
-printf '{"files":%d,"mb":%d,"agent_cold_s":%s,"agent_warm_s":%s,"yara_s":%s,"cold_hwm_kb":%d,"warm_hwm_kb":%d,"warm_unchanged":%d}\n' \
-	"$NF" "$SZ" "$cs" "$ws" "$ys" "$ch" "$wh" "$wu"
+printf '{"files":%d,"mb":%d,"agent_cold_s":%s,"agent_warm_s":%s,"yara_s":%s,"cold_hwm_kb":%d,"warm_hwm_kb":%d,"cold_all_hwm_kb":%d,"cold_all_cpu_s":%s,"warm_unchanged":%d}\n' \
+	"$NF" "$SZ" "$cs" "$ws" "$ys" "$ch" "$wh" "$ca" "$cc" "$wu"

@@ -202,6 +202,24 @@ stop_agent() {
 
 count() { coll events --count "$@"; }
 
+# check_confined WHO PID: the process has no capability, runs under a
+# seccomp filter with no_new_privs; when the test is root, also not as
+# root and with an empty bounding set.
+check_confined() {
+	local who=$1 status=/proc/$2/status
+	check "$who has no capabilities" \
+		grep -q "^CapEff:[[:space:]]*0000000000000000" "$status"
+	check "$who is under a seccomp filter" \
+		grep -q "^Seccomp:[[:space:]]*2" "$status"
+	check "$who has no_new_privs" grep -q "^NoNewPrivs:[[:space:]]*1" "$status"
+	if [ "$(id -u)" -eq 0 ]; then
+		check "$who is not root" \
+			awk '/^Uid:/ { exit !($2 != 0 && $3 != 0 && $4 != 0) }' "$status"
+		check "$who's bounding set is empty" \
+			grep -q "^CapBnd:[[:space:]]*0000000000000000" "$status"
+	fi
+}
+
 # count_is N [ARGS]: the store holds exactly N matching events.
 count_is() { local n=$1; shift; [ "$(count "$@")" = "$n" ]; }
 

@@ -49,20 +49,7 @@ wait_for "first rescan" 20 grep -q "rescanned $T/watched:" "$T/a.log" || true
 
 pid=$(pgrep -f "vigil-scan .*--data-dir $T/a scan-worker" | head -1)
 check "the scan worker runs" test -n "$pid"
-if [ -n "$pid" ]; then
-	status=/proc/$pid/status
-	check "the worker has no capabilities" \
-		grep -q "^CapEff:[[:space:]]*0000000000000000" "$status"
-	check "the worker's bounding set is empty" \
-		grep -q "^CapBnd:[[:space:]]*0000000000000000" "$status"
-	check "the worker is under a seccomp filter" \
-		grep -q "^Seccomp:[[:space:]]*2" "$status"
-	check "the worker has no_new_privs" grep -q "^NoNewPrivs:[[:space:]]*1" "$status"
-	if [ "$(id -u)" -eq 0 ]; then
-		check "the worker is not root" \
-			awk '/^Uid:/ { exit !($2 != 0 && $3 != 0 && $4 != 0) }' "$status"
-	fi
-fi
+[ -n "$pid" ] && check_confined "the worker" "$pid"
 
 crash_reported() {
 	[ "$(events_with scan crash.bin '"status":"error"' \

@@ -60,6 +60,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "enroll.h"
+#include "hsclient.h"
 #include "err.h"
 #include "event.h"
 #include "keys.h"
@@ -626,7 +627,7 @@ hs_build_init(struct link *l, struct noise_hs **hsp, const struct ident *id,
 }
 
 /* After HS_INIT (still in l->out): the HS_RESP, first answering a busy
- * collector's COOKIE as the agent does (enroll_cookie_reply). */
+ * collector's COOKIE as the agent does (hsclient_cookie). */
 static int
 hs_expect_resp(struct link *l, struct noise_hs *hs, int64_t deadline)
 {
@@ -641,7 +642,7 @@ hs_expect_resp(struct link *l, struct noise_hs *hs, int64_t deadline)
 	if (l->rtype != WIRE_COOKIE)
 		return l->rtype == WIRE_HS_RESP ? 0 : ERR_MALFORMED;
 	if (l->out.len != WIRE_HDR_LEN + WIRE_HS_INIT_LEN ||
-	    enroll_cookie_reply(retry, noise_remote_static(hs),
+	    hsclient_cookie(retry, noise_remote_static(hs),
 	    l->out.p + WIRE_HDR_LEN, l->in.p, l->in.len) != 0) {
 		log_warnx("%s: a COOKIE that does not open", l->local);
 		return ERR_AUTH;
@@ -1966,7 +1967,7 @@ cookie_asked(struct attack *a, struct link *l, const char *what,
 		rc = link_expect(l, WIRE_COOKIE, clock_mono_ms() +
 		    a->timeout_ms);
 	if (rc == 0)
-		rc = enroll_cookie_reply(retry, a->cpub, l->out.p +
+		rc = hsclient_cookie(retry, a->cpub, l->out.p +
 		    WIRE_HDR_LEN, l->in.p, l->in.len);
 	if (rc != 0)
 		printf("%s: no COOKIE for an HS_INIT (%s) -> WRONG\n", what,
