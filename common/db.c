@@ -173,16 +173,64 @@ pragma_int(struct db *d, const char *sql, int64_t *out)
 	return rc;
 }
 
-/* 1 if every step from version v (0 < v < spec->version) up is known. */
+/* 1 if every step from version v (0 < v <= spec->version) up is known. */
 static int
 upgradable(const struct db_spec *sp, int64_t v)
 {
-	if (sp->upgrade == NULL)
-		return 0;
 	for (; v < sp->version; v++)
-		if (sp->upgrade[v - 1] == NULL)
+		if (sp->upgrade == NULL || sp->upgrade[v - 1] == NULL)
 			return 0;
 	return 1;
+}
+
+/*
+ * A file at user_version 0: new (no tables), or made before the module
+ * kept its version (db.h, legacy): *v becomes 1 once legacy has taken it
+ * there. Under the open's write lock.
+ */
+static int
+unversioned(struct db *d, int64_t *v)
+{
+	int64_t	n;
+	int	rc;
+
+	if ((rc = pragma_int(d, "SELECT count(*) FROM sqlite_master", &n)) !=
+	    0 || n == 0 || (d->spec->flags & DB_REPLACE))
+		return rc;
+	if (d->spec->legacy == NULL) {
+		log_warnx("%s: tables but no schema version: not a file of "
+		    "this build's, refused", d->name);
+		return ERR_IO;
+	}
+	if ((rc = d->spec->legacy(d)) == 0)
+		*v = 1;
+	return rc;
+}
+
+/* The file marked as of this build's version. */
+static int
+stamp(struct db *d, const char *what)
+{
+	char	set[64];
+
+	(void)snprintf(set, sizeof(set), "PRAGMA user_version = %d",
+	    d->spec->version);
+	return db_exec_as(d, set, what);
+}
+
+/* From version v (0 < v <= spec->version) up, then stamped; logged. */
+static int
+upgrade(struct db *d, int64_t v, int64_t from)
+{
+	const struct db_spec	*sp = d->spec;
+	int			 rc = 0;
+
+	for (; rc == 0 && v < sp->version; v++)
+		rc = db_exec_as(d, sp->upgrade[v - 1], "upgrade");
+	if (rc == 0 && (rc = stamp(d, "upgrade")) == 0)
+		log_info("%s: schema upgraded to version %d (from %lld)",
+		    d->name, sp->version, (long long)from);
+	return rc;
 }
 
 /* db.h, struct db_spec. */
@@ -190,8 +238,7 @@ static int
 schema(struct db *d)
 {
 	const struct db_spec	*sp = d->spec;
-	char			 set[64];
-	int64_t			 v;
+	int64_t			 v, from;
 	int			 rc;
 
 	if (sp->version == 0)
@@ -207,26 +254,23 @@ schema(struct db *d)
 	if ((rc = pragma_int(d, "PRAGMA user_version", &v)) != 0 ||
 	    v == sp->version)
 		return db_end(d, rc);
-	(void)snprintf(set, sizeof(set), "PRAGMA user_version = %d",
-	    sp->version);
-	if (v > 0 && v < sp->version && upgradable(sp, v)) {
-		for (rc = 0; rc == 0 && v < sp->version; v++)
-			rc = db_exec_as(d, sp->upgrade[v - 1], "upgrade");
-		if (rc == 0 && (rc = db_exec_as(d, set, "upgrade")) == 0)
-			log_info("%s: schema upgraded to version %d", d->name,
-			    sp->version);
+	from = v;
+	if (v == 0 && (rc = unversioned(d, &v)) != 0)
 		return db_end(d, rc);
-	}
+	if (v > 0 && v <= sp->version && upgradable(sp, v))
+		return db_end(d, upgrade(d, v, from));
 	if (v != 0 && !(sp->flags & DB_REPLACE)) {
-		log_warnx("%s: schema version %lld, not this build's %d",
-		    d->name, (long long)v, sp->version);
+		log_warnx("%s: schema version %lld, not this build's %d: %s, "
+		    "refused", d->name, (long long)v, sp->version,
+		    v > sp->version ? "a newer build's file" :
+		    "no way up from it");
 		return db_end(d, ERR_IO);
 	}
 	if (v != 0)
 		log_info("%s: schema version %lld, not this build's %d: made "
 		    "anew", d->name, (long long)v, sp->version);
 	if ((rc = db_exec_as(d, sp->schema, "schema")) == 0)
-		rc = db_exec_as(d, set, "schema");
+		rc = stamp(d, "schema");
 	return db_end(d, rc);
 }
 

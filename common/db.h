@@ -55,6 +55,8 @@
 #define DB_REPLACE	0x4	/* a file of another schema version is made
 				 * anew rather than refused (a cache) */
 
+struct db;
+
 /*
  * What a module keeps in its file; static, borrowed by the struct db.
  * pragmas: fixed SQL run after the defaults (synchronous=NORMAL for a
@@ -69,6 +71,11 @@
  * 1] is fixed SQL that takes a file from version v to v + 1 (NULL: no
  * way up from v). A file at an older version v is brought up step by
  * step in one BEGIN IMMEDIATE transaction, all or nothing, and logged.
+ * A file with tables but user_version 0 was made before the module kept
+ * its version there: legacy, if not NULL, checks it is the module's and
+ * takes it to version 1 (the steps then go on from there), in the same
+ * transaction; it returns 0, or ERR_IO, logged, to refuse the file. With
+ * no legacy, such a file is refused (DB_REPLACE: made anew).
  * version 0: schema, if any, is run at every open and must
  * be idempotent (CREATE ... IF NOT EXISTS); the module keeps its own
  * marks.
@@ -85,6 +92,7 @@ struct db_spec {
 	int			  version;	/* PRAGMA user_version */
 	const char		 *schema;
 	const char *const	 *upgrade;	/* [version - 1] or NULL */
+	int			(*legacy)(struct db *);	/* or NULL */
 	const char *const	 *sql;
 	size_t			  n;
 };
@@ -103,8 +111,6 @@ struct db_table {
 	const char *const	 *sql;
 	size_t			  n;
 };
-
-struct db;
 
 /* spec NULL: a plain connection, read-write, named "database". */
 int	db_open(struct db **out, const char *path, const struct db_spec *spec);

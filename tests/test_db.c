@@ -494,6 +494,102 @@ test_upgrade(void **state)
 	assert_null(c.out);
 }
 
+/* The legacy hook of t_v4_legacy: the file is its own if t has a row
+ * k = 1 reading "legacy"; it then gains table u (version 1's). */
+static int
+t_legacy(struct db *d)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (db_prepare(d, &st, "SELECT 1 FROM t WHERE k = 1 AND"
+	    " v = 'legacy'") != 0)
+		return ERR_IO;
+	rc = db_row(d, st, "legacy");
+	sqlite3_finalize(st);
+	if (rc != 0) {
+		log_warnx("%s: not ours", db_name(d));
+		return ERR_IO;
+	}
+	return db_exec(d, "CREATE TABLE u(k INTEGER PRIMARY KEY)");
+}
+
+/* from 1 (what t_legacy makes): 1 -> 2 adds w, 2 -> 3 and 3 -> 4 nothing */
+static const char *const t_up_legacy[] = {
+	"CREATE TABLE w(k INTEGER PRIMARY KEY)", "SELECT 1", "SELECT 1" };
+static const struct db_spec t_v4_legacy = {
+	.name = "t", .version = 4, .schema = T_SCHEMA
+	    "CREATE TABLE u(k INTEGER PRIMARY KEY);"
+	    "CREATE TABLE w(k INTEGER PRIMARY KEY);",
+	.upgrade = t_up_legacy, .legacy = t_legacy, .sql = t_sql, .n = Q_N,
+};
+
+/*
+ * A file with tables but user_version 0 (made before its module kept a
+ * version): refused without a legacy hook, made anew for a cache, taken
+ * over by the hook then upgraded step by step, and left as it was when
+ * the hook refuses it. A newer file is refused as such.
+ */
+static void
+test_legacy(void **state)
+{
+	struct tmpfile	*f = *state;
+	struct call	 c = { .path = f->path };
+	struct db	*d;
+	char		*log;
+
+	assert_int_equal(db_open(&d, f->path, NULL), 0);
+	assert_int_equal(db_exec(d, T_SCHEMA
+	    "INSERT INTO t VALUES (1, 'other');"), 0);
+	db_close(d);
+
+	c.spec = &t_v4;			/* no hook: refused, unchanged */
+	log = logged(&c, call_open);
+	assert_int_equal(c.rc, ERR_IO);
+	assert_non_null(strstr(log, "tables but no schema version"));
+	free(log);
+	c.spec = &t_v4_legacy;		/* the hook refuses it */
+	log = logged(&c, call_open);
+	assert_int_equal(c.rc, ERR_IO);
+	assert_non_null(strstr(log, "not ours"));
+	free(log);
+	assert_int_equal(db_open(&d, f->path, NULL), 0);
+	assert_int_equal(one_int(d, "PRAGMA user_version"), 0);
+	assert_int_equal(one_int(d, "SELECT count(*) FROM sqlite_master"
+	    " WHERE name IN ('u', 'w')"), 0);
+	assert_int_equal(db_exec(d, "UPDATE t SET v = 'legacy'"), 0);
+	db_close(d);
+
+	/* taken over: 0 -> 1 by the hook, 1 -> 4 by the steps, rows kept */
+	log = logged(&c, call_open);
+	assert_int_equal(c.rc, 0);
+	assert_non_null(strstr(log, "schema upgraded to version 4 (from 0)"));
+	free(log);
+	d = c.out;
+	assert_int_equal(one_int(d, "PRAGMA user_version"), 4);
+	assert_int_equal(one_int(d, "SELECT count(*) FROM sqlite_master"
+	    " WHERE name IN ('u', 'w')"), 2);
+	assert_int_equal(get(d, 1), 0);
+	db_close(d);
+
+	/* a later build's file */
+	c.spec = &t_spec;
+	log = logged(&c, call_open);
+	assert_int_equal(c.rc, ERR_IO);
+	assert_non_null(strstr(log,
+	    "schema version 4, not this build's 3: a newer build's file"));
+	free(log);
+
+	/* a cache with tables and no version: made anew */
+	assert_int_equal(db_open(&d, f->path, NULL), 0);
+	assert_int_equal(db_exec(d, "PRAGMA user_version = 0"), 0);
+	db_close(d);
+	assert_int_equal(db_open(&d, f->path, &t_v4_cache), 0);
+	assert_int_equal(one_int(d, "PRAGMA user_version"), 4);
+	assert_int_equal(one_int(d, "SELECT count(*) FROM t"), 0);
+	db_close(d);
+}
+
 /* A file of this version is settled without the write lock: a CLI opens
  * it while the daemon is in a write transaction, without waiting out the
  * busy timeout. */
@@ -767,6 +863,7 @@ main(void)
 		    tmpdir_teardown),
 		T(test_schema),
 		T(test_upgrade),
+		T(test_legacy),
 		T(test_open_beside_writer),
 		T(test_prepare_fails),
 		T(test_lazy),

@@ -1071,8 +1071,11 @@ test_errors(void **state)
 	fim_close(f);
 	fim_close(NULL);
 
-	/* another schema in the file */
-	sql("UPDATE fim_meta SET value = '99' WHERE key = 'schema'");
+	/* a newer build's baseline, or another hash */
+	sql("PRAGMA user_version = 2");
+	assert_int_equal(fim_open(&f, dbpath, &o), ERR_IO);
+	sql("PRAGMA user_version = 1;"
+	    "UPDATE fim_meta SET value = 'md5' WHERE key = 'hash'");
 	assert_int_equal(fim_open(&f, dbpath, &o), ERR_IO);
 	rec_free(r);
 }

@@ -59,7 +59,7 @@
 #include "safeopen.h"
 #include "text.h"
 
-#define FIM_SCHEMA	"1"
+#define FIM_SCHEMA	1		/* PRAGMA user_version */
 #define FIM_DEPTH_MAX	256		/* folder levels below a path */
 #define HASH_BUF_LEN	(256 * 1024)	/* read size */
 #define RANGE_PAGE	256		/* rows per removal-scan page */
@@ -210,10 +210,16 @@ type_of(mode_t m)
 #define COLS "type, mode, uid, gid, owner, grp, size, ino, dev, mtime, " \
 	"ctime, hash, target, err"
 
+/*
+ * Version 1 is the layout of the first packaged release, which kept its
+ * version in fim_meta ('schema' = '1') instead of user_version: such a
+ * baseline is taken over as it is (legacy()), so an upgrade neither
+ * loses it nor reports its files as changed.
+ */
 static const char schema_sql[] =
-	"CREATE TABLE IF NOT EXISTS fim_meta ("
+	"CREATE TABLE fim_meta ("
 	" key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS fim_entry ("
+	"CREATE TABLE fim_entry ("
 	" id INTEGER PRIMARY KEY,"
 	" path BLOB NOT NULL UNIQUE,"	/* bytes, not necessarily UTF-8 */
 	" type INTEGER NOT NULL, mode INTEGER NOT NULL,"
@@ -222,8 +228,7 @@ static const char schema_sql[] =
 	" mtime INTEGER NOT NULL, ctime INTEGER NOT NULL,"	/* ns */
 	" hash BLOB, target BLOB, err INTEGER NOT NULL DEFAULT 0,"
 	" recheck INTEGER NOT NULL DEFAULT 0);"
-	"INSERT OR IGNORE INTO fim_meta VALUES ('schema', '" FIM_SCHEMA "');"
-	"INSERT OR IGNORE INTO fim_meta VALUES ('hash', '" FIM_HASH_NAME "');";
+	"INSERT INTO fim_meta VALUES ('hash', '" FIM_HASH_NAME "');";
 
 enum {
 	Q_GET, Q_INS, Q_UPD, Q_DEL, Q_RANGE, Q_MAXID, Q_META_GET, Q_META_SET,
@@ -249,13 +254,53 @@ static const char *const fim_sql[Q_N] = {
 	[Q_META_SET] = "INSERT OR REPLACE INTO fim_meta VALUES (?1, ?2)",
 };
 
-/* The schema's version is fim_meta's 'schema', checked below. */
+static int	legacy(struct db *);
+
 static const struct db_spec fim_spec = {
 	.name = "fim",
+	.version = FIM_SCHEMA,
 	.schema = schema_sql,
+	.legacy = legacy,
 	.sql = fim_sql,
 	.n = Q_N,
 };
+
+/*
+ * A baseline from before user_version (db.h, legacy): version 1 if its
+ * fim_meta says 'schema' '1', whose tables are version 1's; anything
+ * else is refused, never read as something it may not be.
+ */
+static int
+legacy(struct db *d)
+{
+	sqlite3_stmt	*s;
+	const char	*v;
+	int		 rc;
+
+	if (db_prepare(d, &s, "SELECT value FROM fim_meta"
+	    " WHERE key = 'schema'") != 0) {
+		log_warnx("%s: not a baseline: refused", db_name(d));
+		return ERR_IO;
+	}
+	if ((rc = db_row(d, s, "legacy schema")) == 0) {
+		v = (const char *)sqlite3_column_text(s, 0);
+		if (v == NULL || strcmp(v, "1") != 0) {
+			log_warnx("%s: a baseline of schema '%.32s', unknown to "
+			    "this build: refused (take a new baseline)",
+			    db_name(d), v != NULL ? v : "");
+			rc = ERR_IO;
+		}
+	} else if (rc == ERR_NOTFOUND) {
+		log_warnx("%s: a baseline without a schema: refused",
+		    db_name(d));
+		rc = ERR_IO;
+	}
+	sqlite3_finalize(s);
+	if (rc != 0)
+		return rc;
+	/* user_version holds it from now on: one home for the version */
+	return db_exec(d, "DELETE FROM fim_meta WHERE key = 'schema'");
+}
 
 static int
 meta_get(struct fim *f, const char *key, char *out, size_t outlen)
@@ -293,12 +338,10 @@ db_setup(struct fim *f, const char *dbpath)
 
 	if ((rc = db_open(&f->db, dbpath, &fim_spec)) != 0)
 		return rc;
-	if (meta_get(f, "schema", v, sizeof(v)) != 0 ||
-	    strcmp(v, FIM_SCHEMA) != 0 ||
-	    meta_get(f, "hash", v, sizeof(v)) != 0 ||
+	if (meta_get(f, "hash", v, sizeof(v)) != 0 ||
 	    strcmp(v, FIM_HASH_NAME) != 0) {
-		log_warnx("fim: not a baseline of this version (schema %s, %s)",
-		    FIM_SCHEMA, FIM_HASH_NAME);
+		log_warnx("%s: not a baseline of %s hashes: refused",
+		    db_name(f->db), FIM_HASH_NAME);
 		return ERR_IO;
 	}
 	return 0;

@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
 # The Debian packages on a clean Debian 12 booted in a container (issue
-# 12): build them (scripts/package: lintian must report no error),
-# install them into a fresh bookworm (mmdebstrap) booted with
-# systemd-nspawn on a private network, see both services start under
-# systemd, enroll the agent, see a dropped test file's alert reach the
-# collector, upgrade to a newer build while the collector is down and
-# events wait in the agent's spool (nothing spooled or registered may be
-# lost, the audit chain must verify), then purge and find nothing left.
+# 12): build them (scripts/package: lintian must report no error), and
+# the previous release's from its commit (PREV_REV, default 93dc9e7, the
+# last of the previous release); install the previous release into a
+# fresh bookworm (mmdebstrap) booted with systemd-nspawn on a private
+# network, see both services start under systemd, enroll the agent, see
+# a dropped test file's alert reach the collector and open an incident,
+# change the register (audit entries), take an integrity baseline; then,
+# with the collector down and events waiting in the agent's spool,
+# upgrade to this tree's packages: every spooled event must arrive once,
+# the register and its audit chain (with the head noted before) must be
+# kept, the old baseline must be taken over and report no change; then
+# purge and find nothing left.
 #
 # Needs root, systemd-nspawn (systemd-container), mmdebstrap and Debian's
 # archive (the root file system is made once and kept in
-# $VIGIL_NSPAWN_CACHE, default /var/tmp/vigil-nspawn). Skips (77) only
-# when not root or when the container cannot boot here, and says why.
+# $VIGIL_NSPAWN_CACHE, default /var/tmp/vigil-nspawn, and so are the
+# previous release's packages, by commit). Skips (77) only when not root
+# or when the container cannot boot here, and says why.
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -21,25 +27,42 @@ for t in systemd-nspawn mmdebstrap dpkg-buildpackage lintian; do
 done
 CACHE=${VIGIL_NSPAWN_CACHE:-/var/tmp/vigil-nspawn}
 mkdir -p "$CACHE"
+PREV_REV=${PREV_REV:-93dc9e7}
 
-# 1. the packages, and a newer build of them for the upgrade
+# 1. this tree's packages, and the previous release's from its commit
 check "scripts/package builds the packages, lintian reports no error" \
 	"$SRC/scripts/package" "$T/dist"
 ls "$T"/dist/*.deb >/dev/null 2>&1 || { echo "FAIL: no packages"; finish; }
-VER=$(dpkg-deb -f "$T"/dist/vigil-agent_*_amd64.deb Version)
-NEW=$VER+t1
-mkdir -p "$T/dist2"
-for d in "$T"/dist/vigil-{agent,collector,rules}_*.deb; do
-	# the same build under a newer version: dpkg's upgrade path (old
-	# maintainer scripts, conffiles, the restart) is what is tested
+NEW=$(dpkg-deb -f "$T"/dist/vigil-agent_*_amd64.deb Version)
+prev=$(git -C "$SRC" rev-parse --verify -q "$PREV_REV^{commit}") ||
+	{ echo "FAIL: PREV_REV $PREV_REV is not a commit of $SRC"; exit 1; }
+PREV=$CACHE/prev-$prev
+if ! ls "$PREV"/vigil-agent_*.deb >/dev/null 2>&1; then
+	log "building the packages of $PREV_REV ($prev)"
+	# a clone of the commit (its own scripts/package packs git ls-files)
+	git clone -q --shared --no-checkout "$SRC" "$T/prev-src" &&
+		git -C "$T/prev-src" checkout -q --detach "$prev" &&
+		"$T/prev-src/scripts/package" "$T/prev-dist" >"$T/prev-package.log" 2>&1
+	ls "$T"/prev-dist/vigil-{agent,collector,rules}_*.deb >/dev/null 2>&1 ||
+		{ tail -20 "$T/prev-package.log"; echo "FAIL: the packages of $PREV_REV"; exit 1; }
+	mkdir -p "$PREV.making" && cp "$T"/prev-dist/*.deb "$PREV.making/" &&
+		mv "$PREV.making" "$PREV"
+	rm -rf "$T/prev-src"
+fi
+OLD=$(dpkg-deb -f "$PREV"/vigil-agent_*_amd64.deb Version)
+mkdir -p "$T/dist1"
+for d in "$PREV"/vigil-{agent,collector,rules}_*.deb; do
+	# below this tree's version whatever the two changelogs say, so that
+	# dpkg takes this tree's packages as the upgrade
 	rm -rf "$T/x" && dpkg-deb -R "$d" "$T/x"
-	sed -i -e "s/^Version: .*/Version: $NEW/" \
-	    -e "s/vigil-rules (= $VER)/vigil-rules (= $NEW)/" "$T/x/DEBIAN/control"
-	dpkg-deb -b "$T/x" "$T/dist2/" >/dev/null
+	sed -i -e "s/^Version: .*/Version: $OLD~prev/" \
+	    -e "s/vigil-rules (= $OLD)/vigil-rules (= $OLD~prev)/" "$T/x/DEBIAN/control"
+	dpkg-deb -b "$T/x" "$T/dist1/" >/dev/null
 done
+rm -rf "$T/x"
 
 # 2. a clean bookworm with the packages' dependencies (no network inside)
-deps=$(for d in "$T"/dist/vigil-{agent,collector}_*.deb; do dpkg-deb -f "$d" Depends; done |
+deps=$(for d in "$T"/dist/vigil-{agent,collector}_*.deb "$T"/dist1/vigil-{agent,collector}_*.deb; do dpkg-deb -f "$d" Depends; done |
 	tr ',' '\n' | sed -e 's/(.*)//' -e 's/|.*//' -e 's/ //g' | grep -v '^vigil' | sort -u | tr '\n' ',')
 key=$(printf '%s' "$deps" | sha256sum | cut -c1-12)
 TAR=$CACHE/bookworm-$key.tar
@@ -54,8 +77,8 @@ fi
 R=$T/root
 mkdir -p "$R" && tar -C "$R" -xf "$TAR"
 mkdir -p "$R/debs/1" "$R/debs/2"
-cp "$T"/dist/vigil-{agent,collector,rules}_*.deb "$R/debs/1/"
-cp "$T"/dist2/*.deb "$R/debs/2/"
+cp "$T"/dist1/*.deb "$R/debs/1/"
+cp "$T"/dist/vigil-{agent,collector,rules}_*.deb "$R/debs/2/"
 
 # 3. boot it
 systemd-nspawn -b -D "$R" --register=no --keep-unit --private-network \
@@ -88,8 +111,8 @@ stop_container() {
 }
 trap 'stop_container; cleanup' EXIT
 
-# 4. install: the collector starts, the agent is enabled
-check "install: dpkg -i of the three packages" \
+# 4. install the previous release: the collector starts, the agent is enabled
+check "install: dpkg -i of the previous release's packages ($OLD, $PREV_REV)" \
 	inside sh -c 'dpkg -i /debs/1/*.deb >/debs/install.log 2>&1'
 check "the collector runs under systemd (Type=notify: it said READY)" \
 	wait_for "the collector" 10 inside systemctl is-active --quiet vigil-collector
@@ -124,23 +147,78 @@ drop eicar-1.com
 check "a dropped test file's alert reaches the collector" wait_for "alert 1" 30 alert eicar-1.com
 n_inc=$(inside vigil-collector incidents list --json 2>/dev/null | grep -c '"id"' || true)
 check "the alert opened an incident in the register" test "${n_inc:-0}" -ge 1
+jfield() {	# jfield EXPR: EXPR of the JSON on standard input (j)
+	python3 -c 'import json,sys; j=json.load(sys.stdin); print('"$1"')' 2>/dev/null
+}
+inc=$(inside vigil-collector incidents list --json 2>/dev/null | grep -o '"id": *[0-9]*' | head -1 | grep -o '[0-9]*$')
+check "the register changes: assign and note incident ${inc:-?} (audit entries)" \
+	inside sh -c "vigil-collector incidents assign '${inc:-1}' an --as admin >/dev/null &&
+	    vigil-collector incidents note '${inc:-1}' 'trước khi nâng cấp' --as admin >/dev/null"
+inside vigil-collector audit verify --json >"$T/audit1.json" 2>/dev/null
+HEAD1=$(jfield 'j["head"]' <"$T/audit1.json")
+N_AUDIT1=$(jfield 'j["entries"]' <"$T/audit1.json")
+check "the audit chain verifies before the upgrade (${N_AUDIT1:-?} entries, head ${HEAD1:-?})" \
+	test "${N_AUDIT1:-0}" -ge 3 -a -n "$HEAD1"
+# a baseline of folders no package here touches, by the previous release
+FIMDB=/var/lib/vigil-agent/t-fim.db
+check "integrity: the previous release takes a baseline" \
+	inside vigil-agent integrity baseline --db $FIMDB /etc/default /etc/apt /usr/share/base-files
+check "the agent's own baseline exists (the daemon made it)" \
+	wait_for "fim.db" 30 inside test -e /var/lib/vigil-agent/fim.db
 
 # 6. upgrade while the collector is down: the agent spools meanwhile
 inside systemctl stop vigil-collector
+N_EV1=$(inside vigil-collector events --count 2>/dev/null)
 drop eicar-2.com
-sleep 3
-check "upgrade: dpkg -i of the newer build" \
+N_TEST=500
+check "$N_TEST test events queued in the spool" \
+	inside vigil-agent emit --type test --count $N_TEST
+spooled() {	# the agent's spool holds at least $1 events
+	local d
+	d=$(inside vigil-agent status --json 2>/dev/null | jfield 'j["spool"]["depth"]')
+	[ "${d:-0}" -ge "$1" ]
+}
+check "the spool holds them and the alert (collector down)" \
+	wait_for "spool" 20 spooled $((N_TEST + 1))
+check "upgrade: dpkg -i of this tree's packages ($NEW)" \
 	inside sh -c 'dpkg -i /debs/2/*.deb >/debs/upgrade.log 2>&1'
 check "after the upgrade both services run the new version" \
-	inside sh -c "dpkg-query -W -f='\${Version}\n' vigil-agent vigil-collector | grep -vq '$NEW' && exit 1;
+	inside sh -c "dpkg-query -W -f='\${Version}\n' vigil-agent vigil-collector | grep -vqx '$NEW' && exit 1;
 	    systemctl start vigil-collector && systemctl is-active --quiet vigil-collector && systemctl is-active --quiet vigil-agent"
 check "the alert spooled while the collector was down arrives after the upgrade" \
 	wait_for "alert 2" 60 alert eicar-2.com
 check "the first alert is still in the store" alert eicar-1.com
+n_test() { inside vigil-collector events --count --type test 2>/dev/null; }
+tests_in() { [ "$(n_test)" -ge "$N_TEST" ]; }
+wait_for "$N_TEST test events" 60 tests_in
+check "every spooled test event arrives, once ($(n_test) of $N_TEST)" test "$(n_test)" = "$N_TEST"
+spool_empty() { ! spooled 1; }
+check "the agent's spool is empty" wait_for "spool empty" 20 spool_empty
+N_EV2=$(inside vigil-collector events --count 2>/dev/null)
+check "the store kept its events (${N_EV1:-?} before, ${N_EV2:-?} after with $((N_TEST + 1)) spooled)" \
+	test "${N_EV2:-0}" -ge $(( ${N_EV1:-0} + N_TEST + 1 ))
 n_inc2=$(inside vigil-collector incidents list --json 2>/dev/null | grep -c '"id"' || true)
 check "the register kept its incidents (${n_inc:-0} before, ${n_inc2:-0} after)" \
 	test "${n_inc:-0}" -ge 1 -a "${n_inc2:-0}" -ge "${n_inc:-0}"
-check "the audit chain verifies after the upgrade" inside vigil-collector audit verify
+kept() {	# incident $inc has its assignee and note
+	[ "$(inside vigil-collector incidents show "${inc:-1}" --json 2>/dev/null |
+	    jfield 'j.get("assignee") == "an" and "trước khi nâng cấp" in json.dumps(j, ensure_ascii=False)')" = True ]
+}
+check "incident ${inc:-?} kept its assignee and note" kept
+check "the audit chain verifies after the upgrade and holds the head noted before" \
+	inside vigil-collector audit verify --head "${HEAD1:-none}"
+N_AUDIT2=$(inside vigil-collector audit verify --json 2>/dev/null | jfield 'j["entries"]')
+check "the audit log kept its entries (${N_AUDIT1:-?} before, ${N_AUDIT2:-?} after)" \
+	test "${N_AUDIT2:-0}" -ge "${N_AUDIT1:-1}"
+check "integrity: the previous release's baseline, checked by this one, reports no change" \
+	inside sh -c "vigil-agent integrity check --db $FIMDB /etc/default /etc/apt /usr/share/base-files >/debs/fim-check.log 2>&1"
+check "integrity: the baseline was taken over (schema upgraded, not made anew)" \
+	grep -q "schema upgraded to version" "$R/debs/fim-check.log"
+took_over() {
+	inside journalctl -u vigil-agent --no-pager |
+	    grep -q 'fim /var/lib/vigil-agent/fim.db: schema upgraded to version'
+}
+check "the agent took its own baseline over too" wait_for "agent baseline" 20 took_over
 
 # 7. purge: nothing left behind
 check "purge: dpkg --purge of the three packages" \
