@@ -436,7 +436,7 @@ cmd_run(struct opts *o, struct agent_config *cfg)
 	struct svc		*svc = NULL;
 	struct timeval		 trim_tv = { TRIM_SECS, 0 };
 	char			 cache[PATH_MAX], program[PATH_MAX];
-	char			 scanner[PATH_MAX], linker[PATH_MAX];
+	char			 scanner[PATH_MAX] = "", linker[PATH_MAX];
 	struct upproc_conf	 ux;
 	size_t			 i;
 	int			 rc;
@@ -455,9 +455,9 @@ cmd_run(struct opts *o, struct agent_config *cfg)
 	ux.config = o->g.config;
 	ux.data_dir = cfg->data_dir;
 	ux.verbose = o->g.verbose;
-	if ((rc = agentcmd_sibling(linker, sizeof(linker),
+	if ((rc = agentcmd_helper(linker, sizeof(linker),
 	    AGENTCMD_UPLINK)) != 0 || access(linker, X_OK) != 0) {
-		log_warnx("%s not found beside the agent: no link to the "
+		log_warnx("%s not found: no link to the "
 		    "collector", AGENTCMD_UPLINK);
 		rc = ERR_IO;
 		goto fail;
@@ -467,10 +467,10 @@ cmd_run(struct opts *o, struct agent_config *cfg)
 	fx.config = o->g.config;
 	fx.verbose = o->g.verbose;
 	fx.program = scanner;
-	if (agentcmd_sibling(scanner, sizeof(scanner), AGENTCMD_SCAN) != 0 ||
+	if (agentcmd_helper(scanner, sizeof(scanner), AGENTCMD_SCAN) != 0 ||
 	    access(scanner, X_OK) != 0) {
-		log_warnx("%s not found beside the agent: YARA runs in the "
-		    "daemon", AGENTCMD_SCAN);
+		log_warnx("%s not found (%s): YARA runs in the daemon",
+		    AGENTCMD_SCAN, scanner);
 		fx.program = NULL;
 	}
 	if ((cfg->files_enabled || cfg->fim_enabled) &&
@@ -482,7 +482,7 @@ cmd_run(struct opts *o, struct agent_config *cfg)
 	ex.verbose = o->g.verbose;
 	ex.cache_dir = agentcmd_rules_cache(cache, sizeof(cache), cfg);
 	ex.program = program;
-	if (agentcmd_sibling(program, sizeof(program), AGENTCMD_CAPTURE) != 0 ||
+	if (agentcmd_helper(program, sizeof(program), AGENTCMD_CAPTURE) != 0 ||
 	    netmon_new(&d.netmon, d.base, cfg, &ex, d.spool, kick_uplink,
 	    d.uplink) != 0)
 		log_warnx("network capture is off (see above); events still "
@@ -961,7 +961,7 @@ exec_capture(const struct agentcmd_globals *g, int argc, char **argv)
 	size_t		 n = 0;
 	int		 i, rc;
 
-	if ((rc = agentcmd_sibling(path, sizeof(path), AGENTCMD_CAPTURE)) != 0)
+	if ((rc = agentcmd_helper(path, sizeof(path), AGENTCMD_CAPTURE)) != 0)
 		return rc;
 	/* argv[0] is the command; the global options before it go first */
 	if ((av = calloc((size_t)argc + 7, sizeof(*av))) == NULL)

@@ -18,7 +18,15 @@
  *    and offers it to the next worker, which loads it;
  *  - a rule file that crashes the compiler (the test hook) fails the
  *    new scanproc only: the running one keeps its rules and scans; a
- *    bad file among good ones is skipped, the others load.
+ *    bad file among good ones is skipped, the others load, and the next
+ *    worker loads that set from the cache with the same version and
+ *    the bad file still counted;
+ *  - the cache is named by the daemon: a worker that says READY with
+ *    the version another rule set has (the test build's lie hook) does
+ *    not leave its compiled set for that rule set (the next worker
+ *    compiles its own rules and scans with them), an honest one does;
+ *    a worker that leaves garbage as its set costs the next one with
+ *    the same rules a compile, nothing more.
  */
 #include <dirent.h>
 #include <signal.h>
@@ -279,7 +287,7 @@ cached_set(const char *dir, struct stat *st)
 
 	assert_non_null(d);
 	while ((de = readdir(d)) != NULL) {
-		if (strncmp(de->d_name, "rules-", 6) != 0)
+		if (strncmp(de->d_name, "bundle-", 7) != 0)
 			continue;
 		assert_true(snprintf(p, sizeof(p), "%s/%s", dir, de->d_name) <
 		    (int)sizeof(p));
@@ -351,7 +359,104 @@ test_crash_compile(void **state)
 	assert_int_equal(scanproc_rules(next)->failed, 1);
 	assert_string_equal(scanproc_rules(next)->version,
 	    scanproc_rules(sp)->version);
+	assert_int_equal(scanproc_rules(next)->from_cache, 0);
 	scanproc_free(next);
+	assert_int_equal(scanproc_new(&next, &c), 0);
+	assert_int_equal(scanproc_rules(next)->from_cache, 1);
+	assert_int_equal(scanproc_rules(next)->files, 1);
+	assert_int_equal(scanproc_rules(next)->failed, 1);
+	assert_string_equal(scanproc_rules(next)->version,
+	    scanproc_rules(sp)->version);
+	scanproc_free(next);
+	scanproc_free(sp);
+}
+
+/* The version rule files in dir have, loaded here. */
+static void
+version_of(char out[static SCANNER_VERSION_LEN + 1], const char *dir)
+{
+	struct scanner_opts	 so = { 0 };
+	struct scanner		*sc;
+	const char		*paths[] = { dir };
+
+	assert_int_equal(scanner_load(&sc, paths, 1, &so), 0);
+	memcpy(out, scanner_info(sc)->version, SCANNER_VERSION_LEN + 1);
+	scanner_free(sc);
+}
+
+static void
+expect_scan(struct scanproc *sp, const char *path, enum scanner_status want)
+{
+	struct scanmsg_result	w;
+
+	scan_file(sp, path, &w, 0);
+	assert_int_equal(w.r.status, want);
+	scanmsg_result_free(&w);
+}
+
+static void
+test_cache_lies(void **state)
+{
+	struct fx		*x = *state;
+	struct scanproc		*sp;
+	struct scanproc_conf	 c;
+	struct stat		 st;
+	char			 vb[SCANNER_VERSION_LEN + 1], b[PATH_MAX];
+	char			 p[PATH_MAX], text[256], evil[PATH_MAX];
+	char			 bfile[PATH_MAX], clean[PATH_MAX];
+
+	/* rule set B, and the version a worker of it will look for */
+	tmpdir_path(b, sizeof(b), &x->t, "rulesb");
+	assert_int_equal(mkdir(b, 0700), 0);
+	put(tmpdir_path(p, sizeof(p), &x->t, "rulesb/b.yar"),
+	    "rule B { strings: $a = \"BSTRING\" condition: $a }\n");
+	version_of(vb, b);
+	put(tmpdir_path(evil, sizeof(evil), &x->t, "evil.bin"),
+	    "EVILSTRING BSTRING");
+	put(tmpdir_path(bfile, sizeof(bfile), &x->t, "b.bin"), "BSTRING");
+	put(tmpdir_path(clean, sizeof(clean), &x->t, "clean.txt"), "nothing");
+
+	/* A's worker, owned, compiles A and says it loaded B */
+	(void)snprintf(text, sizeof(text), "// VIGIL-TEST-LIE-VERSION:%s\n"
+	    "rule Planted { condition: true }\n", vb);
+	put(tmpdir_path(p, sizeof(p), &x->t, "rules/lie.yar"), text);
+	conf(x, &c);
+	assert_int_equal(scanproc_new(&sp, &c), 0);
+	assert_string_equal(scanproc_rules(sp)->version, vb);
+	assert_int_equal(scanproc_rules(sp)->rules, 3);
+	scanproc_free(sp);
+	assert_int_equal(cached_set(x->cache, &st), 1);
+
+	/* B's worker compiles B: A's set is not offered for it */
+	x->paths[0] = b;
+	assert_int_equal(scanproc_new(&sp, &c), 0);
+	assert_int_equal(scanproc_rules(sp)->from_cache, 0);
+	assert_int_equal(scanproc_rules(sp)->rules, 1);
+	assert_string_equal(scanproc_rules(sp)->version, vb);
+	expect_scan(sp, bfile, SCAN_MATCH);
+	expect_scan(sp, clean, SCAN_CLEAN);	/* A's Planted: any file */
+	scanproc_free(sp);
+	assert_int_equal(cached_set(x->cache, &st), 2);
+	/* an honest worker's set is loaded by the next one */
+	assert_int_equal(scanproc_new(&sp, &c), 0);
+	assert_int_equal(scanproc_rules(sp)->from_cache, 1);
+	assert_int_equal(scanproc_rules(sp)->rules, 1);
+	assert_string_equal(scanproc_rules(sp)->version, vb);
+	expect_scan(sp, bfile, SCAN_MATCH);
+	scanproc_free(sp);
+
+	/* garbage left as the set: the next worker compiles */
+	x->paths[0] = x->rules;
+	put(tmpdir_path(p, sizeof(p), &x->t, "rules/lie.yar"),
+	    "// VIGIL-TEST-GARBAGE-CACHE\nrule G { condition: false }\n");
+	assert_int_equal(scanproc_new(&sp, &c), 0);
+	assert_int_equal(scanproc_rules(sp)->from_cache, 0);
+	scanproc_free(sp);
+	assert_int_equal(scanproc_new(&sp, &c), 0);
+	assert_int_equal(scanproc_rules(sp)->from_cache, 0);
+	assert_int_equal(scanproc_rules(sp)->rules, 3);
+	expect_scan(sp, bfile, SCAN_CLEAN);
+	expect_scan(sp, evil, SCAN_MATCH);
 	scanproc_free(sp);
 }
 
@@ -370,6 +475,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_unprivileged_compile,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_compile, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_cache_lies, setup,
 		    teardown),
 	};
 

@@ -115,22 +115,38 @@ agentcmd_rules_cache(char *buf, size_t len, const struct agent_config *cfg)
 }
 
 int
-agentcmd_sibling(char *buf, size_t len, const char *name)
+agentcmd_helper_path(char *buf, size_t len, const char *self,
+    const char *name)
 {
-	char	self[PATH_MAX], *slash;
+	const char	*slash;
+	size_t		 dlen;
+	int		 w;
+
+	if ((slash = strrchr(self, '/')) == NULL)
+		return ERR_IO;
+	dlen = (size_t)(slash - self);
+	if (dlen > INT_MAX)
+		return ERR_TOOBIG;
+	if (strlen(VIGIL_BINDIR) == dlen &&
+	    strncmp(self, VIGIL_BINDIR, dlen) == 0)
+		w = snprintf(buf, len, "%s/%s", VIGIL_HELPERDIR, name);
+	else
+		w = snprintf(buf, len, "%.*s/%s", (int)dlen, self, name);
+	if (w < 0 || (size_t)w >= len)
+		return ERR_TOOBIG;
+	return 0;
+}
+
+int
+agentcmd_helper(char *buf, size_t len, const char *name)
+{
+	char	self[PATH_MAX];
 	ssize_t	n;
-	int	w;
 
 	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) == -1) {
 		log_warn("/proc/self/exe");
 		return ERR_IO;
 	}
 	self[n] = '\0';
-	if ((slash = strrchr(self, '/')) == NULL)
-		return ERR_IO;
-	*slash = '\0';
-	w = snprintf(buf, len, "%s/%s", self, name);
-	if (w < 0 || (size_t)w >= len)
-		return ERR_TOOBIG;
-	return 0;
+	return agentcmd_helper_path(buf, len, self, name);
 }

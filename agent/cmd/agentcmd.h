@@ -51,8 +51,16 @@ int		 agentcmd_setup(struct agent_config *,
  * no writable one (the one-shot commands work without it). */
 const char	*agentcmd_rules_cache(char *buf, size_t len,
 		    const struct agent_config *);
-/* The path of program name installed beside this one; 0, ERR_IO (no
- * /proc) or ERR_TOOBIG. */
-int		 agentcmd_sibling(char *buf, size_t len, const char *name);
+/*
+ * The path of helper program name (vigil-scan, vigil-capture: run by
+ * vigil-agent only, never by people): in VIGIL_HELPERDIR
+ * (/usr/libexec/vigil) when this program is the installed one (in
+ * VIGIL_BINDIR), else beside this program (a build tree). 0, ERR_IO (no
+ * /proc) or ERR_TOOBIG. agentcmd_helper_path() is the rule, given this
+ * program's path (self).
+ */
+int		 agentcmd_helper(char *buf, size_t len, const char *name);
+int		 agentcmd_helper_path(char *buf, size_t len, const char *self,
+		    const char *name);
 
 #endif

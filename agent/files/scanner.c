@@ -99,6 +99,11 @@
 #define OWNER_CACHE	64
 #define CACHE_KEEP	4			/* compiled sets kept */
 #define CACHE_LIST	64
+#define SET_PREFIX	"set-"		/* named by the process that compiled */
+#define BUNDLE_PREFIX	"bundle-"	/* a worker's, named by the daemon */
+#define OLD_PREFIX	"rules-"	/* named after a worker's word: removed */
+#define KEY_TAG		"vigil-bundle-key-1"
+#define YARC_MAGIC	"vigil-yarc-1\n\0\0"	/* a worker's set, 16 bytes */
 #define MAGIC_LEN	16
 #define MAX_STRINGS	64			/* identifiers per alert */
 #define MAX_META	32			/* meta entries per alert */
@@ -187,6 +192,8 @@ struct rfile {
 	ino_t		 ino;
 	int64_t		 mtime;		/* seconds */
 	int		 bad;
+	int		 dropped;	/* bad: the compiler refused it (not
+					 * the source: unreadable) */
 };
 
 struct rset {
@@ -777,7 +784,7 @@ rset_check(struct rset *rs)
 		if (yr_compiler_add_string(c, rs->f[i].text,
 		    rs->f[i].ns) != 0 || cs.errors > 0) {
 			log_warnx("rules %s: skipped", rs->f[i].path);
-			rs->f[i].bad = 1;
+			rs->f[i].bad = rs->f[i].dropped = 1;
 		}
 		yr_compiler_destroy(c);
 	}
@@ -814,7 +821,7 @@ rset_compile(struct rset *rs, YR_RULES **out, int quiet, int *again)
 		    rs->f[i].ns) != 0 || cs.errors > 0) {
 			if (!quiet) {
 				log_warnx("rules %s: skipped", rs->f[i].path);
-				rs->f[i].bad = 1;
+				rs->f[i].bad = rs->f[i].dropped = 1;
 			}
 			*again = 1;
 			goto done;
@@ -835,17 +842,50 @@ done:
 
 /* ---- the compiled cache ---- */
 
+/*
+ * Two kinds of compiled set share a cache folder, told apart by name:
+ *   set-VERSION.yarc   compiled by the process that loads it (the daemon
+ *                      without a worker, `vigil-agent scan`) and named
+ *                      after the version it computed itself;
+ *   bundle-KEY.yarc    compiled by a scan worker into the daemon's file,
+ *                      named by the daemon after KEY, its own hash of the
+ *                      libyara version and of every byte of the bundle it
+ *                      built (bundle_key), never after anything the
+ *                      worker said. It is offered only to a worker handed
+ *                      a bundle of the same bytes, and loaded only there.
+ * libyara trusts compiled rules, so a worker owned through a hostile rule
+ * file may leave a hostile set behind; it can leave it only for the rule
+ * files that owned it, which would own the next such worker while it
+ * compiles anyway. rules-*.yarc (named after the version a worker
+ * reported, before keys) are deleted unread.
+ *
+ * A worker's file is struct yarc_head, the indices (in the bundle's
+ * sorted order) of the files its compiler refused, then libyara's
+ * stream: the next worker reports the same files, failures and version
+ * without compiling.
+ */
+struct yarc_head {
+	char		magic[16];
+	char		version[SCANNER_VERSION_LEN];	/* hex, no NUL */
+	uint32_t	ndropped;	/* uint32 indices follow */
+	uint32_t	zero;
+};
+_Static_assert(sizeof(struct yarc_head) == 88, "no padding in the head");
+_Static_assert(sizeof(YARC_MAGIC) == 16, "the head's magic");
+
+enum { CACHED_NONE, CACHED_SET, CACHED_OLD };
+
 /* The compiled cache: a folder (cache.dir), or the scan worker's
- * descriptors from the daemon (cache.fds; saved: the version written to
- * fds->out so far). */
+ * descriptors from the daemon (cache.fds; saved: where libyara's stream
+ * starts in fds->out once a set is written there, 0: none yet). */
 struct cache {
 	const char			*dir;
 	const struct scanner_cachefds	*fds;
-	char				 saved[SCANNER_VERSION_LEN + 1];
+	uint64_t			 saved;
 };
 
-/* libyara's stream reads through pread from the start: a descriptor may
- * be read twice (saved, then loaded back) and is never fdopen'ed. */
+/* libyara's stream reads through pread from off: a descriptor may be
+ * read twice (saved, then loaded back) and is never fdopen'ed. */
 struct pstream {
 	int		fd;
 	uint64_t	off;
@@ -872,11 +912,12 @@ stream_write(const void *ptr, size_t size, size_t count, void *fp)
 }
 
 static int
-cache_path(char *buf, size_t len, const char *dir, const char *version)
+cache_path(char *buf, size_t len, const char *dir, const char *prefix,
+    const char *name)
 {
 	int	n;
 
-	n = snprintf(buf, len, "%s/rules-%s.yarc", dir, version);
+	n = snprintf(buf, len, "%s/%s%s.yarc", dir, prefix, name);
 	return n < 0 || (size_t)n >= len ? ERR_TOOBIG : 0;
 }
 
@@ -932,10 +973,11 @@ cache_open(const char *path)
 	return fd;
 }
 
+/* libyara's stream at off of fd. */
 static int
-cache_read(YR_RULES **out, int fd, const char *what)
+cache_read(YR_RULES **out, int fd, uint64_t off, const char *what)
 {
-	struct pstream	ps = { fd, 0 };
+	struct pstream	ps = { fd, off };
 	YR_STREAM	s;
 
 	s.user_data = &ps;
@@ -948,21 +990,99 @@ cache_read(YR_RULES **out, int fd, const char *what)
 	return 0;
 }
 
-/* The daemon's descriptor of version, or -1. */
+/* The head of a worker's set for rs, whose good files have version:
+ * *len bytes at *out (malloc'd). ERR_NOMEM. */
 static int
-cache_fd(const struct cache *c, const char *version)
+yarc_head_make(uint8_t **out, size_t *len, const struct rset *rs,
+    const char *version)
 {
-	size_t	i;
+	struct yarc_head	 h;
+	uint32_t		 idx;
+	uint8_t			*p;
+	size_t			 i, n = 0;
 
-	if (c->fds->out != -1 && strcmp(c->saved, version) == 0)
-		return c->fds->out;
-	for (i = 0; i < c->fds->n && i < SCANNER_CACHED_MAX; i++)
-		if (strcmp(c->fds->in[i].version, version) == 0)
-			return c->fds->in[i].fd;
-	return -1;
+	for (i = 0; i < rs->n; i++)
+		n += rs->f[i].dropped != 0;
+	/* n <= BUNDLE_FILES_MAX: no overflow */
+	*len = sizeof(h) + n * sizeof(idx);
+	if ((*out = p = malloc(*len)) == NULL)
+		return ERR_NOMEM;
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, YARC_MAGIC, sizeof(h.magic));
+	memcpy(h.version, version, sizeof(h.version));
+	h.ndropped = (uint32_t)n;
+	memcpy(p, &h, sizeof(h));
+	p += sizeof(h);
+	for (i = 0; i < rs->n; i++) {
+		if (!rs->f[i].dropped)
+			continue;
+		idx = (uint32_t)i;
+		memcpy(p, &idx, sizeof(idx));
+		p += sizeof(idx);
+	}
+	return 0;
 }
 
-/* ERR_NOTFOUND (quietly) when the cache does not hold version. */
+/*
+ * The head of the set the daemon offered a worker, on fd: the files its
+ * compiler refused are marked in rs (texts still there), whose good
+ * files must then have the version the head names. 0 and *off, where
+ * libyara's stream starts; ERR_MALFORMED (rs is then to be collected
+ * again). The file is a worker's as much as the stream after it: every
+ * count and index is checked.
+ */
+static int
+yarc_head_read(uint64_t *off, int fd, struct rset *rs)
+{
+	struct yarc_head	h;
+	char			v[SCANNER_VERSION_LEN + 1];
+	uint32_t		idx;
+	size_t			i, got;
+
+	*off = sizeof(h);
+	if (pread_at(fd, &h, sizeof(h), 0, &got) != 0 || got != sizeof(h) ||
+	    memcmp(h.magic, YARC_MAGIC, sizeof(h.magic)) != 0 ||
+	    h.zero != 0 || h.ndropped >= rset_good(rs))
+		return ERR_MALFORMED;
+	for (i = 0; i < h.ndropped; i++) {
+		/* a file unreadable, or named twice, is already bad */
+		if (pread_at(fd, &idx, sizeof(idx), *off, &got) != 0 ||
+		    got != sizeof(idx) || idx >= rs->n || rs->f[idx].bad)
+			return ERR_MALFORMED;
+		rs->f[idx].bad = rs->f[idx].dropped = 1;
+		*off += sizeof(idx);
+	}
+	rset_version(v, rs);
+	return memcmp(v, h.version, sizeof(h.version)) == 0 ? 0 :
+	    ERR_MALFORMED;
+}
+
+/* The worker's: the set the daemon offered for this very bundle, if it
+ * offered one (else ERR_NOTFOUND, quietly); version and the refused
+ * files as its head says, rs's texts dropped. */
+static int
+cache_offered(YR_RULES **out, char version[static SCANNER_VERSION_LEN + 1],
+    const struct cache *c, struct rset *rs)
+{
+	uint64_t	off;
+
+	*out = NULL;
+	if (c->fds->in == -1)
+		return ERR_NOTFOUND;
+	if (yarc_head_read(&off, c->fds->in, rs) != 0) {
+		log_warnx("rules cache: the compiled set offered is not one "
+		    "of these rules; compiling");
+		return ERR_MALFORMED;
+	}
+	rset_version(version, rs);
+	/* the texts are only needed to compile: 7 MB less at the peak of
+	 * a load from the cache (signature-base) */
+	rset_drop_texts(rs);
+	return cache_read(out, c->fds->in, off, "offered");
+}
+
+/* ERR_NOTFOUND (quietly) when the cache does not hold version; the
+ * worker's holds only the set it has just saved, if any. */
 static int
 cache_load(YR_RULES **out, const struct cache *c, const char *version)
 {
@@ -971,31 +1091,42 @@ cache_load(YR_RULES **out, const struct cache *c, const char *version)
 
 	*out = NULL;
 	if (c->dir == NULL)
-		return (fd = cache_fd(c, version)) == -1 ? ERR_NOTFOUND :
-		    cache_read(out, fd, version);
-	if (cache_path(path, sizeof(path), c->dir, version) != 0)
+		return c->saved == 0 ? ERR_NOTFOUND :
+		    cache_read(out, c->fds->out, c->saved, "just saved");
+	if (cache_path(path, sizeof(path), c->dir, SET_PREFIX, version) != 0)
 		return ERR_TOOBIG;
 	if ((fd = cache_open(path)) < 0)
 		return fd;
 	/* used: pruning goes by age; a read-only cache is fine */
-	if ((rc = cache_read(out, fd, path)) == 0)
+	if ((rc = cache_read(out, fd, 0, path)) == 0)
 		(void)futimens(fd, NULL);
 	(void)close(fd);
 	return rc;
 }
 
 static int
+has_prefix(const char *name, size_t len, const char *prefix)
+{
+	return len == strlen(prefix) && strncmp(name, prefix, len) == 0;
+}
+
+/* CACHED_SET, CACHED_OLD (to delete) or CACHED_NONE. */
+static int
 cached_name(const char *name)
 {
-	size_t	n = strlen(name);
+	size_t	n = strlen(name), p;
 
-	return n == 6 + SCANNER_VERSION_LEN + 5 &&
-	    strncmp(name, "rules-", 6) == 0 &&
-	    strcmp(name + n - 5, ".yarc") == 0;
+	if (n < SCANNER_VERSION_LEN + 5 || strcmp(name + n - 5, ".yarc") != 0)
+		return CACHED_NONE;
+	p = n - SCANNER_VERSION_LEN - 5;
+	if (has_prefix(name, p, SET_PREFIX) ||
+	    has_prefix(name, p, BUNDLE_PREFIX))
+		return CACHED_SET;
+	return has_prefix(name, p, OLD_PREFIX) ? CACHED_OLD : CACHED_NONE;
 }
 
 struct cached {
-	char		name[6 + SCANNER_VERSION_LEN + 5 + 1];
+	char		name[sizeof(BUNDLE_PREFIX) + SCANNER_VERSION_LEN + 5];
 	struct timespec	mtime;
 };
 
@@ -1012,9 +1143,10 @@ cached_newer(const void *a, const void *b)
 
 /*
  * Keep the set just saved (keep) and the CACHE_KEEP - 1 most recently
- * used others (a load touches its file); delete the rest. The daemon and
- * `vigil-agent scan --rules ...` may share a cache folder with different
- * rule sets, and a signature-base set is about 16 MB.
+ * used others (a load touches its file); delete the rest, and the old
+ * sets named after a worker's word at once. The daemon and `vigil-agent
+ * scan --rules ...` may share a cache folder with different rule sets,
+ * and a signature-base set is about 16 MB.
  */
 static void
 cache_prune(const char *dir, const char *keep)
@@ -1024,20 +1156,23 @@ cache_prune(const char *dir, const char *keep)
 	struct stat	 st;
 	DIR		*d;
 	size_t		 n = 0, i;
+	int		 kind;
 
 	if ((d = opendir(dir)) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {
-		if (!cached_name(de->d_name) || strcmp(de->d_name, keep) == 0 ||
-		    fstatat(dirfd(d), de->d_name, &st,
-		    AT_SYMLINK_NOFOLLOW) == -1)
+		if ((kind = cached_name(de->d_name)) == CACHED_NONE ||
+		    strcmp(de->d_name, keep) == 0 || fstatat(dirfd(d),
+		    de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1)
 			continue;
-		if (n == CACHE_LIST) {		/* far too many: drop at once */
+		if (kind == CACHED_OLD || n == CACHE_LIST) {
+			/* never loaded, or far too many: drop at once */
 			if (unlinkat(dirfd(d), de->d_name, 0) == -1)
 				log_warn("rules cache %s/%s", dir, de->d_name);
 			continue;
 		}
-		memcpy(c[n].name, de->d_name, sizeof(c[n].name));
+		/* cached_name() checked the length */
+		memcpy(c[n].name, de->d_name, strlen(de->d_name) + 1);
 		c[n++].mtime = st.st_mtim;
 	}
 	qsort(c, n, sizeof(c[0]), cached_newer);
@@ -1047,8 +1182,9 @@ cache_prune(const char *dir, const char *keep)
 	closedir(d);
 }
 
+/* head (headlen bytes, may be 0), then the rules, to fd. */
 static int
-cache_write(YR_RULES *rules, int fd)
+cache_write(YR_RULES *rules, int fd, const void *head, size_t headlen)
 {
 	YR_STREAM	 s;
 	FILE		*fp;
@@ -1061,7 +1197,8 @@ cache_write(YR_RULES *rules, int fd)
 	}
 	s.user_data = fp;
 	s.write = stream_write;
-	if (yr_rules_save_stream(rules, &s) == ERROR_SUCCESS &&
+	if ((headlen == 0 || fwrite(head, headlen, 1, fp) == 1) &&
+	    yr_rules_save_stream(rules, &s) == ERROR_SUCCESS &&
 	    fflush(fp) == 0 && fsync(fileno(fp)) == 0)
 		rc = 0;
 	if (fclose(fp) != 0)
@@ -1098,13 +1235,14 @@ cache_tmp(int *fd, char tmp[static PATH_MAX], const char *dir)
 	return 0;
 }
 
-/* tmp, written, becomes version's file; or is removed. */
+/* tmp, written, becomes the set prefix+name; or is removed. */
 static int
-cache_commit(const char *dir, const char *tmp, const char *version)
+cache_commit(const char *dir, const char *tmp, const char *prefix,
+    const char *name)
 {
 	char	path[PATH_MAX];
 
-	if (cache_path(path, sizeof(path), dir, version) != 0 ||
+	if (cache_path(path, sizeof(path), dir, prefix, name) != 0 ||
 	    rename(tmp, path) == -1) {
 		log_warn("rules cache %s", tmp);
 		(void)unlink(tmp);
@@ -1114,111 +1252,145 @@ cache_commit(const char *dir, const char *tmp, const char *version)
 	return 0;
 }
 
+/* The worker's: into the daemon's file, with the head that says which
+ * of rs's files the compiler refused; the daemon names it after its own
+ * key of the bundle (scanner_cache_take). */
+static int
+cache_save_fd(YR_RULES *rules, struct cache *c, const char *version,
+    const struct rset *rs)
+{
+	uint8_t	*head;
+	size_t	 len;
+	int	 out = c->fds->out, rc;
+
+	if (out == -1)
+		return ERR_IO;
+	if ((rc = yarc_head_make(&head, &len, rs, version)) != 0)
+		return rc;
+	if (ftruncate(out, 0) == -1 || cache_write(rules, out, head,
+	    len) != 0) {
+		log_warn("rules cache: the compiled set not saved");
+		(void)ftruncate(out, 0);
+		rc = ERR_IO;
+	} else
+		c->saved = len;
+	free(head);
+	return rc;
+}
+
 /* Best effort: a failure is logged (ERR_IO) and costs a compile next
  * time. */
 static int
-cache_save(YR_RULES *rules, struct cache *c, const char *version)
+cache_save(YR_RULES *rules, struct cache *c, const char *version,
+    const struct rset *rs)
 {
 	char	tmp[PATH_MAX];
-	int	fd, out, rc;
+	int	fd, rc;
 
-	if (c->dir == NULL) {
-		/* the worker's: into the daemon's file, which it checks,
-		 * names and keeps (scanner_cache_take) */
-		if ((out = c->fds->out) == -1)
-			return ERR_IO;
-		if (ftruncate(out, 0) == -1 || cache_write(rules, out) != 0) {
-			log_warn("rules cache: the compiled set not saved");
-			(void)ftruncate(out, 0);
-			return ERR_IO;
-		}
-		(void)snprintf(c->saved, sizeof(c->saved), "%s", version);
-		return 0;
-	}
+	if (c->dir == NULL)
+		return cache_save_fd(rules, c, version, rs);
 	if ((rc = cache_tmp(&fd, tmp, c->dir)) != 0)
 		return rc;
-	if ((rc = cache_write(rules, fd)) != 0) {
+	if ((rc = cache_write(rules, fd, NULL, 0)) != 0) {
 		log_warn("rules cache %s", tmp);
 		(void)unlink(tmp);
 	} else
-		rc = cache_commit(c->dir, tmp, version);
+		rc = cache_commit(c->dir, tmp, SET_PREFIX, version);
 	(void)close(fd);
 	return rc;
 }
 
 /* ---- the daemon's side of the worker's cache ---- */
 
-int
-scanner_cache_offer(struct scanner_cachefds *fds, char tmp[static PATH_MAX],
-    const char *dir)
+/* The key of the bundle on fd: BLAKE2b-256 of KEY_TAG, the libyara
+ * version this program was built with (its header's: the daemon does not
+ * call libyara) and every byte of the sealed bundle. */
+static int
+bundle_key(char key[static SCANNER_VERSION_LEN + 1], int fd)
 {
-	struct dirent	*de;
-	DIR		*d;
-	char		 path[PATH_MAX];
-	int		 fd;
+	crypto_generichash_state	st;
+	struct stat			sb;
+	uint8_t				buf[16384], h[SCANNER_VERSION_LEN / 2];
+	uint64_t			off = 0, size;
+	size_t				want, got;
 
-	memset(fds, 0, sizeof(*fds));
-	fds->out = -1;
-	tmp[0] = '\0';
-	if (cache_tmp(&fds->out, tmp, dir) != 0)
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode))
 		return ERR_IO;
-	if ((d = opendir(dir)) == NULL) {
-		log_warn("rules cache %s", dir);
-		return 0;
+	size = (uint64_t)sb.st_size;
+	crypto_generichash_init(&st, NULL, 0, sizeof(h));
+	crypto_generichash_update(&st, (const uint8_t *)KEY_TAG,
+	    sizeof(KEY_TAG));
+	crypto_generichash_update(&st, (const uint8_t *)YR_VERSION,
+	    sizeof(YR_VERSION));
+	while (off < size) {
+		want = size - off < sizeof(buf) ? (size_t)(size - off) :
+		    sizeof(buf);
+		if (pread_at(fd, buf, want, off, &got) != 0 || got != want)
+			return ERR_IO;
+		crypto_generichash_update(&st, buf, got);
+		off += got;
 	}
-	while ((de = readdir(d)) != NULL && fds->n < SCANNER_CACHED_MAX) {
-		if (!cached_name(de->d_name) ||
-		    snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >=
-		    (int)sizeof(path) || (fd = cache_open(path)) < 0)
-			continue;
-		memcpy(fds->in[fds->n].version, de->d_name + 6,
-		    SCANNER_VERSION_LEN);
-		fds->in[fds->n].version[SCANNER_VERSION_LEN] = '\0';
-		fds->in[fds->n++].fd = fd;
-	}
-	(void)closedir(d);
+	crypto_generichash_final(&st, h, sizeof(h));
+	sodium_bin2hex(key, SCANNER_VERSION_LEN + 1, h, sizeof(h));
 	return 0;
 }
 
-static int
-version_ok(const char *v)
+int
+scanner_cache_offer(struct scanner_cachefds *fds, char tmp[static PATH_MAX],
+    const char *dir, int bundle)
 {
-	size_t	i;
+	char	path[PATH_MAX];
+	int	fd;
 
-	for (i = 0; i < SCANNER_VERSION_LEN; i++)
-		if (!((v[i] >= '0' && v[i] <= '9') ||
-		    (v[i] >= 'a' && v[i] <= 'f')))
-			return 0;
-	return v[i] == '\0';
+	memset(fds, 0, sizeof(*fds));
+	fds->out = fds->in = -1;
+	tmp[0] = '\0';
+	if (bundle_key(fds->key, bundle) != 0) {
+		log_warn("rules cache: the rule files' key");
+		return ERR_IO;
+	}
+	if (cache_path(path, sizeof(path), dir, BUNDLE_PREFIX,
+	    fds->key) == 0 && (fd = cache_open(path)) >= 0)
+		fds->in = fd;
+	return cache_tmp(&fds->out, tmp, dir) == 0 ? 0 : ERR_IO;
 }
 
 void
 scanner_cache_take(struct scanner_cachefds *fds, const char *tmp,
-    const char *dir, const char *version)
+    const char *dir, int loaded)
 {
 	struct stat	st;
-	size_t		i;
 
-	if (fds->out != -1 && version != NULL && version_ok(version) &&
-	    fstat(fds->out, &st) == 0 && S_ISREG(st.st_mode) &&
-	    st.st_size > 0 && st.st_size <= SCANNER_CACHE_FILE_MAX)
-		(void)cache_commit(dir, tmp, version);
+	if (loaded && fds->out != -1 && fstat(fds->out, &st) == 0 &&
+	    S_ISREG(st.st_mode) && st.st_size > 0 &&
+	    st.st_size <= SCANNER_CACHE_FILE_MAX)
+		(void)cache_commit(dir, tmp, BUNDLE_PREFIX, fds->key);
 	else if (tmp[0] != '\0')
 		(void)unlink(tmp);
-	for (i = 0; i < fds->n && i < SCANNER_CACHED_MAX; i++) {
-		/* used: pruning goes by age */
-		if (version != NULL && strcmp(fds->in[i].version,
-		    version) == 0)
-			(void)futimens(fds->in[i].fd, NULL);
-		(void)close(fds->in[i].fd);
+	if (fds->in != -1) {
+		if (loaded)	/* used: pruning goes by age */
+			(void)futimens(fds->in, NULL);
+		(void)close(fds->in);
 	}
 	if (fds->out != -1)
 		(void)close(fds->out);
 	memset(fds, 0, sizeof(*fds));
-	fds->out = -1;
+	fds->out = fds->in = -1;
 }
 
 /* ---- loading ---- */
+
+/* The set compiled from rs before: by the version computed here from a
+ * folder, or the one the daemon offered a worker for this bundle. */
+static int
+cache_lookup(struct scanner *sc, struct rset *rs, const struct cache *c)
+{
+	if (c->dir == NULL)
+		return cache_offered(&sc->rules, sc->info.version, c, rs);
+	/* the texts are only needed to compile (cache_offered) */
+	rset_drop_texts(rs);
+	return cache_load(&sc->rules, c, sc->info.version);
+}
 
 /*
  * The cache when it has this set; otherwise one compile of everything,
@@ -1236,10 +1408,7 @@ load_rules(struct scanner *sc, struct rset *rs, const struct rsrc *src,
 	rset_version(all, rs);
 	memcpy(sc->info.version, all, sizeof(all));
 	if (c != NULL && rset_good(rs) > 0) {
-		/* the texts are only needed to compile: 7 MB less at the
-		 * peak of a load from the cache (signature-base) */
-		rset_drop_texts(rs);
-		if (cache_load(&sc->rules, c, all) == 0) {
+		if (cache_lookup(sc, rs, c) == 0) {
 			sc->info.from_cache = 1;
 			return 0;
 		}
@@ -1268,7 +1437,9 @@ load_rules(struct scanner *sc, struct rset *rs, const struct rsrc *src,
 			return ERR_NOTFOUND;
 		}
 		rset_version(sc->info.version, rs);
-		if (c != NULL && strcmp(sc->info.version, all) != 0 &&
+		/* a folder's cache has every subset under its version */
+		if (c != NULL && c->dir != NULL &&
+		    strcmp(sc->info.version, all) != 0 &&
 		    cache_load(&sc->rules, c, sc->info.version) == 0) {
 			sc->info.from_cache = 1;
 			return 0;
@@ -1277,8 +1448,7 @@ load_rules(struct scanner *sc, struct rset *rs, const struct rsrc *src,
 			return rc;
 	} while (again);
 save:
-	if (c == NULL || cache_save(sc->rules, c,
-	    sc->info.version) != 0)
+	if (c == NULL || cache_save(sc->rules, c, sc->info.version, rs) != 0)
 		return 0;
 	/*
 	 * Rules fresh from the compiler keep its arena, in which every
@@ -1336,7 +1506,7 @@ static int
 load_src(struct scanner **out, const struct rsrc *src,
     const struct scanner_opts *opts)
 {
-	struct cache	 c = { opts->cache_dir, opts->cache_fds, "" };
+	struct cache	 c = { opts->cache_dir, opts->cache_fds, 0 };
 	struct scanner	*sc;
 	struct rset	 rs = { NULL, 0, 0 };
 	YR_RULES_STATS	 stats;

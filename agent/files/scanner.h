@@ -41,7 +41,7 @@
  *
  * Rule-set version: the hex BLAKE2b-256 of the libyara version and the
  * sorted (path, content) of the files that loaded. Compiled rules are
- * saved as CACHE_DIR/rules-VERSION.yarc (0600, temp file + rename) and
+ * saved as CACHE_DIR/set-VERSION.yarc (0600, temp file + rename) and
  * loaded from there on the next start instead of compiling; a cache file
  * that is not ours or is writable by others is ignored. The four most
  * recently used sets are kept, older ones deleted.
@@ -49,10 +49,18 @@
  * The scan worker (scanworker.h) compiles as a user that can open
  * neither the rule files nor the cache: the daemon reads the rule files
  * into a sealed memfd (scanner_rules_bundle) and offers the cache as
- * descriptors (scanner_cache_offer): the compiled sets it has, and an
- * empty file the worker saves into, which the daemon then names after
- * the version the worker reports, or removes (scanner_cache_take). The
- * daemon never parses a byte of either.
+ * descriptors (scanner_cache_offer): an empty file the worker saves into
+ * and, if it has one, the set saved earlier for a bundle of exactly
+ * these bytes. It names both CACHE_DIR/bundle-KEY.yarc, KEY its own hash
+ * of the libyara version (its header's) and the bundle's bytes: never
+ * what the worker reports, which only the worker's events carry. So a
+ * worker owned through a hostile rule file, which may write anything
+ * there (libyara trusts compiled rules), can leave it only for a worker
+ * given the very rule files that owned it: one it would own at compile
+ * anyway; no other rule set and no other process ever loads it. The
+ * daemon never parses a byte of the bundle or of a compiled set.
+ * rules-*.yarc files (named after a worker's word by older builds) are
+ * deleted, never loaded.
  *
  * Indicator lists (ioc.h), optional: given a database with SHA-256
  * entries, every file read is hashed (SHA-256 of the bytes scanned) and
@@ -87,7 +95,6 @@
 #define SCANNER_DATA_BUDGET	(32ULL << 20)	/* file bytes, all scans */
 #define SCANNER_IOC_WHERE	"file.sha256"	/* an IOC alert's place */
 
-#define SCANNER_CACHED_MAX	8		/* compiled sets offered */
 #define SCANNER_CACHE_FILE_MAX	(512LL << 20)	/* a compiled set, bytes */
 
 struct scanner;
@@ -96,11 +103,10 @@ struct scanner;
 struct scanner_cachefds {
 	int		 out;		/* empty, read-write: a set compiled
 					 * is saved here; -1: none */
-	size_t		 n;
-	struct {
-		char	 version[SCANNER_VERSION_LEN + 1];
-		int	 fd;		/* read-only */
-	}		 in[SCANNER_CACHED_MAX];
+	int		 in;		/* read-only: the set saved for a
+					 * bundle of the same bytes; -1: none */
+	char		 key[SCANNER_VERSION_LEN + 1];	/* the daemon's:
+					 * the bundle's, which names them */
 };
 
 struct scanner_opts {
@@ -228,21 +234,21 @@ void	scanner_free(struct scanner *);
  * scanner_rules_bundle() reads the rule files in paths (folders
  * expanded; each file regular, 16 MiB at most, problems logged and the
  * file marked skipped) into a sealed memfd, *fd (close-on-exec);
- * ERR_NOMEM, ERR_IO, ERR_TOOBIG. scanner_cache_offer() opens the
- * compiled sets of dir that are private files of ours (up to
- * SCANNER_CACHED_MAX) and creates an empty private file, its name in
- * tmp, as fds->out; ERR_IO if that cannot be made (fds->n may still be
- * > 0). scanner_cache_take() then closes them all: the file written
- * (1 byte to SCANNER_CACHE_FILE_MAX) becomes the compiled set of
- * version (64 lower-case hex digits; NULL: the worker failed), else it
- * is removed; the set of version offered is marked used (pruning keeps
- * the most recently used).
+ * ERR_NOMEM, ERR_IO, ERR_TOOBIG. scanner_cache_offer() computes the key
+ * of that bundle (bundle, only read), opens dir's compiled set of that
+ * key if it is a private file of ours as fds->in, and creates an empty
+ * private file, its name in tmp, as fds->out; ERR_IO if either cannot
+ * be done (fds->in may still be open). scanner_cache_take() then closes
+ * them all: when the worker loaded (loaded 1), the file written (1 byte
+ * to SCANNER_CACHE_FILE_MAX) becomes the compiled set of that key, and
+ * the set offered is marked used (pruning keeps the most recently
+ * used); otherwise the file is removed.
  */
 int	scanner_rules_bundle(int *fd, const char *const *paths, size_t npaths);
 int	scanner_cache_offer(struct scanner_cachefds *fds,
-	    char tmp[static PATH_MAX], const char *dir);
+	    char tmp[static PATH_MAX], const char *dir, int bundle);
 void	scanner_cache_take(struct scanner_cachefds *fds, const char *tmp,
-	    const char *dir, const char *version);
+	    const char *dir, int loaded);
 const struct scanner_info *scanner_info(const struct scanner *);
 
 /*

@@ -16,8 +16,9 @@
  * Starting a worker: the rule files are read into a memfd and the
  * cache opened here, as root (struct load), handed over as inherited
  * descriptors above the sockets, and closed once the worker said READY
- * (or failed); the compiled set it wrote is then named after the version
- * it reported, or removed.
+ * (or failed); the compiled set it wrote is then named after the key the
+ * daemon computed of the rule files it read (scanner.h), never after
+ * anything the worker says, or removed.
  *
  * Load: one SCAN and one RESULT per file; a fork and exec per worker,
  * each reading every rule file once.
@@ -48,7 +49,7 @@
 #define BACKOFF_MIN_MS	1000
 #define BACKOFF_MAX_MS	30000
 #define REAP_MAX	16		/* killed workers not reaped yet */
-#define ARGS_MAX	(24 + 2 * SCANNER_CACHED_MAX)
+#define ARGS_MAX	32
 #define FDS_MAX		(SCANWORKER_CHANNELS_MAX + SCANWORKER_EXTRA_MAX)
 #define SOCKBUF		(SCANMSG_MAX * 2)
 
@@ -67,8 +68,7 @@ struct load {
 	int			 rules;		/* the memfd */
 	struct scanner_cachefds	 cache;
 	char			 tmp[PATH_MAX];	/* cache.out's name */
-	char			 arg[SCANWORKER_EXTRA_MAX][16 +
-				    SCANNER_VERSION_LEN];
+	char			 arg[SCANWORKER_EXTRA_MAX][16];
 };
 
 struct scanproc {
@@ -191,7 +191,7 @@ static void
 worker_argv(const struct scanproc *sp, struct load *ld, int n,
     const char *av[static ARGS_MAX])
 {
-	size_t	a = 0, i, k = 0;
+	size_t	a = 0, k = 0;
 
 	av[a++] = sp->program;
 	if (sp->config[0] != '\0') {
@@ -215,9 +215,9 @@ worker_argv(const struct scanproc *sp, struct load *ld, int n,
 		av[a++] = "--cache-out";
 		av[a++] = ld->arg[k++];
 	}
-	for (i = 0; i < ld->cache.n; i++) {
-		(void)snprintf(ld->arg[k], sizeof(ld->arg[k]), "%d:%s",
-		    SCANWORKER_FD + n + (int)k, ld->cache.in[i].version);
+	if (ld->cache.in != -1) {
+		(void)snprintf(ld->arg[k], sizeof(ld->arg[k]), "%d",
+		    SCANWORKER_FD + n + (int)k);
 		av[a++] = "--cache-in";
 		av[a++] = ld->arg[k++];
 	}
@@ -230,13 +230,11 @@ worker_argv(const struct scanproc *sp, struct load *ld, int n,
 static int
 load_fds(const struct load *ld, int *fds, int n)
 {
-	size_t	i;
-
 	fds[n++] = ld->rules;
 	if (ld->cache.out != -1)
 		fds[n++] = ld->cache.out;
-	for (i = 0; i < ld->cache.n; i++)
-		fds[n++] = ld->cache.in[i].fd;
+	if (ld->cache.in != -1)
+		fds[n++] = ld->cache.in;
 	return n;
 }
 
@@ -248,21 +246,22 @@ load_open(struct scanproc *sp, struct load *ld)
 	int	rc;
 
 	memset(ld, 0, sizeof(*ld));
-	ld->cache.out = -1;
+	ld->cache.out = ld->cache.in = -1;
 	if ((rc = scanner_rules_bundle(&ld->rules, (const char *const *)
 	    sp->paths, sp->npaths)) != 0)
 		return rc;
 	if (sp->cache[0] != '\0')
-		(void)scanner_cache_offer(&ld->cache, ld->tmp, sp->cache);
+		(void)scanner_cache_offer(&ld->cache, ld->tmp, sp->cache,
+		    ld->rules);
 	return 0;
 }
 
-/* version: what the worker said READY with; NULL: it did not. */
+/* loaded: the worker said READY. */
 static void
-load_close(struct scanproc *sp, struct load *ld, const char *version)
+load_close(struct scanproc *sp, struct load *ld, int loaded)
 {
 	if (sp->cache[0] != '\0')
-		scanner_cache_take(&ld->cache, ld->tmp, sp->cache, version);
+		scanner_cache_take(&ld->cache, ld->tmp, sp->cache, loaded);
 	(void)close(ld->rules);
 }
 
@@ -368,7 +367,7 @@ spawn(struct scanproc *sp)
 			log_warn("scan worker: socketpair");
 			while (i-- > 0)
 				(void)close(sv[i]);
-			load_close(sp, &ld, NULL);
+			load_close(sp, &ld, 0);
 			gen_free(g);
 			return ERR_IO;
 		}
@@ -386,12 +385,12 @@ spawn(struct scanproc *sp)
 		(void)close(sv[i]);
 	if (g->pid == -1) {
 		log_warn("scan worker: fork");
-		load_close(sp, &ld, NULL);
+		load_close(sp, &ld, 0);
 		gen_free(g);
 		return ERR_IO;
 	}
 	rc = await_ready(sp, g);
-	load_close(sp, &ld, rc == 0 ? sp->ready.version : NULL);
+	load_close(sp, &ld, rc == 0);
 	if (rc != 0) {
 		(void)kill(g->pid, SIGKILL);
 		if (reap_soon(sp, g->pid, &status)) {

@@ -27,7 +27,10 @@
  * (the worker tries what its sandbox must refuse), and rule files that
  * hold SCANWORKER_CRASH_COMPILE (the worker aborts where the compiler
  * would) or SCANWORKER_UNPRIVILEGED (it aborts unless it has no
- * privilege left when it starts compiling).
+ * privilege left when it starts compiling), and two lies of a worker
+ * owned at compile: SCANWORKER_LIE and a version (READY, and the head
+ * of the set it saves, claim that version), SCANWORKER_GARBAGE (garbage
+ * is left as the compiled set).
  *
  * Load: one file scanned per SCAN, as many at once as there are sockets.
  */
@@ -63,6 +66,8 @@
 #define SCANWORKER_CRASH	"VIGIL-TEST-CRASH"
 #define SCANWORKER_CRASH_COMPILE "VIGIL-TEST-CRASH-COMPILE"
 #define SCANWORKER_UNPRIVILEGED	"VIGIL-TEST-ASSERT-UNPRIVILEGED"
+#define SCANWORKER_LIE		"VIGIL-TEST-LIE-VERSION:"	/* + 64 hex */
+#define SCANWORKER_GARBAGE	"VIGIL-TEST-GARBAGE-CACHE"
 #define SOCKBUF			(SCANMSG_MAX * 2)
 
 struct worker {
@@ -73,6 +78,11 @@ struct worker {
 	struct scanner_cachefds	 cache;
 	int			 sha256_all;
 	struct scanner		*sc;
+#ifdef VIGIL_TEST_HOOKS
+	char			 lie[SCANNER_VERSION_LEN + 1];	/* READY's
+					 * version instead, "": the truth */
+	int			 garbage;	/* write it as the set */
+#endif
 };
 
 struct chan {
@@ -131,12 +141,9 @@ parse_opt(struct worker *w, int ch, const char *arg)
 		w->rules_fd = fd;
 	else if (ch == 'o' && *rest == '\0')
 		w->cache.out = fd;
-	else if (ch == 'i' && rest[0] == ':' && strlen(rest + 1) ==
-	    SCANNER_VERSION_LEN && w->cache.n < SCANNER_CACHED_MAX) {
-		w->cache.in[w->cache.n].fd = fd;
-		memcpy(w->cache.in[w->cache.n++].version, rest + 1,
-		    SCANNER_VERSION_LEN + 1);
-	} else
+	else if (ch == 'i' && *rest == '\0' && w->cache.in == -1)
+		w->cache.in = fd;
+	else
 		return ERR_USAGE;
 	return 0;
 }
@@ -155,7 +162,7 @@ parse_args(struct worker *w, int argc, char **argv)
 	int	ch;
 
 	w->rules_fd = -1;
-	w->cache.out = -1;
+	w->cache.out = w->cache.in = -1;
 	optind = 0;
 	while ((ch = getopt_long(argc, argv, "+", opts, NULL)) != -1)
 		if (ch == '?' || parse_opt(w, ch, optarg) != 0)
@@ -233,20 +240,54 @@ unprivileged(void)
 }
 
 static void
-compile_hooks(int fd)
+compile_hooks(struct worker *w)
 {
 	struct stat	 st;
+	const char	*lie;
 	void		*p;
+	size_t		 len, left;
 
-	if (fstat(fd, &st) == -1 || st.st_size == 0 || (p = mmap(NULL,
-	    (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED)
+	if (fstat(w->rules_fd, &st) == -1 || st.st_size == 0 || (p = mmap(NULL,
+	    (size_t)st.st_size, PROT_READ, MAP_PRIVATE, w->rules_fd, 0)) ==
+	    MAP_FAILED)
 		return;
-	if (memmem(p, (size_t)st.st_size, SCANWORKER_CRASH_COMPILE,
+	len = (size_t)st.st_size;
+	if (memmem(p, len, SCANWORKER_CRASH_COMPILE,
 	    sizeof(SCANWORKER_CRASH_COMPILE) - 1) != NULL ||
-	    (memmem(p, (size_t)st.st_size, SCANWORKER_UNPRIVILEGED,
+	    (memmem(p, len, SCANWORKER_UNPRIVILEGED,
 	    sizeof(SCANWORKER_UNPRIVILEGED) - 1) != NULL && !unprivileged()))
 		abort();
-	(void)munmap(p, (size_t)st.st_size);
+	if ((lie = memmem(p, len, SCANWORKER_LIE,
+	    sizeof(SCANWORKER_LIE) - 1)) != NULL) {
+		lie += sizeof(SCANWORKER_LIE) - 1;
+		left = len - (size_t)(lie - (const char *)p);
+		if (left >= SCANNER_VERSION_LEN)
+			memcpy(w->lie, lie, SCANNER_VERSION_LEN);
+	}
+	w->garbage = memmem(p, len, SCANWORKER_GARBAGE,
+	    sizeof(SCANWORKER_GARBAGE) - 1) != NULL;
+	(void)munmap(p, len);
+}
+
+/* What an owned worker may leave as the compiled set: garbage, or its
+ * set claiming the lie's version (in the head of scanner.c's worker
+ * sets, after 16 bytes of magic). */
+static void
+cache_hooks(const struct worker *w)
+{
+	static const char	junk[] = "not a compiled rule set";
+	struct stat		st;
+	int			out = w->cache.out;
+
+	if (out == -1)
+		return;
+	if (w->garbage && (ftruncate(out, 0) == -1 || pwrite(out, junk,
+	    sizeof(junk), 0) != (ssize_t)sizeof(junk)))
+		abort();
+	if (w->lie[0] != '\0' && fstat(out, &st) == 0 && st.st_size > 0 &&
+	    pwrite(out, w->lie, SCANNER_VERSION_LEN, 16) !=
+	    SCANNER_VERSION_LEN)
+		abort();
 }
 #endif
 
@@ -255,13 +296,12 @@ load(struct worker *w)
 {
 	struct scanner_opts	 so;
 	const struct scanner_info *in;
-	size_t			 i;
 	int			 rc;
 
 	if ((rc = scanner_global_init()) != 0)
 		return rc;
 #ifdef VIGIL_TEST_HOOKS
-	compile_hooks(w->rules_fd);
+	compile_hooks(w);
 #endif
 	memset(&so, 0, sizeof(so));
 	so.max_size = w->cfg->scan_max_size;
@@ -269,9 +309,12 @@ load(struct worker *w)
 	so.cache_fds = &w->cache;
 	so.sha256_all = w->sha256_all;
 	rc = scanner_load_bundle(&w->sc, w->rules_fd, &so);
+#ifdef VIGIL_TEST_HOOKS
+	cache_hooks(w);
+#endif
 	/* the texts and compiled sets are in memory now, or not wanted */
-	for (i = 0; i < w->cache.n; i++)
-		(void)close(w->cache.in[i].fd);
+	if (w->cache.in != -1)
+		(void)close(w->cache.in);
 	if (w->cache.out != -1)
 		(void)close(w->cache.out);
 	(void)close(w->rules_fd);
@@ -438,6 +481,10 @@ ready(struct worker *w)
 	m.failed = in->failed;
 	m.rules = in->rules;
 	m.from_cache = in->from_cache != 0;
+#ifdef VIGIL_TEST_HOOKS
+	if (w->lie[0] != '\0')
+		memcpy(m.version, w->lie, sizeof(m.version));
+#endif
 	return scanmsg_send(SCANWORKER_FD, SCANMSG_READY, &m, sizeof(m), -1);
 }
 

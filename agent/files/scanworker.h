@@ -4,14 +4,14 @@
  *
  *   vigil-scan [-c FILE] [--data-dir DIR] [-v] scan-worker
  *       --channels N --rules-fd FD [--cache-out FD]
- *       [--cache-in FD:VERSION]... [--sha256]
+ *       [--cache-in FD] [--sha256]
  *
  * Descriptors SCANWORKER_FD .. SCANWORKER_FD + N - 1 are its sockets to
  * the daemon (SOCK_SEQPACKET), one per scan it runs at once; above them
  * the daemon places, and names in the options, the rule files read into
  * a sealed memfd (--rules-fd), an empty file to save the compiled set
- * into (--cache-out) and the compiled sets it has (--cache-in, one per
- * rule-set version), scanner.h; every other descriptor above stderr is
+ * into (--cache-out) and the set saved for rule files of exactly these
+ * bytes, if it has one (--cache-in), scanner.h; every other descriptor above stderr is
  * closed first. It drops privilege (sandbox.h: the [agent] user, no
  * capabilities, no_new_privs), then compiles the rules (or loads a
  * compiled set), shuts itself in further (a seccomp filter that allows
@@ -28,7 +28,7 @@
 #define SCANWORKER_CMD		"scan-worker"
 #define SCANWORKER_FD		3
 #define SCANWORKER_CHANNELS_MAX	128
-#define SCANWORKER_EXTRA_MAX	(2 + SCANNER_CACHED_MAX)	/* the load's */
+#define SCANWORKER_EXTRA_MAX	3		/* the load's */
 
 enum scanworker_exit {
 	SCANWORKER_EXIT_OK = 0,		/* the daemon gone */
