@@ -3,11 +3,17 @@
  * (sandbox.h). Any failure is the caller's to make fatal.
  */
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 
 #include <linux/capability.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -122,3 +128,35 @@ sandbox_seccomp(const char *who, const struct sandbox_rule *rules, size_t n)
 	}
 	return 0;
 }
+
+#ifdef VIGIL_TEST_HOOKS
+int
+sandbox_probe(int what, int sock)
+{
+	struct sockaddr_un	 sun = { .sun_family = AF_UNIX };
+	char *const		 av[] = { (char *)(uintptr_t)"/bin/true", NULL };
+	int			 fd;
+
+	errno = 0;
+	switch (what) {
+	case SANDBOX_PROBE_OPEN:
+		if ((fd = open("/etc/hostname", O_RDONLY | O_CLOEXEC)) != -1)
+			(void)close(fd);
+		break;
+	case SANDBOX_PROBE_SOCKET:
+		if ((fd = socket(AF_INET, SOCK_STREAM, 0)) != -1)
+			(void)close(fd);
+		break;
+	case SANDBOX_PROBE_CONNECT:
+		(void)snprintf(sun.sun_path, sizeof(sun.sun_path), "/dev/log");
+		(void)connect(sock, (struct sockaddr *)&sun, sizeof(sun));
+		break;
+	case SANDBOX_PROBE_EXEC:
+		(void)execve(av[0], av, av + 1);
+		break;
+	default:
+		errno = EINVAL;
+	}
+	return errno;
+}
+#endif

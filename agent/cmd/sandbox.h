@@ -44,4 +44,23 @@ int	sandbox_enter(const char *who, const char *user, pid_t parent);
 int	sandbox_seccomp(const char *who, const struct sandbox_rule *rules,
 	    size_t n);
 
+/* What a test build's PROBE asks a child to try (scanmsg.h, netmsg.h):
+ * each is a call its filter must refuse. */
+enum sandbox_probe {
+	SANDBOX_PROBE_OPEN = 1,		/* open("/etc/hostname") */
+	SANDBOX_PROBE_SOCKET,		/* socket(AF_INET, SOCK_STREAM) */
+	SANDBOX_PROBE_CONNECT,		/* connect() of sock, an AF_UNIX
+					 * socket the child holds, to
+					 * "/dev/log" */
+	SANDBOX_PROBE_EXEC,		/* execve("/bin/true") */
+	SANDBOX_PROBE_MAX = SANDBOX_PROBE_EXEC,
+};
+
+/* Test builds (VIGIL_TEST_HOOKS) only: try what, and return the errno
+ * it got (0: it worked; a filter that kills never returns). Without a
+ * filter, as an unprivileged user: 0, 0, what a connect to /dev/log
+ * gets (no such file, a datagram socket, or sock already connected),
+ * and the exec replaces the process with true(1). */
+int	sandbox_probe(int what, int sock);
+
 #endif

@@ -37,7 +37,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -370,27 +369,18 @@ crash_hook(int fd)
 		abort();
 }
 
+_Static_assert(SCANMSG_PROBE_OPEN == SANDBOX_PROBE_OPEN &&
+    SCANMSG_PROBE_SOCKET == SANDBOX_PROBE_SOCKET &&
+    SCANMSG_PROBE_CONNECT == SANDBOX_PROBE_CONNECT &&
+    SCANMSG_PROBE_EXEC == SANDBOX_PROBE_EXEC &&
+    SCANMSG_PROBE_MAX == SANDBOX_PROBE_MAX, "the probes are sandbox.h's");
+
 static int
 probe(struct chan *c, uint64_t id, uint32_t what)
 {
-	struct sockaddr_un	 sun = { .sun_family = AF_UNIX };
 	struct { uint64_t id; int32_t err; uint32_t pad; } m = { id, 0, 0 };
-	char *const		 av[] = { (char *)(uintptr_t)"/bin/true", NULL };
-	int			 fd;
 
-	errno = 0;
-	if (what == SCANMSG_PROBE_OPEN &&
-	    (fd = open("/etc/hostname", O_RDONLY | O_CLOEXEC)) != -1)
-		(void)close(fd);
-	else if (what == SCANMSG_PROBE_SOCKET &&
-	    (fd = socket(AF_INET, SOCK_STREAM, 0)) != -1)
-		(void)close(fd);
-	else if (what == SCANMSG_PROBE_CONNECT) {
-		(void)snprintf(sun.sun_path, sizeof(sun.sun_path), "/dev/log");
-		(void)connect(c->fd, (struct sockaddr *)&sun, sizeof(sun));
-	} else if (what == SCANMSG_PROBE_EXEC)
-		(void)execve(av[0], av, av + 1);
-	m.err = errno;
+	m.err = sandbox_probe((int)what, c->fd);
 	return scanmsg_send(c->fd, SCANMSG_PROBED, &m, sizeof(m), -1);
 }
 #endif
