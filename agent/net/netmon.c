@@ -16,7 +16,8 @@
  * own spool handle; then the uplink is kicked.
  *
  * Load: nothing per packet; one datagram per alert; a 1 s timer
- * (watchdog, back-off, the default route every ROUTE_MS).
+ * (watchdog, back-off, the default route every ROUTE_MS). netmon_probe,
+ * for tests, holds the loop until the child answers (PROBE_MS at most).
  */
 #include <sys/socket.h>
 #include <sys/stat.h>

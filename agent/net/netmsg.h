@@ -6,16 +6,17 @@
  * A message is a header { uint32 type, uint32 len } in host order (both
  * ends are the same binary on the same machine) and len bytes of body;
  * len must equal the datagram's size less the header, exactly. The child
- * sends; the parent only reads, and treats every byte as hostile (the
+ * sends; the parent reads, and treats every byte as hostile (the
  * child parses packets from the network): each type is accepted only at
  * its exact size (READY, STATS) or within its bounds and shape (ALERT: an
  * EVE "alert" event that event_parse accepts, at most EVENT_MAX_LEN). A
  * message that fails any check, or has an unknown type, ends the child.
  *
- * The parent writes nothing on the socket but, in test builds, PROBE: a
- * readable or hung-up socket tells any other child its parent is gone.
- * A test build's child answers a PROBE with PROBED, both at their exact
- * sizes, the probe one of sandbox.h's.
+ * The parent writes nothing on the socket but PROBE (netmon_probe, for
+ * tests): to a child built without the test hooks, a readable or hung-up
+ * socket means its parent is gone. A test build's child answers a PROBE
+ * with PROBED, both at their exact sizes, naming one of sandbox.h's
+ * probes.
  */
 #ifndef VIGIL_NETMSG_H
 #define VIGIL_NETMSG_H
