@@ -8,7 +8,9 @@
  * alerts that are not JSON, not objects, not alerts, or too big (a
  * datagram larger than the receive buffer, as the kernel reports it).
  * The socket edges: a full buffer is ERR_AGAIN, a hung-up peer
- * ERR_NOTFOUND or ERR_IO, nothing waiting ERR_AGAIN.
+ * ERR_NOTFOUND or ERR_IO, nothing waiting ERR_AGAIN. The test builds'
+ * PROBE (to the child) and PROBED (back): each accepted only by its own
+ * side, at its exact size, naming a probe sandbox.h knows.
  *
  * netroute: the kernel's table, with several defaults and metrics, no
  * default, a route that is down, and lines that do not parse.
@@ -31,6 +33,7 @@
 #include "log.h"
 #include "netmsg.h"
 #include "netroute.h"
+#include "sandbox.h"
 
 static uint8_t	buf[NETMSG_MAX + 64];	/* room past the largest, for
 					 * datagrams that claim more */
@@ -168,7 +171,7 @@ test_hostile_headers(void **state)
 	/* unknown types */
 	n = frame(0, sizeof(s), &s, sizeof(s));
 	refused(n, ERR_MALFORMED, "unknown");
-	n = frame(NETMSG_STATS + 1, sizeof(s), &s, sizeof(s));
+	n = frame(NETMSG_PROBED + 1, sizeof(s), &s, sizeof(s));
 	refused(n, ERR_MALFORMED, "unknown");
 	n = frame(UINT32_MAX, sizeof(s), &s, sizeof(s));
 	refused(n, ERR_MALFORMED, "unknown");
@@ -293,6 +296,89 @@ test_full_and_gone(void **state)
 	close(sv[0]);
 }
 
+/* The child's parse must refuse buf[0..n) with rc, saying why. */
+static void
+probe_refused(size_t n, int rc, const char *why_has)
+{
+	struct netmsg_probe	 q;
+	const char		*why = NULL;
+
+	assert_int_equal(netmsg_parse_probe(&q, buf, n, &why), rc);
+	assert_non_null(why);
+	if (strstr(why, why_has) == NULL)
+		fail_msg("why '%s' lacks '%s'", why, why_has);
+}
+
+static void
+test_probe(void **state)
+{
+	struct netmsg_probe	 q = { SANDBOX_PROBE_EXEC }, got;
+	struct netmsg_probed	 a = { SANDBOX_PROBE_OPEN, 13 };
+	struct netmsg		 m;
+	uint8_t			 small[NETMSG_HDR + sizeof(q)];
+	uint8_t			 zero[sizeof(a) + 1] = { 0 };
+	ssize_t			 r;
+	size_t			 n;
+	int			 sv[2];
+
+	(void)state;
+	pair(sv);
+	/* parent to child: the child reads it into a buffer its size */
+	assert_int_equal(netmsg_send(sv[0], NETMSG_PROBE, &q, sizeof(q)), 0);
+	r = recv(sv[1], small, sizeof(small), MSG_TRUNC);
+	assert_int_equal(r, sizeof(small));
+	assert_int_equal(netmsg_parse_probe(&got, small, (size_t)r, NULL), 0);
+	assert_int_equal(got.what, SANDBOX_PROBE_EXEC);
+	/* and back */
+	assert_int_equal(netmsg_send(sv[1], NETMSG_PROBED, &a, sizeof(a)), 0);
+	assert_int_equal(netmsg_recv(sv[0], buf, &n), 0);
+	assert_int_equal(netmsg_parse(&m, buf, n, NULL), 0);
+	assert_int_equal(m.type, NETMSG_PROBED);
+	assert_int_equal(m.u.probed.what, SANDBOX_PROBE_OPEN);
+	assert_int_equal(m.u.probed.err, 13);
+	close(sv[0]);
+	close(sv[1]);
+
+	/* each side takes only its own */
+	n = frame(NETMSG_PROBE, sizeof(q), &q, sizeof(q));
+	refused(n, ERR_MALFORMED, "unknown type");
+	n = frame(NETMSG_PROBED, sizeof(a), &a, sizeof(a));
+	probe_refused(n, ERR_TOOBIG, "larger");
+	n = frame(NETMSG_PROBED, sizeof(q), &q, sizeof(q));
+	probe_refused(n, ERR_MALFORMED, "unknown type");
+	/* exact sizes */
+	n = frame(NETMSG_PROBE, sizeof(q) - 1, &q, sizeof(q) - 1);
+	probe_refused(n, ERR_MALFORMED, "size");
+	n = frame(NETMSG_PROBE, 0, NULL, 0);
+	probe_refused(n, ERR_MALFORMED, "size");
+	n = frame(NETMSG_PROBE, sizeof(q) + 1, &a, sizeof(q) + 1);
+	probe_refused(n, ERR_TOOBIG, "larger");
+	n = frame(NETMSG_PROBE, sizeof(q) + 1, &q, sizeof(q));
+	probe_refused(n, ERR_MALFORMED, "length");
+	for (n = 0; n < NETMSG_HDR; n++)
+		probe_refused(n, ERR_MALFORMED, "shorter");
+	n = frame(NETMSG_PROBED, sizeof(a) - 1, &a, sizeof(a) - 1);
+	refused(n, ERR_MALFORMED, "size");
+	n = frame(NETMSG_PROBED, sizeof(a) + 1, zero, sizeof(a) + 1);
+	refused(n, ERR_MALFORMED, "size");
+	/* probes sandbox.h does not name, either way */
+	q.what = 0;
+	n = frame(NETMSG_PROBE, sizeof(q), &q, sizeof(q));
+	probe_refused(n, ERR_MALFORMED, "unknown probe");
+	q.what = SANDBOX_PROBE_MAX + 1;
+	n = frame(NETMSG_PROBE, sizeof(q), &q, sizeof(q));
+	probe_refused(n, ERR_MALFORMED, "unknown probe");
+	q.what = SANDBOX_PROBE_MAX;
+	n = frame(NETMSG_PROBE, sizeof(q), &q, sizeof(q));
+	assert_int_equal(netmsg_parse_probe(&got, buf, n, NULL), 0);
+	a.what = 0;
+	n = frame(NETMSG_PROBED, sizeof(a), &a, sizeof(a));
+	refused(n, ERR_MALFORMED, "unknown probe");
+	a.what = SANDBOX_PROBE_MAX + 1;
+	n = frame(NETMSG_PROBED, sizeof(a), &a, sizeof(a));
+	refused(n, ERR_MALFORMED, "unknown probe");
+}
+
 /* ---- netroute ---- */
 
 #define HEAD	"Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\t" \
@@ -378,6 +464,7 @@ main(void)
 		cmocka_unit_test(test_hostile_alerts),
 		cmocka_unit_test(test_oversize_datagram),
 		cmocka_unit_test(test_full_and_gone),
+		cmocka_unit_test(test_probe),
 		cmocka_unit_test(test_route),
 		cmocka_unit_test(test_route_bad),
 	};

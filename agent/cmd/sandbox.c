@@ -129,24 +129,34 @@ sandbox_seccomp(const char *who, const struct sandbox_rule *rules, size_t n)
 	return 0;
 }
 
+#ifdef VIGIL_TEST_HOOKS
 int
-sandbox_probe(uint32_t what, int sock)
+sandbox_probe(int what, int sock)
 {
 	struct sockaddr_un	 sun = { .sun_family = AF_UNIX };
 	char *const		 av[] = { (char *)(uintptr_t)"/bin/true", NULL };
 	int			 fd;
 
 	errno = 0;
-	if (what == SANDBOX_PROBE_OPEN &&
-	    (fd = open("/etc/hostname", O_RDONLY | O_CLOEXEC)) != -1)
-		(void)close(fd);
-	else if (what == SANDBOX_PROBE_SOCKET &&
-	    (fd = socket(AF_INET, SOCK_STREAM, 0)) != -1)
-		(void)close(fd);
-	else if (what == SANDBOX_PROBE_CONNECT) {
+	switch (what) {
+	case SANDBOX_PROBE_OPEN:
+		if ((fd = open("/etc/hostname", O_RDONLY | O_CLOEXEC)) != -1)
+			(void)close(fd);
+		break;
+	case SANDBOX_PROBE_SOCKET:
+		if ((fd = socket(AF_INET, SOCK_STREAM, 0)) != -1)
+			(void)close(fd);
+		break;
+	case SANDBOX_PROBE_CONNECT:
 		(void)snprintf(sun.sun_path, sizeof(sun.sun_path), "/dev/log");
 		(void)connect(sock, (struct sockaddr *)&sun, sizeof(sun));
-	} else if (what == SANDBOX_PROBE_EXEC)
+		break;
+	case SANDBOX_PROBE_EXEC:
 		(void)execve(av[0], av, av + 1);
+		break;
+	default:
+		errno = EINVAL;
+	}
 	return errno;
 }
+#endif

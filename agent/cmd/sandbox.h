@@ -44,17 +44,6 @@ struct sandbox_rule {
 #define SANDBOX_ERRNO(name, e)						\
 	{ SCMP_SYS(name), SCMP_ACT_ERRNO(e), 0, 0, 0, 0, 0 }
 
-/* What a test build's probe tries, which a worker's sandbox must
- * refuse (the workers' PROBE messages carry these numbers). */
-enum sandbox_probe {
-	SANDBOX_PROBE_OPEN = 1,		/* open("/etc/hostname") */
-	SANDBOX_PROBE_SOCKET,		/* socket(AF_INET, SOCK_STREAM) */
-	SANDBOX_PROBE_CONNECT,		/* connect() of sock, an AF_UNIX
-					 * socket it holds, to /dev/log */
-	SANDBOX_PROBE_EXEC,		/* execve("/bin/true") */
-	SANDBOX_PROBE_MAX = SANDBOX_PROBE_EXEC,
-};
-
 /* The calls every worker's filter allows, to put among its rules:
  * memory that is never executable, futexes, signal returns and masks
  * (abort()'s among them), exits, its own ids, clocks, random bytes, the
@@ -82,8 +71,23 @@ int	sandbox_enter(const char *who, const char *user, pid_t parent);
 int	sandbox_seccomp(const char *who, const struct sandbox_rule *rules,
 	    size_t n);
 
-/* Try what; errno after the try (0: it worked, which a sandbox must not
- * allow), unless the filter kills the process first. */
-int	sandbox_probe(uint32_t what, int sock);
+/* What a test build's PROBE asks a child to try (scanmsg.h, netmsg.h):
+ * each is a call its filter must refuse. */
+enum sandbox_probe {
+	SANDBOX_PROBE_OPEN = 1,		/* open("/etc/hostname") */
+	SANDBOX_PROBE_SOCKET,		/* socket(AF_INET, SOCK_STREAM) */
+	SANDBOX_PROBE_CONNECT,		/* connect() of sock, an AF_UNIX
+					 * socket the child holds, to
+					 * "/dev/log" */
+	SANDBOX_PROBE_EXEC,		/* execve("/bin/true") */
+	SANDBOX_PROBE_MAX = SANDBOX_PROBE_EXEC,
+};
+
+/* Test builds (VIGIL_TEST_HOOKS) only: try what, and return the errno
+ * it got (0: it worked; a filter that kills never returns). Without a
+ * filter, as an unprivileged user: 0, 0, what a connect to /dev/log
+ * gets (no such file, a datagram socket, or sock already connected),
+ * and the exec replaces the process with true(1). */
+int	sandbox_probe(int what, int sock);
 
 #endif

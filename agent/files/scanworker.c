@@ -40,7 +40,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -401,14 +400,15 @@ crash_hook(int fd)
 _Static_assert(SCANMSG_PROBE_OPEN == SANDBOX_PROBE_OPEN &&
     SCANMSG_PROBE_SOCKET == SANDBOX_PROBE_SOCKET &&
     SCANMSG_PROBE_CONNECT == SANDBOX_PROBE_CONNECT &&
-    SCANMSG_PROBE_EXEC == SANDBOX_PROBE_EXEC, "probe numbers");
+    SCANMSG_PROBE_EXEC == SANDBOX_PROBE_EXEC &&
+    SCANMSG_PROBE_MAX == SANDBOX_PROBE_MAX, "the probes are sandbox.h's");
 
 static int
 probe(struct chan *c, uint64_t id, uint32_t what)
 {
 	struct { uint64_t id; int32_t err; uint32_t pad; } m = { id, 0, 0 };
 
-	m.err = sandbox_probe(what, c->fd);
+	m.err = sandbox_probe((int)what, c->fd);
 	return scanmsg_send(c->fd, SCANMSG_PROBED, &m, sizeof(m), -1);
 }
 #endif

@@ -414,7 +414,7 @@ ctl_read(struct worker *w)
 	case UPMSG_PROBE: {
 		struct upmsg_probed	r;
 
-		r.err = sandbox_probe(m.u.probe.what, w->ctl);
+		r.err = sandbox_probe((int)m.u.probe.what, w->ctl);
 		return upmsg_send(w->ctl, UPMSG_PROBED, &r, sizeof(r), -1) ==
 		    0 ? 0 : ERR_NOTFOUND;
 	}

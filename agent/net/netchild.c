@@ -17,6 +17,11 @@
  *   5. say READY, then loop: frames in, alerts out as EVE JSON, each one
  *      datagram on the socket (netmsg.h); counters every STATS_MS.
  *
+ * Test builds (VIGIL_TEST_HOOKS) also honour a packet whose payload holds
+ * NETCHILD_CRASH (the child aborts once the packet is decoded, as a
+ * decoder bug could) and the daemon's PROBE (netmsg.h: the child tries
+ * what its sandbox must refuse, and answers PROBED).
+ *
  * The daemon's socket is never waited on: an alert that does not fit in
  * its buffer is dropped and counted (dropped_vigil), so a slow daemon
  * costs alerts, never packets. The child ends with _exit: a sanitizer's
@@ -56,6 +61,7 @@
 #define TICK_MS		1000		/* idle: flows expire this often */
 #define STATS_MS	5000		/* counters to the daemon */
 #define SNDBUF		(1 << 20)	/* alerts in flight to the daemon */
+#define NETCHILD_CRASH	"VIGIL-TEST-CRASH-CAPTURE"
 
 static volatile sig_atomic_t	stop;
 
@@ -201,6 +207,16 @@ load(struct child *c)
 static void	on_alert(void *, const json_t *, const struct pkt *,
 		    const struct net_alert *);
 
+#ifdef VIGIL_TEST_HOOKS
+static void
+crash_hook(void *ctx, const struct pkt *p)
+{
+	if (p->payload != NULL && memmem(p->payload, p->payload_len,
+	    NETCHILD_CRASH, sizeof(NETCHILD_CRASH) - 1) != NULL)
+		abort();
+}
+#endif
+
 static int
 sensor(struct child *c)
 {
@@ -221,6 +237,9 @@ sensor(struct child *c)
 		conf.gateway_set = 1;
 		memcpy(conf.gateway_ip, c->gateway, sizeof(conf.gateway_ip));
 	}
+#ifdef VIGIL_TEST_HOOKS
+	conf.packet = crash_hook;
+#endif
 	return netsensor_new(&c->ns, &conf, c->rules, on_alert, c);
 }
 
@@ -384,6 +403,50 @@ feed(struct child *c, size_t i)
 	return 0;
 }
 
+#ifdef VIGIL_TEST_HOOKS
+/* PROBE: try it, say what came of it. -1 to go on, else how the child
+ * ends. */
+static int
+probe(struct child *c)
+{
+	struct netmsg_probe	 q;
+	struct netmsg_probed	 a;
+	uint8_t			 buf[NETMSG_HDR + sizeof(q)];
+	const char		*why;
+	ssize_t			 n;
+
+	do
+		n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
+	while (n == -1 && errno == EINTR);
+	if (n == 0)
+		return NETCHILD_EXIT_OK;
+	if (n == -1)
+		return errno == EAGAIN ? -1 : NETCHILD_EXIT_CHANNEL;
+	if (netmsg_parse_probe(&q, buf, (size_t)n, &why) != 0) {
+		log_warnx("capture: a message from the daemon refused: %s",
+		    why);
+		return NETCHILD_EXIT_CHANNEL;
+	}
+	a.what = q.what;
+	a.err = sandbox_probe((int)q.what, c->fd);
+	return netmsg_send(c->fd, NETMSG_PROBED, &a, sizeof(a)) == 0 ? -1 :
+	    NETCHILD_EXIT_CHANNEL;
+}
+#endif
+
+/* The daemon's socket is readable or hung up: it writes nothing (but a
+ * test build's PROBE), so it is gone. -1 to go on, else how the child
+ * ends. */
+static int
+from_daemon(struct child *c, short revents)
+{
+#ifdef VIGIL_TEST_HOOKS
+	if (revents == POLLIN)
+		return probe(c);
+#endif
+	return NETCHILD_EXIT_OK;
+}
+
 static int
 run(struct child *c)
 {
@@ -404,9 +467,9 @@ run(struct child *c)
 				continue;
 			return NETCHILD_EXIT_CAPTURE;
 		}
-		/* the daemon writes nothing: readable or hung up, it is gone */
-		if (pfd[0].revents != 0)
-			return NETCHILD_EXIT_OK;
+		if (pfd[0].revents != 0 &&
+		    (rc = from_daemon(c, pfd[0].revents)) >= 0)
+			return rc;
 		for (i = 0; i < c->ncap; i++)
 			if (pfd[i + 1].revents != 0 && (rc = feed(c, i)) != 0)
 				return rc;

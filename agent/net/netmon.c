@@ -16,7 +16,8 @@
  * own spool handle; then the uplink is kicked.
  *
  * Load: nothing per packet; one datagram per alert; a 1 s timer
- * (watchdog, back-off, the default route every ROUTE_MS).
+ * (watchdog, back-off, the default route every ROUTE_MS). netmon_probe,
+ * for tests, holds the loop until the child answers (PROBE_MS at most).
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -26,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +55,7 @@
 #define BACKOFF_MAX_MS	60000
 #define STABLE_MS	60000		/* a child this old resets the back-off */
 #define ROUTE_MS	5000
+#define PROBE_MS	5000		/* a test build's PROBE, to PROBED */
 #define ARGS_MAX	(16 + CONFIG_LIST_MAX)
 
 enum role { R_NEW, R_RUN, R_OLD };
@@ -68,6 +71,8 @@ struct kid {
 	int64_t			 started_ms, heard_ms, stop_ms;
 	struct netmsg_ready	 info;
 	struct netmsg_stats	 st;
+	uint32_t		 probe;		/* asked, not answered; 0 none */
+	int32_t			 probe_err;	/* the answer */
 	int			 nifs;
 	char			 ifs[CONFIG_LIST_MAX][NETROUTE_IFNAME];
 };
@@ -101,6 +106,8 @@ struct netmon {
 
 	struct netmsg_stats	 past;		/* children gone */
 	uint64_t		 restarts, refused, lost;
+	int			 ended;		/* the last child's wait status,
+						 * -1 not found */
 	uint8_t			 buf[NETMSG_MAX];
 };
 
@@ -175,6 +182,7 @@ kid_end(struct kid *k)
 	(void)kill(k->pid, SIGKILL);
 	while ((r = waitpid(k->pid, &status, 0)) == -1 && errno == EINTR)
 		;
+	nm->ended = r == -1 ? -1 : status;
 	if (r == -1)
 		(void)snprintf(why, sizeof(why), "not found");
 	else if (WIFEXITED(status))
@@ -331,6 +339,15 @@ on_msg(struct kid *k, const struct netmsg *m, struct batch *b)
 		}
 		if (batch_add(b, m) != 0)
 			k->nm->lost++;
+		return 0;
+	case NETMSG_PROBED:
+		if (k->probe == 0 || m->u.probed.what != k->probe) {
+			log_warnx("capture child %d: an answer to no probe",
+			    (int)k->pid);
+			return 1;
+		}
+		k->probe = 0;
+		k->probe_err = m->u.probed.err;
 		return 0;
 	}
 	return 1;
@@ -588,6 +605,57 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 }
 
 /* ---- the interface ---- */
+
+/* Read k until it answers its probe: 0, ERR_EXPIRED, ERR_IO; *end when
+ * it must end (it may have answered first). */
+static int
+probe_wait(struct kid *k, int *end)
+{
+	struct pollfd	pfd = { k->fd, POLLIN, 0 };
+	int64_t		left, until = mono_ms() + PROBE_MS;
+	int		rc;
+
+	*end = 0;
+	while (k->probe != 0 && !*end) {
+		if ((left = until - mono_ms()) <= 0) {
+			*end = 1;
+			return ERR_EXPIRED;
+		}
+		if ((rc = poll(&pfd, 1, (int)left)) == -1 && errno != EINTR) {
+			*end = 1;
+			return ERR_IO;
+		}
+		if (rc > 0)
+			*end = kid_read(k);
+	}
+	return k->probe == 0 ? 0 : ERR_IO;
+}
+
+int
+netmon_probe(struct netmon *nm, uint32_t what, int *err, int *sig)
+{
+	struct netmsg_probe	 m = { what };
+	struct kid		*k = kid_find(nm, R_RUN);
+	int			 rc, end = 1;
+
+	*err = *sig = 0;
+	if (k == NULL || !k->ready || k->probe != 0)
+		return ERR_STATE;
+	k->probe = what;
+	rc = netmsg_send(k->fd, NETMSG_PROBE, &m, sizeof(m)) != 0 ? ERR_IO :
+	    probe_wait(k, &end);
+	if (rc == 0)
+		*err = k->probe_err;
+	else if (rc == ERR_EXPIRED)
+		log_warnx("capture child %d: no answer to a probe; stopping it",
+		    (int)k->pid);
+	if (end) {
+		kid_end(k);
+		if (rc != 0 && nm->ended != -1 && WIFSIGNALED(nm->ended))
+			*sig = WTERMSIG(nm->ended);
+	}
+	return rc;
+}
 
 static void
 conf_set(struct netconf *c, const struct agent_config *cfg)

@@ -58,6 +58,14 @@ int	netmon_new(struct netmon **out, struct event_base *,
 void	netmon_reload(struct netmon *, const struct agent_config *cfg);
 /* For the heartbeat: {"network": {...}}, a new object. */
 json_t	*netmon_health(void *netmon);
+/* Test builds: ask the running child to try what (sandbox.h), on the
+ * loop thread, waiting up to a few seconds for its answer (its alerts and
+ * counters meanwhile are taken as usual). 0 and *err the errno the call
+ * got; ERR_IO, the child ended (killed by signal *sig, 0 if it exited)
+ * and is restarted as any child that ends; ERR_EXPIRED, no answer (the
+ * child is killed and restarted); ERR_STATE, no child running. A child
+ * of a build without the hooks ends (exit 0) at its first PROBE. */
+int	netmon_probe(struct netmon *, uint32_t what, int *err, int *sig);
 /* Stops the children (SIGTERM, then SIGKILL after a second). */
 void	netmon_free(struct netmon *);		/* takes NULL */
 

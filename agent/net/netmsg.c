@@ -17,10 +17,23 @@
 #include "msgframe.h"
 #include "netchild.h"
 #include "netmsg.h"
+#include "sandbox.h"
 
 _Static_assert(NETMSG_HDR == MSGFRAME_HDR, "the frame's header");
 _Static_assert(sizeof(struct netmsg_ready) == 24, "no padding in READY");
 _Static_assert(sizeof(struct netmsg_stats) == 80, "no padding in STATS");
+_Static_assert(sizeof(struct netmsg_probe) == 4, "no padding in PROBE");
+_Static_assert(sizeof(struct netmsg_probed) == 8, "no padding in PROBED");
+
+static int
+probe_known(uint32_t what, const char **why)
+{
+	if (what == 0 || what > SANDBOX_PROBE_MAX) {
+		*why = "an unknown probe";
+		return ERR_MALFORMED;
+	}
+	return 0;
+}
 
 static int
 alert(struct netmsg *m, const uint8_t *body, size_t len, const char **why)
@@ -63,10 +76,39 @@ netmsg_parse(struct netmsg *out, const uint8_t *buf, size_t n,
 		    body, h.len, why);
 	case NETMSG_ALERT:
 		return alert(out, body, h.len, why);
+	case NETMSG_PROBED:
+		if ((rc = msgframe_fixed(&out->u.probed, sizeof(out->u.probed),
+		    body, h.len, why)) != 0)
+			return rc;
+		return probe_known(out->u.probed.what, why);
 	default:
 		*why = "unknown type";
 		return ERR_MALFORMED;
 	}
+}
+
+int
+netmsg_parse_probe(struct netmsg_probe *out, const uint8_t *buf, size_t n,
+    const char **why)
+{
+	struct msgframe	 h;
+	const char	*dummy;
+	int		 rc;
+
+	if (why == NULL)
+		why = &dummy;
+	memset(out, 0, sizeof(*out));
+	if ((rc = msgframe_parse(&h, buf, n, NETMSG_HDR + sizeof(*out),
+	    why)) != 0)
+		return rc;
+	if (h.type != NETMSG_PROBE) {
+		*why = "unknown type";
+		return ERR_MALFORMED;
+	}
+	if ((rc = msgframe_fixed(out, sizeof(*out), buf + NETMSG_HDR, h.len,
+	    why)) != 0)
+		return rc;
+	return probe_known(out->what, why);
 }
 
 int

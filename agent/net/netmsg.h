@@ -6,14 +6,17 @@
  * A message is a header { uint32 type, uint32 len } in host order (both
  * ends are the same binary on the same machine) and len bytes of body;
  * len must equal the datagram's size less the header, exactly. The child
- * sends; the parent only reads, and treats every byte as hostile (the
+ * sends; the parent reads, and treats every byte as hostile (the
  * child parses packets from the network): each type is accepted only at
  * its exact size (READY, STATS) or within its bounds and shape (ALERT: an
  * EVE "alert" event that event_parse accepts, at most EVENT_MAX_LEN). A
  * message that fails any check, or has an unknown type, ends the child.
  *
- * The parent writes nothing on the socket: a readable or hung-up socket
- * tells the child its parent is gone.
+ * The parent writes nothing on the socket but PROBE (netmon_probe, for
+ * tests): to a child built without the test hooks, a readable or hung-up
+ * socket means its parent is gone. A test build's child answers a PROBE
+ * with PROBED, both at their exact sizes, naming one of sandbox.h's
+ * probes.
  */
 #ifndef VIGIL_NETMSG_H
 #define VIGIL_NETMSG_H
@@ -30,6 +33,19 @@ enum netmsg_type {
 	NETMSG_READY = 1,	/* rules loaded, capture open, sandboxed */
 	NETMSG_ALERT,		/* one alert as EVE JSON text */
 	NETMSG_STATS,		/* counters, every few seconds */
+	NETMSG_PROBE,		/* parent to child, test builds: try what */
+	NETMSG_PROBED,		/* what came of it */
+};
+
+/* PROBE's body: a call the child's sandbox must refuse. */
+struct netmsg_probe {
+	uint32_t	 what;		/* enum sandbox_probe */
+};
+
+/* PROBED's body. */
+struct netmsg_probed {
+	uint32_t	 what;		/* as asked */
+	int32_t		 err;		/* the errno the call got, 0 none */
 };
 
 /* READY's body: what was loaded. */
@@ -63,6 +79,7 @@ struct netmsg {
 	union {
 		struct netmsg_ready	 ready;
 		struct netmsg_stats	 stats;
+		struct netmsg_probed	 probed;
 		struct {
 			const char	*json;	/* in the caller's buffer */
 			size_t		 len;
@@ -80,6 +97,13 @@ struct netmsg {
  */
 int	netmsg_parse(struct netmsg *out, const uint8_t *buf, size_t n,
 	    const char **why);
+/* The child's side: one datagram of n bytes that must be a PROBE, checked
+ * as netmsg_parse checks the child's; buf holds n bytes, or at least
+ * NETMSG_HDR + sizeof(struct netmsg_probe) when n is more (refused unread).
+ * 0 and *out; ERR_TOOBIG, ERR_MALFORMED (another type, another size, a
+ * probe sandbox.h does not name), *why saying which. */
+int	netmsg_parse_probe(struct netmsg_probe *out, const uint8_t *buf,
+	    size_t n, const char **why);
 
 /* Send one message without waiting: 0, ERR_AGAIN (the socket's buffer is
  * full: the parent is slow), ERR_TOOBIG, ERR_IO (the parent is gone). */

@@ -33,6 +33,7 @@ struct netsensor {
 	struct iocmatch		*iocm;
 	struct det		*det;
 	netsensor_alert_fn	*fn;
+	void			(*packet)(void *, const struct pkt *);
 	void			*ctx;
 	uint64_t		 alerts, by_rules, by_ioc, by_det;
 };
@@ -133,6 +134,8 @@ on_packet(void *ctx, const struct pkt *p)
 	if (ns->iocm != NULL)
 		iocmatch_packet(ns->iocm, p);
 	det_packet(ns->det, p);
+	if (ns->packet != NULL)
+		ns->packet(ns->ctx, p);
 }
 
 static void
@@ -159,6 +162,7 @@ netsensor_new(struct netsensor **out, const struct netsensor_conf *c,
 	if ((ns = calloc(1, sizeof(*ns))) == NULL)
 		return ERR_NOMEM;
 	ns->fn = fn;
+	ns->packet = c->packet;
 	ns->ctx = ctx;
 	cb.ctx = ns;
 	cb.packet = on_packet;

@@ -61,6 +61,9 @@ struct netsensor_conf {
 	uint8_t			 gateway_ip[4];
 	uint8_t			 gateway_mac[6];
 	int			 gateway_mac_set;
+	/* Each packet once decoded and seen by the consumers, with
+	 * netsensor_new's ctx (the capture child's test hook); NULL: none. */
+	void			(*packet)(void *ctx, const struct pkt *);
 };
 
 void	netsensor_conf_defaults(struct netsensor_conf *);

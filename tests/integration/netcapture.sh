@@ -4,7 +4,10 @@
 # rule; a UDP datagram sent from inside the namespace gives an alert at
 # the collector within 2 s. The capture child (vigil-capture) runs as the unprivileged
 # user with no capability, no new privileges and a seccomp filter; killed
-# with SIGKILL it comes back and alerts again; SIGHUP with a broken rules
+# with SIGKILL it comes back and alerts again; a datagram that crashes it
+# (the test build's hook: the child aborts on the decoded packet, as a
+# decoder bug would) likewise, the daemon saying so (signal 6) and counting
+# the restart in the heartbeat; SIGHUP with a broken rules
 # file keeps the running rules, SIGHUP with a good new one takes it, a
 # filter that does not compile keeps the running capture; the
 # capture counters reach the collector in heartbeats. Needs root (exit 77
@@ -46,6 +49,13 @@ send() {
 	ip netns exec "$NS" python3 -c 'import socket,sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.sendto(b"hello vigil-net-test " + sys.argv[2].encode(), (sys.argv[1], 9999))' "$NET.1" "$1"
+}
+# send_crash: a datagram with the capture child's crash marker (and
+# nothing a rule matches), to the same port
+send_crash() {
+	ip netns exec "$NS" python3 -c 'import socket,sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.sendto(b"VIGIL-TEST-CRASH-CAPTURE", (sys.argv[1], 9999))' "$NET.1"
 }
 
 write_agent_conf "$T/agent.conf"
@@ -116,6 +126,18 @@ CPID2=$(child_pid)
 check "a new child" [ -n "$CPID2" ] && [ "$CPID2" != "$CPID1" ]
 alert_within2 "after a restart" 9100001
 
+# crafted traffic crashes the child: restarted (2 s back-off), alerting
+send_crash
+check "a child crashed by a packet is restarted" wait_for "crash restart" 15 sh -c \
+	"[ \$(grep -c 'capture: running' '$T/a.log') -ge 3 ]"
+check "the daemon says it aborted" grep -q "capture child $CPID2 ended: killed by signal 6" "$T/a.log"
+check "the crash was the child's, not the daemon's" kill -0 "$APID"
+CPID2B=$(child_pid)
+check "a new child after the crash" sh -c "[ -n '$CPID2B' ] && [ '$CPID2B' != '$CPID2' ]"
+CPID2=$CPID2B
+sleep 0.5
+alert_within2 "after a crash" 9100001
+
 # SIGHUP, broken rules: the running child and its rules stay
 printf 'alert udp any any -> any 9999 (msg:"broken"; content:; sid:1\n' >"$T/traffic/test.rules"
 kill -HUP "$APID"
@@ -128,7 +150,7 @@ alert_within2 "after a broken reload, the last good rules" 9100001
 rule 9100002
 kill -HUP "$APID"
 check "a good rule file is taken on SIGHUP" wait_for "reloaded" 15 sh -c \
-	"[ \$(grep -c 'capture: running' '$T/a.log') -ge 3 ]"
+	"[ \$(grep -c 'capture: running' '$T/a.log') -ge 4 ]"
 check "the old child is gone" wait_for "old child gone" 5 sh -c "! kill -0 $CPID2 2>/dev/null"
 sleep 0.5
 alert_within2 "after a good reload, the new rule" 9100002
@@ -149,7 +171,7 @@ check "the capture counters reach the collector in a heartbeat" wait_for "heartb
 a = json.loads(sys.stdin.readline())
 hb = a[\"heartbeat\"] if isinstance(a[\"heartbeat\"], dict) else json.loads(a[\"heartbeat\"])
 n = hb[\"network\"]
-sys.exit(not (n[\"state\"] == \"capturing\" and n[\"received\"] >= 3 and n[\"alerts\"] >= 1 and n[\"restarts\"] == 1 and n[\"rules\"][\"loaded\"] == 1))'"
+sys.exit(not (n[\"state\"] == \"capturing\" and n[\"received\"] >= 3 and n[\"alerts\"] >= 1 and n[\"restarts\"] == 2 and n[\"rules\"][\"loaded\"] == 1))'"
 
 CPID3=$(child_pid)
 stop_agent "$T/a"
