@@ -12,7 +12,7 @@
 #include "priv.h"
 
 int
-priv_drop(const char *user)
+priv_become(const char *user)
 {
 	struct passwd	*pw;
 
@@ -28,12 +28,28 @@ priv_drop(const char *user)
 		log_warn("dropping privileges to %s", user);
 		return ERR_IO;
 	}
-	if (pw->pw_uid != 0 && (setuid(0) != -1 || seteuid(0) != -1)) {
+	log_info("running as %s (uid %u)", user, (unsigned)pw->pw_uid);
+	return 0;
+}
+
+int
+priv_check_dropped(const char *user)
+{
+	if (getuid() != 0 && (setuid(0) != -1 || seteuid(0) != -1)) {
 		log_warnx("dropping privileges to %s: root regained", user);
 		return ERR_IO;
 	}
-	log_info("running as %s (uid %u)", user, (unsigned)pw->pw_uid);
 	return 0;
+}
+
+int
+priv_drop(const char *user)
+{
+	int	rc;
+
+	if ((rc = priv_become(user)) != 0)
+		return rc;
+	return priv_check_dropped(user);
 }
 
 int

@@ -72,15 +72,37 @@ caps_clear(void)
 	return 0;
 }
 
+/* 1 if this process may switch users: root, or a service user holding
+ * CAP_SETUID (the agent under its unit, with ambient capabilities). */
+static int
+may_switch(void)
+{
+	struct __user_cap_header_struct	h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct	d[2];
+
+	if (geteuid() == 0)
+		return 1;
+	memset(d, 0, sizeof(d));
+	return syscall(SYS_capget, &h, d) == 0 &&
+	    (d[CAP_TO_INDEX(CAP_SETUID)].effective & CAP_TO_MASK(CAP_SETUID));
+}
+
 int
 sandbox_enter(const char *who, const char *user, pid_t parent)
 {
-	if (geteuid() == 0 && (drop_bounding() != 0 ||
-	    priv_drop(pick_user(who, user)) != 0)) {
-		log_warn("%s: dropping root", who);
-		return ERR_IO;
+	const char	*as = NULL;
+
+	if (may_switch()) {
+		as = pick_user(who, user);
+		if (drop_bounding() != 0 || priv_become(as) != 0) {
+			log_warn("%s: dropping privileges", who);
+			return ERR_IO;
+		}
 	}
-	if (caps_clear() != 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
+	/* every capability gone before the check that uid 0 cannot be
+	 * regained: a service user's switch does not clear them */
+	if (caps_clear() != 0 || (as != NULL && priv_check_dropped(as) != 0) ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
 	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1 ||
 	    prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) == -1) {
 		log_warn("%s: dropping capabilities", who);

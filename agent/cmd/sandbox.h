@@ -1,13 +1,15 @@
 /*
  * sandbox.h: how the agent's children shut themselves in (the capture
- * child, netchild.c; the scan worker, scanworker.c).
+ * child, netchild.c; the scan worker, scanworker.c; the uplink worker,
+ * upworker.c).
  *
- * sandbox_enter(): as root, the capability bounding set emptied and
- * root's user and groups dropped for user's (nobody when user is "" or
- * does not exist, or is root); then, as anyone, every capability
- * cleared and checked clear, no_new_privs, not dumpable (no ptrace, no
- * core), SIGTERM when the parent dies, and a check that the parent did
- * not die before that. sandbox_seccomp(): a libseccomp filter whose
+ * sandbox_enter(): as root, or as a service user holding CAP_SETUID (the
+ * agent under its unit), the capability bounding set emptied and the
+ * user and groups switched to user's (nobody when user is "" or does
+ * not exist, or is root); then, as anyone, every capability cleared
+ * and checked clear, uid 0 checked out of reach, no_new_privs, not
+ * dumpable (no ptrace, no core), SIGTERM when the parent dies, and a
+ * check that the parent did not die before that. sandbox_seccomp(): a libseccomp filter whose
  * default is to kill the process, with the calls in rules allowed (or
  * answered with an error). Both log what failed, under who; ERR_IO,
  * ERR_NOMEM. Called by the child, once, before it touches anything it
