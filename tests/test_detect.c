@@ -93,7 +93,8 @@ load_opts(struct fx *f, const char *text, const char *cache,
 {
 	char			 path[PATH_MAX];
 	const char		*paths[1] = { path };
-	struct ruleset_opts	 o = { NULL, 0, NULL, cache, on_skip, f };
+	struct ruleset_opts	 o = { .cache_dir = cache, .skipped = on_skip,
+	    .ctx = f };
 
 	detect_free(f->d);
 	ruleset_free(f->rs);
@@ -445,7 +446,8 @@ test_vars(void **state)
 	    "HTTP_PORTS=[80,x]", "EXTERNAL_NET=!$NOPE", "SSH_PORTS=70000" };
 	const char		*good[] = { "HOME_NET=[1.2.3.0/24]",
 	    "HTTP_PORTS=[80,8080]" };
-	struct ruleset_opts	 o = { NULL, 1, NULL, NULL, on_skip, f };
+	struct ruleset_opts	 o = { .nvars = 1, .skipped = on_skip,
+	    .ctx = f };
 	const char		*rule = "alert tcp any any -> $HOME_NET "
 	    "$HTTP_PORTS (msg:\"v\"; content:\"abc\"; sid:1;)\n";
 	struct ruleset		*rs;

@@ -32,11 +32,9 @@
  * Load: one file scanned per SCAN, as many at once as there are sockets.
  */
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/un.h>
 
 #include <errno.h>
@@ -50,7 +48,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <linux/capability.h>
 #include <linux/sched.h>
 
 #include "err.h"
@@ -213,25 +210,6 @@ limit_writes(void)
 /* ---- 2. rules ---- */
 
 #ifdef VIGIL_TEST_HOOKS
-/* No user, group or capability of root's left, and no way to gain one. */
-static int
-unprivileged(void)
-{
-	struct __user_cap_header_struct	h = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct	d[2];
-	uid_t				ru, eu, su;
-	gid_t				rg, eg, sg;
-
-	memset(d, 0, sizeof(d));
-	if (getresuid(&ru, &eu, &su) == -1 || getresgid(&rg, &eg, &sg) == -1 ||
-	    syscall(SYS_capget, &h, d) == -1)
-		return 0;
-	return ru != 0 && eu != 0 && su != 0 && rg != 0 && eg != 0 &&
-	    sg != 0 && d[0].effective == 0 && d[0].permitted == 0 &&
-	    d[1].effective == 0 && d[1].permitted == 0 &&
-	    prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1;
-}
-
 static void
 compile_hooks(int fd)
 {
@@ -244,7 +222,7 @@ compile_hooks(int fd)
 	if (memmem(p, (size_t)st.st_size, SCANWORKER_CRASH_COMPILE,
 	    sizeof(SCANWORKER_CRASH_COMPILE) - 1) != NULL ||
 	    (memmem(p, (size_t)st.st_size, SCANWORKER_UNPRIVILEGED,
-	    sizeof(SCANWORKER_UNPRIVILEGED) - 1) != NULL && !unprivileged()))
+	    sizeof(SCANWORKER_UNPRIVILEGED) - 1) != NULL && !sandbox_unprivileged()))
 		abort();
 	(void)munmap(p, (size_t)st.st_size);
 }
