@@ -19,7 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "detect.h"
 #include "err.h"
@@ -93,7 +95,8 @@ load_opts(struct fx *f, const char *text, const char *cache,
 {
 	char			 path[PATH_MAX];
 	const char		*paths[1] = { path };
-	struct ruleset_opts	 o = { NULL, 0, NULL, cache, on_skip, f };
+	struct ruleset_opts	 o = { .cache_dir = cache, .skipped = on_skip,
+	    .ctx = f };
 
 	detect_free(f->d);
 	ruleset_free(f->rs);
@@ -432,6 +435,84 @@ test_loader_and_cache(void **state)
 	assert_int_equal(run(f, &p), 0);
 }
 
+/* cache/net-KEY.hsdb of the rules in the fixture's t.rules now */
+static void
+set_path(struct fx *f, char *out, size_t len, const char *cache)
+{
+	struct netfiles		 fs = { 0 };
+	struct ruleset_opts	 o = { 0 };
+	char			 path[PATH_MAX], key[NETCACHE_KEY_LEN + 1];
+	const char		*paths[1] = { path };
+
+	tmpdir_path(path, sizeof(path), &f->t, "t.rules");
+	assert_int_equal(netfiles_read(&fs, NETFILES_RULES, paths, 1), 0);
+	ruleset_key(key, &fs, &o);
+	netfiles_clear(&fs);
+	assert_true(snprintf(out, len, "%s/net-%s.hsdb", cache, key) <
+	    (int)len);
+}
+
+static void
+copy_file(const char *to, const char *from)
+{
+	char	buf[1 << 16];
+	FILE	*in = fopen(from, "re");
+	size_t	 n;
+
+	assert_non_null(in);
+	n = fread(buf, 1, sizeof(buf), in);
+	assert_true(n > 0 && n < sizeof(buf));
+	fclose(in);
+	assert_int_equal(file_put(to, buf, n, 0600), 0);
+}
+
+/* A set is only taken for the rules it was compiled from: another
+ * rule set's set planted under these rules' name, garbage there, or a
+ * file others may write, are compiled over; the set written then is
+ * taken next time. */
+static void
+test_cache_planted(void **state)
+{
+	struct fx		*f = *state;
+	struct ruleset_stats	 st;
+	char			 cache[PATH_MAX], a[PATH_MAX], b[PATH_MAX];
+	static const char	 ra[] = "alert tcp any any -> any any "
+	    "(content:\"aaaa\"; sid:1;)\n";
+	static const char	 rb[] = "alert tcp any any -> any any "
+	    "(content:\"bbbb\"; sid:1;)\n";
+	struct pkt		 p;
+
+	tmpdir_path(cache, sizeof(cache), &f->t, "cache");
+	load_opts(f, ra, cache, &st);
+	assert_false(st.from_cache);
+	set_path(f, a, sizeof(a), cache);
+	assert_int_equal(access(a, F_OK), 0);	/* named by its key */
+	tmpdir_path(b, sizeof(b), &f->t, "t.rules");
+	assert_int_equal(file_put(b, rb, strlen(rb), 0600), 0);
+	set_path(f, b, sizeof(b), cache);
+	assert_string_not_equal(a, b);
+	copy_file(b, a);			/* A's set as B's */
+	load_opts(f, rb, cache, &st);
+	assert_false(st.from_cache);
+	p = tcp(f, "aaaa");
+	assert_int_equal(run(f, &p), 0);
+	p = tcp(f, "bbbb");
+	assert_int_equal(run(f, &p), 1);
+	load_opts(f, rb, cache, &st);		/* B's own set now */
+	assert_true(st.from_cache);
+	assert_int_equal(file_put(b, "vigil-netdb-1\n\x01garbage", 22, 0600),
+	    0);
+	load_opts(f, rb, cache, &st);
+	assert_false(st.from_cache);
+	p = tcp(f, "bbbb");
+	assert_int_equal(run(f, &p), 1);
+	assert_int_equal(chmod(b, 0622), 0);	/* others may write it */
+	load_opts(f, rb, cache, &st);
+	assert_false(st.from_cache);
+	load_opts(f, rb, cache, &st);
+	assert_true(st.from_cache);		/* rewritten, private */
+}
+
 /* Variables given are parsed at load: a typo fails the load (and names
  * the variable) instead of skipping every rule that uses it; good ones
  * replace Suricata's defaults. */
@@ -445,7 +526,8 @@ test_vars(void **state)
 	    "HTTP_PORTS=[80,x]", "EXTERNAL_NET=!$NOPE", "SSH_PORTS=70000" };
 	const char		*good[] = { "HOME_NET=[1.2.3.0/24]",
 	    "HTTP_PORTS=[80,8080]" };
-	struct ruleset_opts	 o = { NULL, 1, NULL, NULL, on_skip, f };
+	struct ruleset_opts	 o = { .nvars = 1, .skipped = on_skip,
+	    .ctx = f };
 	const char		*rule = "alert tcp any any -> $HOME_NET "
 	    "$HTTP_PORTS (msg:\"v\"; content:\"abc\"; sid:1;)\n";
 	struct ruleset		*rs;
@@ -485,6 +567,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_txn, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vars, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cache_planted, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_loader_and_cache, setup,
 		    teardown),
 	};

@@ -113,6 +113,24 @@ sandbox_enter(const char *who, const char *user, pid_t parent)
 	return 0;
 }
 
+int
+sandbox_unprivileged(void)
+{
+	struct __user_cap_header_struct	h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct	d[2];
+	uid_t				ru, eu, su;
+	gid_t				rg, eg, sg;
+
+	memset(d, 0, sizeof(d));
+	if (getresuid(&ru, &eu, &su) == -1 || getresgid(&rg, &eg, &sg) == -1 ||
+	    syscall(SYS_capget, &h, d) == -1)
+		return 0;
+	return ru != 0 && eu != 0 && su != 0 && rg != 0 && eg != 0 &&
+	    sg != 0 && d[0].effective == 0 && d[0].permitted == 0 &&
+	    d[1].effective == 0 && d[1].permitted == 0 &&
+	    prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1;
+}
+
 static int
 add_rules(scmp_filter_ctx sc, const struct sandbox_rule *rules, size_t n)
 {

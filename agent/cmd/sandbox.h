@@ -70,6 +70,9 @@ struct sandbox_rule {
 	SANDBOX_ERRNO(openat, EACCES), SANDBOX_ERRNO(open, EACCES)
 
 int	sandbox_enter(const char *who, const char *user, pid_t parent);
+/* 1 if no user, group or capability of root's is left and none can be
+ * gained (no_new_privs): what a child checks before it parses (tests). */
+int	sandbox_unprivileged(void);
 int	sandbox_seccomp(const char *who, const struct sandbox_rule *rules,
 	    size_t n);
 

@@ -35,11 +35,9 @@
  * Load: one file scanned per SCAN, as many at once as there are sockets.
  */
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -52,7 +50,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <linux/capability.h>
 #include <linux/sched.h>
 
 #include "err.h"
@@ -219,25 +216,6 @@ limit_writes(void)
 /* ---- 2. rules ---- */
 
 #ifdef VIGIL_TEST_HOOKS
-/* No user, group or capability of root's left, and no way to gain one. */
-static int
-unprivileged(void)
-{
-	struct __user_cap_header_struct	h = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct	d[2];
-	uid_t				ru, eu, su;
-	gid_t				rg, eg, sg;
-
-	memset(d, 0, sizeof(d));
-	if (getresuid(&ru, &eu, &su) == -1 || getresgid(&rg, &eg, &sg) == -1 ||
-	    syscall(SYS_capget, &h, d) == -1)
-		return 0;
-	return ru != 0 && eu != 0 && su != 0 && rg != 0 && eg != 0 &&
-	    sg != 0 && d[0].effective == 0 && d[0].permitted == 0 &&
-	    d[1].effective == 0 && d[1].permitted == 0 &&
-	    prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1;
-}
-
 static void
 compile_hooks(struct worker *w)
 {
@@ -254,7 +232,7 @@ compile_hooks(struct worker *w)
 	if (memmem(p, len, SCANWORKER_CRASH_COMPILE,
 	    sizeof(SCANWORKER_CRASH_COMPILE) - 1) != NULL ||
 	    (memmem(p, len, SCANWORKER_UNPRIVILEGED,
-	    sizeof(SCANWORKER_UNPRIVILEGED) - 1) != NULL && !unprivileged()))
+	    sizeof(SCANWORKER_UNPRIVILEGED) - 1) != NULL && !sandbox_unprivileged()))
 		abort();
 	if ((lie = memmem(p, len, SCANWORKER_LIE,
 	    sizeof(SCANWORKER_LIE) - 1)) != NULL) {

@@ -6,8 +6,9 @@
  * load. Matching: a Hyperscan multi-pattern prefilter per buffer (each
  * rule's fast_pattern), then verification of the candidate rules only;
  * rules without any content (a few) are checked on every packet of their
- * protocol. The compiled databases are cached (hs_serialize_database) in
- * cache_dir, keyed by a hash of the rule text and variables.
+ * protocol. The compiled databases are cached (hs_serialize_database),
+ * a file per rule set named by a hash of the rule files' bytes and the
+ * variables (netcache.h).
  *
  * A loaded ruleset is read-only and may be shared by threads; the matching
  * state (Hyperscan scratch, thresholds) is per struct detect.
@@ -19,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "netcache.h"
+#include "netfiles.h"
 #include "packet.h"
 
 struct ruleset;
@@ -41,9 +44,12 @@ struct ruleset_opts {
 	size_t		 nvars;
 	const char	*classification;	/* classification.config path,
 						 * or NULL for the built-in */
-	const char	*cache_dir;		/* NULL: no cache */
+	const char	*cache_dir;		/* ruleset_load's, NULL: no
+						 * cache */
 	void		(*skipped)(void *ctx, const struct rule_skip *);
 	void		*ctx;
+	/* ruleset_load_files': the set's files (netcache.h), NULL: none */
+	const struct netcache_fds *cache;
 };
 
 struct ruleset_stats {
@@ -60,6 +66,15 @@ struct ruleset_stats {
 int	ruleset_load(struct ruleset **out, const char *const *paths,
 	    size_t npaths, const struct ruleset_opts *,
 	    struct ruleset_stats *);
+/* The same from files read before (netfiles.h), which is all it reads
+ * but the classification file; the compiled set through opts->cache. */
+int	ruleset_load_files(struct ruleset **out, const struct netfiles *,
+	    const struct ruleset_opts *, struct ruleset_stats *);
+/* The name of the compiled set of these files and opts->vars: a hash of
+ * their bytes (the paths, the texts, the variables, the engine's
+ * version); parses nothing. */
+void	ruleset_key(char key[static NETCACHE_KEY_LEN + 1],
+	    const struct netfiles *, const struct ruleset_opts *);
 void	ruleset_free(struct ruleset *);
 
 typedef void detect_alert_fn(void *ctx, const struct pkt *,

@@ -27,11 +27,8 @@
  * costs memory); the names looked up come from the network, and cost at
  * most O(length) each, whatever they hold.
  */
-#include <sys/stat.h>
-
 #include <arpa/inet.h>
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +39,7 @@
 #include "err.h"
 #include "ioc.h"
 #include "log.h"
+#include "netfiles.h"
 #include "text.h"
 
 #define LINE_MAX_LEN	4096	/* a longer line is a bad line */
@@ -702,7 +700,7 @@ list_add(struct iocdb *db, uint16_t *out, const char *path)
 }
 
 static int
-load_file(struct iocdb *db, const char *path, struct line *ln)
+load_file(struct iocdb *db, const struct netfile *nf, struct line *ln)
 {
 	FILE	*f;
 	char	*buf = NULL, *s;
@@ -710,13 +708,13 @@ load_file(struct iocdb *db, const char *path, struct line *ln)
 	ssize_t	 n;
 	int	 rc;
 
-	if ((f = fopen(path, "re")) == NULL) {
-		log_warn("ioc list %s", path);
-		return ERR_IO;
+	if ((f = netfile_stream(nf)) == NULL) {
+		log_warn("ioc list %s", nf->path);
+		return errno == ENOMEM ? ERR_NOMEM : ERR_IO;
 	}
-	if ((rc = list_add(db, &ln->list, path)) != 0)
+	if ((rc = list_add(db, &ln->list, nf->path)) != 0)
 		goto done;
-	ln->file = path;
+	ln->file = nf->path;
 	ln->st->files++;
 	for (ln->no = 1; (n = getline(&buf, &cap, f)) != -1; ln->no++) {
 		s = buf;
@@ -730,51 +728,11 @@ load_file(struct iocdb *db, const char *path, struct line *ln)
 		if ((rc = load_line(db, ln, s, len)) != 0)
 			goto done;
 	}
-	if (ferror(f)) {
-		log_warn("ioc list %s", path);
-		rc = ERR_IO;
-	}
+	if (ferror(f))		/* a memory stream: out of memory */
+		rc = ERR_NOMEM;
 done:
 	free(buf);
 	(void)fclose(f);
-	return rc;
-}
-
-static int
-list_file_filter(const struct dirent *d)
-{
-	size_t	len = strlen(d->d_name);
-
-	if (d->d_name[0] == '.' || (d->d_type != DT_REG &&
-	    d->d_type != DT_UNKNOWN && d->d_type != DT_LNK))
-		return 0;
-	return (len > 4 && strcmp(d->d_name + len - 4, ".txt") == 0) ||
-	    (len > 5 && strcmp(d->d_name + len - 5, ".list") == 0);
-}
-
-static int
-load_dir(struct iocdb *db, const char *dir, struct line *ln)
-{
-	struct dirent	**ents = NULL;
-	struct stat	  sb;
-	char		  path[PATH_MAX];
-	int		  n, i, rc = 0;
-
-	if ((n = scandir(dir, &ents, list_file_filter, alphasort)) == -1) {
-		log_warn("ioc folder %s", dir);
-		return ERR_IO;
-	}
-	for (i = 0; i < n && rc == 0; i++) {
-		if (snprintf(path, sizeof(path), "%s/%s", dir,
-		    ents[i]->d_name) >= (int)sizeof(path)) {
-			log_warnx("ioc folder %s: a name too long", dir);
-			rc = ERR_IO;
-		} else if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode))
-			rc = load_file(db, path, ln);
-	}
-	for (i = 0; i < n; i++)
-		free(ents[i]);
-	free(ents);
 	return rc;
 }
 
@@ -822,14 +780,13 @@ tab_build(struct iocdb *db, struct ioc_stats *st)
 }
 
 int
-iocdb_load(struct iocdb **out, const char *const *paths, size_t n,
+iocdb_load_files(struct iocdb **out, const struct netfiles *fs,
     void (*bad)(void *, const char *, unsigned, const char *), void *ctx,
     struct ioc_stats *stats)
 {
 	struct ioc_stats	 st0;
 	struct iocdb		*db;
 	struct line		 ln = { .bad = bad, .ctx = ctx };
-	struct stat		 sb;
 	uint32_t		 empty;
 	size_t			 i;
 	int			 rc = ERR_NOMEM;
@@ -840,23 +797,32 @@ iocdb_load(struct iocdb **out, const char *const *paths, size_t n,
 	if ((db = calloc(1, sizeof(*db))) == NULL ||
 	    (rc = arena_put(db, &empty, "", 0, true)) != 0)
 		goto fail;
-	for (i = 0; i < n; i++) {
-		if (stat(paths[i], &sb) == -1) {
-			log_warn("ioc list %s", paths[i]);
-			rc = ERR_IO;
+	for (i = 0; i < fs->n; i++)
+		if ((rc = load_file(db, &fs->f[i], &ln)) != 0)
 			goto fail;
-		}
-		rc = S_ISDIR(sb.st_mode) ? load_dir(db, paths[i], &ln) :
-		    load_file(db, paths[i], &ln);
-		if (rc != 0)
-			goto fail;
-	}
 	if ((rc = tab_build(db, ln.st)) != 0)
 		goto fail;
 	*out = db;
 	return 0;
 fail:
 	iocdb_free(db);
+	return rc;
+}
+
+int
+iocdb_load(struct iocdb **out, const char *const *paths, size_t n,
+    void (*bad)(void *, const char *, unsigned, const char *), void *ctx,
+    struct ioc_stats *stats)
+{
+	struct netfiles	fs = { 0 };
+	int		rc;
+
+	*out = NULL;
+	if ((rc = netfiles_read(&fs, NETFILES_LISTS, paths, n)) == 0)
+		rc = iocdb_load_files(out, &fs, bad, ctx, stats);
+	else if (stats != NULL)
+		memset(stats, 0, sizeof(*stats));
+	netfiles_clear(&fs);
 	return rc;
 }
 

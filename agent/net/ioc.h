@@ -77,6 +77,12 @@ struct ioc_stats {
 int	iocdb_load(struct iocdb **out, const char *const *paths, size_t n,
 	    void (*bad)(void *ctx, const char *file, unsigned line,
 	    const char *why), void *ctx, struct ioc_stats *);
+/* The same from files read before (netfiles.h), which it parses and
+ * nothing else: the capture child's, once it has dropped root. */
+struct netfiles;
+int	iocdb_load_files(struct iocdb **out, const struct netfiles *,
+	    void (*bad)(void *ctx, const char *file, unsigned line,
+	    const char *why), void *ctx, struct ioc_stats *);
 void	iocdb_free(struct iocdb *);
 /* A bad callback for iocdb_load: logs "FILE:LINE: indicator skipped:
  * WHY" (log_warnx). */

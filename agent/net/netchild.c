@@ -1,26 +1,39 @@
 /*
  * netchild.c: the capture child (netchild.h, netmon.h).
  *
- * Order matters, and is the point of this file:
+ * Order matters, and is the point of this file: no byte of a rule, a
+ * list, a variable or a compiled set is parsed before root is gone.
  *   1. close every descriptor but stdio and the socket to the daemon;
- *   2. load the rules and lists (as root: they may sit in root-only
- *      folders, and the compiled-rules cache is written);
- *   3. open the capture on each interface (needs CAP_NET_RAW);
- *   4. drop everything: the capability bounding set, then root's user
+ *   2. as root, what needs root, parsing nothing: open the capture on
+ *      each interface (CAP_NET_RAW); read the rule and list files into
+ *      memory (they may sit in root-only folders: netsensor_read); open
+ *      the compiled set named by a hash of those bytes, if there is one,
+ *      and an empty private file to save a new one into (netcache.h);
+ *   3. drop everything: the capability bounding set, then root's user
  *      and groups for the configured user's (nobody when there is no
  *      such user), every capability left, new privileges (no_new_privs),
- *      ptrace and core dumps (not dumpable); then a seccomp filter that
- *      allows what the packet loop calls and nothing else: no open, no
- *      socket, no exec, no mapping of executable memory. An open() gets
- *      EACCES rather than death: libpcap reads an interface counter from
- *      /sys in promiscuous mode, and may do without it;
- *   5. say READY, then loop: frames in, alerts out as EVE JSON, each one
+ *      ptrace and core dumps (not dumpable);
+ *   4. parse the rules and lists and compile them (or deserialise the
+ *      compiled set: as untrusted as the rules), saving a compile into
+ *      the file given, which the daemon names after READY; close the
+ *      cache's descriptors, free the files' bytes;
+ *   5. a seccomp filter that allows what the packet loop calls and
+ *      nothing else: no open, no socket, no exec, no mapping of
+ *      executable memory. An open() gets EACCES rather than death:
+ *      libpcap reads an interface counter from /sys in promiscuous mode,
+ *      and may do without it. (It comes after the compile only because
+ *      it is the packet loop's filter; the compile has no privilege
+ *      either way.);
+ *   6. say READY, then loop: frames in, alerts out as EVE JSON, each one
  *      datagram on the socket (netmsg.h); counters every STATS_MS.
  *
  * Test builds (VIGIL_TEST_HOOKS) also honour a packet whose payload holds
  * NETCHILD_CRASH (the child aborts once the packet is decoded, as a
  * decoder bug could) and the daemon's PROBE (netmsg.h: the child tries
- * what its sandbox must refuse, and answers PROBED).
+ * what its sandbox must refuse, and answers PROBED); and they abort at
+ * step 4 when a rule or list file holds NETCHILD_UNPRIVILEGED and the
+ * child still has any privilege (tests/integration/netcapture.sh checks
+ * the order with it).
  *
  * The daemon's socket is never waited on: an alert that does not fit in
  * its buffer is dropped and counted (dropped_vigil), so a slow daemon
@@ -52,6 +65,7 @@
 #include "log.h"
 #include "netchild.h"
 #include "netmon.h"
+#include "netcache.h"
 #include "netmsg.h"
 #include "netsensor.h"
 #include "sandbox.h"
@@ -62,6 +76,7 @@
 #define STATS_MS	5000		/* counters to the daemon */
 #define SNDBUF		(1 << 20)	/* alerts in flight to the daemon */
 #define NETCHILD_CRASH	"VIGIL-TEST-CRASH-CAPTURE"
+#define NETCHILD_UNPRIVILEGED	"VIGIL-TEST-ASSERT-UNPRIVILEGED"
 
 static volatile sig_atomic_t	stop;
 
@@ -75,6 +90,8 @@ struct child {
 	int			 gateway_set;
 	uint8_t			 gateway[4];
 	const char		*dns_allow[CONFIG_LIST_MAX];
+	struct netsensor_input	 in;		/* read as root, parsed after */
+	struct netcache_fds	 cache;
 	struct netsensor_rules	*rules;
 	struct netsensor_load_stats ls;
 	struct netsensor	*ns;
@@ -174,14 +191,13 @@ signals(void)
 	return 0;
 }
 
-/* ---- 2, 3. rules and capture ---- */
+/* ---- 2. as root: the capture, the files' bytes, the cache ---- */
 
 static int
-load(struct child *c)
+read_files(struct child *c)
 {
 	struct netmon_paths		p;
 	struct netsensor_load_opts	lo = { 0 };
-	const struct ioc_stats		*is = &c->ls.iocs;
 	int				rc;
 
 	netmon_paths(&p, c->cfg);
@@ -191,16 +207,58 @@ load(struct child *c)
 	lo.niocs = p.niocs;
 	lo.vars = p.vars;
 	lo.nvars = p.nvars;
-	lo.cache_dir = c->cache_dir;
-	if ((rc = netsensor_load(&c->rules, &lo, &c->ls)) != 0) {
+	if ((rc = netsensor_read(&c->in, &lo)) != 0) {
+		log_warnx("capture: the rules and lists could not be read: %s",
+		    vigil_strerror(rc));
+		return rc;
+	}
+	/* the cache is an optimisation: without it, a compile */
+	if (c->cache_dir != NULL)
+		(void)netcache_offer(&c->cache, c->cache_dir, c->in.key,
+		    getpid());
+	return 0;
+}
+
+/* ---- 4. unprivileged: parse and compile ---- */
+
+#ifdef VIGIL_TEST_HOOKS
+static int
+marked(const struct netfiles *fs)
+{
+	size_t	i;
+
+	for (i = 0; i < fs->n; i++)
+		if (memmem(fs->f[i].text, fs->f[i].len, NETCHILD_UNPRIVILEGED,
+		    sizeof(NETCHILD_UNPRIVILEGED) - 1) != NULL)
+			return 1;
+	return 0;
+}
+#endif
+
+static int
+load(struct child *c)
+{
+	const struct ioc_stats	*is = &c->ls.iocs;
+	int			 rc;
+
+#ifdef VIGIL_TEST_HOOKS
+	if ((marked(&c->in.rules) || marked(&c->in.lists)) &&
+	    !sandbox_unprivileged())
+		abort();
+#endif
+	rc = netsensor_parse(&c->rules, &c->in, &c->cache, &c->ls);
+	netcache_close(&c->cache);
+	netsensor_input_clear(&c->in);
+	if (rc != 0) {
 		log_warnx("capture: the rules and lists did not load: %s",
 		    vigil_strerror(rc));
 		return rc;
 	}
-	log_info("capture: %u traffic rules (%u skipped), %" PRIu64
+	log_info("capture: %u traffic rules (%u skipped%s), %" PRIu64
 	    " indicators (%" PRIu64 " lines skipped)", c->ls.rules.loaded,
-	    c->ls.rules.skipped, is->ips + is->cidrs + is->domains + is->urls +
-	    is->hashes, is->bad_lines);
+	    c->ls.rules.skipped, c->ls.rules.from_cache ?
+	    ", compiled set from the cache" : "", is->ips + is->cidrs +
+	    is->domains + is->urls + is->hashes, is->bad_lines);
 	return 0;
 }
 
@@ -272,7 +330,7 @@ open_all(struct child *c)
 	return 0;
 }
 
-/* ---- 4. the sandbox ---- */
+/* ---- 3, 5. the sandbox ---- */
 
 static int
 seccomp_install(int fd, int use_syslog)
@@ -308,15 +366,7 @@ seccomp_install(int fd, int use_syslog)
 	    sizeof(rules[0]));
 }
 
-static int
-sandbox(struct child *c, pid_t parent)
-{
-	if (sandbox_enter("capture", c->cfg->user, parent) != 0)
-		return ERR_IO;
-	return seccomp_install(c->fd, c->cfg->syslog);
-}
-
-/* ---- 5. the loop ---- */
+/* ---- 6. the loop ---- */
 
 static void
 on_alert(void *ctx, const json_t *eve, const struct pkt *p,
@@ -519,6 +569,13 @@ child_run(struct child *c, int argc, char **argv)
 	}
 	if (signals() != 0)
 		return NETCHILD_EXIT_USAGE;
+	if ((rc = open_all(c)) != 0)
+		return rc == ERR_MALFORMED ? NETCHILD_EXIT_FILTER :
+		    NETCHILD_EXIT_CAPTURE;
+	if (read_files(c) != 0)
+		return NETCHILD_EXIT_RULES;
+	if (sandbox_enter("capture", c->cfg->user, parent) != 0)
+		return NETCHILD_EXIT_SANDBOX;
 	if (load(c) != 0)
 		return NETCHILD_EXIT_RULES;
 	if ((rc = sensor(c)) != 0) {
@@ -526,10 +583,7 @@ child_run(struct child *c, int argc, char **argv)
 		return rc == ERR_NOMEM ? NETCHILD_EXIT_NOMEM :
 		    NETCHILD_EXIT_RULES;
 	}
-	if ((rc = open_all(c)) != 0)
-		return rc == ERR_MALFORMED ? NETCHILD_EXIT_FILTER :
-		    NETCHILD_EXIT_CAPTURE;
-	if (sandbox(c, parent) != 0)
+	if (seccomp_install(c->fd, c->cfg->syslog) != 0)
 		return NETCHILD_EXIT_SANDBOX;
 	c->sandboxed = 1;
 	if (ready(c) != 0)
@@ -547,6 +601,7 @@ netchild_main(int argc, char **argv, const struct agent_config *cfg)
 	memset(&c, 0, sizeof(c));
 	c.cfg = cfg;
 	c.fd = NETCHILD_FD;
+	netcache_none(&c.cache);
 	log_init("vigil-agent[capture]", cfg->log_level, cfg->syslog);
 	rc = child_run(&c, argc, argv);
 	/* once sandboxed, closing a capture would need calls the filter
@@ -557,6 +612,8 @@ netchild_main(int argc, char **argv, const struct agent_config *cfg)
 	if (!c.sandboxed) {
 		netsensor_free(c.ns);
 		netsensor_rules_free(c.rules);
+		netcache_close(&c.cache);
+		netsensor_input_clear(&c.in);
 	}
 	_exit(rc);
 }

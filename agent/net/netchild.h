@@ -6,10 +6,13 @@
  *       [--cache DIR] [--gateway A.B.C.D] IFACE...
  *
  * Descriptor NETCHILD_FD is its socket to the daemon (SOCK_SEQPACKET);
- * every other descriptor above stderr is closed first. It loads the
- * rules and lists the configuration names, opens the capture on each
- * IFACE, sandboxes itself, says READY and runs until SIGTERM or until the
- * daemon's end of the socket closes.
+ * every other descriptor above stderr is closed first. It opens the
+ * capture on each IFACE and reads the rules and lists the configuration
+ * names (and the compiled set of their bytes in --cache: netcache.h), as
+ * root; drops root; parses and compiles them; installs its seccomp
+ * filter, says READY and runs until SIGTERM or until the daemon's end of
+ * the socket closes. The daemon names the set it saved (netcache_take)
+ * after READY.
  */
 #ifndef VIGIL_NETCHILD_H
 #define VIGIL_NETCHILD_H

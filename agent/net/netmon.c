@@ -11,6 +11,11 @@
  * of the children before it, and the capture is started again after a
  * back-off (1 s doubling to 60 s; reset once a child has run a minute).
  *
+ * A child saves the rules it compiled into a file it was handed as root
+ * (netcache.h); the daemon names it once the child said READY, and
+ * removes it when the child ended before, so the unprivileged child
+ * never writes in the cache's folder.
+ *
  * Alerts are appended to the spool in one transaction per socket
  * wake-up (at most READ_BATCH), on the loop thread, through the daemon's
  * own spool handle; then the uplink is kicked.
@@ -38,6 +43,7 @@
 #include "err.h"
 #include "event.h"
 #include "log.h"
+#include "netcache.h"
 #include "netchild.h"
 #include "netmon.h"
 #include "netmsg.h"
@@ -192,6 +198,8 @@ kid_end(struct kid *k)
 	else
 		(void)snprintf(why, sizeof(why), "killed by signal %d (%s)",
 		    WTERMSIG(status), strsignal(WTERMSIG(status)));
+	if (!k->ready)		/* a set it saved is not vouched for */
+		netcache_drop(nm->cache, k->pid);
 	stats_add(&nm->past, &k->st);
 	nm->past.flows_active = 0;	/* a gauge: gone with the child */
 	switch (k->role) {
@@ -271,6 +279,8 @@ on_ready(struct kid *k, const struct netmsg_ready *r)
 	k->ready = 1;
 	k->info = *r;
 	k->role = R_RUN;
+	/* the set it compiled gets its name, made as root before it parsed */
+	netcache_take(nm->cache, k->pid);
 	if (run != NULL)
 		kid_stop(run);
 	log_info("capture: running (pid %d, %d interfaces, %u rules, %u "
@@ -692,12 +702,14 @@ netmon_new(struct netmon **out, struct event_base *base,
 		netmon_free(nm);
 		return ERR_TOOBIG;
 	}
-	/* the child writes compiled rules there while it is still root */
+	/* the child opens its cache files there as root (netcache.h); what
+	 * a child that is gone left unnamed goes */
 	if (nm->cache[0] != '\0' && mkdir(nm->cache, 0700) == -1 &&
 	    errno != EEXIST) {
 		log_warn("capture: %s", nm->cache);
 		nm->cache[0] = '\0';
 	}
+	netcache_drop(nm->cache, 0);
 	if ((nm->timer = event_new(base, -1, EV_PERSIST, on_timer, nm)) ==
 	    NULL || event_add(nm->timer, &tv) != 0)
 		goto nomem;

@@ -6,12 +6,11 @@
  * `vigil-capture capture-child`, a program of its own that links the
  * packet path and nothing of the daemon's (fork and exec, so it inherits
  * neither the agent key nor the spool nor any descriptor but its
- * socket), which
- * loads the traffic rules and lists, opens the capture on each
- * interface, then keeps nothing of root: no user or group of root's, no
- * capability (not even CAP_NET_RAW: the socket is open), no new
- * privileges, a seccomp filter that allows the packet loop's system
- * calls only (netchild.c). Its alerts come back as EVE JSON over a
+ * socket), which opens the capture on each interface and reads the
+ * traffic rules and lists as root, then keeps nothing of root before it
+ * parses them: no user or group of root's, no capability (not even
+ * CAP_NET_RAW: the socket is open), no new privileges, a seccomp filter
+ * that allows the packet loop's system calls only (netchild.c). Its alerts come back as EVE JSON over a
  * socket pair (netmsg.h); the daemon checks each as untrusted input and
  * appends it to the spool, like every other event. Its capture
  * statistics go into the heartbeat.

@@ -9,11 +9,9 @@
  * tracker update). Nothing here allocates per packet; an alert costs one
  * small JSON object.
  */
-#include <sys/stat.h>
-
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "err.h"
 #include "eve.h"
@@ -46,8 +44,37 @@ rule_skipped(void *ctx, const struct rule_skip *s)
 }
 
 int
-netsensor_load(struct netsensor_rules **out,
-    const struct netsensor_load_opts *o, struct netsensor_load_stats *st)
+netsensor_read(struct netsensor_input *in, const struct netsensor_load_opts *o)
+{
+	struct ruleset_opts	ro = { 0 };
+	int			rc;
+
+	memset(in, 0, sizeof(*in));
+	in->has_rules = o->nrules > 0;
+	in->has_lists = o->niocs > 0;
+	in->vars = o->vars;
+	in->nvars = o->nvars;
+	if ((rc = netfiles_read(&in->rules, NETFILES_RULES, o->rules,
+	    o->nrules)) != 0 || (rc = netfiles_read(&in->lists,
+	    NETFILES_LISTS, o->iocs, o->niocs)) != 0)
+		return rc;
+	ro.vars = o->vars;
+	ro.nvars = o->nvars;
+	ruleset_key(in->key, &in->rules, &ro);
+	return 0;
+}
+
+void
+netsensor_input_clear(struct netsensor_input *in)
+{
+	netfiles_clear(&in->rules);
+	netfiles_clear(&in->lists);
+}
+
+int
+netsensor_parse(struct netsensor_rules **out,
+    const struct netsensor_input *in, const struct netcache_fds *cache,
+    struct netsensor_load_stats *st)
 {
 	struct netsensor_rules	*r;
 	struct ruleset_opts	 ro = { 0 };
@@ -57,28 +84,46 @@ netsensor_load(struct netsensor_rules **out,
 	memset(st, 0, sizeof(*st));
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return ERR_NOMEM;
-	if (o->nrules > 0) {
-		ro.vars = o->vars;
-		ro.nvars = o->nvars;
-		ro.cache_dir = o->cache_dir;
-		/* the cache is an optimisation: without its folder, none */
-		if (ro.cache_dir != NULL && mkdir(ro.cache_dir, 0700) == -1 &&
-		    errno != EEXIST) {
-			log_warn("rule cache %s", ro.cache_dir);
-			ro.cache_dir = NULL;
-		}
+	if (in->has_rules) {
+		ro.vars = in->vars;
+		ro.nvars = in->nvars;
+		ro.cache = cache;
 		ro.skipped = rule_skipped;
-		if ((rc = ruleset_load(&r->rs, o->rules, o->nrules, &ro,
+		if ((rc = ruleset_load_files(&r->rs, &in->rules, &ro,
 		    &st->rules)) != 0)
 			goto fail;
 	}
-	if (o->niocs > 0 && (rc = iocdb_load(&r->ioc, o->iocs, o->niocs,
+	if (in->has_lists && (rc = iocdb_load_files(&r->ioc, &in->lists,
 	    ioc_log_bad, NULL, &st->iocs)) != 0)
 		goto fail;
 	*out = r;
 	return 0;
 fail:
 	netsensor_rules_free(r);
+	return rc;
+}
+
+int
+netsensor_load(struct netsensor_rules **out,
+    const struct netsensor_load_opts *o, struct netsensor_load_stats *st)
+{
+	struct netsensor_input	in;
+	struct netcache_fds	cache;
+	int			rc;
+
+	*out = NULL;
+	memset(st, 0, sizeof(*st));
+	netcache_none(&cache);
+	if ((rc = netsensor_read(&in, o)) != 0)
+		goto done;
+	if (o->cache_dir != NULL)
+		(void)netcache_offer(&cache, o->cache_dir, in.key, getpid());
+	rc = netsensor_parse(out, &in, &cache, st);
+	netcache_close(&cache);
+	if (o->cache_dir != NULL)
+		netcache_done(o->cache_dir, getpid(), rc == 0);
+done:
+	netsensor_input_clear(&in);
 	return rc;
 }
 

@@ -21,6 +21,8 @@
 #include "detect.h"
 #include "detectors.h"
 #include "ioc.h"
+#include "netcache.h"
+#include "netfiles.h"
 #include "netpipe.h"
 
 /* What the sensor loads: rules and lists, and how loading reports. */
@@ -43,9 +45,34 @@ struct netsensor_load_stats {
 
 /* Load rules and lists; skipped rules and bad list lines are logged
  * (log_warnx, with file:line) and counted, not errors. ERR_IO when a
- * path cannot be read, ERR_MALFORMED for a bad variable. */
+ * path cannot be read, ERR_MALFORMED for a bad variable. The compiled
+ * rules are read from and saved to o->cache_dir by this process. */
 int	netsensor_load(struct netsensor_rules **out,
 	    const struct netsensor_load_opts *, struct netsensor_load_stats *);
+
+/*
+ * The same in two steps, for a process that reads with privilege and
+ * parses without (netchild.c): netsensor_read() reads the files o names
+ * into in and names their compiled set (in->key, netcache.h) without
+ * parsing a byte of them (o->cache_dir is not used: the caller offers
+ * the cache); ERR_IO, ERR_TOOBIG, ERR_NOMEM, logged; clear in either
+ * way. netsensor_parse() parses and compiles what was read, the
+ * compiled set through cache (NULL: none), with netsensor_load's
+ * errors and logs; in's variables are o's: o's strings must outlive it.
+ */
+struct netsensor_input {
+	struct netfiles	 rules, lists;
+	int		 has_rules, has_lists;	/* paths were given */
+	const char	*const *vars;
+	size_t		 nvars;
+	char		 key[NETCACHE_KEY_LEN + 1];
+};
+int	netsensor_read(struct netsensor_input *in,
+	    const struct netsensor_load_opts *o);
+int	netsensor_parse(struct netsensor_rules **out,
+	    const struct netsensor_input *in, const struct netcache_fds *cache,
+	    struct netsensor_load_stats *);
+void	netsensor_input_clear(struct netsensor_input *);
 void	netsensor_rules_free(struct netsensor_rules *);	/* takes NULL */
 
 /* An alert as an EVE object (borrowed: valid during the call). */

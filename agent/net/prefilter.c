@@ -5,10 +5,9 @@
  * get wrong), HS_FLAG_SINGLEMATCH (a rule is reported once per scan) and
  * HS_FLAG_CASELESS for nocase. Block mode: every buffer is scanned whole.
  *
- * Cache files are read through the descriptor opened without following
- * links and checked to be a regular file below CACHE_MAX; they are
- * written to a temporary name and renamed, so a reader never sees half a
- * file.
+ * The compiled databases are kept in a set's file (netcache.h), read
+ * and written through the descriptors the loader is handed: it never
+ * names a file, so it may run with no access to the cache's folder.
  */
 #include <sys/stat.h>
 
@@ -22,11 +21,12 @@
 #include <hs/hs.h>
 #include <sodium.h>
 
+#include "cursor.h"
 #include "err.h"
 #include "log.h"
+#include "netcache.h"
 #include "prefilter.h"
 
-#define CACHE_MAX	(512UL << 20)
 #define HASH_LEN	16
 
 struct prefilter {
@@ -54,16 +54,18 @@ struct pf_scratch {
 	size_t		 cap;
 };
 
+/* What a slot's database is compiled from: its patterns, flags and ids,
+ * and the Hyperscan version. */
 static void
-cache_key(char hex[2 * HASH_LEN + 1], uint8_t slot,
+slot_hash(uint8_t h[static HASH_LEN], uint8_t slot,
     const struct pf_pattern *p, size_t n)
 {
 	crypto_generichash_state	st;
-	uint8_t				h[HASH_LEN], hdr[10];
+	uint8_t				hdr[10];
 	const char			*ver = hs_version();
 	size_t				i;
 
-	crypto_generichash_init(&st, NULL, 0, sizeof(h));
+	crypto_generichash_init(&st, NULL, 0, HASH_LEN);
 	crypto_generichash_update(&st, (const uint8_t *)ver, strlen(ver) + 1);
 	crypto_generichash_update(&st, &slot, 1);
 	for (i = 0; i < n; i++) {
@@ -74,85 +76,150 @@ cache_key(char hex[2 * HASH_LEN + 1], uint8_t slot,
 		crypto_generichash_update(&st, hdr, sizeof(hdr));
 		crypto_generichash_update(&st, p[i].p, p[i].len);
 	}
-	crypto_generichash_final(&st, h, sizeof(h));
-	sodium_bin2hex(hex, 2 * HASH_LEN + 1, h, sizeof(h));
+	crypto_generichash_final(&st, h, HASH_LEN);
+}
+
+const char *
+prefilter_engine(void)
+{
+	return hs_version();
+}
+
+/* ---- a set's file ---- */
+
+/*
+ * SET_MAGIC, then per slot compiled: the slot (1 byte), its slot_hash
+ * (HASH_LEN), the length of the database (4 bytes, little-endian) and
+ * hs_serialize_database's bytes. Written by a loader that compiled, read
+ * by the next one of the same key (netcache.h), who trusts no length in
+ * it and uses a slot's database only when its hash is that of the
+ * patterns it has now: a set written by another build of the rule
+ * parser is compiled over, not misused.
+ */
+#define SET_MAGIC	"vigil-netdb-1\n"
+#define SET_MAGIC_LEN	(sizeof(SET_MAGIC) - 1)
+
+struct set_rec {
+	const uint8_t	*hash;		/* NULL: the slot is not in the set */
+	const uint8_t	*db;
+	uint32_t	 len;
+};
+
+/* 0, or ERR_MALFORMED. */
+static int
+set_parse(struct set_rec rec[static RSLOT_COUNT], const uint8_t *p,
+    size_t len)
+{
+	struct cur	 c = cur_make(p, len);
+	const uint8_t	*magic;
+	uint8_t		 slot;
+
+	memset(rec, 0, RSLOT_COUNT * sizeof(*rec));
+	if ((magic = cur_take(&c, SET_MAGIC_LEN)) == NULL ||
+	    memcmp(magic, SET_MAGIC, SET_MAGIC_LEN) != 0)
+		return ERR_MALFORMED;
+	while (cur_left(&c) > 0) {
+		slot = cur_u8(&c);
+		if (!cur_ok(&c) || slot >= RSLOT_COUNT ||
+		    rec[slot].hash != NULL)
+			return ERR_MALFORMED;
+		rec[slot].hash = cur_take(&c, HASH_LEN);
+		rec[slot].len = cur_le32(&c);
+		rec[slot].db = cur_take(&c, rec[slot].len);
+		if (!cur_ok(&c) || rec[slot].len == 0)
+			return ERR_MALFORMED;
+	}
+	return 0;
+}
+
+/* The whole of fd, at most NETCACHE_FILE_MAX bytes; NULL if not. */
+static uint8_t *
+set_read(int fd, size_t *len)
+{
+	struct stat	 st;
+	uint8_t		*buf;
+	ssize_t		 r;
+	size_t		 off = 0;
+
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+	    (unsigned long)st.st_size > NETCACHE_FILE_MAX ||
+	    (buf = malloc((size_t)st.st_size)) == NULL)
+		return NULL;
+	while (off < (size_t)st.st_size) {
+		r = pread(fd, buf + off, (size_t)st.st_size - off, (off_t)off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			free(buf);
+			return NULL;
+		}
+		off += (size_t)r;
+	}
+	*len = off;
+	return buf;
 }
 
 static int
-cache_path(char *out, size_t outlen, const char *dir, const char *hex)
+write_all(int fd, const void *p, size_t len)
 {
-	int	n = snprintf(out, outlen, "%s/rules-%s.hsdb", dir, hex);
+	const uint8_t	*b = p;
+	ssize_t		 w;
 
-	return n < 0 || (size_t)n >= outlen ? ERR_TOOBIG : 0;
-}
-
-static hs_database_t *
-cache_read(const char *path)
-{
-	hs_database_t	*db = NULL;
-	struct stat	 st;
-	char		*buf = NULL;
-	size_t		 off = 0;
-	ssize_t		 r;
-	int		 fd;
-
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-		return NULL;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
-	    (unsigned long)st.st_size > CACHE_MAX ||
-	    (buf = malloc((size_t)st.st_size)) == NULL)
-		goto done;
-	while (off < (size_t)st.st_size) {
-		r = read(fd, buf + off, (size_t)st.st_size - off);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			goto done;
-		off += (size_t)r;
-	}
-	if (hs_deserialize_database(buf, off, &db) != HS_SUCCESS)
-		db = NULL;
-done:
-	free(buf);
-	close(fd);
-	return db;
-}
-
-static void
-cache_write(const char *path, const hs_database_t *db)
-{
-	char	*bytes = NULL, tmp[4096];
-	size_t	 len, off = 0;
-	ssize_t	 w;
-	int	 fd, n;
-	bool	 ok;
-
-	n = snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
-	if (n < 0 || (size_t)n >= sizeof(tmp) ||
-	    hs_serialize_database(db, &bytes, &len) != HS_SUCCESS)
-		return;
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0600)) < 0) {
-		log_warn("rule cache %s", tmp);
-		free(bytes);
-		return;
-	}
-	while (off < len) {
-		w = write(fd, bytes + off, len - off);
-		if (w < 0 && errno == EINTR)
+	while (len > 0) {
+		if ((w = write(fd, b, len)) < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
-			break;
-		off += (size_t)w;
+			return ERR_IO;
+		b += w;
+		len -= (size_t)w;
 	}
-	ok = off == len && fsync(fd) == 0;
-	if (close(fd) != 0)
-		ok = false;
-	if (!ok || rename(tmp, path) != 0) {
-		log_warn("rule cache %s", path);
-		unlink(tmp);
-	}
+	return 0;
+}
+
+static int
+set_write_slot(int fd, uint8_t slot, const uint8_t hash[static HASH_LEN],
+    const hs_database_t *db)
+{
+	char	*bytes = NULL;
+	size_t	 len;
+	uint8_t	 le[4];
+	int	 rc = ERR_IO;
+
+	if (hs_serialize_database(db, &bytes, &len) != HS_SUCCESS ||
+	    len == 0 || len > NETCACHE_FILE_MAX)
+		goto done;
+	le[0] = (uint8_t)len;
+	le[1] = (uint8_t)(len >> 8);
+	le[2] = (uint8_t)(len >> 16);
+	le[3] = (uint8_t)(len >> 24);
+	if (write_all(fd, &slot, 1) == 0 &&
+	    write_all(fd, hash, HASH_LEN) == 0 &&
+	    write_all(fd, le, sizeof(le)) == 0)
+		rc = write_all(fd, bytes, len);
+done:
 	free(bytes);
+	return rc;
+}
+
+/* Best effort: the set not saved costs a compile next time. */
+static void
+set_write(int fd, const struct prefilter *pf,
+    const uint8_t hash[RSLOT_COUNT][HASH_LEN])
+{
+	uint8_t	s;
+	int	rc;
+
+	if (ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0)
+		goto fail;
+	rc = write_all(fd, SET_MAGIC, SET_MAGIC_LEN);
+	for (s = 0; s < RSLOT_COUNT && rc == 0; s++)
+		if (pf->db[s] != NULL)
+			rc = set_write_slot(fd, s, hash[s], pf->db[s]);
+	if (rc == 0 && fsync(fd) == 0)
+		return;
+fail:
+	log_warn("rule cache: the compiled rules not saved");
+	(void)ftruncate(fd, 0);		/* an empty file is not kept */
 }
 
 static int
@@ -194,51 +261,60 @@ done:
 	return rc;
 }
 
+/* A slot's database from the set read, else compiled (*cached false). */
 static int
-build_slot(hs_database_t **db, uint8_t slot, const struct pf_pattern *p,
-    size_t n, const char *cache_dir, bool *cached)
+build_slot(hs_database_t **db, const struct set_rec *rec,
+    const uint8_t hash[static HASH_LEN], const struct pf_pattern *p,
+    size_t n, bool *cached)
 {
-	char	hex[2 * HASH_LEN + 1], path[4096];
-	int	rc;
-
-	if (cache_dir != NULL) {
-		cache_key(hex, slot, p, n);
-		if (cache_path(path, sizeof(path), cache_dir, hex) != 0)
-			cache_dir = NULL;
-		else if ((*db = cache_read(path)) != NULL)
-			return 0;
-	}
+	if (rec->hash != NULL && memcmp(rec->hash, hash, HASH_LEN) == 0 &&
+	    hs_deserialize_database((const char *)rec->db, rec->len, db) ==
+	    HS_SUCCESS)
+		return 0;
+	*db = NULL;
 	*cached = false;
-	if ((rc = compile(db, p, n)) != 0)
-		return rc;
-	if (cache_dir != NULL)
-		cache_write(path, *db);
-	return 0;
+	return compile(db, p, n);
 }
 
 int
 prefilter_build(struct prefilter **out, struct pf_pattern *const *pats,
-    const size_t *n, const char *cache_dir, bool *cached)
+    const size_t *n, const struct netcache_fds *cache, bool *cached)
 {
 	struct prefilter	*pf;
+	struct set_rec		 rec[RSLOT_COUNT];
+	uint8_t			 hash[RSLOT_COUNT][HASH_LEN];
+	uint8_t			*set = NULL;
+	size_t			 setlen = 0;
 	uint8_t			 s;
-	int			 rc;
+	int			 rc = ERR_NOMEM;
 
 	*out = NULL;
 	*cached = true;
+	memset(rec, 0, sizeof(rec));
 	if ((pf = calloc(1, sizeof(*pf))) == NULL)
 		return ERR_NOMEM;
+	if (cache != NULL && cache->in != -1 &&
+	    (set = set_read(cache->in, &setlen)) != NULL &&
+	    set_parse(rec, set, setlen) != 0)
+		log_warnx("rule cache: a compiled set that does not parse; "
+		    "compiling");
 	for (s = 0; s < RSLOT_COUNT; s++) {
 		if (n[s] == 0)
 			continue;
-		if ((rc = build_slot(&pf->db[s], s, pats[s], n[s], cache_dir,
-		    cached)) != 0) {
-			prefilter_free(pf);
-			return rc;
-		}
+		slot_hash(hash[s], s, pats[s], n[s]);
+		if ((rc = build_slot(&pf->db[s], &rec[s], hash[s], pats[s],
+		    n[s], cached)) != 0)
+			goto fail;
 	}
+	free(set);
+	if (!*cached && cache != NULL && cache->out != -1)
+		set_write(cache->out, pf, (const uint8_t (*)[HASH_LEN])hash);
 	*out = pf;
 	return 0;
+fail:
+	free(set);
+	prefilter_free(pf);
+	return rc;
 }
 
 void

@@ -134,8 +134,9 @@ check(int argc, char **argv, bool json, const char *const *vars,
 {
 	struct check		 c = { json, json_object(), json_object(),
 				    json_array(), 0 };
-	struct ruleset_opts	 opts = { vars, nvars, classification, NULL,
-				    on_skip, &c };
+	struct ruleset_opts	 opts = { .vars = vars, .nvars = nvars,
+				    .classification = classification,
+				    .skipped = on_skip, .ctx = &c };
 	struct ruleset_stats	 st;
 	struct ruleset		*rs = NULL;
 	int			 rc = ERR_NOMEM;

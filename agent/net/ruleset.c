@@ -2,7 +2,9 @@
  * ruleset.c: loading *.rules files into a rule set (detect.h,
  * ruleset.h).
  *
- * A file is read line by line: a line ending in '\' goes on on the next
+ * The files are read before (netfiles.h: the capture child reads them
+ * as root and parses them after dropping root), then parsed here line
+ * by line from memory: a line ending in '\' goes on on the next
  * line, a line whose first non-blank character is '#' is a comment (a
  * disabled rule is a comment), a blank line is nothing. Every other line
  * is a rule: loaded, or reported through opts->skipped with its file,
@@ -11,7 +13,7 @@
  *
  * After the files: the rules are ordered (ruleset.h), those without a
  * fast pattern grouped by protocol, and the fast patterns compiled into
- * the prefilter (cached in opts->cache_dir).
+ * the prefilter (its compiled set cached, netcache.h).
  *
  * Load: once at start (and on reload); about 25,000 rules of a public
  * rule set take a second or two, most of it Hyperscan's compile, which
@@ -19,12 +21,14 @@
  */
 #include <sys/stat.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
 
 #include "detect.h"
 #include "err.h"
@@ -32,6 +36,7 @@
 #include "ruleset.h"
 
 #define LINE_MAX_LEN	(1U << 20)	/* a rule and its continuations */
+#define KEY_TAG		"vigil traffic rules 1"
 
 struct loader {
 	struct ruleset		*rs;
@@ -149,10 +154,9 @@ chomp(char *s, size_t *len)
 }
 
 static int
-load_file(struct loader *ld, const char *path)
+load_file(struct loader *ld, const struct netfile *nf)
 {
 	FILE		*f;
-	struct stat	 sb;
 	char		*line = NULL, *acc = NULL, *t;
 	size_t		 cap = 0, alen = 0, len;
 	ssize_t		 n;
@@ -160,13 +164,13 @@ load_file(struct loader *ld, const char *path)
 	bool		 cont;
 	int		 rc = 0;
 
-	if ((f = fopen(path, "re")) == NULL) {
-		log_warn("%s", path);
-		return ERR_IO;
+	if ((f = netfile_stream(nf)) == NULL) {
+		log_warn("%s", nf->path);
+		return errno == ENOMEM ? ERR_NOMEM : ERR_IO;
 	}
 	ld->st->files++;
-	if (fstat(fileno(f), &sb) == 0 && sb.st_mtim.tv_sec > ld->st->newest)
-		ld->st->newest = (int64_t)sb.st_mtim.tv_sec;
+	if (nf->mtime > ld->st->newest)
+		ld->st->newest = nf->mtime;
 	while (rc == 0 && (n = getline(&line, &cap, f)) != -1) {
 		lineno++;
 		len = (size_t)n;
@@ -177,7 +181,8 @@ load_file(struct loader *ld, const char *path)
 				continue;
 		}
 		if (alen + len > LINE_MAX_LEN) {
-			report(ld, path, first, 0, "syntax", "rule too long");
+			report(ld, nf->path, first, 0, "syntax",
+			    "rule too long");
 			alen = 0;
 			continue;
 		}
@@ -190,64 +195,17 @@ load_file(struct loader *ld, const char *path)
 		alen += len;
 		if (cont)
 			continue;
-		rc = add_rule(ld, path, first, acc, alen);
+		rc = add_rule(ld, nf->path, first, acc, alen);
 		alen = 0;
 	}
 	if (rc == 0 && alen > 0)
-		rc = add_rule(ld, path, first, acc, alen);
-	if (rc == 0 && ferror(f)) {
-		log_warn("%s", path);
-		rc = ERR_IO;
-	}
+		rc = add_rule(ld, nf->path, first, acc, alen);
+	if (rc == 0 && ferror(f))	/* a memory stream: out of memory */
+		rc = ERR_NOMEM;
 	free(line);
 	free(acc);
 	fclose(f);
 	return rc;
-}
-
-static int
-rules_file(const struct dirent *d)
-{
-	size_t	n = strlen(d->d_name);
-
-	return d->d_name[0] != '.' && n > 6 &&
-	    strcmp(d->d_name + n - 6, ".rules") == 0;
-}
-
-static int
-load_dir(struct loader *ld, const char *dir)
-{
-	struct dirent	**ents = NULL;
-	char		  path[4096];
-	int		  n, i, rc = 0, len;
-
-	if ((n = scandir(dir, &ents, rules_file, alphasort)) < 0) {
-		log_warn("%s", dir);
-		return ERR_IO;
-	}
-	for (i = 0; i < n; i++) {
-		if (rc == 0) {
-			len = snprintf(path, sizeof(path), "%s/%s", dir,
-			    ents[i]->d_name);
-			rc = len < 0 || (size_t)len >= sizeof(path) ? ERR_IO :
-			    load_file(ld, path);
-		}
-		free(ents[i]);
-	}
-	free(ents);
-	return rc;
-}
-
-static int
-load_path(struct loader *ld, const char *path)
-{
-	struct stat	st;
-
-	if (stat(path, &st) != 0) {
-		log_warn("%s", path);
-		return ERR_IO;
-	}
-	return S_ISDIR(st.st_mode) ? load_dir(ld, path) : load_file(ld, path);
 }
 
 /* ordering and grouping */
@@ -345,7 +303,7 @@ done:
 }
 
 static int
-build(struct ruleset *rs, const char *cache_dir, bool *cached)
+build(struct ruleset *rs, const struct netcache_fds *cache, bool *cached)
 {
 	struct pf_pattern	*pats[RSLOT_COUNT] = { 0 };
 	size_t			 n[RSLOT_COUNT] = { 0 }, i;
@@ -375,7 +333,7 @@ build(struct ruleset *rs, const char *cache_dir, bool *cached)
 	for (g = 0; g < NC__COUNT; g++)
 		if ((rc = index_group(rs, g)) != 0)
 			goto done;
-	rc = prefilter_build(&rs->pf, pats, n, cache_dir, cached);
+	rc = prefilter_build(&rs->pf, pats, n, cache, cached);
 done:
 	for (i = 0; i < RSLOT_COUNT; i++)
 		free(pats[i]);
@@ -416,8 +374,25 @@ check_vars(struct rulevars *rv, const struct ruleset_opts *opts)
 	return 0;
 }
 
+/* The variables as ruleset_opts gives them, checked (a bad one fails
+ * the load). */
+static int
+vars_load(struct ruleset *rs, const struct ruleset_opts *opts)
+{
+	size_t	i;
+	int	rc;
+
+	for (i = 0; i < opts->nvars; i++)
+		if ((rc = rulevars_set(rs->vars, opts->vars[i])) != 0) {
+			log_warnx("rule variable '%s': want NAME=VALUE",
+			    opts->vars[i]);
+			return rc;
+		}
+	return check_vars(rs->vars, opts);
+}
+
 int
-ruleset_load(struct ruleset **out, const char *const *paths, size_t npaths,
+ruleset_load_files(struct ruleset **out, const struct netfiles *fs,
     const struct ruleset_opts *opts, struct ruleset_stats *st)
 {
 	struct ruleset		*rs;
@@ -435,13 +410,7 @@ ruleset_load(struct ruleset **out, const char *const *paths, size_t npaths,
 	if ((rs = calloc(1, sizeof(*rs))) == NULL ||
 	    (rs->vars = rulevars_new()) == NULL)
 		goto fail;
-	for (i = 0; i < opts->nvars; i++)
-		if ((rc = rulevars_set(rs->vars, opts->vars[i])) != 0) {
-			log_warnx("rule variable '%s': want NAME=VALUE",
-			    opts->vars[i]);
-			goto fail;
-		}
-	if ((rc = check_vars(rs->vars, opts)) != 0)
+	if ((rc = vars_load(rs, opts)) != 0)
 		goto fail;
 	if ((rs->ctx = rule_ctx_new(rs->vars, opts->classification)) == NULL) {
 		rc = opts->classification != NULL ? ERR_IO : ERR_NOMEM;
@@ -450,11 +419,11 @@ ruleset_load(struct ruleset **out, const char *const *paths, size_t npaths,
 	ld.rs = rs;
 	ld.opts = opts;
 	ld.st = st;
-	for (i = 0; i < npaths; i++)
-		if ((rc = load_path(&ld, paths[i])) != 0)
+	for (i = 0; i < fs->n; i++)
+		if ((rc = load_file(&ld, &fs->f[i])) != 0)
 			goto fail;
 	rs->nflowbits = rule_ctx_nflowbits(rs->ctx);
-	if ((rc = build(rs, opts->cache_dir, &st->from_cache)) != 0)
+	if ((rc = build(rs, opts->cache, &st->from_cache)) != 0)
 		goto fail;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	st->load_seconds = (double)(t1.tv_sec - t0.tv_sec) +
@@ -465,6 +434,68 @@ ruleset_load(struct ruleset **out, const char *const *paths, size_t npaths,
 fail:
 	free(ld.ids);
 	ruleset_free(rs);
+	return rc;
+}
+
+static void
+hash_bytes(crypto_generichash_state *st, const void *p, size_t len)
+{
+	uint64_t	n = len;
+
+	crypto_generichash_update(st, (const uint8_t *)&n, sizeof(n));
+	crypto_generichash_update(st, p, len);
+}
+
+void
+ruleset_key(char key[static NETCACHE_KEY_LEN + 1], const struct netfiles *fs,
+    const struct ruleset_opts *opts)
+{
+	crypto_generichash_state	st;
+	uint8_t				h[NETCACHE_KEY_LEN / 2];
+	const char			*eng = prefilter_engine();
+	size_t				i;
+
+	crypto_generichash_init(&st, NULL, 0, sizeof(h));
+	hash_bytes(&st, KEY_TAG, sizeof(KEY_TAG));
+	hash_bytes(&st, eng, strlen(eng));
+	hash_bytes(&st, &opts->nvars, sizeof(opts->nvars));
+	for (i = 0; i < opts->nvars; i++)
+		hash_bytes(&st, opts->vars[i], strlen(opts->vars[i]));
+	for (i = 0; i < fs->n; i++) {
+		hash_bytes(&st, fs->f[i].path, strlen(fs->f[i].path));
+		hash_bytes(&st, fs->f[i].text, fs->f[i].len);
+	}
+	crypto_generichash_final(&st, h, sizeof(h));
+	sodium_bin2hex(key, NETCACHE_KEY_LEN + 1, h, sizeof(h));
+}
+
+/* The path-based load: the files read, the cache offered and taken in
+ * this process (`vigil-agent pcap`, `rules check`, the tests). */
+int
+ruleset_load(struct ruleset **out, const char *const *paths, size_t npaths,
+    const struct ruleset_opts *opts, struct ruleset_stats *st)
+{
+	struct netfiles		fs = { 0 };
+	struct netcache_fds	cache;
+	struct ruleset_opts	o = *opts;
+	char			key[NETCACHE_KEY_LEN + 1];
+	int			rc;
+
+	*out = NULL;
+	netcache_none(&cache);
+	if ((rc = netfiles_read(&fs, NETFILES_RULES, paths, npaths)) != 0)
+		goto done;
+	if (opts->cache_dir != NULL) {
+		ruleset_key(key, &fs, opts);
+		(void)netcache_offer(&cache, opts->cache_dir, key, getpid());
+		o.cache = &cache;
+	}
+	rc = ruleset_load_files(out, &fs, &o, st);
+	netcache_close(&cache);
+	if (opts->cache_dir != NULL)
+		netcache_done(opts->cache_dir, getpid(), rc == 0);
+done:
+	netfiles_clear(&fs);
 	return rc;
 }
 

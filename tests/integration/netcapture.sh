@@ -10,7 +10,11 @@
 # the restart in the heartbeat; SIGHUP with a broken rules
 # file keeps the running rules, SIGHUP with a good new one takes it, a
 # filter that does not compile keeps the running capture; the
-# capture counters reach the collector in heartbeats. Needs root (exit 77
+# capture counters reach the collector in heartbeats. The rules are
+# root's alone and hold the test build's marker: the child reads them as
+# root and parses them only after dropping root (issue 12); its compiled
+# set is taken from the cache on the next start, and a garbage one is
+# compiled over. Needs root (exit 77
 # otherwise, or when namespaces cannot be made).
 . "$(dirname "$0")/lib.sh"
 
@@ -38,9 +42,13 @@ ip addr add "$NET.1/24" dev "$VA" && ip link set "$VA" up &&
 	ip netns exec "$NS" ip link set "$VB" up &&
 	ip netns exec "$NS" ip link set lo up || exit 1
 
-mkdir -p "$T/traffic"
+# the rules root's alone (the child reads them as root, then parses them
+# as the unprivileged user); the marker makes a test build's child abort
+# if it still has any privilege when it starts parsing
+mkdir -p "$T/traffic" && chmod 700 "$T/traffic"
 rule() {
-	printf 'alert udp any any -> any 9999 (msg:"vigil net test %s"; content:"vigil-net-test"; sid:%s; rev:1;)\n' "$1" "$1" >"$T/traffic/test.rules"
+	printf '# VIGIL-TEST-ASSERT-UNPRIVILEGED\nalert udp any any -> any 9999 (msg:"vigil net test %s"; content:"vigil-net-test"; sid:%s; rev:1;)\n' "$1" "$1" >"$T/traffic/test.rules"
+	chmod 600 "$T/traffic/test.rules"
 }
 rule 9100001
 
@@ -103,6 +111,13 @@ alert_within2() {
 
 sleep 0.5
 alert_within2 "live capture" 9100001
+check "the child parsed its rules with no privilege left (no abort)" sh -c \
+	"! grep -q 'killed by signal 6' '$T/a.log'"
+RC=$T/a/rules-cache
+check "the first start compiles" sh -c "grep 'capture: 1 traffic rules' '$T/a.log' | head -1 | grep -qv 'from the cache'"
+check "the compiled set is named by the daemon after READY" wait_for "cache set" 5 \
+	sh -c "[ \$(ls '$RC' | grep -c '^net-[0-9a-f]\{64\}\.hsdb\$') = 1 ] && [ -z \"\$(ls -A '$RC' | grep '^\.net-')\" ]"
+check "the set is root's alone" sh -c "[ \"\$(stat -c '%U %a' '$RC'/net-*.hsdb)\" = 'root 600' ]"
 
 CPID1=$(child_pid)
 check "the capture child runs as an unprivileged user" \
@@ -124,6 +139,8 @@ check "a killed child is restarted" wait_for "restart" 15 sh -c \
 check "the daemon says why it ended" grep -q "capture child $CPID1 ended: killed by signal 9" "$T/a.log"
 CPID2=$(child_pid)
 check "a new child" [ -n "$CPID2" ] && [ "$CPID2" != "$CPID1" ]
+check "the second start takes the compiled set from the cache" sh -c \
+	"grep 'capture: 1 traffic rules' '$T/a.log' | sed -n 2p | grep -q 'compiled set from the cache'"
 alert_within2 "after a restart" 9100001
 
 # crafted traffic crashes the child: restarted (2 s back-off), alerting
@@ -172,6 +189,31 @@ a = json.loads(sys.stdin.readline())
 hb = a[\"heartbeat\"] if isinstance(a[\"heartbeat\"], dict) else json.loads(a[\"heartbeat\"])
 n = hb[\"network\"]
 sys.exit(not (n[\"state\"] == \"capturing\" and n[\"received\"] >= 3 and n[\"alerts\"] >= 1 and n[\"restarts\"] == 2 and n[\"rules\"][\"loaded\"] == 1))'"
+
+# a garbage set under the rules' own name: not used (a compile, and
+# alerts), and replaced by a good one
+sed -i '/^filter = udp and ($/d' "$T/agent.conf"
+for f in "$RC"/net-*.hsdb; do head -c 4096 /dev/urandom >"$f"; done
+RUNS=$(grep -c 'capture: running' "$T/a.log")
+kill -KILL "$(child_pid)"
+check "a child restarted over a garbage set" wait_for "restart over garbage" 15 sh -c \
+	"[ \$(grep -c 'capture: running' '$T/a.log') -gt $RUNS ]"
+check "it says the set does not parse and compiles" grep -q "a compiled set that does not parse; compiling" "$T/a.log"
+check "the garbage is replaced by the set it compiled" wait_for "set replaced" 5 sh -c \
+	"head -c 14 '$RC'/net-*.hsdb | grep -q '^vigil-netdb-1'"
+sleep 0.5
+alert_within2 "after a garbage set" 9100002
+
+# a local rule file root's alone, 0600 in a 0700 folder: loads
+mkdir -p "$T/local" && chmod 700 "$T/local"
+printf '# VIGIL-TEST-ASSERT-UNPRIVILEGED\nalert udp any any -> any 9998 (msg:"local"; content:"x"; sid:9100003;)\n' >"$T/local/local.rules"
+chmod 600 "$T/local/local.rules"
+sed -i "s|^local_rules =\$|local_rules = $T/local|" "$T/agent.conf"
+aborts=$(grep -c 'killed by signal 6' "$T/a.log" || true)
+kill -HUP "$APID"
+check "a root-only local rule file loads" wait_for "local rules" 15 \
+	grep -q "capture: running (pid [0-9]*, 1 interfaces, 2 rules" "$T/a.log"
+check "still no abort" sh -c "[ \$(grep -c 'killed by signal 6' '$T/a.log') = $aborts ]"
 
 CPID3=$(child_pid)
 stop_agent "$T/a"
