@@ -307,7 +307,8 @@ open_spool(struct spool **sp, const struct agent_config *cfg, int create_dir)
 	int	rc;
 
 	*sp = NULL;
-	if ((rc = datadir_check(cfg->data_dir, create_dir, NULL)) != 0)
+	if ((rc = datadir_check(cfg->data_dir, create_dir,
+	    AGENTCMD_SERVICE_USER)) != 0)
 		return rc;
 	if ((rc = enroll_path(path, sizeof(path), cfg->data_dir,
 	    ENROLL_SPOOL_FILE)) != 0)

@@ -158,7 +158,7 @@ agent_expected(struct agent_config *c)
 	    "/etc/ld.so.cache", NULL);
 	c->fim_interval_s = 12 * 3600;
 	c->fim_threads = 0;
-	snprintf(c->user, sizeof(c->user), "vigil");
+	snprintf(c->user, sizeof(c->user), "vigil-worker");
 	c->net_enabled = 1;
 	set_list(&c->net_ifaces, NULL);
 	c->net_filter[0] = '\0';

@@ -20,6 +20,10 @@
 #define AGENTCMD_CAPTURE	"vigil-capture"
 #define AGENTCMD_SCAN		"vigil-scan"	/* the scan worker */
 #define AGENTCMD_UPLINK		"vigil-uplink"	/* the uplink worker */
+/* The packaged daemon's user (etc/systemd/vigil-agent.service): root's
+ * commands that share the daemon's spool (enroll, status, emit) accept
+ * a data directory of its, and enroll gives it what it creates. */
+#define AGENTCMD_SERVICE_USER	"vigil-agent"
 
 /* The global options, accepted before and after the command word. */
 struct agentcmd_globals {

@@ -24,6 +24,7 @@
 #include <sys/time.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -34,6 +35,7 @@
 
 #include <sodium.h>
 
+#include "agentcmd.h"
 #include "datadir.h"
 #include "enroll.h"
 #include "hsclient.h"
@@ -150,6 +152,30 @@ enroll_next_ts(struct spool *sp, uint64_t *ts_ns)
 		return rc;
 	*ts_ns = ts;
 	return 0;
+}
+
+/* Run by root in the folder of the service's user (the packaged
+ * agent's): what enrollment created there becomes that user's, or the
+ * daemon could not open its own key and spool. No link is followed. */
+static void
+give_to_owner(const char *dir)
+{
+	static const char *const names[] = { ENROLL_KEY_FILE,
+		ENROLL_SPOOL_FILE, ENROLL_SPOOL_FILE "-wal",
+		ENROLL_SPOOL_FILE "-shm" };
+	struct stat	 st;
+	size_t		 i;
+	int		 dfd;
+
+	if (geteuid() != 0 || (dfd = open(dir, O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return;
+	if (fstat(dfd, &st) == 0 && st.st_uid != 0)
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (fchownat(dfd, names[i], st.st_uid, st.st_gid,
+			    AT_SYMLINK_NOFOLLOW) == -1 && errno != ENOENT)
+				log_warn("%s/%s: chown", dir, names[i]);
+	(void)close(dfd);
 }
 
 /* Blocking client I/O. */
@@ -460,7 +486,7 @@ enroll_run(const struct agent_config *cfg, const char *collector,
 	if ((rc = parse_args(host, sizeof(host), &port, token, fpr,
 	    collector, token_hex, fingerprint)) != 0)
 		goto fail;
-	if ((rc = datadir_check(cfg->data_dir, 1, NULL)) != 0 ||
+	if ((rc = datadir_check(cfg->data_dir, 1, AGENTCMD_SERVICE_USER)) != 0 ||
 	    (rc = enroll_path(path, sizeof(path), cfg->data_dir,
 	    ENROLL_KEY_FILE)) != 0)
 		goto fail;
@@ -490,6 +516,7 @@ fail:
 	if (fd != -1)
 		close(fd);
 	spool_close(sp);
+	give_to_owner(cfg->data_dir);
 	sodium_memzero(token, sizeof(token));
 	sodium_memzero(priv, sizeof(priv));
 	return rc;

@@ -185,6 +185,25 @@ check "upgrade: dpkg -i of this tree's packages ($NEW)" \
 check "after the upgrade both services run the new version" \
 	inside sh -c "dpkg-query -W -f='\${Version}\n' vigil-agent vigil-collector | grep -vqx '$NEW' && exit 1;
 	    systemctl start vigil-collector && systemctl is-active --quiet vigil-collector && systemctl is-active --quiet vigil-agent"
+check "after the upgrade the agent's daemon runs as vigil-agent, not root" \
+	inside sh -c '[ "$(ps -o user= -p $(systemctl show -P MainPID vigil-agent))" = vigil-agent ]'
+# CAP_DAC_READ_SEARCH 2, SETGID 6, SETUID 7, SETPCAP 8, NET_ADMIN 12,
+# NET_RAW 13, SYS_ADMIN 21: the unit's, and nothing else
+check "with the unit's capabilities only (CapEff 00000000002031c4)" \
+	inside sh -c 'grep -q "^CapEff:	00000000002031c4$" /proc/$(systemctl show -P MainPID vigil-agent)/status'
+check "the upgrade gave the agent's data folder and every file in it to vigil-agent" \
+	inside sh -c '[ "$(stat -c "%a %U" /var/lib/vigil-agent)" = "700 vigil-agent" ] &&
+	    ! find /var/lib/vigil-agent ! -user vigil-agent | grep -q .'
+workers_confined() {	# the scan and uplink workers: vigil-worker, no capability
+	inside sh -c 'for p in vigil-scan vigil-uplink; do
+		pid=$(pgrep -x $p | head -1); [ -n "$pid" ] || exit 1
+		[ "$(ps -o user= -p $pid)" = vigil-worker ] || exit 1
+		grep -q "^CapEff:	0000000000000000$" /proc/$pid/status || exit 1
+		grep -q "^Seccomp:	2$" /proc/$pid/status || exit 1
+	done'
+}
+check "its workers (vigil-scan, vigil-uplink) run as vigil-worker, no capability, seccomp" \
+	wait_for "workers" 20 workers_confined
 check "the alert spooled while the collector was down arrives after the upgrade" \
 	wait_for "alert 2" 60 alert eicar-2.com
 check "the first alert is still in the store" alert eicar-1.com
@@ -225,9 +244,10 @@ check "purge: dpkg --purge of the three packages" \
 	inside sh -c 'dpkg --purge vigil-agent vigil-collector vigil-rules >/debs/purge.log 2>&1'
 left=$(inside sh -c 'ls -d /var/lib/vigil-agent /var/lib/vigil-collector /etc/vigil \
 	    /usr/share/vigil /usr/share/doc/vigil-* /lib/systemd/system/vigil-* \
-	    /etc/systemd/system/*/vigil-* /usr/bin/vigil-* 2>/dev/null;
-	    getent passwd vigil; getent group vigil; pgrep -a vigil-')
-check "nothing left: data, configuration, rules, units, the user, processes${left:+ (left: $(echo $left))}" \
+	    /etc/systemd/system/*/vigil-* /usr/bin/vigil-* /usr/libexec/vigil 2>/dev/null;
+	    for u in vigil vigil-agent vigil-worker; do getent passwd $u; getent group $u; done
+	    pgrep -a vigil-')
+check "nothing left: data, configuration, rules, units, the users, processes${left:+ (left: $(echo $left))}" \
 	test -z "$left"
 if [ "$FAILS" -ne 0 ]; then
 	for f in install upgrade purge; do
