@@ -28,7 +28,8 @@
 # each process's own peak, so a sum that may exceed any one moment's) and
 # their CPU time (user + system, from /proc) to the daemon's. Without
 # vigil-scan beside vigil-agent (NOSCAN=1 hides it for the run) YARA
-# runs in the daemon, as before the split.
+# runs in the daemon, as before the split. WORKERS: [files] workers, the
+# scans at once (default 2, the shipped value).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SRC=$PWD
@@ -57,8 +58,8 @@ FPR=$(sed -n 's/.*"fingerprint":"\([0-9a-f]*\)".*/\1/p' <<<"$J")
 if [ "${PRECOMPILE:-0}" = 1 ]; then
 	"$B/vigil-agent" --data-dir "$W/a" scan --rules "$RULES" /dev/null >/dev/null 2>&1 || true
 fi
-printf '[files]\nwatch = %s\nrules = %s\nlocal_rules =\n[integrity]\nenabled = no\n' \
-	"$T" "$RULES" >"$W/agent.conf"
+printf '[files]\nwatch = %s\nrules = %s\nlocal_rules =\nworkers = %s\n[integrity]\nenabled = no\n' \
+	"$T" "$RULES" "${WORKERS:-2}" >"$W/agent.conf"
 NF=$(find "$T" -type f | wc -l)
 SZ=$(du -sm "$T" | cut -f1)
 echo "tree: $NF files, $SZ MB; rules: $RULES; page cache: $([ -w /proc/sys/vm/drop_caches ] && echo dropped || echo warm)"
@@ -83,7 +84,7 @@ run_agent() {
 	for p in "$pid" $(pgrep -P "$pid" || true); do
 		all=$((all + $(awk '/^VmHWM/ {print $2}' "/proc/$p/status")))
 		cpu=$((cpu + $(awk '{print $14 + $15}' "/proc/$p/stat")))
-		echo "    $(cat /proc/$p/comm): peak RSS $(awk '/^VmHWM/ {print $2}' "/proc/$p/status") kB" >&2
+		echo "    $(cat /proc/$p/comm): peak RSS $(awk '/^VmHWM/ {print $2}' "/proc/$p/status") kB, cpu $(awk -v t="$tck" '{printf "%.2f", ($14 + $15) / t}' "/proc/$p/stat") s" >&2
 	done
 	kill -TERM "$pid"
 	wait "$pid" || true

@@ -13,7 +13,9 @@
 # to 200000 events; ROUNDS to 3 (each round from the same enrolled
 # agent, the collector's store emptied). File, integrity and network
 # sensors off: the link alone. Shipped [uplink] defaults but the
-# back-off (100-200 ms), so the reconnect waits little. The collector
+# back-off (100-200 ms), so the reconnect waits little; the collector's
+# per-agent quota out of reach (it would hold one agent to 1,000 events
+# a second, by design). The collector
 # and the agent share the machine: compare builds in the same session.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -32,8 +34,9 @@ cleanup() {
 	rm -rf "$D"
 }
 trap cleanup EXIT
+printf '[quota]\nevents_per_second = 1000000\nbytes_per_second = 1G\n' >"$D/collector.conf"
 start_collector() {
-	"$B/vigil-collector" --data-dir "$D/c" --listen "$1" run 2>>"$D/c.log" &
+	"$B/vigil-collector" -c "$D/collector.conf" --data-dir "$D/c" --listen "$1" run 2>>"$D/c.log" &
 	CPID=$!
 	for _ in $(seq 100); do [ -s "$D/c/listen.addr" ] && return; sleep 0.05; done
 	echo "the collector did not start" >&2
@@ -46,7 +49,7 @@ stop_collector() {
 }
 start_collector 127.0.0.1:0
 ADDR=$(cat "$D/c/listen.addr")
-J=$("$B/vigil-collector" --data-dir "$D/c" enroll-token --name drain --json)
+J=$("$B/vigil-collector" -c "$D/collector.conf" --data-dir "$D/c" enroll-token --name drain --json)
 TOK=$(sed -n 's/.*"token":"\([0-9a-f]*\)".*/\1/p' <<<"$J")
 FPR=$(sed -n 's/.*"fingerprint":"\([0-9a-f]*\)".*/\1/p' <<<"$J")
 printf '[uplink]\nbackoff_min = 100ms\nbackoff_max = 200ms\n[files]\nenabled = no\n[integrity]\nenabled = no\n[network]\nenabled = no\n' >"$D/agent.conf"
@@ -74,7 +77,7 @@ for r in $(seq "$ROUNDS"); do
 	t0=$(date +%s.%N)
 	start_collector "$ADDR"
 	while :; do
-		n=$("$B/vigil-collector" --data-dir "$D/c" events --count --type test 2>/dev/null || echo 0)
+		n=$("$B/vigil-collector" -c "$D/collector.conf" --data-dir "$D/c" events --count --type test 2>/dev/null || echo 0)
 		[ "$n" -ge "$N" ] && break
 		sleep 0.05
 	done
