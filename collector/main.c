@@ -90,7 +90,7 @@ static const char usage_main[] =
 "  export --since T [--until T] [--what events|incidents] [--format eve|csv] [-o FILE]\n"
 "                          events or incidents as JSON lines or CSV\n"
 "  report (--month YYYY-MM | --quarter YYYY-Qn | --half YYYY-H1|H2 | --year YYYY)\n"
-"         [--office NAME] [--lang vi|en] [--format md|csv|json] [-o FILE]\n"
+"         [--office NAME] [--lang vi|en] [--format pdf|html|md|csv|json] [-o FILE]\n"
 "                          the periodic security report (docs/report.md)\n"
 "  reports [--json]        the reports written by [report] schedule\n"
 "  backup [-o FILE] [--keep N]\n"
